@@ -1,0 +1,233 @@
+// Wires the whole server from its parts. No hidden singletons: a test can start several on
+// free ports and stop each cleanly.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { resolve, join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { deviceState } from '../schemas/db.ts';
+import type { HealthSample } from '../schemas/wire.ts';
+import { createAuditLog } from './audit/auditLog.ts';
+import { registerAuditRoutes } from './audit/routes.ts';
+import { createAuthService } from './auth/authService.ts';
+import { registerUserRoutes } from './auth/routes.ts';
+import { createMqttBroker, type MqttBroker } from './broker/mqttBroker.ts';
+import { registerCommandRoutes } from './commands/commandRoutes.ts';
+import { createCommandService } from './commands/commandService.ts';
+import { createCommandTracker } from './commands/commandTracker.ts';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { createCredentialCache } from './devices/credentialCache.ts';
+import { registerDeviceRoutes } from './devices/deviceRoutes.ts';
+import { createDeviceService } from './devices/deviceService.ts';
+import { registerEnrollRoutes } from './devices/enrollRoutes.ts';
+import { registerFleetRoutes } from './devices/fleetRoutes.ts';
+import { createTimelineReader } from './devices/timelineReader.ts';
+import { createTimelineWriter } from './devices/timelineWriter.ts';
+import { createEventBus } from './events/eventBus.ts';
+import { registerStreamRoutes } from './events/streamRoutes.ts';
+import { createIngest } from './health/ingest.ts';
+import { createLiveState } from './health/liveState.ts';
+import { createStateWriter } from './health/stateWriter.ts';
+import { createHttpApp } from './http/httpApp.ts';
+import { createJobQueues } from './jobs/jobQueues.ts';
+import { resolveRedis, type ResolvedRedis } from './jobs/redisResolver.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { startEventLoopMonitor } from './ops/eventLoopMonitor.ts';
+import { registerOpsRoutes } from './ops/opsRoutes.ts';
+import { loadBindingKey } from './security/bindingKey.ts';
+import { loadEnrollToken } from './security/enrollToken.ts';
+import { createSecretHasher, generateSecret, loadPepper } from './security/secretHasher.ts';
+
+export const VERSION = '0.1.0';
+
+export interface StartedServer {
+  httpPort: number;
+  mqttPort: number;
+  httpUrl: string;
+  mqttUrl: string;
+  /** Printed once on the first start when no ADMIN_TOKEN was given. */
+  adminToken?: string;
+  enrollToken: string;
+  enrollTokenCreated: boolean;
+  redis: ResolvedRedis;
+  databaseKind: Database['kind'];
+}
+
+export interface PosfleetServer {
+  start(): Promise<StartedServer>;
+  stop(): Promise<void>;
+  /** Parts a test or a later module reaches into. Valid after start(). */
+  readonly parts: Parts;
+}
+
+type Parts = Awaited<ReturnType<typeof assemble>>;
+
+async function assemble(config: Config, log: Logger) {
+  const dataDir = resolve(config.DATA_DIR);
+  const metrics = createMetrics();
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: join(dataDir, 'db') });
+  const { db } = database;
+  const hasher = createSecretHasher(loadPepper({ dataDir, fromEnv: config.SECRET_PEPPER }));
+  const redis = await resolveRedis({ url: config.REDIS_URL, dataDir, log });
+  const queues = createJobQueues({ redisUrl: redis.url, prefix: config.QUEUE_PREFIX, log, metrics });
+  const bus = createEventBus();
+  const live = createLiveState({ historyIntervalMs: config.HEALTH_HISTORY_INTERVAL_S * 1000 });
+  const timeline = createTimelineWriter({ db, log, metrics });
+  const credentials = createCredentialCache({ db, verify: hasher.verify });
+  const stateWriter = createStateWriter({ db, live, log, metrics, isKnown: credentials.isKnown });
+  const enroll = loadEnrollToken({ dataDir, fromEnv: config.ENROLL_TOKEN });
+  const bindingKey = loadBindingKey({ dataDir });
+  const auth = createAuthService({ db, hasher, log });
+  const audit = createAuditLog({ db, log });
+
+  let broker: MqttBroker | undefined;
+  const brokerRef = {
+    isConnected: (id: string) => broker?.isConnected(id) ?? false,
+    sendCommand: (id: string, msg: object) => (broker ? broker.sendCommand(id, msg) : Promise.reject(new Error('broker not started'))),
+    disconnect: (id: string) => broker?.disconnect(id),
+  };
+  const tracker = createCommandTracker();
+  const commands = createCommandService({ db, tracker, queues, broker: brokerRef, timeline, bus, metrics, log, defaultTtlS: config.COMMAND_DEFAULT_TTL_S });
+  const ingest = createIngest({ live, writer: stateWriter, timeline, bus, onAck: commands.onAck, onOnline: commands.onOnline });
+
+  const endpoints = { mqttUrl: '' };
+  const devices = createDeviceService({
+    db,
+    bus,
+    live,
+    credentials,
+    timeline,
+    hashSecret: hasher.hash,
+    generateSecret,
+    enrollToken: enroll.token,
+    trust: () => ({
+      firmwarePublishers: (config.FIRMWARE_PUBLISHER_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+      bindingKey: bindingKey.publicKeyBase64,
+    }),
+    mqttUrl: () => config.PUBLIC_MQTT_URL ?? endpoints.mqttUrl,
+    disconnect: brokerRef.disconnect,
+  });
+
+  const app = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES });
+  registerOpsRoutes(app, {
+    metrics,
+    version: VERSION,
+    probes: [
+      { name: 'database', check: async () => (await db.execute('select 1'), true) },
+      { name: 'redis', check: () => queues.ping() },
+      { name: 'mqtt', check: async () => Boolean(broker) },
+    ],
+  });
+  registerEnrollRoutes(app, { devices });
+  registerUserRoutes(app, { auth, audit });
+  registerAuditRoutes(app, { audit });
+  registerDeviceRoutes(app, { devices, timeline: createTimelineReader({ db, writer: timeline }), audit, maxImportBytes: config.HTTP_BODY_LIMIT_BYTES });
+  registerFleetRoutes(app, { db, live });
+  registerCommandRoutes(app, { commands, devices, audit });
+  registerStreamRoutes(app, { bus });
+
+  return {
+    config, log, metrics, database, db, hasher, redis, queues, bus, live, timeline, credentials, stateWriter,
+    enroll, bindingKey, auth, audit, tracker, commands, ingest, devices, app, endpoints,
+    setBroker: (b: MqttBroker) => void (broker = b),
+    broker: () => broker,
+  };
+}
+
+export function createServer(config: Config, opts: { log?: Logger } = {}): PosfleetServer {
+  const log = opts.log ?? createLogger(config.LOG_LEVEL);
+  let parts: Parts | undefined;
+  let http: HttpServer | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  let stopMonitor: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function restoreLiveState(p: Parts) {
+    const rows = await p.db.select().from(deviceState);
+    for (const r of rows) {
+      p.live.restore({ deviceId: r.deviceId, fwVersion: r.fwVersion, slot: r.slot, lastSeenMs: r.lastSeenAt?.getTime() ?? null, health: (r.health as HealthSample | null) ?? null });
+    }
+    // Everyone starts offline: presence comes from connections, not from the last run.
+    p.live.markDirty(rows.filter((r) => r.online).map((r) => r.deviceId));
+  }
+
+  return {
+    get parts() {
+      if (!parts) throw new Error('server not started');
+      return parts;
+    },
+    async start() {
+      const p = (parts = await assemble(config, log));
+      await p.credentials.load();
+      await restoreLiveState(p);
+      const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN);
+      await p.commands.start();
+
+      const broker = await createMqttBroker({
+        credentials: p.credentials,
+        sink: p.ingest,
+        metrics: p.metrics,
+        log,
+        rateLimit: { perSecond: config.DEVICE_MAX_MSGS_PER_S, burst: config.DEVICE_BURST },
+        floodDisconnectAfter: config.DEVICE_FLOOD_DISCONNECT_AFTER,
+      });
+      p.setBroker(broker);
+      const mqttPort = await broker.listen(config.MQTT_PORT, config.HOST);
+      const publicHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+      p.endpoints.mqttUrl = `mqtt://${publicHost}:${mqttPort}`;
+
+      const httpPort = await new Promise<number>((ok, fail) => {
+        http = serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, (info) => ok(info.port)) as HttpServer;
+        http.once('error', fail);
+      });
+
+      const flush = () => Promise.all([p.stateWriter.flush(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
+      timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
+      timers.push(
+        setInterval(() => {
+          for (const change of p.live.expire(Date.now(), config.HEARTBEAT_TIMEOUT_S * 1000)) p.ingest.presenceChanged(change);
+        }, 5000),
+      );
+      timers.push(setInterval(() => void p.queues.sampleDepths().catch(() => undefined), 5000));
+      stopMonitor = startEventLoopMonitor(p.metrics);
+
+      return {
+        httpPort,
+        mqttPort,
+        httpUrl: config.PUBLIC_HTTP_URL ?? `http://${publicHost}:${httpPort}`,
+        mqttUrl: config.PUBLIC_MQTT_URL ?? p.endpoints.mqttUrl,
+        adminToken: bootstrap.created && !config.ADMIN_TOKEN ? bootstrap.token : undefined,
+        enrollToken: p.enroll.token,
+        enrollTokenCreated: p.enroll.created,
+        redis: p.redis,
+        databaseKind: p.database.kind,
+      };
+    },
+    stop() {
+      stopping ??= (async () => {
+        const p = parts;
+        if (!p) return;
+        for (const t of timers) clearInterval(t);
+        stopMonitor?.();
+        // Stop taking work, let in-flight jobs finish, then close the broker and flush.
+        if (http) {
+          const server = http;
+          const closed = new Promise<void>((ok) => server.close(() => ok()));
+          server.closeIdleConnections();
+          // Live streams never end by themselves: give requests in flight a moment, then cut.
+          const cut = setTimeout(() => server.closeAllConnections(), 1000);
+          await closed;
+          clearTimeout(cut);
+        }
+        await p.queues.close();
+        await p.broker()?.close();
+        await p.commands.stop();
+        await p.stateWriter.flush();
+        await p.timeline.flush();
+        await p.database.close();
+        await p.redis.stop();
+      })();
+      return stopping;
+    },
+  };
+}

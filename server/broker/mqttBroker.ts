@@ -1,0 +1,201 @@
+// The embedded MQTT broker: aedes with our authentication, ACL, size/JSON/schema checks and
+// flood control. Valid device messages are handed to `ingest` synchronously; nothing here
+// touches the database. aedes hooks are callback-style and every path calls back exactly once.
+import { createServer, type Server } from 'node:net';
+import { Aedes, type Client, type PublishPacket } from 'aedes';
+import { MAX_PAYLOAD_BYTES, inboundSchemas, topicFor, type DevicePublishKind } from '../../schemas/wire.ts';
+import type { CredentialCache } from '../devices/credentialCache.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { decidePublish, mayDeviceSubscribe } from './acl.ts';
+import { newBucket, takeToken, type Bucket, type RateLimit } from './rateLimiter.ts';
+
+/** MQTT 3.1.1 CONNACK return codes. */
+const CONNACK = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
+
+export type RejectReason = 'too_large' | 'bad_json' | 'schema' | 'acl' | 'rate_limited';
+
+export interface IngestSink {
+  connected(deviceId: string): void;
+  disconnected(deviceId: string): void;
+  heard(deviceId: string): void;
+  message(deviceId: string, kind: DevicePublishKind, data: unknown): void;
+  rejected(deviceId: string, reason: RejectReason, detail: string): void;
+  flooded(deviceId: string): void;
+}
+
+export interface BrokerOptions {
+  credentials: CredentialCache;
+  sink: IngestSink;
+  metrics: Metrics;
+  log: Logger;
+  rateLimit: RateLimit;
+  floodDisconnectAfter: number;
+}
+
+export interface MqttBroker {
+  listen(port: number, host: string): Promise<number>;
+  /** Publishes a command to a device (QoS 1). */
+  sendCommand(deviceId: string, message: object): Promise<void>;
+  isConnected(deviceId: string): boolean;
+  connectedCount(): number;
+  disconnect(deviceId: string): void;
+  close(): Promise<void>;
+  aedes: Aedes;
+}
+
+class ConnectError extends Error {
+  constructor(readonly returnCode: number, message: string) {
+    super(message);
+  }
+}
+
+// Dropped messages are rewritten to a topic nobody can subscribe to, so the connection
+// stays up (aedes would close it on an authorizePublish error) and nothing is delivered.
+const DROP_TOPIC = '$posfleet/dropped';
+
+export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker> {
+  const { metrics, log, sink } = opts;
+  const clients = new Map<string, Client>();
+  const buckets = new Map<string, Bucket>();
+  const servers: Server[] = [];
+
+  const aedes = await Aedes.createBroker({
+    heartbeatInterval: 60_000,
+    connectTimeout: 15_000,
+    concurrency: 1000,
+    drainTimeout: 30_000,
+    authenticate(client, username, password, done) {
+      const id = username ?? '';
+      const secret = password?.toString() ?? '';
+      opts.credentials.check(id, secret).then(
+        (result) => {
+          metrics.connectsTotal.inc({ result });
+          if (result === 'bad_credentials') return done(new ConnectError(CONNACK.badCredentials, 'bad user name or password'), false);
+          if (result === 'revoked') return done(new ConnectError(CONNACK.notAuthorized, 'device revoked'), false);
+          if (client.id !== id) {
+            metrics.connectsTotal.inc({ result: 'client_id_mismatch' });
+            return done(new ConnectError(CONNACK.identifierRejected, 'client id must be the device id'), false);
+          }
+          done(null, true);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'credential check failed');
+          done(new ConnectError(CONNACK.serverUnavailable, 'server unavailable'), false);
+        },
+      );
+    },
+    authorizeSubscribe(client, sub, done) {
+      if (client && mayDeviceSubscribe(client.id, sub.topic)) return done(null, sub);
+      if (client) sink.rejected(client.id, 'acl', `subscription to ${sub.topic.slice(0, 200)} refused`);
+      metrics.dropped.inc({ reason: 'acl_subscribe' });
+      done(null, null);
+    },
+    authorizePublish(client, packet, done) {
+      if (!client) return done(null); // an obsolete will of a device long gone: harmless
+      const verdict = check(client, packet);
+      if (verdict) {
+        packet.topic = DROP_TOPIC;
+        packet.retain = false;
+      }
+      done(null);
+    },
+  });
+
+  function drop(deviceId: string, reason: RejectReason, detail: string): true {
+    metrics.dropped.inc({ reason });
+    sink.rejected(deviceId, reason, detail);
+    return true;
+  }
+
+  /** Returns true when the packet must be dropped. */
+  function check(client: Client, packet: PublishPacket): boolean {
+    const deviceId = client.id;
+    const now = Date.now();
+    let bucket = buckets.get(deviceId);
+    if (!bucket) buckets.set(deviceId, (bucket = newBucket(opts.rateLimit, now)));
+    if (!takeToken(bucket, opts.rateLimit, now)) {
+      metrics.dropped.inc({ reason: 'rate_limited' });
+      if (bucket.refusedInRow === 1) sink.rejected(deviceId, 'rate_limited', 'over the message rate: throttled');
+      if (bucket.refusedInRow >= opts.floodDisconnectAfter) {
+        sink.flooded(deviceId);
+        client.close();
+      }
+      return true;
+    }
+    const decision = decidePublish(deviceId, packet.topic);
+    if (!decision.allowed) {
+      metrics.dropped.inc({ reason: 'acl' });
+      sink.rejected(deviceId, 'acl', `publish to ${packet.topic.slice(0, 200)} refused (${decision.reason})`);
+      return true;
+    }
+    const payload = packet.payload as Buffer;
+    if (payload.length > MAX_PAYLOAD_BYTES) return drop(deviceId, 'too_large', `${payload.length} bytes on ${decision.kind} (limit ${MAX_PAYLOAD_BYTES})`);
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return drop(deviceId, 'bad_json', `payload on ${decision.kind} is not JSON`);
+    }
+    const parsed = inboundSchemas[decision.kind].safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      return drop(deviceId, 'schema', `${decision.kind}: ${issues.join('; ')}`);
+    }
+    metrics.messagesIn.inc({ kind: decision.kind });
+    sink.message(deviceId, decision.kind, parsed.data);
+    return false;
+  }
+
+  aedes.on('client', (client) => {
+    // A takeover (same client id reconnecting) leaves the newest connection as the device's.
+    clients.set(client.id, client);
+    metrics.connectedDevices.set(clients.size);
+    sink.connected(client.id);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    if (clients.get(client.id) !== client) return;
+    clients.delete(client.id);
+    buckets.delete(client.id);
+    metrics.connectedDevices.set(clients.size);
+    sink.disconnected(client.id);
+  });
+  aedes.on('ping', (_packet, client) => sink.heard(client.id));
+  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'client error'));
+  aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
+
+  return {
+    aedes,
+    listen(port, host) {
+      const server = createServer(aedes.handle);
+      servers.push(server);
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as { port: number }).port);
+        });
+      });
+    },
+    sendCommand(deviceId, message) {
+      metrics.messagesOut.inc({ kind: 'cmd' });
+      return new Promise((resolve, reject) => {
+        aedes.publish(
+          { cmd: 'publish', topic: topicFor(deviceId, 'cmd'), payload: Buffer.from(JSON.stringify(message)), qos: 1, retain: false, dup: false },
+          (err) => (err ? reject(err) : resolve()),
+        );
+      });
+    },
+    isConnected: (id) => clients.has(id),
+    connectedCount: () => clients.size,
+    disconnect(id) {
+      clients.get(id)?.close();
+    },
+    async close() {
+      // Stop accepting first; a listener's close completes only once aedes has dropped every client.
+      const listenersClosed = Promise.all(servers.map((s) => new Promise<void>((ok) => s.close(() => ok()))));
+      await new Promise<void>((ok) => aedes.close(() => ok()));
+      await listenersClosed;
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// Commands to one terminal or to many (a batch), and their state.
+import { createRoute, z } from '@hono/zod-openapi';
+import { commandStates } from '../../schemas/db.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import type { DeviceService } from '../devices/deviceService.ts';
+import { badRequest, unprocessable } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes } from './commandRules.ts';
+import type { CommandService } from './commandService.ts';
+
+const command = z
+  .looseObject({ id: z.string(), deviceId: z.string(), type: z.string(), state: z.enum(commandStates), batchId: z.string().nullable() })
+  .openapi('Command');
+
+const commandInput = {
+  type: z.enum(operatorCommandTypes),
+  payload: z.record(z.string(), z.unknown()).optional(),
+  ttlS: z.number().int().min(MIN_TTL_S).max(MAX_TTL_S).optional().openapi({ description: 'seconds until the command expires' }),
+};
+
+const filter = z
+  .object({
+    model: z.string().max(64).optional(),
+    fwVersion: z.string().max(64).optional(),
+    merchantId: z.string().max(64).optional(),
+    online: z.boolean().optional(),
+    q: z.string().max(100).optional(),
+  })
+  .strict();
+
+const MAX_BATCH = 100_000;
+const deviceIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const cmdParams = deviceIdParams.extend({ cmdId: z.string().min(1).max(64).openapi({ param: { name: 'cmdId', in: 'path' } }) });
+const senders = requireRole('admin', 'operator', 'technician');
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+
+const sendRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/{id}/commands',
+  tags: ['commands'],
+  summary: 'Send a command to a terminal (delivered when it is online)',
+  middleware: [senders] as const,
+  request: { params: deviceIdParams, body: jsonBody(z.object(commandInput)) },
+  responses: { 201: jsonResponse(command, 'created'), ...errorResponses(400, 401, 403, 404, 409) },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}/commands',
+  tags: ['commands'],
+  summary: "A terminal's commands, newest first",
+  middleware: [readers] as const,
+  request: { params: deviceIdParams, query: z.object(pageQuery) },
+  responses: { 200: jsonResponse(page(command), 'commands'), ...errorResponses(401, 403, 404) },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}/commands/{cmdId}',
+  tags: ['commands'],
+  summary: 'State of one command',
+  middleware: [readers] as const,
+  request: { params: cmdParams },
+  responses: { 200: jsonResponse(command, 'the command'), ...errorResponses(401, 403, 404) },
+});
+
+const cancelRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/{id}/commands/{cmdId}/cancel',
+  tags: ['commands'],
+  summary: 'Cancel a command that has not finished',
+  middleware: [senders] as const,
+  request: { params: cmdParams },
+  responses: { 200: jsonResponse(command, 'cancelled'), ...errorResponses(401, 403, 404, 409) },
+});
+
+const batchRoute = createRoute({
+  method: 'post',
+  path: '/v1/commands',
+  tags: ['commands'],
+  summary: 'Send one command to many terminals (by ids or by filter)',
+  middleware: [requireRole('admin', 'operator')] as const,
+  request: {
+    body: jsonBody(
+      z.object({
+        target: z.union([z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_BATCH) }).strict(), z.object({ filter }).strict()]),
+        ...commandInput,
+      }),
+    ),
+  },
+  responses: {
+    201: jsonResponse(z.object({ batchId: z.string(), total: z.number() }), 'batch created'),
+    ...errorResponses(400, 401, 403, 422),
+  },
+});
+
+const batchStatusRoute = createRoute({
+  method: 'get',
+  path: '/v1/command-batches/{batchId}',
+  tags: ['commands'],
+  summary: 'Progress of a batch: counts by command state',
+  middleware: [readers] as const,
+  request: { params: z.object({ batchId: z.string().min(1).max(64).openapi({ param: { name: 'batchId', in: 'path' } }) }) },
+  responses: {
+    200: jsonResponse(z.looseObject({ id: z.string(), type: z.string(), total: z.number(), counts: z.record(z.string(), z.number()) }), 'status'),
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+export function registerCommandRoutes(app: AppRouter, deps: { commands: CommandService; devices: DeviceService; audit: AuditLog }) {
+  const { commands, devices, audit } = deps;
+
+  app.openapi(sendRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const device = await devices.byId(id);
+    if (device.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${device.status}; commands go to enrolled terminals`);
+    const principal = c.get('principal');
+    const cmd = await commands.create(id, { ...body, createdBy: principal.userId });
+    await audit.append({ actor: principal, action: 'command.send', target: id, ip: clientIp(c), data: { cmdId: cmd.id, type: cmd.type } });
+    return c.json(cmd, 201);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await devices.byId(id);
+    return c.json(await commands.list(id, q.limit, q.cursor), 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const { id, cmdId } = c.req.valid('param');
+    return c.json(await commands.get(id, cmdId), 200);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const { id, cmdId } = c.req.valid('param');
+    const cmd = await commands.cancel(id, cmdId);
+    await audit.append({ actor: c.get('principal'), action: 'command.cancel', target: id, ip: clientIp(c), data: { cmdId } });
+    return c.json(cmd, 200);
+  });
+
+  app.openapi(batchRoute, async (c) => {
+    const body = c.req.valid('json');
+    let ids: string[];
+    if ('deviceIds' in body.target) {
+      const wanted = [...new Set(body.target.deviceIds)];
+      const found = await devices.existing(wanted);
+      const missing = wanted.filter((d) => !found.has(d));
+      if (missing.length) throw badRequest('unknown_devices', `${missing.length} device ids do not exist`, { missing: missing.slice(0, 100) });
+      ids = wanted;
+    } else {
+      ids = await devices.idsMatching(body.target.filter, MAX_BATCH);
+    }
+    if (!ids.length) throw unprocessable('no_target', 'the target matches no device');
+    const principal = c.get('principal');
+    const { batchId, total } = await commands.createBatch(ids, { type: body.type, payload: body.payload, ttlS: body.ttlS, createdBy: principal.userId });
+    await audit.append({ actor: principal, action: 'command.batch', target: batchId, ip: clientIp(c), data: { type: body.type, total } });
+    return c.json({ batchId, total }, 201);
+  });
+
+  app.openapi(batchStatusRoute, async (c) => c.json(await commands.batchStatus(c.req.valid('param').batchId), 200));
+}

@@ -1,0 +1,338 @@
+// Commands to terminals: created here, delivered through the BullMQ `commands` queue, tracked
+// in memory until final, written behind in batches. OTA, keys and binding reuse it.
+import { randomBytes } from 'node:crypto';
+import { and, desc, eq, lt, notInArray, sql } from 'drizzle-orm';
+import type { Queue } from 'bullmq';
+import { commandBatches, commands, finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
+import type { AckMessage, CommandMessage, CommandType } from '../../schemas/wire.ts';
+import type { Db } from '../db/database.ts';
+import type { TimelineWriter } from '../devices/timelineWriter.ts';
+import { notFound, conflict } from '../errors.ts';
+import type { EventBus } from '../events/eventBus.ts';
+import type { JobQueues } from '../jobs/jobQueues.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import { isFinal, stateAfterAck, undeliveredStates } from './commandRules.ts';
+import type { CommandPatch, CommandTracker } from './commandTracker.ts';
+
+export const COMMAND_QUEUE = 'commands';
+const DELIVERY_CHUNK = 500;
+const WRITE_CHUNK = 500;
+
+interface DispatchJob {
+  ids: string[];
+}
+
+export interface CommandServiceDeps {
+  db: Db;
+  tracker: CommandTracker;
+  queues: JobQueues;
+  broker: { isConnected(deviceId: string): boolean; sendCommand(deviceId: string, msg: CommandMessage): Promise<void> };
+  timeline: TimelineWriter;
+  bus: EventBus;
+  metrics: Metrics;
+  log: Logger;
+  defaultTtlS: number;
+  flushIntervalMs?: number;
+}
+
+export interface NewCommand {
+  type: CommandType;
+  payload?: Record<string, unknown>;
+  ttlS?: number;
+  createdBy: string | null;
+}
+
+export const newCommandId = () => `cmd_${randomBytes(12).toString('base64url')}`;
+
+const wireMessage = (c: CommandRow): CommandMessage => ({
+  id: c.id,
+  type: c.type as CommandType,
+  issuedAt: c.issuedAt.getTime(),
+  ...(c.expiresAt ? { expiresAt: c.expiresAt.getTime() } : {}),
+  payload: c.payload,
+});
+
+export function createCommandService(deps: CommandServiceDeps) {
+  const { db, tracker, log } = deps;
+  let queue: Queue<DispatchJob>;
+  const timers: NodeJS.Timeout[] = [];
+  let writing: Promise<void> | null = null;
+
+  function transition(id: string, patch: CommandPatch): CommandRow | undefined {
+    const before = tracker.get(id)?.state;
+    const cmd = tracker.update(id, patch);
+    if (!cmd) return undefined;
+    if (patch.state && patch.state !== before) {
+      deps.metrics.commandsByState.inc({ state: patch.state });
+      if (!['queued', 'sent', 'received'].includes(patch.state)) {
+        deps.timeline.add({
+          deviceId: cmd.deviceId,
+          kind: 'ack',
+          summary: `${cmd.type} ${patch.state}${cmd.stage ? ` (${cmd.stage})` : ''}${cmd.error ? `: ${cmd.error.code}` : ''}`,
+          data: { cmdId: id, state: patch.state, stage: cmd.stage, error: cmd.error },
+        });
+      }
+    }
+    deps.bus.emit('command.updated', {
+      id,
+      deviceId: cmd.deviceId,
+      type: cmd.type,
+      state: cmd.state,
+      batchId: cmd.batchId,
+      stage: cmd.stage,
+      progress: cmd.progress,
+      error: cmd.error,
+      result: cmd.result,
+    });
+    return cmd;
+  }
+
+  function rows(deviceIds: string[], input: NewCommand, batchId: string | null): CommandRow[] {
+    const now = new Date();
+    const ttl = input.ttlS ?? deps.defaultTtlS;
+    return deviceIds.map((deviceId) => ({
+      id: newCommandId(),
+      deviceId,
+      batchId,
+      type: input.type,
+      payload: input.payload ?? {},
+      state: 'pending' as CommandState,
+      stage: null,
+      progress: null,
+      error: null,
+      result: null,
+      attempts: 0,
+      issuedAt: now,
+      expiresAt: new Date(now.getTime() + ttl * 1000),
+      sentAt: null,
+      finishedAt: null,
+      createdBy: input.createdBy,
+      updatedAt: now,
+    }));
+  }
+
+  async function enqueue(ids: string[], dedupeKey?: string) {
+    const jobs = [];
+    for (let i = 0; i < ids.length; i += DELIVERY_CHUNK) {
+      jobs.push({
+        name: 'deliver',
+        data: { ids: ids.slice(i, i + DELIVERY_CHUNK) },
+        opts: {
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 500 },
+          ...(dedupeKey ? { deduplication: { id: dedupeKey } } : {}),
+        },
+      });
+    }
+    if (jobs.length) await queue.addBulk(jobs);
+  }
+
+  /** The worker's job: send each command to its device if it is connected. */
+  async function deliver(ids: string[]) {
+    const now = Date.now();
+    const failures: unknown[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        const cmd = tracker.get(id);
+        if (!cmd || !undeliveredStates.includes(cmd.state)) return;
+        if (cmd.expiresAt && cmd.expiresAt.getTime() <= now) {
+          transition(id, { state: 'expired', finishedAt: new Date(now) });
+          return;
+        }
+        if (!deps.broker.isConnected(cmd.deviceId)) {
+          if (cmd.state !== 'queued') transition(id, { state: 'queued' });
+          return;
+        }
+        const stateBefore = cmd.state;
+        try {
+          await deps.broker.sendCommand(cmd.deviceId, wireMessage(cmd));
+          // An ack may already have overtaken the publish callback; never step back to `sent`.
+          if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', sentAt: new Date(), attempts: cmd.attempts + 1 });
+        } catch (err) {
+          failures.push(err);
+        }
+      }),
+    );
+    // Let BullMQ retry the job with backoff; delivered commands are skipped next time.
+    if (failures.length) throw new Error(`${failures.length} of ${ids.length} commands could not be published`);
+  }
+
+  // Rows whose write failed; retried first next time. They are the tracker's own objects, so
+  // they carry the newest state even if the command moved on meanwhile.
+  let retry: CommandRow[] = [];
+
+  async function writeChanges() {
+    const fresh = tracker.takeChanges();
+    const changes = retry.filter((c) => !fresh.has(c.id)).concat([...fresh.values()]);
+    retry = [];
+    for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
+      const chunk = changes.slice(i, i + WRITE_CHUNK);
+      const values = sql.join(
+        chunk.map(
+          (c) =>
+            sql`(${c.id}, ${c.state}, ${c.stage}::text, ${c.progress}::int, ${c.error ? JSON.stringify(c.error) : null}::jsonb, ${c.result ? JSON.stringify(c.result) : null}::jsonb, ${c.attempts}::int, ${c.sentAt?.toISOString() ?? null}::timestamptz, ${c.finishedAt?.toISOString() ?? null}::timestamptz, ${c.updatedAt.toISOString()}::timestamptz)`,
+        ),
+        sql`, `,
+      );
+      const end = deps.metrics.dbFlushSeconds.startTimer({ table: 'commands' });
+      try {
+        await db.execute(sql`
+          update ${commands} as c set
+            state = v.state, stage = v.stage, progress = v.progress, error = v.error, result = v.result,
+            attempts = v.attempts, sent_at = v.sent_at, finished_at = v.finished_at, updated_at = v.updated_at
+          from (values ${values}) as v(id, state, stage, progress, error, result, attempts, sent_at, finished_at, updated_at)
+          where c.id = v.id`);
+      } catch (err) {
+        log.error({ err }, 'writing command changes failed; will retry');
+        retry = changes.slice(i);
+        throw err;
+      } finally {
+        end();
+      }
+    }
+  }
+
+  const flush = async () => {
+    while (writing) await writing;
+    writing = writeChanges()
+      .catch(() => undefined)
+      .finally(() => (writing = null));
+    await writing;
+  };
+
+  function expireDue() {
+    const now = Date.now();
+    for (const cmd of [...tracker.open()]) {
+      if (cmd.expiresAt && cmd.expiresAt.getTime() <= now && !isFinal(cmd.state)) {
+        transition(cmd.id, { state: 'expired', finishedAt: new Date(now) });
+      }
+    }
+  }
+
+  async function insertRows(list: CommandRow[]) {
+    for (let i = 0; i < list.length; i += WRITE_CHUNK) await db.insert(commands).values(list.slice(i, i + WRITE_CHUNK));
+  }
+
+  const view = (c: CommandRow) => c;
+
+  return {
+    async start() {
+      const open = await db.select().from(commands).where(notInArray(commands.state, [...finalCommandStates]));
+      for (const c of open) tracker.add(c);
+      queue = deps.queues.queue<DispatchJob>(COMMAND_QUEUE);
+      deps.queues.worker<DispatchJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids), { concurrency: 8 });
+      timers.push(setInterval(() => void flush(), deps.flushIntervalMs ?? 200));
+      timers.push(setInterval(expireDue, 5000));
+      log.info({ open: open.length }, 'command tracker loaded');
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await flush();
+    },
+    flush,
+    deliver,
+
+    async create(deviceId: string, input: NewCommand): Promise<CommandRow> {
+      const [row] = rows([deviceId], input, null);
+      await db.insert(commands).values(row!);
+      tracker.add(row!);
+      deps.metrics.commandsByState.inc({ state: 'pending' });
+      deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row!.id, type: input.type, by: input.createdBy } });
+      await enqueue([row!.id]);
+      return view(row!);
+    },
+
+    async createBatch(deviceIds: string[], input: NewCommand): Promise<{ batchId: string; total: number; commandIds: string[] }> {
+      const batchId = `bat_${randomBytes(12).toString('base64url')}`;
+      const list = rows(deviceIds, input, batchId);
+      await db.insert(commandBatches).values({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
+      await insertRows(list);
+      tracker.startBatch(batchId, list.length);
+      for (const r of list) tracker.add(r);
+      deps.metrics.commandsByState.inc({ state: 'pending' }, list.length);
+      for (const r of list) deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
+      await enqueue(list.map((r) => r.id));
+      return { batchId, total: list.length, commandIds: list.map((r) => r.id) };
+    },
+
+    async get(deviceId: string, id: string): Promise<CommandRow> {
+      const mem = tracker.get(id) ?? tracker.unwritten(id);
+      if (mem && mem.deviceId === deviceId) return view(mem);
+      const [row] = await db.select().from(commands).where(and(eq(commands.id, id), eq(commands.deviceId, deviceId))).limit(1);
+      if (!row) throw notFound(`command ${id}`);
+      return view(row);
+    },
+
+    async list(deviceId: string, limit: number, cursor?: string) {
+      await flush();
+      const before = cursor ? new Date(Buffer.from(cursor, 'base64url').toString()) : undefined;
+      const found = await db
+        .select()
+        .from(commands)
+        .where(and(eq(commands.deviceId, deviceId), before ? lt(commands.issuedAt, before) : undefined))
+        .orderBy(desc(commands.issuedAt), desc(commands.id))
+        .limit(limit + 1);
+      const items = found.slice(0, limit).map((c) => tracker.get(c.id) ?? c);
+      const last = items[items.length - 1];
+      return { items, nextCursor: found.length > limit && last ? Buffer.from(last.issuedAt.toISOString()).toString('base64url') : null };
+    },
+
+    async batchStatus(batchId: string) {
+      const [batch] = await db.select().from(commandBatches).where(eq(commandBatches.id, batchId)).limit(1);
+      if (!batch) throw notFound(`command batch ${batchId}`);
+      let counts = tracker.batchCounts(batchId);
+      if (!counts) {
+        await flush();
+        const grouped = await db
+          .select({ state: commands.state, n: sql<number>`count(*)::int` })
+          .from(commands)
+          .where(eq(commands.batchId, batchId))
+          .groupBy(commands.state);
+        counts = Object.fromEntries(grouped.map((g) => [g.state, g.n]));
+      }
+      const clean = Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
+      return { id: batch.id, type: batch.type, total: batch.total, createdAt: batch.createdAt, createdBy: batch.createdBy, counts: clean };
+    },
+
+    async cancel(deviceId: string, id: string): Promise<CommandRow> {
+      const cmd = tracker.get(id);
+      if (!cmd || cmd.deviceId !== deviceId) {
+        const existing = await this.get(deviceId, id);
+        throw conflict('command_final', `command ${id} is already ${existing.state}`);
+      }
+      return view(transition(id, { state: 'cancelled', finishedAt: new Date() })!);
+    },
+
+    onAck(deviceId: string, ack: AckMessage) {
+      const cmd = tracker.get(ack.cmdId);
+      if (!cmd) return; // finished already, or unknown: a late or duplicate ack changes nothing
+      if (cmd.deviceId !== deviceId) {
+        deps.timeline.addCoalesced(`${deviceId}:foreign_ack`, { deviceId, kind: 'security', summary: 'ack for another device\'s command ignored', data: { cmdId: ack.cmdId } });
+        return;
+      }
+      const next = stateAfterAck(cmd.state, ack.state);
+      const patch: CommandPatch = {};
+      if (next) patch.state = next;
+      if (ack.stage !== undefined) patch.stage = ack.stage;
+      if (ack.progress !== undefined) patch.progress = Math.round(ack.progress);
+      if (ack.error) patch.error = ack.error;
+      if (ack.result) patch.result = ack.result;
+      if (next && isFinal(next)) patch.finishedAt = new Date();
+      if (Object.keys(patch).length) transition(cmd.id, patch);
+    },
+
+    /** A device came back: send what it has not confirmed receiving. */
+    onOnline(deviceId: string) {
+      const due = tracker.openFor(deviceId).filter((c) => undeliveredStates.includes(c.state));
+      if (due.length) {
+        enqueue(
+          due.map((c) => c.id),
+          `redeliver:${deviceId}:${due.map((c) => c.id).join(',')}`,
+        ).catch((err: unknown) => log.warn({ err, deviceId }, 'could not queue redelivery'));
+      }
+    },
+  };
+}
+
+export type CommandService = ReturnType<typeof createCommandService>;

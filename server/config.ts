@@ -1,0 +1,95 @@
+// Settings come from the environment (and an optional .env), validated once at start with a
+// clear message per bad value.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const positive = z.coerce.number().positive();
+
+export const configSchema = z.object({
+  HTTP_PORT: port.default(8080),
+  MQTT_PORT: port.default(1883),
+  /** MQTT over WebSocket; off unless set. */
+  MQTT_WS_PORT: port.optional(),
+  /** Address the listeners bind to; loopback by default for a first look. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** How devices reach this server (enrollment answers and download links use it). */
+  PUBLIC_HTTP_URL: z.url().optional(),
+  PUBLIC_MQTT_URL: z.string().regex(/^mqtts?:\/\/|^wss?:\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
+  QUEUE_PREFIX: z.string().min(1).default('posfleet'),
+  ENROLL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Key for the keyed hash of device secrets and API tokens; else DATA_DIR/pepper.key. */
+  SECRET_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
+  FIRMWARE_PUBLISHER_KEYS: z.string().optional(),
+  KEY_VAULT_MASTER_KEY: z.string().optional(),
+  TLS_CERT: z.string().optional(),
+  TLS_KEY: z.string().optional(),
+  MQTTS_PORT: port.default(8883),
+  TLS_ONLY: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A device silent for this long is offline even without a last will. */
+  HEARTBEAT_TIMEOUT_S: positive.default(120),
+  /** One stored health sample per device per this many seconds. */
+  HEALTH_HISTORY_INTERVAL_S: positive.default(300),
+  /** How often buffered telemetry is written to the database. */
+  FLUSH_INTERVAL_MS: positive.default(1000),
+  /** Per-device publish rate (messages/second, averaged) before throttling. */
+  DEVICE_MAX_MSGS_PER_S: positive.default(20),
+  /** Burst allowance on top of the rate. */
+  DEVICE_BURST: positive.default(100),
+  /** Dropped messages over the limit, in a row, before the device is disconnected. */
+  DEVICE_FLOOD_DISCONNECT_AFTER: positive.default(200),
+  COMMAND_DEFAULT_TTL_S: positive.default(7 * 24 * 3600),
+  HTTP_BODY_LIMIT_BYTES: positive.default(1024 * 1024),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `KEY=value` lines; quotes optional; `#` comments. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    let value = line.slice(eq + 1).trim();
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Reads settings from `env`, with `.env` (if present) filling what the environment leaves unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = resolve('.env')): Config {
+  const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath, 'utf8')) : {};
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const cfg = parsed.data;
+  const problems: string[] = [];
+  if (Boolean(cfg.TLS_CERT) !== Boolean(cfg.TLS_KEY)) problems.push('TLS_CERT and TLS_KEY: set both or neither');
+  if (cfg.TLS_ONLY && !cfg.TLS_CERT) problems.push('TLS_ONLY: needs TLS_CERT and TLS_KEY');
+  if (problems.length) throw new ConfigError(problems);
+  return cfg;
+}

@@ -1,0 +1,57 @@
+// What the broker checks at CONNECT: a keyed hash per device, in memory, so a reconnect storm
+// of the whole fleet costs one HMAC per device and no database round trip.
+import { eq, isNotNull } from 'drizzle-orm';
+import { devices, type DeviceStatus } from '../../schemas/db.ts';
+import type { Db } from '../db/database.ts';
+
+export type CredentialCheck = 'ok' | 'bad_credentials' | 'revoked';
+
+interface Entry {
+  secretHash: string | null;
+  status: DeviceStatus;
+}
+
+export interface CredentialCache {
+  load(): Promise<number>;
+  check(deviceId: string, password: string): Promise<CredentialCheck>;
+  set(deviceId: string, entry: Entry): void;
+  isKnown(deviceId: string): boolean;
+  forget(deviceId: string): void;
+}
+
+export function createCredentialCache(deps: { db: Db; verify: (secret: string, hash: string) => boolean }): CredentialCache {
+  const entries = new Map<string, Entry>();
+
+  const lookup = async (id: string): Promise<Entry | undefined> => {
+    const hit = entries.get(id);
+    if (hit) return hit;
+    // Another instance may have enrolled it since we loaded.
+    const [row] = await deps.db
+      .select({ secretHash: devices.secretHash, status: devices.status })
+      .from(devices)
+      .where(eq(devices.id, id))
+      .limit(1);
+    if (row) entries.set(id, row);
+    return row;
+  };
+
+  return {
+    async load() {
+      const rows = await deps.db
+        .select({ id: devices.id, secretHash: devices.secretHash, status: devices.status })
+        .from(devices)
+        .where(isNotNull(devices.secretHash));
+      for (const r of rows) entries.set(r.id, { secretHash: r.secretHash, status: r.status });
+      return rows.length;
+    },
+    async check(id, password) {
+      const e = await lookup(id);
+      if (!e || !e.secretHash) return e?.status === 'revoked' ? 'revoked' : 'bad_credentials';
+      if (!deps.verify(password, e.secretHash)) return 'bad_credentials';
+      return e.status === 'enrolled' ? 'ok' : 'revoked';
+    },
+    set: (id, entry) => void entries.set(id, entry),
+    isKnown: (id) => entries.has(id),
+    forget: (id) => void entries.delete(id),
+  };
+}

@@ -1,0 +1,184 @@
+// Thin HTTP layer over the device service: validation, roles, audit.
+import { createRoute, z } from '@hono/zod-openapi';
+import { deviceStatuses } from '../../schemas/db.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import { badRequest } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
+import type { DeviceService } from './deviceService.ts';
+import type { TimelineReader } from './timelineReader.ts';
+
+const device = z
+  .looseObject({
+    id: z.string(),
+    serial: z.string(),
+    model: z.string(),
+    status: z.enum(deviceStatuses),
+    online: z.boolean(),
+    merchantId: z.string().nullable(),
+  })
+  .openapi('Device');
+
+const deviceIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const operators = requireRole('admin', 'operator');
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+
+const registerRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices',
+  tags: ['devices'],
+  summary: 'Pre-register a terminal by serial and model',
+  middleware: [operators] as const,
+  request: {
+    body: jsonBody(
+      z.object({
+        serial: z.string().regex(SERIAL_PATTERN, 'letters, digits, . _ - (max 64)'),
+        model: z.string().regex(MODEL_PATTERN, 'letters, digits, space . _ / - (max 64)'),
+        labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+      }),
+    ),
+  },
+  responses: { 201: jsonResponse(device, 'registered'), ...errorResponses(400, 401, 403, 409) },
+});
+
+const importRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/import',
+  tags: ['devices'],
+  summary: 'Register terminals from CSV (header: serial,model[,label columns])',
+  middleware: [operators] as const,
+  request: { body: { required: true, content: { 'text/csv': { schema: z.string() } } } },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        created: z.number(),
+        skipped: z.array(z.object({ line: z.number(), serial: z.string(), reason: z.string() })),
+        errors: z.array(z.object({ line: z.number(), message: z.string() })),
+      }),
+      'import report',
+    ),
+    ...errorResponses(400, 401, 403, 413),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices',
+  tags: ['devices'],
+  summary: 'List terminals with filters and cursor paging',
+  middleware: [readers] as const,
+  request: {
+    query: z.object({
+      ...pageQuery,
+      status: z.enum(deviceStatuses).optional(),
+      online: z.enum(['true', 'false']).optional(),
+      model: z.string().max(64).optional(),
+      fwVersion: z.string().max(64).optional(),
+      merchantId: z.string().max(64).optional(),
+      q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
+    }),
+  },
+  responses: { 200: jsonResponse(page(device), 'a page of devices'), ...errorResponses(400, 401, 403) },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}',
+  tags: ['devices'],
+  summary: 'A terminal with its latest state and health',
+  middleware: [readers] as const,
+  request: { params: deviceIdParams },
+  responses: { 200: jsonResponse(device, 'the device'), ...errorResponses(401, 403, 404) },
+});
+
+const timelineRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}/timeline',
+  tags: ['devices'],
+  summary: 'Everything that happened to a terminal, newest first',
+  middleware: [readers] as const,
+  request: { params: deviceIdParams, query: z.object({ ...pageQuery, kind: z.string().max(32).optional() }) },
+  responses: {
+    200: jsonResponse(
+      page(z.object({ id: z.number(), ts: z.string(), kind: z.string(), summary: z.string(), data: z.record(z.string(), z.unknown()) })),
+      'timeline',
+    ),
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+const reasonBody = { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } } };
+
+const revokeRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/{id}/revoke',
+  tags: ['devices'],
+  summary: 'Revoke a terminal: refused at connect, live connection closed',
+  middleware: [requireRole('admin', 'operator')] as const,
+  request: { params: deviceIdParams, body: reasonBody },
+  responses: { 200: jsonResponse(device, 'revoked'), ...errorResponses(401, 403, 404) },
+});
+
+const resetRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/{id}/reset-enrollment',
+  tags: ['devices'],
+  summary: 'Allow a terminal to enroll again (new credentials)',
+  middleware: [requireRole('admin', 'operator')] as const,
+  request: { params: deviceIdParams, body: reasonBody },
+  responses: { 200: jsonResponse(device, 'reset'), ...errorResponses(401, 403, 404) },
+});
+
+export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceService; timeline: TimelineReader; audit: AuditLog; maxImportBytes: number }) {
+  const { devices, audit } = deps;
+
+  app.openapi(registerRoute, async (c) => {
+    const body = c.req.valid('json');
+    const row = await devices.register(body);
+    await audit.append({ actor: c.get('principal'), action: 'device.register', target: row.id, ip: clientIp(c), data: { serial: row.serial, model: row.model } });
+    return c.json(await devices.detail(row.id), 201);
+  });
+
+  app.openapi(importRoute, async (c) => {
+    const type = c.req.header('content-type') ?? '';
+    if (!type.startsWith('text/csv') && !type.startsWith('text/plain')) throw badRequest('unsupported_media_type', 'send the file as text/csv');
+    const text = await c.req.text();
+    const report = await devices.importCsv(text);
+    await audit.append({ actor: c.get('principal'), action: 'device.import', ip: clientIp(c), data: { created: report.created, skipped: report.skipped.length, errors: report.errors.length } });
+    return c.json(report, 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    const online = q.online === undefined ? undefined : q.online === 'true';
+    const result = await devices.list({ status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q }, q.limit, q.cursor);
+    return c.json(result, 200);
+  });
+
+  app.openapi(getRoute, async (c) => c.json(await devices.detail(c.req.valid('param').id), 200));
+
+  app.openapi(timelineRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await devices.byId(id);
+    return c.json(await deps.timeline.list(id, q.limit, q.cursor, q.kind), 200);
+  });
+
+  app.openapi(revokeRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const reason = (await c.req.json().catch(() => ({}))) as { reason?: string };
+    const row = await devices.revoke(id, reason.reason);
+    await audit.append({ actor: c.get('principal'), action: 'device.revoke', target: id, ip: clientIp(c), data: { reason: reason.reason } });
+    return c.json(row, 200);
+  });
+
+  app.openapi(resetRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const reason = (await c.req.json().catch(() => ({}))) as { reason?: string };
+    const row = await devices.resetEnrollment(id);
+    await audit.append({ actor: c.get('principal'), action: 'device.reset_enrollment', target: id, ip: clientIp(c), data: { reason: reason.reason } });
+    return c.json(row, 200);
+  });
+}

@@ -1,0 +1,218 @@
+// Registering, enrolling, listing and revoking terminals.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
+import type { Db } from '../db/database.ts';
+import { isUniqueViolation } from '../db/database.ts';
+import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.ts';
+import type { EventBus } from '../events/eventBus.ts';
+import type { LiveState } from '../health/liveState.ts';
+import type { CredentialCache } from './credentialCache.ts';
+import { parseDeviceCsv } from './csvImport.ts';
+import type { TimelineWriter } from './timelineWriter.ts';
+
+export const newDeviceId = () => `dev_${randomBytes(12).toString('base64url')}`;
+
+export interface EnrollInput {
+  serial: string;
+  model: string;
+  fwVersion: string;
+  kekPublicKey: string;
+  enrollToken: string;
+}
+
+export interface DeviceFilter {
+  status?: DeviceRow['status'];
+  online?: boolean;
+  model?: string;
+  fwVersion?: string;
+  merchantId?: string;
+  q?: string;
+}
+
+export interface DeviceServiceDeps {
+  db: Db;
+  bus: EventBus;
+  live: LiveState;
+  credentials: CredentialCache;
+  timeline: TimelineWriter;
+  hashSecret: (secret: string) => string;
+  generateSecret: () => string;
+  enrollToken: string;
+  trust: () => { firmwarePublishers: string[]; bindingKey: string };
+  mqttUrl: () => string;
+  /** Closes a device's live MQTT connection (revocation). */
+  disconnect: (deviceId: string) => void;
+}
+
+const cursorOf = (serial: string) => Buffer.from(serial).toString('base64url');
+const serialOf = (cursor: string) => Buffer.from(cursor, 'base64url').toString();
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function createDeviceService(deps: DeviceServiceDeps) {
+  const { db } = deps;
+
+  const byId = async (id: string): Promise<DeviceRow> => {
+    const [row] = await db.select().from(devices).where(eq(devices.id, id)).limit(1);
+    if (!row) throw notFound(`device ${id}`);
+    return row;
+  };
+
+  const withLive = (row: DeviceRow) => {
+    const live = deps.live.get(row.id);
+    return {
+      ...row,
+      secretHash: undefined,
+      online: live?.online ?? false,
+      connected: live?.connected ?? false,
+      lastSeenAt: live?.lastSeenMs ? new Date(live.lastSeenMs).toISOString() : null,
+      reportedFwVersion: live?.fwVersion ?? row.fwVersion,
+      slot: live?.slot ?? null,
+      health: live?.health ?? null,
+    };
+  };
+
+  return {
+    byId,
+
+    async register(input: { serial: string; model: string; labels?: Record<string, string> }) {
+      try {
+        const [row] = await db
+          .insert(devices)
+          .values({ id: newDeviceId(), serial: input.serial, model: input.model, labels: input.labels ?? {} })
+          .returning();
+        deps.timeline.add({ deviceId: row!.id, kind: 'registered', summary: `registered as ${row!.model} ${row!.serial}` });
+        deps.bus.emit('device.registered', { deviceId: row!.id, serial: row!.serial });
+        return row!;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict('serial_exists', `a device with serial ${input.serial} is already registered`);
+        throw err;
+      }
+    },
+
+    async importCsv(text: string) {
+      const parsed = parseDeviceCsv(text);
+      const skipped: { line: number; serial: string; reason: string }[] = [];
+      let created = 0;
+      for (let i = 0; i < parsed.rows.length; i += 500) {
+        const chunk = parsed.rows.slice(i, i + 500);
+        const inserted = await db
+          .insert(devices)
+          .values(chunk.map((r) => ({ id: newDeviceId(), serial: r.serial, model: r.model, labels: r.labels })))
+          .onConflictDoNothing({ target: devices.serial })
+          .returning({ id: devices.id, serial: devices.serial });
+        created += inserted.length;
+        const made = new Set(inserted.map((r) => r.serial));
+        for (const r of chunk) if (!made.has(r.serial)) skipped.push({ line: r.line, serial: r.serial, reason: 'already_registered' });
+        for (const r of inserted) deps.timeline.add({ deviceId: r.id, kind: 'registered', summary: 'registered by import' });
+      }
+      return { created, skipped, errors: parsed.errors };
+    },
+
+    async list(filter: DeviceFilter, limit: number, cursor?: string) {
+      const where: SQL[] = [];
+      if (filter.status) where.push(eq(devices.status, filter.status));
+      if (filter.model) where.push(eq(devices.model, filter.model));
+      if (filter.merchantId) where.push(eq(devices.merchantId, filter.merchantId));
+      if (filter.fwVersion) where.push(sql`coalesce(${deviceState.fwVersion}, ${devices.fwVersion}) = ${filter.fwVersion}`);
+      if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
+      if (filter.q) {
+        const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);
+      }
+      if (cursor) where.push(gt(devices.serial, serialOf(cursor)));
+      const rows = await db
+        .select({ device: devices })
+        .from(devices)
+        .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
+        .where(and(...where))
+        .orderBy(asc(devices.serial))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit).map((r) => withLive(r.device));
+      const last = page[page.length - 1];
+      return { items: page, nextCursor: rows.length > limit && last ? cursorOf(last.serial) : null };
+    },
+
+    async detail(id: string) {
+      return withLive(await byId(id));
+    },
+
+    async enroll(input: EnrollInput) {
+      if (!sameSecret(input.enrollToken, deps.enrollToken)) throw unauthorized('wrong enrollment token', 'bad_enroll_token');
+      const kek = Buffer.from(input.kekPublicKey, 'base64');
+      if (kek.length !== 32) throw badRequest('validation_failed', 'kekPublicKey must be base64 of a raw 32-byte X25519 public key', [{ path: 'kekPublicKey', message: 'must decode to 32 bytes' }]);
+      const [row] = await db.select().from(devices).where(eq(devices.serial, input.serial)).limit(1);
+      if (!row) throw forbidden(`serial ${input.serial} is not registered`, 'not_registered');
+      if (row.model !== input.model) throw forbidden(`serial ${input.serial} is registered as model ${row.model}`, 'model_mismatch');
+      if (row.status === 'enrolled') throw conflict('already_enrolled', `serial ${input.serial} is already enrolled; an operator must reset its enrollment first`);
+      if (row.status === 'revoked') throw forbidden(`device ${row.id} is revoked`, 'revoked');
+      const secret = deps.generateSecret();
+      const secretHash = deps.hashSecret(secret);
+      // The status guard makes two racing enrollments of one serial produce one winner.
+      const updated = await db
+        .update(devices)
+        .set({ status: 'enrolled', secretHash, kekPublicKey: input.kekPublicKey, fwVersion: input.fwVersion, enrolledAt: new Date(), updatedAt: new Date() })
+        .where(and(eq(devices.id, row.id), eq(devices.status, 'registered')))
+        .returning({ id: devices.id });
+      if (!updated.length) throw conflict('already_enrolled', `serial ${input.serial} is already enrolled`);
+      deps.credentials.set(row.id, { secretHash, status: 'enrolled' });
+      deps.timeline.add({ deviceId: row.id, kind: 'enrolled', summary: `enrolled with firmware ${input.fwVersion}` });
+      deps.bus.emit('device.enrolled', { deviceId: row.id, serial: row.serial });
+      return {
+        deviceId: row.id,
+        mqtt: { url: deps.mqttUrl(), username: row.id, password: secret },
+        trust: deps.trust(),
+      };
+    },
+
+    async revoke(id: string, reason: string | undefined) {
+      const row = await byId(id);
+      if (row.status === 'revoked') return withLive(row);
+      const [updated] = await db
+        .update(devices)
+        .set({ status: 'revoked', revokedAt: new Date(), updatedAt: new Date() })
+        .where(eq(devices.id, id))
+        .returning();
+      deps.credentials.set(id, { secretHash: updated!.secretHash, status: 'revoked' });
+      deps.disconnect(id);
+      deps.timeline.add({ deviceId: id, kind: 'revoked', summary: reason ? `revoked: ${reason}` : 'revoked' });
+      deps.bus.emit('device.revoked', { deviceId: id });
+      return withLive(updated!);
+    },
+
+    async resetEnrollment(id: string) {
+      await byId(id);
+      const [updated] = await db
+        .update(devices)
+        .set({ status: 'registered', secretHash: null, kekPublicKey: null, enrolledAt: null, revokedAt: null, updatedAt: new Date() })
+        .where(eq(devices.id, id))
+        .returning();
+      deps.credentials.set(id, { secretHash: null, status: 'registered' });
+      deps.disconnect(id);
+      deps.timeline.add({ deviceId: id, kind: 'enrollment_reset', summary: 'enrollment reset: the terminal may enroll again' });
+      return withLive(updated!);
+    },
+
+    /** Ids of enrolled devices matching a filter (for bulk commands). */
+    async idsMatching(filter: DeviceFilter, max: number): Promise<string[]> {
+      const page = await this.list({ ...filter, status: filter.status ?? 'enrolled' }, max);
+      return page.items.map((d) => d.id);
+    },
+
+    async existing(ids: string[]): Promise<Set<string>> {
+      const found = new Set<string>();
+      for (let i = 0; i < ids.length; i += 1000) {
+        const rows = await db.select({ id: devices.id }).from(devices).where(inArray(devices.id, ids.slice(i, i + 1000)));
+        for (const r of rows) found.add(r.id);
+      }
+      return found;
+    },
+  };
+}
+
+export type DeviceService = ReturnType<typeof createDeviceService>;

@@ -1,0 +1,62 @@
+// GET /v1/fleet/summary: the numbers an overview needs, in one call.
+import { createRoute, z } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import { deviceState, devices } from '../../schemas/db.ts';
+import { requireRole } from '../auth/middleware.ts';
+import type { Db } from '../db/database.ts';
+import type { LiveState } from '../health/liveState.ts';
+import { errorResponses, jsonResponse } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+
+const summaryRoute = createRoute({
+  method: 'get',
+  path: '/v1/fleet/summary',
+  tags: ['devices'],
+  summary: 'Fleet overview: devices by status, online/offline, firmware versions, models',
+  middleware: [requireRole('admin', 'operator', 'technician', 'auditor')] as const,
+  responses: {
+    200: jsonResponse(
+      z.object({
+        devices: z.number(),
+        byStatus: z.record(z.string(), z.number()),
+        online: z.number(),
+        offline: z.number(),
+        byFirmware: z.record(z.string(), z.number()),
+        byModel: z.record(z.string(), z.number()),
+      }),
+      'summary',
+    ),
+    ...errorResponses(401, 403),
+  },
+});
+
+export function registerFleetRoutes(app: AppRouter, deps: { db: Db; live: LiveState }) {
+  app.openapi(summaryRoute, async (c) => {
+    const n = sql<number>`count(*)::int`;
+    const [byStatus, byModel, byFirmware] = await Promise.all([
+      deps.db.select({ k: devices.status, n }).from(devices).groupBy(devices.status),
+      deps.db.select({ k: devices.model, n }).from(devices).groupBy(devices.model),
+      deps.db
+        .select({ k: sql<string>`coalesce(${deviceState.fwVersion}, ${devices.fwVersion}, 'unknown')`, n })
+        .from(devices)
+        .leftJoin(deviceState, sql`${deviceState.deviceId} = ${devices.id}`)
+        .where(sql`${devices.status} = 'enrolled'`)
+        .groupBy(sql`1`),
+    ]);
+    const toMap = (rows: { k: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.k, r.n]));
+    const statuses = toMap(byStatus);
+    const enrolled = statuses.enrolled ?? 0;
+    const online = deps.live.onlineCount();
+    return c.json(
+      {
+        devices: byStatus.reduce((a, r) => a + r.n, 0),
+        byStatus: statuses,
+        online,
+        offline: Math.max(0, enrolled - online),
+        byFirmware: toMap(byFirmware),
+        byModel: toMap(byModel),
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,98 @@
+// Where validated device messages land: memory first, timeline and history buffered, and the
+// command tracker told about acks and devices coming back. Synchronous on the hot path.
+import type { AckMessage, DeviceEvent, DevicePublishKind, HealthSample, StateMessage } from '../../schemas/wire.ts';
+import type { IngestSink, RejectReason } from '../broker/mqttBroker.ts';
+import type { TimelineWriter } from '../devices/timelineWriter.ts';
+import type { EventBus } from '../events/eventBus.ts';
+import type { LiveState, PresenceChange } from './liveState.ts';
+import type { StateWriter } from './stateWriter.ts';
+
+export interface IngestDeps {
+  live: LiveState;
+  writer: StateWriter;
+  timeline: TimelineWriter;
+  bus: EventBus;
+  onAck: (deviceId: string, ack: AckMessage) => void;
+  onOnline: (deviceId: string) => void;
+  /** Extra listeners for domain rules (faults, geofence...) added by later modules. */
+  onHealth?: (deviceId: string, sample: HealthSample) => void;
+  onEvent?: (deviceId: string, event: DeviceEvent) => void;
+  now?: () => number;
+}
+
+export interface Ingest extends IngestSink {
+  presenceChanged(change: PresenceChange): void;
+}
+
+const presenceSummary: Record<PresenceChange['reason'], string> = {
+  connect: 'connected',
+  state: 'reported online',
+  disconnect: 'disconnected',
+  will: 'went offline (last will)',
+  timeout: 'silent past the heartbeat timeout',
+};
+
+export function createIngest(deps: IngestDeps): Ingest {
+  const now = deps.now ?? Date.now;
+
+  function presenceChanged(c: PresenceChange) {
+    const ts = now();
+    deps.timeline.add({ deviceId: c.deviceId, kind: c.online ? 'online' : 'offline', summary: presenceSummary[c.reason], data: { reason: c.reason } });
+    deps.bus.emit('device.presence', { deviceId: c.deviceId, online: c.online, ts });
+    if (c.online) deps.onOnline(c.deviceId);
+  }
+  const apply = (c: PresenceChange | null) => c && presenceChanged(c);
+
+  return {
+    presenceChanged,
+    connected(id) {
+      apply(deps.live.connected(id, now()));
+    },
+    disconnected(id) {
+      apply(deps.live.disconnected(id, now()));
+    },
+    heard(id) {
+      apply(deps.live.seen(id, now()));
+    },
+    message(id, kind: DevicePublishKind, data: unknown) {
+      const t = now();
+      switch (kind) {
+        case 'state':
+          apply(deps.live.state(id, data as StateMessage, t));
+          return;
+        case 'health': {
+          const sample = data as HealthSample;
+          apply(deps.live.seen(id, t));
+          if (deps.live.health(id, sample, t)) deps.writer.keepHistory(id, sample);
+          deps.onHealth?.(id, sample);
+          return;
+        }
+        case 'event': {
+          const ev = data as DeviceEvent;
+          apply(deps.live.seen(id, t));
+          deps.timeline.add({
+            deviceId: id,
+            kind: 'event',
+            summary: `${ev.type}${ev.severity ? ` (${ev.severity})` : ''}`,
+            data: { type: ev.type, severity: ev.severity, seq: ev.seq, deviceTs: ev.ts, data: ev.data },
+          });
+          deps.bus.emit('device.event', { deviceId: id, type: ev.type, severity: ev.severity, ts: ev.ts });
+          deps.onEvent?.(id, ev);
+          return;
+        }
+        case 'ack':
+          apply(deps.live.seen(id, t));
+          deps.onAck(id, data as AckMessage);
+          return;
+      }
+    },
+    rejected(id, reason: RejectReason, detail) {
+      const kind = reason === 'acl' ? 'security' : 'rejected';
+      deps.timeline.addCoalesced(`${id}:${reason}`, { deviceId: id, kind, summary: `message dropped: ${reason}`, data: { reason, detail } });
+      deps.bus.emit('device.rejected', { deviceId: id, reason });
+    },
+    flooded(id) {
+      deps.timeline.add({ deviceId: id, kind: 'security', summary: 'disconnected for flooding', data: { reason: 'flood' } });
+    },
+  };
+}

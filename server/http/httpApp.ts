@@ -1,0 +1,38 @@
+// The Hono application: validation failures → 400 with field paths, one error mapper, a body
+// limit, bearer auth on /v1 (enrollment excepted), JSON 404s.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { AuthService } from '../auth/authService.ts';
+import { authMiddleware } from '../auth/middleware.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createErrorHandler, errorJson, validationDetails } from './errorHandler.ts';
+import type { AppEnv, AppRouter } from './types.ts';
+
+/** Routes under /v1 that authenticate otherwise (the enroll token, a signed link). */
+const PUBLIC_V1 = [/^\/v1\/enroll$/];
+
+export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitBytes: number }): AppRouter {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new AppError(400, 'validation_failed', 'request did not pass validation', validationDetails(result.error));
+      }
+    },
+  });
+  app.onError(createErrorHandler(deps.log));
+  app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: (c) => errorJson(c, 413, 'payload_too_large', `request body over ${deps.bodyLimitBytes} bytes`),
+    }),
+  );
+  const requireAuth = authMiddleware(deps.auth);
+  app.use('/v1/*', async (c, next) => {
+    if (PUBLIC_V1.some((p) => p.test(c.req.path))) return next();
+    return requireAuth(c, next);
+  });
+  return app;
+}

@@ -1,0 +1,35 @@
+// Prometheus metrics, one registry per server instance so tests can run several side by side.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'posfleet_process_' });
+  const m = {
+    registry,
+    connectedDevices: new Gauge({ name: 'posfleet_connected_devices', help: 'Devices connected to the broker', registers: [registry] }),
+    connectsTotal: new Counter({ name: 'posfleet_mqtt_connects_total', help: 'MQTT connection attempts by result', labelNames: ['result'], registers: [registry] }),
+    messagesIn: new Counter({ name: 'posfleet_messages_in_total', help: 'Device messages accepted, by topic kind', labelNames: ['kind'], registers: [registry] }),
+    messagesOut: new Counter({ name: 'posfleet_messages_out_total', help: 'Messages sent to devices, by kind', labelNames: ['kind'], registers: [registry] }),
+    dropped: new Counter({ name: 'posfleet_messages_dropped_total', help: 'Device messages dropped, by reason', labelNames: ['reason'], registers: [registry] }),
+    queueDepth: new Gauge({ name: 'posfleet_queue_depth', help: 'Jobs waiting per queue', labelNames: ['queue'], registers: [registry] }),
+    jobLatency: new Histogram({
+      name: 'posfleet_job_latency_seconds',
+      help: 'Time from enqueue to completion, per queue',
+      labelNames: ['queue'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    commandsByState: new Counter({ name: 'posfleet_command_transitions_total', help: 'Command state transitions', labelNames: ['state'], registers: [registry] }),
+    dbFlushSeconds: new Histogram({
+      name: 'posfleet_db_flush_seconds',
+      help: 'Duration of batched telemetry writes',
+      labelNames: ['table'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    eventLoopLag: new Gauge({ name: 'posfleet_event_loop_lag_p99_seconds', help: 'p99 event-loop delay over the last interval', registers: [registry] }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
