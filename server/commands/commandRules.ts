@@ -26,5 +26,5 @@ export function stateAfterAck(current: CommandState, ack: AckMessage['state']): 
 export const operatorCommandTypes = ['reboot', 'diag.run', 'lock', 'unlock', 'logs.upload', 'config.set'] as const;
 export type OperatorCommandType = (typeof operatorCommandTypes)[number];
 
-export const MIN_TTL_S = 10;
+export const MIN_TTL_S = 1;
 export const MAX_TTL_S = 30 * 24 * 3600;

@@ -223,7 +223,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       queue = deps.queues.queue<DispatchJob>(COMMAND_QUEUE);
       deps.queues.worker<DispatchJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids), { concurrency: 8 });
       timers.push(setInterval(() => void flush(), deps.flushIntervalMs ?? 200));
-      timers.push(setInterval(expireDue, 5000));
+      timers.push(setInterval(expireDue, 1000));
       log.info({ open: open.length }, 'command tracker loaded');
     },
     async stop() {

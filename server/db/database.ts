@@ -46,6 +46,9 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client dropped by the server (restart, failover) emits here; without a listener the
+  // process would die. The pool replaces it on the next query.
+  pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema });
   await migratePg(db, { migrationsFolder });
   return { db: db as unknown as Db, kind: 'postgres', close: () => pool.end() };
