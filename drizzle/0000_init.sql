@@ -117,6 +117,10 @@ ALTER TABLE "device_state" ADD CONSTRAINT "device_state_device_id_devices_id_fk"
 ALTER TABLE "health_history" ADD CONSTRAINT "health_history_device_id_devices_id_fk" FOREIGN KEY ("device_id") REFERENCES "public"."devices"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "timeline" ADD CONSTRAINT "timeline_device_id_devices_id_fk" FOREIGN KEY ("device_id") REFERENCES "public"."devices"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_tokens_hash_uq" ON "api_tokens" USING btree ("token_hash");--> statement-breakpoint
+CREATE INDEX "audit_log_action_idx" ON "audit_log" USING btree ("action","seq");--> statement-breakpoint
+CREATE INDEX "audit_log_actor_idx" ON "audit_log" USING btree ("actor_id","seq");--> statement-breakpoint
+CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("target","seq");--> statement-breakpoint
+CREATE INDEX "audit_log_ts_idx" ON "audit_log" USING btree ("ts");--> statement-breakpoint
 CREATE INDEX "commands_device_idx" ON "commands" USING btree ("device_id","issued_at");--> statement-breakpoint
 CREATE INDEX "commands_batch_idx" ON "commands" USING btree ("batch_id");--> statement-breakpoint
 CREATE INDEX "commands_open_idx" ON "commands" USING btree ("device_id") WHERE "commands"."state" in ('pending','queued','sent','received','in_progress','deferred');--> statement-breakpoint
@@ -124,4 +128,5 @@ CREATE INDEX "device_state_online_idx" ON "device_state" USING btree ("online");
 CREATE UNIQUE INDEX "devices_serial_uq" ON "devices" USING btree ("serial");--> statement-breakpoint
 CREATE INDEX "devices_model_idx" ON "devices" USING btree ("model");--> statement-breakpoint
 CREATE INDEX "devices_merchant_idx" ON "devices" USING btree ("merchant_id");--> statement-breakpoint
+CREATE INDEX "idempotency_keys_created_idx" ON "idempotency_keys" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "timeline_device_idx" ON "timeline" USING btree ("device_id","id");

@@ -28,6 +28,7 @@ import { createIngest } from './health/ingest.ts';
 import { createLiveState } from './health/liveState.ts';
 import { createStateWriter } from './health/stateWriter.ts';
 import { createHttpApp } from './http/httpApp.ts';
+import { idempotency, purgeIdempotencyKeys } from './http/idempotency.ts';
 import { createJobQueues } from './jobs/jobQueues.ts';
 import { resolveRedis, type ResolvedRedis } from './jobs/redisResolver.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -123,7 +124,7 @@ async function assemble(config: Config, log: Logger) {
   registerAuditRoutes(app, { audit });
   registerDeviceRoutes(app, { devices, timeline: createTimelineReader({ db, writer: timeline }), audit, maxImportBytes: config.HTTP_BODY_LIMIT_BYTES });
   registerFleetRoutes(app, { db, live });
-  registerCommandRoutes(app, { commands, devices, audit });
+  registerCommandRoutes(app, { commands, devices, audit, idempotency: idempotency(db, { log }) });
   registerStreamRoutes(app, { bus });
 
   return {
@@ -160,7 +161,9 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       const p = (parts = await assemble(config, log));
       await p.credentials.load();
       await restoreLiveState(p);
-      const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN);
+      const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN, {
+        inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
+      });
       await p.commands.start();
 
       const broker = await createMqttBroker({
@@ -189,6 +192,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
         }, 5000),
       );
       timers.push(setInterval(() => void p.queues.sampleDepths().catch(() => undefined), 5000));
+      timers.push(setInterval(() => void purgeIdempotencyKeys(p.db, new Date(Date.now() - 24 * 3600_000)).catch(() => undefined), 3600_000));
       stopMonitor = startEventLoopMonitor(p.metrics);
 
       return {

@@ -6,7 +6,8 @@ import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
-import type { AppRouter } from '../http/types.ts';
+import type { AppEnv, AppRouter } from '../http/types.ts';
+import type { MiddlewareHandler } from 'hono';
 import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes } from './commandRules.ts';
 import type { CommandService } from './commandService.ts';
 
@@ -109,8 +110,14 @@ const batchStatusRoute = createRoute({
   },
 });
 
-export function registerCommandRoutes(app: AppRouter, deps: { commands: CommandService; devices: DeviceService; audit: AuditLog }) {
+export function registerCommandRoutes(
+  app: AppRouter,
+  deps: { commands: CommandService; devices: DeviceService; audit: AuditLog; idempotency: MiddlewareHandler<AppEnv> },
+) {
   const { commands, devices, audit } = deps;
+  // A retried POST with the same Idempotency-Key gets the first answer, not a second command.
+  app.use('/v1/devices/:id/commands', async (c, next) => (c.req.method === 'POST' ? deps.idempotency(c, next) : next()));
+  app.use('/v1/commands', async (c, next) => (c.req.method === 'POST' ? deps.idempotency(c, next) : next()));
 
   app.openapi(sendRoute, async (c) => {
     const { id } = c.req.valid('param');

@@ -24,7 +24,7 @@ export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; prob
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -32,7 +32,7 @@ export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; prob
       version: deps.version,
       description: 'Terminal management for payment terminal fleets. Errors are `{error: {code, message, details?}}`.',
     },
-    security: [{ bearer: [] }],
+    security: [{ bearerAuth: [] }],
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 }

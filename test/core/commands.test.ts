@@ -2,7 +2,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
-import { databaseKinds } from '../helpers/databaseKinds.ts';
+import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, eventually, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 

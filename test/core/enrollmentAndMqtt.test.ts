@@ -2,7 +2,7 @@
 // over TCP, real Redis, and each database engine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
-import { databaseKinds } from '../helpers/databaseKinds.ts';
+import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, connectRefusal, eventually, kekPublicKey, publish, registerAndEnroll, subscribeCodes, uniqueSerial } from '../helpers/devices.ts';
 import { TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createServer, type PosfleetServer, type StartedServer } from '../../server/app.ts';
 import { configSchema, type Config } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
-import { createTestPostgresDatabase } from './postgres.ts';
+import { createScratchPostgres } from './databases.ts';
 
 export const TEST_ADMIN_TOKEN = 'pf_test-admin-token-0123456789abcdef';
 export const TEST_ENROLL_TOKEN = 'test-enroll-token-0123456789';
@@ -31,7 +31,9 @@ export interface TestServerOptions {
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'posfleet-test-'));
-  const pg = opts.database === 'postgres' ? await createTestPostgresDatabase() : undefined;
+  const postgresUrl = process.env.DATABASE_URL;
+  if (opts.database === 'postgres' && !postgresUrl) throw new Error('DATABASE_URL is not set');
+  const pg = opts.database === 'postgres' && postgresUrl ? await createScratchPostgres(postgresUrl) : undefined;
   let config = configSchema.parse({
     HTTP_PORT: '0',
     MQTT_PORT: '0',

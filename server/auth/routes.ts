@@ -1,0 +1,219 @@
+// People and tokens: /v1/users (admin) and /v1/me (SPEC §8). Tokens appear once, in the answer
+// that creates them; their hashes never leave the database.
+import { createRoute, z } from '@hono/zod-openapi';
+import { roles } from '../../schemas/db.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { AppRouter } from '../http/types.ts';
+import type { AuthService } from './authService.ts';
+import { clientIp, requireRole } from './middleware.ts';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'forbidden' }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi('Error');
+
+const errorResponse = (description: string) => ({
+  content: { 'application/json': { schema: ErrorSchema } },
+  description,
+});
+
+/** The error answers every authenticated route may give. */
+export const authErrors = {
+  401: errorResponse('missing or invalid credentials'),
+  403: errorResponse('the caller’s role may not do this'),
+} as const;
+
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' } }),
+  cursor: z
+    .string()
+    .min(1)
+    .optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: '`nextCursor` of the previous page' }),
+});
+
+const RoleSchema = z.enum(roles).openapi('Role');
+
+const UserIdParam = z.object({
+  id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' }, example: 'usr_3q2mX0f1cQ9kZb7T' }),
+});
+
+const CreateUserBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    role: RoleSchema,
+  })
+  .strict()
+  .openapi('CreateUser');
+
+const CreatedUserSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    token: z.string().openapi({ description: 'API token, shown only in this answer' }),
+  })
+  .openapi('CreatedUser');
+
+const UserSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    disabled: z.boolean(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('User');
+
+const UserPageSchema = z.object({ items: z.array(UserSchema), nextCursor: z.string().nullable() }).openapi('UserPage');
+
+const IssuedTokenSchema = z
+  .object({ token: z.string().openapi({ description: 'API token, shown only in this answer' }) })
+  .openapi('IssuedToken');
+
+const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) }).openapi('DisabledUser');
+
+const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
+
+const createUserRoute = createRoute({
+  method: 'post',
+  path: '/v1/users',
+  tags: ['users'],
+  summary: 'Create a user and its first API token',
+  security: bearerSecurity,
+  middleware: [requireRole('admin')] as const,
+  request: { body: { content: { 'application/json': { schema: CreateUserBody } }, required: true } },
+  responses: {
+    201: { content: { 'application/json': { schema: CreatedUserSchema } }, description: 'created; the token is shown once' },
+    400: errorResponse('invalid body'),
+    ...authErrors,
+  },
+});
+
+const listUsersRoute = createRoute({
+  method: 'get',
+  path: '/v1/users',
+  tags: ['users'],
+  summary: 'List users, oldest first',
+  security: bearerSecurity,
+  middleware: [requireRole('admin')] as const,
+  request: { query: PageQuerySchema },
+  responses: {
+    200: { content: { 'application/json': { schema: UserPageSchema } }, description: 'a page of users' },
+    400: errorResponse('invalid query'),
+    ...authErrors,
+  },
+});
+
+const issueTokenRoute = createRoute({
+  method: 'post',
+  path: '/v1/users/{id}/tokens',
+  tags: ['users'],
+  summary: 'Issue a new API token (older tokens stay valid)',
+  security: bearerSecurity,
+  middleware: [requireRole('admin')] as const,
+  request: { params: UserIdParam },
+  responses: {
+    201: { content: { 'application/json': { schema: IssuedTokenSchema } }, description: 'issued; the token is shown once' },
+    ...authErrors,
+    404: errorResponse('no such user'),
+    409: errorResponse('the user is disabled (`user_disabled`)'),
+  },
+});
+
+const disableUserRoute = createRoute({
+  method: 'post',
+  path: '/v1/users/{id}/disable',
+  tags: ['users'],
+  summary: 'Disable a user and revoke all its tokens',
+  security: bearerSecurity,
+  middleware: [requireRole('admin')] as const,
+  request: { params: UserIdParam },
+  responses: {
+    200: { content: { 'application/json': { schema: DisabledUserSchema } }, description: 'disabled' },
+    ...authErrors,
+    404: errorResponse('no such user'),
+    409: errorResponse('the last enabled admin (`last_admin`)'),
+  },
+});
+
+const meRoute = createRoute({
+  method: 'get',
+  path: '/v1/me',
+  tags: ['users'],
+  summary: 'Who the token belongs to',
+  security: bearerSecurity,
+  responses: {
+    200: { content: { 'application/json': { schema: MeSchema } }, description: 'the caller' },
+    401: authErrors[401],
+  },
+});
+
+export function registerUserRoutes(app: AppRouter, deps: { auth: AuthService; audit: AuditLog }): void {
+  const { auth, audit } = deps;
+
+  app.openapi(createUserRoute, async (c) => {
+    const by = c.get('principal');
+    const input = c.req.valid('json');
+    const ip = clientIp(c);
+    const user = await auth.createUser(input, by, {
+      inTx: (tx, u) =>
+        audit.append({ actor: by, action: 'user.create', target: u.id, ip, data: { name: u.name, role: u.role } }, tx),
+    });
+    return c.json({ id: user.id, name: user.name, role: user.role, token: user.token }, 201);
+  });
+
+  app.openapi(listUsersRoute, async (c) => {
+    const page = await auth.listUsers(c.req.valid('query'));
+    return c.json(
+      {
+        items: page.items.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })),
+        nextCursor: page.nextCursor,
+      },
+      200,
+    );
+  });
+
+  app.openapi(issueTokenRoute, async (c) => {
+    const by = c.get('principal');
+    const { id } = c.req.valid('param');
+    const ip = clientIp(c);
+    const issued = await auth.issueToken(id, by, {
+      inTx: (tx, t) => audit.append({ actor: by, action: 'user.token.issue', target: id, ip, data: { tokenId: t.tokenId } }, tx),
+    });
+    return c.json({ token: issued.token }, 201);
+  });
+
+  app.openapi(disableUserRoute, async (c) => {
+    const by = c.get('principal');
+    const { id } = c.req.valid('param');
+    const ip = clientIp(c);
+    await auth.disableUser(id, by, {
+      inTx: (tx, r) =>
+        audit.append(
+          {
+            actor: by,
+            action: 'user.disable',
+            target: id,
+            ip,
+            data: { tokensRevoked: r.tokensRevoked, alreadyDisabled: r.alreadyDisabled },
+          },
+          tx,
+        ),
+    });
+    return c.json({ id, disabled: true as const }, 200);
+  });
+
+  app.openapi(meRoute, (c) => {
+    const me = c.get('principal');
+    return c.json({ id: me.userId, name: me.name, role: me.role }, 200);
+  });
+}

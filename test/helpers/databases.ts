@@ -1,0 +1,125 @@
+// Runs a database-backed suite on every engine posfleet supports: PGlite in memory always, and
+// PostgreSQL too when DATABASE_URL is set. Each registration gets its own migrated database (on
+// PostgreSQL a scratch `pf_<random>` database on that server, dropped afterwards), so suites in
+// parallel files never see each other's rows.
+//
+//   forEachDatabase('audit log', (getDb, ctx) => {
+//     it('appends', async () => { const db = getDb(); ... });
+//   });
+import { randomBytes } from 'node:crypto';
+import { getTableName, is, sql } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { afterAll, beforeAll, describe } from 'vitest';
+import * as schema from '../../schemas/db.ts';
+import { openDatabase, sqlState, type Database, type Db } from '../../server/db/database.ts';
+
+export type DatabaseKind = Database['kind'];
+
+export interface DatabaseContext {
+  kind: DatabaseKind;
+  /** The open database (its `close` is called for you). */
+  database(): Database;
+}
+
+const SETUP_TIMEOUT_MS = 120_000;
+
+/** The engines this run covers. */
+export function databaseKinds(): DatabaseKind[] {
+  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/**
+ * Registers `suite` once per engine, inside `describe("<name> [<engine>]")`. `getDb()` is valid
+ * inside tests and hooks (not while the suite is being registered).
+ */
+export function forEachDatabase(name: string, suite: (getDb: () => Db, ctx: DatabaseContext) => void): void {
+  for (const kind of databaseKinds()) {
+    describe(`${name} [${kind}]`, () => {
+      let database: Database | undefined;
+      let scratch: ScratchDatabase | undefined;
+
+      beforeAll(async () => {
+        if (kind === 'postgres') {
+          scratch = await createScratchPostgres(requiredDatabaseUrl());
+          database = await openDatabase({ url: scratch.url });
+        } else {
+          database = await openDatabase({});
+        }
+      }, SETUP_TIMEOUT_MS);
+
+      afterAll(async () => {
+        await database?.close();
+        await scratch?.drop();
+      }, SETUP_TIMEOUT_MS);
+
+      const current = (): Database => {
+        if (!database) throw new Error('the database is open only inside tests and hooks');
+        return database;
+      };
+      suite(() => current().db, { kind, database: current });
+    });
+  }
+}
+
+export interface ScratchDatabase {
+  /** Connection string of the new, empty database. */
+  url: string;
+  /** Drops it (closing whatever connection is still open). */
+  drop(): Promise<void>;
+}
+
+/** A new empty database `pf_<random>` on the server of `serverUrl`. */
+export async function createScratchPostgres(serverUrl: string): Promise<ScratchDatabase> {
+  const name = `pf_${randomBytes(8).toString('hex')}`;
+  await onServer(serverUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => dropDatabase(serverUrl, name),
+  };
+}
+
+/**
+ * Drops the database once its last connection is gone. A closed pool's connections linger for a
+ * moment; killing them (WITH (FORCE)) would raise errors in the clients still saying goodbye, so
+ * FORCE is only the last resort, for a suite that leaked a connection.
+ */
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await onServer(serverUrl, `DROP DATABASE IF EXISTS ${name}`);
+      return;
+    } catch (err) {
+      if (sqlState(err) !== '55006') throw err; // object_in_use: still connected
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+async function onServer(serverUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+function requiredDatabaseUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set');
+  return url;
+}
+
+/** Empties every table of the schema (identities restart), e.g. in a `beforeEach`. */
+export async function truncateAll(db: Db): Promise<void> {
+  const names: string[] = [];
+  for (const value of Object.values(schema) as unknown[]) {
+    if (is(value, PgTable)) names.push(`"${getTableName(value)}"`);
+  }
+  await db.execute(sql.raw(`TRUNCATE ${names.join(', ')} RESTART IDENTITY CASCADE`));
+}
