@@ -83,13 +83,13 @@ async function assemble(config: Config, log: Logger) {
 
   let broker: MqttBroker | undefined;
   const brokerRef = {
-    isConnected: (id: string) => broker?.isConnected(id) ?? false,
+    isCommandReady: (id: string) => broker?.isCommandReady(id) ?? false,
     sendCommand: (id: string, msg: object) => (broker ? broker.sendCommand(id, msg) : Promise.reject(new Error('broker not started'))),
     disconnect: (id: string) => broker?.disconnect(id),
   };
   const tracker = createCommandTracker();
   const commands = createCommandService({ db, tracker, queues, broker: brokerRef, timeline, bus, metrics, log, defaultTtlS: config.COMMAND_DEFAULT_TTL_S });
-  const ingest = createIngest({ live, writer: stateWriter, timeline, bus, onAck: commands.onAck, onOnline: commands.onOnline });
+  const ingest = createIngest({ live, writer: stateWriter, timeline, bus, onAck: commands.onAck, onCommandReady: commands.onCommandReady });
 
   const endpoints = { mqttUrl: '' };
   const devices = createDeviceService({
@@ -186,10 +186,11 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
 
       const flush = () => Promise.all([p.stateWriter.flush(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
       timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
+      const timeoutMs = config.HEARTBEAT_TIMEOUT_S * 1000;
       timers.push(
         setInterval(() => {
-          for (const change of p.live.expire(Date.now(), config.HEARTBEAT_TIMEOUT_S * 1000)) p.ingest.presenceChanged(change);
-        }, 5000),
+          for (const change of p.live.expire(Date.now(), timeoutMs)) p.ingest.presenceChanged(change);
+        }, Math.min(5000, Math.max(250, timeoutMs / 4))),
       );
       timers.push(setInterval(() => void p.queues.sampleDepths().catch(() => undefined), 5000));
       timers.push(setInterval(() => void purgeIdempotencyKeys(p.db, new Date(Date.now() - 24 * 3600_000)).catch(() => undefined), 3600_000));

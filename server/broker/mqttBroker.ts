@@ -17,6 +17,8 @@ export type RejectReason = 'too_large' | 'bad_json' | 'schema' | 'acl' | 'rate_l
 
 export interface IngestSink {
   connected(deviceId: string): void;
+  /** The device holds its command subscription: commands sent now reach it. */
+  commandReady(deviceId: string): void;
   disconnected(deviceId: string): void;
   heard(deviceId: string): void;
   message(deviceId: string, kind: DevicePublishKind, data: unknown): void;
@@ -38,11 +40,16 @@ export interface MqttBroker {
   /** Publishes a command to a device (QoS 1). */
   sendCommand(deviceId: string, message: object): Promise<void>;
   isConnected(deviceId: string): boolean;
+  /** Connected and subscribed to its command topic. */
+  isCommandReady(deviceId: string): boolean;
   connectedCount(): number;
   disconnect(deviceId: string): void;
   close(): Promise<void>;
   aedes: Aedes;
 }
+
+/** aedes keeps a client's subscriptions on it; its typings leave the field out. */
+type SessionClient = Client & { subscriptions: Record<string, unknown> };
 
 class ConnectError extends Error {
   constructor(readonly returnCode: number, message: string) {
@@ -58,6 +65,11 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
   const { metrics, log, sink } = opts;
   const clients = new Map<string, Client>();
   const buckets = new Map<string, Bucket>();
+  const commandReady = new Set<string>();
+  const markReady = (id: string) => {
+    commandReady.add(id);
+    sink.commandReady(id);
+  };
   const servers: Server[] = [];
 
   const aedes = await Aedes.createBroker({
@@ -152,11 +164,18 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     clients.set(client.id, client);
     metrics.connectedDevices.set(clients.size);
     sink.connected(client.id);
+    // A persistent session restored before CONNACK already holds the subscription.
+    if ((client as SessionClient).subscriptions[topicFor(client.id, 'cmd')]) markReady(client.id);
+  });
+  aedes.on('subscribe', (subs, client) => {
+    const cmdTopic = topicFor(client.id, 'cmd');
+    if (clients.get(client.id) === client && subs.some((s) => s.topic === cmdTopic && (s.qos as number) !== 128)) markReady(client.id);
   });
   aedes.on('clientDisconnect', (client) => {
     if (clients.get(client.id) !== client) return;
     clients.delete(client.id);
     buckets.delete(client.id);
+    commandReady.delete(client.id);
     metrics.connectedDevices.set(clients.size);
     sink.disconnected(client.id);
   });
@@ -187,6 +206,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
       });
     },
     isConnected: (id) => clients.has(id),
+    isCommandReady: (id) => commandReady.has(id),
     connectedCount: () => clients.size,
     disconnect(id) {
       clients.get(id)?.close();

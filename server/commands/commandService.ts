@@ -27,7 +27,7 @@ export interface CommandServiceDeps {
   db: Db;
   tracker: CommandTracker;
   queues: JobQueues;
-  broker: { isConnected(deviceId: string): boolean; sendCommand(deviceId: string, msg: CommandMessage): Promise<void> };
+  broker: { isCommandReady(deviceId: string): boolean; sendCommand(deviceId: string, msg: CommandMessage): Promise<void> };
   timeline: TimelineWriter;
   bus: EventBus;
   metrics: Metrics;
@@ -140,7 +140,9 @@ export function createCommandService(deps: CommandServiceDeps) {
           transition(id, { state: 'expired', finishedAt: new Date(now) });
           return;
         }
-        if (!deps.broker.isConnected(cmd.deviceId)) {
+        // Connected is not enough: until the device holds its command subscription a publish
+        // would go nowhere and the command would sit in `sent` forever.
+        if (!deps.broker.isCommandReady(cmd.deviceId)) {
           if (cmd.state !== 'queued') transition(id, { state: 'queued' });
           return;
         }
@@ -322,8 +324,8 @@ export function createCommandService(deps: CommandServiceDeps) {
       if (Object.keys(patch).length) transition(cmd.id, patch);
     },
 
-    /** A device came back: send what it has not confirmed receiving. */
-    onOnline(deviceId: string) {
+    /** A device can receive again: send what it has not confirmed receiving. */
+    onCommandReady(deviceId: string) {
       const due = tracker.openFor(deviceId).filter((c) => undeliveredStates.includes(c.state));
       if (due.length) {
         enqueue(

@@ -13,7 +13,8 @@ export interface IngestDeps {
   timeline: TimelineWriter;
   bus: EventBus;
   onAck: (deviceId: string, ack: AckMessage) => void;
-  onOnline: (deviceId: string) => void;
+  /** The device can receive commands again (it holds its command subscription). */
+  onCommandReady: (deviceId: string) => void;
   /** Extra listeners for domain rules (faults, geofence...) added by later modules. */
   onHealth?: (deviceId: string, sample: HealthSample) => void;
   onEvent?: (deviceId: string, event: DeviceEvent) => void;
@@ -39,7 +40,6 @@ export function createIngest(deps: IngestDeps): Ingest {
     const ts = now();
     deps.timeline.add({ deviceId: c.deviceId, kind: c.online ? 'online' : 'offline', summary: presenceSummary[c.reason], data: { reason: c.reason } });
     deps.bus.emit('device.presence', { deviceId: c.deviceId, online: c.online, ts });
-    if (c.online) deps.onOnline(c.deviceId);
   }
   const apply = (c: PresenceChange | null) => c && presenceChanged(c);
 
@@ -47,6 +47,9 @@ export function createIngest(deps: IngestDeps): Ingest {
     presenceChanged,
     connected(id) {
       apply(deps.live.connected(id, now()));
+    },
+    commandReady(id) {
+      deps.onCommandReady(id);
     },
     disconnected(id) {
       apply(deps.live.disconnected(id, now()));
