@@ -1,6 +1,8 @@
 // Wires the whole server from its parts. No hidden singletons: a test can start several on
 // free ports and stop each cleanly.
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { resolve, join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { deviceState } from '../schemas/db.ts';
@@ -43,7 +45,10 @@ export const VERSION = '0.1.0';
 
 export interface StartedServer {
   httpPort: number;
-  mqttPort: number;
+  /** Plain MQTT; absent with TLS_ONLY. */
+  mqttPort?: number;
+  mqttsPort?: number;
+  wsPort?: number;
   httpUrl: string;
   mqttUrl: string;
   /** Printed once on the first start when no ADMIN_TOKEN was given. */
@@ -175,12 +180,21 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
         floodDisconnectAfter: config.DEVICE_FLOOD_DISCONNECT_AFTER,
       });
       p.setBroker(broker);
-      const mqttPort = await broker.listen(config.MQTT_PORT, config.HOST);
+      const tls = config.TLS_CERT && config.TLS_KEY ? { cert: readFileSync(config.TLS_CERT), key: readFileSync(config.TLS_KEY) } : undefined;
       const publicHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-      p.endpoints.mqttUrl = `mqtt://${publicHost}:${mqttPort}`;
+      const mqttPort = config.TLS_ONLY ? undefined : await broker.listen(config.MQTT_PORT, config.HOST);
+      const mqttsPort = tls ? await broker.listen(config.MQTTS_PORT, config.HOST, tls) : undefined;
+      const wsPort = config.MQTT_WS_PORT !== undefined && !config.TLS_ONLY ? await broker.listenWebSocket(config.MQTT_WS_PORT, config.HOST) : undefined;
+      // Terminals are told the TLS endpoint whenever there is one.
+      p.endpoints.mqttUrl = mqttsPort !== undefined ? `mqtts://${publicHost}:${mqttsPort}` : `mqtt://${publicHost}:${mqttPort}`;
 
       const httpPort = await new Promise<number>((ok, fail) => {
-        http = serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, (info) => ok(info.port)) as HttpServer;
+        const listening = (info: { port: number }) => ok(info.port);
+        http = (
+          tls
+            ? serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpsServer, serverOptions: tls }, listening)
+            : serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, listening)
+        ) as HttpServer;
         http.once('error', fail);
       });
 
@@ -199,7 +213,9 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       return {
         httpPort,
         mqttPort,
-        httpUrl: config.PUBLIC_HTTP_URL ?? `http://${publicHost}:${httpPort}`,
+        mqttsPort,
+        wsPort,
+        httpUrl: config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`,
         mqttUrl: config.PUBLIC_MQTT_URL ?? p.endpoints.mqttUrl,
         adminToken: bootstrap.created && !config.ADMIN_TOKEN ? bootstrap.token : undefined,
         enrollToken: p.enroll.token,

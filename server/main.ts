@@ -32,7 +32,7 @@ export async function main(): Promise<void> {
   const lines = [
     `posfleet ready`,
     `  HTTP API   ${started.httpUrl}  (docs: ${started.httpUrl}/docs)`,
-    `  MQTT       ${started.mqttUrl}`,
+    `  MQTT       ${started.mqttUrl}${started.wsPort !== undefined ? `  (WebSocket: ws://${config.HOST}:${started.wsPort})` : ''}`,
     `  database   ${started.databaseKind === 'pglite' ? `PGlite in ${config.DATA_DIR}/db` : 'PostgreSQL (DATABASE_URL)'}`,
     `  redis      ${started.redis.url} (${started.redis.source})`,
   ];

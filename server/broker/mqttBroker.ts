@@ -1,7 +1,10 @@
 // The embedded MQTT broker: aedes with our authentication, ACL, size/JSON/schema checks and
 // flood control. Valid device messages are handed to `ingest` synchronously; nothing here
 // touches the database. aedes hooks are callback-style and every path calls back exactly once.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { MAX_PAYLOAD_BYTES, inboundSchemas, topicFor, type DevicePublishKind } from '../../schemas/wire.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
@@ -35,8 +38,16 @@ export interface BrokerOptions {
   floodDisconnectAfter: number;
 }
 
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+}
+
 export interface MqttBroker {
-  listen(port: number, host: string): Promise<number>;
+  /** Plain MQTT over TCP, or MQTT over TLS when `tls` is given. */
+  listen(port: number, host: string, tls?: TlsMaterial): Promise<number>;
+  /** MQTT over WebSocket (subprotocol `mqtt`), for browser-based or firewalled clients. */
+  listenWebSocket(port: number, host: string): Promise<number>;
   /** Publishes a command to a device (QoS 1). */
   sendCommand(deviceId: string, message: object): Promise<void>;
   isConnected(deviceId: string): boolean;
@@ -183,18 +194,30 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
   aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
 
+  function listenOn(server: Server, port: number, host: string): Promise<number> {
+    servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  }
+
   return {
     aedes,
-    listen(port, host) {
-      const server = createServer(aedes.handle);
-      servers.push(server);
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as { port: number }).port);
-        });
+    listen(port, host, tls) {
+      const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, aedes.handle) : createServer(aedes.handle);
+      return listenOn(server, port, host);
+    },
+    listenWebSocket(port, host) {
+      const server = createHttpServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
+      const wss = new WebSocketServer({ server, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+      wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+      return listenOn(server, port, host);
     },
     sendCommand(deviceId, message) {
       metrics.messagesOut.inc({ kind: 'cmd' });

@@ -47,7 +47,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startChild(dataDir: string, log: Logger): Promise<ResolvedRedis> {
+/** Starts redis-server as a child keeping its append-only file under DATA_DIR/redis. */
+export async function startRedisChild(dataDir: string, log: Logger): Promise<ResolvedRedis> {
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -88,5 +89,5 @@ export async function resolveRedis(opts: { url?: string; dataDir: string; log: L
   }
   const local = 'redis://127.0.0.1:6379';
   if (await answers(local)) return { url: local, source: 'local', stop: none };
-  return startChild(opts.dataDir, opts.log);
+  return startRedisChild(opts.dataDir, opts.log);
 }

@@ -51,7 +51,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   let server = createServer(config, { log: createLogger(config.LOG_LEVEL) });
   let started = await server.start();
   // A restart must come back on the same ports: devices know only those.
-  config = { ...config, HTTP_PORT: started.httpPort, MQTT_PORT: started.mqttPort };
+  config = {
+    ...config,
+    HTTP_PORT: started.httpPort,
+    MQTT_PORT: started.mqttPort ?? config.MQTT_PORT,
+    MQTTS_PORT: started.mqttsPort ?? config.MQTTS_PORT,
+    MQTT_WS_PORT: started.wsPort ?? config.MQTT_WS_PORT,
+  };
 
   const t: TestServer = {
     get server() {
