@@ -93,7 +93,17 @@ async function assemble(config: Config, log: Logger) {
     disconnect: (id: string) => broker?.disconnect(id),
   };
   const tracker = createCommandTracker();
-  const commands = createCommandService({ db, tracker, queues, broker: brokerRef, timeline, bus, metrics, log, defaultTtlS: config.COMMAND_DEFAULT_TTL_S });
+  const commands = createCommandService({
+    db,
+    tracker,
+    queues,
+    broker: brokerRef,
+    timeline,
+    bus,
+    metrics,
+    log,
+    defaultTtlS: config.COMMAND_DEFAULT_TTL_S,
+  });
   const ingest = createIngest({ live, writer: stateWriter, timeline, bus, onAck: commands.onAck, onCommandReady: commands.onCommandReady });
 
   const endpoints = { mqttUrl: '' };
@@ -107,7 +117,10 @@ async function assemble(config: Config, log: Logger) {
     generateSecret,
     enrollToken: enroll.token,
     trust: () => ({
-      firmwarePublishers: (config.FIRMWARE_PUBLISHER_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+      firmwarePublishers: (config.FIRMWARE_PUBLISHER_KEYS ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
       bindingKey: bindingKey.publicKeyBase64,
     }),
     mqttUrl: () => config.PUBLIC_MQTT_URL ?? endpoints.mqttUrl,
@@ -127,14 +140,40 @@ async function assemble(config: Config, log: Logger) {
   registerEnrollRoutes(app, { devices });
   registerUserRoutes(app, { auth, audit });
   registerAuditRoutes(app, { audit });
-  registerDeviceRoutes(app, { devices, timeline: createTimelineReader({ db, writer: timeline }), audit, maxImportBytes: config.HTTP_BODY_LIMIT_BYTES });
+  registerDeviceRoutes(app, {
+    devices,
+    timeline: createTimelineReader({ db, writer: timeline }),
+    audit,
+    maxImportBytes: config.HTTP_BODY_LIMIT_BYTES,
+  });
   registerFleetRoutes(app, { db, live });
   registerCommandRoutes(app, { commands, devices, audit, idempotency: idempotency(db, { log }) });
   registerStreamRoutes(app, { bus });
 
   return {
-    config, log, metrics, database, db, hasher, redis, queues, bus, live, timeline, credentials, stateWriter,
-    enroll, bindingKey, auth, audit, tracker, commands, ingest, devices, app, endpoints,
+    config,
+    log,
+    metrics,
+    database,
+    db,
+    hasher,
+    redis,
+    queues,
+    bus,
+    live,
+    timeline,
+    credentials,
+    stateWriter,
+    enroll,
+    bindingKey,
+    auth,
+    audit,
+    tracker,
+    commands,
+    ingest,
+    devices,
+    app,
+    endpoints,
     setBroker: (b: MqttBroker) => void (broker = b),
     broker: () => broker,
   };
@@ -151,10 +190,87 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
   async function restoreLiveState(p: Parts) {
     const rows = await p.db.select().from(deviceState);
     for (const r of rows) {
-      p.live.restore({ deviceId: r.deviceId, fwVersion: r.fwVersion, slot: r.slot, lastSeenMs: r.lastSeenAt?.getTime() ?? null, health: (r.health as HealthSample | null) ?? null });
+      p.live.restore({
+        deviceId: r.deviceId,
+        fwVersion: r.fwVersion,
+        slot: r.slot,
+        lastSeenMs: r.lastSeenAt?.getTime() ?? null,
+        health: (r.health as HealthSample | null) ?? null,
+      });
     }
     // Everyone starts offline: presence comes from connections, not from the last run.
     p.live.markDirty(rows.filter((r) => r.online).map((r) => r.deviceId));
+  }
+
+  async function startAll(): Promise<StartedServer> {
+    const p = (parts = await assemble(config, log));
+    await p.credentials.load();
+    await restoreLiveState(p);
+    const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN, {
+      inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
+    });
+    await p.commands.start();
+
+    const broker = await createMqttBroker({
+      credentials: p.credentials,
+      sink: p.ingest,
+      metrics: p.metrics,
+      log,
+      rateLimit: { perSecond: config.DEVICE_MAX_MSGS_PER_S, burst: config.DEVICE_BURST },
+      floodDisconnectAfter: config.DEVICE_FLOOD_DISCONNECT_AFTER,
+    });
+    p.setBroker(broker);
+    const tls = config.TLS_CERT && config.TLS_KEY ? { cert: readFileSync(config.TLS_CERT), key: readFileSync(config.TLS_KEY) } : undefined;
+    const publicHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+    const mqttPort = config.TLS_ONLY ? undefined : await broker.listen(config.MQTT_PORT, config.HOST);
+    const mqttsPort = tls ? await broker.listen(config.MQTTS_PORT, config.HOST, tls) : undefined;
+    const wsPort =
+      config.MQTT_WS_PORT !== undefined && !config.TLS_ONLY ? await broker.listenWebSocket(config.MQTT_WS_PORT, config.HOST) : undefined;
+    // Terminals are told the TLS endpoint whenever there is one.
+    p.endpoints.mqttUrl = mqttsPort !== undefined ? `mqtts://${publicHost}:${mqttsPort}` : `mqtt://${publicHost}:${mqttPort}`;
+
+    const httpPort = await new Promise<number>((ok, fail) => {
+      const listening = (info: { port: number }) => ok(info.port);
+      http = (
+        tls
+          ? serve(
+              { fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpsServer, serverOptions: tls },
+              listening,
+            )
+          : serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, listening)
+      ) as HttpServer;
+      http.once('error', fail);
+    });
+
+    const flush = () =>
+      Promise.all([p.stateWriter.flush(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
+    timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
+    const timeoutMs = config.HEARTBEAT_TIMEOUT_S * 1000;
+    timers.push(
+      setInterval(
+        () => {
+          for (const change of p.live.expire(Date.now(), timeoutMs)) p.ingest.presenceChanged(change);
+        },
+        Math.min(5000, Math.max(250, timeoutMs / 4)),
+      ),
+    );
+    timers.push(setInterval(() => void p.queues.sampleDepths().catch(() => undefined), 5000));
+    timers.push(setInterval(() => void purgeIdempotencyKeys(p.db, new Date(Date.now() - 24 * 3600_000)).catch(() => undefined), 3600_000));
+    stopMonitor = startEventLoopMonitor(p.metrics);
+
+    return {
+      httpPort,
+      mqttPort,
+      mqttsPort,
+      wsPort,
+      httpUrl: config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`,
+      mqttUrl: config.PUBLIC_MQTT_URL ?? p.endpoints.mqttUrl,
+      adminToken: bootstrap.created && !config.ADMIN_TOKEN ? bootstrap.token : undefined,
+      enrollToken: p.enroll.token,
+      enrollTokenCreated: p.enroll.created,
+      redis: p.redis,
+      databaseKind: p.database.kind,
+    };
   }
 
   return {
@@ -163,92 +279,41 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       return parts;
     },
     async start() {
-      const p = (parts = await assemble(config, log));
-      await p.credentials.load();
-      await restoreLiveState(p);
-      const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN, {
-        inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
-      });
-      await p.commands.start();
-
-      const broker = await createMqttBroker({
-        credentials: p.credentials,
-        sink: p.ingest,
-        metrics: p.metrics,
-        log,
-        rateLimit: { perSecond: config.DEVICE_MAX_MSGS_PER_S, burst: config.DEVICE_BURST },
-        floodDisconnectAfter: config.DEVICE_FLOOD_DISCONNECT_AFTER,
-      });
-      p.setBroker(broker);
-      const tls = config.TLS_CERT && config.TLS_KEY ? { cert: readFileSync(config.TLS_CERT), key: readFileSync(config.TLS_KEY) } : undefined;
-      const publicHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-      const mqttPort = config.TLS_ONLY ? undefined : await broker.listen(config.MQTT_PORT, config.HOST);
-      const mqttsPort = tls ? await broker.listen(config.MQTTS_PORT, config.HOST, tls) : undefined;
-      const wsPort = config.MQTT_WS_PORT !== undefined && !config.TLS_ONLY ? await broker.listenWebSocket(config.MQTT_WS_PORT, config.HOST) : undefined;
-      // Terminals are told the TLS endpoint whenever there is one.
-      p.endpoints.mqttUrl = mqttsPort !== undefined ? `mqtts://${publicHost}:${mqttsPort}` : `mqtt://${publicHost}:${mqttPort}`;
-
-      const httpPort = await new Promise<number>((ok, fail) => {
-        const listening = (info: { port: number }) => ok(info.port);
-        http = (
-          tls
-            ? serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpsServer, serverOptions: tls }, listening)
-            : serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, listening)
-        ) as HttpServer;
-        http.once('error', fail);
-      });
-
-      const flush = () => Promise.all([p.stateWriter.flush(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
-      timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
-      const timeoutMs = config.HEARTBEAT_TIMEOUT_S * 1000;
-      timers.push(
-        setInterval(() => {
-          for (const change of p.live.expire(Date.now(), timeoutMs)) p.ingest.presenceChanged(change);
-        }, Math.min(5000, Math.max(250, timeoutMs / 4))),
-      );
-      timers.push(setInterval(() => void p.queues.sampleDepths().catch(() => undefined), 5000));
-      timers.push(setInterval(() => void purgeIdempotencyKeys(p.db, new Date(Date.now() - 24 * 3600_000)).catch(() => undefined), 3600_000));
-      stopMonitor = startEventLoopMonitor(p.metrics);
-
-      return {
-        httpPort,
-        mqttPort,
-        mqttsPort,
-        wsPort,
-        httpUrl: config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`,
-        mqttUrl: config.PUBLIC_MQTT_URL ?? p.endpoints.mqttUrl,
-        adminToken: bootstrap.created && !config.ADMIN_TOKEN ? bootstrap.token : undefined,
-        enrollToken: p.enroll.token,
-        enrollTokenCreated: p.enroll.created,
-        redis: p.redis,
-        databaseKind: p.database.kind,
-      };
+      try {
+        return await startAll();
+      } catch (err) {
+        // Leave nothing half-started behind: listeners, workers, the database thread.
+        await stop().catch(() => undefined);
+        throw err;
+      }
     },
-    stop() {
-      stopping ??= (async () => {
-        const p = parts;
-        if (!p) return;
-        for (const t of timers) clearInterval(t);
-        stopMonitor?.();
-        // Stop taking work, let in-flight jobs finish, then close the broker and flush.
-        if (http) {
-          const server = http;
-          const closed = new Promise<void>((ok) => server.close(() => ok()));
-          server.closeIdleConnections();
-          // Live streams never end by themselves: give requests in flight a moment, then cut.
-          const cut = setTimeout(() => server.closeAllConnections(), 1000);
-          await closed;
-          clearTimeout(cut);
-        }
-        await p.queues.close();
-        await p.broker()?.close();
-        await p.commands.stop();
-        await p.stateWriter.flush();
-        await p.timeline.flush();
-        await p.database.close();
-        await p.redis.stop();
-      })();
-      return stopping;
-    },
+    stop,
   };
+
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      const p = parts;
+      if (!p) return;
+      for (const t of timers) clearInterval(t);
+      stopMonitor?.();
+      // Stop taking work, let in-flight jobs finish, then close the broker and flush.
+      if (http) {
+        const server = http;
+        const closed = new Promise<void>((ok) => server.close(() => ok()));
+        server.closeIdleConnections();
+        // Live streams never end by themselves: give requests in flight a moment, then cut.
+        const cut = setTimeout(() => server.closeAllConnections(), 1000);
+        await closed;
+        clearTimeout(cut);
+      }
+      await p.queues.close();
+      await p.broker()?.close();
+      await p.commands.stop();
+      await p.stateWriter.flush();
+      await p.timeline.flush();
+      await p.database.close();
+      await p.redis.stop();
+    })();
+    return stopping;
+  }
 }

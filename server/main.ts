@@ -23,8 +23,15 @@ export async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof RedisUnavailableError) {
       process.stderr.write(`${err.message}\n`);
-      await server.stop().catch(() => undefined);
       process.exit(3);
+    }
+    const e = err as { code?: string; port?: number; address?: string };
+    if (e.code === 'EADDRINUSE') {
+      process.stderr.write(
+        `port ${e.port} on ${e.address} is already in use. Set HTTP_PORT / MQTT_PORT / MQTTS_PORT to free ports ` +
+          `(another MQTT broker, such as Mosquitto, often holds 1883).\n`,
+      );
+      process.exit(4);
     }
     throw err;
   }
