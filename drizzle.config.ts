@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './schemas/db.ts',
+  schema: ['./schemas/db.ts', './schemas/tables/*.ts'],
   out: './drizzle',
 });

@@ -34,6 +34,7 @@ import { idempotency, purgeIdempotencyKeys } from './http/idempotency.ts';
 import { createJobQueues } from './jobs/jobQueues.ts';
 import { resolveRedis, type ResolvedRedis } from './jobs/redisResolver.ts';
 import { createLogger, type Logger } from './log.ts';
+import { moduleFactories, type ModuleContext, type ServerModule } from './modules.ts';
 import { createMetrics } from './metrics.ts';
 import { startEventLoopMonitor } from './ops/eventLoopMonitor.ts';
 import { registerOpsRoutes } from './ops/opsRoutes.ts';
@@ -104,9 +105,26 @@ async function assemble(config: Config, log: Logger) {
     log,
     defaultTtlS: config.COMMAND_DEFAULT_TTL_S,
   });
-  const ingest = createIngest({ live, writer: stateWriter, timeline, bus, onAck: commands.onAck, onCommandReady: commands.onCommandReady });
+  const modules: ServerModule[] = [];
+  const ingest = createIngest({
+    live,
+    writer: stateWriter,
+    timeline,
+    bus,
+    onAck: commands.onAck,
+    onCommandReady: commands.onCommandReady,
+    onHealth: (id, sample) => {
+      for (const m of modules) m.onHealth?.(id, sample);
+    },
+    onEvent: (id, event) => {
+      for (const m of modules) m.onEvent?.(id, event);
+    },
+    onPresence: (change) => {
+      for (const m of modules) m.onPresence?.(change);
+    },
+  });
 
-  const endpoints = { mqttUrl: '' };
+  const endpoints = { mqttUrl: '', httpUrl: '' };
   const devices = createDeviceService({
     db,
     bus,
@@ -150,6 +168,29 @@ async function assemble(config: Config, log: Logger) {
   registerCommandRoutes(app, { commands, devices, audit, idempotency: idempotency(db, { log }) });
   registerStreamRoutes(app, { bus });
 
+  const context: ModuleContext = {
+    config,
+    dataDir,
+    log,
+    metrics,
+    db,
+    queues,
+    bus,
+    live,
+    timeline,
+    credentials,
+    devices,
+    commands,
+    audit,
+    auth,
+    hasher,
+    bindingKey,
+    broker: { isConnected: (id) => broker?.isConnected(id) ?? false, disconnect: brokerRef.disconnect },
+    httpUrl: () => endpoints.httpUrl,
+  };
+  for (const factory of moduleFactories) modules.push(factory(context));
+  for (const m of modules) m.routes?.(app);
+
   return {
     config,
     log,
@@ -174,6 +215,7 @@ async function assemble(config: Config, log: Logger) {
     devices,
     app,
     endpoints,
+    modules,
     setBroker: (b: MqttBroker) => void (broker = b),
     broker: () => broker,
   };
@@ -210,6 +252,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
     });
     await p.commands.start();
+    for (const m of p.modules) await m.start?.();
 
     const broker = await createMqttBroker({
       credentials: p.credentials,
@@ -242,6 +285,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       http.once('error', fail);
     });
 
+    p.endpoints.httpUrl = config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`;
     const flush = () =>
       Promise.all([p.stateWriter.flush(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
     timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
@@ -263,7 +307,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       mqttPort,
       mqttsPort,
       wsPort,
-      httpUrl: config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`,
+      httpUrl: p.endpoints.httpUrl,
       mqttUrl: config.PUBLIC_MQTT_URL ?? p.endpoints.mqttUrl,
       adminToken: bootstrap.created && !config.ADMIN_TOKEN ? bootstrap.token : undefined,
       enrollToken: p.enroll.token,

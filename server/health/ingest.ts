@@ -18,6 +18,7 @@ export interface IngestDeps {
   /** Extra listeners for domain rules (faults, geofence...) added by later modules. */
   onHealth?: (deviceId: string, sample: HealthSample) => void;
   onEvent?: (deviceId: string, event: DeviceEvent) => void;
+  onPresence?: (change: PresenceChange) => void;
   now?: () => number;
 }
 
@@ -40,6 +41,7 @@ export function createIngest(deps: IngestDeps): Ingest {
     const ts = now();
     deps.timeline.add({ deviceId: c.deviceId, kind: c.online ? 'online' : 'offline', summary: presenceSummary[c.reason], data: { reason: c.reason } });
     deps.bus.emit('device.presence', { deviceId: c.deviceId, online: c.online, ts });
+    deps.onPresence?.(c);
   }
   const apply = (c: PresenceChange | null) => c && presenceChanged(c);
 
