@@ -15,7 +15,7 @@ import { createMqttBroker, type MqttBroker } from './broker/mqttBroker.ts';
 import { registerCommandRoutes } from './commands/commandRoutes.ts';
 import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
-import type { Config } from './config.ts';
+import { queuePrefix, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCredentialCache } from './devices/credentialCache.ts';
 import { registerDeviceRoutes } from './devices/deviceRoutes.ts';
@@ -76,7 +76,7 @@ async function assemble(config: Config, log: Logger) {
   const { db } = database;
   const hasher = createSecretHasher(loadPepper({ dataDir, fromEnv: config.SECRET_PEPPER }));
   const redis = await resolveRedis({ url: config.REDIS_URL, dataDir, log });
-  const queues = createJobQueues({ redisUrl: redis.url, prefix: config.QUEUE_PREFIX, log, metrics });
+  const queues = createJobQueues({ redisUrl: redis.url, prefix: queuePrefix(config), log, metrics });
   const bus = createEventBus();
   const live = createLiveState({ historyIntervalMs: config.HEALTH_HISTORY_INTERVAL_S * 1000 });
   const timeline = createTimelineWriter({ db, log, metrics });

@@ -1,5 +1,6 @@
 // Settings come from the environment (and an optional .env), validated once at start with a
 // clear message per bad value.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -23,8 +24,9 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
-  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis. */
-  QUEUE_PREFIX: z.string().min(1).default('posfleet'),
+  /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis.
+   * Default: derived from the database in use, so two deployments never take each other's jobs. */
+  QUEUE_PREFIX: z.string().min(1).optional(),
   ENROLL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** Key for the keyed hash of device secrets and API tokens; else DATA_DIR/pepper.key. */
@@ -53,6 +55,13 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The BullMQ prefix: QUEUE_PREFIX, else one tied to this deployment's database. */
+export function queuePrefix(cfg: Pick<Config, 'QUEUE_PREFIX' | 'DATABASE_URL' | 'DATA_DIR'>): string {
+  if (cfg.QUEUE_PREFIX) return cfg.QUEUE_PREFIX;
+  const identity = cfg.DATABASE_URL ?? `pglite:${resolve(cfg.DATA_DIR)}`;
+  return `posfleet-${createHash('sha256').update(identity).digest('hex').slice(0, 8)}`;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

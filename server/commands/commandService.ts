@@ -321,6 +321,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       if (ack.error) patch.error = ack.error;
       if (ack.result) patch.result = ack.result;
       if (next && isFinal(next)) patch.finishedAt = new Date();
+      if (next === 'succeeded') patch.progress = 100;
       if (Object.keys(patch).length) transition(cmd.id, patch);
     },
 

@@ -28,7 +28,7 @@ export interface Ingest extends IngestSink {
 
 const presenceSummary: Record<PresenceChange['reason'], string> = {
   connect: 'connected',
-  state: 'reported online',
+  state: 'reported its state',
   disconnect: 'disconnected',
   will: 'went offline (last will)',
   timeout: 'silent past the heartbeat timeout',

@@ -87,7 +87,9 @@ export function createLiveState(opts: { historyIntervalMs: number }): LiveState 
       if (msg.slot !== undefined) d.slot = msg.slot;
       // A will (online:false) may arrive after the device already reconnected on a new
       // connection; only a connected device can be online.
-      return setOnline(d, msg.online && d.connected, msg.online ? 'state' : 'will');
+      // The will is the bare `{online:false}`; an agent going down cleanly says more (ts, version).
+      const reason = msg.online ? 'state' : msg.ts === undefined ? 'will' : 'state';
+      return setOnline(d, msg.online && d.connected, reason);
     },
     health(id, sample, nowMs) {
       const d = entry(id, nowMs);

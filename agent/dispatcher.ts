@@ -1,0 +1,142 @@
+// The one command dispatcher (SPEC §3): validate, dedupe, check expiry, then run the handler and
+// report received → in_progress… → succeeded | failed | rejected. Commands run one at a time, in
+// arrival order, because a terminal cannot sensibly diagnose while it reboots or installs.
+import type { Logger } from 'pino';
+import { commandMessage, commandTypes, type AckMessage, type CommandMessage, type CommandType } from '../schemas/wire.ts';
+import type { SeenLog } from './seen.ts';
+
+export interface HandlerContext {
+  command: CommandMessage;
+  /** Sends an `in_progress` ack. */
+  progress(stage: string, progress?: number): void;
+}
+
+/** Resolves with the `result` of a `succeeded` ack; throws CommandError for anything else. */
+export type CommandHandler = (ctx: HandlerContext) => Promise<Record<string, unknown> | void>;
+export type HandlerRegistry = Partial<Record<CommandType, CommandHandler>>;
+
+export class CommandError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly state: 'failed' | 'rejected' | 'deferred' = 'failed',
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+export interface DispatcherDeps {
+  handlers: HandlerRegistry;
+  seen: SeenLog;
+  sendAck(ack: AckMessage): void;
+  now: () => number;
+  log: Logger;
+  /** Observes every command that passed validation (type) or failed it ('invalid'). */
+  onCommand?(type: CommandType | 'invalid'): void;
+}
+
+export interface Dispatcher {
+  /** Resolves once the command (if any) has reached its final ack. */
+  handle(payload: Buffer | string): Promise<void>;
+  /** Settles commands a crash or restart cut short (see below). */
+  recoverInterrupted(): void;
+}
+
+const MAX_MESSAGE = 1000;
+const isCommandType = (t: unknown): t is CommandType => typeof t === 'string' && (commandTypes as readonly string[]).includes(t);
+
+export function createDispatcher(d: DispatcherDeps): Dispatcher {
+  let queue: Promise<void> = Promise.resolve();
+
+  const finish = (id: string, type: string, ack: AckMessage) => {
+    d.seen.finish(id, type, d.now(), ack);
+    d.sendAck(ack);
+  };
+  const reject = (id: string, type: string, code: string, message: string) =>
+    finish(id, type, { cmdId: id, state: 'rejected', error: { code, message } });
+
+  async function run(cmd: CommandMessage, handler: CommandHandler): Promise<void> {
+    const ctx: HandlerContext = {
+      command: cmd,
+      progress: (stage, progress) =>
+        d.sendAck({ cmdId: cmd.id, state: 'in_progress', stage: stage.slice(0, 64), ...(progress === undefined ? {} : { progress }) }),
+    };
+    try {
+      const result = (await handler(ctx)) ?? {};
+      finish(cmd.id, cmd.type, { cmdId: cmd.id, state: 'succeeded', result });
+    } catch (err) {
+      const e = err instanceof CommandError ? err : new CommandError('internal_error', (err as Error).message ?? String(err));
+      if (!(err instanceof CommandError)) d.log.error({ err, cmdId: cmd.id, type: cmd.type }, 'command handler crashed');
+      const ack: AckMessage = { cmdId: cmd.id, state: e.state, error: { code: e.code, message: e.message.slice(0, MAX_MESSAGE) } };
+      if (e.state === 'deferred') {
+        d.seen.forget(cmd.id);
+        d.sendAck(ack);
+      } else finish(cmd.id, cmd.type, ack);
+    }
+  }
+
+  function handleInvalid(json: unknown, issue: string): void {
+    const o = typeof json === 'object' && json !== null ? (json as Record<string, unknown>) : {};
+    const id = typeof o.id === 'string' && o.id.length > 0 && o.id.length <= 64 ? o.id : null;
+    d.onCommand?.('invalid');
+    if (!id) {
+      d.log.warn({ issue }, 'dropped a command without a usable id');
+      return;
+    }
+    const seen = d.seen.get(id);
+    if (seen?.final) return d.sendAck(seen.final);
+    const type = typeof o.type === 'string' ? o.type.slice(0, 64) : 'unknown';
+    if (typeof o.type === 'string' && !isCommandType(o.type)) reject(id, type, 'unsupported_command', `unknown command type ${type}`);
+    else reject(id, type, 'invalid_command', issue.slice(0, MAX_MESSAGE));
+  }
+
+  return {
+    handle(payload) {
+      let json: unknown;
+      try {
+        json = JSON.parse(payload.toString());
+      } catch {
+        d.onCommand?.('invalid');
+        d.log.warn('dropped a command that is not JSON');
+        return Promise.resolve();
+      }
+      const parsed = commandMessage.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+        handleInvalid(json, issue);
+        return Promise.resolve();
+      }
+      const cmd = parsed.data;
+      const seen = d.seen.get(cmd.id);
+      if (seen) {
+        // Finished: the server may have missed the answer, so repeat it (and only it).
+        if (seen.final) d.sendAck(seen.final);
+        return Promise.resolve();
+      }
+      d.onCommand?.(cmd.type);
+      if (cmd.expiresAt !== undefined && cmd.expiresAt <= d.now()) {
+        reject(cmd.id, cmd.type, 'expired', `command expired at ${new Date(cmd.expiresAt).toISOString()}`);
+        return Promise.resolve();
+      }
+      const handler = d.handlers[cmd.type];
+      if (!handler) {
+        reject(cmd.id, cmd.type, 'unsupported_command', `this agent does not support ${cmd.type}`);
+        return Promise.resolve();
+      }
+      d.seen.start(cmd.id, cmd.type, d.now());
+      d.sendAck({ cmdId: cmd.id, state: 'received' });
+      const done = queue.then(() => run(cmd, handler));
+      queue = done;
+      return done;
+    },
+    // A command cut short by a crash or power loss: a reboot that was under way has evidently
+    // happened; anything else is reported failed rather than silently re-run.
+    recoverInterrupted() {
+      for (const e of d.seen.unfinished()) {
+        if (e.type === 'reboot') finish(e.id, e.type, { cmdId: e.id, state: 'succeeded', result: { recovered: true } });
+        else finish(e.id, e.type, { cmdId: e.id, state: 'failed', error: { code: 'interrupted', message: 'the agent restarted while the command ran' } });
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// Agent-local shapes: the enrollment answer (SPEC §2) and the files in the state dir.
+// Validated on read so a corrupt or hand-edited state file fails loudly instead of half-working.
+import { z } from 'zod';
+import { ackMessage, commandTypes, devicePublishKinds } from '../schemas/wire.ts';
+
+export const enrollResponse = z.object({
+  deviceId: z.string().min(1),
+  mqtt: z.object({ url: z.string().min(1), username: z.string().min(1), password: z.string().min(1) }),
+  trust: z.object({
+    firmwarePublishers: z.array(z.string()).default([]),
+    bindingKey: z.string().default(''),
+  }),
+});
+export type EnrollResponse = z.infer<typeof enrollResponse>;
+
+export const apiError = z.object({
+  error: z.object({ code: z.string(), message: z.string().optional() }),
+});
+
+export const enrollmentFile = enrollResponse.extend({
+  serial: z.string(),
+  model: z.string(),
+  server: z.string(),
+  enrolledAt: z.number().int(),
+});
+export type Enrollment = z.infer<typeof enrollmentFile>;
+
+export const slot = z.enum(['A', 'B']);
+export type Slot = z.infer<typeof slot>;
+export const firmwareSlots = z.object({
+  active: slot,
+  A: z.object({ version: z.string() }),
+  B: z.object({ version: z.string() }),
+});
+export type FirmwareSlots = z.infer<typeof firmwareSlots>;
+
+export const lockState = z.object({ locked: z.boolean(), changedAt: z.number().int().optional() });
+export type LockState = z.infer<typeof lockState>;
+
+/** Server-pushed settings; unknown keys are kept for handlers added later (card blacklist, policy). */
+export const agentConfig = z
+  .object({ healthIntervalS: z.number().int().min(1).max(86_400).optional() })
+  .catchall(z.unknown());
+export type AgentConfig = z.infer<typeof agentConfig>;
+
+/** A command the agent has seen: `final` is set once it reached a terminal ack. */
+export const seenCommand = z.object({
+  id: z.string(),
+  type: z.union([z.enum(commandTypes), z.string()]),
+  at: z.number().int(),
+  final: ackMessage.optional(),
+});
+export type SeenCommand = z.infer<typeof seenCommand>;
+export const seenCommands = z.array(seenCommand);
+
+/** The KEK as a JWK (OKP/X25519): `d` is the private scalar, `x` the public key. */
+export const kekFile = z.object({ kty: z.literal('OKP'), crv: z.literal('X25519'), d: z.string(), x: z.string() });
+export type KekFile = z.infer<typeof kekFile>;
+
+/** Events and acks still unsent when the agent stopped, re-queued at the next start. */
+export const outboxItem = z.object({ kind: z.enum(devicePublishKinds), payload: z.string() });
+export type OutboxItem = z.infer<typeof outboxItem>;
+export const outboxFile = z.array(outboxItem);

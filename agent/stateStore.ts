@@ -1,0 +1,145 @@
+// The agent's state dir: credentials, KEK, firmware slots, seen commands, lock, config.
+// Owner-only permissions because it holds the MQTT secret and the private KEK; every write is
+// temp + fsync + rename so a power cut leaves either the old file or the new one, never half.
+import { closeSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import {
+  agentConfig,
+  enrollmentFile,
+  firmwareSlots,
+  kekFile,
+  lockState,
+  outboxFile,
+  seenCommands,
+  type AgentConfig,
+  type Enrollment,
+  type FirmwareSlots,
+  type LockState,
+  type OutboxItem,
+  type SeenCommand,
+} from './schemas.ts';
+
+export class StateFileError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(`state file ${file} is unreadable (${reason}); fix or remove it`);
+    this.name = 'StateFileError';
+  }
+}
+
+export interface Kek {
+  privateKey: KeyObject;
+  /** base64 of the raw 32-byte X25519 public key, as the server expects it. */
+  publicKey: string;
+}
+
+export interface StateStore {
+  readonly dir: string;
+  loadEnrollment(): Enrollment | null;
+  saveEnrollment(e: Enrollment): void;
+  clearEnrollment(): void;
+  loadOrCreateKek(): Kek;
+  /** Creates slot A with `initialVersion` the first time. */
+  loadFirmware(initialVersion: string): FirmwareSlots;
+  saveFirmware(f: FirmwareSlots): void;
+  loadLock(): LockState;
+  saveLock(l: LockState): void;
+  loadConfig(): AgentConfig;
+  saveConfig(c: AgentConfig): void;
+  loadSeen(): SeenCommand[];
+  saveSeen(list: readonly SeenCommand[]): void;
+  /** Returns and forgets what a previous run left unsent. */
+  takeOutbox(): OutboxItem[];
+  saveOutbox(items: readonly OutboxItem[]): void;
+}
+
+const FILES = {
+  enrollment: 'enrollment.json',
+  kek: 'kek.json',
+  firmware: 'firmware.json',
+  lock: 'lock.json',
+  config: 'config.json',
+  seen: 'seen-commands.json',
+  outbox: 'outbox.json',
+} as const;
+
+let tmpCounter = 0;
+
+export function writeFileAtomic(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.${tmpCounter++}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new StateFileError(path, 'not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new StateFileError(path, parsed.error.issues[0]?.message ?? 'schema');
+  return parsed.data;
+}
+
+export function openStateStore(dir: string): StateStore {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mkdir leaves an existing dir's mode alone; tighten it in case it was made by hand.
+  chmodSync(dir, 0o700);
+  const path = (f: keyof typeof FILES) => join(dir, FILES[f]);
+  const write = (f: keyof typeof FILES, value: unknown) => writeFileAtomic(path(f), `${JSON.stringify(value, null, 2)}\n`);
+
+  return {
+    dir,
+    loadEnrollment: () => readJson(path('enrollment'), enrollmentFile),
+    saveEnrollment: (e) => write('enrollment', enrollmentFile.parse(e)),
+    clearEnrollment: () => rmSync(path('enrollment'), { force: true }),
+    loadOrCreateKek() {
+      let jwk = readJson(path('kek'), kekFile);
+      if (!jwk) {
+        const { privateKey } = generateKeyPairSync('x25519');
+        jwk = kekFile.parse(privateKey.export({ format: 'jwk' }));
+        write('kek', jwk);
+      }
+      return {
+        privateKey: createPrivateKey({ key: { ...jwk }, format: 'jwk' }),
+        publicKey: Buffer.from(jwk.x, 'base64url').toString('base64'),
+      };
+    },
+    loadFirmware(initialVersion) {
+      const f = readJson(path('firmware'), firmwareSlots);
+      if (f) return f;
+      const fresh: FirmwareSlots = { active: 'A', A: { version: initialVersion }, B: { version: initialVersion } };
+      write('firmware', fresh);
+      return fresh;
+    },
+    saveFirmware: (f) => write('firmware', firmwareSlots.parse(f)),
+    loadLock: () => readJson(path('lock'), lockState) ?? { locked: false },
+    saveLock: (l) => write('lock', lockState.parse(l)),
+    loadConfig: () => readJson(path('config'), agentConfig) ?? {},
+    saveConfig: (c) => write('config', agentConfig.parse(c)),
+    loadSeen: () => readJson(path('seen'), seenCommands) ?? [],
+    saveSeen: (list) => write('seen', list),
+    takeOutbox() {
+      const items = readJson(path('outbox'), outboxFile) ?? [];
+      rmSync(path('outbox'), { force: true });
+      return items;
+    },
+    saveOutbox: (items) => (items.length ? write('outbox', items) : rmSync(path('outbox'), { force: true })),
+  };
+}

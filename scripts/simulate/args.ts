@@ -1,0 +1,101 @@
+// Flag parsing for `npm run simulate`, pure so bad flags are tested without starting anything.
+import { parseArgs } from 'node:util';
+import { positiveInt, UsageError } from '../../agent/cliArgs.ts';
+import { defaultFaults, parseFaults, type FaultFractions } from './faults.ts';
+
+export { UsageError };
+
+export const simulateUsage = `usage: npm run simulate -- --server URL --devices N --enroll-token T --admin-token A
+       [--procs K]               worker processes (default 1)
+       [--prefix SIM] [--model PAX-A920] [--health-interval-s 10]
+       [--duration-s S]          stop after S seconds (default: until Ctrl-C)
+       [--faults battery=0.05,paper=0.05,reader=0.05,tamper=0.01,flap=0.05,slow-acks=0.1,garbage=0.01 | none]
+       [--state-dir DIR]         per-device state under DIR/<serial> (default ./agent-state)
+       [--mqtt-url URL] [--ca FILE] [--concurrency 50] [--seed 1] [--time-scale 1]`;
+
+export interface SimulateArgs {
+  server: string;
+  devices: number;
+  procs: number;
+  enrollToken: string;
+  adminToken: string;
+  prefix: string;
+  model: string;
+  healthIntervalS: number;
+  durationS?: number;
+  faults: FaultFractions;
+  stateDir: string;
+  mqttUrl?: string;
+  caFile?: string;
+  concurrency: number;
+  seed: number;
+  timeScale: number;
+}
+
+export function parseSimulateArgs(argv: string[]): SimulateArgs {
+  const str = { type: 'string' } as const;
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        server: str,
+        devices: str,
+        procs: str,
+        'enroll-token': str,
+        'admin-token': str,
+        prefix: str,
+        model: str,
+        'health-interval-s': str,
+        'duration-s': str,
+        faults: str,
+        'state-dir': str,
+        'mqtt-url': str,
+        ca: str,
+        concurrency: str,
+        seed: str,
+        'time-scale': str,
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const missing = (['server', 'devices', 'enroll-token', 'admin-token'] as const).filter((k) => !values[k]).map((k) => `--${k}`);
+  if (missing.length) throw new UsageError(`missing ${missing.join(', ')}`);
+  try {
+    const u = new URL(values.server!);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new UsageError(`--server: "${values.server}" is not an http(s) URL`);
+  }
+  const prefix = values.prefix ?? 'SIM';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(prefix)) throw new UsageError(`--prefix: "${prefix}" must be letters, digits, '_' or '-'`);
+  let faults: FaultFractions;
+  try {
+    faults = values.faults === undefined ? defaultFaults : parseFaults(values.faults);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const timeScale = Number(values['time-scale'] ?? 1);
+  if (!Number.isFinite(timeScale) || timeScale <= 0) throw new UsageError(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
+  return {
+    server: values.server!,
+    devices: positiveInt('--devices', values.devices, 1),
+    procs: positiveInt('--procs', values.procs, 1),
+    enrollToken: values['enroll-token']!,
+    adminToken: values['admin-token']!,
+    prefix,
+    model: values.model ?? 'PAX-A920',
+    healthIntervalS: positiveInt('--health-interval-s', values['health-interval-s'], 10),
+    ...(values['duration-s'] ? { durationS: positiveInt('--duration-s', values['duration-s'], 0) } : {}),
+    faults,
+    stateDir: values['state-dir'] ?? 'agent-state',
+    ...(values['mqtt-url'] ? { mqttUrl: values['mqtt-url'] } : {}),
+    ...(values.ca ? { caFile: values.ca } : {}),
+    concurrency: positiveInt('--concurrency', values.concurrency, 50),
+    seed: positiveInt('--seed', values.seed, 1),
+    timeScale,
+  };
+}
