@@ -19,7 +19,7 @@ export const configSchema = z.object({
   /** Address the listeners bind to; loopback by default for a first look. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** How devices reach this server (enrollment answers and download links use it). */
-  PUBLIC_HTTP_URL: z.url().optional(),
+  PUBLIC_HTTP_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   PUBLIC_MQTT_URL: z.string().regex(/^mqtts?:\/\/|^wss?:\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
@@ -89,16 +89,16 @@ export function parseDotenv(text: string): Record<string, string> {
 /** Reads settings from `env`, with `.env` (if present) filling what the environment leaves unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = resolve('.env')): Config {
   const fromFile = existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath, 'utf8')) : {};
-  const merged: Record<string, string | undefined> = { ...fromFile };
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  // An empty value means "unset", whether it comes from the environment or from .env.
+  const merged: Record<string, string | undefined> = {};
+  for (const source of [fromFile, env]) {
+    for (const [k, v] of Object.entries(source)) if (v !== undefined && v.trim() !== '') merged[k] = v;
   }
-  const cfg = parsed.data;
-  const problems: string[] = [];
-  if (Boolean(cfg.TLS_CERT) !== Boolean(cfg.TLS_KEY)) problems.push('TLS_CERT and TLS_KEY: set both or neither');
-  if (cfg.TLS_ONLY && !cfg.TLS_CERT) problems.push('TLS_ONLY: needs TLS_CERT and TLS_KEY');
-  if (problems.length) throw new ConfigError(problems);
-  return cfg;
+  const parsed = configSchema.safeParse(merged);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Checks across settings run on the raw values too, so every problem is listed at once.
+  if (Boolean(merged.TLS_CERT) !== Boolean(merged.TLS_KEY)) problems.push('TLS_CERT and TLS_KEY: set both or neither');
+  if (/^(true|1|yes)$/.test(merged.TLS_ONLY ?? '') && !merged.TLS_CERT) problems.push('TLS_ONLY: needs TLS_CERT and TLS_KEY');
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
 }

@@ -20,7 +20,7 @@ const secretPaths = [
   '*.keyMaterial',
 ];
 
-const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
+const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 // Long hex or base64 runs look like key material or tokens; ids we log are shorter or prefixed.
 const keyLike = /\b(?:[A-Fa-f0-9]{32,}|[A-Za-z0-9+/_-]{40,}={0,2})\b/g;
 

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'posfleet_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'posfleet_' });
   const m = {
     registry,
     connectedDevices: new Gauge({ name: 'posfleet_connected_devices', help: 'Devices connected to the broker', registers: [registry] }),

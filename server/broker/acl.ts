@@ -17,5 +17,7 @@ export function decidePublish(deviceId: string, topic: string): PublishDecision 
 
 /** A device may subscribe only to its own command topic, exactly (no wildcards). */
 export function mayDeviceSubscribe(deviceId: string, topic: string): boolean {
+  // A device id is one plain topic level; anything else could widen the grant.
+  if (!deviceId || /[/+#]/.test(deviceId)) return false;
   return topic === `${TOPIC_PREFIX}/${deviceId}/cmd`;
 }

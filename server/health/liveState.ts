@@ -88,8 +88,12 @@ export function createLiveState(opts: { historyIntervalMs: number }): LiveState 
       // A will (online:false) may arrive after the device already reconnected on a new
       // connection; only a connected device can be online.
       // The will is the bare `{online:false}`; an agent going down cleanly says more (ts, version).
-      const reason = msg.online ? 'state' : msg.ts === undefined ? 'will' : 'state';
-      return setOnline(d, msg.online && d.connected, reason);
+      const isWill = !msg.online && msg.ts === undefined;
+      // A will of an old connection can arrive after the device reconnected (a takeover): the
+      // live connection speaks for the device. Its own loss is reported by the disconnect.
+      if (isWill && d.connected) return null;
+      dirty.add(id);
+      return setOnline(d, msg.online && d.connected, isWill ? 'will' : 'state');
     },
     health(id, sample, nowMs) {
       const d = entry(id, nowMs);
@@ -105,6 +109,7 @@ export function createLiveState(opts: { historyIntervalMs: number }): LiveState 
       const d = devices.get(id);
       if (!d) return null;
       d.lastSeenMs = nowMs;
+      dirty.add(id);
       return d.connected && !d.online ? setOnline(d, true, 'state') : null;
     },
     expire(nowMs, timeoutMs) {
