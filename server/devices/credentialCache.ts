@@ -21,10 +21,16 @@ export interface CredentialCache {
 
 export function createCredentialCache(deps: { db: Db; verify: (secret: string, hash: string) => boolean }): CredentialCache {
   const entries = new Map<string, Entry>();
+  // Names that were not devices a moment ago: a client hammering random user names must not
+  // cost a database query per attempt.
+  const unknown = new Map<string, number>();
+  const UNKNOWN_TTL_MS = 30_000;
 
   const lookup = async (id: string): Promise<Entry | undefined> => {
     const hit = entries.get(id);
     if (hit) return hit;
+    const missUntil = unknown.get(id);
+    if (missUntil !== undefined && missUntil > Date.now()) return undefined;
     // Another instance may have enrolled it since we loaded.
     const [row] = await deps.db
       .select({ secretHash: devices.secretHash, status: devices.status })
@@ -32,6 +38,10 @@ export function createCredentialCache(deps: { db: Db; verify: (secret: string, h
       .where(eq(devices.id, id))
       .limit(1);
     if (row) entries.set(id, row);
+    else {
+      if (unknown.size >= 10_000) unknown.clear();
+      unknown.set(id, Date.now() + UNKNOWN_TTL_MS);
+    }
     return row;
   };
 
@@ -50,7 +60,10 @@ export function createCredentialCache(deps: { db: Db; verify: (secret: string, h
       if (!deps.verify(password, e.secretHash)) return 'bad_credentials';
       return e.status === 'enrolled' ? 'ok' : 'revoked';
     },
-    set: (id, entry) => void entries.set(id, entry),
+    set(id, entry) {
+      entries.set(id, entry);
+      unknown.delete(id);
+    },
     isKnown: (id) => entries.has(id),
     forget: (id) => void entries.delete(id),
   };
