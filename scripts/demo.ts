@@ -4,8 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { AuthService } from '../server/auth/authService.ts';
-import { createServer } from '../server/app.ts';
-import { ConfigError, loadConfig } from '../server/config.ts';
+import { loadConfigOrExit, startOrExit } from '../server/startup.ts';
 import { createLogger } from '../server/log.ts';
 import { runFleet } from './simulate/fleet.ts';
 
@@ -44,19 +43,9 @@ async function freeDefaultPorts() {
 
 async function main() {
   await freeDefaultPorts();
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const server = createServer(config, { log });
-  const started = await server.start();
+  const { server, started } = await startOrExit(config, log);
   // The demo needs an operator token to register its terminals: the printed one on a first
   // start, ADMIN_TOKEN if given, else a fresh one for a dedicated demo user.
   const adminToken = started.adminToken ?? config.ADMIN_TOKEN ?? (await demoOperatorToken(server.parts.auth, resolve(config.DATA_DIR)));

@@ -1,40 +1,11 @@
 // `npm start`: the server on embedded defaults, configured from the environment.
-import { createServer } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
-import { RedisUnavailableError } from './jobs/redisResolver.ts';
 import { createLogger } from './log.ts';
+import { loadConfigOrExit, startOrExit } from './startup.ts';
 
 export async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL);
-  const server = createServer(config, { log });
-  let started;
-  try {
-    started = await server.start();
-  } catch (err) {
-    if (err instanceof RedisUnavailableError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(3);
-    }
-    const e = err as { code?: string; port?: number; address?: string };
-    if (e.code === 'EADDRINUSE') {
-      process.stderr.write(
-        `port ${e.port} on ${e.address} is already in use. Set HTTP_PORT / MQTT_PORT / MQTTS_PORT to free ports ` +
-          `(another MQTT broker, such as Mosquitto, often holds 1883).\n`,
-      );
-      process.exit(4);
-    }
-    throw err;
-  }
+  const { server, started } = await startOrExit(config, log);
 
   const lines = [
     `posfleet ready`,
