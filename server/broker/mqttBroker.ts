@@ -93,17 +93,16 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
       const secret = password?.toString() ?? '';
       opts.credentials.check(id, secret).then(
         (result) => {
-          metrics.connectsTotal.inc({ result });
-          if (result === 'bad_credentials') return done(new ConnectError(CONNACK.badCredentials, 'bad user name or password'), false);
-          if (result === 'revoked') return done(new ConnectError(CONNACK.notAuthorized, 'device revoked'), false);
-          if (client.id !== id) {
-            metrics.connectsTotal.inc({ result: 'client_id_mismatch' });
-            return done(new ConnectError(CONNACK.identifierRejected, 'client id must be the device id'), false);
-          }
+          const outcome = result === 'ok' && client.id !== id ? 'client_id_mismatch' : result;
+          metrics.connectsTotal.inc({ result: outcome });
+          if (outcome === 'bad_credentials') return done(new ConnectError(CONNACK.badCredentials, 'bad user name or password'), false);
+          if (outcome === 'revoked') return done(new ConnectError(CONNACK.notAuthorized, 'device revoked'), false);
+          if (outcome === 'client_id_mismatch') return done(new ConnectError(CONNACK.identifierRejected, 'client id must be the device id'), false);
           done(null, true);
         },
         (err: unknown) => {
           log.error({ err }, 'credential check failed');
+          metrics.connectsTotal.inc({ result: 'server_unavailable' });
           done(new ConnectError(CONNACK.serverUnavailable, 'server unavailable'), false);
         },
       );
@@ -177,6 +176,9 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     sink.connected(client.id);
     // A persistent session restored before CONNACK already holds the subscription.
     if ((client as SessionClient).subscriptions[topicFor(client.id, 'cmd')]) markReady(client.id);
+  });
+  aedes.on('unsubscribe', (topics, client) => {
+    if (clients.get(client.id) === client && topics.includes(topicFor(client.id, 'cmd'))) commandReady.delete(client.id);
   });
   aedes.on('subscribe', (subs, client) => {
     const cmdTopic = topicFor(client.id, 'cmd');

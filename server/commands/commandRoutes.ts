@@ -10,6 +10,7 @@ import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { MiddlewareHandler } from 'hono';
 import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes } from './commandRules.ts';
 import type { CommandService } from './commandService.ts';
+import { redactKeyCommand } from '../keys/commandRedaction.ts';
 
 const command = z
   .looseObject({ id: z.string(), deviceId: z.string(), type: z.string(), state: z.enum(commandStates), batchId: z.string().nullable() })
@@ -134,19 +135,20 @@ export function registerCommandRoutes(
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     await devices.byId(id);
-    return c.json(await commands.list(id, q.limit, q.cursor), 200);
+    const listed = await commands.list(id, q.limit, q.cursor);
+    return c.json({ ...listed, items: listed.items.map(redactKeyCommand) }, 200);
   });
 
   app.openapi(getRoute, async (c) => {
     const { id, cmdId } = c.req.valid('param');
-    return c.json(await commands.get(id, cmdId), 200);
+    return c.json(redactKeyCommand(await commands.get(id, cmdId)), 200);
   });
 
   app.openapi(cancelRoute, async (c) => {
     const { id, cmdId } = c.req.valid('param');
     const cmd = await commands.cancel(id, cmdId);
     await audit.append({ actor: c.get('principal'), action: 'command.cancel', target: id, ip: clientIp(c), data: { cmdId } });
-    return c.json(cmd, 200);
+    return c.json(redactKeyCommand(cmd), 200);
   });
 
   app.openapi(batchRoute, async (c) => {
@@ -157,6 +159,10 @@ export function registerCommandRoutes(
       const found = await devices.existing(wanted);
       const missing = wanted.filter((d) => !found.has(d));
       if (missing.length) throw badRequest('unknown_devices', `${missing.length} device ids do not exist`, { missing: missing.slice(0, 100) });
+      const notEnrolled = wanted.filter((d) => found.get(d) !== 'enrolled');
+      if (notEnrolled.length) {
+        throw unprocessable('device_not_enrolled', `${notEnrolled.length} devices are not enrolled; commands go to enrolled terminals`, { devices: notEnrolled.slice(0, 100) });
+      }
       ids = wanted;
     } else {
       ids = await devices.idsMatching(body.target.filter, MAX_BATCH);

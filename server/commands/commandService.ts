@@ -1,13 +1,13 @@
 // Commands to terminals: created here, delivered through the BullMQ `commands` queue, tracked
 // in memory until final, written behind in batches. OTA, keys and binding reuse it.
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, lt, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Queue } from 'bullmq';
 import { commandBatches, commands, finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandMessage, CommandType } from '../../schemas/wire.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
-import { notFound, conflict } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
@@ -41,6 +41,15 @@ export interface NewCommand {
   payload?: Record<string, unknown>;
   ttlS?: number;
   createdBy: string | null;
+}
+
+const encodeListCursor = (c: Pick<CommandRow, 'issuedAt' | 'id'>) => Buffer.from(`${c.issuedAt.toISOString()}|${c.id}`).toString('base64url');
+
+function decodeListCursor(cursor: string): { issuedAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const issuedAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(issuedAt.getTime())) throw badRequest('bad_cursor', 'cursor is not one this API handed out');
+  return { issuedAt, id };
 }
 
 export const newCommandId = () => `cmd_${randomBytes(12).toString('base64url')}`;
@@ -112,6 +121,38 @@ export function createCommandService(deps: CommandServiceDeps) {
     }));
   }
 
+  /**
+   * Queues delivery without ever holding up the caller on Redis: the command is already stored,
+   * and `redispatchStale` picks it up again if Redis was away.
+   */
+  async function enqueueSoon(ids: string[], dedupeKey?: string) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('redis did not answer within 2 s')), 2000);
+    });
+    try {
+      await Promise.race([enqueue(ids, dedupeKey), timeout]);
+    } catch (err) {
+      log.warn({ err: (err as Error).message, commands: ids.length }, 'delivery not queued now; it will be retried');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Commands still pending after a while, or queued for a device that can receive: queue again. */
+  function redispatchStale() {
+    const cutoff = Date.now() - 10_000;
+    const due: string[] = [];
+    for (const cmd of tracker.open()) {
+      // Only what has sat untouched for a while: fresh ones are in the hands of a queued job.
+      const idle = cmd.updatedAt.getTime() < cutoff;
+      const stuck = idle && cmd.state === 'pending';
+      const reachable = idle && cmd.state === 'queued' && deps.broker.isCommandReady(cmd.deviceId);
+      if (stuck || reachable) due.push(cmd.id);
+    }
+    if (due.length) void enqueueSoon(due, `redispatch:${Math.floor(Date.now() / 10_000)}`);
+  }
+
   async function enqueue(ids: string[], dedupeKey?: string) {
     const jobs = [];
     for (let i = 0; i < ids.length; i += DELIVERY_CHUNK) {
@@ -149,8 +190,10 @@ export function createCommandService(deps: CommandServiceDeps) {
         const stateBefore = cmd.state;
         try {
           await deps.broker.sendCommand(cmd.deviceId, wireMessage(cmd));
+          const sent = { sentAt: new Date(), attempts: cmd.attempts + 1 };
           // An ack may already have overtaken the publish callback; never step back to `sent`.
-          if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', sentAt: new Date(), attempts: cmd.attempts + 1 });
+          if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', ...sent });
+          else tracker.update(id, sent);
         } catch (err) {
           failures.push(err);
         }
@@ -226,6 +269,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       deps.queues.worker<DispatchJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids), { concurrency: 8 });
       timers.push(setInterval(() => void flush(), deps.flushIntervalMs ?? 200));
       timers.push(setInterval(expireDue, 1000));
+      timers.push(setInterval(redispatchStale, 10_000));
       log.info({ open: open.length }, 'command tracker loaded');
     },
     async stop() {
@@ -241,7 +285,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       tracker.add(row!);
       deps.metrics.commandsByState.inc({ state: 'pending' });
       deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row!.id, type: input.type, by: input.createdBy } });
-      await enqueue([row!.id]);
+      await enqueueSoon([row!.id]);
       return view(row!);
     },
 
@@ -254,7 +298,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       for (const r of list) tracker.add(r);
       deps.metrics.commandsByState.inc({ state: 'pending' }, list.length);
       for (const r of list) deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
-      await enqueue(list.map((r) => r.id));
+      await enqueueSoon(list.map((r) => r.id));
       return { batchId, total: list.length, commandIds: list.map((r) => r.id) };
     },
 
@@ -268,16 +312,21 @@ export function createCommandService(deps: CommandServiceDeps) {
 
     async list(deviceId: string, limit: number, cursor?: string) {
       await flush();
-      const before = cursor ? new Date(Buffer.from(cursor, 'base64url').toString()) : undefined;
+      const after = cursor ? decodeListCursor(cursor) : undefined;
       const found = await db
         .select()
         .from(commands)
-        .where(and(eq(commands.deviceId, deviceId), before ? lt(commands.issuedAt, before) : undefined))
+        .where(
+          and(
+            eq(commands.deviceId, deviceId),
+            after ? or(lt(commands.issuedAt, after.issuedAt), and(eq(commands.issuedAt, after.issuedAt), lt(commands.id, after.id))) : undefined,
+          ),
+        )
         .orderBy(desc(commands.issuedAt), desc(commands.id))
         .limit(limit + 1);
       const items = found.slice(0, limit).map((c) => tracker.get(c.id) ?? c);
       const last = items[items.length - 1];
-      return { items, nextCursor: found.length > limit && last ? Buffer.from(last.issuedAt.toISOString()).toString('base64url') : null };
+      return { items, nextCursor: found.length > limit && last ? encodeListCursor(last) : null };
     },
 
     async batchStatus(batchId: string) {
@@ -329,10 +378,10 @@ export function createCommandService(deps: CommandServiceDeps) {
     onCommandReady(deviceId: string) {
       const due = tracker.openFor(deviceId).filter((c) => undeliveredStates.includes(c.state));
       if (due.length) {
-        enqueue(
+        void enqueueSoon(
           due.map((c) => c.id),
           `redeliver:${deviceId}:${due.map((c) => c.id).join(',')}`,
-        ).catch((err: unknown) => log.warn({ err, deviceId }, 'could not queue redelivery'));
+        );
       }
     },
   };

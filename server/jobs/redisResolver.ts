@@ -81,10 +81,20 @@ export async function startRedisChild(dataDir: string, log: Logger): Promise<Res
   throw new RedisUnavailableError('redis-server did not answer within 5 s');
 }
 
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 export async function resolveRedis(opts: { url?: string; dataDir: string; log: Logger }): Promise<ResolvedRedis> {
   const none = async () => undefined;
   if (opts.url) {
-    if (!(await answers(opts.url, 5000))) throw new RedisUnavailableError(`REDIS_URL ${opts.url} does not answer`);
+    if (!(await answers(opts.url, 5000))) throw new RedisUnavailableError(`REDIS_URL ${withoutPassword(opts.url)} does not answer`);
     return { url: opts.url, source: 'REDIS_URL', stop: none };
   }
   const local = 'redis://127.0.0.1:6379';

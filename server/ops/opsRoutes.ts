@@ -12,9 +12,10 @@ export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; prob
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
-    const results = await Promise.all(
-      deps.probes.map(async (p) => [p.name, await p.check().catch(() => false)] as const),
-    );
+    // A dependency that hangs (Redis gone, with ioredis queueing) must read as not ready, not hang.
+    const within = (check: Promise<boolean>) =>
+      Promise.race([check.catch(() => false), new Promise<boolean>((ok) => setTimeout(() => ok(false), 2000).unref())]);
+    const results = await Promise.all(deps.probes.map(async (p) => [p.name, await within(p.check())] as const));
     const ready = results.every(([, ok]) => ok);
     return c.json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) }, ready ? 200 : 503);
   });
