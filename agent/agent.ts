@@ -21,6 +21,7 @@ import { builtinHandlers, type HandlerEnv } from './handlers/index.ts';
 import { createLink } from './link.ts';
 import { createAgentLogger } from './log.ts';
 import { createOutbox } from './outbox.ts';
+import { createPaymentApp, type PaymentApp } from './paymentApp.ts';
 import type { AgentConfig, Enrollment } from './schemas.ts';
 import { createSeenLog } from './seen.ts';
 import type { StateStore } from './stateStore.ts';
@@ -89,6 +90,8 @@ export interface Agent {
   /** Fault injection: publish arbitrary bytes to one of the device's own topics. */
   publishRaw(kind: DevicePublishKind, payload: string | Buffer): void;
   stats(): AgentStats;
+  /** The payment application: takes payments within the binding, lock and limits. */
+  readonly payments: PaymentApp;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -205,12 +208,17 @@ export function createAgent(deps: AgentDeps): Agent {
     sendReliable('event', JSON.stringify(ev));
   }
 
+  const payments = createPaymentApp({ store, deviceId, now, raiseEvent });
+
   const telemetry = createTelemetry({
     hardware,
     now,
     log,
     raiseEvent,
-    publishHealth(sample) {
+    publishHealth(reading) {
+      // Today's transaction figures ride along (SPEC §3 `txn`) once the terminal is bound.
+      const txn = payments.figures();
+      const sample = txn ? { ...reading, txn } : reading;
       if (ready && link.connected) void publishNow('health', JSON.stringify(sample), 0);
       else stats.healthSkippedOffline++;
     },
@@ -337,5 +345,6 @@ export function createAgent(deps: AgentDeps): Agent {
       void link.publish(topicFor(deviceId, kind), payload, { qos: 0 }).catch(() => undefined);
     },
     stats: () => structuredClone(stats),
+    payments,
   };
 }

@@ -20,6 +20,7 @@ import {
   type OutboxItem,
   type SeenCommand,
 } from './schemas.ts';
+import { emptyMerchantState, merchantState, type MerchantState } from './merchantState.ts';
 
 export class StateFileError extends Error {
   constructor(readonly file: string, reason: string) {
@@ -52,6 +53,9 @@ export interface StateStore {
   /** Returns and forgets what a previous run left unsent. */
   takeOutbox(): OutboxItem[];
   saveOutbox(items: readonly OutboxItem[]): void;
+  /** Merchant binding, lock version, transaction figures (agent/merchantState.ts). */
+  loadMerchant(): MerchantState;
+  saveMerchant(m: MerchantState): void;
 }
 
 const FILES = {
@@ -62,6 +66,7 @@ const FILES = {
   config: 'config.json',
   seen: 'seen-commands.json',
   outbox: 'outbox.json',
+  merchant: 'merchant.json',
 } as const;
 
 let tmpCounter = 0;
@@ -141,5 +146,7 @@ export function openStateStore(dir: string): StateStore {
       return items;
     },
     saveOutbox: (items) => (items.length ? write('outbox', items) : rmSync(path('outbox'), { force: true })),
+    loadMerchant: () => readJson(path('merchant'), merchantState) ?? emptyMerchantState(),
+    saveMerchant: (m) => write('merchant', merchantState.parse(m)),
   };
 }

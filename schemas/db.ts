@@ -42,7 +42,7 @@ export const apiTokens = pgTable(
   (t) => [uniqueIndex('api_tokens_hash_uq').on(t.tokenHash)],
 );
 
-export const deviceStatuses = ['registered', 'enrolled', 'revoked'] as const;
+export const deviceStatuses = ['registered', 'enrolled', 'revoked', 'blacklisted'] as const;
 export type DeviceStatus = (typeof deviceStatuses)[number];
 
 export const devices = pgTable(

@@ -35,6 +35,8 @@ async function main(a: SimulateArgs): Promise<void> {
     seed: a.seed,
     concurrency: a.concurrency,
     timeScale: a.timeScale,
+    ...(a.payments ? { payments: a.payments } : {}),
+    ...(a.bindMerchantId ? { bindMerchantId: a.bindMerchantId } : {}),
     ...(a.mqttUrl ? { mqttUrl: a.mqttUrl } : {}),
     ...(ca ? { ca } : {}),
   };

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { positiveInt, UsageError } from '../../agent/cliArgs.ts';
 import { defaultFaults, parseFaults, type FaultFractions } from './faults.ts';
+import { paymentPatterns, type PaymentTraffic } from '../../agent/simulatedPayments.ts';
 
 export { UsageError };
 
@@ -10,8 +11,13 @@ export const simulateUsage = `usage: npm run simulate -- --server URL --devices 
        [--prefix SIM] [--model PAX-A920] [--health-interval-s 10]
        [--duration-s S]          stop after S seconds (default: until Ctrl-C)
        [--faults battery=0.05,paper=0.05,reader=0.05,tamper=0.01,flap=0.05,slow-acks=0.1,garbage=0.01 | none]
+                                 firmware OTA faults too: ota-cut, ota-corrupt, ota-tamper, ota-powerloss,
+                                 ota-selftest, ota-offline, ota-silent, ota-busy (e.g. ota-selftest=0.1)
        [--state-dir DIR]         per-device state under DIR/<serial> (default ./agent-state)
-       [--mqtt-url URL] [--ca FILE] [--concurrency 50] [--seed 1] [--time-scale 1]`;
+       [--mqtt-url URL] [--ca FILE] [--concurrency 50] [--seed 1] [--time-scale 1]
+       [--payments none|steady|burst|cashout]  simulated payment traffic on bound terminals (default none)
+       [--txn-interval-s 60] [--txn-amount-minor 2500]  mean gap between payments, mean amount
+       [--merchant MERCHANT_ID]  bind every terminal to this active merchant (TIDs S0000001…)`;
 
 export interface SimulateArgs {
   server: string;
@@ -30,6 +36,8 @@ export interface SimulateArgs {
   concurrency: number;
   seed: number;
   timeScale: number;
+  payments?: PaymentTraffic;
+  bindMerchantId?: string;
 }
 
 export function parseSimulateArgs(argv: string[]): SimulateArgs {
@@ -57,6 +65,10 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
         concurrency: str,
         seed: str,
         'time-scale': str,
+        payments: str,
+        'txn-interval-s': str,
+        'txn-amount-minor': str,
+        merchant: str,
       },
     }));
   } catch (err) {
@@ -80,7 +92,21 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
   }
   const timeScale = Number(values['time-scale'] ?? 1);
   if (!Number.isFinite(timeScale) || timeScale <= 0) throw new UsageError(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
+  const pattern = values.payments ?? 'none';
+  if (pattern !== 'none' && !(paymentPatterns as readonly string[]).includes(pattern)) {
+    throw new UsageError(`--payments: "${pattern}" must be none, ${paymentPatterns.join(', ')}`);
+  }
+  const payments: PaymentTraffic | undefined =
+    pattern === 'none'
+      ? undefined
+      : {
+          pattern: pattern as PaymentTraffic['pattern'],
+          meanIntervalS: positiveInt('--txn-interval-s', values['txn-interval-s'], 60),
+          meanAmountMinor: positiveInt('--txn-amount-minor', values['txn-amount-minor'], 2500),
+        };
   return {
+    ...(payments ? { payments } : {}),
+    ...(values.merchant ? { bindMerchantId: values.merchant } : {}),
     server: values.server!,
     devices: positiveInt('--devices', values.devices, 1),
     procs: positiveInt('--procs', values.procs, 1),

@@ -6,12 +6,14 @@ import { createAgent, type Agent, type AgentStats } from '../../agent/agent.ts';
 import type { BackoffOptions } from '../../agent/backoff.ts';
 import { EnrollError, ensureEnrolled } from '../../agent/enroll.ts';
 import { createAgentLogger } from '../../agent/log.ts';
+import { startSimulatedPayments, type PaymentTraffic } from '../../agent/simulatedPayments.ts';
 import { seededRandom, seedFrom } from '../../agent/random.ts';
 import type { Enrollment } from '../../agent/schemas.ts';
 import { createSimulatedHardware, type SimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore, type StateStore } from '../../agent/stateStore.ts';
 import { assignFaults, type FaultFractions, type FleetFault } from './faults.ts';
 import { createFaultScheduler, startFaultDrivers, type FaultTiming } from './faultDrivers.ts';
+import { bindToMerchant, simTid } from './bind.ts';
 import { importSerials, type ImportResult } from './register.ts';
 import { addAgentStats, emptySummary, type FleetProgress, type FleetSummary } from './summary.ts';
 
@@ -45,6 +47,10 @@ export interface FleetOptions {
   /** When timed faults fire, in seconds [min, max] (shorter in tests). */
   faultTiming?: FaultTiming;
   log?: Logger;
+  /** Simulated payment traffic on each terminal once it is bound (agent/simulatedPayments.ts). */
+  payments?: PaymentTraffic;
+  /** Bind every terminal to this (active) merchant, TID S0000001… (needs adminToken). */
+  bindMerchantId?: string;
 }
 
 export type DeviceStatus = 'pending' | 'enrolling' | 'connecting' | 'connected' | 'offline' | 'failed' | 'stopped';
@@ -128,6 +134,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
 
   // Once per device (not per agent: a re-enrolled device keeps its faults and timers).
   const driven = new Set<string>();
+  const traffic = new Map<string, { stop(): void }>();
   function drive(dev: SimDevice) {
     if (driven.has(dev.serial)) return;
     driven.add(dev.serial);
@@ -167,6 +174,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
       return fail(dev, `enroll: ${code}`);
     }
     if (stopping) return;
+    if (o.bindMerchantId && o.adminToken) {
+      const outcome = await bindToMerchant({ server: o.server, adminToken: o.adminToken, deviceId: enrollment.deviceId, merchantId: o.bindMerchantId, tid: simTid(dev.index), ...(o.ca ? { ca: o.ca } : {}) }).catch(
+        (err: unknown) => `error: ${(err as Error).message}`,
+      );
+      if (outcome !== 'bound' && outcome !== 'already_bound') log.warn({ serial: dev.serial, outcome }, 'binding to the merchant failed');
+    }
     enrolled.add(dev.serial);
     dev.deviceId = enrollment.deviceId;
     dev.status = 'connecting';
@@ -194,6 +207,10 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
     dev.agent = agent;
     await agent.start();
     drive(dev);
+    if (o.payments) {
+      traffic.get(dev.serial)?.stop();
+      traffic.set(dev.serial, startSimulatedPayments(agent.payments, o.payments, seededRandom(seedFrom(`${dev.serial}/payments`) ^ seed)));
+    }
     await agent.waitConnected(CONNECT_WAIT_MS).catch(() => undefined);
   }
 
@@ -243,6 +260,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
     async stop() {
       stopping = true;
       scheduler.clear();
+      for (const t of traffic.values()) t.stop();
       const connectedAtStop = progress().connected;
       const stopAll = () =>
         forEachLimit(devices, 200, async (d) => {

@@ -56,8 +56,9 @@ export function createCredentialCache(deps: { db: Db; verify: (secret: string, h
     },
     async check(id, password) {
       const e = await lookup(id);
-      if (!e || !e.secretHash) return e?.status === 'revoked' ? 'revoked' : 'bad_credentials';
+      if (!e || !e.secretHash) return e?.status === 'revoked' || e?.status === 'blacklisted' ? 'revoked' : 'bad_credentials';
       if (!deps.verify(password, e.secretHash)) return 'bad_credentials';
+      // Anything but enrolled (revoked, blacklisted, reset) is refused: CONNACK not authorized.
       return e.status === 'enrolled' ? 'ok' : 'revoked';
     },
     set(id, entry) {

@@ -1,5 +1,5 @@
 // Registering, enrolling, listing and revoking terminals.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
 import type { Db } from '../db/database.ts';
@@ -48,10 +48,10 @@ export interface DeviceServiceDeps {
 const cursorOf = (serial: string) => Buffer.from(serial).toString('base64url');
 const serialOf = (cursor: string) => Buffer.from(cursor, 'base64url').toString();
 
+/** Compares digests, so neither the content nor the length of the secret leaks through timing. */
 function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 export function createDeviceService(deps: DeviceServiceDeps) {
@@ -151,6 +151,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       if (row.model !== input.model) throw forbidden(`serial ${input.serial} is registered as model ${row.model}`, 'model_mismatch');
       if (row.status === 'enrolled') throw conflict('already_enrolled', `serial ${input.serial} is already enrolled; an operator must reset its enrollment first`);
       if (row.status === 'revoked') throw forbidden(`device ${row.id} is revoked`, 'revoked');
+      if (row.status === 'blacklisted') throw forbidden(`device ${row.id} is blacklisted`, 'blacklisted');
       const secret = deps.generateSecret();
       const secretHash = deps.hashSecret(secret);
       // The status guard makes two racing enrollments of one serial produce one winner.
@@ -186,7 +187,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     },
 
     async resetEnrollment(id: string) {
-      await byId(id);
+      // A reset must not be a way around the blacklist.
+      if ((await byId(id)).status === 'blacklisted') throw conflict('blacklisted', `device ${id} is blacklisted; take it off the blacklist first`);
       const [updated] = await db
         .update(devices)
         .set({ status: 'registered', secretHash: null, kekPublicKey: null, enrolledAt: null, revokedAt: null, updatedAt: new Date() })
@@ -204,11 +206,12 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return page.items.map((d) => d.id);
     },
 
-    async existing(ids: string[]): Promise<Set<string>> {
-      const found = new Set<string>();
+    /** Status of each of these devices that exists. */
+    async existing(ids: string[]): Promise<Map<string, DeviceRow['status']>> {
+      const found = new Map<string, DeviceRow['status']>();
       for (let i = 0; i < ids.length; i += 1000) {
-        const rows = await db.select({ id: devices.id }).from(devices).where(inArray(devices.id, ids.slice(i, i + 1000)));
-        for (const r of rows) found.add(r.id);
+        const rows = await db.select({ id: devices.id, status: devices.status }).from(devices).where(inArray(devices.id, ids.slice(i, i + 1000)));
+        for (const r of rows) found.set(r.id, r.status);
       }
       return found;
     },

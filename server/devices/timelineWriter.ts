@@ -18,7 +18,14 @@ export type TimelineKind =
   | 'rejected'
   | 'security'
   | 'revoked'
-  | 'enrollment_reset';
+  | 'enrollment_reset'
+  | 'fault'
+  | 'diagnostics'
+  | 'logs'
+  | 'binding'
+  | 'lock'
+  | 'alert'
+  | 'blacklist';
 
 export interface TimelineEntry {
   deviceId: string;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
+import { ackMessage, commandTypes, type AckMessage } from '../../schemas/wire.ts';
 import { createDispatcher } from '../../agent/dispatcher.ts';
 import { builtinHandlers, type HandlerEnv } from '../../agent/handlers/index.ts';
 import type { AgentConfig } from '../../agent/schemas.ts';
@@ -54,7 +54,7 @@ function setup() {
     await d.handle(JSON.stringify({ id, type, issuedAt: Date.now(), payload }));
     return acks.filter((a) => a.cmdId === id);
   };
-  return { run, store, hardware, applied, reboots: () => reboots };
+  return { run, env, store, hardware, applied, reboots: () => reboots };
 }
 
 describe('command handlers', () => {
@@ -111,10 +111,8 @@ describe('command handlers', () => {
     expect(reboots()).toBe(1);
   });
 
-  it('answers the not-yet-implemented types with unsupported_command', async () => {
-    const { run } = setup();
-    for (const type of ['ota.install', 'keys.install', 'keys.zeroize', 'binding.set']) {
-      expect(await run(type)).toEqual([expect.objectContaining({ state: 'rejected', error: expect.objectContaining({ code: 'unsupported_command' }) })]);
-    }
+  it('registers a handler for every command type of the protocol', () => {
+    const registry = builtinHandlers(setup().env);
+    expect(Object.keys(registry).sort()).toEqual([...commandTypes].sort());
   });
 });

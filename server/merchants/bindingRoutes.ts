@@ -1,0 +1,263 @@
+// Binding, re-binding requests (maker-checker), lock/unlock, relocation exemptions, device and
+// card blacklists, merchant alerts.
+import { createRoute, z } from '@hono/zod-openapi';
+import { rebindStatuses } from '../../schemas/tables/merchants.ts';
+import { requireRole } from '../auth/middleware.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import {
+  hashParams,
+  bindingInput,
+  bindingOut,
+  cardInput,
+  deviceParams,
+  exemptionInput,
+  idParams,
+  lockInput,
+  lockOut,
+  noteBody,
+  optionalBody,
+  rebindInput,
+  rebindOut,
+  reasonBody,
+} from './apiSchemas.ts';
+import type { BindingService } from './bindingService.ts';
+import type { CardBlacklistService } from './cardBlacklist.ts';
+import type { ControlService } from './controlService.ts';
+import { actorOf, optionalBodyOf } from './merchantRoutes.ts';
+
+const operators = requireRole('admin', 'operator');
+const admins = requireRole('admin');
+const lockers = requireRole('admin', 'operator', 'technician');
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const params = deviceParams;
+const reqParams = idParams();
+const any = z.looseObject({});
+
+const r = {
+  bind: createRoute({
+    method: 'put',
+    path: '/v1/devices/{id}/binding',
+    tags: ['binding'],
+    summary: 'Bind an unbound terminal to an active merchant (409 binding_locked if bound)',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(bindingInput) },
+    responses: { 200: jsonResponse(bindingOut, 'bound; binding.set sent'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  binding: createRoute({
+    method: 'get',
+    path: '/v1/devices/{id}/binding',
+    tags: ['binding'],
+    summary: 'Binding, lock state (and why), relocation state',
+    middleware: [readers] as const,
+    request: { params },
+    responses: { 200: jsonResponse(any, 'binding state'), ...errorResponses(401, 403, 404) },
+  }),
+  history: createRoute({
+    method: 'get',
+    path: '/v1/devices/{id}/binding/history',
+    tags: ['binding'],
+    summary: 'Every binding the terminal ever had',
+    middleware: [readers] as const,
+    request: { params },
+    responses: { 200: jsonResponse(z.object({ items: z.array(bindingOut) }), 'history'), ...errorResponses(401, 403, 404) },
+  }),
+  request: createRoute({
+    method: 'post',
+    path: '/v1/devices/{id}/rebind-requests',
+    tags: ['binding'],
+    summary: 'Ask to re-bind a terminal (approved by another admin)',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(rebindInput) },
+    responses: { 201: jsonResponse(rebindOut, 'filed'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  requests: createRoute({
+    method: 'get',
+    path: '/v1/rebind-requests',
+    tags: ['binding'],
+    summary: 'Re-binding requests, newest first',
+    middleware: [readers] as const,
+    request: { query: z.object({ ...pageQuery, status: z.enum(rebindStatuses).optional(), deviceId: z.string().max(64).optional() }) },
+    responses: { 200: jsonResponse(page(rebindOut), 'requests'), ...errorResponses(400, 401, 403) },
+  }),
+  getRequest: createRoute({
+    method: 'get',
+    path: '/v1/rebind-requests/{id}',
+    tags: ['binding'],
+    summary: 'One re-binding request',
+    middleware: [readers] as const,
+    request: { params: reqParams },
+    responses: { 200: jsonResponse(rebindOut, 'request'), ...errorResponses(401, 403, 404) },
+  }),
+  approve: createRoute({
+    method: 'post',
+    path: '/v1/rebind-requests/{id}/approve',
+    tags: ['binding'],
+    summary: 'Approve (an admin other than the requester): old binding closed, keys and data wiped, new token sent',
+    middleware: [admins] as const,
+    request: { params: reqParams, body: optionalBody(noteBody) },
+    responses: { 200: jsonResponse(any, 'approved'), ...errorResponses(401, 403, 404, 409) },
+  }),
+  reject: createRoute({
+    method: 'post',
+    path: '/v1/rebind-requests/{id}/reject',
+    tags: ['binding'],
+    summary: 'Reject (an admin other than the requester)',
+    middleware: [admins] as const,
+    request: { params: reqParams, body: optionalBody(noteBody) },
+    responses: { 200: jsonResponse(rebindOut, 'rejected'), ...errorResponses(401, 403, 404, 409) },
+  }),
+  lockGet: createRoute({
+    method: 'get',
+    path: '/v1/devices/{id}/lock',
+    tags: ['control'],
+    summary: 'Lock state, its reasons and the command carrying it',
+    middleware: [readers] as const,
+    request: { params },
+    responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(401, 403, 404) },
+  }),
+  lock: createRoute({
+    method: 'post',
+    path: '/v1/devices/{id}/lock',
+    tags: ['control'],
+    summary: 'Lock a terminal for a reason (queued while it is offline)',
+    middleware: [lockers] as const,
+    request: { params, body: optionalBody(lockInput) },
+    responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  unlock: createRoute({
+    method: 'post',
+    path: '/v1/devices/{id}/unlock',
+    tags: ['control'],
+    summary: 'Release one lock reason; unlocked when none is left',
+    middleware: [operators] as const,
+    request: { params, body: optionalBody(lockInput) },
+    responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  exempt: createRoute({
+    method: 'put',
+    path: '/v1/devices/{id}/relocation-exemption',
+    tags: ['control'],
+    summary: 'Exempt a terminal from relocation checks (mobile merchants) or not',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(exemptionInput) },
+    responses: { 200: jsonResponse(any, 'set'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  blacklist: createRoute({
+    method: 'post',
+    path: '/v1/devices/{id}/blacklist',
+    tags: ['control'],
+    summary: 'Blacklist a terminal: connection refused and cut, messages ignored, no downloads or keys',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(reasonBody) },
+    responses: { 200: jsonResponse(any, 'blacklisted'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  unblacklist: createRoute({
+    method: 'delete',
+    path: '/v1/devices/{id}/blacklist',
+    tags: ['control'],
+    summary: 'Take a terminal off the blacklist',
+    middleware: [admins] as const,
+    request: { params, body: jsonBody(reasonBody) },
+    responses: { 200: jsonResponse(any, 'restored'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  alerts: createRoute({
+    method: 'get',
+    path: '/v1/merchant-alerts',
+    tags: ['control'],
+    summary: 'Alerts of merchant rules (relocation, limits, suspicious cards), newest first',
+    middleware: [readers] as const,
+    request: { query: z.object({ ...pageQuery, deviceId: z.string().max(64).optional(), open: z.enum(['true', 'false']).optional() }) },
+    responses: { 200: jsonResponse(page(any), 'alerts'), ...errorResponses(400, 401, 403) },
+  }),
+  cards: createRoute({
+    method: 'get',
+    path: '/v1/card-blacklist',
+    tags: ['control'],
+    summary: 'Blocked card tokens (salted hashes)',
+    middleware: [readers] as const,
+    request: { query: z.object(pageQuery) },
+    responses: { 200: jsonResponse(page(any), 'cards'), ...errorResponses(400, 401, 403) },
+  }),
+  addCard: createRoute({
+    method: 'post',
+    path: '/v1/card-blacklist',
+    tags: ['control'],
+    summary: 'Block a card (give the PAN, hashed at once, or its token); pushed with config.set',
+    middleware: [operators] as const,
+    request: { body: jsonBody(cardInput) },
+    responses: {
+      201: jsonResponse(z.object({ cardHash: z.string(), added: z.boolean() }), 'blocked'),
+      ...errorResponses(400, 401, 403, 409),
+    },
+  }),
+  removeCard: createRoute({
+    method: 'delete',
+    path: '/v1/card-blacklist/{hash}',
+    tags: ['control'],
+    summary: 'Unblock a card token',
+    middleware: [operators] as const,
+    request: { params: hashParams, body: jsonBody(reasonBody) },
+    responses: { 204: { description: 'removed' }, ...errorResponses(400, 401, 403, 404) },
+  }),
+};
+
+export function registerBindingRoutes(
+  app: AppRouter,
+  deps: { bindings: BindingService; control: ControlService; cards: CardBlacklistService },
+) {
+  const { bindings, control, cards } = deps;
+  app.openapi(r.bind, async (c) => c.json(await bindings.bind(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 200));
+  app.openapi(r.binding, async (c) => c.json(await bindings.current(c.req.valid('param').id), 200));
+  app.openapi(r.history, async (c) => c.json(await bindings.history(c.req.valid('param').id), 200));
+  app.openapi(r.request, async (c) => c.json(await bindings.request(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 201));
+  app.openapi(r.requests, async (c) => c.json(await bindings.listRequests(c.req.valid('query')), 200));
+  app.openapi(r.getRequest, async (c) => c.json(await bindings.getRequest(c.req.valid('param').id), 200));
+  app.openapi(r.approve, async (c) => {
+    const body = await optionalBodyOf(c, noteBody);
+    return c.json(await bindings.approve(c.req.valid('param').id, actorOf(c), body.note), 200);
+  });
+  app.openapi(r.reject, async (c) => {
+    const body = await optionalBodyOf(c, noteBody);
+    return c.json(await bindings.reject(c.req.valid('param').id, actorOf(c), body.note), 200);
+  });
+  app.openapi(r.lockGet, async (c) => {
+    const { id } = c.req.valid('param');
+    await deps.bindings.current(id); // 404 for an unknown device
+    return c.json(await control.lockState(id), 200);
+  });
+  app.openapi(r.lock, async (c) => {
+    const body = await optionalBodyOf(c, lockInput);
+    return c.json(await control.lock(c.req.valid('param').id, body.reason, actorOf(c), body.note), 200);
+  });
+  app.openapi(r.unlock, async (c) => {
+    const body = await optionalBodyOf(c, lockInput);
+    return c.json(await control.unlock(c.req.valid('param').id, body.reason, actorOf(c), body.note), 200);
+  });
+  app.openapi(r.exempt, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(await control.setExemption(c.req.valid('param').id, body.exempt, body.reason, actorOf(c)), 200);
+  });
+  app.openapi(r.blacklist, async (c) =>
+    c.json(await control.blacklist(c.req.valid('param').id, c.req.valid('json').reason, actorOf(c)), 200),
+  );
+  app.openapi(r.unblacklist, async (c) =>
+    c.json(await control.unblacklist(c.req.valid('param').id, c.req.valid('json').reason, actorOf(c)), 200),
+  );
+  app.openapi(r.alerts, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await control.alerts({ ...q, open: q.open === undefined ? undefined : q.open === 'true' }), 200);
+  });
+  app.openapi(r.cards, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await cards.list(q.limit, q.cursor), 200);
+  });
+  app.openapi(r.addCard, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(await cards.add(body, actorOf(c)), 201);
+  });
+  app.openapi(r.removeCard, async (c) => {
+    await cards.remove(c.req.valid('param').hash, c.req.valid('json').reason, actorOf(c));
+    return c.body(null, 204);
+  });
+}

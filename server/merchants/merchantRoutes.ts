@@ -1,0 +1,212 @@
+// /v1/merchants: CRUD, review (approve/reject by another admin), suspension, policy.
+import { createRoute, z } from '@hono/zod-openapi';
+import { merchantStatuses } from '../../schemas/tables/merchants.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import { badRequest } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import {
+  bindingOut,
+  idParams,
+  merchantCreate,
+  merchantOut,
+  merchantPatch,
+  noteBody,
+  optionalBody,
+  policyInput,
+  reasonBody,
+} from './apiSchemas.ts';
+import type { BindingService } from './bindingService.ts';
+import type { Actor } from './deps.ts';
+import { DEFAULT_POLICY, merchantView, type MerchantService } from './merchantService.ts';
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/types.ts';
+
+const tags = ['merchants'];
+const operators = requireRole('admin', 'operator');
+const admins = requireRole('admin');
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const params = idParams();
+
+export const actorOf = (c: Context<AppEnv>): Actor => ({ principal: c.get('principal'), ip: clientIp(c) });
+/** A JSON body that may be absent, validated against `schema`. */
+export async function optionalBodyOf<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
+  const text = await c.req.text();
+  let json: unknown = {};
+  if (text.trim()) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw badRequest('bad_json', 'request body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success)
+    throw badRequest(
+      'validation_failed',
+      'invalid request body',
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  return parsed.data;
+}
+
+const r = {
+  create: createRoute({
+    method: 'post',
+    path: '/v1/merchants',
+    tags,
+    summary: 'Register a merchant (starts pending_review)',
+    middleware: [operators] as const,
+    request: { body: jsonBody(merchantCreate) },
+    responses: { 201: jsonResponse(merchantOut, 'created'), ...errorResponses(400, 401, 403, 409, 422) },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/v1/merchants',
+    tags,
+    summary: 'List merchants',
+    middleware: [readers] as const,
+    request: { query: z.object({ ...pageQuery, status: z.enum(merchantStatuses).optional(), q: z.string().max(100).optional() }) },
+    responses: { 200: jsonResponse(page(merchantOut), 'merchants'), ...errorResponses(400, 401, 403) },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/v1/merchants/{id}',
+    tags,
+    summary: 'One merchant',
+    middleware: [readers] as const,
+    request: { params },
+    responses: { 200: jsonResponse(merchantOut, 'the merchant'), ...errorResponses(401, 403, 404) },
+  }),
+  update: createRoute({
+    method: 'patch',
+    path: '/v1/merchants/{id}',
+    tags,
+    summary: 'Change a merchant (MID and kind are fixed)',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(merchantPatch) },
+    responses: { 200: jsonResponse(merchantOut, 'updated'), ...errorResponses(400, 401, 403, 404, 409, 422) },
+  }),
+  remove: createRoute({
+    method: 'delete',
+    path: '/v1/merchants/{id}',
+    tags,
+    summary: 'Delete a merchant that never had a terminal',
+    middleware: [admins] as const,
+    request: { params },
+    responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
+  }),
+  approve: createRoute({
+    method: 'post',
+    path: '/v1/merchants/{id}/approve',
+    tags,
+    summary: 'Approve onboarding (an admin other than the creator)',
+    middleware: [admins] as const,
+    request: { params, body: optionalBody(noteBody) },
+    responses: { 200: jsonResponse(merchantOut, 'active'), ...errorResponses(401, 403, 404, 409) },
+  }),
+  reject: createRoute({
+    method: 'post',
+    path: '/v1/merchants/{id}/reject',
+    tags,
+    summary: 'Reject onboarding (an admin other than the creator)',
+    middleware: [admins] as const,
+    request: { params, body: jsonBody(reasonBody) },
+    responses: { 200: jsonResponse(merchantOut, 'rejected'), ...errorResponses(400, 401, 403, 404, 409) },
+  }),
+  suspend: createRoute({
+    method: 'post',
+    path: '/v1/merchants/{id}/suspend',
+    tags,
+    summary: 'Suspend a merchant: every terminal of it is locked',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(reasonBody) },
+    responses: {
+      200: jsonResponse(z.object({ merchant: merchantOut, lockedTerminals: z.number() }), 'suspended'),
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  }),
+  reactivate: createRoute({
+    method: 'post',
+    path: '/v1/merchants/{id}/reactivate',
+    tags,
+    summary: 'Reactivate: unlocks what the suspension locked, nothing else',
+    middleware: [operators] as const,
+    request: { params, body: optionalBody(noteBody) },
+    responses: {
+      200: jsonResponse(z.object({ merchant: merchantOut, releasedTerminals: z.number() }), 'active again'),
+      ...errorResponses(401, 403, 404, 409),
+    },
+  }),
+  getPolicy: createRoute({
+    method: 'get',
+    path: '/v1/merchants/{id}/policy',
+    tags,
+    summary: 'Transaction policy',
+    middleware: [readers] as const,
+    request: { params },
+    responses: { 200: jsonResponse(z.looseObject({ currency: z.string() }), 'policy'), ...errorResponses(401, 403, 404) },
+  }),
+  putPolicy: createRoute({
+    method: 'put',
+    path: '/v1/merchants/{id}/policy',
+    tags,
+    summary: 'Set the transaction policy; pushed to the terminals with config.set',
+    middleware: [operators] as const,
+    request: { params, body: jsonBody(policyInput) },
+    responses: { 200: jsonResponse(z.looseObject({ policy: z.looseObject({}) }), 'set'), ...errorResponses(400, 401, 403, 404) },
+  }),
+  terminals: createRoute({
+    method: 'get',
+    path: '/v1/merchants/{id}/terminals',
+    tags,
+    summary: 'Terminals bound to the merchant now',
+    middleware: [readers] as const,
+    request: { params },
+    responses: { 200: jsonResponse(z.object({ items: z.array(bindingOut) }), 'bindings'), ...errorResponses(401, 403, 404) },
+  }),
+};
+
+export function registerMerchantRoutes(app: AppRouter, deps: { merchants: MerchantService; bindings: BindingService }) {
+  const { merchants } = deps;
+  app.openapi(r.create, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(
+      merchantView(
+        await merchants.create({ ...body, policy: body.policy ? { ...DEFAULT_POLICY, ...body.policy } : undefined }, actorOf(c)),
+      ),
+      201,
+    );
+  });
+  app.openapi(r.list, async (c) => c.json(await merchants.list(c.req.valid('query')), 200));
+  app.openapi(r.get, async (c) => c.json(merchantView(await merchants.get(c.req.valid('param').id)), 200));
+  app.openapi(r.update, async (c) =>
+    c.json(merchantView(await merchants.update(c.req.valid('param').id, c.req.valid('json'), actorOf(c))), 200),
+  );
+  app.openapi(r.remove, async (c) => {
+    await merchants.remove(c.req.valid('param').id, actorOf(c));
+    return c.body(null, 204);
+  });
+  app.openapi(r.approve, async (c) => {
+    const body = await optionalBodyOf(c, noteBody);
+    return c.json(merchantView(await merchants.approve(c.req.valid('param').id, actorOf(c), body.note)), 200);
+  });
+  app.openapi(r.reject, async (c) =>
+    c.json(merchantView(await merchants.reject(c.req.valid('param').id, actorOf(c), c.req.valid('json').reason)), 200),
+  );
+  app.openapi(r.suspend, async (c) => {
+    const out = await merchants.suspend(c.req.valid('param').id, actorOf(c), c.req.valid('json').reason);
+    return c.json({ merchant: merchantView(out.merchant), lockedTerminals: out.lockedTerminals }, 200);
+  });
+  app.openapi(r.reactivate, async (c) => {
+    const body = await optionalBodyOf(c, noteBody);
+    const out = await merchants.reactivate(c.req.valid('param').id, actorOf(c), body.note);
+    return c.json({ merchant: merchantView(out.merchant), releasedTerminals: out.releasedTerminals }, 200);
+  });
+  app.openapi(r.getPolicy, async (c) => c.json((await merchants.get(c.req.valid('param').id)).policy, 200));
+  app.openapi(r.putPolicy, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(await merchants.setPolicy(c.req.valid('param').id, { ...DEFAULT_POLICY, ...body }, actorOf(c)), 200);
+  });
+  app.openapi(r.terminals, async (c) => c.json(await deps.bindings.terminalsOf(c.req.valid('param').id), 200));
+}

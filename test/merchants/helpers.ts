@@ -1,0 +1,93 @@
+// Fixtures for the merchant tests: users, merchants, and a raw MQTT terminal that acks commands.
+import type { MqttClient } from 'mqtt';
+import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
+import type { MerchantsModule } from '../../server/merchants/module.ts';
+import { connectDevice, eventually, publish, type EnrolledDevice } from '../helpers/devices.ts';
+import type { TestServer } from '../helpers/testServer.ts';
+
+export interface User {
+  id: string;
+  token: string;
+}
+
+export async function createUser(
+  t: TestServer,
+  role: 'admin' | 'operator' | 'technician' | 'auditor',
+  name = `${role}-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<User> {
+  const res = await t.api<User>('POST', '/v1/users', { name, role });
+  if (res.status !== 201) throw new Error(`user create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+let midCounter = 0;
+export const uniqueMid = () =>
+  `${String(Date.now()).slice(-8)}${String(process.pid % 100).padStart(2, '0')}${String(++midCounter).padStart(5, '0')}`.slice(0, 15);
+let tidCounter = 0;
+export const uniqueTid = () => `T${String(process.pid % 1000).padStart(3, '0')}${String(++tidCounter).padStart(4, '0')}`;
+
+export const merchantBody = (over: Record<string, unknown> = {}) => ({
+  mid: uniqueMid(),
+  name: 'Noodle House',
+  mcc: '5812',
+  address: '1 Main St',
+  location: { lat: 31.2304, lon: 121.4737 },
+  radiusM: 200,
+  timezone: 'Asia/Shanghai',
+  kind: 'single',
+  documents: { businessLicenceNo: 'BL-1', taxId: 'TX-1' },
+  ...over,
+});
+
+export interface MerchantView {
+  id: string;
+  mid: string;
+  status: string;
+  policy: Record<string, unknown>;
+}
+
+/** Creates a merchant as `creator` (default: the test admin) and has `approver` approve it. */
+export async function activeMerchant(
+  t: TestServer,
+  approver: User,
+  over: Record<string, unknown> = {},
+  creatorToken?: string,
+): Promise<MerchantView> {
+  const created = await t.api<MerchantView>('POST', '/v1/merchants', merchantBody(over), creatorToken ? { token: creatorToken } : {});
+  if (created.status !== 201) throw new Error(`merchant create failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const ok = await t.api<MerchantView>('POST', `/v1/merchants/${created.body.id}/approve`, undefined, { token: approver.token });
+  if (ok.status !== 200) throw new Error(`approve failed: ${ok.status} ${JSON.stringify(ok.body)}`);
+  return ok.body;
+}
+
+export const moduleOf = (t: TestServer) => t.server.parts.modules.find((m) => m.name === 'merchants') as MerchantsModule;
+
+/** A terminal speaking raw MQTT: records commands and acks each one `succeeded` (or as told). */
+export async function rawTerminal(
+  d: EnrolledDevice,
+  answer: (cmd: CommandMessage) => Record<string, unknown>[] = () => [{ state: 'received' }, { state: 'succeeded' }],
+) {
+  const client: MqttClient = await connectDevice(d);
+  const seen: CommandMessage[] = [];
+  let closed = false;
+  client.on('close', () => (closed = true));
+  client.on('message', (_topic, payload) => {
+    const cmd = commandMessage.parse(JSON.parse(payload.toString()));
+    seen.push(cmd);
+    for (const ack of answer(cmd)) void publish(client, topicFor(d.deviceId, 'ack'), { cmdId: cmd.id, ...ack });
+  });
+  await client.subscribeAsync(topicFor(d.deviceId, 'cmd'), { qos: 1 });
+  await publish(client, topicFor(d.deviceId, 'state'), { online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }, 1, true);
+  let seq = 0;
+  return {
+    client,
+    seen,
+    isClosed: () => closed,
+    health: (extra: Record<string, unknown>) =>
+      publish(client, topicFor(d.deviceId, 'health'), { ts: Date.now(), seq: seq++, ...extra }, 1),
+    event: (type: string, data: Record<string, unknown>) =>
+      publish(client, topicFor(d.deviceId, 'event'), { ts: Date.now(), seq: seq++, type, data }, 1),
+    waitFor: (type: string, n = 1) =>
+      eventually(async () => (seen.filter((c) => c.type === type).length >= n ? seen.filter((c) => c.type === type) : null)),
+  };
+}
