@@ -83,7 +83,7 @@ async function assemble(config: Config, log: Logger) {
   const credentials = createCredentialCache({ db, verify: hasher.verify });
   const stateWriter = createStateWriter({ db, live, log, metrics, isKnown: credentials.isKnown });
   const enroll = loadEnrollToken({ dataDir, fromEnv: config.ENROLL_TOKEN });
-  const bindingKey = loadBindingKey({ dataDir });
+  const bindingKey = loadBindingKey({ dataDir, pem: config.BINDING_SIGNING_KEY });
   const auth = createAuthService({ db, hasher, log });
   const audit = createAuditLog({ db, log });
 
@@ -248,9 +248,6 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
     const p = (parts = await assemble(config, log));
     await p.credentials.load();
     await restoreLiveState(p);
-    const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN, {
-      inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
-    });
     await p.commands.start();
     for (const m of p.modules) await m.start?.();
 
@@ -285,6 +282,10 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       http.once('error', fail);
     });
 
+    // Only once everything listens: a start that fails earlier must not consume the one-time token.
+    const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN, {
+      inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
+    });
     p.endpoints.httpUrl = config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`;
     const flush = () =>
       Promise.all([p.stateWriter.flush(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
@@ -350,8 +351,11 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
         await closed;
         clearTimeout(cut);
       }
-      await p.queues.close();
+      // No new device input from here on; in-flight deliveries find devices gone and re-queue.
       await p.broker()?.close();
+      // Domain modules flush what they buffered (and may still queue jobs) before queues close.
+      for (const m of [...p.modules].reverse()) await m.stop?.().catch((err: unknown) => log.error({ err, module: m.name }, 'module stop failed'));
+      await p.queues.close();
       await p.commands.stop();
       await p.stateWriter.flush();
       await p.timeline.flush();

@@ -32,6 +32,8 @@ export const configSchema = z.object({
   /** Key for the keyed hash of device secrets and API tokens; else DATA_DIR/pepper.key. */
   SECRET_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
   FIRMWARE_PUBLISHER_KEYS: z.string().optional(),
+  /** Ed25519 key (PKCS#8 PEM) signing binding tokens; else DATA_DIR/binding.key. Share it across instances. */
+  BINDING_SIGNING_KEY: z.string().includes('PRIVATE KEY', { error: 'must be a PKCS#8 PEM private key' }).optional(),
   KEY_VAULT_MASTER_KEY: z.string().optional(),
   TLS_CERT: z.string().optional(),
   TLS_KEY: z.string().optional(),
@@ -52,6 +54,17 @@ export const configSchema = z.object({
   DEVICE_FLOOD_DISCONNECT_AFTER: positive.default(200),
   COMMAND_DEFAULT_TTL_S: positive.default(7 * 24 * 3600),
   HTTP_BODY_LIMIT_BYTES: positive.default(1024 * 1024),
+  /** Campaigns (rollouts, key rotations): first retry delay after a transient failure (doubles per attempt). */
+  CAMPAIGN_RETRY_BASE_MS: positive.default(30_000),
+  /** How often the campaign engine applies its decisions (phases, sends, timeouts). */
+  CAMPAIGN_TICK_MS: positive.default(1000),
+  /** Fault webhook (server/faults, docs/faults.md); settings made through the API take over. */
+  FAULT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  FAULT_WEBHOOK_MIN_SEVERITY: z.enum(['info', 'warning', 'major', 'critical']).default('critical'),
+  /** HMAC-SHA256 key of X-Posfleet-Signature; needed with FAULT_WEBHOOK_URL. */
+  FAULT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Largest log bundle a terminal may upload. */
+  LOG_BUNDLE_MAX_BYTES: positive.default(16 * 1024 * 1024),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -99,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = re
   // Checks across settings run on the raw values too, so every problem is listed at once.
   if (Boolean(merged.TLS_CERT) !== Boolean(merged.TLS_KEY)) problems.push('TLS_CERT and TLS_KEY: set both or neither');
   if (/^(true|1|yes)$/.test(merged.TLS_ONLY ?? '') && !merged.TLS_CERT) problems.push('TLS_ONLY: needs TLS_CERT and TLS_KEY');
+  if (merged.FAULT_WEBHOOK_URL && !merged.FAULT_WEBHOOK_SECRET) problems.push('FAULT_WEBHOOK_SECRET: needed with FAULT_WEBHOOK_URL (the webhook is signed)');
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
 }

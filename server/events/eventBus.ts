@@ -1,5 +1,6 @@
 // In-process domain events: what the live stream (SSE) and other domains listen to.
 import { EventEmitter } from 'node:events';
+import type { DeviceJobLiveEvent, FaultLiveEvent } from '../../schemas/faults.ts';
 
 export interface LiveEvents {
   'device.presence': { deviceId: string; online: boolean; ts: number };
@@ -8,6 +9,10 @@ export interface LiveEvents {
   'device.revoked': { deviceId: string };
   'device.rejected': { deviceId: string; reason: string };
   'device.event': { deviceId: string; type: string; severity?: string; ts: number };
+  /** A merchant rule fired or cleared (relocation, transaction limits...): for the faults module. */
+  'device.alert': { deviceId: string; code: string; severity: string; summary: string; open: boolean; data: Record<string, unknown> };
+  /** A terminal's merchant binding changed. */
+  'device.binding': { deviceId: string; merchantId: string | null; tid: string | null; epoch: number };
   'command.updated': {
     id: string;
     deviceId: string;
@@ -18,6 +23,34 @@ export interface LiveEvents {
     progress: number | null;
     error: { code: string; message: string } | null;
     result: Record<string, unknown> | null;
+  };
+  /** Faults (server/faults): a fault opened; acknowledged, assigned, noted or resolved. */
+  'fault.opened': FaultLiveEvent;
+  'fault.updated': FaultLiveEvent;
+  /** A diag.run result or a log bundle changed state. */
+  'diagnostics.updated': DeviceJobLiveEvent;
+  'logs.updated': DeviceJobLiveEvent;
+  /** A campaign (firmware rollout, key rotation) changed state or phase (server/campaigns/). */
+  'campaign.updated': {
+    id: string;
+    kind: string;
+    state: string;
+    phasesStarted: number;
+    pausedReason: string | null;
+    rollingBack: boolean;
+    reason?: string;
+    counts?: Partial<Record<string, number>>[];
+  };
+  /** One device of a campaign moved to another state. */
+  'campaign.device': {
+    campaignId: string;
+    kind: string;
+    deviceId: string;
+    phase: number;
+    state: string;
+    action: 'apply' | 'revert';
+    progress: number | null;
+    error: { code: string; message: string } | null;
   };
 }
 

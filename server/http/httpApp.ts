@@ -11,6 +11,11 @@ import type { AppEnv, AppRouter } from './types.ts';
 
 /** Routes under /v1 that authenticate otherwise (the enroll token, a signed link). */
 const PUBLIC_V1 = [/^\/v1\/enroll$/];
+/** Firmware images: GET/HEAD authenticate by signed link or device HTTP Basic (server/firmware/);
+ *  PUT streams an image of any size to storage, so the JSON body limit does not apply. */
+const FIRMWARE_CONTENT = /^\/v1\/firmware\/[^/]+\/content$/;
+/** Log bundle uploads (server/faults/): the signed link is the credential; own size limit. */
+const LOG_UPLOAD = /^\/v1\/uploads\/logs\/[^/]+$/;
 
 export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitBytes: number }): AppRouter {
   const app = new OpenAPIHono<AppEnv>({
@@ -22,16 +27,16 @@ export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitB
   });
   app.onError(createErrorHandler(deps.log));
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: (c) => errorJson(c, 413, 'payload_too_large', `request body over ${deps.bodyLimitBytes} bytes`),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.bodyLimitBytes,
+    onError: (c) => errorJson(c, 413, 'payload_too_large', `request body over ${deps.bodyLimitBytes} bytes`),
+  });
+  app.use('*', async (c, next) => (c.req.method === 'PUT' && (FIRMWARE_CONTENT.test(c.req.path) || LOG_UPLOAD.test(c.req.path)) ? next() : limitBody(c, next)));
   const requireAuth = authMiddleware(deps.auth);
   app.use('/v1/*', async (c, next) => {
     if (PUBLIC_V1.some((p) => p.test(c.req.path))) return next();
+    if (c.req.method === 'PUT' && LOG_UPLOAD.test(c.req.path)) return next();
+    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && FIRMWARE_CONTENT.test(c.req.path)) return next();
     return requireAuth(c, next);
   });
   return app;

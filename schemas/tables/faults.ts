@@ -1,0 +1,112 @@
+// Faults, their notes, fault settings (rules, notifier), diagnostics results and log bundles.
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { FaultState, Severity } from '../faults.ts';
+import { devices } from '../db.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const deviceRef = () =>
+  text('device_id')
+    .notNull()
+    .references(() => devices.id, { onDelete: 'cascade' });
+
+export const faults = pgTable(
+  'faults',
+  {
+    id: text('id').primaryKey(),
+    deviceId: deviceRef(),
+    code: text('code').notNull(),
+    title: text('title').notNull(),
+    severity: text('severity').$type<Severity>().notNull(),
+    /** 3 critical … 0 info: the queue sorts on it. */
+    severityRank: smallint('severity_rank').notNull(),
+    state: text('state').$type<FaultState>().notNull().default('open'),
+    detail: text('detail'),
+    openedAt: ts('opened_at').notNull(),
+    acknowledgedAt: ts('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: ts('resolved_at'),
+    resolvedBy: text('resolved_by'),
+    /** `auto` (the condition cleared) or `manual`. */
+    resolution: text('resolution'),
+    assigneeId: text('assignee_id'),
+    assignedAt: ts('assigned_at'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // One open fault per device and code (SPEC §7).
+    uniqueIndex('faults_open_uq').on(t.deviceId, t.code).where(sql`${t.state} <> 'resolved'`),
+    index('faults_queue_idx').on(t.state, t.severityRank, t.openedAt),
+    index('faults_device_idx').on(t.deviceId, t.openedAt),
+    index('faults_assignee_idx').on(t.assigneeId),
+  ],
+);
+
+export const faultNotes = pgTable(
+  'fault_notes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    faultId: text('fault_id')
+      .notNull()
+      .references(() => faults.id, { onDelete: 'cascade' }),
+    authorId: text('author_id'),
+    authorName: text('author_name'),
+    text: text('text').notNull(),
+    ts: ts('ts').notNull().defaultNow(),
+  },
+  (t) => [index('fault_notes_fault_idx').on(t.faultId, t.id)],
+);
+
+/** Key/value settings of the faults domain: `rules`, `notifier`. */
+export const faultSettings = pgTable('fault_settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<Record<string, unknown>>().notNull(),
+  updatedBy: text('updated_by'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** `diag.run` results, one row per command. */
+export const deviceDiagnostics = pgTable(
+  'device_diagnostics',
+  {
+    cmdId: text('cmd_id').primaryKey(),
+    deviceId: deviceRef(),
+    state: text('state').notNull(),
+    requestedBy: text('requested_by'),
+    requestedAt: ts('requested_at').notNull(),
+    finishedAt: ts('finished_at'),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('device_diagnostics_device_idx').on(t.deviceId, t.requestedAt)],
+);
+
+export const logBundleStates = ['requested', 'uploaded', 'failed'] as const;
+export type LogBundleState = (typeof logBundleStates)[number];
+
+/** Log bundles uploaded by `logs.upload` to a signed link, stored under DATA_DIR/logs. */
+export const logBundles = pgTable(
+  'log_bundles',
+  {
+    id: text('id').primaryKey(),
+    deviceId: deviceRef(),
+    cmdId: text('cmd_id'),
+    state: text('state').$type<LogBundleState>().notNull().default('requested'),
+    requestedBy: text('requested_by'),
+    requestedAt: ts('requested_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    uploadedAt: ts('uploaded_at'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    sha256: text('sha256'),
+    contentType: text('content_type'),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    attempts: integer('attempts').notNull().default(0),
+  },
+  (t) => [index('log_bundles_device_idx').on(t.deviceId, t.requestedAt), index('log_bundles_cmd_idx').on(t.cmdId)],
+);
+
+export type FaultRow = typeof faults.$inferSelect;
+export type FaultNoteRow = typeof faultNotes.$inferSelect;
+export type DiagnosticsRow = typeof deviceDiagnostics.$inferSelect;
+export type LogBundleRow = typeof logBundles.$inferSelect;

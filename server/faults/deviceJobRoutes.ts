@@ -1,0 +1,183 @@
+// Remote diagnostics and log bundles of one terminal, and the signed upload link terminals PUT to.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import type { DeviceService } from '../devices/deviceService.ts';
+import { unprocessable } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import { diagnosticsView, selfTestComponents, type Diagnostics } from './diagnostics.ts';
+import { logBundleView, type LogBundles } from './logBundles.ts';
+
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const technicians = requireRole('admin', 'operator', 'technician');
+
+const deviceIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+const diagnostics = z
+  .object({
+    cmdId: z.string(),
+    deviceId: z.string(),
+    state: z.string(),
+    requestedBy: z.string().nullable(),
+    requestedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    components: z.record(z.string(), z.string()),
+    details: z.record(z.string(), z.unknown()),
+    passed: z.boolean().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .openapi('Diagnostics');
+
+const bundle = z
+  .looseObject({ id: z.string(), deviceId: z.string(), cmdId: z.string().nullable(), state: z.string(), sizeBytes: z.number().nullable(), downloadPath: z.string().nullable() })
+  .openapi('LogBundle');
+
+const ttlS = z.number().int().min(60).max(24 * 3600).optional().openapi({ description: 'seconds the request (and upload link) stays valid; default 3600' });
+
+const runDiagRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/{id}/diagnostics',
+  tags: ['diagnostics'],
+  summary: 'Run self-tests on a terminal (diag.run); the result appears in the list',
+  middleware: [technicians] as const,
+  request: { params: deviceIdParams, body: { required: false, content: { 'application/json': { schema: z.object({ components: z.array(z.enum(selfTestComponents)).min(1).optional(), ttlS }).strict() } } } },
+  responses: { 201: jsonResponse(diagnostics, 'requested'), ...errorResponses(400, 401, 403, 404, 422) },
+});
+
+const listDiagRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}/diagnostics',
+  tags: ['diagnostics'],
+  summary: "A terminal's diagnostics results, newest first",
+  middleware: [readers] as const,
+  request: { params: deviceIdParams, query: z.object(pageQuery) },
+  responses: { 200: jsonResponse(page(diagnostics), 'diagnostics'), ...errorResponses(400, 401, 403, 404) },
+});
+
+const requestLogsRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices/{id}/logs',
+  tags: ['diagnostics'],
+  summary: 'Ask a terminal for its logs (logs.upload to a signed, expiring link)',
+  middleware: [technicians] as const,
+  request: { params: deviceIdParams, body: { required: false, content: { 'application/json': { schema: z.object({ ttlS }).strict() } } } },
+  responses: { 201: jsonResponse(bundle, 'requested'), ...errorResponses(400, 401, 403, 404, 422) },
+});
+
+const listLogsRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}/logs',
+  tags: ['diagnostics'],
+  summary: "A terminal's log bundles, newest first",
+  middleware: [technicians] as const,
+  request: { params: deviceIdParams, query: z.object(pageQuery) },
+  responses: { 200: jsonResponse(page(bundle), 'bundles'), ...errorResponses(400, 401, 403, 404) },
+});
+
+const downloadRoute = createRoute({
+  method: 'get',
+  path: '/v1/devices/{id}/logs/{bundleId}',
+  tags: ['diagnostics'],
+  summary: 'Download an uploaded log bundle',
+  middleware: [technicians] as const,
+  request: { params: deviceIdParams.extend({ bundleId: z.string().min(1).max(64).openapi({ param: { name: 'bundleId', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'the bundle', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errorResponses(401, 403, 404, 409),
+  },
+});
+
+const uploadRoute = createRoute({
+  method: 'put',
+  path: '/v1/uploads/logs/{bundleId}',
+  tags: ['diagnostics'],
+  summary: 'Terminal upload of a log bundle to its signed link (no bearer token: the signature is the credential)',
+  security: [],
+  request: {
+    params: z.object({ bundleId: z.string().min(1).max(64).openapi({ param: { name: 'bundleId', in: 'path' } }) }),
+    query: z.object({ exp: z.string().max(20), sig: z.string().max(128) }),
+  },
+  responses: { 201: jsonResponse(z.object({ id: z.string(), sizeBytes: z.number(), sha256: z.string() }), 'stored'), ...errorResponses(400, 403, 404, 409, 413) },
+});
+
+const DEFAULT_TTL_S = 3600;
+
+async function optionalJson(req: { json(): Promise<unknown>; header(name: string): string | undefined }): Promise<Record<string, unknown>> {
+  if (!req.header('content-type')?.includes('json')) return {};
+  return ((await req.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;
+}
+
+export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceService; diagnostics: Diagnostics; logs: LogBundles; audit: AuditLog }) {
+  const { devices, audit } = deps;
+
+  async function enrolled(id: string) {
+    const d = await devices.byId(id);
+    if (d.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${d.status}; commands go to enrolled terminals`);
+    return d;
+  }
+
+  app.openapi(runDiagRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await enrolled(id);
+    const body = (await optionalJson(c.req)) as { components?: (typeof selfTestComponents)[number][]; ttlS?: number };
+    const principal = c.get('principal');
+    const { row } = await deps.diagnostics.request(id, body.components, principal.userId, body.ttlS);
+    await audit.append({ actor: principal, action: 'device.diagnostics', target: id, ip: clientIp(c), data: { cmdId: row.cmdId, components: body.components ?? 'all' } });
+    return c.json(diagnosticsView(row), 201);
+  });
+
+  app.openapi(listDiagRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await devices.byId(id);
+    return c.json(await deps.diagnostics.list(id, q.limit, q.cursor), 200);
+  });
+
+  app.openapi(requestLogsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await enrolled(id);
+    const body = (await optionalJson(c.req)) as { ttlS?: number };
+    const principal = c.get('principal');
+    const { bundle: row, cmd } = await deps.logs.request(id, principal.userId, body.ttlS ?? DEFAULT_TTL_S);
+    await audit.append({ actor: principal, action: 'device.logs_request', target: id, ip: clientIp(c), data: { bundleId: row.id, cmdId: cmd.id } });
+    return c.json(logBundleView(row), 201);
+  });
+
+  app.openapi(listLogsRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await devices.byId(id);
+    return c.json(await deps.logs.list(id, q.limit, q.cursor), 200);
+  });
+
+  app.openapi(downloadRoute, async (c) => {
+    const { id, bundleId } = c.req.valid('param');
+    const file = await deps.logs.open(id, bundleId);
+    return new Response(file.stream(), {
+      status: 200,
+      headers: {
+        'content-type': file.row.contentType?.startsWith('text/') ? file.row.contentType : 'application/octet-stream',
+        'content-length': String(file.size),
+        'content-disposition': `attachment; filename="${id}-${bundleId}.log"`,
+        'x-content-type-options': 'nosniff',
+        ...(file.row.sha256 ? { 'x-checksum-sha256': file.row.sha256 } : {}),
+      },
+    }) as never;
+  });
+
+  app.openapi(uploadRoute, async (c) => {
+    const { bundleId } = c.req.valid('param');
+    const { exp, sig } = c.req.valid('query');
+    const len = c.req.header('content-length');
+    const row = await deps.logs.receive({
+      id: bundleId,
+      exp,
+      sig,
+      contentLength: len !== undefined && /^[0-9]+$/.test(len) ? Number(len) : undefined,
+      contentType: c.req.header('content-type'),
+      body: c.req.raw.body as never,
+    });
+    return c.json({ id: row.id, sizeBytes: row.sizeBytes ?? 0, sha256: row.sha256 ?? '' }, 201);
+  });
+}

@@ -1,0 +1,143 @@
+// Remote diagnostics: `diag.run` commands and their results (printer, readers, storage, network
+// self-tests), kept per device. Results arrive as `command.updated` events and are written behind.
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
+import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
+import type { CommandService } from '../commands/commandService.ts';
+import type { Db } from '../db/database.ts';
+import type { TimelineWriter } from '../devices/timelineWriter.ts';
+import { badRequest } from '../errors.ts';
+import type { EventBus, LiveEvents } from '../events/eventBus.ts';
+import type { Logger } from '../log.ts';
+
+export const selfTestComponents = ['printer', 'cardReader', 'storage', 'network'] as const;
+export type SelfTestComponent = (typeof selfTestComponents)[number];
+
+/** What a diagnostics entry looks like over the API. */
+export function diagnosticsView(r: DiagnosticsRow) {
+  const result = r.result ?? {};
+  const components: Record<string, string> = {};
+  for (const c of selfTestComponents) if (typeof result[c] === 'string') components[c] = result[c] as string;
+  const details = (result.details && typeof result.details === 'object' ? result.details : {}) as Record<string, unknown>;
+  const tested = Object.values(components);
+  return {
+    cmdId: r.cmdId,
+    deviceId: r.deviceId,
+    state: r.state,
+    requestedBy: r.requestedBy,
+    requestedAt: r.requestedAt.toISOString(),
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    components,
+    details,
+    /** true when every component tested passed; null until there is a result. */
+    passed: tested.length ? tested.every((s) => s === 'pass') : null,
+    error: r.error ?? null,
+  };
+}
+
+export function createDiagnostics(deps: { db: Db; commands: CommandService; bus: EventBus; timeline: TimelineWriter; log: Logger }) {
+  const { db } = deps;
+  const pending = new Map<string, typeof deviceDiagnostics.$inferInsert>();
+  let writing: Promise<void> | null = null;
+
+  function onCommand(e: LiveEvents['command.updated']) {
+    if (e.type !== 'diag.run') return;
+    const final = finalCommandStates.includes(e.state as CommandState);
+    const prev = pending.get(e.id);
+    pending.set(e.id, {
+      cmdId: e.id,
+      deviceId: e.deviceId,
+      state: e.state,
+      requestedAt: prev?.requestedAt ?? new Date(),
+      finishedAt: final ? new Date() : null,
+      result: e.result,
+      error: e.error,
+      updatedAt: new Date(),
+    });
+    if (final) {
+      const failed = e.result ? Object.entries(e.result).filter(([k, v]) => k !== 'details' && v === 'fail').map(([k]) => k) : [];
+      deps.timeline.add({
+        deviceId: e.deviceId,
+        kind: 'diagnostics',
+        summary: e.state !== 'succeeded' ? `diagnostics ${e.state}` : failed.length ? `diagnostics: ${failed.join(', ')} failed` : 'diagnostics: all passed',
+        data: { cmdId: e.id, state: e.state, failed },
+      });
+    }
+    deps.bus.emit('diagnostics.updated', { deviceId: e.deviceId, id: e.id, cmdId: e.id, state: e.state });
+  }
+
+  async function writeOnce() {
+    const rows = [...pending.values()];
+    pending.clear();
+    if (!rows.length) return;
+    try {
+      await db
+        .insert(deviceDiagnostics)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: deviceDiagnostics.cmdId,
+          set: {
+            state: sql`excluded.state`,
+            finishedAt: sql`coalesce(excluded.finished_at, ${deviceDiagnostics.finishedAt})`,
+            result: sql`coalesce(excluded.result, ${deviceDiagnostics.result})`,
+            error: sql`coalesce(excluded.error, ${deviceDiagnostics.error})`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+        });
+    } catch (err) {
+      deps.log.warn({ err }, 'writing diagnostics failed; will retry');
+      for (const r of rows) if (!pending.has(r.cmdId)) pending.set(r.cmdId, r);
+    }
+  }
+
+  async function flush() {
+    while (writing) await writing;
+    writing = writeOnce().finally(() => (writing = null));
+    await writing;
+  }
+
+  return {
+    start: () => deps.bus.on('command.updated', onCommand),
+    flush,
+
+    async request(deviceId: string, components: SelfTestComponent[] | undefined, by: string | null, ttlS?: number) {
+      const cmd = await deps.commands.create(deviceId, { type: 'diag.run', payload: components ? { components } : {}, ttlS, createdBy: by });
+      await db
+        .insert(deviceDiagnostics)
+        .values({ cmdId: cmd.id, deviceId, state: cmd.state, requestedBy: by, requestedAt: cmd.issuedAt })
+        .onConflictDoUpdate({ target: deviceDiagnostics.cmdId, set: { requestedBy: by, requestedAt: cmd.issuedAt } });
+      return { cmd, row: { cmdId: cmd.id, deviceId, state: cmd.state, requestedBy: by, requestedAt: cmd.issuedAt, finishedAt: null, result: null, error: null, updatedAt: new Date() } };
+    },
+
+    async list(deviceId: string, limit: number, cursor?: string) {
+      await flush();
+      let before: { at: Date; id: string } | undefined;
+      if (cursor) {
+        const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+        if (!at || !id || Number.isNaN(Date.parse(at))) throw badRequest('bad_cursor', 'cursor is not valid');
+        before = { at: new Date(at), id };
+      }
+      const rows = await db
+        .select()
+        .from(deviceDiagnostics)
+        .where(
+          and(
+            eq(deviceDiagnostics.deviceId, deviceId),
+            before
+              ? or(lt(deviceDiagnostics.requestedAt, before.at), and(eq(deviceDiagnostics.requestedAt, before.at), lt(deviceDiagnostics.cmdId, before.id)))
+              : undefined,
+          ),
+        )
+        .orderBy(desc(deviceDiagnostics.requestedAt), desc(deviceDiagnostics.cmdId))
+        .limit(limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items: items.map(diagnosticsView),
+        nextCursor: rows.length > limit && last ? Buffer.from(`${last.requestedAt.toISOString()}|${last.cmdId}`).toString('base64url') : null,
+      };
+    },
+  };
+}
+
+export type Diagnostics = ReturnType<typeof createDiagnostics>;

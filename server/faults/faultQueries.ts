@@ -1,0 +1,137 @@
+// Reads for triage: the fault queue (severity, then age; filtered; keyset-paged), the overview
+// counts, one fault with its notes.
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { devices, users } from '../../schemas/db.ts';
+import type { FaultState, Severity } from '../../schemas/faults.ts';
+import { faultNotes, faults } from '../../schemas/tables/faults.ts';
+import type { Db } from '../db/database.ts';
+import { badRequest, notFound } from '../errors.ts';
+
+export interface FaultFilter {
+  state?: FaultState[];
+  severity?: Severity[];
+  code?: string[];
+  deviceId?: string;
+  merchantId?: string;
+  model?: string;
+  /** A user id, or `none` for unassigned. */
+  assignee?: string;
+}
+
+interface Cursor {
+  rank: number;
+  openedAt: string;
+  id: string;
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.rank, c.openedAt, c.id])).toString('base64url');
+
+function decodeCursor(s: string): Cursor {
+  try {
+    const [rank, openedAt, id] = JSON.parse(Buffer.from(s, 'base64url').toString()) as [unknown, unknown, unknown];
+    if (typeof rank === 'number' && typeof openedAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(openedAt))) return { rank, openedAt, id };
+  } catch {
+    /* fall through */
+  }
+  throw badRequest('bad_cursor', 'cursor is not valid');
+}
+
+const assignee = alias(users, 'assignee');
+const acknowledger = alias(users, 'acknowledger');
+const resolver = alias(users, 'resolver');
+
+export function createFaultQueries(db: Db) {
+  const base = () =>
+    db
+      .select({
+        ...getTableColumns(faults),
+        serial: devices.serial,
+        model: devices.model,
+        merchantId: devices.merchantId,
+        assigneeName: assignee.name,
+        acknowledgedByName: acknowledger.name,
+        resolvedByName: resolver.name,
+      })
+      .from(faults)
+      .innerJoin(devices, eq(devices.id, faults.deviceId))
+      .leftJoin(assignee, eq(assignee.id, faults.assigneeId))
+      .leftJoin(acknowledger, eq(acknowledger.id, faults.acknowledgedBy))
+      .leftJoin(resolver, eq(resolver.id, faults.resolvedBy));
+
+  function where(f: FaultFilter): SQL[] {
+    const w: SQL[] = [];
+    if (f.state?.length) w.push(inArray(faults.state, f.state));
+    if (f.severity?.length) w.push(inArray(faults.severity, f.severity));
+    if (f.code?.length) w.push(inArray(faults.code, f.code));
+    if (f.deviceId) w.push(eq(faults.deviceId, f.deviceId));
+    if (f.merchantId) w.push(eq(devices.merchantId, f.merchantId));
+    if (f.model) w.push(eq(devices.model, f.model));
+    if (f.assignee === 'none') w.push(isNull(faults.assigneeId));
+    else if (f.assignee) w.push(eq(faults.assigneeId, f.assignee));
+    return w;
+  }
+
+  return {
+    /** Worst first, then oldest first: what a technician should look at next. */
+    async list(f: FaultFilter, limit: number, cursor?: string) {
+      const w = where(f);
+      if (cursor) {
+        const c = decodeCursor(cursor);
+        const at = new Date(c.openedAt);
+        w.push(
+          sql`(${faults.severityRank} < ${c.rank} or (${faults.severityRank} = ${c.rank} and (${faults.openedAt} > ${at} or (${faults.openedAt} = ${at} and ${faults.id} > ${c.id}))))`,
+        );
+      }
+      const rows = await base()
+        .where(and(...w))
+        .orderBy(desc(faults.severityRank), asc(faults.openedAt), asc(faults.id))
+        .limit(limit + 1);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return {
+        items,
+        nextCursor: rows.length > limit && last ? encodeCursor({ rank: last.severityRank, openedAt: last.openedAt.toISOString(), id: last.id }) : null,
+      };
+    },
+
+    async get(id: string) {
+      const [row] = await base().where(eq(faults.id, id)).limit(1);
+      if (!row) throw notFound(`fault ${id}`);
+      const notes = await db.select().from(faultNotes).where(eq(faultNotes.faultId, id)).orderBy(asc(faultNotes.id));
+      return { ...row, notes };
+    },
+
+    /** Counts of unresolved faults for the overview (optionally narrowed like the list). */
+    async summary(f: Omit<FaultFilter, 'state'> = {}) {
+      const w = where(f);
+      w.push(ne(faults.state, 'resolved'));
+      const rows = await db
+        .select({ code: faults.code, severity: faults.severity, state: faults.state, n: sql<number>`count(*)::int`, devices: sql<number>`count(distinct ${faults.deviceId})::int` })
+        .from(faults)
+        .innerJoin(devices, eq(devices.id, faults.deviceId))
+        .where(and(...w))
+        .groupBy(faults.code, faults.severity, faults.state);
+      const [affected] = await db
+        .select({ n: sql<number>`count(distinct ${faults.deviceId})::int` })
+        .from(faults)
+        .innerJoin(devices, eq(devices.id, faults.deviceId))
+        .where(and(...w));
+      const bySeverity: Record<string, number> = { critical: 0, major: 0, warning: 0, info: 0 };
+      const byState: Record<string, number> = { open: 0, acknowledged: 0 };
+      const byCode: Record<string, { total: number; severity: string; bySeverity: Record<string, number> }> = {};
+      let total = 0;
+      for (const r of rows) {
+        total += r.n;
+        bySeverity[r.severity] = (bySeverity[r.severity] ?? 0) + r.n;
+        byState[r.state] = (byState[r.state] ?? 0) + r.n;
+        const c = (byCode[r.code] ??= { total: 0, severity: r.severity, bySeverity: {} });
+        c.total += r.n;
+        c.bySeverity[r.severity] = (c.bySeverity[r.severity] ?? 0) + r.n;
+      }
+      return { total, devicesAffected: affected?.n ?? 0, bySeverity, byState, byCode };
+    },
+  };
+}
+
+export type FaultQueries = ReturnType<typeof createFaultQueries>;

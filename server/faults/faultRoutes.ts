@@ -1,0 +1,326 @@
+// Triage API: the fault queue and overview, the fault lifecycle, the rules, the webhook notifier.
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import { users } from '../../schemas/db.ts';
+import { faultCode, faultRuleSet, faultStates, notifierSettingsInput, severities, type FaultState, type Severity } from '../../schemas/faults.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import type { Db } from '../db/database.ts';
+import { badRequest, unprocessable } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import type { FaultQueries } from './faultQueries.ts';
+import type { FaultService } from './faultService.ts';
+import type { Notifier } from './notifier.ts';
+
+export interface RulesControl {
+  current(): { rules: z.infer<typeof faultRuleSet>['rules']; source: 'default' | 'stored'; updatedAt: string | null; updatedBy: string | null };
+  replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string): Promise<void>;
+}
+
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const triage = requireRole('admin', 'operator', 'technician');
+
+const fault = z
+  .looseObject({
+    id: z.string(),
+    deviceId: z.string(),
+    code: z.string(),
+    title: z.string(),
+    severity: z.enum(severities),
+    state: z.enum(faultStates),
+    detail: z.string().nullable(),
+    openedAt: z.string(),
+    assigneeId: z.string().nullable(),
+  })
+  .openapi('Fault');
+
+const note = z.object({ id: z.number(), faultId: z.string(), authorId: z.string().nullable(), authorName: z.string().nullable(), text: z.string(), ts: z.string() }).openapi('FaultNote');
+
+/** `a,b,c` → [a, b, c], each checked against `item`. */
+const csv = <T extends z.ZodType>(item: T) =>
+  z
+    .string()
+    .max(500)
+    .transform((s, ctx) => {
+      const out: z.infer<T>[] = [];
+      for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const r = item.safeParse(part);
+        if (!r.success) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not allowed` });
+          return z.NEVER;
+        }
+        out.push(r.data as z.infer<T>);
+      }
+      return out;
+    });
+
+const listQuery = z.object({
+  ...pageQuery,
+  state: z
+    .union([z.literal('all'), csv(z.enum(faultStates))])
+    .optional()
+    .openapi({ type: 'string', description: 'comma-separated states, or `all`; default `open,acknowledged`' }),
+  severity: csv(z.enum(severities)).optional().openapi({ type: 'string', description: 'comma-separated severities' }),
+  code: csv(faultCode).optional().openapi({ type: 'string', description: 'comma-separated fault codes' }),
+  deviceId: z.string().min(1).max(64).optional(),
+  merchantId: z.string().min(1).max(64).optional(),
+  model: z.string().min(1).max(64).optional(),
+  assignee: z.string().min(1).max(64).optional().openapi({ description: 'a user id, `me` or `none`' }),
+});
+
+const idParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/faults',
+  tags: ['faults'],
+  summary: 'The fault queue: worst severity first, then oldest; filtered and paged',
+  middleware: [readers] as const,
+  request: { query: listQuery },
+  responses: { 200: jsonResponse(page(fault), 'a page of faults'), ...errorResponses(400, 401, 403) },
+});
+
+const summaryRoute = createRoute({
+  method: 'get',
+  path: '/v1/faults/summary',
+  tags: ['faults'],
+  summary: 'Unresolved faults counted by severity, state and code (the overview)',
+  middleware: [readers] as const,
+  request: { query: listQuery.pick({ merchantId: true, model: true, deviceId: true }) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        total: z.number(),
+        devicesAffected: z.number(),
+        bySeverity: z.record(z.string(), z.number()),
+        byState: z.record(z.string(), z.number()),
+        byCode: z.record(z.string(), z.object({ total: z.number(), severity: z.string(), bySeverity: z.record(z.string(), z.number()) })),
+      }),
+      'counts',
+    ),
+    ...errorResponses(401, 403),
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/faults/{id}',
+  tags: ['faults'],
+  summary: 'One fault with its notes',
+  middleware: [readers] as const,
+  request: { params: idParams },
+  responses: { 200: jsonResponse(fault.extend({ notes: z.array(note) }), 'the fault'), ...errorResponses(401, 403, 404) },
+});
+
+const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
+
+const ackRoute = createRoute({
+  method: 'post',
+  path: '/v1/faults/{id}/acknowledge',
+  tags: ['faults'],
+  summary: 'Acknowledge an open fault (someone is on it)',
+  middleware: [triage] as const,
+  request: { params: idParams },
+  responses: { 200: jsonResponse(fault, 'acknowledged'), ...errorResponses(401, 403, 404, 409) },
+});
+
+const resolveRoute = createRoute({
+  method: 'post',
+  path: '/v1/faults/{id}/resolve',
+  tags: ['faults'],
+  summary: 'Resolve a fault by hand, optionally with a closing note',
+  middleware: [triage] as const,
+  request: { params: idParams, body: optionalBody(z.object({ note: z.string().min(1).max(4000).optional() }).strict()) },
+  responses: { 200: jsonResponse(fault, 'resolved'), ...errorResponses(400, 401, 403, 404, 409) },
+});
+
+const assignRoute = createRoute({
+  method: 'post',
+  path: '/v1/faults/{id}/assign',
+  tags: ['faults'],
+  summary: 'Assign an unresolved fault to a user (null unassigns)',
+  middleware: [triage] as const,
+  request: { params: idParams, body: jsonBody(z.object({ assigneeId: z.string().min(1).max(64).nullable() }).strict()) },
+  responses: { 200: jsonResponse(fault, 'assigned'), ...errorResponses(400, 401, 403, 404, 409, 422) },
+});
+
+const noteRoute = createRoute({
+  method: 'post',
+  path: '/v1/faults/{id}/notes',
+  tags: ['faults'],
+  summary: 'Add a note to a fault',
+  middleware: [triage] as const,
+  request: { params: idParams, body: jsonBody(z.object({ text: z.string().trim().min(1).max(4000) }).strict()) },
+  responses: { 201: jsonResponse(note, 'added'), ...errorResponses(400, 401, 403, 404) },
+});
+
+const rulesResponse = z.object({
+  rules: z.array(z.looseObject({ code: z.string(), title: z.string(), severity: z.enum(severities), enabled: z.boolean(), autoResolve: z.boolean() })),
+  source: z.enum(['default', 'stored']),
+  updatedAt: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+});
+
+const getRulesRoute = createRoute({
+  method: 'get',
+  path: '/v1/fault-rules',
+  tags: ['faults'],
+  summary: 'The rules that turn telemetry into faults',
+  middleware: [readers] as const,
+  responses: { 200: jsonResponse(rulesResponse, 'rules'), ...errorResponses(401, 403) },
+});
+
+const putRulesRoute = createRoute({
+  method: 'put',
+  path: '/v1/fault-rules',
+  tags: ['faults'],
+  summary: 'Replace the rule set (validated; applied at once)',
+  middleware: [requireRole('admin', 'operator')] as const,
+  request: { body: jsonBody(faultRuleSet) },
+  responses: { 200: jsonResponse(rulesResponse, 'rules'), ...errorResponses(400, 401, 403) },
+});
+
+const notifierView = z.object({
+  url: z.string().nullable(),
+  minSeverity: z.enum(severities),
+  secretSet: z.boolean(),
+  source: z.enum(['env', 'api']),
+  /** Only in the answer that generated it. */
+  secret: z.string().optional(),
+});
+
+const getNotifierRoute = createRoute({
+  method: 'get',
+  path: '/v1/fault-notifier',
+  tags: ['faults'],
+  summary: 'Webhook notifier settings (the secret is never shown)',
+  middleware: [requireRole('admin')] as const,
+  responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(401, 403) },
+});
+
+const putNotifierRoute = createRoute({
+  method: 'put',
+  path: '/v1/fault-notifier',
+  tags: ['faults'],
+  summary: 'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)',
+  middleware: [requireRole('admin')] as const,
+  request: { body: jsonBody(notifierSettingsInput) },
+  responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(400, 401, 403) },
+});
+
+const testNotifierRoute = createRoute({
+  method: 'post',
+  path: '/v1/fault-notifier/test',
+  tags: ['faults'],
+  summary: 'Queue a signed test delivery to the webhook',
+  middleware: [requireRole('admin')] as const,
+  responses: { 202: jsonResponse(z.object({ queued: z.boolean() }), 'queued'), ...errorResponses(401, 403, 422) },
+});
+
+const json = <T>(v: T) => JSON.parse(JSON.stringify(v)) as T;
+
+export function registerFaultRoutes(
+  app: AppRouter,
+  deps: { db: Db; service: FaultService; queries: FaultQueries; rules: RulesControl; notifier: Notifier; audit: AuditLog },
+) {
+  const { service, queries, audit } = deps;
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    await service.flush();
+    const state: FaultState[] | undefined = q.state === 'all' ? undefined : q.state?.length ? q.state : ['open', 'acknowledged'];
+    const assignee = q.assignee === 'me' ? c.get('principal').userId : q.assignee;
+    const result = await queries.list(
+      { state, severity: q.severity as Severity[] | undefined, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee },
+      q.limit,
+      q.cursor,
+    );
+    return c.json(json(result), 200);
+  });
+
+  app.openapi(summaryRoute, async (c) => {
+    await service.flush();
+    return c.json(await queries.summary(c.req.valid('query')), 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    await service.flush();
+    return c.json(json(await queries.get(c.req.valid('param').id)), 200);
+  });
+
+  app.openapi(ackRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await service.acknowledge(id, c.get('principal'), clientIp(c));
+    return c.json(json(await queries.get(id)), 200);
+  });
+
+  app.openapi(resolveRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = (await c.req.json().catch(() => ({}))) as { note?: unknown };
+    if (body.note !== undefined && (typeof body.note !== 'string' || !body.note.trim() || body.note.length > 4000)) {
+      throw badRequest('validation_failed', 'note must be a non-empty string of at most 4000 characters', [{ path: 'note', message: 'invalid' }]);
+    }
+    await service.resolve(id, c.get('principal'), body.note as string | undefined, clientIp(c));
+    return c.json(json(await queries.get(id)), 200);
+  });
+
+  app.openapi(assignRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const { assigneeId } = c.req.valid('json');
+    if (assigneeId) {
+      const [u] = await deps.db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.id, assigneeId), eq(users.disabled, false)))
+        .limit(1);
+      if (!u) throw unprocessable('unknown_assignee', `no active user ${assigneeId}`);
+    }
+    await service.assign(id, assigneeId, c.get('principal'), clientIp(c));
+    return c.json(json(await queries.get(id)), 200);
+  });
+
+  app.openapi(noteRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const n = await service.addNote(id, c.req.valid('json').text, c.get('principal'), clientIp(c));
+    return c.json(json(n), 201);
+  });
+
+  app.openapi(getRulesRoute, (c) => c.json(deps.rules.current(), 200));
+
+  app.openapi(putRulesRoute, async (c) => {
+    const { rules } = c.req.valid('json');
+    const principal = c.get('principal');
+    await deps.rules.replace(rules, principal.userId);
+    await audit.append({ actor: principal, action: 'fault_rules.update', ip: clientIp(c), data: { codes: rules.map((r) => r.code), count: rules.length } });
+    return c.json(deps.rules.current(), 200);
+  });
+
+  const notifierState = () => {
+    const s = deps.notifier.settings();
+    return { url: s.url, minSeverity: s.minSeverity, secretSet: Boolean(s.secret), source: s.source };
+  };
+
+  app.openapi(getNotifierRoute, (c) => c.json(notifierState(), 200));
+
+  app.openapi(putNotifierRoute, async (c) => {
+    const body = c.req.valid('json');
+    const principal = c.get('principal');
+    const { generatedSecret } = await deps.notifier.update(body, principal.userId);
+    await audit.append({
+      actor: principal,
+      action: 'fault_notifier.update',
+      ip: clientIp(c),
+      data: { url: body.url, minSeverity: body.minSeverity, secretChanged: body.secret !== undefined || generatedSecret !== undefined },
+    });
+    return c.json({ ...notifierState(), ...(generatedSecret ? { secret: generatedSecret } : {}) }, 200);
+  });
+
+  app.openapi(testNotifierRoute, async (c) => {
+    const s = deps.notifier.settings();
+    if (!s.url || !s.secret) throw unprocessable('notifier_off', 'no webhook URL (and secret) is set');
+    await deps.notifier.enqueue([{ event: 'test', fault: null }]);
+    await audit.append({ actor: c.get('principal'), action: 'fault_notifier.test', ip: clientIp(c) });
+    return c.json({ queued: true }, 202);
+  });
+}

@@ -1,0 +1,31 @@
+// Settings of the faults domain (the rule set, the webhook notifier), one JSON value per key.
+import { eq, inArray } from 'drizzle-orm';
+import { faultSettings } from '../../schemas/tables/faults.ts';
+import type { Tx } from '../audit/auditLog.ts';
+import type { Db } from '../db/database.ts';
+
+export type SettingKey = 'rules' | 'notifier';
+
+export function createSettingsStore(db: Db) {
+  return {
+    async get(key: SettingKey): Promise<{ value: Record<string, unknown>; updatedAt: Date; updatedBy: string | null } | null> {
+      const [row] = await db.select().from(faultSettings).where(eq(faultSettings.key, key)).limit(1);
+      return row ? { value: row.value, updatedAt: row.updatedAt, updatedBy: row.updatedBy } : null;
+    },
+    async put(key: SettingKey, value: Record<string, unknown>, updatedBy: string | null, tx?: Tx): Promise<Date> {
+      const updatedAt = new Date();
+      await (tx ?? db)
+        .insert(faultSettings)
+        .values({ key, value, updatedBy, updatedAt })
+        .onConflictDoUpdate({ target: faultSettings.key, set: { value, updatedBy, updatedAt } });
+      return updatedAt;
+    },
+    /** When each key last changed (to notice another instance's edits). */
+    async versions(keys: SettingKey[]): Promise<Map<string, number>> {
+      const rows = await db.select({ key: faultSettings.key, updatedAt: faultSettings.updatedAt }).from(faultSettings).where(inArray(faultSettings.key, keys));
+      return new Map(rows.map((r) => [r.key, r.updatedAt.getTime()]));
+    },
+  };
+}
+
+export type SettingsStore = ReturnType<typeof createSettingsStore>;
