@@ -5,10 +5,12 @@ import type { Agent } from '../../agent/agent.ts';
 import type { SimulatedHardware } from '../../agent/simulatedHardware.ts';
 import type { FleetFault } from './faults.ts';
 import { makeGarbage } from './garbage.ts';
+import { configureOta } from '../../agent/ota/otaPlatform.ts';
 
-export type FaultTiming = Partial<Record<'tamper' | 'flap' | 'garbage', [number, number]>>;
+export type FaultTiming = Partial<Record<'tamper' | 'flap' | 'garbage' | 'ota-offline', [number, number]>>;
 
-const defaultTiming: Required<FaultTiming> = { tamper: [5, 30], flap: [20, 60], garbage: [15, 45] };
+// ota-offline: when the device drops off the network; it comes back after as long again.
+const defaultTiming: Required<FaultTiming> = { tamper: [5, 30], flap: [20, 60], garbage: [15, 45], 'ota-offline': [1, 3] };
 
 export interface FaultScheduler {
   /** Calls `fn` after a random delay in [minS, maxS], repeatedly unless `once`. */
@@ -80,6 +82,40 @@ export function startFaultDrivers(
         break;
       case 'slow-acks':
         break; // wired into the agent at creation (ackDelayMs)
+      case 'ota-cut':
+        configureOta(dev.hardware, { faults: { cutDownloadAt: 0.5 } });
+        break;
+      case 'ota-corrupt':
+        configureOta(dev.hardware, { faults: { corruptImage: true } });
+        break;
+      case 'ota-tamper':
+        configureOta(dev.hardware, { faults: { tamperManifest: true } });
+        break;
+      case 'ota-powerloss':
+        configureOta(dev.hardware, { faults: { powerLossDuringInstall: true } });
+        break;
+      case 'ota-selftest':
+        configureOta(dev.hardware, { faults: { selftestFail: true } });
+        break;
+      case 'ota-silent':
+        configureOta(dev.hardware, { faults: { neverAnswer: true } });
+        break;
+      case 'ota-busy':
+        configureOta(dev.hardware, { faults: { busyChecks: 2 } });
+        break;
+      case 'ota-offline':
+        o.scheduler.every(
+          random,
+          timing['ota-offline'],
+          () => {
+            const agent = dev.agent;
+            if (!agent) return;
+            const awayMs = (timing['ota-offline'][0] + random() * (timing['ota-offline'][1] - timing['ota-offline'][0])) * 1000;
+            void agent.stop().then(() => setTimeout(() => void (dev.agent === agent && agent.start()), awayMs));
+          },
+          true,
+        );
+        break;
     }
     o.noteFault(f);
   }

@@ -3,7 +3,26 @@
 // faulty without talking to each other.
 import { seededRandom } from '../../agent/random.ts';
 
-export const fleetFaults = ['battery', 'paper', 'reader', 'tamper', 'flap', 'slow-acks', 'garbage'] as const;
+export const fleetFaults = [
+  'battery',
+  'paper',
+  'reader',
+  'tamper',
+  'flap',
+  'slow-acks',
+  'garbage',
+  // Firmware OTA (agent/ota/otaPlatform.ts): download cut mid-file, corrupt image, tampered
+  // manifest, power loss during install, failed self-test, offline when its turn comes, never
+  // answers, busy in a payment transaction.
+  'ota-cut',
+  'ota-corrupt',
+  'ota-tamper',
+  'ota-powerloss',
+  'ota-selftest',
+  'ota-offline',
+  'ota-silent',
+  'ota-busy',
+] as const;
 export type FleetFault = (typeof fleetFaults)[number];
 export type FaultFractions = Partial<Record<FleetFault, number>>;
 

@@ -1,0 +1,119 @@
+// Resumable download into a `.part` file: a Range request continues from what is already on
+// disk, and a cut connection is retried from where it stopped. The image is streamed to disk,
+// never held whole in memory.
+import { createWriteStream, existsSync, statSync, truncateSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export class DownloadError extends Error {
+  constructor(
+    message: string,
+    readonly permanent = false,
+  ) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+export interface DownloadOptions {
+  url: string;
+  path: string;
+  size: number;
+  ca?: string | Buffer;
+  /** Attempts within one command before giving up (download_failed). */
+  attempts?: number;
+  timeoutMs?: number;
+  onProgress?(bytes: number): void;
+  /** Fault injection: destroy the first response after this many bytes. */
+  cutAfterBytes?: number;
+  onRequest?(from: number): void;
+  sleep?(ms: number): Promise<void>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function get(url: URL, headers: Record<string, string>, ca: string | Buffer | undefined, timeoutMs: number): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: 'GET', headers, ...(ca ? { ca } : {}), timeout: timeoutMs }, resolve);
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function downloadResumable(o: DownloadOptions): Promise<void> {
+  const url = new URL(o.url);
+  const attempts = o.attempts ?? 4;
+  const sleep = o.sleep ?? realSleep;
+  let cut = o.cutAfterBytes;
+  let lastError = 'no attempt';
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    let have = existsSync(o.path) ? statSync(o.path).size : 0;
+    if (have > o.size) {
+      truncateSync(o.path, 0);
+      have = 0;
+    }
+    if (have === o.size) return;
+    o.onRequest?.(have);
+    try {
+      const res = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, o.ca, o.timeoutMs ?? 30_000);
+      if (res.statusCode === 200 && have > 0) {
+        // The server ignored the range: start again from zero.
+        truncateSync(o.path, 0);
+        have = 0;
+      } else if (res.statusCode === 416) {
+        res.resume();
+        truncateSync(o.path, 0);
+        continue;
+      } else if (res.statusCode !== 200 && res.statusCode !== 206) {
+        res.resume();
+        const permanent = res.statusCode === 403 || res.statusCode === 404 || res.statusCode === 401;
+        throw new DownloadError(`HTTP ${res.statusCode}`, permanent);
+      }
+      await new Promise<void>((resolve, reject) => {
+        const out = createWriteStream(o.path, { flags: have > 0 ? 'a' : 'w', mode: 0o600 });
+        let got = have;
+        let failed: Error | null = null;
+        const stop = (err: Error) => {
+          if (failed) return;
+          failed = err;
+          res.destroy();
+          out.end(() => reject(err));
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (failed) return;
+          let data = chunk;
+          if (cut !== undefined && got - have + chunk.length >= cut) {
+            data = chunk.subarray(0, Math.max(0, cut - (got - have)));
+            cut = undefined;
+            got += data.length;
+            out.write(data);
+            stop(new Error('connection lost (injected)'));
+            return;
+          }
+          got += data.length;
+          o.onProgress?.(got);
+          if (!out.write(data)) {
+            res.pause();
+            out.once('drain', () => res.resume());
+          }
+        });
+        res.on('error', (err) => stop(err));
+        res.on('aborted', () => stop(new Error('connection aborted')));
+        res.on('end', () => {
+          if (failed) return;
+          out.end(() => (res.complete ? resolve() : reject(new Error('incomplete response'))));
+        });
+        out.on('error', (err) => stop(err));
+      });
+    } catch (err) {
+      if (err instanceof DownloadError && err.permanent) throw err;
+      lastError = (err as Error).message;
+      await sleep(Math.min(5000, 200 * 2 ** attempt));
+      continue;
+    }
+    if (statSync(o.path).size >= o.size) return;
+  }
+  throw new DownloadError(`download failed after ${attempts} attempts: ${lastError}`);
+}

@@ -1,0 +1,165 @@
+// HTTP for campaigns of one kind under one path: /v1/rollouts (firmware), /v1/key-rotations
+// (keys)... Create (draft), start, pause, resume, cancel (idempotent), status, devices.
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppEnv, AppRouter } from '../http/types.ts';
+import { campaignDeviceStates } from './campaignKind.ts';
+import type { CampaignEngine } from './campaignEngine.ts';
+import { campaignSpecShape } from './campaignSpec.ts';
+
+export interface CampaignRouteOptions {
+  engine: CampaignEngine;
+  audit: AuditLog;
+  idempotency: MiddlewareHandler<AppEnv>;
+  /** Kind name in the engine. */
+  kind: string;
+  /** e.g. `/v1/rollouts`. */
+  basePath: string;
+  /** Audit verb prefix and OpenAPI tag, e.g. `rollout`. */
+  noun: string;
+  /** The kind's own fields of the create body (e.g. firmwareId, mode), merged flat into it. */
+  paramsShape: Record<string, z.ZodType>;
+  /** Roles that may create and control campaigns. */
+  roles?: ('admin' | 'operator')[];
+}
+
+export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) {
+  const controllers = requireRole(...(o.roles ?? ['admin', 'operator']));
+  const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+  const tag = `${o.noun}s`;
+  const view = z
+    .looseObject({ id: z.string(), name: z.string(), state: z.string(), phases: z.array(z.looseObject({ name: z.string() })) })
+    .openapi(`${o.noun}Campaign`);
+  const idParams = z.object({
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ param: { name: 'id', in: 'path' } }),
+  });
+  const body = z.object({ name: z.string().min(1).max(200), ...campaignSpecShape, ...o.paramsShape }).strict();
+  const paramKeys = Object.keys(o.paramsShape);
+
+  app.use(o.basePath, async (c, next) => (c.req.method === 'POST' ? o.idempotency(c, next) : next()));
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: o.basePath,
+      tags: [tag],
+      summary: `Create a ${o.noun} (draft; start it with …/start)`,
+      middleware: [controllers] as const,
+      request: { body: jsonBody(body) },
+      responses: { 201: jsonResponse(view, 'created'), ...errorResponses(400, 401, 403, 404, 409, 422) },
+    }),
+    async (c) => {
+      const input = c.req.valid('json') as Record<string, unknown>;
+      const params: Record<string, unknown> = {};
+      const spec: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(input)) if (k !== 'name') (paramKeys.includes(k) ? params : spec)[k] = v;
+      const principal = c.get('principal');
+      const created = await o.engine.create(o.kind, { name: String(input.name), spec, params }, principal);
+      await o.audit.append({
+        actor: principal,
+        action: `${o.noun}.create`,
+        target: created.id,
+        ip: clientIp(c),
+        data: { name: created.name, ...params },
+      });
+      return c.json(created, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: o.basePath,
+      tags: [tag],
+      summary: `${o.noun}s, newest first`,
+      middleware: [readers] as const,
+      request: { query: z.object(pageQuery) },
+      responses: { 200: jsonResponse(page(view), 'list'), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await o.engine.list(o.kind, q.limit, q.cursor), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: `${o.basePath}/{id}`,
+      tags: [tag],
+      summary: `A ${o.noun} with per-phase counts by device state`,
+      middleware: [readers] as const,
+      request: { params: idParams },
+      responses: { 200: jsonResponse(view, 'status'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json(await o.engine.get(o.kind, c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: `${o.basePath}/{id}/devices`,
+      tags: [tag],
+      summary: `Devices of a ${o.noun} and their states (paged)`,
+      middleware: [readers] as const,
+      request: {
+        params: idParams,
+        query: z.object({
+          ...pageQuery,
+          state: z.enum(campaignDeviceStates).optional(),
+          phase: z.coerce.number().int().min(0).max(19).optional(),
+        }),
+      },
+      responses: {
+        200: jsonResponse(page(z.looseObject({ deviceId: z.string(), state: z.string() })), 'devices'),
+        ...errorResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await o.engine.devices(o.kind, c.req.valid('param').id, q), 200);
+    },
+  );
+
+  const controls = {
+    start: (id: string) => o.engine.startCampaign(o.kind, id),
+    pause: (id: string) => o.engine.pause(o.kind, id),
+    resume: (id: string) => o.engine.resume(o.kind, id),
+    cancel: (id: string) => o.engine.cancel(o.kind, id),
+  } as const;
+  for (const [verb, run] of Object.entries(controls)) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `${o.basePath}/{id}/${verb}`,
+        tags: [tag],
+        summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} a ${o.noun} (idempotent)`,
+        middleware: [controllers] as const,
+        request: { params: idParams },
+        responses: { 200: jsonResponse(view, verb), ...errorResponses(401, 403, 404, 409, 422) },
+      }),
+      async (c) => {
+        const id = c.req.valid('param').id;
+        const before = await o.engine.get(o.kind, id);
+        const after = await run(id);
+        if (after.state !== before.state) {
+          await o.audit.append({
+            actor: c.get('principal'),
+            action: `${o.noun}.${verb}`,
+            target: id,
+            ip: clientIp(c),
+            data: { from: before.state, to: after.state },
+          });
+        }
+        return c.json(after, 200);
+      },
+    );
+  }
+}

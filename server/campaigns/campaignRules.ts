@@ -1,0 +1,268 @@
+// The campaign engine's decisions, as plain functions over counts and records: which phase a
+// device is in, whether a phase has passed or tripped the error threshold, what to do next, how
+// many devices may be sent now, whether a terminal is inside its window, what an answer does to
+// a device. No database, no Redis, no clock of their own: unit-tested directly.
+import { createHash } from 'node:crypto';
+import type { MaintenanceWindow } from '../../schemas/ota.ts';
+import type { CampaignDeviceState, Verdict } from './campaignKind.ts';
+import type { CampaignSpec } from './campaignSpec.ts';
+
+export const finalDeviceStates: readonly CampaignDeviceState[] = [
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'cancelled',
+  'timed_out',
+  'skipped',
+];
+export const inFlightDeviceStates: readonly CampaignDeviceState[] = ['sent', 'downloading', 'installing', 'rebooting'];
+/** Outcomes that count against the error threshold. */
+export const errorDeviceStates: readonly CampaignDeviceState[] = ['failed', 'rolled_back', 'timed_out'];
+export const isFinalDeviceState = (s: CampaignDeviceState) => finalDeviceStates.includes(s);
+
+export type StateCounts = Partial<Record<CampaignDeviceState, number>>;
+
+/** A device's place in the seeded draw: uniform in [0, 1), the same for the same seed and id. */
+export function rankOf(seed: string, deviceId: string): number {
+  const h = createHash('sha256').update(`${seed}\0${deviceId}`).digest();
+  return h.readUInt32BE(0) / 2 ** 32 + h.readUInt32BE(4) / 2 ** 64;
+}
+
+/**
+ * Draws devices into phases at random (seeded, reproducible), not by age or id order, so no one
+ * site fills a phase. Phase i takes the devices ranked in [cum(i-1), cum(i)) of the shuffled list.
+ */
+export function drawPhases(
+  deviceIds: readonly string[],
+  seed: string,
+  phasePercents: readonly number[],
+): Map<string, { phase: number; rank: number }> {
+  const ranked = deviceIds.map((id) => ({ id, rank: rankOf(seed, id) })).sort((a, b) => a.rank - b.rank || (a.id < b.id ? -1 : 1));
+  const n = ranked.length;
+  const out = new Map<string, { phase: number; rank: number }>();
+  let cum = 0;
+  let from = 0;
+  phasePercents.forEach((p, i) => {
+    cum += p;
+    const to = i === phasePercents.length - 1 ? n : Math.min(n, Math.round((n * cum) / 100));
+    for (let k = from; k < to; k++) out.set(ranked[k]!.id, { phase: i, rank: ranked[k]!.rank });
+    from = Math.max(from, to);
+  });
+  return out;
+}
+
+export interface PhaseTally {
+  /** Devices that count: everything but skipped and cancelled. */
+  total: number;
+  succeeded: number;
+  errors: number;
+  inFlight: number;
+  pending: number;
+}
+
+export function tally(counts: StateCounts): PhaseTally {
+  const n = (s: CampaignDeviceState) => counts[s] ?? 0;
+  const all = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+  return {
+    total: all - n('skipped') - n('cancelled'),
+    succeeded: n('succeeded'),
+    errors: errorDeviceStates.reduce((a, s) => a + n(s), 0),
+    inFlight: inFlightDeviceStates.reduce((a, s) => a + n(s), 0),
+    pending: n('pending'),
+  };
+}
+
+/** succeeded/total ≥ successThreshold %. An empty phase has passed. */
+export const phasePassed = (t: PhaseTally, successThreshold: number) => t.total === 0 || t.succeeded * 100 >= successThreshold * t.total;
+
+/** errors/total > errorThreshold % (strictly), and more errors than an operator already resumed past. */
+export const phaseTripped = (t: PhaseTally, errorThreshold: number, baseline = 0) =>
+  t.total > 0 && t.errors * 100 > errorThreshold * t.total && t.errors > baseline;
+
+export interface EngineView {
+  state: 'draft' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+  phasesStarted: number;
+  /** Per phase: counts of apply outcomes by device state. */
+  phases: StateCounts[];
+  errorBaseline: readonly number[];
+  rollingBack: boolean;
+  /** Reverts not yet final. */
+  revertsOpen: number;
+  dynamic: boolean;
+}
+
+export type Decision =
+  | { kind: 'none' }
+  | { kind: 'trip'; phase: number; tally: PhaseTally; rollback: boolean }
+  | { kind: 'start_phase'; phase: number }
+  | { kind: 'finish'; state: 'succeeded' | 'failed' };
+
+/** What a campaign should do next, from its counts. The error rule comes first. */
+export function decide(v: EngineView, spec: Pick<CampaignSpec, 'successThreshold' | 'errorThreshold' | 'onErrorThreshold'>): Decision {
+  if (v.rollingBack) {
+    const applyOpen = v.phases.some((p) => {
+      const t = tally(p);
+      return t.inFlight > 0;
+    });
+    return v.revertsOpen === 0 && !applyOpen && v.state !== 'failed' ? { kind: 'finish', state: 'failed' } : { kind: 'none' };
+  }
+  if (v.state !== 'running') return { kind: 'none' };
+  for (let i = 0; i < v.phasesStarted; i++) {
+    const t = tally(v.phases[i] ?? {});
+    if (phaseTripped(t, spec.errorThreshold, v.errorBaseline[i] ?? 0))
+      return { kind: 'trip', phase: i, tally: t, rollback: spec.onErrorThreshold === 'rollback' };
+  }
+  const current = v.phasesStarted - 1;
+  if (current >= 0 && v.phasesStarted < v.phases.length && phasePassed(tally(v.phases[current] ?? {}), spec.successThreshold)) {
+    return { kind: 'start_phase', phase: v.phasesStarted };
+  }
+  if (!v.dynamic && v.phasesStarted === v.phases.length) {
+    const tallies = v.phases.map(tally);
+    if (tallies.every((t) => t.inFlight === 0 && t.pending === 0)) {
+      return { kind: 'finish', state: tallies.every((t) => phasePassed(t, spec.successThreshold)) ? 'succeeded' : 'failed' };
+    }
+  }
+  return { kind: 'none' };
+}
+
+/** Devices per minute while phase `phase` is the newest started: maxPerMinute · rampFactor^phase. */
+export const rateFor = (rate: NonNullable<CampaignSpec['rate']>, phase: number) =>
+  rate.maxPerMinute * rate.rampFactor ** Math.max(0, phase);
+
+/**
+ * How many devices may be sent now: at most the phase's rate over any sliding minute, spread
+ * out at rate/60 per second of tick. `sentAtMs` are the send times of the last minute.
+ */
+export function sendBudget(rate: CampaignSpec['rate'], phase: number, sentAtMs: readonly number[], nowMs: number, tickMs = 1000): number {
+  if (!rate) return Number.POSITIVE_INFINITY;
+  const perMinute = Math.floor(rateFor(rate, phase));
+  const lastMinute = sentAtMs.filter((t) => nowMs - t < 60_000).length;
+  const perTick = Math.max(1, Math.ceil((perMinute * tickMs) / 60_000));
+  return Math.max(0, Math.min(perMinute - lastMinute, perTick));
+}
+
+const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Minutes since local midnight in an IANA time zone; null for an unknown zone. */
+export function localMinutes(nowMs: number, timeZone: string): number | null {
+  try {
+    const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(
+      new Date(nowMs),
+    );
+    const h = Number(parts.find((p) => p.type === 'hour')?.value);
+    const m = Number(parts.find((p) => p.type === 'minute')?.value);
+    return Number.isFinite(h) && Number.isFinite(m) ? h * 60 + m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Inside [start, end) in terminal local time; a window may cross midnight (22:00–04:00); start = end is all day. */
+export function minutesInWindow(minutes: number, window: MaintenanceWindow): boolean {
+  const s = toMinutes(window.start);
+  const e = toMinutes(window.end);
+  if (s === e) return true;
+  return s < e ? minutes >= s && minutes < e : minutes >= s || minutes < e;
+}
+
+/** With no known zone the server cannot tell: it sends, and the agent checks its own clock. */
+export function inWindow(window: MaintenanceWindow | undefined, timeZone: string | undefined, nowMs: number): boolean {
+  if (!window || !timeZone) return true;
+  const m = localMinutes(nowMs, timeZone);
+  return m === null ? true : minutesInWindow(m, window);
+}
+
+/** Delay before attempt n+1 after a transient failure of attempt n: base · 2^(n-1), capped. */
+export const retryDelayMs = (attempt: number, baseMs: number, capMs = 30 * 60_000) =>
+  Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+
+/** The parts of a device record an answer changes. */
+export interface DeviceRecord {
+  state: CampaignDeviceState;
+  action: 'apply' | 'revert';
+  attempt: number;
+  /** Sends caused by deferrals (not failures): not counted against retries. */
+  deferrals: number;
+  progress: number | null;
+  note: string | null;
+  error: { code: string; message: string } | null;
+  reportedVersion: string | null;
+  nextAttemptAt: number | null;
+  lastHeardAt: number | null;
+  finishedAt: number | null;
+}
+
+/** What a verdict does to a device record (retry, final state, progress...). Returns the changes. */
+export function applyVerdict(
+  rec: DeviceRecord,
+  v: Verdict,
+  opts: { retries: number; retryBaseMs: number; nowMs: number },
+): Partial<DeviceRecord> | null {
+  if (isFinalDeviceState(rec.state) || rec.state === 'pending') return null;
+  const now = opts.nowMs;
+  const revert = rec.action === 'revert';
+  switch (v.outcome) {
+    case 'ignore':
+      return null;
+    case 'progress':
+      return { state: v.state, progress: v.progress ?? rec.progress, lastHeardAt: now, nextAttemptAt: null };
+    case 'deferred':
+      // The device keeps nothing of a deferred command: it is sent again after a pause.
+      return { note: `deferred: ${v.reason}`, lastHeardAt: now, nextAttemptAt: now + opts.retryBaseMs };
+    case 'succeeded':
+      return {
+        state: revert ? 'rolled_back' : 'succeeded',
+        progress: 100,
+        reportedVersion: v.reported ?? rec.reportedVersion,
+        finishedAt: now,
+        lastHeardAt: now,
+        error: null,
+        note: revert ? 'reverted by rollback' : null,
+      };
+    case 'skipped':
+      return {
+        state: revert ? 'rolled_back' : 'skipped',
+        note: v.reason,
+        reportedVersion: v.reported ?? rec.reportedVersion,
+        finishedAt: now,
+        lastHeardAt: now,
+      };
+    case 'rolled_back':
+      return {
+        state: 'rolled_back',
+        error: { code: v.code, message: v.message ?? v.code },
+        reportedVersion: v.reported ?? rec.reportedVersion,
+        finishedAt: now,
+        lastHeardAt: now,
+      };
+    case 'failed': {
+      const error = { code: v.code, message: v.message ?? v.code };
+      if (!revert && v.transient && rec.attempt - rec.deferrals <= opts.retries) {
+        return {
+          state: 'pending',
+          error,
+          note: `retry after ${v.code}`,
+          nextAttemptAt: now + retryDelayMs(rec.attempt, opts.retryBaseMs),
+          lastHeardAt: now,
+          progress: null,
+        };
+      }
+      return {
+        state: 'failed',
+        error,
+        note: revert ? 'revert failed' : null,
+        reportedVersion: v.reported ?? rec.reportedVersion,
+        finishedAt: now,
+        lastHeardAt: now,
+      };
+    }
+  }
+}
+
+/** An in-flight device that deferred and whose pause is over: send it the command again. */
+export const isDeferralDue = (rec: Pick<DeviceRecord, 'state' | 'nextAttemptAt'>, nowMs: number) =>
+  inFlightDeviceStates.includes(rec.state) && rec.nextAttemptAt !== null && rec.nextAttemptAt <= nowMs;
+
+/** Silent past the timeout since it last answered (or since the command reached it). */
+export const isTimedOut = (rec: Pick<DeviceRecord, 'state' | 'lastHeardAt'>, timeoutS: number, nowMs: number) =>
+  inFlightDeviceStates.includes(rec.state) && rec.lastHeardAt !== null && nowMs - rec.lastHeardAt > timeoutS * 1000;

@@ -1,0 +1,247 @@
+// Database access of the campaign engine. Device records change at fleet speed, so their
+// updates are batched into one UPDATE … FROM (VALUES …) per flush.
+import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { commands, devices, type CommandRow } from '../../schemas/db.ts';
+import {
+  campaignDevices,
+  campaigns,
+  type CampaignDeviceRow,
+  type CampaignRow,
+  type CampaignState,
+} from '../../schemas/tables/campaigns.ts';
+import type { Db } from '../db/database.ts';
+import { badRequest } from '../errors.ts';
+import type { CampaignDeviceState } from './campaignKind.ts';
+
+const CHUNK = 500;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A device record as the engine keeps it in memory (times in ms). */
+export interface DeviceRec {
+  campaignId: string;
+  deviceId: string;
+  phase: number;
+  rank: number;
+  state: CampaignDeviceState;
+  action: 'apply' | 'revert';
+  attempt: number;
+  deferrals: number;
+  sending: boolean;
+  commandId: string | null;
+  nextAttemptAt: number | null;
+  sentAt: number | null;
+  lastHeardAt: number | null;
+  finishedAt: number | null;
+  progress: number | null;
+  fromVersion: string | null;
+  reportedVersion: string | null;
+  note: string | null;
+  error: { code: string; message: string } | null;
+  active: boolean;
+}
+
+const ms = (d: Date | null) => (d ? d.getTime() : null);
+
+export const recFromRow = (r: CampaignDeviceRow): DeviceRec => ({
+  campaignId: r.campaignId,
+  deviceId: r.deviceId,
+  phase: r.phase,
+  rank: r.rank,
+  state: r.state as CampaignDeviceState,
+  action: r.action,
+  attempt: r.attempt,
+  deferrals: r.deferrals,
+  sending: r.sending,
+  commandId: r.commandId,
+  nextAttemptAt: ms(r.nextAttemptAt),
+  sentAt: ms(r.sentAt),
+  lastHeardAt: ms(r.lastHeardAt),
+  finishedAt: ms(r.finishedAt),
+  progress: r.progress,
+  fromVersion: r.fromVersion,
+  reportedVersion: r.reportedVersion,
+  note: r.note,
+  error: r.error,
+  active: r.active,
+});
+
+export const recView = (r: DeviceRec) => ({
+  deviceId: r.deviceId,
+  phase: r.phase,
+  state: r.state,
+  action: r.action,
+  attempt: r.attempt,
+  commandId: r.commandId,
+  progress: r.progress,
+  fromVersion: r.fromVersion,
+  reportedVersion: r.reportedVersion,
+  note: r.note,
+  error: r.error,
+  nextAttemptAt: iso(r.nextAttemptAt),
+  sentAt: iso(r.sentAt),
+  lastHeardAt: iso(r.lastHeardAt),
+  finishedAt: iso(r.finishedAt),
+});
+
+export interface TargetInfo {
+  id: string;
+  model: string;
+  status: string;
+  fwVersion: string | null;
+  labels: Record<string, string>;
+}
+
+export function createCampaignStore(db: Db) {
+  return {
+    async insertCampaign(row: typeof campaigns.$inferInsert): Promise<CampaignRow> {
+      const [r] = await db.insert(campaigns).values(row).returning();
+      return r!;
+    },
+    async updateCampaign(id: string, patch: Partial<typeof campaigns.$inferInsert>): Promise<void> {
+      await db
+        .update(campaigns)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(eq(campaigns.id, id));
+    },
+    async campaign(id: string): Promise<CampaignRow | undefined> {
+      const [r] = await db.select().from(campaigns).where(eq(campaigns.id, id)).limit(1);
+      return r;
+    },
+    async list(kind: string, limit: number, cursor?: string): Promise<CampaignRow[]> {
+      const where: SQL[] = [eq(campaigns.kind, kind)];
+      if (cursor) {
+        const [at, id] = cursor.split('|');
+        if (!at || !id || Number.isNaN(Date.parse(at))) throw badRequest('bad_cursor', 'cursor is not valid');
+        where.push(sql`(${campaigns.createdAt}, ${campaigns.id}) < (${new Date(at).toISOString()}::timestamptz, ${id})`);
+      }
+      return db
+        .select()
+        .from(campaigns)
+        .where(and(...where))
+        .orderBy(sql`${campaigns.createdAt} desc, ${campaigns.id} desc`)
+        .limit(limit + 1);
+    },
+    async campaignsIn(states: CampaignState[]): Promise<CampaignRow[]> {
+      return db.select().from(campaigns).where(inArray(campaigns.state, states));
+    },
+    async devicesOf(campaignId: string): Promise<DeviceRec[]> {
+      const rows = await db.select().from(campaignDevices).where(eq(campaignDevices.campaignId, campaignId));
+      return rows.map(recFromRow);
+    },
+    async deviceInfo(ids: readonly string[]): Promise<Map<string, TargetInfo>> {
+      const out = new Map<string, TargetInfo>();
+      for (let i = 0; i < ids.length; i += 2000) {
+        const rows = await db
+          .select({ id: devices.id, model: devices.model, status: devices.status, fwVersion: devices.fwVersion, labels: devices.labels })
+          .from(devices)
+          .where(inArray(devices.id, ids.slice(i, i + 2000) as string[]));
+        for (const r of rows) out.set(r.id, r);
+      }
+      return out;
+    },
+    /** Devices among `ids` already in an active campaign of `lane` (other than `exceptCampaign`). */
+    async busy(lane: string, ids: readonly string[], exceptCampaign?: string): Promise<Set<string>> {
+      const out = new Set<string>();
+      for (let i = 0; i < ids.length; i += 2000) {
+        const rows = await db
+          .select({ id: campaignDevices.deviceId })
+          .from(campaignDevices)
+          .where(
+            and(
+              eq(campaignDevices.lane, lane),
+              eq(campaignDevices.active, true),
+              inArray(campaignDevices.deviceId, ids.slice(i, i + 2000) as string[]),
+              exceptCampaign ? sql`${campaignDevices.campaignId} <> ${exceptCampaign}` : undefined,
+            ),
+          );
+        for (const r of rows) out.add(r.id);
+      }
+      return out;
+    },
+    /** Inserts members in one transaction: all or none (a unique violation means device_busy). */
+    async insertDevices(list: (typeof campaignDevices.$inferInsert)[]): Promise<void> {
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < list.length; i += CHUNK) await tx.insert(campaignDevices).values(list.slice(i, i + CHUNK));
+      });
+    },
+    async insertDevice(row: typeof campaignDevices.$inferInsert): Promise<void> {
+      await db.insert(campaignDevices).values(row);
+    },
+    /** Writes the records' current values (every mutable column). */
+    async writeDevices(list: readonly DeviceRec[]): Promise<void> {
+      for (let i = 0; i < list.length; i += CHUNK) {
+        const chunk = list.slice(i, i + CHUNK);
+        const values = sql.join(
+          chunk.map(
+            (r) =>
+              sql`(${r.campaignId}, ${r.deviceId}, ${r.state}, ${r.action}, ${r.attempt}::int, ${r.deferrals}::int, ${r.sending}::boolean, ${r.commandId}::text, ${iso(r.nextAttemptAt)}::timestamptz, ${iso(r.sentAt)}::timestamptz, ${iso(r.lastHeardAt)}::timestamptz, ${iso(r.finishedAt)}::timestamptz, ${r.progress}::int, ${r.reportedVersion}::text, ${r.note}::text, ${r.error ? JSON.stringify(r.error) : null}::jsonb, ${r.active}::boolean, ${r.fromVersion}::text)`,
+          ),
+          sql`, `,
+        );
+        await db.execute(sql`
+          update ${campaignDevices} as d set
+            state = v.state, action = v.action, attempt = v.attempt, deferrals = v.deferrals, sending = v.sending, command_id = v.command_id,
+            next_attempt_at = v.next_attempt_at, sent_at = v.sent_at, last_heard_at = v.last_heard_at, finished_at = v.finished_at,
+            progress = v.progress, reported_version = v.reported_version, note = v.note, error = v.error, active = v.active,
+            from_version = v.from_version, updated_at = now()
+          from (values ${values}) as v(campaign_id, device_id, state, action, attempt, deferrals, sending, command_id, next_attempt_at, sent_at, last_heard_at, finished_at, progress, reported_version, note, error, active, from_version)
+          where d.campaign_id = v.campaign_id and d.device_id = v.device_id`);
+      }
+    },
+    /** The command a claimed send created, if it got that far (found by campaign and attempt). */
+    async commandFor(deviceId: string, campaignId: string, attempt: number): Promise<CommandRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(commands)
+        .where(
+          and(
+            eq(commands.deviceId, deviceId),
+            sql`${commands.payload}->>'campaignId' = ${campaignId}`,
+            sql`(${commands.payload}->>'attempt')::int = ${attempt}`,
+          ),
+        )
+        .limit(1);
+      return row;
+    },
+    async commandsById(ids: readonly string[]): Promise<CommandRow[]> {
+      const out: CommandRow[] = [];
+      for (let i = 0; i < ids.length; i += 2000)
+        out.push(
+          ...(await db
+            .select()
+            .from(commands)
+            .where(inArray(commands.id, ids.slice(i, i + 2000) as string[]))),
+        );
+      return out;
+    },
+    async countsFromDb(campaignId: string): Promise<{ phase: number; action: string; state: string; n: number }[]> {
+      return db
+        .select({
+          phase: campaignDevices.phase,
+          action: campaignDevices.action,
+          state: campaignDevices.state,
+          n: sql<number>`count(*)::int`,
+        })
+        .from(campaignDevices)
+        .where(eq(campaignDevices.campaignId, campaignId))
+        .groupBy(campaignDevices.phase, campaignDevices.action, campaignDevices.state);
+    },
+    async pageDevices(
+      campaignId: string,
+      q: { limit: number; cursor?: string; state?: string; phase?: number },
+    ): Promise<CampaignDeviceRow[]> {
+      const where: SQL[] = [eq(campaignDevices.campaignId, campaignId)];
+      if (q.state) where.push(eq(campaignDevices.state, q.state));
+      if (q.phase !== undefined) where.push(eq(campaignDevices.phase, q.phase));
+      if (q.cursor) where.push(gt(campaignDevices.deviceId, q.cursor));
+      return db
+        .select()
+        .from(campaignDevices)
+        .where(and(...where))
+        .orderBy(asc(campaignDevices.deviceId))
+        .limit(q.limit + 1);
+    },
+  };
+}
+
+export type CampaignStore = ReturnType<typeof createCampaignStore>;

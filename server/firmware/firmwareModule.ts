@@ -1,0 +1,65 @@
+// Firmware OTA: artifacts, downloads, and rollouts (the `firmware` campaign kind).
+import { join } from 'node:path';
+import { ne } from 'drizzle-orm';
+import { devices } from '../../schemas/db.ts';
+import { campaignEngineOf } from '../campaigns/campaignModule.ts';
+import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
+import { idempotency } from '../http/idempotency.ts';
+import type { ModuleContext, ServerModule } from '../modules.ts';
+import { createLocalStorage } from './artifactStorage.ts';
+import { createDownloadLinks } from './downloadLinks.ts';
+import { createFirmwareKind, firmwareParams } from './firmwareKind.ts';
+import { registerFirmwareRoutes } from './firmwareRoutes.ts';
+import { createFirmwareService } from './firmwareService.ts';
+
+export const LINK_TTL_S = 24 * 3600;
+
+export function createFirmwareModule(ctx: ModuleContext): ServerModule {
+  const storage = createLocalStorage(join(ctx.dataDir, 'firmware'));
+  const publisherKeys = () =>
+    (ctx.config.FIRMWARE_PUBLISHER_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+  const service = createFirmwareService({ db: ctx.db, storage, publisherKeys });
+  // The link key is derived from the server pepper: stable across restarts and instances.
+  const links = createDownloadLinks(Buffer.from(ctx.hasher.hash('posfleet/firmware-download-links/v1'), 'hex'));
+  const engine = campaignEngineOf(ctx);
+  engine.register(createFirmwareKind({ service, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
+
+  // A download storm asks this once per terminal: answer from memory. Devices that are not
+  // enrolled (registered, revoked) are loaded at start and tracked from the bus afterwards.
+  const blocked = new Set<string>();
+  ctx.bus.on('device.revoked', ({ deviceId }) => void blocked.add(deviceId));
+  ctx.bus.on('device.enrolled', ({ deviceId }) => void blocked.delete(deviceId));
+  ctx.bus.on('device.registered', ({ deviceId }) => void blocked.add(deviceId));
+  const deviceAllowed = async (id: string) => !blocked.has(id) && ctx.credentials.isKnown(id);
+
+  return {
+    name: 'firmware',
+    async start() {
+      const rows = await ctx.db.select({ id: devices.id }).from(devices).where(ne(devices.status, 'enrolled'));
+      for (const r of rows) blocked.add(r.id);
+    },
+    routes(app) {
+      registerFirmwareRoutes(app, {
+        service,
+        storage,
+        links,
+        credentials: ctx.credentials,
+        auth: ctx.auth,
+        audit: ctx.audit,
+        deviceAllowed,
+      });
+      registerCampaignRoutes(app, {
+        engine,
+        audit: ctx.audit,
+        idempotency: idempotency(ctx.db, { log: ctx.log }),
+        kind: 'firmware',
+        basePath: '/v1/rollouts',
+        noun: 'rollout',
+        paramsShape: firmwareParams.shape,
+      });
+    },
+  };
+}

@@ -1,0 +1,217 @@
+// Firmware artifacts over HTTP: signed manifest, streamed upload, streamed download with Range.
+import { Readable } from 'node:stream';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { firmwareManifest } from '../../schemas/ota.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { AuthService } from '../auth/authService.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import type { CredentialCache } from '../devices/credentialCache.ts';
+import { AppError, badRequest, forbidden, unauthorized } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import type { AppEnv, AppRouter } from '../http/types.ts';
+import type { ArtifactStorage } from './artifactStorage.ts';
+import { parseRange } from './byteRange.ts';
+import type { DownloadLinks } from './downloadLinks.ts';
+import type { FirmwareService } from './firmwareService.ts';
+import { firmwareView } from './firmwareService.ts';
+
+const firmwareSchema = z
+  .looseObject({
+    id: z.string(),
+    name: z.string(),
+    version: z.string(),
+    state: z.enum(['awaiting_content', 'ready']),
+    sha256: z.string(),
+    size: z.number(),
+  })
+  .openapi('Firmware');
+const idParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+const publishers = requireRole('admin', 'operator');
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+
+const createRouteDef = createRoute({
+  method: 'post',
+  path: '/v1/firmware',
+  tags: ['firmware'],
+  summary: 'Register a firmware artifact by its signed manifest (content follows with PUT …/content)',
+  middleware: [publishers] as const,
+  request: { body: jsonBody(z.object({ manifest: firmwareManifest, signature: z.string().min(1).max(200) })) },
+  responses: {
+    201: jsonResponse(firmwareSchema, 'awaiting content'),
+    200: jsonResponse(firmwareSchema, 'the same manifest was registered before'),
+    ...errorResponses(400, 401, 403, 409, 422),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/firmware',
+  tags: ['firmware'],
+  summary: 'Firmware artifacts, newest first',
+  middleware: [readers] as const,
+  request: { query: z.object(pageQuery) },
+  responses: { 200: jsonResponse(page(firmwareSchema), 'artifacts'), ...errorResponses(401, 403) },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/v1/firmware/{id}',
+  tags: ['firmware'],
+  summary: 'One firmware artifact',
+  middleware: [readers] as const,
+  request: { params: idParams },
+  responses: { 200: jsonResponse(firmwareSchema, 'the artifact'), ...errorResponses(401, 403, 404) },
+});
+
+export interface FirmwareRouteDeps {
+  service: FirmwareService;
+  storage: ArtifactStorage;
+  links: DownloadLinks;
+  credentials: CredentialCache;
+  auth: AuthService;
+  audit: AuditLog;
+  /** Whether a device may download (enrolled, not revoked or blacklisted). */
+  deviceAllowed(deviceId: string): Promise<boolean>;
+}
+
+function basicAuth(header: string | undefined): { user: string; pass: string } | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return null;
+  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = text.indexOf(':');
+  return i > 0 ? { user: text.slice(0, i), pass: text.slice(i + 1) } : null;
+}
+
+export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) {
+  const { service } = deps;
+
+  app.openapi(createRouteDef, async (c) => {
+    const body = c.req.valid('json');
+    const principal = c.get('principal');
+    const { row, created } = await service.create(body, principal.userId);
+    if (created)
+      await deps.audit.append({
+        actor: principal,
+        action: 'firmware.create',
+        target: row.id,
+        ip: clientIp(c),
+        data: { name: row.name, version: row.version, sha256: row.sha256 },
+      });
+    return c.json(firmwareView(row), created ? 201 : 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await service.list(q.limit, q.cursor), 200);
+  });
+
+  app.openapi(getRoute, async (c) => c.json(firmwareView(await service.byId(c.req.valid('param').id)), 200));
+
+  app.openAPIRegistry.registerPath({
+    method: 'put',
+    path: '/v1/firmware/{id}/content',
+    tags: ['firmware'],
+    summary: 'Upload the image (application/octet-stream), streamed and hashed on the way',
+    request: { params: idParams, body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } } },
+    responses: { 200: jsonResponse(firmwareSchema, 'ready'), ...errorResponses(400, 401, 403, 404, 422) },
+  });
+  app.put('/v1/firmware/:id/content', publishers, async (c) => {
+    const id = c.req.param('id');
+    const type = c.req.header('content-type') ?? '';
+    if (!type.startsWith('application/octet-stream'))
+      throw new AppError(400, 'bad_content_type', 'send the image as application/octet-stream');
+    const body = c.req.raw.body;
+    if (!body) throw badRequest('empty_body', 'no content');
+    const row = await service.upload(id, Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>));
+    await deps.audit.append({
+      actor: c.get('principal'),
+      action: 'firmware.upload',
+      target: id,
+      ip: clientIp(c),
+      data: { sha256: row.sha256, size: row.size },
+    });
+    return c.json(firmwareView(row), 200);
+  });
+
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/firmware/{id}/content',
+    tags: ['firmware'],
+    summary: 'Download the image: signed link (?device&exp&sig), HTTP Basic deviceId:secret, or a bearer token; Range supported',
+    request: { params: idParams },
+    responses: {
+      200: { description: 'the image', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+      206: {
+        description: 'the requested range',
+        content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+      },
+      ...errorResponses(401, 403, 404),
+    },
+  });
+  const download = async (c: Context<AppEnv>) => {
+    const id = c.req.param('id')!;
+    await authorizeDownload(c, id);
+    const row = await service.byId(id);
+    if (row.state !== 'ready') throw new AppError(409, 'not_ready', `firmware ${id} has no content yet`);
+    const size = row.size;
+    const range = parseRange(c.req.header('range'), size);
+    c.header('Accept-Ranges', 'bytes');
+    c.header('Content-Type', 'application/octet-stream');
+    c.header('ETag', `"${row.sha256}"`);
+    c.header('Cache-Control', 'private, no-store');
+    // A resume must not stitch two different images: If-Range with another ETag gets it all.
+    const ifRange = c.req.header('if-range');
+    const honourRange = !ifRange || ifRange === `"${row.sha256}"`;
+    if (range.kind === 'unsatisfiable' && honourRange) {
+      c.header('Content-Range', `bytes */${size}`);
+      return c.body(null, 416);
+    }
+    const part = range.kind === 'partial' && honourRange ? range : null;
+    const start = part?.start ?? 0;
+    const end = part?.end ?? size - 1;
+    c.header('Content-Length', String(end - start + 1));
+    if (part) c.header('Content-Range', `bytes ${start}-${end}/${size}`);
+    c.status(part ? 206 : 200);
+    if (c.req.method === 'HEAD') return c.body(null);
+    // Streamed from storage with back-pressure; never the whole image in memory.
+    const source = deps.storage.read(row.sha256, { start, end });
+    return c.body(Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>);
+  };
+  app.get('/v1/firmware/:id/content', download);
+
+  async function authorizeDownload(c: Context<AppEnv>, firmwareId: string) {
+    const q = c.req.query();
+    if (q.sig !== undefined) {
+      const v = deps.links.verify(firmwareId, q, Date.now());
+      if (!v.ok)
+        throw forbidden(
+          v.reason === 'expired' ? 'the download link has expired' : 'the download link is not valid',
+          v.reason === 'expired' ? 'link_expired' : 'bad_link',
+        );
+      if (!(await deps.deviceAllowed(v.deviceId))) throw forbidden('this device may not download', 'device_not_allowed');
+      return;
+    }
+    const authz = c.req.header('authorization');
+    const basic = basicAuth(authz);
+    if (basic) {
+      const check = await deps.credentials.check(basic.user, basic.pass);
+      if (check !== 'ok') throw unauthorized(check === 'revoked' ? 'device revoked' : 'bad device credentials');
+      if (!(await deps.deviceAllowed(basic.user))) throw forbidden('this device may not download', 'device_not_allowed');
+      return;
+    }
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authz ?? '');
+    if (bearer) {
+      const principal = await deps.auth.authenticate(bearer[1]!);
+      if (principal && ['admin', 'operator', 'technician'].includes(principal.role)) return;
+    }
+    c.header('WWW-Authenticate', 'Basic realm="firmware"');
+    throw unauthorized('a signed link, device credentials (HTTP Basic) or an operator token is needed');
+  }
+}
