@@ -17,6 +17,12 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { BindingKey } from './security/bindingKey.ts';
 import type { SecretHasher } from './security/secretHasher.ts';
+import { createMerchantsModule } from './merchants/module.ts';
+import { createFaultsModule } from './faults/module.ts';
+import { createCampaignsModule } from './campaigns/campaignModule.ts';
+import { createFirmwareModule } from './firmware/firmwareModule.ts';
+import { createKeysModule } from './keys/keysModule.ts';
+import { createDashboardModule } from './dashboard/dashboardModule.tsx';
 
 export interface ModuleContext {
   config: Config;
@@ -57,4 +63,4 @@ export interface ServerModule {
 export type ModuleFactory = (ctx: ModuleContext) => ServerModule;
 
 /** The domain modules of this build, in start order. */
-export const moduleFactories: ModuleFactory[] = [];
+export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule];

@@ -1,0 +1,63 @@
+// The browser dashboard (SPEC §7): an HTML shell at /ui/* rendered with Hono JSX, hand-written
+// ES modules and CSS under /ui/assets/*, and the health-history API its charts read. Everything
+// else the pages show comes from the public API with the user's own token.
+import { readFileSync } from 'node:fs';
+import type { Context } from 'hono';
+import { registerHealthHistoryRoutes } from '../health/historyRoutes.ts';
+import type { AppEnv } from '../http/types.ts';
+import type { ModuleContext, ServerModule } from '../modules.ts';
+import { loadAssets } from './assets.ts';
+import { Shell } from './shell.tsx';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** The page only talks to its own origin and runs only its own files. */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function secure(c: Context<AppEnv>) {
+  c.header('Content-Security-Policy', CSP);
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'no-referrer');
+  c.header('X-Frame-Options', 'DENY');
+}
+
+export function createDashboardModule(ctx: ModuleContext): ServerModule {
+  const { files, tag } = loadAssets();
+  return {
+    name: 'dashboard',
+    routes(app) {
+      registerHealthHistoryRoutes(app, { db: ctx.db, devices: ctx.devices });
+
+      app.get('/', (c) => c.redirect('/ui/', 302));
+      app.get('/ui', (c) => c.redirect('/ui/', 301));
+
+      app.get('/ui/assets/*', (c) => {
+        const name = c.req.path.slice('/ui/assets/'.length);
+        const asset = files.get(name);
+        if (!asset) return c.json({ error: { code: 'not_found', message: `no asset ${name}` } }, 404);
+        secure(c);
+        c.header('Content-Type', asset.type);
+        c.header('ETag', asset.etag);
+        c.header('Cache-Control', 'no-cache');
+        if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
+        return c.body(new Uint8Array(asset.body), 200);
+      });
+
+      app.get('/ui/*', (c) => {
+        secure(c);
+        c.header('Cache-Control', 'no-store');
+        return c.html(`<!doctype html>${(<Shell path={c.req.path} version={VERSION} assetTag={tag} />).toString()}`);
+      });
+    },
+  };
+}
