@@ -18,6 +18,13 @@ const secretPaths = [
   'req.headers.authorization',
   '*.key',
   '*.keyMaterial',
+  // Key management: wrapped keys and vault ciphertext never reach a line either.
+  'block',
+  'sealed',
+  '*.block',
+  '*.sealed',
+  '*.items[*].block',
+  '*.payload.items[*].block',
 ];
 
 const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;

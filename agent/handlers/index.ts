@@ -1,14 +1,16 @@
-// The registration point for command handlers. ota.install, keys.install, keys.zeroize and
-// binding.set are not here yet: until they are, the dispatcher answers them `rejected`
-// `unsupported_command`. Add them to this table (or pass them in AgentDeps.handlers, which
+// The registration point for command handlers; a type missing here is answered `rejected`
+// `unsupported_command`. Add handlers to this table (or pass them in AgentDeps.handlers, which
 // override these) as `(env) => CommandHandler` modules next to the others.
 import type { HandlerRegistry } from '../dispatcher.ts';
+import { bindingSetHandler } from './bindingSet.ts';
 import { configSetHandler } from './configSet.ts';
 import { diagHandler } from './diag.ts';
+import { keyHandlers } from '../keys/keyHandlers.ts';
 import type { HandlerEnv } from './env.ts';
-import { lockHandler } from './lock.ts';
 import { logsUploadHandler } from './logsUpload.ts';
+import { otaInstallHandler } from './otaInstall.ts';
 import { rebootHandler } from './reboot.ts';
+import { terminalLockHandler } from './terminalLock.ts';
 
 export type { HandlerEnv } from './env.ts';
 
@@ -16,9 +18,12 @@ export function builtinHandlers(env: HandlerEnv): HandlerRegistry {
   return {
     reboot: rebootHandler(env),
     'diag.run': diagHandler(env),
-    lock: lockHandler(env, true),
-    unlock: lockHandler(env, false),
+    lock: terminalLockHandler(env, true),
+    unlock: terminalLockHandler(env, false),
+    'binding.set': bindingSetHandler(env),
     'logs.upload': logsUploadHandler(env),
     'config.set': configSetHandler(env),
+    'ota.install': otaInstallHandler(env),
+    ...keyHandlers(env),
   };
 }

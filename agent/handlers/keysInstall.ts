@@ -1,0 +1,39 @@
+// keys.install (SPEC §5): unwrap, check header and KCV, store all keys at once, ack with the
+// KCVs computed here. With no items it reports the key inventory.
+import { keysInstallPayload, type KeysInstallResult } from '../../schemas/keys.ts';
+import { CommandError, type CommandHandler } from '../dispatcher.ts';
+import { KeyInstallError, unwrapItems } from '../keys/installKeys.ts';
+import type { SecureStore } from '../keys/secureStore.ts';
+import type { HandlerEnv } from './env.ts';
+
+export const keysInstallHandler =
+  (env: HandlerEnv, store: SecureStore): CommandHandler =>
+  async (ctx) => {
+    const parsed = keysInstallPayload.safeParse(ctx.command.payload);
+    if (!parsed.success) throw new CommandError('invalid_payload', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'rejected');
+    const deviceId = env.store.loadEnrollment()?.deviceId;
+    if (!deviceId) throw new CommandError('not_enrolled', 'this terminal has no enrollment', 'rejected');
+    const { items } = parsed.data;
+    if (items.length) {
+      ctx.progress('installing');
+      let keys;
+      try {
+        keys = unwrapItems(items, { deviceId, kek: env.store.loadOrCreateKek().privateKey, store });
+      } catch (err) {
+        if (err instanceof KeyInstallError) {
+          env.log.warn({ cmdId: ctx.command.id, code: err.code }, 'key install refused');
+          throw new CommandError(err.code, err.message, err.state);
+        }
+        throw err;
+      }
+      try {
+        store.install(keys, env.now());
+      } finally {
+        for (const k of keys) k.key.fill(0);
+      }
+      env.log.info({ cmdId: ctx.command.id, keys: keys.map((k) => ({ slot: k.slot, keyId: k.keyId, version: k.version, kcv: k.kcv })) }, 'keys installed');
+      const result: KeysInstallResult = { installed: keys.map(({ slot, usage, keyId, version, kcv }) => ({ slot, usage, keyId, version, kcv })), inventory: store.inventory() };
+      return result;
+    }
+    return { installed: [], inventory: store.inventory() } satisfies KeysInstallResult;
+  };

@@ -1,0 +1,98 @@
+// Key management (server/keys/): keys as vault ciphertext only, the vault's master-key
+// generations, rotation policies, compromised devices and dual-control requests (rotations themselves are campaigns).
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { devices } from '../db.ts';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const keyStates = ['pending', 'installed', 'failed', 'superseded', 'revoked'] as const;
+export type KeyState = (typeof keyStates)[number];
+
+export const keys = pgTable(
+  'keys',
+  {
+    id: text('id').primaryKey(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    usage: text('usage').notNull(),
+    slot: text('slot').notNull(),
+    version: integer('version').notNull(),
+    state: text('state', { enum: keyStates }).notNull().default('pending'),
+    /** `cmac:XXXXXX` computed by the vault. */
+    kcv: text('kcv').notNull(),
+    /** Vault ciphertext (software vault: gen ‖ nonce ‖ ct ‖ tag, base64); null once destroyed. */
+    sealed: text('sealed'),
+    /** Master-key generation `sealed` is under (resumable re-encryption works through this). */
+    masterGen: integer('master_gen').notNull(),
+    /** For working keys: the TMK they are wrapped under on the device. */
+    parentKeyId: text('parent_key_id'),
+    /** The key-rotation campaign (or the ad-hoc install) that sent it. */
+    rotationId: text('rotation_id'),
+    commandId: text('command_id'),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    installedAt: ts('installed_at'),
+    endedAt: ts('ended_at'),
+    endReason: text('end_reason'),
+  },
+  (t) => [
+    uniqueIndex('keys_device_slot_version_uq').on(t.deviceId, t.slot, t.version),
+    index('keys_device_state_idx').on(t.deviceId, t.state),
+    index('keys_command_idx').on(t.commandId),
+    index('keys_master_gen_idx').on(t.masterGen),
+    index('keys_parent_idx').on(t.parentKeyId),
+    index('keys_installed_age_idx').on(t.usage, t.installedAt).where(sql`${t.state} = 'installed'`),
+  ],
+);
+export type KeyRow = typeof keys.$inferSelect;
+
+/** Master-key generations: a KCV per generation, so a wrong master key is refused at start. */
+export const keyVaultMasters = pgTable('key_vault_masters', {
+  gen: integer('gen').primaryKey(),
+  kcv: text('kcv').notNull(),
+  /** active | next (replacement under way) | retired */
+  state: text('state').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  activatedAt: ts('activated_at'),
+});
+
+export const keyPolicies = pgTable('key_policies', {
+  usage: text('usage').primaryKey(),
+  maxAgeDays: integer('max_age_days').notNull(),
+  updatedBy: text('updated_by'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Devices marked compromised (tamper): no keys go to them until an admin clears the mark. */
+export const compromisedDevices = pgTable('compromised_devices', {
+  deviceId: text('device_id')
+    .primaryKey()
+    .references(() => devices.id, { onDelete: 'cascade' }),
+  reason: text('reason').notNull(),
+  keysRevoked: integer('keys_revoked').notNull().default(0),
+  markedAt: ts('marked_at').notNull().defaultNow(),
+});
+
+export const dualControlActions = ['master_key.replace', 'keys.bulk_revoke'] as const;
+export type DualControlAction = (typeof dualControlActions)[number];
+
+export const keyApprovals = pgTable(
+  'key_approvals',
+  {
+    id: text('id').primaryKey(),
+    action: text('action', { enum: dualControlActions }).notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    reason: text('reason').notNull(),
+    /** pending | approved | rejected | running | done | failed */
+    state: text('state').notNull().default('pending'),
+    requestedBy: text('requested_by').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: ts('decided_at'),
+    progress: jsonb('progress').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('key_approvals_state_idx').on(t.state)],
+);
+export type KeyApprovalRow = typeof keyApprovals.$inferSelect;

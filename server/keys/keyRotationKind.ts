@@ -1,0 +1,96 @@
+// Key rotations as a campaign kind (server/campaigns/): the engine owns target, phases,
+// thresholds, rate, windows, timeouts and retries; this says what a keys.install carries and
+// how its ack reads. A key is installed only when the device's KCV equals the vault's.
+import { z } from 'zod';
+import { and, eq } from 'drizzle-orm';
+import { keyUsages, type KeyUsage } from '../../schemas/keyCrypto/header.ts';
+import { keys } from '../../schemas/tables/keys.ts';
+import type { CampaignKind, CommandUpdate, OpenCampaign, Verdict } from '../campaigns/campaignKind.ts';
+import type { Db } from '../db/database.ts';
+import type { Logger } from '../log.ts';
+import { readInstallAck, type Expected } from './ackCheck.ts';
+import type { KeyService } from './keyService.ts';
+
+export const KEYS_KIND = 'keys';
+export const keyRotationParams = z
+  .object({
+    /** Key types to replace; TMK replaces the TMK and re-sends the working keys under it. */
+    usages: z.array(z.enum(keyUsages)).min(1).max(4),
+    /** Lifetime of each keys.install command. */
+    commandTtlS: z.number().int().min(10).max(7 * 24 * 3600).default(24 * 3600),
+  })
+  .strict();
+export type KeyRotationParams = z.infer<typeof keyRotationParams>;
+
+/** Codes a device answers that may pass on a later attempt. */
+const transientKeyErrors = ['interrupted', 'busy', 'expired', 'internal_error'];
+
+export function judgeKeyInstall(u: CommandUpdate, expected: readonly Expected[] | undefined): Verdict {
+  switch (u.state) {
+    case 'received':
+      return { outcome: 'progress', state: 'sent' };
+    case 'in_progress':
+      return { outcome: 'progress', state: 'installing' };
+    case 'deferred':
+      return { outcome: 'deferred', reason: u.error?.code ?? 'deferred' };
+    case 'succeeded': {
+      if (!expected) return { outcome: 'failed', code: 'unknown_install', message: 'no pending keys for this device', transient: false };
+      const r = readInstallAck(u.result, expected);
+      return r.ok ? { outcome: 'succeeded' } : { outcome: 'failed', code: r.code, message: r.message, transient: false };
+    }
+    case 'failed':
+    case 'rejected': {
+      const code = u.error?.code ?? u.state;
+      return { outcome: 'failed', code, ...(u.error?.message ? { message: u.error.message } : {}), transient: transientKeyErrors.includes(code) };
+    }
+    default:
+      return { outcome: 'ignore' };
+  }
+}
+
+export interface KeyKindDeps {
+  db: Db;
+  keys: KeyService;
+  log: Logger;
+  isCompromised(deviceId: string): boolean;
+  /** Every final answer goes to the inventory (async; the verdict does not wait for it). */
+  settle(deviceId: string, rotationId: string, u: CommandUpdate): void;
+}
+
+export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotationParams> {
+  return {
+    name: KEYS_KIND,
+    lane: 'keys',
+    params: keyRotationParams,
+    async open(params, campaignId): Promise<OpenCampaign> {
+      // Expected KCVs of keys in flight: rebuilt from the database after a restart.
+      const expected = new Map<string, Expected[]>();
+      const pending = await deps.db
+        .select({ id: keys.id, deviceId: keys.deviceId, kcv: keys.kcv })
+        .from(keys)
+        .where(and(eq(keys.rotationId, campaignId), eq(keys.state, 'pending')));
+      for (const p of pending) {
+        const list = expected.get(p.deviceId) ?? [];
+        list.push({ keyId: p.id, kcv: p.kcv });
+        expected.set(p.deviceId, list);
+      }
+      const usages = [...new Set(params.usages)] as KeyUsage[];
+      return {
+        summary: `rotate ${usages.join('+')}`,
+        screen: (d) => (deps.isCompromised(d.deviceId) ? 'compromised' : null),
+        async command(d) {
+          const prepared = await deps.keys.prepare(d.deviceId, usages, campaignId);
+          // Working keys re-sent under a new TMK are checked too: their KCV proves the re-wrap.
+          expected.set(d.deviceId, prepared.expected);
+          return { type: 'keys.install', payload: prepared.payload as unknown as Record<string, unknown>, ttlS: params.commandTtlS };
+        },
+        judge(u, ref) {
+          const v = judgeKeyInstall(u, expected.get(ref.deviceId));
+          if (u.state === 'succeeded' || u.state === 'failed' || u.state === 'rejected') deps.settle(ref.deviceId, campaignId, u);
+          return v;
+        },
+        isDone: () => null,
+      };
+    },
+  };
+}

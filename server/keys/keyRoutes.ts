@@ -1,0 +1,179 @@
+// HTTP for key management. Nothing here ever answers with key material, wrapped or clear:
+// inventories carry ids, versions and KCVs only. Rotations are campaign routes (keysModule.ts).
+import { createRoute, z } from '@hono/zod-openapi';
+import { keyUsages } from '../../schemas/keyCrypto/header.ts';
+import { dualControlActions } from '../../schemas/tables/keys.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import { clientIp, requireRole } from '../auth/middleware.ts';
+import type { DeviceService } from '../devices/deviceService.ts';
+import { conflict } from '../errors.ts';
+import { errorResponses, jsonBody, jsonResponse } from '../http/schemas.ts';
+import type { AppRouter } from '../http/types.ts';
+import type { DualControl } from './dualControl.ts';
+import type { KeyService } from './keyService.ts';
+import type { KeyVault } from './keyVault.ts';
+import { listPolicies, setPolicy } from './rotationPolicy.ts';
+import type { Db } from '../db/database.ts';
+
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const operators = requireRole('admin', 'operator');
+const admins = requireRole('admin');
+const deviceParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const reqParams = deviceParams;
+const anyObject = z.looseObject({});
+const tags = ['keys'];
+
+export const bulkRevokeParams = z
+  .object({
+    deviceIds: z.array(z.string().min(1).max(64)).min(1).max(100_000),
+    /** Only these key types (a TMK takes every key under it along); all when absent. */
+    usages: z.array(z.enum(keyUsages)).min(1).optional(),
+  })
+  .strict();
+
+export interface KeyRouteDeps {
+  db: Db;
+  keys: KeyService;
+  vault: KeyVault;
+  dual: DualControl;
+  devices: DeviceService;
+  audit: AuditLog;
+  vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file' };
+  report(deviceId: string, by: string): Promise<{ commandId: string }>;
+  revokeOnDevice(deviceId: string, keyIds: string[] | undefined, reason: string): Promise<{ revoked: number; commandId: string | null }>;
+  markCompromised(deviceId: string, reason: string): Promise<void>;
+  clearCompromised(deviceId: string): Promise<boolean>;
+}
+
+export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/key-vault', tags, summary: 'Which key vault runs (the software vault says it is a simulation, not an HSM)', middleware: [readers] as const, responses: { 200: jsonResponse(anyObject, 'vault'), ...errorResponses(401, 403) } }),
+    (c) => c.json({ ...d.vault.info(), ...d.vaultState() }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/devices/{id}/keys',
+      tags,
+      summary: "A terminal's key inventory per slot: key id, version, KCV, installed at — never the key",
+      middleware: [readers] as const,
+      request: { params: deviceParams, query: z.object({ history: z.enum(['true', 'false']).optional() }) },
+      responses: { 200: jsonResponse(anyObject, 'inventory'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await d.devices.byId(id);
+      const history = c.req.valid('query').history === 'true';
+      return c.json({ deviceId: id, slots: await d.keys.inventory(id), ...(history ? { history: await d.keys.history(id) } : {}) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/devices/{id}/keys/report', tags, summary: 'Ask the terminal for its own key inventory (ids, versions, KCVs), answered in the command result', middleware: [operators] as const, request: { params: deviceParams }, responses: { 202: jsonResponse(anyObject, 'sent'), ...errorResponses(401, 403, 404, 422) } }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await d.devices.byId(id);
+      const out = await d.report(id, c.get('principal').userId);
+      await d.audit.append({ actor: c.get('principal'), action: 'keys.report', target: id, ip: clientIp(c), data: out });
+      return c.json(out, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/devices/{id}/keys/revoke',
+      tags,
+      summary: "Revoke one terminal's keys (all, or the ones listed; a TMK takes its working keys along) and zeroize them on the terminal",
+      middleware: [admins] as const,
+      request: { params: deviceParams, body: jsonBody(z.object({ keyIds: z.array(z.string().min(1).max(64)).min(1).max(64).optional(), reason: z.string().min(1).max(200) }).strict()) },
+      responses: { 200: jsonResponse(anyObject, 'revoked'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      await d.devices.byId(id);
+      const out = await d.revokeOnDevice(id, body.keyIds, body.reason);
+      await d.audit.append({ actor: c.get('principal'), action: 'keys.revoke', target: id, ip: clientIp(c), data: { ...out, reason: body.reason } });
+      return c.json(out, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/devices/{id}/compromised', tags, summary: 'Mark a terminal compromised: keys revoked, terminal locked and zeroized', middleware: [admins] as const, request: { params: deviceParams, body: jsonBody(z.object({ reason: z.string().min(1).max(200) }).strict()) }, responses: { 200: jsonResponse(anyObject, 'marked'), ...errorResponses(400, 401, 403, 404) } }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await d.devices.byId(id);
+      const { reason } = c.req.valid('json');
+      await d.markCompromised(id, reason);
+      await d.audit.append({ actor: c.get('principal'), action: 'device.mark_compromised', target: id, ip: clientIp(c), data: { reason } });
+      return c.json({ deviceId: id, compromised: true }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/devices/{id}/compromised/clear', tags, summary: 'Clear the compromised mark (after inspection); new keys can then be loaded', middleware: [admins] as const, request: { params: deviceParams }, responses: { 200: jsonResponse(anyObject, 'cleared'), ...errorResponses(401, 403, 404) } }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const cleared = await d.clearCompromised(id);
+      await d.audit.append({ actor: c.get('principal'), action: 'device.clear_compromised', target: id, ip: clientIp(c), data: { cleared } });
+      return c.json({ deviceId: id, compromised: false, cleared }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/key-policies', tags, summary: 'Rotation policies: max key age in days per key type', middleware: [readers] as const, responses: { 200: jsonResponse(anyObject, 'policies'), ...errorResponses(401, 403) } }),
+    async (c) => c.json({ items: await listPolicies(d.db) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/key-policies/{usage}',
+      tags,
+      summary: 'Set (or with null, remove) the max age of a key type; due keys are rotated by a campaign',
+      middleware: [operators] as const,
+      request: { params: z.object({ usage: z.enum(keyUsages).openapi({ param: { name: 'usage', in: 'path' } }) }), body: jsonBody(z.object({ maxAgeDays: z.number().int().min(1).max(3650).nullable() }).strict()) },
+      responses: { 200: jsonResponse(anyObject, 'policy'), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const { usage } = c.req.valid('param');
+      const { maxAgeDays } = c.req.valid('json');
+      const p = c.get('principal');
+      const row = await setPolicy(d.db, usage, maxAgeDays, p.userId);
+      await d.audit.append({ actor: p, action: 'key_policy.set', target: usage, ip: clientIp(c), data: { maxAgeDays } });
+      return c.json({ usage, maxAgeDays: row ? row.maxAgeDays : null }, 200);
+    },
+  );
+
+  const requestBody = z.discriminatedUnion('action', [
+    z.object({ action: z.literal('master_key.replace'), reason: z.string().min(1).max(500) }).strict(),
+    z.object({ action: z.literal('keys.bulk_revoke'), reason: z.string().min(1).max(500), params: bulkRevokeParams }).strict(),
+  ]);
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/key-vault/requests', tags, summary: `Dual control: request ${dualControlActions.join(' or ')}; another admin approves`, middleware: [admins] as const, request: { body: jsonBody(requestBody) }, responses: { 201: jsonResponse(anyObject, 'requested'), ...errorResponses(400, 401, 403, 409) } }),
+    async (c) => {
+      const b = c.req.valid('json');
+      if (b.action === 'master_key.replace' && d.vaultState().masterKeyFrom === 'env') {
+        throw conflict('master_key_external', 'the master key comes from KEY_VAULT_MASTER_KEY; replacement by the server needs DATA_DIR/master.key (docs/keys.md)');
+      }
+      const params = b.action === 'keys.bulk_revoke' ? b.params : {};
+      return c.json(await d.dual.request(c.get('principal'), b.action, params, b.reason, clientIp(c)), 201);
+    },
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/key-vault/requests', tags, summary: 'Dual-control requests, newest first', middleware: [readers] as const, responses: { 200: jsonResponse(anyObject, 'requests'), ...errorResponses(401, 403) } }),
+    async (c) => c.json({ items: await d.dual.list(200) }, 200),
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/key-vault/requests/{id}', tags, summary: 'One dual-control request and its progress', middleware: [readers] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'request'), ...errorResponses(401, 403, 404) } }),
+    async (c) => c.json(await d.dual.get(c.req.valid('param').id), 200),
+  );
+  for (const verb of ['approve', 'reject'] as const) {
+    app.openapi(
+      createRoute({ method: 'post', path: `/v1/key-vault/requests/{id}/${verb}`, tags, summary: `${verb} a dual-control request (an admin other than the requester)`, middleware: [admins] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(401, 403, 404, 409) } }),
+      async (c) => c.json(await d.dual.decide(c.req.valid('param').id, c.get('principal'), verb === 'approve', clientIp(c)), 200),
+    );
+  }
+}

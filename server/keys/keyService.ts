@@ -1,0 +1,260 @@
+// Keys of devices: planning and preparing installs (vault → key blocks), settling acks into the
+// inventory, revocation. Only sealed tokens, KCVs and ids are handled here; blocks exist only in
+// command payloads, which only the target device can open.
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { devices } from '../../schemas/db.ts';
+import type { KeyBlockHeader, KeyUsage } from '../../schemas/keyCrypto/header.ts';
+import type { KeyInstallItem, KeysInstallPayload } from '../../schemas/keys.ts';
+import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
+import type { Db } from '../db/database.ts';
+import type { TimelineWriter } from '../devices/timelineWriter.ts';
+import { unprocessable } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { readInstallAck, type Expected } from './ackCheck.ts';
+import { planInstall, type CurrentKey } from './installPlan.ts';
+import { createBatcher } from './batcher.ts';
+import { newKeyId } from './keyIds.ts';
+import type { KeyRef, KeyVault } from './keyVault.ts';
+
+const liveStates = ['installed', 'pending'] as const;
+const ref = (k: Pick<KeyRow, 'id' | 'deviceId' | 'usage' | 'version'>): KeyRef => ({ keyId: k.id, deviceId: k.deviceId, usage: k.usage as KeyUsage, version: k.version });
+
+/** What the API shows of a key: never `sealed`. */
+export const keyView = (k: KeyRow) => ({
+  id: k.id,
+  deviceId: k.deviceId,
+  usage: k.usage,
+  slot: k.slot,
+  version: k.version,
+  state: k.state,
+  kcv: k.kcv,
+  parentKeyId: k.parentKeyId,
+  rotationId: k.rotationId,
+  error: k.error,
+  createdAt: k.createdAt,
+  installedAt: k.installedAt,
+  endedAt: k.endedAt,
+  endReason: k.endReason,
+});
+
+export interface Prepared {
+  payload: KeysInstallPayload;
+  expected: Expected[];
+}
+
+export interface SettleOutcome {
+  ok: boolean;
+  code?: string;
+  message?: string;
+}
+
+export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: TimelineWriter; log: Logger }) {
+  const { db, vault } = deps;
+
+  interface PrepareInput {
+    deviceId: string;
+    usages: readonly KeyUsage[];
+    rotationId: string;
+  }
+
+  /** Many devices at once: three reads and one insert for the whole batch. */
+  async function prepareMany(inputs: PrepareInput[]): Promise<Array<Prepared | Error>> {
+    const ids = [...new Set(inputs.map((i) => i.deviceId))];
+    const devs = new Map(
+      (await db.select({ id: devices.id, kek: devices.kekPublicKey, status: devices.status }).from(devices).where(inArray(devices.id, ids))).map((d) => [d.id, d]),
+    );
+    const live = await db.select().from(keys).where(and(inArray(keys.deviceId, ids), inArray(keys.state, [...liveStates])));
+    const versions = await db
+      .select({ deviceId: keys.deviceId, slot: keys.slot, max: sql<number>`max(${keys.version})::int` })
+      .from(keys)
+      .where(inArray(keys.deviceId, ids))
+      .groupBy(keys.deviceId, keys.slot);
+    const liveBy = new Map<string, KeyRow[]>();
+    for (const r of live) liveBy.set(r.deviceId, [...(liveBy.get(r.deviceId) ?? []), r]);
+    const versionsBy = new Map<string, Map<string, number>>();
+    for (const v of versions) versionsBy.set(v.deviceId, (versionsBy.get(v.deviceId) ?? new Map()).set(v.slot, v.max));
+    // Installs still pending from an earlier rotation are superseded by this one.
+    await endKeys(live.filter((r) => r.state === 'pending').map((r) => r.id), 'failed', 'superseded by a newer install', { code: 'replaced', message: 'a newer install was sent' });
+    const fresh: KeyRow[] = [];
+    const out = inputs.map((input) => {
+      try {
+        const device = devs.get(input.deviceId);
+        if (!device) throw unprocessable('unknown_device', `device ${input.deviceId} does not exist`);
+        if (device.status !== 'enrolled' || !device.kek) throw unprocessable('device_not_enrolled', `device ${input.deviceId} has no KEK (not enrolled)`);
+        const installed = (liveBy.get(input.deviceId) ?? []).filter((r) => r.state === 'installed');
+        const r = planOne(input, Buffer.from(device.kek, 'base64'), installed, versionsBy.get(input.deviceId) ?? new Map());
+        fresh.push(...r.fresh);
+        return r.prepared;
+      } catch (err) {
+        return err as Error;
+      }
+    });
+    for (let i = 0; i < fresh.length; i += 1000) await db.insert(keys).values(fresh.slice(i, i + 1000));
+    return out;
+  }
+
+  function planOne(input: PrepareInput, kek: Buffer, installed: KeyRow[], maxVersion: Map<string, number>): { prepared: Prepared; fresh: KeyRow[] } {
+    const { deviceId, rotationId } = input;
+    const plan = planInstall(input.usages, installed as CurrentKey[], maxVersion);
+    const tmkPlan = plan.find((p) => p.usage === 'TMK');
+    let tmk: KeyRow | undefined = installed.find((k) => k.usage === 'TMK');
+    const fresh: KeyRow[] = [];
+    const now = new Date();
+    const row = (p: (typeof plan)[number], parent: string | null): KeyRow => {
+      const id = newKeyId();
+      const sealed = vault.generate({ keyId: id, deviceId, usage: p.usage, version: p.version });
+      return { id, deviceId, usage: p.usage, slot: p.slot, version: p.version, state: 'pending', kcv: sealed.kcv, sealed: sealed.sealed, masterGen: sealed.masterGen, parentKeyId: parent, rotationId, commandId: null, error: null, createdAt: now, installedAt: null, endedAt: null, endReason: null };
+    };
+    const items: KeyInstallItem[] = [];
+    const header = (k: KeyRow, wk: string): KeyBlockHeader => ({ usage: k.usage as KeyUsage, alg: 'AES256', ver: k.version, kid: k.id, dev: deviceId, slot: k.slot, wk });
+    const item = (k: KeyRow, block: Buffer): KeyInstallItem => ({ slot: k.slot, usage: k.usage as KeyUsage, keyId: k.id, version: k.version, kcv: k.kcv, block: block.toString('base64') });
+    if (tmkPlan) {
+      tmk = row(tmkPlan, null);
+      fresh.push(tmk);
+      items.push(item(tmk, vault.exportTmk({ ref: ref(tmk), sealed: tmk.sealed! }, header(tmk, 'KEK'), kek)));
+    }
+    const t = tmk!;
+    for (const p of plan) {
+      if (p.usage === 'TMK') continue;
+      const k = p.action === 'generate' ? row(p, t.id) : installed.find((i) => i.id === p.keyId)!;
+      if (p.action === 'generate') fresh.push(k);
+      items.push(item(k, vault.exportUnderTmk({ ref: ref(k), sealed: k.sealed! }, { ref: ref(t), sealed: t.sealed! }, header(k, t.id))));
+    }
+    return { prepared: { payload: { items, rotationId }, expected: items.map((i) => ({ keyId: i.keyId, kcv: i.kcv })) }, fresh };
+  }
+
+  // Sends wait a few ms for company: the campaign engine sends 32 at a time.
+  const prepareBatched = createBatcher(prepareMany, { max: 200, windowMs: 5 });
+
+  /** One device's install: fresh keys in the vault (pending) and the payload that carries them. */
+  async function prepare(deviceId: string, usages: readonly KeyUsage[], rotationId: string): Promise<Prepared> {
+    const r = await prepareBatched({ deviceId, usages, rotationId });
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  async function endKeys(ids: string[], state: 'failed' | 'superseded' | 'revoked', reason: string, error?: { code: string; message: string }) {
+    if (!ids.length) return;
+    // The key material is destroyed with the key's life: `sealed` goes.
+    await db
+      .update(keys)
+      .set({ state, sealed: null, endedAt: new Date(), endReason: reason, ...(error ? { error } : {}) })
+      .where(inArray(keys.id, ids));
+  }
+
+  interface SettleInput {
+    deviceId: string;
+    rotationId: string;
+    update: { commandId: string; state: string; error: { code: string; message: string } | null; result: Record<string, unknown> | null };
+  }
+
+  /** Final keys.install answers of many devices: one read and one transaction for the batch. */
+  async function settleMany(inputs: SettleInput[]): Promise<SettleOutcome[]> {
+    const pending = await db
+      .select()
+      .from(keys)
+      .where(and(inArray(keys.deviceId, [...new Set(inputs.map((i) => i.deviceId))]), inArray(keys.rotationId, [...new Set(inputs.map((i) => i.rotationId))]), eq(keys.state, 'pending')));
+    const pendingOf = (i: SettleInput) => pending.filter((p) => p.deviceId === i.deviceId && p.rotationId === i.rotationId);
+    const installs: Array<{ id: string; cmd: string }> = [];
+    const supersede: Array<{ deviceId: string; slot: string; keep: string }> = [];
+    const reparent: Array<{ id: string; tmk: string; deviceId: string }> = [];
+    const outcomes: SettleOutcome[] = [];
+    for (const i of inputs) {
+      const mine = pendingOf(i);
+      if (i.update.state !== 'succeeded') {
+        const error = i.update.error ?? { code: i.update.state, message: `command ${i.update.state}` };
+        await endKeys(mine.map((p) => p.id), 'failed', `install ${i.update.state}`, error);
+        outcomes.push({ ok: false, code: error.code, message: error.message });
+        continue;
+      }
+      const reading = readInstallAck(i.update.result, mine.map((p) => ({ keyId: p.id, kcv: p.kcv })));
+      if (!reading.ok) {
+        await endKeys(mine.map((p) => p.id), 'failed', reading.message, { code: reading.code, message: reading.message });
+        deps.timeline.add({ deviceId: i.deviceId, kind: 'security', summary: `key install refused: ${reading.code}`, data: { rotationId: i.rotationId, keyIds: reading.badKeyIds } });
+        outcomes.push({ ok: false, code: reading.code, message: reading.message });
+        continue;
+      }
+      for (const p of mine) {
+        installs.push({ id: p.id, cmd: i.update.commandId });
+        supersede.push({ deviceId: i.deviceId, slot: p.slot, keep: p.id });
+      }
+      const newTmk = mine.find((p) => p.usage === 'TMK');
+      if (newTmk) for (const id of reading.kcvs.keys()) if (!mine.some((p) => p.id === id)) reparent.push({ id, tmk: newTmk.id, deviceId: i.deviceId });
+      outcomes.push({ ok: true });
+    }
+    if (installs.length) {
+      const now = new Date().toISOString();
+      await db.transaction(async (tx) => {
+        const pairs = sql.join(supersede.map((x) => sql`(${x.deviceId}, ${x.slot}, ${x.keep})`), sql`, `);
+        await tx.execute(sql`
+          update ${keys} as k set state = 'superseded', sealed = null, ended_at = ${now}::timestamptz, end_reason = 'replaced by ' || v.keep
+          from (values ${pairs}) as v(device_id, slot, keep)
+          where k.device_id = v.device_id and k.slot = v.slot and k.state = 'installed' and k.id <> v.keep`);
+        const inst = sql.join(installs.map((x) => sql`(${x.id}, ${x.cmd})`), sql`, `);
+        await tx.execute(sql`
+          update ${keys} as k set state = 'installed', installed_at = ${now}::timestamptz, command_id = v.cmd
+          from (values ${inst}) as v(id, cmd) where k.id = v.id and k.state = 'pending'`);
+        if (reparent.length) {
+          const rp = sql.join(reparent.map((x) => sql`(${x.id}, ${x.tmk}, ${x.deviceId})`), sql`, `);
+          await tx.execute(sql`
+            update ${keys} as k set parent_key_id = v.tmk
+            from (values ${rp}) as v(id, tmk, device_id) where k.id = v.id and k.device_id = v.device_id`);
+        }
+      });
+    }
+    return outcomes;
+  }
+
+  // The verdict does not wait for this (the campaign kind judges from the ack itself): batch widely.
+  const settleBatched = createBatcher(settleMany, { max: 1000, windowMs: 100 });
+
+  /** A final keys.install update for `rotationId` on `deviceId`. */
+  function settle(deviceId: string, rotationId: string, update: SettleInput['update']): Promise<SettleOutcome> {
+    return settleBatched({ deviceId, rotationId, update });
+  }
+
+  /** Revokes keys; a revoked TMK takes every key under it along. Returns the ids revoked. */
+  async function revoke(keyIds: string[], reason: string): Promise<KeyRow[]> {
+    const all: KeyRow[] = [];
+    let frontier = keyIds;
+    while (frontier.length) {
+      const found = await db.select().from(keys).where(and(inArray(keys.id, frontier), inArray(keys.state, [...liveStates])));
+      all.push(...found);
+      const tmks = found.filter((k) => k.usage === 'TMK').map((k) => k.id);
+      frontier = tmks.length
+        ? (await db.select({ id: keys.id }).from(keys).where(and(inArray(keys.parentKeyId, tmks), inArray(keys.state, [...liveStates])))).map((r) => r.id).filter((id) => !all.some((a) => a.id === id))
+        : [];
+    }
+    await endKeys(all.map((k) => k.id), 'revoked', reason);
+    return all;
+  }
+
+  return {
+    prepare,
+    settle,
+    revoke,
+    async revokeDevice(deviceId: string, reason: string) {
+      const live = await db.select({ id: keys.id }).from(keys).where(and(eq(keys.deviceId, deviceId), inArray(keys.state, [...liveStates])));
+      return revoke(live.map((l) => l.id), reason);
+    },
+    async inventory(deviceId: string) {
+      const rows = await db.select().from(keys).where(and(eq(keys.deviceId, deviceId), eq(keys.state, 'installed')));
+      return rows.sort((a, b) => a.slot.localeCompare(b.slot)).map((k) => ({ slot: k.slot, usage: k.usage, keyId: k.id, version: k.version, kcv: k.kcv, installedAt: k.installedAt, parentKeyId: k.parentKeyId }));
+    },
+    async history(deviceId: string) {
+      const rows = await db.select().from(keys).where(eq(keys.deviceId, deviceId));
+      return rows.sort((a, b) => a.slot.localeCompare(b.slot) || b.version - a.version).map(keyView);
+    },
+    async sealedKeys(afterId: string, limit: number) {
+      return db
+        .select({ id: keys.id, deviceId: keys.deviceId, usage: keys.usage, version: keys.version, sealed: keys.sealed, masterGen: keys.masterGen })
+        .from(keys)
+        .where(and(isNotNull(keys.sealed), sql`${keys.id} > ${afterId}`))
+        .orderBy(keys.id)
+        .limit(limit);
+    },
+    ref,
+  };
+}
+
+export type KeyService = ReturnType<typeof createKeyService>;

@@ -1,0 +1,204 @@
+// Key management (SPEC §5), plugged in through server/modules.ts: the vault, key rotations as a
+// campaign kind, the inventory, rotation policies, dual control, tamper.
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Queue } from 'bullmq';
+import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
+import { campaignDevices } from '../../schemas/tables/campaigns.ts';
+import { compromisedDevices, keyPolicies, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
+import { campaignEngineOf } from '../campaigns/campaignModule.ts';
+import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
+import type { CommandUpdate } from '../campaigns/campaignKind.ts';
+import { idempotency } from '../http/idempotency.ts';
+import type { Principal } from '../http/types.ts';
+import type { ModuleContext, ServerModule } from '../modules.ts';
+import { createDualControl, type DualControl } from './dualControl.ts';
+import { createKeyRotationKind, KEYS_KIND, keyRotationParams } from './keyRotationKind.ts';
+import { bulkRevokeParams, registerKeyRoutes } from './keyRoutes.ts';
+import { createKeyService, type KeyService } from './keyService.ts';
+import type { KeyVault } from './keyVault.ts';
+import { replaceMasterKey } from './masterKeyReplacement.ts';
+import { devicesDue, POLICY_QUEUE, POLICY_SCHEDULER } from './rotationPolicy.ts';
+import { createSoftwareVault, type MasterKeys } from './softwareVault.ts';
+import { createTamperHandler } from './tamper.ts';
+import { openVaultMasters, type VaultMasters } from './vaultMasters.ts';
+
+const SYSTEM: Principal = { userId: 'system', name: 'key-rotation-policy', role: 'admin' };
+const CHUNK = 1000;
+
+/** Parts tests reach into. */
+export interface KeysInternals {
+  vault: KeyVault;
+  keyService: KeyService;
+  dual: DualControl;
+  runPolicies(nowMs?: number): Promise<string[]>;
+  compromised: ReadonlySet<string>;
+  /** Resolves once every ack received so far is in the inventory. */
+  settling(): Promise<unknown>;
+  /** Resolves once tamper handling in flight is done. */
+  tamperIdle(): Promise<unknown>;
+}
+
+export function createKeysModule(ctx: ModuleContext): ServerModule & { internals: KeysInternals } {
+  let masters: VaultMasters | undefined;
+  const mastersRef: MasterKeys = {
+    get: (gen) => must().get(gen),
+    current: () => must().current(),
+  };
+  function must(): VaultMasters {
+    if (!masters) throw new Error('key vault not open yet');
+    return masters;
+  }
+  const vault = createSoftwareVault(mastersRef);
+  const keyService = createKeyService({ db: ctx.db, vault, timeline: ctx.timeline, log: ctx.log });
+  const compromised = new Set<string>();
+  const tamper = createTamperHandler({ db: ctx.db, keys: keyService, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, log: ctx.log, compromised });
+  const engine = campaignEngineOf(ctx);
+  const settling = new Set<Promise<unknown>>();
+
+  function settle(deviceId: string, rotationId: string, u: CommandUpdate) {
+    const p = keyService
+      .settle(deviceId, rotationId, u)
+      .catch((err: unknown) => ctx.log.error({ err, deviceId, rotationId }, 'settling a key install failed'))
+      .finally(() => settling.delete(p));
+    settling.add(p);
+  }
+
+  engine.register(createKeyRotationKind({ db: ctx.db, keys: keyService, log: ctx.log, isCompromised: (id) => compromised.has(id), settle }));
+
+  async function zeroizeSlots(byDevice: Map<string, Set<string>>, reason: string) {
+    // Devices with the same slots share one batch.
+    const groups = new Map<string, string[]>();
+    for (const [deviceId, slots] of byDevice) {
+      const sig = [...slots].sort().join(',');
+      groups.set(sig, [...(groups.get(sig) ?? []), deviceId]);
+    }
+    const ids: string[] = [];
+    for (const [sig, deviceIds] of groups) {
+      const b = await ctx.commands.createBatch(deviceIds, { type: 'keys.zeroize', payload: { slots: sig.split(','), reason }, createdBy: null });
+      ids.push(b.batchId);
+    }
+    return ids;
+  }
+
+  async function bulkRevoke(row: KeyApprovalRow, progress: (p: Record<string, unknown>) => Promise<void>) {
+    const params = bulkRevokeParams.parse(row.params);
+    let revoked = 0;
+    const byDevice = new Map<string, Set<string>>();
+    for (let i = 0; i < params.deviceIds.length; i += CHUNK) {
+      const chunk = params.deviceIds.slice(i, i + CHUNK);
+      const live = await ctx.db
+        .select({ id: keys.id })
+        .from(keys)
+        .where(and(inArray(keys.deviceId, chunk), inArray(keys.state, ['installed', 'pending']), params.usages ? inArray(keys.usage, params.usages) : undefined));
+      const gone = await keyService.revoke(live.map((l) => l.id), `bulk revocation ${row.id}`);
+      for (const k of gone) byDevice.set(k.deviceId, (byDevice.get(k.deviceId) ?? new Set()).add(k.slot));
+      revoked += gone.length;
+      await progress({ devicesDone: Math.min(i + CHUNK, params.deviceIds.length), revoked });
+    }
+    const batches = await zeroizeSlots(byDevice, `bulk revocation ${row.id}`);
+    return { revoked, devices: byDevice.size, zeroizeBatches: batches };
+  }
+
+  const dual = createDualControl({
+    db: ctx.db,
+    audit: ctx.audit,
+    log: ctx.log,
+    executors: {
+      'master_key.replace': (_row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress }),
+      'keys.bulk_revoke': bulkRevoke,
+    },
+  });
+
+  async function runPolicies(nowMs = Date.now()) {
+    const created: string[] = [];
+    for (const p of await ctx.db.select().from(keyPolicies)) {
+      const due = await devicesDue(ctx.db, p.usage as KeyUsage, p.maxAgeDays, nowMs);
+      if (!due.length) continue;
+      const spec = { target: { deviceIds: due }, phases: [{ name: 'canary', percent: 10 }, { name: 'rest', percent: 90 }], successThreshold: 90, errorThreshold: 10, onErrorThreshold: 'pause' };
+      const c = await engine.create(KEYS_KIND, { name: `policy: ${p.usage} older than ${p.maxAgeDays} d`, spec, params: { usages: [p.usage] } }, SYSTEM);
+      await engine.startCampaign(KEYS_KIND, c.id);
+      await ctx.audit.append({ actor: null, action: 'keyRotation.policy', target: c.id, data: { usage: p.usage, maxAgeDays: p.maxAgeDays, devices: due.length } });
+      created.push(c.id);
+    }
+    return created;
+  }
+
+  let policyQueue: Queue | undefined;
+  let offBus: (() => void) | undefined;
+  const internals: KeysInternals = { vault, keyService, dual, runPolicies, compromised, settling: () => Promise.all([...settling]), tamperIdle: () => tamper.idle() };
+
+  return {
+    name: 'keys',
+    internals,
+    async start() {
+      masters = await openVaultMasters({ db: ctx.db, dataDir: ctx.dataDir, fromEnv: ctx.config.KEY_VAULT_MASTER_KEY, log: ctx.log });
+      for (const r of await ctx.db.select({ id: compromisedDevices.deviceId }).from(compromisedDevices)) compromised.add(r.id);
+      // Installs that ended without an answer (expired, cancelled) release their pending keys.
+      offBus = ctx.bus.on('command.updated', (e) => {
+        if (e.type !== 'keys.install' || (e.state !== 'expired' && e.state !== 'cancelled')) return;
+        void ctx.db
+          .select({ campaignId: campaignDevices.campaignId })
+          .from(campaignDevices)
+          .where(and(eq(campaignDevices.commandId, e.id), eq(campaignDevices.deviceId, e.deviceId)))
+          .then(([row]) => row && settle(e.deviceId, row.campaignId, { commandId: e.id, state: e.state as CommandUpdate['state'], stage: null, progress: null, error: e.error, result: null }))
+          .catch(() => undefined);
+      });
+      policyQueue = ctx.queues.queue(POLICY_QUEUE);
+      ctx.queues.worker(POLICY_QUEUE, async () => ({ created: await runPolicies() }), { concurrency: 1 });
+      await policyQueue.upsertJobScheduler(POLICY_SCHEDULER, { every: Number(process.env.KEY_POLICY_EVERY_MS ?? 3_600_000) }, { name: 'check-key-ages' });
+      await dual.resume();
+    },
+    async stop() {
+      offBus?.();
+      await Promise.all([...settling]);
+      await dual.idle();
+      await tamper.idle();
+    },
+    onEvent(deviceId, event) {
+      if (event.type === 'tamper' && !compromised.has(deviceId)) void tamper.markCompromised(deviceId, 'tamper event');
+    },
+    onHealth(deviceId, sample) {
+      if (sample.tamper === true && !compromised.has(deviceId)) void tamper.markCompromised(deviceId, 'tamper switch in health');
+    },
+    routes(app) {
+      registerKeyRoutes(app, {
+        db: ctx.db,
+        keys: keyService,
+        vault,
+        dual,
+        devices: ctx.devices,
+        audit: ctx.audit,
+        vaultState: () => ({ replacing: must().replacing(), masterKeyFrom: must().from }),
+        async report(deviceId, by) {
+          const cmd = await ctx.commands.create(deviceId, { type: 'keys.install', payload: { items: [] }, createdBy: by });
+          return { commandId: cmd.id };
+        },
+        async revokeOnDevice(deviceId, keyIds, reason) {
+          const live = await ctx.db
+            .select({ id: keys.id })
+            .from(keys)
+            .where(and(eq(keys.deviceId, deviceId), inArray(keys.state, ['installed', 'pending']), keyIds ? inArray(keys.id, keyIds) : undefined));
+          const gone = await keyService.revoke(live.map((l) => l.id), reason);
+          if (!gone.length) return { revoked: 0, commandId: null };
+          const cmd = await ctx.commands.create(deviceId, { type: 'keys.zeroize', payload: { slots: [...new Set(gone.map((g) => g.slot))].sort(), reason: reason.slice(0, 200) }, createdBy: null });
+          return { revoked: gone.length, commandId: cmd.id };
+        },
+        markCompromised: (id, reason) => tamper.markCompromised(id, reason),
+        async clearCompromised(deviceId) {
+          const gone = await ctx.db.delete(compromisedDevices).where(eq(compromisedDevices.deviceId, deviceId)).returning();
+          compromised.delete(deviceId);
+          return gone.length > 0;
+        },
+      });
+      registerCampaignRoutes(app, {
+        engine,
+        audit: ctx.audit,
+        idempotency: idempotency(ctx.db, { log: ctx.log }),
+        kind: KEYS_KIND,
+        basePath: '/v1/key-rotations',
+        noun: 'keyRotation',
+        paramsShape: keyRotationParams.shape,
+      });
+    },
+  };
+}

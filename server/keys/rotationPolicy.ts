@@ -1,0 +1,50 @@
+// Rotation policy per key type (SPEC §5): keys older than `maxAgeDays` are rotated by a key-
+// rotation campaign that the policy job creates and starts. The job runs on a BullMQ job
+// scheduler (upsertJobScheduler), so one server of several runs it per period.
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
+import { campaignDevices } from '../../schemas/tables/campaigns.ts';
+import { compromisedDevices, keyPolicies, keys } from '../../schemas/tables/keys.ts';
+import type { Db } from '../db/database.ts';
+
+export const POLICY_QUEUE = 'key-policy';
+export const POLICY_SCHEDULER = 'key-rotation-policy';
+const MAX_PER_RUN = 100_000;
+
+/** Pure: the cut-off before which an installed key of a policy is due. */
+export const dueBefore = (nowMs: number, maxAgeDays: number) => new Date(nowMs - maxAgeDays * 86_400_000);
+
+/** Devices whose installed key of `usage` is older than the policy allows and that are free. */
+export async function devicesDue(db: Db, usage: KeyUsage, maxAgeDays: number, nowMs: number): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ deviceId: keys.deviceId })
+    .from(keys)
+    .where(
+      and(
+        eq(keys.usage, usage),
+        eq(keys.state, 'installed'),
+        lt(keys.installedAt, dueBefore(nowMs, maxAgeDays)),
+        sql`not exists (select 1 from ${campaignDevices} cd where cd.device_id = ${keys.deviceId} and cd.lane = 'keys' and cd.active)`,
+        sql`not exists (select 1 from ${compromisedDevices} c where c.device_id = ${keys.deviceId})`,
+      ),
+    )
+    .limit(MAX_PER_RUN);
+  return rows.map((r) => r.deviceId);
+}
+
+export async function listPolicies(db: Db) {
+  return db.select().from(keyPolicies).orderBy(keyPolicies.usage);
+}
+
+export async function setPolicy(db: Db, usage: KeyUsage, maxAgeDays: number | null, by: string) {
+  if (maxAgeDays === null) {
+    await db.delete(keyPolicies).where(inArray(keyPolicies.usage, [usage]));
+    return null;
+  }
+  const [row] = await db
+    .insert(keyPolicies)
+    .values({ usage, maxAgeDays, updatedBy: by })
+    .onConflictDoUpdate({ target: keyPolicies.usage, set: { maxAgeDays, updatedBy: by, updatedAt: new Date() } })
+    .returning();
+  return row;
+}

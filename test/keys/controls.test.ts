@@ -1,0 +1,188 @@
+// Key management controls through the real server, MQTT, Redis and database (both engines):
+// blocks replayed to another terminal or slot refused by the real agent, a KCV mismatch marks the
+// install failed, dual-control refusals and approvals (master-key replacement surviving a restart,
+// bulk revocation), and the tamper path end to end.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSecureStore } from '../../agent/keys/secureStore.ts';
+import { commands } from '../../schemas/db.ts';
+import { keys } from '../../schemas/tables/keys.ts';
+import { topicFor } from '../../schemas/wire.ts';
+import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { createLogger } from '../../server/log.ts';
+import { databaseKinds } from '../helpers/databases.ts';
+import { connectDevice, eventually, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+
+for (const kind of databaseKinds()) {
+  describe(`key controls [${kind}]`, () => {
+    let t: KeyTestServer;
+    let fleet: FleetHandle;
+    let stateDir: string;
+    let admin2: string;
+    let operator: string;
+
+    beforeAll(async () => {
+      t = await startKeyTestServer({ database: kind });
+      stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keyctl-'));
+      fleet = await runFleet({ server: t.url, devices: 4, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: `KC${kind}`, healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
+      await fleet.ready;
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      admin2 = (await t.api('POST', '/v1/users', { name: 'second admin', role: 'admin' })).body.token;
+      operator = (await t.api('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
+      const rot = await t.api('POST', '/v1/key-rotations', { name: 'initial', usages: ['TPK', 'TAK'], target: { deviceIds: fleet.agents.map((a) => a.deviceId) }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      await eventually(async () => (await t.api('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
+      await t.keys().settling();
+    }, 180_000);
+    afterAll(async () => {
+      await fleet?.stop();
+      await t?.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+
+    const dev = (i: number) => fleet.agents[i]!;
+    const store = (i: number) => openSecureStore(join(stateDir, dev(i).serial));
+    const db = () => t.server.parts.db;
+
+    async function lastInstallPayload(deviceId: string) {
+      const rows = await db().select().from(commands).where(and(eq(commands.deviceId, deviceId), eq(commands.type, 'keys.install')));
+      return rows.sort((a, b) => b.issuedAt.getTime() - a.issuedAt.getTime())[0]!.payload as { items: Array<Record<string, unknown>> };
+    }
+    async function sendRaw(deviceId: string, payload: Record<string, unknown>) {
+      const cmd = await t.server.parts.commands.create(deviceId, { type: 'keys.install', payload, createdBy: null });
+      return eventually(async () => {
+        const c = await t.api('GET', `/v1/devices/${deviceId}/commands/${cmd.id}`);
+        return ['succeeded', 'failed', 'rejected'].includes(c.body.state) ? c.body : undefined;
+      });
+    }
+
+    it("refuses another terminal's block, a block moved to another slot, and a replayed older version", async () => {
+      const a = await lastInstallPayload(dev(0).deviceId!);
+      const before = store(1).inventory();
+      expect((await sendRaw(dev(1).deviceId!, a)).error.code).toBe('wrong_device');
+      const tpk = a.items.find((i) => i.slot === 'tpk')!;
+      expect((await sendRaw(dev(0).deviceId!, { items: [{ ...tpk, slot: 'tak', usage: 'TAK' }] })).error.code).toBe('wrong_slot');
+      // Rotate TPK again, then replay the first TPK block.
+      const rot = await t.api('POST', '/v1/key-rotations', { name: 'tpk again', usages: ['TPK'], target: { deviceIds: [dev(0).deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      await eventually(async () => (await t.api('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 20_000);
+      const replay = await sendRaw(dev(0).deviceId!, { items: [tpk] });
+      expect(replay.state).toBe('rejected');
+      expect(replay.error.code).toBe('stale_version');
+      expect(store(1).inventory()).toEqual(before);
+      expect(store(0).slot('tpk')!.version).toBe(2);
+    });
+
+    it('marks the install failed when the device acks another KCV', async () => {
+      const raw = await registerAndEnroll(t as unknown as TestServer, { serial: `RAW-${kind}-${Date.now()}` });
+      const client = await connectDevice(raw);
+      await client.subscribeAsync(topicFor(raw.deviceId, 'cmd'), { qos: 1 });
+      client.on('message', (_topic, buf) => {
+        const cmd = JSON.parse(buf.toString());
+        const installed = cmd.payload.items.map((i: Record<string, unknown>) => ({ slot: i.slot, usage: i.usage, keyId: i.keyId, version: i.version, kcv: 'cmac:ABCDEF' }));
+        void publish(client, topicFor(raw.deviceId, 'ack'), { cmdId: cmd.id, state: 'succeeded', result: { installed, inventory: [] } });
+      });
+      await publish(client, topicFor(raw.deviceId, 'state'), { online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }, 1, true);
+      const rot = await t.api('POST', '/v1/key-rotations', { name: 'liar', usages: ['TPK'], target: { deviceIds: [raw.deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 100, retries: 0 });
+      expect(rot.status).toBe(201);
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      const devices = await eventually(async () => {
+        const d = await t.api('GET', `/v1/key-rotations/${rot.body.id}/devices`);
+        return d.body.items?.[0]?.state === 'failed' ? d.body.items : undefined;
+      }, 20_000);
+      expect(JSON.stringify(devices[0])).toContain('kcv_mismatch');
+      await t.keys().settling();
+      const rows = await db().select().from(keys).where(eq(keys.deviceId, raw.deviceId));
+      expect(rows.every((r) => r.state === 'failed' && r.error?.code === 'kcv_mismatch' && r.sealed === null)).toBe(true);
+      expect((await t.api('GET', `/v1/devices/${raw.deviceId}/keys`)).body.slots).toEqual([]);
+      client.end(true);
+    });
+
+    it('dual control: the requester cannot approve, an operator cannot, another admin can; master-key replacement survives a restart', async () => {
+      expect((await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' }, operator)).status).toBe(403);
+      const req = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' });
+      expect(req.status).toBe(201);
+      const self = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`);
+      expect(self.status).toBe(403);
+      expect(self.body.error.code).toBe('dual_control');
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, operator)).status).toBe(403);
+      const genBefore = (await t.api('GET', '/v1/key-vault')).body;
+      expect(genBefore).toMatchObject({ kind: 'software', simulated: true });
+      expect(genBefore.notice).toMatch(/not.*HSM/i);
+      const ok = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, admin2);
+      expect(ok.status).toBe(200);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, admin2)).status).toBe(409);
+      const done = await eventually(async () => {
+        const r = await t.api('GET', `/v1/key-vault/requests/${req.body.id}`);
+        return r.body.state === 'done' ? r.body : undefined;
+      }, 20_000);
+      expect(done.progress.resealed).toBeGreaterThan(0);
+      expect((await t.api('GET', '/v1/key-vault')).body.masterGen).toBe(genBefore.masterGen + 1);
+      const live = await db().select({ gen: keys.masterGen }).from(keys).where(eq(keys.state, 'installed'));
+      expect(live.every((k) => k.gen === genBefore.masterGen + 1)).toBe(true);
+      // The audit names both admins.
+      const audit = (await t.api('GET', '/v1/audit?limit=100')).body.items as Array<{ action: string; actorName: string | null }>;
+      expect(audit.find((a) => a.action === 'master_key.replace.approve')?.actorName).toBe('second admin');
+      // After a restart the new master key opens every stored key: a TMK rotation needs them all.
+      await t.restart();
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      const rot = await t.api('POST', '/v1/key-rotations', { name: 'after mk', usages: ['TMK'], target: { deviceIds: [dev(2).deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      await eventually(async () => (await t.api('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
+    });
+
+    it('bulk revocation needs a second admin, revokes and zeroizes', async () => {
+      const target = [dev(3).deviceId!];
+      const req = await t.api('POST', '/v1/key-vault/requests', { action: 'keys.bulk_revoke', reason: 'suspected leak', params: { deviceIds: target, usages: ['TMK'] } });
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`)).body.error.code).toBe('dual_control');
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/reject`, undefined, admin2)).status).toBe(200);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, admin2)).status).toBe(409);
+      const req2 = await t.api('POST', '/v1/key-vault/requests', { action: 'keys.bulk_revoke', reason: 'suspected leak', params: { deviceIds: target, usages: ['TMK'] } });
+      await t.api('POST', `/v1/key-vault/requests/${req2.body.id}/approve`, undefined, admin2);
+      const done = await eventually(async () => {
+        const r = await t.api('GET', `/v1/key-vault/requests/${req2.body.id}`);
+        return r.body.state === 'done' ? r.body : undefined;
+      }, 20_000);
+      // Revoking the TMK revoked everything under it.
+      expect(done.progress.revoked).toBe(3);
+      expect((await t.api('GET', `/v1/devices/${target[0]}/keys`)).body.slots).toEqual([]);
+      await eventually(async () => store(3).inventory().length === 0, 10_000);
+    });
+
+    it('tamper: the agent zeroizes, the server revokes, locks and alerts', async () => {
+      const d = dev(2);
+      expect(store(2).inventory().length).toBe(3);
+      const alerts: string[] = [];
+      const off = t.server.parts.bus.on('device.alert', (a) => void (a.deviceId === d.deviceId && alerts.push(a.code)));
+      d.hardware.inject('tamper');
+      await eventually(async () => store(2).inventory().length === 0, 10_000);
+      await eventually(async () => {
+        const inv = await t.api('GET', `/v1/devices/${d.deviceId}/keys?history=true`);
+        return inv.body.slots.length === 0 && inv.body.history.some((h: { state: string }) => h.state === 'revoked') ? true : undefined;
+      }, 10_000);
+      const cmds = await eventually(async () => {
+        const c = await t.api('GET', `/v1/devices/${d.deviceId}/commands?limit=20`);
+        const lock = c.body.items.find((x: { type: string; state: string }) => x.type === 'lock' && x.state === 'succeeded');
+        return lock ? c.body.items : undefined;
+      }, 10_000);
+      expect(cmds.some((x: { type: string }) => x.type === 'keys.zeroize')).toBe(true);
+      expect(alerts).toContain('key_compromise');
+      const faults = await t.api('GET', `/v1/faults?deviceId=${d.deviceId}`);
+      if (faults.status === 200) expect(JSON.stringify(faults.body)).toMatch(/tamper/);
+      // A compromised terminal is skipped by rotations until an admin clears it.
+      const rot = await t.api('POST', '/v1/key-rotations', { name: 'to compromised', usages: ['TPK'], target: { deviceIds: [d.deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 0, errorThreshold: 100 });
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      const rows = await eventually(async () => {
+        const r = await t.api('GET', `/v1/key-rotations/${rot.body.id}/devices`);
+        return r.body.items?.[0]?.state === 'skipped' ? r.body.items : undefined;
+      }, 10_000);
+      expect(JSON.stringify(rows[0])).toContain('compromised');
+      off();
+    });
+  });
+}

@@ -1,0 +1,166 @@
+// Key rotations end to end: 100 simulated terminals (the real agent) through the real server,
+// MQTT, Redis and database. TPK+TAK rotation (first TMK included), then a TMK rotation that
+// re-sends the working keys; inventories on both sides agree; and no key material — clear,
+// wrapped or vault-sealed, in hex or base64 — appears in any log line or API response.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSecureStore } from '../../agent/keys/secureStore.ts';
+import { commands } from '../../schemas/db.ts';
+import { keys } from '../../schemas/tables/keys.ts';
+import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { eventually } from '../helpers/devices.ts';
+import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
+import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+
+const N = 100;
+const agentLines: string[] = [];
+
+describe(`key rotation on ${N} simulated terminals`, () => {
+  let t: KeyTestServer;
+  let fleet: FleetHandle;
+  let stateDir: string;
+  const ids = () => fleet.agents.map((a) => a.deviceId!);
+
+  beforeAll(async () => {
+    t = await startKeyTestServer();
+    stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keysfleet-'));
+    fleet = await runFleet({
+      server: t.url,
+      devices: N,
+      enrollToken: TEST_ENROLL_TOKEN,
+      adminToken: TEST_ADMIN_TOKEN,
+      prefix: 'KEY',
+      healthIntervalS: 5,
+      stateDir,
+      backoff: { initialMs: 200, maxMs: 2000, factor: 2 },
+      log: pino({ level: 'debug' }, { write: (s: string) => void agentLines.push(s) }),
+    });
+    await fleet.ready;
+    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+  }, 120_000);
+  afterAll(async () => {
+    await fleet?.stop();
+    await t?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  async function rotate(usages: string[]) {
+    const created = await t.api('POST', '/v1/key-rotations', {
+      name: `rotate ${usages.join('+')}`,
+      usages,
+      target: { deviceIds: ids() },
+      phases: [
+        { name: 'canary', percent: 10 },
+        { name: 'rest', percent: 90 },
+      ],
+      successThreshold: 90,
+      errorThreshold: 10,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const started = await t.api('POST', `/v1/key-rotations/${created.body.id}/start`);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    return eventually(async () => {
+      const s = await t.api('GET', `/v1/key-rotations/${created.body.id}`);
+      return s.body.state === 'succeeded' ? s.body : undefined;
+    }, 60_000, 200);
+  }
+
+  const storeOf = (serial: string) => openSecureStore(join(stateDir, serial));
+
+  it('installs a TMK, a TPK and a TAK on every terminal, with matching KCVs on both sides', async () => {
+    const done = await rotate(['TPK', 'TAK']);
+    expect(done.state).toBe('succeeded');
+    await t.keys().settling();
+    const seenIds = new Set<string>();
+    for (const a of fleet.agents) {
+      const inv = await t.api('GET', `/v1/devices/${a.deviceId}/keys`);
+      expect(inv.status).toBe(200);
+      const slots = inv.body.slots as Array<{ slot: string; keyId: string; version: number; kcv: string }>;
+      expect(slots.map((s) => s.slot)).toEqual(['tak', 'tmk', 'tpk']);
+      const device = storeOf(a.serial).inventory();
+      expect(device.map(({ slot, keyId, version, kcv }) => ({ slot, keyId, version, kcv }))).toEqual(slots.map(({ slot, keyId, version, kcv }) => ({ slot, keyId, version, kcv })));
+      for (const s of slots) {
+        expect(seenIds.has(s.keyId)).toBe(false);
+        seenIds.add(s.keyId);
+      }
+    }
+  });
+
+  it('a TMK rotation replaces the TMK and re-sends the working keys under it', async () => {
+    const before = await t.api('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys`);
+    await rotate(['TMK']);
+    await t.keys().settling();
+    for (const a of fleet.agents.slice(0, 20)) {
+      const inv = (await t.api('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ slot: string; keyId: string; version: number; parentKeyId: string | null }>;
+      const tmk = inv.find((s) => s.slot === 'tmk')!;
+      expect(tmk.version).toBe(2);
+      for (const w of inv.filter((s) => s.slot !== 'tmk')) {
+        expect(w.version).toBe(1);
+        expect(w.parentKeyId).toBe(tmk.keyId);
+      }
+      expect(storeOf(a.serial).slot('tpk')?.wk).toBe(tmk.keyId);
+    }
+    const after = await t.api('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys?history=true`);
+    const oldTmk = (before.body.slots as Array<{ slot: string; keyId: string }>).find((s) => s.slot === 'tmk')!;
+    expect((after.body.history as Array<{ id: string; state: string }>).find((h) => h.id === oldTmk.keyId)?.state).toBe('superseded');
+  });
+
+  it('a device asked for its inventory reports ids, versions and KCVs', async () => {
+    const a = fleet.agents[1]!;
+    const sent = await t.api('POST', `/v1/devices/${a.deviceId}/keys/report`);
+    expect(sent.status).toBe(202);
+    const cmd = await eventually(async () => {
+      const c = await t.api('GET', `/v1/devices/${a.deviceId}/commands/${sent.body.commandId}`);
+      return c.body.state === 'succeeded' ? c.body : undefined;
+    });
+    const server = (await t.api('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ keyId: string; kcv: string }>;
+    expect(cmd.result.inventory.map((i: { keyId: string; kcv: string }) => `${i.keyId}:${i.kcv}`).sort()).toEqual(server.map((s) => `${s.keyId}:${s.kcv}`).sort());
+  });
+
+  it('no key material in any log line or API response', async () => {
+    // Touch every read path an operator has.
+    for (const a of fleet.agents.slice(0, 10)) {
+      await t.api('GET', `/v1/devices/${a.deviceId}/commands?limit=50`);
+      await t.api('GET', `/v1/devices/${a.deviceId}/keys?history=true`);
+      await t.api('GET', `/v1/devices/${a.deviceId}/timeline`);
+    }
+    await t.api('GET', '/v1/key-rotations');
+    await t.api('GET', '/v1/audit?limit=500');
+    await t.api('GET', '/v1/key-vault');
+    const secrets: Buffer[] = [];
+    // Clear keys, from the terminals' own stores (every key installed, old ones too: the server
+    // rows carry history, the stores the current keys).
+    for (const a of fleet.agents) for (const slot of ['tmk', 'tpk', 'tak']) secrets.push(storeOf(a.serial).keyOf(slot)!);
+    // Wrapped keys: every block sent; vault ciphertext: every sealed row.
+    const db = t.server.parts.db;
+    for (const c of await db.select().from(commands).where(eq(commands.type, 'keys.install'))) {
+      for (const item of (c.payload as { items: Array<{ block: string }> }).items) secrets.push(Buffer.from(item.block, 'base64'));
+    }
+    for (const k of await db.select({ sealed: keys.sealed }).from(keys)) if (k.sealed) secrets.push(Buffer.from(k.sealed, 'base64'));
+    expect(secrets.length).toBeGreaterThan(N * 6);
+    // A careless debug line with a whole key command, and one with a block in its text: the
+    // redactor every line passes must catch both.
+    const sample = (await db.select().from(commands).where(eq(commands.type, 'keys.install')).limit(3)).map((c) => c.payload as { items: Array<{ block: string }> });
+    for (const p of sample) {
+      t.server.parts.log.debug({ payload: p, cmd: { payload: p } }, 'careless debug line');
+      t.server.parts.log.warn(`careless text line ${p.items[0]?.block ?? ''}`);
+    }
+    const haystack = [...t.logLines, ...agentLines, ...t.responses].join('\n');
+    expect(t.logLines.length).toBeGreaterThan(10);
+    expect(t.responses.length).toBeGreaterThan(N);
+    const found: string[] = [];
+    for (const s of secrets) {
+      // Any 24-byte window of the key in any encoding would do; the whole value is the obvious one.
+      const forms = [s.toString('hex'), s.toString('hex').toUpperCase(), s.toString('base64'), s.toString('base64url'), s.toString('base64').replace(/=+$/, '')];
+      for (const f of forms) if (haystack.includes(f)) found.push(f.slice(0, 8));
+      // And the key's middle bytes alone (defeats prefix/suffix games in encodings).
+      const mid = s.subarray(3, 27);
+      for (const f of [mid.toString('hex'), mid.toString('base64')]) if (haystack.includes(f)) found.push(f.slice(0, 8));
+    }
+    expect(found).toEqual([]);
+  });
+});
