@@ -1,0 +1,53 @@
+// Command line: --devices N, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultResultsFile } from './paths.ts';
+
+export interface CliOptions {
+  devices: number;
+  quick: boolean;
+  scenario: string;
+  skipBaseline: boolean;
+  out: string;
+  keepFiles: boolean;
+  help: boolean;
+}
+
+export const usage = `usage: npm run bench -- [--devices N] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
+  --devices N       simulated terminals (default 10000; 300 with --quick)
+  --quick           CI-sized run: few devices, short steps, under 2 minutes
+  --scenario NAME   which scenario to run (default core)
+  --skip-baseline   do not measure raw aedes (reuses the previous baseline if it had the same size)
+  --out FILE        results file (default bench/results/latest.json); other scenarios' entries are kept
+  --keep            keep the server's data dir and logs`;
+
+export function parseCli(argv: readonly string[]): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      devices: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string', default: 'core' },
+      'skip-baseline': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const quick = values.quick ?? false;
+  const devices = values.devices === undefined ? (quick ? 300 : 10_000) : Number(values.devices);
+  if (!Number.isInteger(devices) || devices < 1 || devices > 50_000) {
+    throw new Error(`--devices: expected an integer from 1 to 50000, got ${values.devices}`);
+  }
+  return {
+    devices,
+    quick,
+    scenario: values.scenario ?? 'core',
+    skipBaseline: values['skip-baseline'] ?? false,
+    out: values.out ? resolve(values.out) : defaultResultsFile,
+    keepFiles: values.keep ?? false,
+    help: values.help ?? false,
+  };
+}

@@ -1,0 +1,148 @@
+// Scenario `keys` (issue 5): a key rotation of TPK+TAK on the whole fleet (10,000 by default)
+// as a campaign with thresholds on, through the real server (child process on its embedded
+// defaults), MQTT and Redis, against simulated terminals that really unwrap and check every key.
+// The first load (TMK by X25519 + TPK + TAK) is measured too but is not the target.
+import { fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startPosfleet } from './fixture.ts';
+import { benchModel, importSerials, serialOf } from './fleet.ts';
+import { machineInfo } from './machine.ts';
+import { sourceAddress } from './ports.ts';
+import { terminate, track } from './procs.ts';
+import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
+import { cell } from './table.ts';
+import { errorText, mapBounded, round, sleep } from './util.ts';
+import type { KeyDeviceSpec, KeysGenRequest, KeysGenStatus } from './keysGen.ts';
+
+const entry = fileURLToPath(new URL('./keysGen.ts', import.meta.url));
+const TARGET_S = 30;
+const GENERATORS = 2;
+
+class Gen {
+  private next = 1;
+  private waiting = new Map<number, (v: { ok: boolean; data?: unknown; error?: string }) => void>();
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (m: { id: number; ok: boolean; data?: unknown; error?: string }) => this.waiting.get(m.id)?.(m));
+  }
+  request<T>(req: KeysGenRequest, timeoutMs: number): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`keys generator ${req.t} timed out`)), timeoutMs);
+      this.waiting.set(id, (m) => {
+        clearTimeout(t);
+        this.waiting.delete(id);
+        if (m.ok) resolve(m.data as T);
+        else reject(new Error(m.error));
+      });
+      this.child.send({ id, req });
+    });
+  }
+}
+
+function kekPair(): { pub: string; priv: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return {
+    pub: publicKey.export({ type: 'spki', format: 'der' }).subarray(12).toString('base64'),
+    priv: privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(16).toString('base64'),
+  };
+}
+
+async function call<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(120_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+interface RotationRun {
+  seconds: number | null;
+  state: string;
+  counts?: unknown;
+}
+
+async function rotation(base: string, token: string, name: string, usages: string[], deviceIds: string[], timeoutMs: number, log: (l: string) => void): Promise<RotationRun> {
+  const started = performance.now();
+  const created = await call<{ id: string }>(base, token, 'POST', '/v1/key-rotations', {
+    name,
+    usages,
+    target: { deviceIds },
+    phases: [
+      { name: 'canary', percent: 5 },
+      { name: 'rest', percent: 95 },
+    ],
+    successThreshold: 95,
+    errorThreshold: 2,
+    deviceTimeoutS: 600,
+  });
+  await call(base, token, 'POST', `/v1/key-rotations/${created.id}/start`);
+  let last: Record<string, unknown> = {};
+  while (performance.now() - started < timeoutMs) {
+    last = await call<Record<string, unknown>>(base, token, 'GET', `/v1/key-rotations/${created.id}`);
+    if (['succeeded', 'failed', 'cancelled', 'paused'].includes(String(last.state))) break;
+    await sleep(250);
+  }
+  const seconds = last.state === 'succeeded' ? round((performance.now() - started) / 1000, 2) : null;
+  log(`  ${name}: ${String(last.state)} after ${round((performance.now() - started) / 1000, 1)} s`);
+  return { seconds, state: String(last.state), counts: last.counts ?? last.phases };
+}
+
+export const keys: Scenario = {
+  name: 'keys',
+  description: 'key rotation (TPK+TAK) as a campaign on the whole fleet, terminals unwrapping and checking every key',
+  async run(opts: BenchOptions) {
+    const devices = opts.quick ? Math.min(opts.devices, 1000) : opts.devices;
+    const result: Record<string, unknown> = { devices, machine: machineInfo(), errors: [] as string[] };
+    const errors = result.errors as string[];
+    opts.log(`keys: ${devices} terminals`);
+    const fx = await startPosfleet(opts.log);
+    const gens: Gen[] = [];
+    try {
+      const base = `http://127.0.0.1:${fx.settings.httpPort}`;
+      await importSerials(fx.api, devices);
+      const keks = Array.from({ length: devices }, () => kekPair());
+      const t0 = performance.now();
+      const specs = await mapBounded(Array.from({ length: devices }, (_, i) => i), 64, async (i): Promise<KeyDeviceSpec> => {
+        const r = await fx.api.enroll({ serial: serialOf(i), model: benchModel, fwVersion: '1.0.0', kekPublicKey: keks[i]!.pub, enrollToken: fx.settings.enrollToken });
+        return { id: r.deviceId, password: r.mqtt.password, kek: keks[i]!.priv };
+      });
+      opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
+      for (let g = 0; g < GENERATORS; g++) gens.push(new Gen(track(fork(entry, [], { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))));
+      const per = Math.ceil(devices / GENERATORS);
+      await Promise.all(gens.map((g, i) => g.request({ t: 'setup', host: '127.0.0.1', port: fx.settings.mqttPort, localAddress: sourceAddress(i), devices: specs.slice(i * per, (i + 1) * per) }, 300_000)));
+      opts.log(`  ${devices} terminals connected`);
+      await sleep(2000);
+      const ids = specs.map((s) => s.id);
+      const first = await rotation(base, fx.settings.adminToken, 'initial load TMK+TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
+      result.initialLoadSeconds = first.seconds;
+      const rot = await rotation(base, fx.settings.adminToken, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
+      result.seconds = rot.seconds;
+      result.state = rot.state;
+      const statuses = await Promise.all(gens.map((g) => g.request<KeysGenStatus>({ t: 'status' }, 10_000)));
+      result.terminalInstalls = statuses.reduce((s, x) => s + x.installs, 0);
+      result.terminalFailures = statuses.reduce((s, x) => s + x.failures, 0);
+      const genErrors = statuses.flatMap((s) => s.errors).slice(0, 10);
+      if (genErrors.length) result.generatorErrors = genErrors;
+      if (rot.state !== 'succeeded') errors.push(`rotation ended ${rot.state}`);
+    } catch (err) {
+      errors.push(errorText(err));
+      opts.log(`  keys: ${errorText(err)}\n${fx.server().lastOutput()}`);
+    } finally {
+      await Promise.all(gens.map((g) => g.request({ t: 'close' }, 30_000).catch(() => undefined)));
+      await Promise.all(gens.map((g) => terminate(g.child, 5000)));
+      await fx.close(opts.keepFiles || errors.length > 0, 30_000);
+    }
+    const seconds = typeof result.seconds === 'number' ? result.seconds : null;
+    const rows: TableRow[] = [
+      { metric: 'keys: terminals', ours: cell(devices), pass: null },
+      { metric: 'keys: first load TMK+TPK+TAK', ours: cell(result.initialLoadSeconds as number | null, ' s', 1), pass: null },
+      { metric: 'keys: rotation TPK+TAK', ours: cell(seconds, ' s', 1), target: `≤ ${TARGET_S} s`, pass: seconds === null ? false : seconds <= TARGET_S && devices >= 10_000 },
+    ];
+    return { result, rows };
+  },
+};

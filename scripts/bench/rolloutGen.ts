@@ -1,0 +1,180 @@
+// Child process of the `rollout` scenario: simulated terminals on raw mqtt.js that do what the
+// agent does with ota.install (docs/ota.md): verify the manifest signature against the pinned
+// publisher key, download the signed link (streamed, hashed on the way, never kept whole),
+// check sha256 and size, ack every stage, "reboot" into the new slot, report the new version.
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { createConnection } from 'node:net';
+import { MqttClient } from 'mqtt';
+import { manifestSigner, otaInstallPayload } from '../../schemas/ota.ts';
+import { topicFor } from '../../schemas/wire.ts';
+
+export interface RolloutDeviceSpec {
+  id: string;
+  password: string;
+}
+export type RolloutGenRequest =
+  | { t: 'setup'; host: string; port: number; localAddress: string; publisherKey: string; devices: RolloutDeviceSpec[] }
+  | { t: 'status' }
+  | { t: 'close' };
+export interface RolloutGenStatus {
+  connected: number;
+  installs: number;
+  failures: number;
+  bytes: number;
+  firstDownloadMs: number | null;
+  lastDownloadMs: number | null;
+  errors: string[];
+}
+
+const status: RolloutGenStatus = {
+  connected: 0,
+  installs: 0,
+  failures: 0,
+  bytes: 0,
+  firstDownloadMs: null,
+  lastDownloadMs: null,
+  errors: [],
+};
+const clients: MqttClient[] = [];
+const note = (m: string) => void (status.errors.length < 20 && status.errors.push(m));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Streams the image, hashing it; only the running hash is kept. */
+function download(url: string, localAddress: string): Promise<{ size: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { localAddress, timeout: 60_000 }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`HTTP ${res.statusCode}`));
+      }
+      const hash = createHash('sha256');
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        hash.update(c);
+      });
+      res.on('end', () => resolve({ size, sha256: hash.digest('hex') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function device(spec: RolloutDeviceSpec, r: Extract<RolloutGenRequest, { t: 'setup' }>): Promise<void> {
+  const cmdTopic = topicFor(spec.id, 'cmd');
+  let version = '1.0.0';
+  let slot: 'A' | 'B' = 'A';
+  const seen = new Set<string>();
+  const client = new MqttClient(() => createConnection({ host: r.host, port: r.port, localAddress: r.localAddress }), {
+    protocolVersion: 4,
+    clientId: spec.id,
+    username: spec.id,
+    password: spec.password,
+    clean: false,
+    keepalive: 120,
+    reconnectPeriod: 2000,
+    connectTimeout: 60_000,
+  });
+  clients.push(client);
+  const ack = (msg: object) => client.publish(topicFor(spec.id, 'ack'), JSON.stringify(msg), { qos: 1 });
+  const state = () =>
+    client.publish(topicFor(spec.id, 'state'), JSON.stringify({ online: true, fwVersion: version, slot, ts: Date.now() }), {
+      qos: 1,
+      retain: true,
+    });
+
+  async function install(id: string, raw: unknown) {
+    const parsed = otaInstallPayload.safeParse(raw);
+    if (!parsed.success) return ack({ cmdId: id, state: 'rejected', error: { code: 'invalid_payload', message: 'bad payload' } });
+    const p = parsed.data;
+    if (p.version === version) return ack({ cmdId: id, state: 'succeeded', result: { version, slot, alreadyInstalled: true } });
+    if (!manifestSigner(p.manifest, p.signature, [r.publisherKey]) || p.manifest.sha256 !== p.sha256) {
+      status.failures++;
+      return ack({ cmdId: id, state: 'failed', error: { code: 'bad_signature', message: 'manifest signature' } });
+    }
+    ack({ cmdId: id, state: 'in_progress', stage: 'downloading', progress: 0 });
+    const t0 = Date.now();
+    status.firstDownloadMs ??= t0;
+    let got: { size: number; sha256: string };
+    try {
+      got = await download(p.url, r.localAddress);
+    } catch (err) {
+      status.failures++;
+      return ack({ cmdId: id, state: 'failed', error: { code: 'download_failed', message: (err as Error).message } });
+    }
+    status.lastDownloadMs = Date.now();
+    status.bytes += got.size;
+    if (got.size !== p.size || got.sha256 !== p.sha256) {
+      status.failures++;
+      return ack({ cmdId: id, state: 'failed', error: { code: 'hash_mismatch', message: 'sha256' } });
+    }
+    ack({ cmdId: id, state: 'in_progress', stage: 'installing', progress: 0 });
+    ack({ cmdId: id, state: 'in_progress', stage: 'rebooting' });
+    await sleep(50);
+    slot = slot === 'A' ? 'B' : 'A';
+    version = p.version;
+    state();
+    ack({ cmdId: id, state: 'in_progress', stage: 'selftest' });
+    status.installs++;
+    ack({ cmdId: id, state: 'succeeded', result: { version, slot } });
+  }
+
+  client.on('message', (topic, payload) => {
+    if (topic !== cmdTopic) return;
+    let cmd: { id: string; type: string; payload: unknown };
+    try {
+      cmd = JSON.parse(payload.toString());
+    } catch {
+      return note(`${spec.id}: bad command`);
+    }
+    if (seen.has(cmd.id)) return;
+    seen.add(cmd.id);
+    ack({ cmdId: cmd.id, state: 'received' });
+    if (cmd.type !== 'ota.install') return ack({ cmdId: cmd.id, state: 'succeeded' });
+    install(cmd.id, cmd.payload).catch((err: unknown) => note(`${spec.id}: ${String(err)}`));
+  });
+  return new Promise((resolve) => {
+    let first = true;
+    client.on('connect', () => {
+      if (!first) return void state();
+      first = false;
+      client.subscribe(cmdTopic, { qos: 1 }, () => {
+        state();
+        status.connected++;
+        resolve();
+      });
+    });
+    client.on('error', (err) => note(`${spec.id}: ${err.message}`));
+  });
+}
+
+async function setup(r: Extract<RolloutGenRequest, { t: 'setup' }>) {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 100 }, async () => {
+      while (i < r.devices.length) await device(r.devices[i++]!, r);
+    }),
+  );
+}
+
+process.on('message', (msg: { id: number; req: RolloutGenRequest }) => {
+  const reply = (data: unknown) => process.send?.({ id: msg.id, ok: true, data });
+  const fail = (err: unknown) => process.send?.({ id: msg.id, ok: false, error: String(err) });
+  switch (msg.req.t) {
+    case 'setup':
+      setup(msg.req).then(() => reply(status), fail);
+      break;
+    case 'status':
+      reply(status);
+      break;
+    case 'close':
+      Promise.all(clients.map((c) => new Promise<void>((ok) => c.end(true, {}, () => ok())))).then(() => {
+        reply(null);
+        setTimeout(() => process.exit(0), 50);
+      }, fail);
+      break;
+  }
+});

@@ -1,0 +1,34 @@
+// The extension point: a scenario measures something and returns its own latest.json entry and
+// table rows. Add one by writing a module that exports a Scenario and listing it in scenarios.ts.
+
+export interface BenchOptions {
+  devices: number;
+  quick: boolean;
+  skipBaseline: boolean;
+  out: string;
+  keepFiles: boolean;
+  log: (line: string) => void;
+}
+
+export interface TableRow {
+  metric: string;
+  ours: string;
+  baseline?: string;
+  target?: string;
+  /** null: no target, or nothing measured. */
+  pass: boolean | null;
+}
+
+export interface ScenarioOutcome {
+  /** Written as latest.json[scenario.name]. */
+  result: Record<string, unknown>;
+  rows: TableRow[];
+  /** Printed under the table: caveats a reader of the figures must know. */
+  notes?: string[];
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  run(opts: BenchOptions): Promise<ScenarioOutcome>;
+}
