@@ -255,8 +255,23 @@ export function createCommandService(deps: CommandServiceDeps) {
     }
   }
 
-  async function insertRows(list: CommandRow[]) {
-    for (let i = 0; i < list.length; i += WRITE_CHUNK) await db.insert(commands).values(list.slice(i, i + WRITE_CHUNK));
+  /**
+   * Stores a batch in one statement per 5,000 rows. The rows differ only in id and device, so
+   * those travel as one JSON parameter instead of ten parameters a row: building and cloning
+   * a 10,000-row insert would otherwise hold the broker's thread for most of a second.
+   */
+  async function insertBatchRows(list: CommandRow[]) {
+    const first = list[0];
+    if (!first) return;
+    for (let i = 0; i < list.length; i += 5000) {
+      const pairs = JSON.stringify(list.slice(i, i + 5000).map((r) => ({ id: r.id, device_id: r.deviceId })));
+      await db.execute(sql`
+        insert into ${commands} (id, device_id, batch_id, type, payload, state, attempts, issued_at, expires_at, created_by, updated_at)
+        select x.id, x.device_id, ${first.batchId}, ${first.type}, ${JSON.stringify(first.payload)}::jsonb, 'pending', 0,
+               ${first.issuedAt.toISOString()}::timestamptz, ${first.expiresAt?.toISOString() ?? null}::timestamptz,
+               ${first.createdBy}, ${first.issuedAt.toISOString()}::timestamptz
+        from jsonb_to_recordset(${pairs}::jsonb) as x(id text, device_id text)`);
+    }
   }
 
   const view = (c: CommandRow) => c;
@@ -293,7 +308,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       const batchId = `bat_${randomBytes(12).toString('base64url')}`;
       const list = rows(deviceIds, input, batchId);
       await db.insert(commandBatches).values({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
-      await insertRows(list);
+      await insertBatchRows(list);
       tracker.startBatch(batchId, list.length);
       for (const r of list) tracker.add(r);
       deps.metrics.commandsByState.inc({ state: 'pending' }, list.length);

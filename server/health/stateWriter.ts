@@ -9,6 +9,7 @@ import type { DeviceLive, LiveState } from './liveState.ts';
 
 // Small chunks keep each statement short, so API queries queued behind a flush wait little.
 const CHUNK = 250;
+const STATE_CHUNK = 1000;
 const MAX_HISTORY_BUFFER = 200_000;
 
 export interface StateWriter {
@@ -16,19 +17,19 @@ export interface StateWriter {
   flush(): Promise<void>;
 }
 
-const toDate = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
+const toIso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
-function stateRow(d: DeviceLive): typeof deviceState.$inferInsert {
+/** One device_state row, with the column names jsonb_to_recordset reads. */
+function stateRow(d: DeviceLive) {
   return {
-    deviceId: d.deviceId,
+    device_id: d.deviceId,
     online: d.online,
-    fwVersion: d.fwVersion ?? null,
+    fw_version: d.fwVersion ?? null,
     slot: d.slot ?? null,
-    lastSeenAt: toDate(d.lastSeenMs),
-    connectedAt: toDate(d.connectedAtMs),
-    disconnectedAt: toDate(d.disconnectedAtMs),
+    last_seen_at: toIso(d.lastSeenMs),
+    connected_at: toIso(d.connectedAtMs),
+    disconnected_at: toIso(d.disconnectedAtMs),
     health: d.health ?? null,
-    updatedAt: new Date(),
   };
 }
 
@@ -36,27 +37,26 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
   let history: (typeof healthHistory.$inferInsert)[] = [];
   let running: Promise<void> | null = null;
 
+  // Rows travel as one JSON parameter per chunk: building ten bound parameters a row for
+  // thousands of rows would hold the broker's thread far longer than one JSON.stringify.
   async function writeStates(rows: DeviceLive[]) {
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK).filter((d) => deps.isKnown(d.deviceId)).map(stateRow);
+    for (let i = 0; i < rows.length; i += STATE_CHUNK) {
+      const chunk = rows.slice(i, i + STATE_CHUNK).filter((d) => deps.isKnown(d.deviceId)).map(stateRow);
       if (!chunk.length) continue;
       const end = deps.metrics.dbFlushSeconds.startTimer({ table: 'device_state' });
       await deps.db
-        .insert(deviceState)
-        .values(chunk)
-        .onConflictDoUpdate({
-          target: deviceState.deviceId,
-          set: {
-            online: sql`excluded.online`,
-            fwVersion: sql`excluded.fw_version`,
-            slot: sql`excluded.slot`,
-            lastSeenAt: sql`excluded.last_seen_at`,
-            connectedAt: sql`excluded.connected_at`,
-            disconnectedAt: sql`excluded.disconnected_at`,
-            health: sql`excluded.health`,
-            updatedAt: sql`excluded.updated_at`,
-          },
-        })
+        .execute(
+          sql`
+          insert into ${deviceState} (device_id, online, fw_version, slot, last_seen_at, connected_at, disconnected_at, health, updated_at)
+          select x.device_id, x.online, x.fw_version, x.slot, x.last_seen_at, x.connected_at, x.disconnected_at, x.health, now()
+          from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as x(
+            device_id text, online boolean, fw_version text, slot text, last_seen_at timestamptz,
+            connected_at timestamptz, disconnected_at timestamptz, health jsonb)
+          on conflict (device_id) do update set
+            online = excluded.online, fw_version = excluded.fw_version, slot = excluded.slot,
+            last_seen_at = excluded.last_seen_at, connected_at = excluded.connected_at,
+            disconnected_at = excluded.disconnected_at, health = excluded.health, updated_at = excluded.updated_at`,
+        )
         .finally(end);
     }
   }
