@@ -7,6 +7,7 @@ export interface CorePlan {
   stepMs: number;
   drainMs: number;
   limits: StepLimits;
+  retries: number;
   connectWindow: number;
   connectTimeoutMs: number;
   settleMs: number;
@@ -29,6 +30,7 @@ export function corePlan(devices: number, quick: boolean): CorePlan {
     stepMs: quick ? 2000 : 10_000,
     drainMs: quick ? 2000 : 5000,
     limits: { maxP99Ms, requireServerCount: true },
+    retries: 1,
     connectWindow: 100,
     connectTimeoutMs: quick ? 30_000 : 180_000,
     settleMs: quick ? 500 : 2000,

@@ -32,7 +32,7 @@ export async function measureRaw(pool: LoadgenPool, plan: CorePlan, log: (l: str
     await sleep(plan.quietMs);
     // Raw aedes keeps no count of what it accepted: PUBACKs are the only evidence.
     const limits = { ...plan.limits, requireServerCount: false };
-    run.ingest = await ingestPhase(pool, broker, { rates: plan.rates, stepMs: plan.stepMs, drainMs: plan.drainMs, limits, log });
+    run.ingest = await ingestPhase(pool, broker, { rates: plan.rates, stepMs: plan.stepMs, drainMs: plan.drainMs, limits, retries: plan.retries, log });
 
     await settleAfterLadder(broker, plan.quietMs);
     log('  fan-out…');

@@ -1,16 +1,21 @@
 // `npm run bench`: runs one scenario, merges its entry into the results file, prints a table.
-import { parseCli, usage } from './args.ts';
+import { parseCli, usage, type CliOptions } from './args.ts';
 import { installCleanup, terminateAll } from './procs.ts';
 import { startWatchdog } from './watchdog.ts';
 import { writeScenario } from './results.ts';
 import { scenarios } from './scenarios.ts';
 import { renderTable } from './table.ts';
 
-/** Hard stop for the whole run, whatever hangs. */
-const overallLimitMs = (quick: boolean): number => (quick ? 5 : 45) * 60_000;
+const defaultMaxMinutes = { quick: 5, full: 45 };
 
 async function main(): Promise<number> {
-  const cli = parseCli(process.argv.slice(2));
+  let cli: CliOptions;
+  try {
+    cli = parseCli(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
+    return 2;
+  }
   if (cli.help) {
     console.log(usage);
     return 0;
@@ -21,14 +26,17 @@ async function main(): Promise<number> {
     return 2;
   }
   installCleanup();
+  // Hard stop for the whole run, whatever hangs.
+  const max = scenario.maxMinutes ?? defaultMaxMinutes;
+  const limitMs = (cli.quick ? max.quick : max.full) * 60_000;
   // The orderly limit below, then the hard one a minute later should the main thread be stuck.
-  startWatchdog(overallLimitMs(cli.quick) + 60_000);
+  startWatchdog(limitMs + 60_000);
   const started = performance.now();
   const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);
   const watchdog = setTimeout(() => {
-    console.error(`bench: still running after ${overallLimitMs(cli.quick) / 60_000} min, giving up`);
+    console.error(`bench: still running after ${limitMs / 60_000} min, giving up`);
     void terminateAll(3000).finally(() => process.exit(3));
-  }, overallLimitMs(cli.quick));
+  }, limitMs);
   watchdog.unref();
 
   const outcome = await scenario.run({ ...cli, log });

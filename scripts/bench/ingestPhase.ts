@@ -3,7 +3,7 @@
 import type { BrokerUnderTest } from './broker.ts';
 import type { LoadgenPool } from './pool.ts';
 import { cpuSecondsOf, foreignCpu, treeCpuSeconds } from './procstat.ts';
-import { judgeStep, splitProportional, summarize, sustainedRate, type LatencySummary, type StepLimits } from './stats.ts';
+import { judgeStep, lastAttempts, splitProportional, summarize, sustainedRate, type LatencySummary, type StepLimits } from './stats.ts';
 import { pollUntil, round, sleep } from './util.ts';
 
 export interface IngestOptions {
@@ -12,11 +12,15 @@ export interface IngestOptions {
   /** How long a step may wait for its last PUBACKs. */
   drainMs: number;
   limits: StepLimits;
+  /** Times a failing rung is run again before the ladder stops. */
+  retries: number;
   log: (line: string) => void;
 }
 
 export interface IngestStep {
   rate: number;
+  /** 0 for the first run of a rung, 1 for its confirmation run. */
+  attempt: number;
   sent: number;
   acked: number;
   failed: number;
@@ -53,6 +57,8 @@ const maxOrNull = (xs: readonly (number | null)[]): number | null => {
   return v.length ? Math.max(...v) : null;
 };
 
+const roundOrNull = (v: number | null): number | null => (v === null ? null : round(v, 1));
+
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
@@ -75,7 +81,7 @@ function sampleLag(broker: BrokerUnderTest): { stop: () => Promise<(number | nul
   };
 }
 
-async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions): Promise<IngestStep> {
+async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, attempt: number, opts: IngestOptions): Promise<IngestStep> {
   const total = Math.round((rate * opts.stepMs) / 1000);
   const counts = splitProportional(total, pool.shares);
   const countBefore = await broker.healthCount();
@@ -106,6 +112,7 @@ async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number,
   const verdict = judgeStep(outcome, opts.limits);
   return {
     rate,
+    attempt,
     sent,
     acked: outcome.acked,
     serverCounted,
@@ -120,7 +127,7 @@ async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number,
     },
     passed: verdict.passed,
     reasons: verdict.reasons,
-    brokerLagP99Ms: maxOrNull(lagSamples),
+    brokerLagP99Ms: roundOrNull(maxOrNull(lagSamples)),
     generatorLagMaxMs: round(Math.max(...reports.map((r) => r.genLagMaxMs))),
     brokerCpuSeconds: round(cpuAfter.broker - cpuBefore.broker, 2),
     generatorCpuSeconds: round(cpuAfter.gen - cpuBefore.gen, 2),
@@ -132,20 +139,25 @@ async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number,
 
 export async function ingestPhase(pool: LoadgenPool, broker: BrokerUnderTest, opts: IngestOptions): Promise<IngestResult> {
   const steps: IngestStep[] = [];
-  for (const rate of opts.rates) {
-    const step = await runStep(pool, broker, rate, opts);
-    steps.push(step);
-    opts.log(
-      `  ${broker.label} ${rate} msg/s: sent ${step.sent}, acked ${step.acked}` +
-        `${step.serverCounted === null ? '' : `, counted ${step.serverCounted}`}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms` +
-        `, lag ${step.brokerLagP99Ms === null ? '-' : round(step.brokerLagP99Ms)} ms, cpu ${step.brokerCpuSeconds}s/gen ${step.generatorCpuSeconds}s/other ${step.otherCpuSeconds}s` +
-        ` ${step.passed ? 'ok' : `FAIL (${step.reasons.join('; ')})`}`,
-    );
-    if (!step.passed) break;
+  ladder: for (const rate of opts.rates) {
+    for (let attempt = 0; attempt <= opts.retries; attempt++) {
+      if (attempt > 0) await settleAfterLadder(broker, 2000);
+      const step = await runStep(pool, broker, rate, attempt, opts);
+      steps.push(step);
+      opts.log(
+        `  ${broker.label} ${rate} msg/s${attempt ? ' (again)' : ''}: sent ${step.sent}, acked ${step.acked}` +
+          `${step.serverCounted === null ? '' : `, counted ${step.serverCounted}`}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms` +
+          `, lag ${step.brokerLagP99Ms === null ? '-' : round(step.brokerLagP99Ms)} ms, cpu ${step.brokerCpuSeconds}s/gen ${step.generatorCpuSeconds}s/other ${step.otherCpuSeconds}s` +
+          ` ${step.passed ? 'ok' : `FAIL (${step.reasons.join('; ')})`}`,
+      );
+      if (step.passed) break;
+      if (attempt === opts.retries) break ladder;
+    }
     await sleep(1000); // let the broker's queues and buffered writes settle between rungs
   }
-  const best = sustainedRate(steps.map((s) => ({ ...s, p99Ms: s.latency.p99Ms })), opts.limits);
-  const passing = steps.filter((s) => s.passed);
+  const rungs = lastAttempts(steps);
+  const best = sustainedRate(rungs.map((s) => ({ ...s, p99Ms: s.latency.p99Ms })), opts.limits);
+  const passing = rungs.filter((s) => s.passed);
   return {
     msgsPerSec: best.msgsPerSec,
     p99Ms: best.p99Ms === null ? null : round(best.p99Ms, 2),

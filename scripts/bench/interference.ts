@@ -26,5 +26,6 @@ export const disturbedAbove = 0.1;
 export function interferenceNote(label: string, i: Interference): string | undefined {
   const worst = Math.max(i.ingestShare ?? 0, i.connectShare ?? 0);
   if (worst <= disturbedAbove) return undefined;
-  return `${label}: other processes used ${Math.round(worst * 100)}% of the machine's CPU during the measurements; these figures understate what the broker can do.`;
+  const pct = (v: number | null) => (v === null ? '-' : `${Math.round(v * 100)}%`);
+  return `${label}: other processes used ${pct(i.connectShare)} of the machine's CPU while the fleet connected and ${pct(i.ingestShare)} during the ingest steps; those figures understate the broker.`;
 }

@@ -30,5 +30,7 @@ export interface ScenarioOutcome {
 export interface Scenario {
   name: string;
   description: string;
+  /** Whole-run time limit; the runner kills everything past it. Default 5 (quick) / 45 (full). */
+  maxMinutes?: { quick: number; full: number };
   run(opts: BenchOptions): Promise<ScenarioOutcome>;
 }

@@ -81,9 +81,13 @@ export function sustainedRate(steps: readonly StepOutcome[], limits: StepLimits)
   return { ...best, capped: steps.length > 0 };
 }
 
-/** Whether to try the next rung: stop at the first failure. */
-export function shouldContinue(last: StepOutcome, limits: StepLimits): boolean {
-  return judgeStep(last, limits).passed;
+/** One outcome per rung: when a rung was run again (a failure is confirmed once before the
+ *  ladder stops, because one GC pause on a shared 2-core machine can sink a single p99), the
+ *  later attempt is the rung's result. Order of first appearance is kept. */
+export function lastAttempts<T extends { rate: number }>(steps: readonly T[]): T[] {
+  const byRate = new Map<number, T>();
+  for (const step of steps) byRate.set(step.rate, step);
+  return [...byRate.values()];
 }
 
 /** Aggregate rates for the ladder: `start, start+step, …` up to `max` inclusive. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeStep, ladder, percentile, splitProportional, summarize, sustainedRate, type StepOutcome } from '../../scripts/bench/stats.ts';
+import { judgeStep, ladder, lastAttempts, percentile, splitProportional, summarize, sustainedRate, type StepOutcome } from '../../scripts/bench/stats.ts';
 
 const strict = { maxP99Ms: 250, requireServerCount: true };
 const raw = { maxP99Ms: 250, requireServerCount: false };
@@ -78,5 +78,14 @@ describe('ladder and splitProportional', () => {
     const parts = splitProportional(20_001, [150, 150]);
     expect(parts.reduce((a, b) => a + b, 0)).toBe(20_001);
     expect(splitProportional(5, [0, 0])).toEqual([0, 0]);
+  });
+});
+
+describe('lastAttempts', () => {
+  it('keeps the confirmation run of a rung, in ladder order', () => {
+    const steps = [ok(2000), { ...ok(4000, 400) }, ok(4000, 20), ok(6000, 300), ok(6000, 280)];
+    const rungs = lastAttempts(steps);
+    expect(rungs.map((s) => [s.rate, s.p99Ms])).toEqual([[2000, 10], [4000, 20], [6000, 280]]);
+    expect(sustainedRate(rungs, strict)).toMatchObject({ msgsPerSec: 4000, p99Ms: 20 });
   });
 });
