@@ -117,8 +117,16 @@ export function openStateStore(dir: string): StateStore {
     loadOrCreateKek() {
       let jwk = readJson(path('kek'), kekFile);
       if (!jwk) {
-        const { privateKey } = generateKeyPairSync('x25519');
-        jwk = kekFile.parse(privateKey.export({ format: 'jwk' }));
+        const { privateKey, publicKey } = generateKeyPairSync('x25519');
+        // DER, not JWK export: on Node 20 the JWK path was seen to deadlock with a GC in a
+        // process creating thousands of keys. The raw keys are the last 32 bytes of each DER.
+        const raw = (der: Buffer) => der.subarray(-32).toString('base64url');
+        jwk = kekFile.parse({
+          kty: 'OKP',
+          crv: 'X25519',
+          d: raw(privateKey.export({ format: 'der', type: 'pkcs8' })),
+          x: raw(publicKey.export({ format: 'der', type: 'spki' })),
+        });
         write('kek', jwk);
       }
       return {

@@ -166,6 +166,10 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     }
     metrics.messagesIn.inc({ kind: decision.kind });
     sink.message(deviceId, decision.kind, parsed.data);
+    // The server holds each device's latest state itself, and no device may read another's
+    // topics: a retained copy in the broker would serve nobody, while aedes scans every retained
+    // message on each SUBSCRIBE, which made a fleet-wide reconnect quadratic.
+    packet.retain = false;
     return false;
   }
 
