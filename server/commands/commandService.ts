@@ -1,13 +1,14 @@
 // Commands to terminals: created here, delivered through the BullMQ `commands` queue, tracked
 // in memory until final, written behind in batches. OTA, keys and binding reuse it.
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
 import type { Queue } from 'bullmq';
 import { commandBatches, commands, finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandMessage, CommandType } from '../../schemas/wire.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { conflict, notFound } from '../errors.ts';
+import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../http/timeCursor.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
@@ -41,15 +42,6 @@ export interface NewCommand {
   payload?: Record<string, unknown>;
   ttlS?: number;
   createdBy: string | null;
-}
-
-const encodeListCursor = (c: Pick<CommandRow, 'issuedAt' | 'id'>) => Buffer.from(`${c.issuedAt.toISOString()}|${c.id}`).toString('base64url');
-
-function decodeListCursor(cursor: string): { issuedAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const issuedAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(issuedAt.getTime())) throw badRequest('bad_cursor', 'cursor is not one this API handed out');
-  return { issuedAt, id };
 }
 
 export const newCommandId = () => `cmd_${randomBytes(12).toString('base64url')}`;
@@ -327,21 +319,16 @@ export function createCommandService(deps: CommandServiceDeps) {
 
     async list(deviceId: string, limit: number, cursor?: string) {
       await flush();
-      const after = cursor ? decodeListCursor(cursor) : undefined;
+      const after = cursor ? decodeTimeCursor(cursor) : undefined;
       const found = await db
         .select()
         .from(commands)
-        .where(
-          and(
-            eq(commands.deviceId, deviceId),
-            after ? or(lt(commands.issuedAt, after.issuedAt), and(eq(commands.issuedAt, after.issuedAt), lt(commands.id, after.id))) : undefined,
-          ),
-        )
+        .where(and(eq(commands.deviceId, deviceId), olderThan(commands.issuedAt, commands.id, after)))
         .orderBy(desc(commands.issuedAt), desc(commands.id))
         .limit(limit + 1);
       const items = found.slice(0, limit).map((c) => tracker.get(c.id) ?? c);
       const last = items[items.length - 1];
-      return { items, nextCursor: found.length > limit && last ? encodeListCursor(last) : null };
+      return { items, nextCursor: found.length > limit && last ? encodeTimeCursor({ at: last.issuedAt, id: last.id }) : null };
     },
 
     async batchStatus(batchId: string) {

@@ -1,12 +1,12 @@
 // Remote diagnostics: `diag.run` commands and their results (printer, readers, storage, network
 // self-tests), kept per device. Results arrive as `command.updated` events and are written behind.
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../http/timeCursor.ts';
 import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import type { CommandService } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
-import { badRequest } from '../errors.ts';
 import type { EventBus, LiveEvents } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
 
@@ -111,21 +111,14 @@ export function createDiagnostics(deps: { db: Db; commands: CommandService; bus:
 
     async list(deviceId: string, limit: number, cursor?: string) {
       await flush();
-      let before: { at: Date; id: string } | undefined;
-      if (cursor) {
-        const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at))) throw badRequest('bad_cursor', 'cursor is not valid');
-        before = { at: new Date(at), id };
-      }
+      const before = cursor ? decodeTimeCursor(cursor) : undefined;
       const rows = await db
         .select()
         .from(deviceDiagnostics)
         .where(
           and(
             eq(deviceDiagnostics.deviceId, deviceId),
-            before
-              ? or(lt(deviceDiagnostics.requestedAt, before.at), and(eq(deviceDiagnostics.requestedAt, before.at), lt(deviceDiagnostics.cmdId, before.id)))
-              : undefined,
+            olderThan(deviceDiagnostics.requestedAt, deviceDiagnostics.cmdId, before),
           ),
         )
         .orderBy(desc(deviceDiagnostics.requestedAt), desc(deviceDiagnostics.cmdId))
@@ -134,7 +127,7 @@ export function createDiagnostics(deps: { db: Db; commands: CommandService; bus:
       const last = items[items.length - 1];
       return {
         items: items.map(diagnosticsView),
-        nextCursor: rows.length > limit && last ? Buffer.from(`${last.requestedAt.toISOString()}|${last.cmdId}`).toString('base64url') : null,
+        nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.requestedAt, id: last.cmdId }) : null,
       };
     },
   };

@@ -1,13 +1,14 @@
 // `logs.upload`: a technician asks for a terminal's logs; the terminal PUTs a bundle to a signed,
 // expiring link; the bundle is streamed to DATA_DIR/logs (size-limited) and can be downloaded.
 import { createHash, randomBytes } from 'node:crypto';
+import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../http/timeCursor.ts';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import { logBundles, type LogBundleRow } from '../../schemas/tables/faults.ts';
 import type { CommandService } from '../commands/commandService.ts';
@@ -147,19 +148,14 @@ export function createLogBundles(deps: LogBundleDeps) {
     },
 
     async list(deviceId: string, limit: number, cursor?: string) {
-      let before: { at: Date; id: string } | undefined;
-      if (cursor) {
-        const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at))) throw badRequest('bad_cursor', 'cursor is not valid');
-        before = { at: new Date(at), id };
-      }
+      const before = cursor ? decodeTimeCursor(cursor) : undefined;
       const rows = await db
         .select()
         .from(logBundles)
         .where(
           and(
             eq(logBundles.deviceId, deviceId),
-            before ? or(lt(logBundles.requestedAt, before.at), and(eq(logBundles.requestedAt, before.at), lt(logBundles.id, before.id))) : undefined,
+            olderThan(logBundles.requestedAt, logBundles.id, before),
           ),
         )
         .orderBy(desc(logBundles.requestedAt), desc(logBundles.id))
@@ -168,7 +164,7 @@ export function createLogBundles(deps: LogBundleDeps) {
       const last = items[items.length - 1];
       return {
         items: items.map(logBundleView),
-        nextCursor: rows.length > limit && last ? Buffer.from(`${last.requestedAt.toISOString()}|${last.id}`).toString('base64url') : null,
+        nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.requestedAt, id: last.id }) : null,
       };
     },
 

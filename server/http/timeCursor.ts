@@ -1,0 +1,24 @@
+// Keyset paging over (timestamp, id), newest first: exact even when many rows share a
+// millisecond, and a forged cursor is a 400, never a 500.
+import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { badRequest } from '../errors.ts';
+
+export interface TimeCursor {
+  at: Date;
+  id: string;
+}
+
+export const encodeTimeCursor = (c: TimeCursor) => Buffer.from(`${c.at.toISOString()}|${c.id}`).toString('base64url');
+
+export function decodeTimeCursor(cursor: string): TimeCursor {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const at = new Date(iso ?? '');
+  if (!id || Number.isNaN(at.getTime())) throw badRequest('bad_cursor', 'cursor is not one this API handed out');
+  return { at, id };
+}
+
+/** Rows after the cursor in (time desc, id desc) order; no condition without a cursor. */
+export function olderThan(time: PgColumn, id: PgColumn, c: TimeCursor | undefined): SQL | undefined {
+  return c ? or(lt(time, c.at), and(eq(time, c.at), lt(id, c.id))) : undefined;
+}
