@@ -3,6 +3,7 @@
 // defaults), MQTT and Redis, against simulated terminals that really unwrap and check every key.
 // The first load (TMK by X25519 + TPK + TAK) is measured too but is not the target.
 import { fork, type ChildProcess } from 'node:child_process';
+import { GeneratorClient } from './generatorIpc.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startPosfleet } from './fixture.ts';
@@ -19,24 +20,9 @@ const entry = fileURLToPath(new URL('./keysGen.ts', import.meta.url));
 const TARGET_S = 30;
 const GENERATORS = 2;
 
-class Gen {
-  private next = 1;
-  private waiting = new Map<number, (v: { ok: boolean; data?: unknown; error?: string }) => void>();
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m: { id: number; ok: boolean; data?: unknown; error?: string }) => this.waiting.get(m.id)?.(m));
-  }
-  request<T>(req: KeysGenRequest, timeoutMs: number): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`keys generator ${req.t} timed out`)), timeoutMs);
-      this.waiting.set(id, (m) => {
-        clearTimeout(t);
-        this.waiting.delete(id);
-        if (m.ok) resolve(m.data as T);
-        else reject(new Error(m.error));
-      });
-      this.child.send({ id, req });
-    });
+class Gen extends GeneratorClient<KeysGenRequest> {
+  constructor(child: ChildProcess) {
+    super(child, 'keys');
   }
 }
 
@@ -66,7 +52,15 @@ interface RotationRun {
   counts?: unknown;
 }
 
-async function rotation(base: string, token: string, name: string, usages: string[], deviceIds: string[], timeoutMs: number, log: (l: string) => void): Promise<RotationRun> {
+async function rotation(
+  base: string,
+  token: string,
+  name: string,
+  usages: string[],
+  deviceIds: string[],
+  timeoutMs: number,
+  log: (l: string) => void,
+): Promise<RotationRun> {
   const started = performance.now();
   const created = await call<{ id: string }>(base, token, 'POST', '/v1/key-rotations', {
     name,
@@ -107,14 +101,42 @@ export const keys: Scenario = {
       await importSerials(fx.api, devices);
       const keks = Array.from({ length: devices }, () => kekPair());
       const t0 = performance.now();
-      const specs = await mapBounded(Array.from({ length: devices }, (_, i) => i), 64, async (i): Promise<KeyDeviceSpec> => {
-        const r = await fx.api.enroll({ serial: serialOf(i), model: benchModel, fwVersion: '1.0.0', kekPublicKey: keks[i]!.pub, enrollToken: fx.settings.enrollToken });
-        return { id: r.deviceId, password: r.mqtt.password, kek: keks[i]!.priv };
-      });
+      const specs = await mapBounded(
+        Array.from({ length: devices }, (_, i) => i),
+        64,
+        async (i): Promise<KeyDeviceSpec> => {
+          const r = await fx.api.enroll({
+            serial: serialOf(i),
+            model: benchModel,
+            fwVersion: '1.0.0',
+            kekPublicKey: keks[i]!.pub,
+            enrollToken: fx.settings.enrollToken,
+          });
+          return { id: r.deviceId, password: r.mqtt.password, kek: keks[i]!.priv };
+        },
+      );
       opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
-      for (let g = 0; g < GENERATORS; g++) gens.push(new Gen(track(fork(entry, [], { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))));
+      for (let g = 0; g < GENERATORS; g++)
+        gens.push(
+          new Gen(
+            track(fork(entry, [], { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })),
+          ),
+        );
       const per = Math.ceil(devices / GENERATORS);
-      await Promise.all(gens.map((g, i) => g.request({ t: 'setup', host: '127.0.0.1', port: fx.settings.mqttPort, localAddress: sourceAddress(i), devices: specs.slice(i * per, (i + 1) * per) }, 300_000)));
+      await Promise.all(
+        gens.map((g, i) =>
+          g.request(
+            {
+              t: 'setup',
+              host: '127.0.0.1',
+              port: fx.settings.mqttPort,
+              localAddress: sourceAddress(i),
+              devices: specs.slice(i * per, (i + 1) * per),
+            },
+            300_000,
+          ),
+        ),
+      );
       opts.log(`  ${devices} terminals connected`);
       await sleep(2000);
       const ids = specs.map((s) => s.id);
@@ -141,7 +163,12 @@ export const keys: Scenario = {
     const rows: TableRow[] = [
       { metric: 'keys: terminals', ours: cell(devices), pass: null },
       { metric: 'keys: first load TMK+TPK+TAK', ours: cell(result.initialLoadSeconds as number | null, ' s', 1), pass: null },
-      { metric: 'keys: rotation TPK+TAK', ours: cell(seconds, ' s', 1), target: `≤ ${TARGET_S} s`, pass: seconds === null ? false : seconds <= TARGET_S && devices >= 10_000 },
+      {
+        metric: 'keys: rotation TPK+TAK',
+        ours: cell(seconds, ' s', 1),
+        target: `≤ ${TARGET_S} s`,
+        pass: seconds === null ? false : seconds <= TARGET_S && devices >= 10_000,
+      },
     ];
     return { result, rows };
   },

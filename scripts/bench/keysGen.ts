@@ -6,6 +6,7 @@ import { MqttClient } from 'mqtt';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { openTmkBlock, openWorkingBlock, parseBlock, x25519PrivateFromRaw } from '../../schemas/keyCrypto/keyBlock.ts';
 import { topicFor } from '../../schemas/wire.ts';
+import { type GeneratorRequest, serveGenerator } from './generatorIpc.ts';
 
 export interface KeyDeviceSpec {
   id: string;
@@ -13,10 +14,7 @@ export interface KeyDeviceSpec {
   /** base64 raw X25519 private key. */
   kek: string;
 }
-export type KeysGenRequest =
-  | { t: 'setup'; host: string; port: number; localAddress: string; devices: KeyDeviceSpec[] }
-  | { t: 'status' }
-  | { t: 'close' };
+export type KeysGenRequest = GeneratorRequest<{ host: string; port: number; localAddress: string; devices: KeyDeviceSpec[] }>;
 export interface KeysGenStatus {
   connected: number;
   installs: number;
@@ -46,7 +44,11 @@ function device(spec: KeyDeviceSpec, host: string, port: number, localAddress: s
   const ack = (msg: object) => client.publish(topicFor(spec.id, 'ack'), JSON.stringify(msg), { qos: 1 });
   client.on('message', (topic, payload) => {
     if (topic !== cmdTopic) return;
-    let cmd: { id: string; type: string; payload: { items?: Array<{ slot: string; usage: string; keyId: string; version: number; block: string }> } };
+    let cmd: {
+      id: string;
+      type: string;
+      payload: { items?: Array<{ slot: string; usage: string; keyId: string; version: number; block: string }> };
+    };
     try {
       cmd = JSON.parse(payload.toString());
     } catch {
@@ -71,7 +73,10 @@ function device(spec: KeyDeviceSpec, host: string, port: number, localAddress: s
   return new Promise((resolve) => {
     let first = true;
     client.on('connect', () => {
-      client.publish(topicFor(spec.id, 'state'), JSON.stringify({ online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }), { qos: 1, retain: true });
+      client.publish(topicFor(spec.id, 'state'), JSON.stringify({ online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }), {
+        qos: 1,
+        retain: true,
+      });
       if (!first) return;
       first = false;
       client.subscribe(cmdTopic, { qos: 1 }, () => {
@@ -92,21 +97,4 @@ async function setup(r: Extract<KeysGenRequest, { t: 'setup' }>) {
   );
 }
 
-process.on('message', (msg: { id: number; req: KeysGenRequest }) => {
-  const reply = (data: unknown) => process.send?.({ id: msg.id, ok: true, data });
-  const fail = (err: unknown) => process.send?.({ id: msg.id, ok: false, error: String(err) });
-  switch (msg.req.t) {
-    case 'setup':
-      setup(msg.req).then(() => reply(status), fail);
-      break;
-    case 'status':
-      reply(status);
-      break;
-    case 'close':
-      Promise.all(clients.map((c) => new Promise<void>((ok) => c.end(true, {}, () => ok())))).then(() => {
-        reply(null);
-        setTimeout(() => process.exit(0), 50);
-      }, fail);
-      break;
-  }
-});
+serveGenerator({ setup, status, clients });

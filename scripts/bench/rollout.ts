@@ -3,6 +3,7 @@
 // process on its embedded defaults), MQTT, Redis and HTTP downloads, against simulated
 // terminals that verify the signature and the sha256 of what they download.
 import { fork, type ChildProcess } from 'node:child_process';
+import { GeneratorClient } from './generatorIpc.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { generatePublisherKey, signManifest } from '../sign-firmware.ts';
@@ -21,24 +22,9 @@ const TARGET_S = 60;
 const GENERATORS = 2;
 const IMAGE_BYTES = 256 * 1024;
 
-class Gen {
-  private next = 1;
-  private waiting = new Map<number, (v: { ok: boolean; data?: unknown; error?: string }) => void>();
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m: { id: number; ok: boolean; data?: unknown; error?: string }) => this.waiting.get(m.id)?.(m));
-  }
-  request<T>(req: RolloutGenRequest, timeoutMs: number): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`rollout generator ${req.t} timed out`)), timeoutMs);
-      this.waiting.set(id, (m) => {
-        clearTimeout(t);
-        this.waiting.delete(id);
-        if (m.ok) resolve(m.data as T);
-        else reject(new Error(m.error));
-      });
-      this.child.send({ id, req });
-    });
+class Gen extends GeneratorClient<RolloutGenRequest> {
+  constructor(child: ChildProcess) {
+    super(child, 'rollout');
   }
 }
 

@@ -8,15 +8,19 @@ import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { manifestSigner, otaInstallPayload } from '../../schemas/ota.ts';
 import { topicFor } from '../../schemas/wire.ts';
+import { type GeneratorRequest, serveGenerator } from './generatorIpc.ts';
 
 export interface RolloutDeviceSpec {
   id: string;
   password: string;
 }
-export type RolloutGenRequest =
-  | { t: 'setup'; host: string; port: number; localAddress: string; publisherKey: string; devices: RolloutDeviceSpec[] }
-  | { t: 'status' }
-  | { t: 'close' };
+export type RolloutGenRequest = GeneratorRequest<{
+  host: string;
+  port: number;
+  localAddress: string;
+  publisherKey: string;
+  devices: RolloutDeviceSpec[];
+}>;
 export interface RolloutGenStatus {
   connected: number;
   installs: number;
@@ -160,21 +164,4 @@ async function setup(r: Extract<RolloutGenRequest, { t: 'setup' }>) {
   );
 }
 
-process.on('message', (msg: { id: number; req: RolloutGenRequest }) => {
-  const reply = (data: unknown) => process.send?.({ id: msg.id, ok: true, data });
-  const fail = (err: unknown) => process.send?.({ id: msg.id, ok: false, error: String(err) });
-  switch (msg.req.t) {
-    case 'setup':
-      setup(msg.req).then(() => reply(status), fail);
-      break;
-    case 'status':
-      reply(status);
-      break;
-    case 'close':
-      Promise.all(clients.map((c) => new Promise<void>((ok) => c.end(true, {}, () => ok())))).then(() => {
-        reply(null);
-        setTimeout(() => process.exit(0), 50);
-      }, fail);
-      break;
-  }
-});
+serveGenerator({ setup, status, clients });
