@@ -191,7 +191,13 @@ forEachDatabase('auth service', (getDb) => {
       if (!page.nextCursor) break;
       cursor = page.nextCursor;
     }
-    expect(seen).toEqual(['admin', 'u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
+    // Users created in the same millisecond tie on createdAt and are ordered by id, so the
+    // paged walk must match one unpaged listing exactly, and that listing must be oldest first.
+    const all = await auth.listUsers({ limit: 100 });
+    expect(seen).toEqual(all.items.map((u) => u.name));
+    expect(new Set(seen)).toEqual(new Set(['admin', 'u0', 'u1', 'u2', 'u3', 'u4', 'u5']));
+    const times = all.items.map((u) => new Date(u.createdAt).getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     await rejectsWith(auth.listUsers({ limit: 4, cursor: 'garbage' }), 400, 'bad_cursor');
   });
 
