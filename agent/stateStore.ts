@@ -1,8 +1,12 @@
 // The agent's state dir: credentials, KEK, firmware slots, seen commands, lock, config.
 // Owner-only permissions because it holds the MQTT secret and the private KEK; every write is
 // temp + fsync + rename so a power cut leaves either the old file or the new one, never half.
-import { closeSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+// The KEK private key is sealed (kek.enc, AES-256-GCM) under secure-element.key: on a real terminal
+// that root key never leaves the secure element; as a file it is part of the simulation. It is
+// separate from the key store's storage key so that keys.zeroize leaves the KEK, which the server
+// needs to send the next TMK.
+import { closeSync, existsSync, fsyncSync, mkdirSync, chmodSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import {
@@ -10,6 +14,7 @@ import {
   enrollmentFile,
   firmwareSlots,
   kekFile,
+  type KekFile,
   lockState,
   outboxFile,
   seenCommands,
@@ -21,6 +26,7 @@ import {
   type SeenCommand,
 } from './schemas.ts';
 import { emptyMerchantState, merchantState, type MerchantState } from './merchantState.ts';
+import { seal, shredFile, unseal } from './keys/sealedFile.ts';
 
 export class StateFileError extends Error {
   constructor(readonly file: string, reason: string) {
@@ -60,7 +66,10 @@ export interface StateStore {
 
 const FILES = {
   enrollment: 'enrollment.json',
-  kek: 'kek.json',
+  kek: 'kek.enc',
+  /** Written by versions that kept the KEK in clear; sealed into kek.enc on first open. */
+  legacyKek: 'kek.json',
+  secureElement: 'secure-element.key',
   firmware: 'firmware.json',
   lock: 'lock.json',
   config: 'config.json',
@@ -69,13 +78,15 @@ const FILES = {
   merchant: 'merchant.json',
 } as const;
 
+const KEK_AAD = Buffer.from('posfleet-agent-kek/v1', 'ascii');
+
 let tmpCounter = 0;
 
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.${tmpCounter++}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, data);
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -109,29 +120,61 @@ export function openStateStore(dir: string): StateStore {
   const path = (f: keyof typeof FILES) => join(dir, FILES[f]);
   const write = (f: keyof typeof FILES, value: unknown) => writeFileAtomic(path(f), `${JSON.stringify(value, null, 2)}\n`);
 
+  function secureElementKey(): Buffer {
+    if (!existsSync(path('secureElement'))) writeFileAtomic(path('secureElement'), randomBytes(32));
+    const k = readFileSync(path('secureElement'));
+    if (k.length !== 32) throw new StateFileError(path('secureElement'), 'not a 32-byte key');
+    return k;
+  }
+
+  function readSealedKek(): KekFile | null {
+    if (!existsSync(path('kek'))) return null;
+    let clear: Buffer;
+    try {
+      clear = unseal(secureElementKey(), KEK_AAD, readFileSync(path('kek')));
+    } catch {
+      throw new StateFileError(path('kek'), 'does not open under the secure element key');
+    }
+    try {
+      const parsed = kekFile.safeParse(JSON.parse(clear.toString('utf8')));
+      if (!parsed.success) throw new StateFileError(path('kek'), 'schema');
+      return parsed.data;
+    } finally {
+      clear.fill(0);
+    }
+  }
+
+  function writeSealedKek(kek: KekFile) {
+    const clear = Buffer.from(JSON.stringify(kek), 'utf8');
+    const sealed = seal(secureElementKey(), KEK_AAD, clear);
+    clear.fill(0);
+    writeFileAtomic(path('kek'), sealed);
+  }
+
   return {
     dir,
     loadEnrollment: () => readJson(path('enrollment'), enrollmentFile),
     saveEnrollment: (e) => write('enrollment', enrollmentFile.parse(e)),
     clearEnrollment: () => rmSync(path('enrollment'), { force: true }),
     loadOrCreateKek() {
-      let jwk = readJson(path('kek'), kekFile);
-      if (!jwk) {
+      let kek = readSealedKek() ?? readJson(path('legacyKek'), kekFile);
+      if (!kek) {
         const { privateKey, publicKey } = generateKeyPairSync('x25519');
         // DER, not JWK export: on Node 20 the JWK path was seen to deadlock with a GC in a
         // process creating thousands of keys. The raw keys are the last 32 bytes of each DER.
         const raw = (der: Buffer) => der.subarray(-32).toString('base64url');
-        jwk = kekFile.parse({
+        kek = kekFile.parse({
           kty: 'OKP',
           crv: 'X25519',
           d: raw(privateKey.export({ format: 'der', type: 'pkcs8' })),
           x: raw(publicKey.export({ format: 'der', type: 'spki' })),
         });
-        write('kek', jwk);
       }
+      if (!existsSync(path('kek'))) writeSealedKek(kek);
+      shredFile(path('legacyKek'));
       return {
-        privateKey: createPrivateKey({ key: { ...jwk }, format: 'jwk' }),
-        publicKey: Buffer.from(jwk.x, 'base64url').toString('base64'),
+        privateKey: createPrivateKey({ key: { ...kek }, format: 'jwk' }),
+        publicKey: Buffer.from(kek.x, 'base64url').toString('base64'),
       };
     },
     loadFirmware(initialVersion) {

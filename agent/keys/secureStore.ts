@@ -3,11 +3,13 @@
 // The 32-byte storage key is keystore.key (0600): on a real terminal it lives in the secure
 // element; as a file it is part of the simulation. Keys never reach a log line; zeroize
 // overwrites both files before removing them.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { inventoryEntry, type InventoryEntry } from '../../schemas/keys.ts';
+import { writeFileAtomic } from '../stateStore.ts';
+import { seal, shredFile, unseal } from './sealedFile.ts';
 
 const AAD = Buffer.from('posfleet-agent-keystore/v1', 'ascii');
 const STORE = 'keystore.enc';
@@ -33,40 +35,12 @@ export interface SecureStore {
   zeroize(slots?: readonly string[]): number;
 }
 
-function writeAtomic(path: string, data: Buffer) {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-function shred(path: string) {
-  if (!existsSync(path)) return;
-  try {
-    const size = statSync(path).size;
-    const fd = openSync(path, 'r+');
-    try {
-      writeSync(fd, randomBytes(Math.max(size, 1)), 0, Math.max(size, 1), 0);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    rmSync(path, { force: true });
-  }
-}
-
 export function openSecureStore(dir: string): SecureStore {
   const storePath = join(dir, STORE);
   const keyPath = join(dir, KEYFILE);
 
   function storageKey(): Buffer {
-    if (!existsSync(keyPath)) writeAtomic(keyPath, randomBytes(32));
+    if (!existsSync(keyPath)) writeFileAtomic(keyPath, randomBytes(32));
     const k = readFileSync(keyPath);
     if (k.length !== 32) throw new Error(`${KEYFILE} is damaged; zeroize the terminal`);
     return k;
@@ -74,11 +48,7 @@ export function openSecureStore(dir: string): SecureStore {
 
   function read(): Record<string, StoredKey> {
     if (!existsSync(storePath)) return {};
-    const b = readFileSync(storePath);
-    const d = createDecipheriv('aes-256-gcm', storageKey(), b.subarray(0, 12));
-    d.setAAD(AAD);
-    d.setAuthTag(b.subarray(b.length - 16));
-    const clear = Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]);
+    const clear = unseal(storageKey(), AAD, readFileSync(storePath));
     try {
       return storeFile.parse(JSON.parse(clear.toString('utf8'))).slots;
     } finally {
@@ -87,13 +57,10 @@ export function openSecureStore(dir: string): SecureStore {
   }
 
   function write(slots: Record<string, StoredKey>) {
-    const nonce = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', storageKey(), nonce);
-    c.setAAD(AAD);
     const clear = Buffer.from(JSON.stringify({ v: 1, slots }), 'utf8');
-    const ct = Buffer.concat([c.update(clear), c.final()]);
+    const sealed = seal(storageKey(), AAD, clear);
     clear.fill(0);
-    writeAtomic(storePath, Buffer.concat([nonce, ct, c.getAuthTag()]));
+    writeFileAtomic(storePath, sealed);
   }
 
   const view = (s: StoredKey): InventoryEntry => ({ slot: s.slot, usage: s.usage, keyId: s.keyId, version: s.version, kcv: s.kcv, ...(s.installedAt ? { installedAt: s.installedAt } : {}) });
@@ -119,8 +86,8 @@ export function openSecureStore(dir: string): SecureStore {
       const slots = read();
       const names = which ? which.filter((s) => s in slots) : Object.keys(slots);
       if (!which) {
-        shred(storePath);
-        shred(keyPath);
+        shredFile(storePath);
+        shredFile(keyPath);
         return names.length;
       }
       for (const n of names) delete slots[n];
