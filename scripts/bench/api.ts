@@ -37,6 +37,7 @@ function field<T>(obj: unknown, key: string, check: (v: unknown) => v is T, what
   return v;
 }
 const isString = (v: unknown): v is string => typeof v === 'string';
+const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 export class Api {
@@ -96,6 +97,16 @@ export class Api {
       online: field(r, 'online', isNumber, 'fleet summary'),
       offline: field(r, 'offline', isNumber, 'fleet summary'),
     };
+  }
+
+  /** The rule set in force, as PUT /v1/fault-rules takes it back. */
+  async faultRules(): Promise<unknown[]> {
+    const r = await this.call('GET', '/v1/fault-rules', 'fault rules');
+    return field(r, 'rules', isArray, 'fault rules');
+  }
+
+  async putFaultRules(rules: readonly unknown[]): Promise<void> {
+    await this.call('PUT', '/v1/fault-rules', 'replace fault rules', JSON.stringify({ rules }));
   }
 
   async metrics(): Promise<ServerMetrics> {

@@ -16,6 +16,8 @@ export interface CorePlan {
   reconnectTimeoutMs: number;
   /** Wait before the ladder so the server's ~5 s lag window no longer covers the connect storm. */
   quietMs: number;
+  /** On/off pairs of the fault-rules cost measurement. */
+  rulesCostPairs: number;
   /** How long a SIGTERMed server may take to exit before it is SIGKILLed. */
   shutdownGraceMs: number;
 }
@@ -39,5 +41,6 @@ export function corePlan(devices: number, quick: boolean): CorePlan {
     reconnectTimeoutMs: quick ? 90_000 : 300_000,
     quietMs: 6000,
     shutdownGraceMs: quick ? 10_000 : 30_000,
+    rulesCostPairs: quick ? 2 : 3,
   };
 }

@@ -8,6 +8,7 @@ import { enrollFleet, importSerials, type EnrolledFleet } from './fleet.ts';
 import { ingestPhase, settleAfterLadder, type IngestResult } from './ingestPhase.ts';
 import type { LoadgenPool } from './pool.ts';
 import { reconnectPhase, type ReconnectResult } from './reconnectPhase.ts';
+import { rulesCostPhase, rulesCostRate, type RulesCostResult } from './rulesCostPhase.ts';
 import { errorText, sleep } from './util.ts';
 
 export interface PosfleetRun {
@@ -16,6 +17,7 @@ export interface PosfleetRun {
   connect?: ConnectResult;
   summaryAfterConnect?: { devices: number; online: number };
   ingest?: IngestResult;
+  rulesCost?: RulesCostResult;
   fanout?: FanoutResult & { devicesSawCommand?: number };
   reconnect?: ReconnectResult;
   errors: string[];
@@ -43,6 +45,12 @@ export async function measurePosfleet(pool: LoadgenPool, plan: CorePlan, log: (l
     log('  ingest ladder…');
     await sleep(plan.quietMs);
     run.ingest = await ingestPhase(pool, broker, { rates: plan.rates, stepMs: plan.stepMs, drainMs: plan.drainMs, limits: plan.limits, retries: plan.retries, log });
+
+    await settleAfterLadder(broker, plan.quietMs);
+    const costRate = rulesCostRate(run.ingest.msgsPerSec);
+    log(`  fault rules on vs off at ${costRate} msg/s…`);
+    run.rulesCost = await rulesCostPhase(pool, broker, fx.api, costRate, { rates: [costRate], stepMs: plan.stepMs, drainMs: plan.drainMs, limits: plan.limits, retries: 0, log }, plan.rulesCostPairs);
+    log(`  rules keep ${Math.round(run.rulesCost.throughputKept * 1000) / 10}% of rules-off throughput (${run.rulesCost.cpuUsPerMsgOn} vs ${run.rulesCost.cpuUsPerMsgOff} µs/msg)`);
 
     await settleAfterLadder(broker, plan.quietMs);
     log('  fan-out…');

@@ -12,7 +12,7 @@ import { round } from './util.ts';
 
 export const minDevicesForRss = 2000;
 
-export const targets = { ratio: 0.8, rssPerDeviceKb: 25, fanoutMs: 1500, lagP99Ms: 50, reconnectS: 60 } as const;
+export const targets = { ratio: 0.8, rssPerDeviceKb: 25, fanoutMs: 1500, lagP99Ms: 50, reconnectS: 60, rulesThroughputKept: 0.95 } as const;
 
 /** The baseline block of latest.json; also what --skip-baseline reuses from a previous run. */
 export interface BaselineEntry {
@@ -78,6 +78,7 @@ export function coreResult(plan: CorePlan, quick: boolean, generators: number, m
       capped: ours.ingest?.capped ?? false,
       steps: ours.ingest?.steps ?? [],
     },
+    rulesCost: ours.rulesCost ?? null,
     fanout: ours.fanout ?? null,
     eventLoopLag: { p99Ms: lagMs(ours.ingest?.lagP99MsSustained), p99MsAllSteps: lagMs(ours.ingest?.lagP99MsAllSteps) },
     reconnect: ours.reconnect ?? null,
@@ -118,6 +119,13 @@ export function coreRows(ours: PosfleetRun, base: BaselineEntry | null, devices:
     { metric: 'ingest, sustained QoS1 (msg/s)', ours: cell(ours.ingest?.msgsPerSec) + capped(ours.ingest?.capped), baseline: cell(base?.ingest.msgsPerSec) + capped(base?.ingest.capped), pass: null },
     { metric: 'ingest p99 at that rate (ms)', ours: cell(ours.ingest?.p99Ms, '', 1), baseline: cell(base?.ingest.p99Ms, '', 1), target: `<= ${maxP99Ms}`, pass: null },
     { metric: 'ingest ratio to raw aedes', ours: cell(ratio, '', 2), target: `>= ${targets.ratio}`, pass: ratio === null ? null : ratio >= targets.ratio },
+    { metric: `fault rules: CPU/msg on vs off (µs)`, ours: ours.rulesCost ? `${cell(ours.rulesCost.cpuUsPerMsgOn, '', 1)} / ${cell(ours.rulesCost.cpuUsPerMsgOff, '', 1)}` : '', pass: null },
+    {
+      metric: 'fault rules: throughput kept',
+      ours: cell(ours.rulesCost?.throughputKept, '', 3),
+      target: `>= ${targets.rulesThroughputKept}`,
+      pass: ours.rulesCost ? ours.rulesCost.throughputKept >= targets.rulesThroughputKept : null,
+    },
     { metric: 'fan-out, all acked (ms)', ours: cell(ours.fanout?.allAckedMs), baseline: cell(base?.fanout.allAckedMs), target: `<= ${targets.fanoutMs}`, pass: ours.fanout ? le(ours.fanout.allAckedMs, targets.fanoutMs) ?? false : null },
     { metric: 'event-loop p99, sustained load (ms)', ours: cell(ours.ingest?.lagP99MsSustained, '', 1), baseline: cell(base?.eventLoopLag.p99Ms, '', 1), target: `<= ${targets.lagP99Ms}`, pass: le(ours.ingest?.lagP99MsSustained, targets.lagP99Ms) },
     { metric: 'event-loop p99, all steps (ms)', ours: cell(ours.ingest?.lagP99MsAllSteps, '', 1), baseline: cell(base?.eventLoopLag.p99MsAllSteps, '', 1), pass: null },

@@ -81,7 +81,7 @@ function sampleLag(broker: BrokerUnderTest): { stop: () => Promise<(number | nul
   };
 }
 
-async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, attempt: number, opts: IngestOptions): Promise<IngestStep> {
+export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, attempt: number, opts: IngestOptions): Promise<IngestStep> {
   const total = Math.round((rate * opts.stepMs) / 1000);
   const counts = splitProportional(total, pool.shares);
   const countBefore = await broker.healthCount();
