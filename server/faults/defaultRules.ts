@@ -22,6 +22,9 @@ const defaults: FaultRuleInput[] = [
   { code: 'tamper', title: 'Tamper detected', severity: 'critical', autoResolve: false, when: { type: 'tamper' } },
   { code: 'offline', title: 'Offline for more than 30 minutes', severity: 'major', when: { type: 'offline', minutes: 30 } },
   { code: 'storage_low', title: 'Storage below 5% free', severity: 'warning', when: { type: 'metric', metric: 'storage.freePct', op: '<', value: 5, clearValue: 7 } },
+  // Raised by the keys module when a terminal is marked compromised (SPEC §5): its keys are revoked
+  // and it stays locked until an admin clears it, so the fault never closes by itself.
+  { code: 'key_compromise', title: 'Terminal compromised: keys revoked, locked', severity: 'critical', autoResolve: false, when: { type: 'alert', alert: 'key_compromise' } },
   { code: 'relocated', title: 'Terminal moved outside its merchant location', severity: 'critical', autoResolve: false, when: { type: 'alert', alert: 'relocated' } },
   {
     code: 'txn_limit_breach',
