@@ -29,6 +29,7 @@ import { registerStreamRoutes } from './events/streamRoutes.ts';
 import { createIngest } from './health/ingest.ts';
 import { createLiveState } from './health/liveState.ts';
 import { createStateWriter } from './health/stateWriter.ts';
+import { trustedProxies } from './http/clientAddress.ts';
 import { createHttpApp } from './http/httpApp.ts';
 import { idempotency, purgeIdempotencyKeys } from './http/idempotency.ts';
 import { createJobQueues } from './jobs/jobQueues.ts';
@@ -145,7 +146,7 @@ async function assemble(config: Config, log: Logger) {
     disconnect: brokerRef.disconnect,
   });
 
-  const app = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES });
+  const app = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) });
   registerOpsRoutes(app, {
     metrics,
     version: VERSION,

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseProxyEntry } from './http/clientAddress.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -54,6 +55,12 @@ export const configSchema = z.object({
   DEVICE_FLOOD_DISCONNECT_AFTER: positive.default(200),
   COMMAND_DEFAULT_TTL_S: positive.default(7 * 24 * 3600),
   HTTP_BODY_LIMIT_BYTES: positive.default(1024 * 1024),
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-separated). */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((e) => e.trim()).filter((e) => e.length > 0))
+    .refine((list) => list.every((e) => parseProxyEntry(e) !== null), 'must be comma-separated IP addresses or CIDR blocks, e.g. 10.0.0.0/8,192.168.1.10'),
   /** Campaigns (rollouts, key rotations): first retry delay after a transient failure (doubles per attempt). */
   CAMPAIGN_RETRY_BASE_MS: positive.default(30_000),
   /** How often the campaign engine applies its decisions (phases, sends, timeouts). */

@@ -41,10 +41,16 @@ export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * The peer address of the connection ('unknown' when there is none, e.g. `app.request` in tests).
- * Forwarded headers are not trusted: behind a load balancer this is the balancer's address.
+ * The client's address as the HTTP app resolved it (server/http/clientAddress.ts: the peer, or
+ * behind a trusted proxy the X-Forwarded-For hop it vouches for); 'unknown' when there is no
+ * connection, e.g. `app.request` in tests.
  */
 export function clientIp(c: Context): string {
+  const resolved: unknown = c.get('clientIp');
+  return typeof resolved === 'string' ? resolved : peerAddress(c);
+}
+
+export function peerAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {

@@ -3,7 +3,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { AuthService } from '../auth/authService.ts';
-import { authMiddleware } from '../auth/middleware.ts';
+import { authMiddleware, peerAddress } from '../auth/middleware.ts';
+import { resolveClientAddress, type TrustedProxies } from './clientAddress.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createErrorHandler, errorJson, validationDetails } from './errorHandler.ts';
@@ -17,7 +18,7 @@ const FIRMWARE_CONTENT = /^\/v1\/firmware\/[^/]+\/content$/;
 /** Log bundle uploads (server/faults/): the signed link is the credential; own size limit. */
 const LOG_UPLOAD = /^\/v1\/uploads\/logs\/[^/]+$/;
 
-export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitBytes: number }): AppRouter {
+export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitBytes: number; trustedProxies: TrustedProxies }): AppRouter {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -26,6 +27,10 @@ export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitB
     },
   });
   app.onError(createErrorHandler(deps.log));
+  app.use('*', async (c, next) => {
+    c.set('clientIp', resolveClientAddress(peerAddress(c), c.req.header('x-forwarded-for'), deps.trustedProxies));
+    await next();
+  });
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   const limitBody = bodyLimit({
     maxSize: deps.bodyLimitBytes,

@@ -12,6 +12,8 @@ export interface AppEnv {
   Variables: {
     principal: Principal;
     requestId: string;
+    /** Set for every request by the HTTP app (auth/middleware.ts clientIp). */
+    clientIp: string;
   };
 }
 
