@@ -23,6 +23,9 @@ const secretPaths = [
   'sealed',
   '*.block',
   '*.sealed',
+  // Master-key import: each custodian's key component (split knowledge).
+  'component',
+  '*.component',
   '*.items[*].block',
   '*.payload.items[*].block',
 ];

@@ -75,7 +75,7 @@ export const compromisedDevices = pgTable('compromised_devices', {
   markedAt: ts('marked_at').notNull().defaultNow(),
 });
 
-export const dualControlActions = ['master_key.replace', 'keys.bulk_revoke'] as const;
+export const dualControlActions = ['master_key.replace', 'master_key.import', 'keys.bulk_revoke'] as const;
 export type DualControlAction = (typeof dualControlActions)[number];
 
 export const keyApprovals = pgTable(
@@ -85,12 +85,17 @@ export const keyApprovals = pgTable(
     action: text('action', { enum: dualControlActions }).notNull(),
     params: jsonb('params').$type<Record<string, unknown>>().notNull(),
     reason: text('reason').notNull(),
-    /** pending | approved | rejected | running | done | failed */
+    /** pending | rejected | expired | running | done | failed */
     state: text('state').notNull().default('pending'),
     requestedBy: text('requested_by').notNull(),
     decidedBy: text('decided_by'),
     decidedAt: ts('decided_at'),
     progress: jsonb('progress').$type<Record<string, unknown>>().notNull().default({}),
+    /** Secret input of the request (master_key.import: key component 1), sealed under the master
+     *  key with AAD naming the request; null once the request is decided or expired. Never in a view. */
+    sealed: text('sealed'),
+    /** A pending request past this is expired (its `sealed` wiped); null: does not expire. */
+    expiresAt: ts('expires_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('key_approvals_state_idx').on(t.state)],

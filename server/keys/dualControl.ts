@@ -1,20 +1,61 @@
-// Dual control (SPEC §5): master-key replacement and bulk revocation need a request by one admin
-// and the approval of another. The request and each decision are audited with the user's name.
-import { and, desc, eq } from 'drizzle-orm';
+// Dual control (SPEC §5): master-key replacement and import, and bulk revocation, need a request by
+// one admin and the approval of another. The request and each decision are audited with the user's
+// name. An action may carry secret input (master-key import: a key component from each admin): the
+// requester's is kept only sealed in the row (`sealed`), wiped when the request is decided or
+// expires; the approver's goes to the action's `approve` hook and is never stored.
+import { and, desc, eq, isNotNull, lt } from 'drizzle-orm';
 import { keyApprovals, type DualControlAction, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/database.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
 import { newApprovalId } from './keyIds.ts';
 
 export type Executor = (row: KeyApprovalRow, progress: (p: Record<string, unknown>) => Promise<void>) => Promise<Record<string, unknown>>;
 
+/** Thrown by an executor that cannot ever finish: the request becomes `failed` instead of resuming. */
+export class ActionFailed extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActionFailed';
+  }
+}
+
+/** What the approver sends with an approval (only actions with an `approve` hook take any). */
+export interface ApprovalInput {
+  component?: string;
+}
+
+/** An approval checked by its action's hook, not yet in effect. */
+export interface PreparedApproval {
+  /** Merged into the request's params (public values only: KCVs). */
+  params: Record<string, unknown>;
+  /** Runs once the request is recorded as approved, before the executor; a throw marks it failed. */
+  commit(): Promise<void>;
+  /** Wipes whatever secret the hook holds; always called. */
+  dispose(): void;
+}
+
+export interface ActionHooks {
+  /** Checks the approver's input against the request (its sealed secret included); throws an AppError to refuse (the request stays pending). */
+  approve?(row: KeyApprovalRow, input: ApprovalInput | undefined): Promise<PreparedApproval>;
+}
+
+/** Secret part of a new request: sealed for the row id, kept until the decision or `ttlMs`. */
+export interface RequestSecret {
+  seal(approvalId: string): string;
+  ttlMs: number;
+}
+
 /** Pure: may `approver` decide on a request made by `requesterId`? */
 export function decisionRefusal(row: Pick<KeyApprovalRow, 'state' | 'requestedBy'>, approver: Pick<Principal, 'userId' | 'role'>): { status: 403 | 409; code: string; message: string } | null {
   if (approver.role !== 'admin') return { status: 403, code: 'forbidden', message: 'only an admin decides dual-control requests' };
   if (approver.userId === row.requestedBy) return { status: 403, code: 'dual_control', message: 'the approval must come from an admin other than the requester' };
+  if (row.state === 'expired') return { status: 409, code: 'expired', message: 'the request expired without a decision; request again' };
   if (row.state !== 'pending') return { status: 409, code: 'already_decided', message: `the request is ${row.state}` };
   return null;
 }
@@ -29,11 +70,23 @@ export const approvalView = (r: KeyApprovalRow) => ({
   decidedBy: r.decidedBy,
   decidedAt: r.decidedAt,
   progress: r.progress,
+  expiresAt: r.expiresAt,
   createdAt: r.createdAt,
 });
 
-export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; executors: Record<DualControlAction, Executor> }) {
+export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; executors: Record<DualControlAction, Executor>; hooks?: Partial<Record<DualControlAction, ActionHooks>> }) {
   const { db } = deps;
+
+  /** Pending requests past their expiry become `expired`, their secret wiped. */
+  async function expire(now = new Date()) {
+    const gone = await db
+      .update(keyApprovals)
+      .set({ state: 'expired', sealed: null })
+      .where(and(eq(keyApprovals.state, 'pending'), isNotNull(keyApprovals.expiresAt), lt(keyApprovals.expiresAt, now)))
+      .returning({ id: keyApprovals.id, action: keyApprovals.action });
+    for (const r of gone) await deps.audit.append({ actor: null, action: `${r.action}.expire`, target: r.id });
+    return gone.length;
+  }
   const running = new Map<string, Promise<void>>();
 
   async function get(id: string) {
@@ -52,6 +105,12 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
         await db.update(keyApprovals).set({ state: 'done', progress: result }).where(eq(keyApprovals.id, row.id));
         await deps.audit.append({ actor: null, action: `${row.action}.done`, target: row.id, data: result });
       } catch (err) {
+        if (err instanceof ActionFailed) {
+          deps.log.error({ request: row.id, action: row.action, code: err.code }, `dual-control action failed: ${err.message}`);
+          await db.update(keyApprovals).set({ state: 'failed', sealed: null, progress: { ...row.progress, error: { code: err.code, message: err.message } } }).where(eq(keyApprovals.id, row.id)).catch(() => undefined);
+          await deps.audit.append({ actor: null, action: `${row.action}.failed`, target: row.id, data: { code: err.code } }).catch(() => undefined);
+          return;
+        }
         // Left `running`: a restart (or the next approval check) resumes it.
         deps.log.error({ err, request: row.id, action: row.action }, 'dual-control action failed; it will resume');
         await db.update(keyApprovals).set({ progress: { ...row.progress, error: (err as Error).message } }).where(eq(keyApprovals.id, row.id)).catch(() => undefined);
@@ -64,37 +123,83 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
   }
 
   return {
-    async request(by: Principal, action: DualControlAction, params: Record<string, unknown>, reason: string, ip?: string) {
+    async request(by: Principal, action: DualControlAction, params: Record<string, unknown>, reason: string, ip?: string, secret?: RequestSecret) {
       if (by.role !== 'admin') throw forbidden('only an admin requests dual-control actions');
-      const row = { id: newApprovalId(), action, params, reason, state: 'pending', requestedBy: by.userId, progress: {} };
+      const id = newApprovalId();
+      const row = {
+        id,
+        action,
+        params,
+        reason,
+        state: 'pending',
+        requestedBy: by.userId,
+        progress: {},
+        ...(secret ? { sealed: secret.seal(id), expiresAt: new Date(Date.now() + secret.ttlMs) } : {}),
+      };
       await db.insert(keyApprovals).values(row);
       await deps.audit.append({ actor: by, action: `${action}.request`, target: row.id, ip, data: { params, reason } });
       return approvalView(await get(row.id));
     },
-    async decide(id: string, by: Principal, approve: boolean, ip?: string) {
+    async decide(id: string, by: Principal, approve: boolean, ip?: string, input?: ApprovalInput) {
+      await expire();
       const row = await get(id);
       const refusal = decisionRefusal(row, by);
       if (refusal) {
         await deps.audit.append({ actor: by, action: `${row.action}.refused`, target: id, ip, data: { code: refusal.code } });
         throw refusal.status === 403 ? forbidden(refusal.message, refusal.code) : conflict(refusal.code, refusal.message);
       }
-      const state = approve ? 'running' : 'rejected';
-      const [updated] = await db
-        .update(keyApprovals)
-        .set({ state, decidedBy: by.userId, decidedAt: new Date() })
-        .where(and(eq(keyApprovals.id, id), eq(keyApprovals.state, 'pending')))
-        .returning();
-      if (!updated) throw conflict('already_decided', 'the request was decided meanwhile');
-      await deps.audit.append({ actor: by, action: `${row.action}.${approve ? 'approve' : 'reject'}`, target: id, ip, data: { requestedBy: row.requestedBy } });
-      if (approve) void run(updated);
-      return approvalView(updated);
+      const hook = deps.hooks?.[row.action]?.approve;
+      if (input?.component !== undefined && !(approve && hook)) throw badRequest('component_not_expected', `a ${approve ? row.action : 'rejection'} takes no key component`);
+      let prepared: PreparedApproval | undefined;
+      if (approve && hook) {
+        try {
+          prepared = await hook(row, input);
+        } catch (err) {
+          if (err instanceof AppError) await deps.audit.append({ actor: by, action: `${row.action}.refused`, target: id, ip, data: { code: err.code } });
+          throw err;
+        }
+      }
+      try {
+        const state = approve ? 'running' : 'rejected';
+        const [updated] = await db
+          .update(keyApprovals)
+          .set({ state, decidedBy: by.userId, decidedAt: new Date(), sealed: null, ...(prepared ? { params: { ...row.params, ...prepared.params } } : {}) })
+          .where(and(eq(keyApprovals.id, id), eq(keyApprovals.state, 'pending')))
+          .returning();
+        if (!updated) throw conflict('already_decided', 'the request was decided meanwhile');
+        await deps.audit.append({ actor: by, action: `${row.action}.${approve ? 'approve' : 'reject'}`, target: id, ip, data: { requestedBy: row.requestedBy, ...prepared?.params } });
+        if (prepared) {
+          try {
+            await prepared.commit();
+          } catch (err) {
+            const code = err instanceof AppError ? err.code : 'commit_failed';
+            const message = err instanceof Error ? err.message : String(err);
+            const [failed] = await db.update(keyApprovals).set({ state: 'failed', progress: { error: { code, message } } }).where(eq(keyApprovals.id, id)).returning();
+            await deps.audit.append({ actor: null, action: `${row.action}.failed`, target: id, data: { code } });
+            if (err instanceof AppError) throw err;
+            deps.log.error({ err, request: id, action: row.action }, 'dual-control approval could not take effect');
+            return approvalView(failed ?? updated);
+          }
+        }
+        if (approve) void run(updated);
+        return approvalView(updated);
+      } finally {
+        prepared?.dispose();
+      }
     },
-    get: async (id: string) => approvalView(await get(id)),
+    async get(id: string) {
+      await expire();
+      return approvalView(await get(id));
+    },
     async list(limit: number) {
+      await expire();
       return (await db.select().from(keyApprovals).orderBy(desc(keyApprovals.createdAt)).limit(limit)).map(approvalView);
     },
+    /** Expires pending requests past their time (a timer calls it too). */
+    expire,
     /** After a restart: carry on with whatever was approved and not finished. */
     async resume() {
+      await expire();
       const rows = await db.select().from(keyApprovals).where(eq(keyApprovals.state, 'running'));
       for (const r of rows) void run(r);
     },

@@ -10,6 +10,8 @@ import { conflict } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { DualControl } from './dualControl.ts';
+import { COMPONENT_HEX } from './keyComponents.ts';
+import type { MasterKeyImport } from './masterKeyImport.ts';
 import type { KeyService } from './keyService.ts';
 import type { KeyVault } from './keyVault.ts';
 import { listPolicies, setPolicy } from './rotationPolicy.ts';
@@ -31,14 +33,18 @@ export const bulkRevokeParams = z
   })
   .strict();
 
+/** A key component for a master-key import: 32 bytes as 64 hex digits. Never stored or returned. */
+const keyComponent = z.string().regex(COMPONENT_HEX, 'a key component is 64 hex digits (32 bytes)').openapi({ description: 'key component: 64 hex digits; only its KCV is ever returned', format: 'password' });
+
 export interface KeyRouteDeps {
   db: Db;
   keys: KeyService;
   vault: KeyVault;
   dual: DualControl;
+  masterImport: MasterKeyImport;
   devices: DeviceService;
   audit: AuditLog;
-  vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file' };
+  vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file'; masterKcv: string };
   report(deviceId: string, by: string): Promise<{ commandId: string }>;
   revokeOnDevice(deviceId: string, keyIds: string[] | undefined, reason: string): Promise<{ revoked: number; commandId: string | null }>;
   markCompromised(deviceId: string, reason: string): Promise<void>;
@@ -149,6 +155,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
 
   const requestBody = z.discriminatedUnion('action', [
     z.object({ action: z.literal('master_key.replace'), reason: z.string().min(1).max(500) }).strict(),
+    z.object({ action: z.literal('master_key.import'), reason: z.string().min(1).max(500), component: keyComponent }).strict(),
     z.object({ action: z.literal('keys.bulk_revoke'), reason: z.string().min(1).max(500), params: bulkRevokeParams }).strict(),
   ]);
   app.openapi(
@@ -157,6 +164,15 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
       const b = c.req.valid('json');
       if (b.action === 'master_key.replace' && d.vaultState().masterKeyFrom === 'env') {
         throw conflict('master_key_external', 'the master key comes from KEY_VAULT_MASTER_KEY; replacement by the server needs DATA_DIR/master.key (docs/keys.md)');
+      }
+      if (b.action === 'master_key.import') {
+        // Component 1: only its KCV (params) and its sealed form (the row) are kept.
+        const part = d.masterImport.request(b.component);
+        try {
+          return c.json(await d.dual.request(c.get('principal'), b.action, part.params, b.reason, clientIp(c), part.secret), 201);
+        } finally {
+          part.dispose();
+        }
       }
       const params = b.action === 'keys.bulk_revoke' ? b.params : {};
       return c.json(await d.dual.request(c.get('principal'), b.action, params, b.reason, clientIp(c)), 201);
@@ -170,10 +186,24 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     createRoute({ method: 'get', path: '/v1/key-vault/requests/{id}', tags, summary: 'One dual-control request and its progress', middleware: [readers] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'request'), ...errorResponses(401, 403, 404) } }),
     async (c) => c.json(await d.dual.get(c.req.valid('param').id), 200),
   );
-  for (const verb of ['approve', 'reject'] as const) {
-    app.openapi(
-      createRoute({ method: 'post', path: `/v1/key-vault/requests/{id}/${verb}`, tags, summary: `${verb} a dual-control request (an admin other than the requester)`, middleware: [admins] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(401, 403, 404, 409) } }),
-      async (c) => c.json(await d.dual.decide(c.req.valid('param').id, c.get('principal'), verb === 'approve', clientIp(c)), 200),
-    );
-  }
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/key-vault/requests/{id}/approve',
+      tags,
+      summary: 'Approve a dual-control request (an admin other than the requester); a master-key import takes key component 2',
+      middleware: [admins] as const,
+      request: { params: reqParams, body: { ...jsonBody(z.object({ component: keyComponent.optional() }).strict()), required: false } },
+      responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      // The body is optional: absent (no content-type) it is not validated and reads as undefined.
+      const body: { component?: string } | undefined = c.req.valid('json');
+      return c.json(await d.dual.decide(c.req.valid('param').id, c.get('principal'), true, clientIp(c), body), 200);
+    },
+  );
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/key-vault/requests/{id}/reject', tags, summary: 'Reject a dual-control request (an admin other than the requester); its sealed input is wiped', middleware: [admins] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(401, 403, 404, 409) } }),
+    async (c) => c.json(await d.dual.decide(c.req.valid('param').id, c.get('principal'), false, clientIp(c)), 200),
+  );
 }

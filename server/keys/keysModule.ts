@@ -16,6 +16,7 @@ import { createKeyRotationKind, KEYS_KIND, keyRotationParams } from './keyRotati
 import { bulkRevokeParams, registerKeyRoutes } from './keyRoutes.ts';
 import { createKeyService, type KeyService } from './keyService.ts';
 import type { KeyVault } from './keyVault.ts';
+import { createMasterKeyImport } from './masterKeyImport.ts';
 import { replaceMasterKey } from './masterKeyReplacement.ts';
 import { devicesDue, POLICY_QUEUE, POLICY_SCHEDULER } from './rotationPolicy.ts';
 import { createSoftwareVault, type MasterKeys } from './softwareVault.ts';
@@ -24,6 +25,7 @@ import { openVaultMasters, type VaultMasters } from './vaultMasters.ts';
 
 const SYSTEM: Principal = { userId: 'system', name: 'key-rotation-policy', role: 'admin' };
 const CHUNK = 1000;
+const EXPIRE_EVERY_MS = 60_000;
 
 /** Parts tests reach into. */
 export interface KeysInternals {
@@ -99,14 +101,18 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     return { revoked, devices: byDevice.size, zeroizeBatches: batches };
   }
 
+  const masterImport = createMasterKeyImport({ masters: must });
   const dual = createDualControl({
     db: ctx.db,
     audit: ctx.audit,
     log: ctx.log,
     executors: {
       'master_key.replace': (_row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress }),
+      // The imported key already waits as the next generation (written when the approval was accepted).
+      'master_key.import': (row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress, begin: async () => masterImport.generationOf(row) }),
       'keys.bulk_revoke': bulkRevoke,
     },
+    hooks: { 'master_key.import': masterImport.hooks },
   });
 
   async function runPolicies(nowMs = Date.now()) {
@@ -125,6 +131,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
 
   let policyQueue: Queue | undefined;
   let offBus: (() => void) | undefined;
+  let expiryTimer: ReturnType<typeof setInterval> | undefined;
   const internals: KeysInternals = { vault, keyService, dual, runPolicies, compromised, settling: () => Promise.all([...settling]), tamperIdle: () => tamper.idle() };
 
   return {
@@ -147,8 +154,12 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       ctx.queues.worker(POLICY_QUEUE, async () => ({ created: await runPolicies() }), { concurrency: 1 });
       await policyQueue.upsertJobScheduler(POLICY_SCHEDULER, { every: Number(process.env.KEY_POLICY_EVERY_MS ?? 3_600_000) }, { name: 'check-key-ages' });
       await dual.resume();
+      // Pending requests past their time lose their sealed secret even if nobody looks at them.
+      expiryTimer = setInterval(() => void dual.expire().catch((err: unknown) => ctx.log.warn({ err }, 'expiring dual-control requests failed')), EXPIRE_EVERY_MS);
+      expiryTimer.unref();
     },
     async stop() {
+      clearInterval(expiryTimer);
       offBus?.();
       await Promise.all([...settling]);
       await dual.idle();
@@ -166,9 +177,10 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
         keys: keyService,
         vault,
         dual,
+        masterImport,
         devices: ctx.devices,
         audit: ctx.audit,
-        vaultState: () => ({ replacing: must().replacing(), masterKeyFrom: must().from }),
+        vaultState: () => ({ replacing: must().replacing(), masterKeyFrom: must().from, masterKcv: must().generations().active.kcv }),
         async report(deviceId, by) {
           const cmd = await ctx.commands.create(deviceId, { type: 'keys.install', payload: { items: [] }, createdBy: by });
           return { commandId: cmd.id };

@@ -1,7 +1,7 @@
 // Where the software vault's master key comes from: KEY_VAULT_MASTER_KEY (64 hex digits or
 // base64 of 32 bytes), else DATA_DIR/master.key (hex, mode 0600, created on first start).
-// During a replacement the next key waits in DATA_DIR/master.key.next until every stored key
-// is under it.
+// During a replacement (or an import) the next key waits in DATA_DIR/master.key.next until every
+// stored key is under it.
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -40,7 +40,9 @@ export interface MasterKeySource {
   from: 'env' | 'file';
   /** A replacement's key, if one is under way. */
   next: Buffer | null;
-  createNext(): Buffer;
+  /** Writes the next key (a fresh random one, or `imported`) unless that one is already waiting.
+   *  Called only while the database records no next generation. */
+  createNext(imported?: Buffer): Buffer;
   /** The replacement finished: the next key becomes the master key. */
   promoteNext(): void;
 }
@@ -63,9 +65,12 @@ export function loadMasterKey(opts: { dataDir: string; fromEnv?: string }): Mast
     key,
     from,
     next: existsSync(nextFile) ? readKeyFile(nextFile) : null,
-    createNext() {
-      if (!source.next) {
-        writeFileAtomic(nextFile, `${randomBytes(32).toString('hex')}\n`);
+    createNext(imported) {
+      // A waiting file the database does not know yet (cut short before its generation was
+      // recorded) holds nothing: an imported key takes its place.
+      if (!source.next || (imported && !source.next.equals(imported))) {
+        if (imported && imported.length !== 32) throw new Error('a master key is 32 bytes');
+        writeFileAtomic(nextFile, `${(imported ?? randomBytes(32)).toString('hex')}\n`);
         source.next = readKeyFile(nextFile);
       }
       return source.next;

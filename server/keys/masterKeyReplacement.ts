@@ -1,4 +1,4 @@
-// Master-key replacement (dual control): every stored key re-encrypted under a new master key,
+// Master-key replacement and import (dual control): every stored key re-encrypted under a new master key,
 // page by page. Resumable: each row records its generation, so a restart continues with the rows
 // still under the old one; the new key becomes the master key only once none is left.
 import { and, eq, gt, isNotNull, ne, asc } from 'drizzle-orm';
@@ -10,9 +10,19 @@ import type { VaultMasters } from './vaultMasters.ts';
 
 const PAGE = 500;
 
-export async function replaceMasterKey(deps: { db: Db; vault: KeyVault; masters: VaultMasters; progress(p: Record<string, unknown>): Promise<void> }): Promise<Record<string, unknown>> {
+export interface ReplacementDeps {
+  db: Db;
+  vault: KeyVault;
+  masters: VaultMasters;
+  progress(p: Record<string, unknown>): Promise<void>;
+  /** The generation to re-encrypt into; default: begin (or resume) a replacement by a fresh key.
+   *  A master-key import passes its own (its key is already waiting as the next generation). */
+  begin?(): Promise<number>;
+}
+
+export async function replaceMasterKey(deps: ReplacementDeps): Promise<Record<string, unknown>> {
   const { db, vault } = deps;
-  const gen = await deps.masters.beginReplacement();
+  const gen = await (deps.begin ? deps.begin() : deps.masters.beginReplacement());
   let resealed = 0;
   let after = '';
   for (;;) {

@@ -2,6 +2,7 @@
 // active generation's KCV must match the configured master key, or the server refuses to start
 // (a wrong key would make every stored key unreadable). Also recovers a replacement that was
 // cut short between its last re-encryption and the switch of files.
+import { timingSafeEqual } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { keyVaultMasters } from '../../schemas/tables/keys.ts';
@@ -13,11 +14,29 @@ import type { MasterKeys } from './softwareVault.ts';
 export interface VaultMasters extends MasterKeys {
   from: 'env' | 'file';
   replacing(): boolean;
-  /** Starts (or resumes) a replacement: new keys are sealed under the next generation from now on. */
-  beginReplacement(): Promise<number>;
+  /** Generation and KCV of the active key and of the next one (replacement or import under way). */
+  generations(): { active: { gen: number; kcv: string }; next: { gen: number; kcv: string } | null };
+  /** Is `key` the active (or the next) master key? */
+  holds(key: Buffer): boolean;
+  /**
+   * Starts (or resumes) a replacement: new keys are sealed under the next generation from now on.
+   * The next key is fresh from the CSPRNG, or `imported` (master-key import); an imported key
+   * that is not the one already waiting is refused (`MasterKeyBusy`).
+   */
+  beginReplacement(imported?: Buffer): Promise<number>;
   /** Every stored key is under the next generation: make it the master key. */
   finishReplacement(): Promise<void>;
 }
+
+/** Another master-key replacement or import is under way. */
+export class MasterKeyBusy extends Error {
+  constructor() {
+    super('another master-key replacement or import is under way');
+    this.name = 'MasterKeyBusy';
+  }
+}
+
+const sameBytes = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
 export async function openVaultMasters(opts: { db: Db; dataDir: string; fromEnv?: string; log: Logger }): Promise<VaultMasters> {
   const { db, log } = opts;
@@ -55,10 +74,15 @@ export async function openVaultMasters(opts: { db: Db; dataDir: string; fromEnv?
       return next && source.next ? { gen: next.gen, key: source.next } : { gen: active.gen, key: source.key };
     },
     replacing: () => Boolean(next),
-    async beginReplacement() {
+    generations: () => ({ active: { gen: active.gen, kcv: active.kcv }, next: next ? { gen: next.gen, kcv: next.kcv } : null }),
+    holds: (key) => sameBytes(key, source.key) || (source.next !== null && sameBytes(key, source.next)),
+    async beginReplacement(imported) {
       if (source.from === 'env') throw new Error('master key from KEY_VAULT_MASTER_KEY cannot be replaced by the server');
-      if (next) return next.gen;
-      const key = source.createNext();
+      if (next) {
+        if (imported && !(source.next && sameBytes(imported, source.next))) throw new MasterKeyBusy();
+        return next.gen;
+      }
+      const key = source.createNext(imported);
       const gen = active.gen + 1;
       await db.insert(keyVaultMasters).values({ gen, kcv: keyCheckValue(key), state: 'next' }).onConflictDoNothing();
       next = (await db.select().from(keyVaultMasters).where(eq(keyVaultMasters.gen, gen)))[0] ?? null;

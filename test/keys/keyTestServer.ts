@@ -21,7 +21,8 @@ export interface KeyTestServer {
   responses: string[];
   api<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
   keys(): ReturnType<typeof createKeysModule>['internals'];
-  restart(): Promise<void>;
+  /** Stops and starts the server on the same data dir and database; `env` overrides config (e.g. KEY_VAULT_MASTER_KEY). */
+  restart(env?: Partial<Config>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,8 +78,9 @@ export async function startKeyTestServer(opts: { database?: 'pglite' | 'postgres
       if (!m) throw new Error('keys module not registered');
       return m.internals;
     },
-    async restart() {
+    async restart(env) {
       await server.stop();
+      if (env) config = { ...config, ...env };
       server = createServer(config, { log: log() });
       started = await server.start();
     },
