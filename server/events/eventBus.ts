@@ -1,6 +1,8 @@
 // In-process domain events: what the live stream (SSE) and other domains listen to.
 import { EventEmitter } from 'node:events';
 import type { DeviceJobLiveEvent, FaultLiveEvent } from '../../schemas/faults.ts';
+import type { HealthPoint } from '../health/healthPoint.ts';
+import { createHealthWatch, type HealthWatch } from './healthWatch.ts';
 
 export interface LiveEvents {
   'device.presence': { deviceId: string; online: boolean; ts: number };
@@ -9,6 +11,11 @@ export interface LiveEvents {
   'device.revoked': { deviceId: string };
   'device.rejected': { deviceId: string; reason: string };
   'device.event': { deviceId: string; type: string; severity?: string; ts: number };
+  /**
+   * A health sample, as chart numbers: emitted only for devices someone on the stream watches
+   * (`healthWatch`), never for the whole fleet.
+   */
+  'device.health': HealthPoint & { deviceId: string };
   /** A merchant rule fired or cleared (relocation, transaction limits...): for the faults module. */
   'device.alert': { deviceId: string; code: string; severity: string; summary: string; open: boolean; data: Record<string, unknown> };
   /** A terminal's merchant binding changed. */
@@ -61,6 +68,8 @@ export interface EventBus {
   on<K extends LiveEventName>(name: K, fn: (data: LiveEvents[K]) => void): () => void;
   /** Every event, for the stream. */
   onAny(fn: (name: LiveEventName, data: LiveEvents[LiveEventName]) => void): () => void;
+  /** Devices whose health samples stream subscribers asked for (`device.health`). */
+  healthWatch: HealthWatch;
 }
 
 export function createEventBus(): EventBus {
@@ -79,5 +88,6 @@ export function createEventBus(): EventBus {
       emitter.on('*', fn);
       return () => emitter.off('*', fn);
     },
+    healthWatch: createHealthWatch(),
   };
 }

@@ -1,12 +1,13 @@
-// Reads for triage: the fault queue (severity, then age; filtered; keyset-paged), the overview
-// counts, one fault with its notes.
-import { and, asc, desc, eq, getTableColumns, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
+// Reads for triage: the fault queue (severity then age, or another order of `faultSort.ts`;
+// filtered; keyset-paged), the overview counts, one fault with its notes.
+import { and, asc, eq, getTableColumns, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { devices, users } from '../../schemas/db.ts';
 import type { FaultState, Severity } from '../../schemas/faults.ts';
 import { faultNotes, faults } from '../../schemas/tables/faults.ts';
 import type { Db } from '../db/database.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
+import { sortSpecs, type FaultSort } from './faultSort.ts';
 
 export interface FaultFilter {
   state?: FaultState[];
@@ -17,24 +18,6 @@ export interface FaultFilter {
   model?: string;
   /** A user id, or `none` for unassigned. */
   assignee?: string;
-}
-
-interface Cursor {
-  rank: number;
-  openedAt: string;
-  id: string;
-}
-
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.rank, c.openedAt, c.id])).toString('base64url');
-
-function decodeCursor(s: string): Cursor {
-  try {
-    const [rank, openedAt, id] = JSON.parse(Buffer.from(s, 'base64url').toString()) as [unknown, unknown, unknown];
-    if (typeof rank === 'number' && typeof openedAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(openedAt))) return { rank, openedAt, id };
-  } catch {
-    /* fall through */
-  }
-  throw badRequest('bad_cursor', 'cursor is not valid');
 }
 
 const assignee = alias(users, 'assignee');
@@ -73,26 +56,21 @@ export function createFaultQueries(db: Db) {
   }
 
   return {
-    /** Worst first, then oldest first: what a technician should look at next. */
-    async list(f: FaultFilter, limit: number, cursor?: string) {
+    /** In the order `sort` (default: worst first, then oldest: what a technician should look at next). */
+    async list(f: FaultFilter, limit: number, cursor?: string, sort: FaultSort = 'severity') {
+      const spec = sortSpecs[sort];
       const w = where(f);
       if (cursor) {
-        const c = decodeCursor(cursor);
-        const at = new Date(c.openedAt);
-        w.push(
-          sql`(${faults.severityRank} < ${c.rank} or (${faults.severityRank} = ${c.rank} and (${faults.openedAt} > ${at} or (${faults.openedAt} = ${at} and ${faults.id} > ${c.id}))))`,
-        );
+        const after = spec.after(cursor);
+        if (after) w.push(after);
       }
       const rows = await base()
         .where(and(...w))
-        .orderBy(desc(faults.severityRank), asc(faults.openedAt), asc(faults.id))
+        .orderBy(...spec.orderBy)
         .limit(limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor({ rank: last.severityRank, openedAt: last.openedAt.toISOString(), id: last.id }) : null,
-      };
+      return { items, nextCursor: rows.length > limit && last ? spec.cursorOf(last) : null };
     },
 
     async get(id: string) {

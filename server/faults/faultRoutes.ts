@@ -10,6 +10,7 @@ import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { FaultQueries } from './faultQueries.ts';
+import { faultSorts } from './faultSort.ts';
 import type { FaultService } from './faultService.ts';
 import type { Notifier } from './notifier.ts';
 
@@ -67,6 +68,10 @@ const listQuery = z.object({
   merchantId: z.string().min(1).max(64).optional(),
   model: z.string().min(1).max(64).optional(),
   assignee: z.string().min(1).max(64).optional().openapi({ description: 'a user id, `me` or `none`' }),
+  sort: z.enum(faultSorts).default('severity').openapi({
+    description:
+      '`severity` (default): worst first, then oldest; `oldest` / `newest`: by opening time; `updated`: most recently changed first. A cursor works only with the sort it came from.',
+  }),
 });
 
 const idParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -75,7 +80,7 @@ const listRoute = createRoute({
   method: 'get',
   path: '/v1/faults',
   tags: ['faults'],
-  summary: 'The fault queue: worst severity first, then oldest; filtered and paged',
+  summary: 'The fault queue: worst severity first, then oldest (or another `sort`); filtered and paged',
   middleware: [readers] as const,
   request: { query: listQuery },
   responses: { 200: jsonResponse(page(fault), 'a page of faults'), ...errorResponses(400, 401, 403) },
@@ -235,6 +240,7 @@ export function registerFaultRoutes(
       { state, severity: q.severity as Severity[] | undefined, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee },
       q.limit,
       q.cursor,
+      q.sort,
     );
     return c.json(json(result), 200);
   });

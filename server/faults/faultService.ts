@@ -317,7 +317,11 @@ export function createFaultService(deps: FaultServiceDeps) {
       const note = await db.transaction(async (tx) => {
         const [f] = await tx.select({ id: faults.id, deviceId: faults.deviceId, code: faults.code }).from(faults).where(eq(faults.id, id)).limit(1);
         if (!f) throw notFound(`fault ${id}`);
-        const [n] = await tx.insert(faultNotes).values({ faultId: id, authorId: actor.userId, authorName: actor.name, text }).returning();
+        // A note is activity on the fault: it moves up in the `updated` order of the queue. (Times
+        // from here, in milliseconds, like every other fault time: keyset cursors carry milliseconds.)
+        const at = new Date();
+        const [n] = await tx.insert(faultNotes).values({ faultId: id, authorId: actor.userId, authorName: actor.name, text, ts: at }).returning();
+        await tx.update(faults).set({ updatedAt: at }).where(eq(faults.id, id));
         await deps.audit.append({ actor, action: 'fault.note', target: id, ip, data: { deviceId: f.deviceId, code: f.code, noteId: n!.id } }, tx);
         return n!;
       });

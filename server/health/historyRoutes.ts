@@ -12,21 +12,12 @@ import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest } from '../errors.ts';
 import { errorResponses, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
+import { healthPoint, toPoint } from './healthPoint.ts';
 
 const DAY_MS = 24 * 3600_000;
 const MAX_RANGE_MS = 366 * DAY_MS;
 
-const point = z
-  .object({
-    ts: z.string().openapi({ format: 'date-time' }),
-    battery: z.number().nullable(),
-    charging: z.boolean().nullable(),
-    temperatureC: z.number().nullable(),
-    rssi: z.number().nullable(),
-    signalType: z.string().nullable(),
-    storageFreePct: z.number().nullable(),
-  })
-  .openapi('HealthPoint');
+const point = healthPoint;
 
 const historyRoute = createRoute({
   method: 'get',
@@ -63,23 +54,6 @@ const historyRoute = createRoute({
     ...errorResponses(400, 401, 403, 404),
   },
 });
-
-type Point = z.infer<typeof point>;
-
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-export function toPoint(ts: Date, s: Partial<HealthSample>): Point {
-  const storage = s.storage;
-  return {
-    ts: ts.toISOString(),
-    battery: num(s.battery?.level),
-    charging: typeof s.battery?.charging === 'boolean' ? s.battery.charging : null,
-    temperatureC: num(s.temperatureC),
-    rssi: num(s.signal?.rssi),
-    signalType: s.signal?.type ?? null,
-    storageFreePct: storage && storage.totalMb > 0 ? Math.round((storage.freeMb / storage.totalMb) * 1000) / 10 : null,
-  };
-}
 
 export function registerHealthHistoryRoutes(app: AppRouter, deps: { db: Db; devices: Pick<DeviceService, 'byId'> }) {
   app.openapi(historyRoute, async (c) => {

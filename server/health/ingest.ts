@@ -1,9 +1,11 @@
 // Where validated device messages land: memory first, timeline and history buffered, and the
-// command tracker told about acks and devices coming back. Synchronous on the hot path.
+// command tracker told about acks and devices coming back. Synchronous on the hot path; health
+// samples reach the live stream only for devices a subscriber watches.
 import type { AckMessage, DeviceEvent, DevicePublishKind, HealthSample, StateMessage } from '../../schemas/wire.ts';
 import type { IngestSink, RejectReason } from '../broker/mqttBroker.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus } from '../events/eventBus.ts';
+import { toPoint } from './healthPoint.ts';
 import type { LiveState, PresenceChange } from './liveState.ts';
 import type { StateWriter } from './stateWriter.ts';
 
@@ -69,6 +71,8 @@ export function createIngest(deps: IngestDeps): Ingest {
           const sample = data as HealthSample;
           apply(deps.live.seen(id, t));
           if (deps.live.health(id, sample, t)) deps.writer.keepHistory(id, sample);
+          // Live to the stream only when a subscriber watches this device (one Map lookup).
+          if (deps.bus.healthWatch.wants(id)) deps.bus.emit('device.health', { deviceId: id, ...toPoint(new Date(sample.ts), sample) });
           deps.onHealth?.(id, sample);
           return;
         }

@@ -224,18 +224,20 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
     await waitFault(other.deviceId, 'paper_out');
     await publish(c, topicFor(other.deviceId, 'event'), { ts: Date.now(), seq: 2, type: 'tamper', severity: 'critical', data: { source: 'switch' } });
     await waitFault(other.deviceId, 'tamper');
+    // The keys module marks the tampered terminal compromised, which opens a second critical fault.
+    await waitFault(other.deviceId, 'key_compromise');
 
     const all = (await t.api<{ items: FaultView[] }>('GET', `/v1/faults?deviceId=${other.deviceId}`)).body.items;
-    expect(all.map((f) => f.code)).toEqual(['tamper', 'overheat', 'paper_out']);
+    expect(all.map((f) => f.code)).toEqual(['tamper', 'key_compromise', 'overheat', 'paper_out']);
 
-    const page1 = await t.api<{ items: FaultView[]; nextCursor: string }>('GET', `/v1/faults?deviceId=${other.deviceId}&limit=2`);
-    expect(page1.body.items.map((f) => f.code)).toEqual(['tamper', 'overheat']);
-    const page2 = await t.api<{ items: FaultView[]; nextCursor: string | null }>('GET', `/v1/faults?deviceId=${other.deviceId}&limit=2&cursor=${page1.body.nextCursor}`);
+    const page1 = await t.api<{ items: FaultView[]; nextCursor: string }>('GET', `/v1/faults?deviceId=${other.deviceId}&limit=3`);
+    expect(page1.body.items.map((f) => f.code)).toEqual(['tamper', 'key_compromise', 'overheat']);
+    const page2 = await t.api<{ items: FaultView[]; nextCursor: string | null }>('GET', `/v1/faults?deviceId=${other.deviceId}&limit=3&cursor=${page1.body.nextCursor}`);
     expect(page2.body.items.map((f) => f.code)).toEqual(['paper_out']);
     expect(page2.body.nextCursor).toBeNull();
 
     const filtered = await t.api<{ items: FaultView[] }>('GET', '/v1/faults?severity=major,critical&model=Ingenico-Move5000');
-    expect(filtered.body.items.map((f) => f.code)).toEqual(['tamper', 'overheat']);
+    expect(filtered.body.items.map((f) => f.code)).toEqual(['tamper', 'key_compromise', 'overheat']);
     expect((await t.api<{ items: FaultView[] }>('GET', '/v1/faults?code=paper_out&assignee=none')).body.items.map((f) => f.deviceId)).toEqual([other.deviceId]);
     expect((await t.api('GET', '/v1/faults?severity=urgent')).status).toBe(400);
     expect((await t.api('GET', '/v1/faults?cursor=bogus')).status).toBe(400);
@@ -244,7 +246,7 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
       'GET',
       '/v1/faults/summary?model=Ingenico-Move5000',
     );
-    expect(summary.body).toMatchObject({ total: 3, devicesAffected: 1, bySeverity: { critical: 1, major: 1, warning: 1, info: 0 } });
+    expect(summary.body).toMatchObject({ total: 4, devicesAffected: 1, bySeverity: { critical: 2, major: 1, warning: 1, info: 0 } });
     expect(summary.body.byCode.paper_out!.total).toBe(1);
 
     const metrics = await fetch(`${t.url}/metrics`).then((r) => r.text());

@@ -36,6 +36,7 @@ export function lineChart({ title, unit, points, from, to, domain, bands = [], c
   const caption = h('figcaption', { id: `${id}-cap` }, h('span', { class: 'chart-title' }, title));
   figure.append(caption);
 
+  figure.dataset.points = '0';
   if (!vals.length) {
     figure.append(h('p', { class: 'muted chart-empty' }, 'No samples in this period.'));
     return figure;
@@ -67,6 +68,9 @@ export function lineChart({ title, unit, points, from, to, domain, bands = [], c
   const minV = Math.min(...vals.map((p) => p.v));
   const maxV = Math.max(...vals.map((p) => p.v));
   const fmt = (v) => `${Math.round(v * 10) / 10}${unit}`;
+  // What the chart shows, for scripts and tests: the number of points and the latest value.
+  figure.dataset.points = String(vals.length);
+  figure.dataset.latest = String(last.v);
   const summary = `${title}: latest ${fmt(last.v)}, lowest ${fmt(minV)}, highest ${fmt(maxV)} over ${vals.length} samples.`;
 
   const yTicks = niceTicks(lo, hi, 4).filter((v) => v >= lo && v <= hi);

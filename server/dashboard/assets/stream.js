@@ -5,16 +5,20 @@
 const SILENCE_MS = 40_000; // the server sends a keep-alive every 15 s
 
 /**
- * openStream({token, onEvent(name, data), onStatus(state)}) → {close()}
+ * openStream({token, onEvent(name, data), onStatus(state), types?, health?}) → {close()}
+ * `types`: only these events; `health`: device ids whose samples come as `device.health`.
  * states: 'connecting' | 'live' | 'reconnecting' | 'unauthorized' | 'closed'
  */
-export function openStream({ token, onEvent, onStatus, types }) {
+export function openStream({ token, onEvent, onStatus, types, health }) {
   let stopped = false;
   let controller = null;
   let attempt = 0;
   let everConnected = false;
 
-  const path = types?.length ? `/v1/stream?types=${encodeURIComponent(types.join(','))}` : '/v1/stream';
+  const params = new URLSearchParams();
+  if (types?.length) params.set('types', types.join(','));
+  if (health?.length) params.set('health', health.join(','));
+  const path = params.size ? `/v1/stream?${params}` : '/v1/stream';
 
   async function once() {
     controller = new AbortController();

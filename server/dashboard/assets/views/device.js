@@ -1,7 +1,9 @@
-// Device page: identity, merchant binding and lock, latest health, health charts, open faults,
-// diagnostics and log bundles, commands, timeline; actions with a confirmation step.
+// Device page: identity, merchant binding and lock, latest health, health charts (history, then
+// live samples from the stream), open faults, diagnostics and log bundles, commands, timeline;
+// actions with a confirmation step.
 import { api, has, session, isRole } from '../api.js';
 import { dataTable, lineChart } from '../chart.js';
+import { openStream } from '../stream.js';
 import {
   dl,
   errorBox,
@@ -26,6 +28,7 @@ const RANGES = [
 ];
 
 const TIMELINE_PAGE = 25;
+const CHART_MAX_POINTS = 400;
 
 function healthFacts(hs, d) {
   if (!hs) return h('p', { class: 'muted' }, 'No health sample received yet.');
@@ -83,6 +86,7 @@ export function mount(root, ctx) {
   const healthBox = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
   const faultsBox = h('div', { 'aria-live': 'polite' });
   const chartsBox = h('div', { class: 'charts' });
+  const chartsLive = h('span', { class: 'muted small chart-live', dataset: { state: 'connecting' } }, 'Connecting live updates…');
   const diagBox = h('div', { 'aria-live': 'polite' });
   const logsBox = h('div', { 'aria-live': 'polite' });
   const commandsBox = h('div', { 'aria-live': 'polite' });
@@ -122,7 +126,7 @@ export function mount(root, ctx) {
       section('Latest health', healthBox),
     ),
     section('Open faults', faultsBox),
-    section('Health over time', h('div', { class: 'section-tools' }, rangePicker), chartsBox),
+    section('Health over time', h('div', { class: 'section-tools' }, rangePicker, chartsLive), chartsBox),
     h('div', { class: 'grid-2' }, section('Diagnostics', diagBox), section('Log bundles', logsBox)),
     section('Commands', commandsBox),
     section('Timeline', timelineList, timelineMore),
@@ -260,6 +264,10 @@ export function mount(root, ctx) {
     }
   }
 
+  // The chart data: history from the API, then samples appended as the stream brings them.
+  let chart = null; // {from, to, bucketMs, points}
+  let earlyLive = []; // samples that came before the history
+
   async function loadCharts() {
     if (!has('GET /v1/devices/{id}/health-history')) {
       replace(chartsBox, unavailable('Health history'));
@@ -267,55 +275,87 @@ export function mount(root, ctx) {
     }
     const to = new Date();
     const from = new Date(to.getTime() - range[2]);
+    const asked = range;
     try {
       chartsBox.setAttribute('aria-busy', 'true');
       const res = await api('GET', `/v1/devices/${enc}/health-history`, {
-        query: { from: from.toISOString(), to: to.toISOString(), maxPoints: 400 },
+        query: { from: from.toISOString(), to: to.toISOString(), maxPoints: CHART_MAX_POINTS },
       });
-      if (stopped) return;
-      const pts = res.points;
-      const series = (key) => pts.map((p) => ({ t: Date.parse(p.ts), v: p[key] }));
-      const common = { from: from.getTime(), to: to.getTime() };
-      replace(
-        chartsBox,
-        h(
-          'div',
-          { class: 'charts-row' },
-          lineChart({
-            title: 'Battery',
-            unit: '%',
-            points: series('battery'),
-            domain: [0, 100],
-            bands: [{ from: 0, to: 15, className: 'band-bad' }],
-            ...common,
-          }),
-          lineChart({
-            title: 'Temperature',
-            unit: ' °C',
-            points: series('temperatureC'),
-            bands: [{ from: 60, to: 200, className: 'band-bad' }],
-            ...common,
-          }),
-          lineChart({ title: 'Signal', unit: ' dBm', points: series('rssi'), ...common }),
-        ),
-        pts.length
-          ? dataTable(
-              'Health samples',
-              [
-                { key: 'battery', label: 'Battery %' },
-                { key: 'temperatureC', label: 'Temperature °C' },
-                { key: 'rssi', label: 'Signal dBm' },
-              ],
-              pts,
-            )
-          : null,
-        res.bucketMs ? h('p', { class: 'muted small' }, `Thinned to one sample per ${Math.round(res.bucketMs / 60000)} minutes.`) : null,
-      );
+      if (stopped || asked !== range) return;
+      // Live points that arrived while this was loading stay (the history may not have them yet).
+      const latest = res.points.length ? Date.parse(res.points[res.points.length - 1].ts) : -Infinity;
+      const pending = (chart?.points ?? earlyLive).filter((p) => p.live && Date.parse(p.ts) > latest);
+      earlyLive = [];
+      chart = { from: from.getTime(), to: to.getTime(), bucketMs: res.bucketMs, points: res.points.concat(pending) };
+      renderCharts();
     } catch (err) {
       replace(chartsBox, errorBox(err));
     } finally {
       chartsBox.setAttribute('aria-busy', 'false');
     }
+  }
+
+  /** A sample from the stream: appended, the period slides to now, drawn at most once a second. */
+  function addLivePoint(p) {
+    if (!p?.ts) return;
+    if (!chart) {
+      if (earlyLive.length < CHART_MAX_POINTS) earlyLive.push({ ...p, live: true });
+      return;
+    }
+    const t = Date.parse(p.ts);
+    const last = chart.points[chart.points.length - 1];
+    if (Number.isNaN(t) || (last && Date.parse(last.ts) >= t)) return; // already shown (or older)
+    chart.points.push({ ...p, live: true });
+    chart.to = Math.max(Date.now(), t);
+    chart.from = chart.to - range[2];
+    while (chart.points.length > 1 && Date.parse(chart.points[0].ts) < chart.from) chart.points.shift();
+    // An open page over hours must not grow without bound: keep the last points only.
+    if (chart.points.length > CHART_MAX_POINTS * 2) chart.points.splice(0, chart.points.length - CHART_MAX_POINTS * 2);
+    redrawCharts();
+  }
+
+  function renderCharts() {
+    if (!chart) return;
+    const pts = chart.points;
+    const series = (key) => pts.map((p) => ({ t: Date.parse(p.ts), v: p[key] }));
+    const common = { from: chart.from, to: chart.to };
+    const tableOpen = chartsBox.querySelector('details.chart-data')?.open ?? false;
+    replace(
+      chartsBox,
+      h(
+        'div',
+        { class: 'charts-row' },
+        lineChart({
+          title: 'Battery',
+          unit: '%',
+          points: series('battery'),
+          domain: [0, 100],
+          bands: [{ from: 0, to: 15, className: 'band-bad' }],
+          ...common,
+        }),
+        lineChart({
+          title: 'Temperature',
+          unit: ' °C',
+          points: series('temperatureC'),
+          bands: [{ from: 60, to: 200, className: 'band-bad' }],
+          ...common,
+        }),
+        lineChart({ title: 'Signal', unit: ' dBm', points: series('rssi'), ...common }),
+      ),
+      pts.length
+        ? dataTable(
+            'Health samples',
+            [
+              { key: 'battery', label: 'Battery %' },
+              { key: 'temperatureC', label: 'Temperature °C' },
+              { key: 'rssi', label: 'Signal dBm' },
+            ],
+            pts,
+          )
+        : null,
+      chart.bucketMs ? h('p', { class: 'muted small' }, `Thinned to one sample per ${Math.round(chart.bucketMs / 60000)} minutes.`) : null,
+    );
+    if (tableOpen) chartsBox.querySelector('details.chart-data')?.setAttribute('open', '');
   }
 
   async function loadDiagnostics() {
@@ -569,6 +609,7 @@ export function mount(root, ctx) {
   const refreshDiag = throttle(loadDiagnostics, 800);
   const refreshLogs = throttle(loadLogs, 800);
   const refreshBinding = throttle(loadBinding, 800);
+  const redrawCharts = throttle(renderCharts, 1000);
 
   renderActions();
   loadDevice().then(() => {
@@ -581,7 +622,32 @@ export function mount(root, ctx) {
   loadLogs();
   loadCommands();
   loadTimeline();
-  // Health samples are not streamed (too many for a fleet): the open page polls the latest one.
+  // Health samples of this terminal only, on a stream of their own (the server publishes a
+  // device's samples only while someone watches it). The poll stays as a fallback.
+  const liveText = {
+    connecting: 'Connecting live updates…',
+    live: 'Live',
+    reconnecting: 'Live updates paused, reconnecting…',
+    closed: 'Not live',
+    unauthorized: 'Not live',
+  };
+  const healthStream = openStream({
+    token: session.token,
+    types: ['device.health'],
+    health: [id],
+    onStatus: (state) => {
+      chartsLive.dataset.state = state;
+      chartsLive.textContent = liveText[state] ?? state;
+    },
+    onEvent: (name, data) => {
+      if (stopped) return;
+      if (name === 'stream.resumed') loadCharts();
+      else if (name === 'device.health' && data?.deviceId === id) {
+        addLivePoint(data);
+        refreshDevice();
+      }
+    },
+  });
   timers.push(setInterval(() => !document.hidden && refreshDevice(), 10_000));
   timers.push(setInterval(() => !document.hidden && loadCharts(), 5 * 60_000));
 
@@ -595,6 +661,7 @@ export function mount(root, ctx) {
         return;
       }
       if (!data || data.deviceId !== id) return;
+      if (name === 'device.health') return; // comes on the page's own stream
       if (name === 'device.presence') {
         if (device) {
           device.online = data.online;
@@ -620,6 +687,7 @@ export function mount(root, ctx) {
     },
     unmount() {
       stopped = true;
+      healthStream.close();
       for (const t of timers) clearInterval(t);
     },
   };

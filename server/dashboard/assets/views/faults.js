@@ -1,6 +1,6 @@
-// Fault queue for technicians: filtered and paged on the server (worst first, then oldest),
-// acknowledge / assign / resolve / notes in place, new faults arriving live.
-import { api, has, isRole, session } from '../api.js';
+// Fault queue for technicians: filtered, sorted and paged on the server (worst first, then
+// oldest, or another order), acknowledge / assign / resolve / notes in place, new faults arriving live.
+import { api, has, isRole, queryEnumOf, session } from '../api.js';
 import { errorBox, h, replace, SEVERITIES, severityBadge, stateBadge, throttle, timeEl, unavailable } from '../dom.js';
 
 const PAGE = 50;
@@ -12,13 +12,14 @@ const STATES = [
   ['all', 'All'],
 ];
 
-const SORTS = {
-  queue: { label: 'Worst, then oldest', fn: null },
-  newest: { label: 'Newest first', fn: (a, b) => Date.parse(b.openedAt) - Date.parse(a.openedAt) },
-  oldest: { label: 'Oldest first', fn: (a, b) => Date.parse(a.openedAt) - Date.parse(b.openedAt) },
-  device: { label: 'Terminal', fn: (a, b) => String(a.serial ?? a.deviceId).localeCompare(String(b.serial ?? b.deviceId)) },
-  state: { label: 'State', fn: (a, b) => a.state.localeCompare(b.state) },
-};
+// Orders of GET /v1/faults (`sort`): the server sorts, so every page follows the same order.
+const SORTS = [
+  ['severity', 'Worst first, then oldest'],
+  ['oldest', 'Oldest first'],
+  ['newest', 'Newest first'],
+  ['updated', 'Recently changed'],
+];
+const DEFAULT_SORT = 'severity';
 
 function field(label, control, hint) {
   return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, hint ? h('span', { class: 'hint' }, hint) : null);
@@ -62,12 +63,18 @@ export function mount(root, ctx) {
     model: h('input', { id: 'ff-model', name: 'model', value: q.get('model') ?? '', autocomplete: 'off' }),
     merchantId: h('input', { id: 'ff-merchant', name: 'merchantId', value: q.get('merchantId') ?? '', autocomplete: 'off' }),
   };
-  let sortKey = q.get('sort') && SORTS[q.get('sort')] ? q.get('sort') : 'queue';
-  const sortSelect = h(
-    'select',
-    { id: 'ff-sort', name: 'sort' },
-    Object.entries(SORTS).map(([k, s]) => opt(k, s.label, sortKey)),
-  );
+  // Only the orders this build's API offers (read from its API document).
+  const offered = new Set(queryEnumOf('GET /v1/faults', 'sort'));
+  const sorts = SORTS.filter(([k]) => offered.has(k));
+  const current = sorts.some(([k]) => k === q.get('sort')) ? q.get('sort') : DEFAULT_SORT;
+  const sortSelect = sorts.length
+    ? h(
+        'select',
+        { id: 'ff-sort', name: 'sort', 'aria-describedby': 'ff-sort-hint' },
+        sorts.map(([k, label]) => opt(k, label, current)),
+      )
+    : null;
+  const sortKey = () => sortSelect?.value || DEFAULT_SORT;
 
   const form = h(
     'form',
@@ -79,7 +86,15 @@ export function mount(root, ctx) {
     field('Device id', inputs.deviceId),
     field('Model', inputs.model),
     field('Merchant id', inputs.merchantId),
-    field('Sort', sortSelect),
+    sortSelect
+      ? h(
+          'div',
+          { class: 'field' },
+          h('label', { for: sortSelect.id }, 'Sort by'),
+          sortSelect,
+          h('span', { class: 'hint', id: 'ff-sort-hint' }, 'Applies at once'),
+        )
+      : null,
     h(
       'div',
       { class: 'field field-actions' },
@@ -146,10 +161,15 @@ export function mount(root, ctx) {
     return f;
   }
 
+  let loads = 0;
   async function load({ append = false } = {}) {
+    const seq = ++loads;
     tableEl.setAttribute('aria-busy', 'true');
     try {
-      const page = await api('GET', '/v1/faults', { query: { ...filters(), limit: PAGE, cursor: append ? cursor : undefined } });
+      const sort = sortSelect ? sortKey() : undefined;
+      const page = await api('GET', '/v1/faults', { query: { ...filters(), sort, limit: PAGE, cursor: append ? cursor : undefined } });
+      // A newer request (another sort or filter) answered meanwhile: this page is stale.
+      if (seq !== loads) return;
       items = append ? items.concat(page.items) : page.items;
       cursor = page.nextCursor;
       render();
@@ -162,14 +182,15 @@ export function mount(root, ctx) {
 
   function render() {
     const focusKey = document.activeElement?.dataset?.focusKey;
-    const sorted = SORTS[sortKey].fn ? items.slice().sort(SORTS[sortKey].fn) : items;
+    tableEl.dataset.sort = sortSelect ? sortKey() : DEFAULT_SORT;
     replace(tbody);
-    if (!sorted.length) tbody.append(h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'No fault matches these filters. All clear.')));
-    for (const f of sorted) {
+    if (!items.length) tbody.append(h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'No fault matches these filters. All clear.')));
+    for (const f of items) {
       tbody.append(row(f));
       if (expanded.has(f.id)) tbody.append(detailRow(f));
     }
-    countLine.textContent = `${items.length}${cursor ? '+' : ''} fault${items.length === 1 ? '' : 's'} shown${SORTS[sortKey].fn ? ` (sorted: ${SORTS[sortKey].label.toLowerCase()}, among those loaded)` : ''}.`;
+    const sortLabel = sorts.find(([k]) => k === sortKey())?.[1] ?? SORTS[0][1];
+    countLine.textContent = `${items.length}${cursor ? '+' : ''} fault${items.length === 1 ? '' : 's'} shown, ${sortLabel.toLowerCase()}.`;
     replace(more, cursor ? h('button', { type: 'button', class: 'btn', onclick: () => load({ append: true }) }, 'Load more faults') : null);
     if (focusKey) tbody.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
   }
@@ -205,7 +226,12 @@ export function mount(root, ctx) {
           ? h('div', { class: 'muted small' }, f.resolution === 'auto' ? 'cleared by itself' : `by ${f.resolvedByName ?? 'hand'}`)
           : null,
       ),
-      h('td', null, timeEl(f.openedAt)),
+      h(
+        'td',
+        null,
+        timeEl(f.openedAt),
+        sortKey() === 'updated' && f.updatedAt ? h('div', { class: 'muted small' }, 'changed ', timeEl(f.updatedAt)) : null,
+      ),
       h('td', null, f.assigneeName ?? (f.assigneeId ? f.assigneeId : h('span', { class: 'muted' }, 'unassigned'))),
       h(
         'td',
@@ -400,24 +426,23 @@ export function mount(root, ctx) {
 
   function syncUrl() {
     const params = new URLSearchParams(filters());
-    if (sortKey !== 'queue') params.set('sort', sortKey);
+    if (sortSelect && sortKey() !== DEFAULT_SORT) params.set('sort', sortKey());
     history.replaceState(null, '', `/ui/faults${params.size ? `?${params}` : ''}`);
   }
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    sortKey = sortSelect.value;
     syncUrl();
     load();
   });
-  sortSelect.addEventListener('change', () => {
-    sortKey = sortSelect.value;
+  // A new order starts again at the first page (a cursor belongs to one order).
+  sortSelect?.addEventListener('change', () => {
     syncUrl();
-    render();
+    load();
   });
   form.addEventListener('reset', () =>
     setTimeout(() => {
-      sortKey = 'queue';
+      if (sortSelect) sortSelect.value = DEFAULT_SORT;
       syncUrl();
       load();
     }),

@@ -1,0 +1,33 @@
+// A health sample reduced to the numbers the charts draw: one shape for the history API and the
+// live `device.health` events.
+import { z } from '@hono/zod-openapi';
+import type { HealthSample } from '../../schemas/wire.ts';
+
+export const healthPoint = z
+  .object({
+    ts: z.string().openapi({ format: 'date-time' }),
+    battery: z.number().nullable(),
+    charging: z.boolean().nullable(),
+    temperatureC: z.number().nullable(),
+    rssi: z.number().nullable(),
+    signalType: z.string().nullable(),
+    storageFreePct: z.number().nullable(),
+  })
+  .openapi('HealthPoint');
+
+export type HealthPoint = z.infer<typeof healthPoint>;
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function toPoint(ts: Date, s: Partial<HealthSample>): HealthPoint {
+  const storage = s.storage;
+  return {
+    ts: ts.toISOString(),
+    battery: num(s.battery?.level),
+    charging: typeof s.battery?.charging === 'boolean' ? s.battery.charging : null,
+    temperatureC: num(s.temperatureC),
+    rssi: num(s.signal?.rssi),
+    signalType: s.signal?.type ?? null,
+    storageFreePct: storage && storage.totalMb > 0 ? Math.round((storage.freeMb / storage.totalMb) * 1000) / 10 : null,
+  };
+}
