@@ -1,7 +1,7 @@
 // Remote diagnostics: `diag.run` commands and their results (printer, readers, storage, network
 // self-tests), kept per device. Results arrive as `command.updated` events and are written behind.
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../http/timeCursor.ts';
+import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import type { CommandService } from '../commands/commandService.ts';
@@ -123,12 +123,8 @@ export function createDiagnostics(deps: { db: Db; commands: CommandService; bus:
         )
         .orderBy(desc(deviceDiagnostics.requestedAt), desc(deviceDiagnostics.cmdId))
         .limit(limit + 1);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map(diagnosticsView),
-        nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.requestedAt, id: last.cmdId }) : null,
-      };
+      const page = newestFirstPage(rows, limit, (r) => ({ at: r.requestedAt, id: r.cmdId }));
+      return { items: page.items.map(diagnosticsView), nextCursor: page.nextCursor };
     },
   };
 }

@@ -1,7 +1,7 @@
 // `logs.upload`: a technician asks for a terminal's logs; the terminal PUTs a bundle to a signed,
 // expiring link; the bundle is streamed to DATA_DIR/logs (size-limited) and can be downloaded.
 import { createHash, randomBytes } from 'node:crypto';
-import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../http/timeCursor.ts';
+import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -160,12 +160,8 @@ export function createLogBundles(deps: LogBundleDeps) {
         )
         .orderBy(desc(logBundles.requestedAt), desc(logBundles.id))
         .limit(limit + 1);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map(logBundleView),
-        nextCursor: rows.length > limit && last ? encodeTimeCursor({ at: last.requestedAt, id: last.id }) : null,
-      };
+      const page = newestFirstPage(rows, limit, (r) => ({ at: r.requestedAt, id: r.id }));
+      return { items: page.items.map(logBundleView), nextCursor: page.nextCursor };
     },
 
     /** Deletes bundles (files and rows) requested before `cutoff`; returns how many. */

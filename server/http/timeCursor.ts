@@ -22,3 +22,10 @@ export function decodeTimeCursor(cursor: string): TimeCursor {
 export function olderThan(time: PgColumn, id: PgColumn, c: TimeCursor | undefined): SQL | undefined {
   return c ? or(lt(time, c.at), and(eq(time, c.at), lt(id, c.id))) : undefined;
 }
+
+/** One page from rows fetched with `limit + 1`: the extra row only says whether more follow. */
+export function newestFirstPage<T>(rows: readonly T[], limit: number, key: (row: T) => TimeCursor): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeTimeCursor(key(last)) : null };
+}
