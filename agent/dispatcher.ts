@@ -1,14 +1,37 @@
 // The one command dispatcher (SPEC §3): validate, dedupe, check expiry, then run the handler and
 // report received → in_progress… → succeeded | failed | rejected. Commands run one at a time, in
 // arrival order, because a terminal cannot sensibly diagnose while it reboots or installs.
+// `cancel` is the exception: it runs at once, beside the queue, and aborts a command that is
+// queued or running (each accepted command holds an AbortController until it is final).
 import type { Logger } from 'pino';
-import { commandMessage, commandTypes, type AckMessage, type CommandMessage, type CommandType } from '../schemas/wire.ts';
+import {
+  abortableCommandTypes,
+  cancelErrorCodes,
+  commandMessage,
+  commandTypes,
+  type AckMessage,
+  type CommandMessage,
+  type CommandType,
+} from '../schemas/wire.ts';
 import type { SeenLog } from './seen.ts';
+
+/** What a request to abort a command came to. */
+export type AbortOutcome = 'aborted' | 'too_late' | 'not_running' | 'not_abortable';
 
 export interface HandlerContext {
   command: CommandMessage;
   /** Sends an `in_progress` ack. */
   progress(stage: string, progress?: number): void;
+  // The three below are always set by the dispatcher; absent only when a test calls a handler directly.
+  /** Aborted when a `cancel` for this command arrives before its point of no return. */
+  signal?: AbortSignal;
+  /**
+   * Marks the point of no return: a `cancel` from now on is answered `too_late`. Throws
+   * CommandError `cancelled` instead if the abort came first (the handler cleans up and stops).
+   */
+  pointOfNoReturn?(): void;
+  /** For the `cancel` handler: aborts another command; resolves once it has stopped (or could not). */
+  abortCommand?(cmdId: string): Promise<AbortOutcome>;
 }
 
 /** Resolves with the `result` of a `succeeded` ack; throws CommandError for anything else. */
@@ -44,10 +67,57 @@ export interface Dispatcher {
 }
 
 const MAX_MESSAGE = 1000;
+/** Run at once rather than behind the command under way: they act on it. */
+const immediateTypes: readonly CommandType[] = ['cancel'];
+
+interface InFlight {
+  type: CommandType;
+  controller: AbortController;
+  phase: 'queued' | 'running' | 'committed';
+  /** Resolves with the final ack (or the deferral). */
+  done: Promise<AckMessage>;
+  settle(ack: AckMessage): void;
+}
+
+export const cancelledError = (message = 'cancelled by the server') => new CommandError(cancelErrorCodes.cancelled, message, 'failed');
+const cancelledAck = (id: string, message: string): AckMessage => ({
+  cmdId: id,
+  state: 'failed',
+  error: { code: cancelErrorCodes.cancelled, message },
+});
+
 const isCommandType = (t: unknown): t is CommandType => typeof t === 'string' && (commandTypes as readonly string[]).includes(t);
 
 export function createDispatcher(d: DispatcherDeps): Dispatcher {
   let queue: Promise<void> = Promise.resolve();
+  const inFlight = new Map<string, InFlight>();
+
+  function track(cmd: CommandMessage): InFlight {
+    let settle: (ack: AckMessage) => void = () => undefined;
+    const done = new Promise<AckMessage>((r) => (settle = r));
+    const entry: InFlight = { type: cmd.type, controller: new AbortController(), phase: 'queued', done, settle };
+    inFlight.set(cmd.id, entry);
+    return entry;
+  }
+
+  async function abortCommand(cmdId: string): Promise<AbortOutcome> {
+    const entry = inFlight.get(cmdId);
+    if (!entry) return d.seen.get(cmdId)?.final?.state === 'succeeded' ? 'too_late' : 'not_running';
+    if (entry.phase === 'committed') return 'too_late';
+    if (entry.phase === 'queued') {
+      // Not started: it never will be.
+      entry.controller.abort();
+      inFlight.delete(cmdId);
+      const ack = cancelledAck(cmdId, 'cancelled before it started');
+      finish(cmdId, entry.type, ack);
+      entry.settle(ack);
+      return 'aborted';
+    }
+    if (!abortableCommandTypes.includes(entry.type)) return 'not_abortable';
+    entry.controller.abort();
+    const ack = await entry.done;
+    return ack.state === 'succeeded' ? 'too_late' : 'aborted';
+  }
 
   const finish = (id: string, type: string, ack: AckMessage) => {
     d.seen.finish(id, type, d.now(), ack);
@@ -56,24 +126,43 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
   const reject = (id: string, type: string, code: string, message: string) =>
     finish(id, type, { cmdId: id, state: 'rejected', error: { code, message } });
 
-  async function run(cmd: CommandMessage, handler: CommandHandler): Promise<void> {
+  async function run(cmd: CommandMessage, handler: CommandHandler, entry: InFlight): Promise<void> {
+    // Cancelled while it waited its turn: already answered.
+    if (entry.controller.signal.aborted) return;
+    entry.phase = 'running';
+    const { signal } = entry.controller;
     const ctx: HandlerContext = {
       command: cmd,
       progress: (stage, progress) =>
         d.sendAck({ cmdId: cmd.id, state: 'in_progress', stage: stage.slice(0, 64), ...(progress === undefined ? {} : { progress }) }),
+      signal,
+      pointOfNoReturn() {
+        if (signal.aborted) throw cancelledError();
+        entry.phase = 'committed';
+      },
+      abortCommand,
     };
+    let ack: AckMessage;
+    const committed = () => entry.phase === 'committed';
     try {
       const result = (await handler(ctx)) ?? {};
-      finish(cmd.id, cmd.type, { cmdId: cmd.id, state: 'succeeded', result });
+      ack = { cmdId: cmd.id, state: 'succeeded', result };
+      finish(cmd.id, cmd.type, ack);
     } catch (err) {
       const e = err instanceof CommandError ? err : new CommandError('internal_error', (err as Error).message ?? String(err));
       if (!(err instanceof CommandError)) d.log.error({ err, cmdId: cmd.id, type: cmd.type }, 'command handler crashed');
-      const ack: AckMessage = { cmdId: cmd.id, state: e.state, error: { code: e.code, message: e.message.slice(0, MAX_MESSAGE) } };
-      if (e.state === 'deferred') {
+      ack = { cmdId: cmd.id, state: e.state, error: { code: e.code, message: e.message.slice(0, MAX_MESSAGE) } };
+      // Stopped by a cancel before its point of no return: whatever broke on the way out, it was the cancel.
+      if (signal.aborted && !committed() && e.code !== cancelErrorCodes.cancelled)
+        ack = cancelledAck(cmd.id, `cancelled by the server (${e.code})`);
+      if (ack.state === 'deferred') {
         d.seen.forget(cmd.id);
         d.sendAck(ack);
       } else finish(cmd.id, cmd.type, ack);
+    } finally {
+      inFlight.delete(cmd.id);
     }
+    entry.settle(ack);
   }
 
   function handleInvalid(json: unknown, issue: string): void {
@@ -126,7 +215,9 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
       }
       d.seen.start(cmd.id, cmd.type, d.now());
       d.sendAck({ cmdId: cmd.id, state: 'received' });
-      const done = queue.then(() => run(cmd, handler));
+      const entry = track(cmd);
+      if (immediateTypes.includes(cmd.type)) return run(cmd, handler, entry);
+      const done = queue.then(() => run(cmd, handler, entry));
       queue = done;
       return done;
     },

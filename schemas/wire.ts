@@ -94,8 +94,30 @@ export const commandTypes = [
   'diag.run',
   'logs.upload',
   'config.set',
+  // Extension to SPEC §3 (docs/spec-deviations.md): asks the device to abort a command it is
+  // working on, e.g. when a rollout is cancelled mid-download (docs/protocol.md, docs/ota.md).
+  'cancel',
 ] as const;
 export type CommandType = (typeof commandTypes)[number];
+
+/** Payload of a `cancel` command: the id of the command to abort. */
+export const cancelCommandPayload = z.object({ cmdId: z.string().min(1).max(64) });
+export type CancelCommandPayload = z.infer<typeof cancelCommandPayload>;
+
+/** Long-running command types a `cancel` can abort while they run (the server asks only for these). */
+export const abortableCommandTypes: readonly CommandType[] = ['ota.install'];
+
+/** Error codes of a `rejected` answer to `cancel`, and of the aborted command's `failed` ack. */
+export const cancelErrorCodes = {
+  /** The command was stopped: its own ack is `failed` with this code. */
+  cancelled: 'cancelled',
+  /** Past its point of no return (installed, rebooting, done): it carries on. */
+  tooLate: 'too_late',
+  /** Not known to the agent, or already finished without effect. */
+  notRunning: 'not_running',
+  /** Running, but of a type that cannot be stopped part way. */
+  notAbortable: 'not_abortable',
+} as const;
 
 export const commandMessage = z.object({
   id: z.string().min(1).max(64),

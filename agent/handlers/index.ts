@@ -3,6 +3,7 @@
 // override these) as `(env) => CommandHandler` modules next to the others.
 import type { HandlerRegistry } from '../dispatcher.ts';
 import { bindingSetHandler } from './bindingSet.ts';
+import { cancelHandler } from './cancel.ts';
 import { configSetHandler } from './configSet.ts';
 import { diagHandler } from './diag.ts';
 import { keyHandlers } from '../keys/keyHandlers.ts';
@@ -24,6 +25,7 @@ export function builtinHandlers(env: HandlerEnv): HandlerRegistry {
     'logs.upload': logsUploadHandler(env),
     'config.set': configSetHandler(env),
     'ota.install': otaInstallHandler(env),
+    cancel: cancelHandler(env),
     ...keyHandlers(env),
   };
 }

@@ -3,6 +3,10 @@
 // install → reboot into the new slot → self-test → commit, or boot back to the old slot and
 // report `failed`. Every stage is acked; a busy terminal or one outside its window acks
 // `deferred` with the reason (the server sends the command again later).
+// A `cancel` (ctx.signal) is heeded up to the point of no return, which is the start of the
+// install into the inactive slot: before it the download stops, the `.part` is removed, the
+// active slot was never touched, and the command fails with `cancelled`; after it the install
+// carries on and the cancel is answered `too_late`.
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -17,8 +21,8 @@ import {
   copyFileSync,
 } from 'node:fs';
 import { manifestSigner, otaInstallPayload, type OtaInstallPayload } from '../../schemas/ota.ts';
-import { CommandError, type CommandHandler, type HandlerContext } from '../dispatcher.ts';
-import { downloadResumable, DownloadError } from '../ota/download.ts';
+import { cancelledError, CommandError, type CommandHandler, type HandlerContext } from '../dispatcher.ts';
+import { DownloadAborted, downloadResumable, DownloadError } from '../ota/download.ts';
 import { otaPlatformOf } from '../ota/otaPlatform.ts';
 import { clearJournal, otaPaths, recoverOta, writeJournal } from '../ota/otaState.ts';
 import type { Slot } from '../schemas.ts';
@@ -61,7 +65,8 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     const activeVersion = slots[slots.active].version;
 
     ctx.progress('checking', 0);
-    if (faults.neverAnswer) await new Promise<never>(() => undefined);
+    if (faults.neverAnswer)
+      await new Promise<never>((_, reject) => ctx.signal?.addEventListener('abort', () => reject(cancelledError()), { once: true }));
     if (activeVersion === p.version && p.mode !== 'download_only')
       return { version: activeVersion, slot: slots.active, alreadyInstalled: true };
 
@@ -93,6 +98,12 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     const part = paths.part(p.sha256);
     const target = other(slots.active);
     const staged = existsSync(paths.slot(target)) && slots[target].version === p.version;
+    // Stops here on a cancel: only the `.part` of this download exists to be removed.
+    const stopIfCancelled = () => {
+      if (!ctx.signal?.aborted) return;
+      if (!staged) rmSync(part, { force: true });
+      throw cancelledError('cancelled by the server; the download was discarded and the active slot kept');
+    };
     if (!staged) {
       let reported = -1;
       platform.stats.downloads++;
@@ -103,6 +114,7 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
           path: part,
           size: p.size,
           ...(env.ca ? { ca: env.ca } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
           onRequest: (from) => {
             if (from > 0) platform.stats.resumedFrom.push(from);
           },
@@ -116,6 +128,7 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
           ...(faults.cutDownloadAt !== undefined ? { cutAfterBytes: Math.max(1, Math.floor(p.size * faults.cutDownloadAt)) } : {}),
         });
       } catch (err) {
+        if (err instanceof DownloadAborted || ctx.signal?.aborted) stopIfCancelled();
         throw fail(
           'download_failed',
           (err as Error).message + (err instanceof DownloadError && err.permanent ? ' (a new link is needed)' : ''),
@@ -123,6 +136,7 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
       } finally {
         if (faults.cutDownloadAt !== undefined) delete faults.cutDownloadAt;
       }
+      stopIfCancelled();
       platform.stats.bytes += p.size;
       ctx.progress('verifying', 100);
       if (faults.corruptImage) {
@@ -137,6 +151,7 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
         throw fail('hash_mismatch', 'the downloaded image does not match the signed sha256');
       }
     }
+    stopIfCancelled();
     if (p.mode === 'download_only') {
       if (!staged) {
         renameSync(part, paths.slot(target));
@@ -148,7 +163,10 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     const busyAgain = platform.busy();
     if (busyAgain) throw defer(busyAgain, 'a payment started while downloading; the image is kept');
 
-    // 4. Install into the inactive slot, journaled so a power cut boots the old slot.
+    // 4. Install into the inactive slot, journaled so a power cut boots the old slot. This is
+    // the point of no return: a cancel that came first stops it here, one that comes later is too late.
+    stopIfCancelled();
+    ctx.pointOfNoReturn?.();
     ctx.progress('installing', 0);
     const journal = {
       phase: 'installing' as const,

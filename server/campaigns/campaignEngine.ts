@@ -5,6 +5,9 @@
 // timeouts, phase starts, the error rule, sends within the rate and the windows. Sends are
 // claimed in the database before the command is created, so a restart finds the command of a
 // claimed send (by campaign and attempt) instead of sending the update twice.
+// Cancel asks the devices in flight to abort (CommandService sends them a `cancel`); their
+// answers, and the version they report afterwards, settle their records after the campaign has
+// ended (a device the cancel reached too late is counted by what it reports).
 import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { Histogram, Gauge } from 'prom-client';
@@ -24,6 +27,8 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { CampaignDevice, CampaignDeviceState, CampaignKind, CommandUpdate, OpenCampaign, Verdict } from './campaignKind.ts';
 import {
+  abortNotes,
+  afterAbortAnswer,
   applyVerdict,
   decide,
   drawPhases,
@@ -37,6 +42,7 @@ import {
   rankOf,
   sendBudget,
   tally,
+  truthAfterCancel,
   type Decision,
   type DeviceRecord,
   type StateCounts,
@@ -49,6 +55,8 @@ const FLUSH_MS = 100;
 const SEND_CONCURRENCY = 32;
 const DYNAMIC_EVERY_MS = 5000;
 const RECONCILE_EVERY_MS = 5000;
+/** How long after a cancel the version a device reports may still correct its record. */
+const ABORT_WATCH_MS = 30 * 60_000;
 
 export interface CampaignEngineDeps {
   db: Db;
@@ -87,6 +95,15 @@ interface Live {
 
 type CampaignEvent = LiveEvents['campaign.updated'];
 
+/** A device of an ended campaign that was asked to abort: settled by its answer and its reports. */
+interface AbortWatch {
+  rec: DeviceRec;
+  kind: string;
+  open: OpenCampaign;
+  info: TargetInfo | undefined;
+  until: number;
+}
+
 const nowMs = () => Date.now();
 const newCampaignId = () => `cmp_${randomBytes(12).toString('base64url')}`;
 
@@ -106,6 +123,12 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const live = new Map<string, Live>();
   const byCommand = new Map<string, DeviceRec>();
   const dirty = new Set<DeviceRec>();
+  /** Campaigns whose finish is under way. */
+  const finishing = new Set<string>();
+  /** By the id of the `cancel` command sent to the device. */
+  const aborts = new Map<string, AbortWatch>();
+  /** Whose reported version is checked every tick until `until`. */
+  const watched = new Set<AbortWatch>();
   const retryBaseMs = deps.retryBaseMs ?? 30_000;
   const tickMs = deps.tickMs ?? 1000;
   let queue: Queue | undefined;
@@ -300,6 +323,8 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   }
 
   function onUpdate(e: Pick<LiveEvents['command.updated'], 'id' | 'state' | 'stage' | 'progress' | 'error' | 'result'>) {
+    const w = aborts.get(e.id);
+    if (w) return onAbortAnswer(e.id, w, e.state, e.error?.code ?? null);
     const r = byCommand.get(e.id);
     if (!r) return;
     const c = live.get(r.campaignId);
@@ -327,6 +352,61 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       else patchRec(c, r, { active: false });
     }
     afterChange(c);
+  }
+
+  // ---------- after a cancel ----------
+
+  /** A change to the record of a device whose campaign has ended (no counts to keep in memory). */
+  function patchEnded(w: AbortWatch, patch: Partial<DeviceRec>) {
+    const before = w.rec.state;
+    Object.assign(w.rec, patch);
+    dirty.add(w.rec);
+    if (w.rec.state !== before)
+      deps.bus.emit('campaign.device', {
+        campaignId: w.rec.campaignId,
+        kind: w.kind,
+        deviceId: w.rec.deviceId,
+        phase: w.rec.phase,
+        state: w.rec.state,
+        action: w.rec.action,
+        progress: w.rec.progress,
+        error: w.rec.error,
+      });
+  }
+
+  function onAbortAnswer(id: string, w: AbortWatch, state: string, code: string | null) {
+    const a = afterAbortAnswer(state, code);
+    if (!a) return;
+    aborts.delete(id);
+    if (!a.watch) watched.delete(w);
+    // Already settled by what the device reports (it finished first): that stands.
+    if (w.rec.state === 'cancelled') patchEnded(w, { note: a.note });
+    log.info({ campaign: w.rec.campaignId, deviceId: w.rec.deviceId, state, code }, 'device answered the abort request');
+  }
+
+  /** The server believes the version the device reports: a cancel that came too late is corrected. */
+  function settleWatched() {
+    const now = nowMs();
+    for (const w of watched) {
+      if (now > w.until) {
+        watched.delete(w);
+        continue;
+      }
+      const l = deps.live.get(w.rec.deviceId);
+      if (!l?.online || !l.fwVersion || !w.open.isDone) continue;
+      const device: CampaignDevice = {
+        deviceId: w.rec.deviceId,
+        model: w.info?.model ?? '',
+        reportedVersion: l.fwVersion,
+        labels: w.info?.labels ?? {},
+        fromVersion: w.rec.fromVersion,
+      };
+      const patch = truthAfterCancel(w.rec, l.fwVersion, w.open.isDone(device));
+      if (patch) {
+        patchEnded(w, { ...patch, finishedAt: now });
+        log.info({ campaign: w.rec.campaignId, deviceId: w.rec.deviceId, state: w.rec.state }, 'device record corrected after the cancel');
+      }
+    }
   }
 
   /** The error rule is checked on every answer, so a campaign stops at the exact answer that crosses it. */
@@ -409,7 +489,8 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         });
         if (cmdId) {
           byCommand.delete(cmdId);
-          await deps.commands.cancel(r.deviceId, cmdId).catch(() => undefined);
+          // Not asked to abort: if it finishes after all, deviceTruth counts it succeeded.
+          await deps.commands.cancel(r.deviceId, cmdId, { abort: false }).catch(() => undefined);
         }
       }
     }
@@ -605,17 +686,39 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   }
 
   async function finish(c: Live, state: CampaignState) {
+    if (finishing.has(c.row.id)) return;
+    finishing.add(c.row.id);
+    try {
+      await finishNow(c, state);
+    } finally {
+      finishing.delete(c.row.id);
+    }
+  }
+
+  async function finishNow(c: Live, state: CampaignState) {
     const now = nowMs();
+    // In memory first and synchronously: while the records are settled below (each cancel awaits
+    // the database), a tick must neither send nor read "everything is cancelled" as succeeded.
+    c.row.state = state;
     for (const r of c.recs.values()) {
       if (r.active || !isFinalDeviceState(r.state)) {
         const cancel = !isFinalDeviceState(r.state);
+        let asked = false;
         if (cancel && r.commandId) {
           byCommand.delete(r.commandId);
-          await deps.commands.cancel(r.deviceId, r.commandId).catch(() => undefined);
+          // A device already working on it is asked to abort; its answer arrives after we are gone.
+          const res = await deps.commands.cancelAndAbort(r.deviceId, r.commandId).catch(() => null);
+          if (res?.abortId) {
+            const w: AbortWatch = { rec: r, kind: c.kind.name, open: c.open, info: c.info.get(r.deviceId), until: now + ABORT_WATCH_MS };
+            aborts.set(res.abortId, w);
+            watched.add(w);
+            asked = true;
+          }
         }
         patchRec(c, r, {
           active: false,
           ...(cancel ? { state: 'cancelled' as CampaignDeviceState, finishedAt: now, sending: false } : {}),
+          ...(asked ? { note: abortNotes.requested } : {}),
         });
       }
     }
@@ -644,6 +747,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         log.error({ err, campaign: c.row.id }, 'campaign step failed');
       }
     }
+    settleWatched();
     await flush();
   }
 

@@ -266,3 +266,53 @@ export const isDeferralDue = (rec: Pick<DeviceRecord, 'state' | 'nextAttemptAt'>
 /** Silent past the timeout since it last answered (or since the command reached it). */
 export const isTimedOut = (rec: Pick<DeviceRecord, 'state' | 'lastHeardAt'>, timeoutS: number, nowMs: number) =>
   inFlightDeviceStates.includes(rec.state) && rec.lastHeardAt !== null && nowMs - rec.lastHeardAt > timeoutS * 1000;
+
+// ---------- cancel: what became of the devices that were asked to abort ----------
+
+/** Notes on the record of a device that was in flight when its campaign was cancelled. */
+export const abortNotes = {
+  requested: 'cancelled; the device was asked to abort',
+  aborted: 'cancelled; the device aborted and kept its version',
+  tooLate: 'cancel came too late: the device carries on; the version it reports decides',
+  notRunning: 'cancelled; nothing of it was running on the device',
+  completed: 'completed before the cancel reached it',
+} as const;
+
+/**
+ * The device's final answer to an abort request (the `cancel` command's state and error code):
+ * the note for its campaign record, and whether to keep watching the version it reports (it may
+ * finish the update after all). Null while the answer is not final.
+ */
+export function afterAbortAnswer(state: string, code: string | null): { note: string; watch: boolean } | null {
+  switch (state) {
+    case 'succeeded':
+      return { note: abortNotes.aborted, watch: false };
+    case 'rejected':
+      if (code === 'too_late') return { note: abortNotes.tooLate, watch: true };
+      if (code === 'not_running') return { note: abortNotes.notRunning, watch: false };
+      return { note: `cancelled; the device refused to abort (${code ?? 'rejected'})`, watch: true };
+    case 'failed':
+    case 'expired':
+    case 'cancelled':
+      return { note: `cancelled; the abort request ${state === 'failed' ? `failed (${code ?? 'failed'})` : state}`, watch: true };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The server believes the version the device reports (SPEC §4): a device cancelled in flight that
+ * now reports the target finished before the cancel reached it, and one counted so that is back
+ * on its old version rolled back. `done` is the kind's reading of the report. Returns the changes.
+ */
+export function truthAfterCancel(
+  rec: Pick<DeviceRecord, 'state'> & { fromVersion: string | null },
+  reported: string,
+  done: boolean | null,
+): Partial<DeviceRecord> | null {
+  if (rec.state === 'cancelled' && done === true)
+    return { state: 'succeeded', reportedVersion: reported, progress: 100, error: null, note: abortNotes.completed };
+  if (rec.state === 'succeeded' && done === false && rec.fromVersion !== null && reported === rec.fromVersion)
+    return { state: 'rolled_back', reportedVersion: reported, note: `device now reports ${reported} (after the cancel)` };
+  return null;
+}

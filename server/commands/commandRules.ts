@@ -1,11 +1,32 @@
 // How acks move a command through its states. Pure: unit-tested without a broker.
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
-import type { AckMessage } from '../../schemas/wire.ts';
+import { abortableCommandTypes, type AckMessage } from '../../schemas/wire.ts';
 
 export const isFinal = (s: CommandState) => finalCommandStates.includes(s);
 
 /** States in which the device has not confirmed it holds the command: re-send on reconnect. */
 export const undeliveredStates: readonly CommandState[] = ['pending', 'queued', 'sent'];
+
+/** States in which the device may hold the command and be working on it: a cancel asks it to abort. */
+export const maybeRunningStates: readonly CommandState[] = ['sent', 'received', 'in_progress'];
+
+/** Longest an abort request (`cancel` command) waits for an offline device. */
+export const ABORT_MAX_TTL_S = 3600;
+
+/**
+ * Whether cancelling this command should also send the device a `cancel` for it, and with what
+ * lifetime: only long-running types the agent can stop, only once delivered, and no longer than
+ * the original could still run (capped at ABORT_MAX_TTL_S). Null: nothing to ask the device.
+ */
+export function abortRequest(
+  cmd: { type: string; state: CommandState; expiresAt: Date | null },
+  nowMs: number,
+): { ttlS: number } | null {
+  if (!abortableCommandTypes.some((t) => t === cmd.type) || !maybeRunningStates.includes(cmd.state)) return null;
+  const leftS = cmd.expiresAt ? Math.ceil((cmd.expiresAt.getTime() - nowMs) / 1000) : ABORT_MAX_TTL_S;
+  if (leftS <= 0) return null;
+  return { ttlS: Math.min(ABORT_MAX_TTL_S, leftS) };
+}
 
 /** The state an ack moves a command to, or null when the ack changes nothing (late, duplicate). */
 export function stateAfterAck(current: CommandState, ack: AckMessage['state']): CommandState | null {

@@ -13,7 +13,7 @@ import type { EventBus } from '../events/eventBus.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { isFinal, stateAfterAck, undeliveredStates } from './commandRules.ts';
+import { abortRequest, isFinal, stateAfterAck, undeliveredStates } from './commandRules.ts';
 import type { CommandPatch, CommandTracker } from './commandTracker.ts';
 
 export const COMMAND_QUEUE = 'commands';
@@ -348,13 +348,32 @@ export function createCommandService(deps: CommandServiceDeps) {
       return { id: batch.id, type: batch.type, total: batch.total, createdAt: batch.createdAt, createdBy: batch.createdBy, counts: clean };
     },
 
-    async cancel(deviceId: string, id: string): Promise<CommandRow> {
+    async cancel(deviceId: string, id: string, opts: { abort?: boolean } = {}): Promise<CommandRow> {
+      return (await this.cancelAndAbort(deviceId, id, opts)).command;
+    },
+
+    /**
+     * Cancels a command. If the device may already be working on it (delivered, of a long-running
+     * type: commandRules.abortRequest), also sends it a `cancel` command through the normal path,
+     * so an offline device gets it when it is back; its acks say whether the device stopped.
+     * `abort: false` only marks the command cancelled here (e.g. a timed-out device).
+     */
+    async cancelAndAbort(deviceId: string, id: string, opts: { abort?: boolean } = {}): Promise<{ command: CommandRow; abortId: string | null }> {
       const cmd = tracker.get(id);
       if (!cmd || cmd.deviceId !== deviceId) {
         const existing = await this.get(deviceId, id);
         throw conflict('command_final', `command ${id} is already ${existing.state}`);
       }
-      return view(transition(id, { state: 'cancelled', finishedAt: new Date() })!);
+      const ask = opts.abort === false ? null : abortRequest(cmd, Date.now());
+      const command = view(transition(id, { state: 'cancelled', finishedAt: new Date() })!);
+      if (!ask) return { command, abortId: null };
+      try {
+        const abort = await this.create(deviceId, { type: 'cancel', payload: { cmdId: id }, ttlS: ask.ttlS, createdBy: cmd.createdBy });
+        return { command, abortId: abort.id };
+      } catch (err) {
+        log.warn({ err, deviceId, cmdId: id }, 'could not ask the device to abort a cancelled command');
+        return { command, abortId: null };
+      }
     },
 
     onAck(deviceId: string, ack: AckMessage) {

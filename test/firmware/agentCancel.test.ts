@@ -1,0 +1,221 @@
+// Aborting an ota.install on the agent with a `cancel` command (docs/ota.md "Cancel"): the real
+// dispatcher, the real ota.install and cancel handlers, and a real HTTP image server that can
+// throttle the link. Before the point of no return the download stops, nothing of it is left
+// and the old slot stays; after it the cancel is `too_late` and the install carries on.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDispatcher, type CommandHandler } from '../../agent/dispatcher.ts';
+import { cancelHandler } from '../../agent/handlers/cancel.ts';
+import type { HandlerEnv } from '../../agent/handlers/env.ts';
+import { otaInstallHandler } from '../../agent/handlers/otaInstall.ts';
+import { createSeenLog } from '../../agent/seen.ts';
+import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
+import { openStateStore } from '../../agent/stateStore.ts';
+import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
+import type { FirmwareManifest } from '../../schemas/ota.ts';
+import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
+import { silentLog, tempDir, waitFor } from '../agent/helpers.ts';
+
+const publisher = generatePublisherKey();
+const image = randomBytes(512 * 1024);
+const manifest: FirmwareManifest = {
+  name: 'pos-os',
+  version: '2.0.0',
+  models: ['PAX-A920'],
+  size: image.length,
+  sha256: createHash('sha256').update(image).digest('hex'),
+};
+const signature = signManifest(manifest, publisher.privateKeyPem);
+let http: Server;
+let base = '';
+/** Bytes the server wrote on throttled responses, and whether the client went away early. */
+const served = { bytes: 0, closedEarly: 0 };
+
+// `/slow`: 8 KiB every 20 ms (a 512 KiB image takes ~1.3 s); `/fast`: all at once.
+function throttled(res: ServerResponse, from: number) {
+  let at = from;
+  const timer = setInterval(() => {
+    if (res.destroyed) return;
+    const chunk = image.subarray(at, at + 8192);
+    at += chunk.length;
+    served.bytes += chunk.length;
+    res.write(chunk);
+    if (at >= image.length) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, 20);
+  res.on('close', () => {
+    clearInterval(timer);
+    if (at < image.length) served.closedEarly++;
+  });
+}
+
+beforeAll(async () => {
+  http = createServer((req, res) => {
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = m ? Number(m[1]) : 0;
+    res.writeHead(m ? 206 : 200, {
+      'content-length': String(image.length - start),
+      ...(m ? { 'content-range': `bytes ${start}-${image.length - 1}/${image.length}` } : {}),
+    });
+    if (req.url?.startsWith('/slow')) throttled(res, start);
+    else res.end(image.subarray(start));
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  http.closeAllConnections();
+  await new Promise<void>((r) => http.close(() => r()));
+});
+
+function setup(extra: Partial<Record<'reboot', CommandHandler>> = {}) {
+  const store = openStateStore(tempDir());
+  store.saveEnrollment({
+    deviceId: 'dev_1',
+    mqtt: { url: 'mqtt://x', username: 'dev_1', password: 'p' },
+    trust: { firmwarePublishers: [publisher.publicKeyBase64], bindingKey: '' },
+    serial: 'S1',
+    model: 'PAX-A920',
+    server: 'http://x',
+    enrolledAt: 1,
+  });
+  store.loadFirmware('1.0.0');
+  const hardware = createSimulatedHardware({ seed: 3, sleep: async () => undefined });
+  // The reboot can be held, to catch the install past its point of no return.
+  let hold: Promise<void> = Promise.resolve();
+  let release: () => void = () => undefined;
+  const env: HandlerEnv = {
+    hardware,
+    store,
+    log: silentLog,
+    now: Date.now,
+    isConnected: () => true,
+    reboot: () => hold,
+    applyConfig: () => undefined,
+    logBundle: () => '',
+  };
+  const acks: AckMessage[] = [];
+  const d = createDispatcher({
+    handlers: { 'ota.install': otaInstallHandler(env), cancel: cancelHandler(env), ...extra },
+    seen: createSeenLog({}),
+    sendAck: (a) => acks.push(ackMessage.parse(a)),
+    now: Date.now,
+    log: silentLog,
+  });
+  const send = (id: string, type: string, payload: Record<string, unknown>) =>
+    d.handle(JSON.stringify({ id, type, issuedAt: Date.now(), payload }));
+  const install = (id: string, path: '/slow' | '/fast') =>
+    send(id, 'ota.install', {
+      firmwareId: 'fw_1',
+      version: '2.0.0',
+      size: image.length,
+      sha256: manifest.sha256,
+      manifest,
+      signature,
+      url: `${base}${path}`,
+    });
+  const cancel = (id: string, cmdId: string) => send(id, 'cancel', { cmdId });
+  const otaDir = join(store.dir, 'ota');
+  return {
+    store,
+    acks,
+    install,
+    cancel,
+    send,
+    otaFiles: () => (existsSync(otaDir) ? readdirSync(otaDir) : []),
+    final: (id: string) => acks.filter((a) => a.cmdId === id && ['succeeded', 'failed', 'rejected'].includes(a.state)),
+    holdReboot() {
+      hold = new Promise<void>((r) => (release = r));
+    },
+    releaseReboot: () => release(),
+  };
+}
+
+describe('cancel on the agent', () => {
+  it('aborts a slow download: the old slot stays, no partial file is left, the install fails `cancelled`', async () => {
+    const s = setup();
+    served.bytes = 0;
+    served.closedEarly = 0;
+    const running = s.install('i1', '/slow');
+    // Well into the download: a .part with some bytes, not all of them.
+    await waitFor(() => (served.bytes >= 64 * 1024 && s.otaFiles().some((f) => f.endsWith('.part')) ? true : undefined), 10_000, 'download under way');
+    await s.cancel('x1', 'i1');
+    await running;
+
+    expect(s.final('i1')).toEqual([
+      { cmdId: 'i1', state: 'failed', error: { code: 'cancelled', message: expect.stringContaining('cancelled') as string } },
+    ]);
+    expect(s.final('x1')).toEqual([{ cmdId: 'x1', state: 'succeeded', result: { aborted: true, cmdId: 'i1' } }]);
+    // The command stopped first, then the cancel was answered.
+    expect(s.acks.findIndex((a) => a.cmdId === 'i1' && a.state === 'failed')).toBeLessThan(
+      s.acks.findIndex((a) => a.cmdId === 'x1' && a.state === 'succeeded'),
+    );
+    // Never reached installing; the link was torn down mid-file; nothing is left on disk.
+    expect(s.acks.filter((a) => a.cmdId === 'i1' && a.state === 'in_progress').map((a) => a.stage)).not.toContain('installing');
+    expect(served.bytes).toBeLessThan(image.length);
+    await waitFor(() => (served.closedEarly > 0 ? true : undefined), 2000, 'server sees the client go');
+    expect(s.otaFiles()).toEqual([]);
+    expect(s.store.loadFirmware('x')).toEqual({ active: 'A', A: { version: '1.0.0' }, B: { version: '1.0.0' } });
+
+    // A duplicate delivery of the cancel is answered again, not acted on again.
+    const before = s.acks.length;
+    await s.cancel('x1', 'i1');
+    expect(s.acks.slice(before)).toEqual([{ cmdId: 'x1', state: 'succeeded', result: { aborted: true, cmdId: 'i1' } }]);
+    // Now nothing runs: a new cancel for it says so.
+    await s.cancel('x2', 'i1');
+    expect(s.final('x2')).toMatchObject([{ state: 'rejected', error: { code: 'not_running' } }]);
+    await s.cancel('x3', 'no-such-command');
+    expect(s.final('x3')).toMatchObject([{ state: 'rejected', error: { code: 'not_running' } }]);
+  });
+
+  it('answers `too_late` past the point of no return, and the install carries on to the new slot', async () => {
+    const s = setup();
+    s.holdReboot();
+    const running = s.install('i1', '/fast');
+    await waitFor(() => (s.acks.some((a) => a.cmdId === 'i1' && a.stage === 'rebooting') ? true : undefined), 10_000, 'rebooting');
+    await s.cancel('x1', 'i1');
+    expect(s.final('x1')).toMatchObject([{ state: 'rejected', error: { code: 'too_late' } }]);
+    expect(s.final('i1')).toEqual([]);
+    s.releaseReboot();
+    await running;
+    expect(s.final('i1')).toMatchObject([{ state: 'succeeded', result: { version: '2.0.0', slot: 'B', previous: '1.0.0' } }]);
+    expect(s.store.loadFirmware('x')).toMatchObject({ active: 'B', B: { version: '2.0.0' } });
+    // Done and installed: still too late.
+    await s.cancel('x2', 'i1');
+    expect(s.final('x2')).toMatchObject([{ state: 'rejected', error: { code: 'too_late' } }]);
+  });
+
+  it('drops a command still waiting behind another, and refuses to stop one that cannot be stopped part way', async () => {
+    let reboots = 0;
+    let releaseReboot: () => void = () => undefined;
+    const rebootHeld = new Promise<void>((r) => (releaseReboot = r));
+    const s = setup({
+      reboot: async () => {
+        reboots++;
+        await rebootHeld;
+        return {};
+      },
+    });
+    const first = s.send('r1', 'reboot', {});
+    const queued = s.install('i1', '/fast');
+    await waitFor(() => (reboots === 1 ? true : undefined), 2000, 'reboot running');
+    // i1 waits behind r1 (commands run one at a time); the cancel does not wait.
+    await s.cancel('x1', 'i1');
+    expect(s.final('i1')).toMatchObject([{ state: 'failed', error: { code: 'cancelled' } }]);
+    expect(s.final('x1')).toMatchObject([{ state: 'succeeded', result: { aborted: true } }]);
+    await s.cancel('x2', 'r1');
+    expect(s.final('x2')).toMatchObject([{ state: 'rejected', error: { code: 'not_abortable' } }]);
+    releaseReboot();
+    await Promise.all([first, queued]);
+    expect(s.final('r1')).toMatchObject([{ state: 'succeeded' }]);
+    // The dropped install never started.
+    expect(s.acks.filter((a) => a.cmdId === 'i1').map((a) => a.state)).toEqual(['received', 'failed']);
+    expect(s.store.loadFirmware('x').active).toBe('A');
+  });
+});
