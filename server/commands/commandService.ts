@@ -8,7 +8,7 @@ import type { AckMessage, CommandMessage, CommandType } from '../../schemas/wire
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { conflict, notFound } from '../errors.ts';
-import { decodeTimeCursor, encodeTimeCursor, olderThan } from '../http/timeCursor.ts';
+import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
@@ -326,9 +326,8 @@ export function createCommandService(deps: CommandServiceDeps) {
         .where(and(eq(commands.deviceId, deviceId), olderThan(commands.issuedAt, commands.id, after)))
         .orderBy(desc(commands.issuedAt), desc(commands.id))
         .limit(limit + 1);
-      const items = found.slice(0, limit).map((c) => tracker.get(c.id) ?? c);
-      const last = items[items.length - 1];
-      return { items, nextCursor: found.length > limit && last ? encodeTimeCursor({ at: last.issuedAt, id: last.id }) : null };
+      const page = newestFirstPage(found, limit, (c) => ({ at: c.issuedAt, id: c.id }));
+      return { items: page.items.map((c) => tracker.get(c.id) ?? c), nextCursor: page.nextCursor };
     },
 
     async batchStatus(batchId: string) {
