@@ -1,5 +1,5 @@
-// Runs a database-backed suite on every engine posfleet supports: PGlite in memory always, and
-// PostgreSQL too when DATABASE_URL is set. Each registration gets its own migrated database (on
+// Runs a database-backed suite on every engine posfleet supports: PGlite always (a copy of a
+// migrated template, test/helpers/pgliteTemplate.ts), and PostgreSQL too when DATABASE_URL is set. Each registration gets its own migrated database (on
 // PostgreSQL a scratch `pf_<random>` database on that server, dropped afterwards), so suites in
 // parallel files never see each other's rows.
 //
@@ -7,12 +7,14 @@
 //     it('appends', async () => { const db = getDb(); ... });
 //   });
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { getTableName, is, sql } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import * as schema from '../../schemas/db.ts';
 import { openDatabase, sqlState, type Database, type Db } from '../../server/db/database.ts';
+import { migratedPgliteDir } from './pgliteTemplate.ts';
 
 export type DatabaseKind = Database['kind'];
 
@@ -38,19 +40,22 @@ export function forEachDatabase(name: string, suite: (getDb: () => Db, ctx: Data
     describe(`${name} [${kind}]`, () => {
       let database: Database | undefined;
       let scratch: ScratchDatabase | undefined;
+      let pgliteDir: string | undefined;
 
       beforeAll(async () => {
         if (kind === 'postgres') {
           scratch = await createScratchPostgres(requiredDatabaseUrl());
           database = await openDatabase({ url: scratch.url });
         } else {
-          database = await openDatabase({});
+          pgliteDir = await migratedPgliteDir();
+          database = await openDatabase({ dataDir: pgliteDir });
         }
       }, SETUP_TIMEOUT_MS);
 
       afterAll(async () => {
         await database?.close();
         await scratch?.drop();
+        if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
       }, SETUP_TIMEOUT_MS);
 
       const current = (): Database => {

@@ -8,6 +8,7 @@ import { createServer, type PosfleetServer, type StartedServer } from '../../ser
 import { configSchema, type Config } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import { createScratchPostgres } from './databases.ts';
+import { seedServerPglite } from './pgliteTemplate.ts';
 
 export const TEST_ADMIN_TOKEN = 'pf_test-admin-token-0123456789abcdef';
 export const TEST_ENROLL_TOKEN = 'test-enroll-token-0123456789';
@@ -48,6 +49,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...opts.env,
   });
+  if (!config.DATABASE_URL) await seedServerPglite(config.DATA_DIR);
   let server = createServer(config, { log: createLogger(config.LOG_LEVEL) });
   let started = await server.start();
   // A restart must come back on the same ports: devices know only those.

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type PosfleetServer, type StartedServer } from '../../server/app.ts';
+import { seedServerPglite } from '../helpers/pgliteTemplate.ts';
 import { configSchema, type Config } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import { createKeysModule } from '../../server/keys/keysModule.ts';
@@ -46,6 +47,7 @@ export async function startKeyTestServer(opts: { database?: 'pglite' | 'postgres
   const logLines: string[] = [];
   const responses: string[] = [];
   const log = () => createLogger('debug', { write: (s: string) => void logLines.push(s) });
+  if (!config.DATABASE_URL) await seedServerPglite(config.DATA_DIR);
   let server = createServer(config, { log: log() });
   let started = await server.start();
   config = { ...config, HTTP_PORT: started.httpPort, MQTT_PORT: started.mqttPort ?? config.MQTT_PORT };
