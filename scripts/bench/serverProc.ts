@@ -36,6 +36,8 @@ function envFor(s: ServerSettings): NodeJS.ProcessEnv {
     // The per-device flood limit is a protection, not what is measured here.
     DEVICE_MAX_MSGS_PER_S: '1000',
     DEVICE_BURST: '1000',
+    // e.g. BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server alone.
+    ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   };
 }
 

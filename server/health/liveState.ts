@@ -35,14 +35,21 @@ export interface LiveState {
   /** Seeds memory from stored state at start (everything offline until it connects). */
   restore(row: { deviceId: string; fwVersion: string | null; slot: string | null; lastSeenMs: number | null; health: HealthSample | null }): void;
   forget(deviceId: string): void;
-  takeDirty(): DeviceLive[];
+  /**
+   * Devices to write: those whose presence, version or slot changed, and with `all` also those
+   * whose only news is a health sample or a sign of life (kept for a later write otherwise).
+   */
+  takeDirty(all?: boolean): DeviceLive[];
   /** Marks devices for the next write again (after a failed flush). */
   markDirty(deviceIds: Iterable<string>): void;
 }
 
 export function createLiveState(opts: { historyIntervalMs: number }): LiveState {
   const devices = new Map<string, DeviceLive>();
+  // Presence and version feed the device list's filters, so they are written at once; the latest
+  // sample and last-seen time are served from memory and can wait for a later write.
   const dirty = new Set<string>();
+  const quiet = new Set<string>();
   let online = 0;
 
   const entry = (deviceId: string, nowMs: number): DeviceLive => {
@@ -99,7 +106,7 @@ export function createLiveState(opts: { historyIntervalMs: number }): LiveState 
       const d = entry(id, nowMs);
       d.lastSeenMs = nowMs;
       d.health = sample;
-      dirty.add(id);
+      quiet.add(id);
       const bucket = Math.floor(sample.ts / opts.historyIntervalMs) * opts.historyIntervalMs;
       if (d.historyBucketMs === bucket) return false;
       d.historyBucketMs = bucket;
@@ -109,7 +116,7 @@ export function createLiveState(opts: { historyIntervalMs: number }): LiveState 
       const d = devices.get(id);
       if (!d) return null;
       d.lastSeenMs = nowMs;
-      dirty.add(id);
+      quiet.add(id);
       return d.connected && !d.online ? setOnline(d, true, 'state') : null;
     },
     expire(nowMs, timeoutMs) {
@@ -134,14 +141,20 @@ export function createLiveState(opts: { historyIntervalMs: number }): LiveState 
       if (d?.online) online -= 1;
       devices.delete(id);
       dirty.delete(id);
+      quiet.delete(id);
     },
-    takeDirty() {
+    takeDirty(all = true) {
       const out: DeviceLive[] = [];
-      for (const id of dirty) {
-        const d = devices.get(id);
-        if (d) out.push(d);
-      }
-      dirty.clear();
+      const take = (set: Set<string>) => {
+        for (const id of set) {
+          const d = devices.get(id);
+          if (d) out.push(d);
+        }
+        set.clear();
+      };
+      for (const id of dirty) quiet.delete(id); // its whole row is written now either way
+      take(dirty);
+      if (all) take(quiet);
       return out;
     },
     markDirty(ids) {

@@ -14,8 +14,19 @@ const MAX_HISTORY_BUFFER = 200_000;
 
 export interface StateWriter {
   keepHistory(deviceId: string, sample: HealthSample): void;
+  /** Writes everything pending (reads that need the database current, shutdown). */
   flush(): Promise<void>;
+  /**
+   * The periodic write: presence and version changes and health history every time, the latest
+   * sample and last-seen time of every reporting device only every QUIET_EVERY ticks. Those are
+   * served from memory; writing 10,000 of them each second kept the database thread busy for
+   * nothing but crash recovery.
+   */
+  tick(): Promise<void>;
 }
+
+/** With the default 1 s flush period, a device's latest sample reaches the database within ~10 s. */
+export const QUIET_EVERY = 10;
 
 const toIso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -72,8 +83,10 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
     }
   }
 
-  async function flushOnce() {
-    const states = deps.live.takeDirty();
+  let ticks = 0;
+
+  async function flushOnce(all: boolean) {
+    const states = deps.live.takeDirty(all);
     const kept = history;
     history = [];
     try {
@@ -97,7 +110,13 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
     },
     async flush() {
       while (running) await running;
-      running = flushOnce().finally(() => (running = null));
+      running = flushOnce(true).finally(() => (running = null));
+      await running;
+    },
+    async tick() {
+      if (running) return; // the previous write is still going: this tick's rows wait for the next
+      ticks += 1;
+      running = flushOnce(ticks % QUIET_EVERY === 0).finally(() => (running = null));
       await running;
     },
   };

@@ -276,6 +276,24 @@ describe('dirty tracking', () => {
     expect(ids(live.takeDirty())).toEqual(['d1', 'd2']);
   });
 
+  it('keeps health-only news for a full write, while presence and version changes go every time', () => {
+    const live = createLiveState({ historyIntervalMs: INTERVAL });
+    live.connected('d1', 0);
+    live.connected('d2', 0);
+    live.takeDirty();
+    live.health('d1', sample(1), 1);
+    live.seen('d2', 1);
+    expect(live.takeDirty(false)).toEqual([]);
+    live.state('d2', { online: true, fwVersion: '2.0.0', ts: 2 }, 2);
+    expect(ids(live.takeDirty(false))).toEqual(['d2']);
+    // d2's whole row was written with its version, so only d1's sample is still pending.
+    expect(ids(live.takeDirty(true))).toEqual(['d1']);
+    expect(live.takeDirty(true)).toEqual([]);
+    live.health('d2', sample(3), 3);
+    live.forget('d2');
+    expect(live.takeDirty(true)).toEqual([]);
+  });
+
   it('markDirty queues known devices again (after a failed flush) and ignores unknown ones', () => {
     const live = createLiveState({ historyIntervalMs: INTERVAL });
     live.connected('d1', 0);

@@ -1,0 +1,56 @@
+// The periodic write sends presence and version changes every tick and the latest sample only
+// every QUIET_EVERY ticks; flush() sends everything.
+import { eq } from 'drizzle-orm';
+import { beforeEach, expect, it } from 'vitest';
+import { devices, deviceState } from '../../schemas/db.ts';
+import { createLiveState } from '../../server/health/liveState.ts';
+import { createStateWriter, QUIET_EVERY } from '../../server/health/stateWriter.ts';
+import { createLogger } from '../../server/log.ts';
+import { createMetrics } from '../../server/metrics.ts';
+import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
+
+const sample = (ts: number, level: number) => ({ ts, seq: ts, battery: { level, charging: false } });
+
+forEachDatabase('state writer', (getDb) => {
+  beforeEach(async () => {
+    await truncateAll(getDb());
+    await getDb().insert(devices).values({ id: 'dev_a', serial: 'A', model: 'M' });
+  });
+
+  const setup = () => {
+    const live = createLiveState({ historyIntervalMs: 300_000 });
+    const writer = createStateWriter({ db: getDb(), live, log: createLogger('silent'), metrics: createMetrics(), isKnown: () => true });
+    const stored = async () => (await getDb().select().from(deviceState).where(eq(deviceState.deviceId, 'dev_a')))[0];
+    return { live, writer, stored };
+  };
+
+  it('writes a presence change on the next tick, the latest sample within QUIET_EVERY ticks', async () => {
+    const { live, writer, stored } = setup();
+    live.connected('dev_a', 1000);
+    live.health('dev_a', sample(1000, 80), 1000);
+    await writer.tick();
+    expect(await stored()).toMatchObject({ online: true, health: { battery: { level: 80 } } });
+
+    live.health('dev_a', sample(2000, 55), 2000);
+    for (let i = 1; i < QUIET_EVERY - 1; i++) await writer.tick();
+    expect((await stored())?.health).toMatchObject({ battery: { level: 80 } });
+    await writer.tick();
+    expect((await stored())?.health).toMatchObject({ battery: { level: 55 } });
+
+    live.health('dev_a', sample(3000, 30), 3000);
+    live.disconnected('dev_a', 3000);
+    await writer.tick();
+    expect(await stored()).toMatchObject({ online: false, health: { battery: { level: 30 } } });
+  });
+
+  it('flush() writes the latest sample at once', async () => {
+    const { live, writer, stored } = setup();
+    live.connected('dev_a', 1000);
+    await writer.tick();
+    live.health('dev_a', sample(2000, 12), 2000);
+    await writer.tick();
+    expect((await stored())?.health ?? null).toBeNull();
+    await writer.flush();
+    expect((await stored())?.health).toMatchObject({ battery: { level: 12 } });
+  });
+});
