@@ -52,7 +52,8 @@ import { createCampaignStore, recView, type DeviceRec, type TargetInfo } from '.
 
 export const CAMPAIGN_QUEUE = 'campaigns';
 const FLUSH_MS = 100;
-const SEND_CONCURRENCY = 32;
+// Enough in flight that the command service coalesces them into large inserts and enqueues.
+const SEND_CONCURRENCY = 256;
 const DYNAMIC_EVERY_MS = 5000;
 const RECONCILE_EVERY_MS = 5000;
 /** How long after a cancel the version a device reports may still correct its record. */

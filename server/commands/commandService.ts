@@ -13,11 +13,13 @@ import type { EventBus } from '../events/eventBus.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
+import { createBatcher } from '../db/batcher.ts';
 import { abortRequest, isFinal, stateAfterAck, undeliveredStates } from './commandRules.ts';
 import type { CommandPatch, CommandTracker } from './commandTracker.ts';
 
 export const COMMAND_QUEUE = 'commands';
 const DELIVERY_CHUNK = 500;
+const INSERT_CHUNK = 1000;
 const WRITE_CHUNK = 500;
 
 interface DispatchJob {
@@ -263,19 +265,50 @@ export function createCommandService(deps: CommandServiceDeps) {
    * those travel as one JSON parameter instead of ten parameters a row: building and cloning
    * a 10,000-row insert would otherwise hold the broker's thread for most of a second.
    */
-  async function insertBatchRows(list: CommandRow[]) {
-    const first = list[0];
-    if (!first) return;
-    for (let i = 0; i < list.length; i += 5000) {
-      const pairs = JSON.stringify(list.slice(i, i + 5000).map((r) => ({ id: r.id, device_id: r.deviceId })));
+  /** Inserts commands as one JSON parameter per chunk: thousands of rows cost one statement each 1 000. */
+  async function insertRows(list: readonly CommandRow[]) {
+    for (let i = 0; i < list.length; i += INSERT_CHUNK) {
+      const json = JSON.stringify(
+        list.slice(i, i + INSERT_CHUNK).map((r) => ({
+          id: r.id,
+          device_id: r.deviceId,
+          batch_id: r.batchId,
+          type: r.type,
+          payload: r.payload,
+          issued_at: r.issuedAt.toISOString(),
+          expires_at: r.expiresAt?.toISOString() ?? null,
+          created_by: r.createdBy,
+        })),
+      );
       await db.execute(sql`
         insert into ${commands} (id, device_id, batch_id, type, payload, state, attempts, issued_at, expires_at, created_by, updated_at)
-        select x.id, x.device_id, ${first.batchId}, ${first.type}, ${JSON.stringify(first.payload)}::jsonb, 'pending', 0,
-               ${first.issuedAt.toISOString()}::timestamptz, ${first.expiresAt?.toISOString() ?? null}::timestamptz,
-               ${first.createdBy}, ${first.issuedAt.toISOString()}::timestamptz
-        from jsonb_to_recordset(${pairs}::jsonb) as x(id text, device_id text)`);
+        select x.id, x.device_id, x.batch_id, x.type, x.payload, 'pending', 0, x.issued_at, x.expires_at, x.created_by, x.issued_at
+        from jsonb_to_recordset(${json}::jsonb) as x(
+          id text, device_id text, batch_id text, type text, payload jsonb, issued_at timestamptz, expires_at timestamptz, created_by text)`);
     }
   }
+
+  // Campaigns create commands one device at a time, at fleet speed: calls made within a few
+  // milliseconds share one insert and one enqueue. If the shared insert fails, each row is tried
+  // alone, so one bad device fails only its own call.
+  const insertCoalesced = createBatcher(
+    async (list: CommandRow[]): Promise<(Error | null)[]> => {
+      try {
+        await insertRows(list);
+        return list.map(() => null);
+      } catch {
+        return Promise.all(list.map((r) => insertRows([r]).then(() => null, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+      }
+    },
+    { max: INSERT_CHUNK, windowMs: 2 },
+  );
+  const enqueueCoalesced = createBatcher(
+    async (ids: string[]) => {
+      await enqueueSoon(ids);
+      return ids.map(() => null);
+    },
+    { max: DELIVERY_CHUNK, windowMs: 2 },
+  );
 
   const view = (c: CommandRow) => c;
 
@@ -298,20 +331,21 @@ export function createCommandService(deps: CommandServiceDeps) {
     deliver,
 
     async create(deviceId: string, input: NewCommand): Promise<CommandRow> {
-      const [row] = rows([deviceId], input, null);
-      await db.insert(commands).values(row!);
-      tracker.add(row!);
+      const row = rows([deviceId], input, null)[0]!;
+      const failed = await insertCoalesced(row);
+      if (failed) throw failed;
+      tracker.add(row);
       deps.metrics.commandsByState.inc({ state: 'pending' });
-      deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row!.id, type: input.type, by: input.createdBy } });
-      await enqueueSoon([row!.id]);
-      return view(row!);
+      deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row.id, type: input.type, by: input.createdBy } });
+      await enqueueCoalesced(row.id);
+      return view(row);
     },
 
     async createBatch(deviceIds: string[], input: NewCommand): Promise<{ batchId: string; total: number; commandIds: string[] }> {
       const batchId = `bat_${randomBytes(12).toString('base64url')}`;
       const list = rows(deviceIds, input, batchId);
       await db.insert(commandBatches).values({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
-      await insertBatchRows(list);
+      await insertRows(list);
       tracker.startBatch(batchId, list.length);
       for (const r of list) tracker.add(r);
       deps.metrics.commandsByState.inc({ state: 'pending' }, list.length);

@@ -12,7 +12,7 @@ import { unprocessable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readInstallAck, type Expected } from './ackCheck.ts';
 import { planInstall, type CurrentKey } from './installPlan.ts';
-import { createBatcher } from './batcher.ts';
+import { createBatcher } from '../db/batcher.ts';
 import { newKeyId } from './keyIds.ts';
 import type { KeyRef, KeyVault } from './keyVault.ts';
 

@@ -59,6 +59,26 @@ describe.each(databaseKinds())('commands on %s', (database) => {
     expect(timeline.body.items.map((i) => i.summary)).toEqual(expect.arrayContaining(['diag.run issued', 'diag.run in_progress (selftest)', 'diag.run succeeded (selftest)']));
   });
 
+  it('creates commands made at the same moment together, and one bad device fails only its own', async () => {
+    const a = await registerAndEnroll(t);
+    const b = await registerAndEnroll(t);
+    const commands = t.server.parts.commands;
+    const results = await Promise.allSettled([
+      commands.create(a.deviceId, { type: 'diag.run', createdBy: null }),
+      commands.create('dev_does_not_exist', { type: 'diag.run', createdBy: null }),
+      commands.create(b.deviceId, { type: 'diag.run', payload: { components: ['printer'] }, createdBy: null }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    for (const [d, r] of [[a, results[0]], [b, results[2]]] as const) {
+      const id = r?.status === 'fulfilled' ? r.value.id : '';
+      const stored = await t.api<CommandView>('GET', `/v1/devices/${d.deviceId}/commands/${id}`);
+      expect(stored.status).toBe(200);
+    }
+    await commands.flush();
+    const listed = await t.api<{ items: (CommandView & { payload: unknown })[] }>('GET', `/v1/devices/${b.deviceId}/commands`);
+    expect(listed.body.items[0]).toMatchObject({ type: 'diag.run', payload: { components: ['printer'] } });
+  });
+
   it('queues a command for an offline device and delivers it when the device comes back', async () => {
     const d = await registerAndEnroll(t);
     const res = await t.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'reboot' });

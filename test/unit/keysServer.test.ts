@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { openWorkingBlock, parseBlock } from '../../schemas/keyCrypto/keyBlock.ts';
 import { readInstallAck } from '../../server/keys/ackCheck.ts';
-import { createBatcher } from '../../server/keys/batcher.ts';
+import { createBatcher } from '../../server/db/batcher.ts';
 import { redactKeyCommand } from '../../server/keys/commandRedaction.ts';
 import { decisionRefusal } from '../../server/keys/dualControl.ts';
 import { planInstall } from '../../server/keys/installPlan.ts';
