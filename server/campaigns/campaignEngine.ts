@@ -52,8 +52,8 @@ import { createCampaignStore, recView, type DeviceRec, type TargetInfo } from '.
 
 export const CAMPAIGN_QUEUE = 'campaigns';
 const FLUSH_MS = 100;
-// Enough in flight that the command service coalesces them into large inserts and enqueues.
-const SEND_CONCURRENCY = 256;
+/** Commands being created at once for a campaign whose kind does not say (CampaignKind.sendConcurrency). */
+const SEND_CONCURRENCY = 32;
 const DYNAMIC_EVERY_MS = 5000;
 const RECONCILE_EVERY_MS = 5000;
 /** How long after a cancel the version a device reports may still correct its record. */
@@ -599,7 +599,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       if (counted) c.sentTimes.push(now);
     }
     await flush();
-    await pool(batch, SEND_CONCURRENCY, async (r) => {
+    await pool(batch, c.kind.sendConcurrency ?? SEND_CONCURRENCY, async (r) => {
       // Stopped meanwhile (error threshold, pause, cancel): what is not sent yet stays unsent.
       if (stopped || !live.has(c.row.id) || (r.action === 'apply' && c.row.state !== 'running')) {
         patchRec(c, r, { sending: false, attempt: r.attempt - 1, ...(r.state === 'pending' ? {} : { nextAttemptAt: nowMs() }) });

@@ -117,6 +117,12 @@ export interface CampaignKind<P = unknown> {
   readonly lane: string;
   /** The kind-specific part of a create request (e.g. `{firmwareId, mode}`). */
   readonly params: z.ZodType<P>;
+  /**
+   * Commands being created at once (default 32). A firmware send starts a download, and a few
+   * thousand at once slow each other into timeouts; a key install is a small message, and more in
+   * flight lets the command service coalesce them into large inserts.
+   */
+  readonly sendConcurrency?: number;
   /** Loads what the campaign needs (artifact, keys...); throws an AppError when it cannot run.
    *  `spec` is the generic part (phases, window...), for kinds that pass some of it to devices. */
   open(params: P, campaignId: string, spec: CampaignSpec): Promise<OpenCampaign>;

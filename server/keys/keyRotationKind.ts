@@ -62,6 +62,8 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
     name: KEYS_KIND,
     lane: 'keys',
     params: keyRotationParams,
+    // A key install is one small message: more in flight, larger coalesced inserts.
+    sendConcurrency: 256,
     async open(params, campaignId): Promise<OpenCampaign> {
       // Expected KCVs of keys in flight: rebuilt from the database after a restart.
       const expected = new Map<string, Expected[]>();
