@@ -14,11 +14,10 @@ import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import { otaInstallHandler } from '../../agent/handlers/otaInstall.ts';
 import { createSeenLog } from '../../agent/seen.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
-import { openStateStore } from '../../agent/stateStore.ts';
 import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
 import type { FirmwareManifest } from '../../schemas/ota.ts';
 import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
-import { silentLog, tempDir, waitFor } from '../agent/helpers.ts';
+import { otaAgentStore, silentLog, waitFor } from '../agent/helpers.ts';
 
 const publisher = generatePublisherKey();
 const image = randomBytes(512 * 1024);
@@ -75,17 +74,7 @@ afterAll(async () => {
 });
 
 function setup(extra: Partial<Record<'reboot', CommandHandler>> = {}) {
-  const store = openStateStore(tempDir());
-  store.saveEnrollment({
-    deviceId: 'dev_1',
-    mqtt: { url: 'mqtt://x', username: 'dev_1', password: 'p' },
-    trust: { firmwarePublishers: [publisher.publicKeyBase64], bindingKey: '' },
-    serial: 'S1',
-    model: 'PAX-A920',
-    server: 'http://x',
-    enrolledAt: 1,
-  });
-  store.loadFirmware('1.0.0');
+  const store = otaAgentStore(publisher.publicKeyBase64);
   const hardware = createSimulatedHardware({ seed: 3, sleep: async () => undefined });
   // The reboot can be held, to catch the install past its point of no return.
   let hold: Promise<void> = Promise.resolve();

@@ -11,11 +11,10 @@ import { configureOta } from '../../agent/ota/otaPlatform.ts';
 import { writeJournal } from '../../agent/ota/otaState.ts';
 import { createSeenLog } from '../../agent/seen.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
-import { openStateStore } from '../../agent/stateStore.ts';
 import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
 import type { FirmwareManifest } from '../../schemas/ota.ts';
 import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
-import { silentLog, tempDir } from '../agent/helpers.ts';
+import { otaAgentStore, silentLog } from '../agent/helpers.ts';
 
 const publisher = generatePublisherKey();
 const image = randomBytes(100_000);
@@ -51,17 +50,7 @@ afterAll(async () => {
 });
 
 function setup() {
-  const store = openStateStore(tempDir());
-  store.saveEnrollment({
-    deviceId: 'dev_1',
-    mqtt: { url: 'mqtt://x', username: 'dev_1', password: 'p' },
-    trust: { firmwarePublishers: [publisher.publicKeyBase64], bindingKey: '' },
-    serial: 'S1',
-    model: 'PAX-A920',
-    server: 'http://x',
-    enrolledAt: 1,
-  });
-  store.loadFirmware('1.0.0');
+  const store = otaAgentStore(publisher.publicKeyBase64);
   const hardware = createSimulatedHardware({ seed: 3, sleep: async () => undefined });
   let reboots = 0;
   const env: HandlerEnv = {
