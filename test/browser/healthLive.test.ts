@@ -6,44 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { createHealthWatch } from '../../server/events/healthWatch.ts';
 import { connectDevice, eventually, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
-
-interface LiveEvent {
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads /v1/stream in the background; `ready` resolves on its `hello` (the subscription is in place). */
-function openStream(url: string, query = '') {
-  const events: LiveEvent[] = [];
-  const abort = new AbortController();
-  let status = 0;
-  let hello: (() => void) | undefined;
-  const ready = new Promise<void>((r) => (hello = r));
-  void (async () => {
-    const res = await fetch(`${url}/v1/stream${query}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, signal: abort.signal });
-    status = res.status;
-    if (!res.ok) return hello?.();
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      let at: number;
-      while ((at = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, at);
-        buf = buf.slice(at + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event === 'hello') hello?.();
-        else if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-      }
-    }
-  })().catch(() => hello?.());
-  return { events, ready, status: () => status, close: () => abort.abort() };
-}
+import { openLiveStream, type LiveEvent } from '../helpers/liveStream.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 describe('health registry', () => {
   it('counts watchers per device and forgets a device when its last watcher leaves', () => {
@@ -104,9 +68,9 @@ describe('health samples on the live stream', { timeout: 60_000 }, () => {
     const published: string[] = [];
     const offBus = bus.on('device.health', (e) => published.push(e.deviceId));
 
-    const asking = openStream(t.url, `?health=${watched.deviceId}`);
-    const notAsking = openStream(t.url);
-    const filtered = openStream(t.url, `?types=fault&health=${watched.deviceId}`); // health filtered out by type
+    const asking = openLiveStream(t.url, `?health=${watched.deviceId}`);
+    const notAsking = openLiveStream(t.url);
+    const filtered = openLiveStream(t.url, `?types=fault&health=${watched.deviceId}`); // health filtered out by type
     await Promise.all([asking.ready, notAsking.ready, filtered.ready]);
     expect(bus.healthWatch.wants(watched.deviceId)).toBe(true);
     expect(bus.healthWatch.wants(other.deviceId)).toBe(false);

@@ -13,6 +13,7 @@ import { verifyWebhook, type WebhookBody } from '../../server/faults/webhook.ts'
 import { fakeEnrollment, silentLog, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, eventually, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { openLiveStream, type LiveStream } from '../helpers/liveStream.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
 const SECRET = 'webhook-secret-0123456789';
@@ -61,32 +62,6 @@ async function startReceiver() {
   return { url: `http://127.0.0.1:${port}/hooks/posfleet`, deliveries, calls: () => calls, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** Reads /v1/stream in the background, keeping the event names and data. */
-function openStream(url: string) {
-  const events: { event: string; data: Record<string, unknown> }[] = [];
-  const abort = new AbortController();
-  void (async () => {
-    const res = await fetch(`${url}/v1/stream?types=fault,diagnostics,logs`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, signal: abort.signal });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      let at: number;
-      while ((at = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, at);
-        buf = buf.slice(at + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-      }
-    }
-  })().catch(() => undefined);
-  return { events, close: () => abort.abort() };
-}
-
 async function startAgent(t: TestServer, d: EnrolledDevice, seed: number) {
   const store = openStateStore(tempDir());
   store.saveEnrollment({ ...fakeEnrollment(d.deviceId, d.mqttUrl, d.password), serial: d.serial, server: t.url });
@@ -108,7 +83,7 @@ async function startAgent(t: TestServer, d: EnrolledDevice, seed: number) {
 describe.each(databaseKinds())('faults end to end on %s', (database) => {
   let t: TestServer;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let stream: ReturnType<typeof openStream>;
+  let stream: LiveStream;
   const agents: Agent[] = [];
   const clients: MqttClient[] = [];
   let device: EnrolledDevice;
@@ -120,7 +95,7 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
       database,
       env: { FAULT_WEBHOOK_URL: receiver.url, FAULT_WEBHOOK_SECRET: SECRET, FAULT_WEBHOOK_MIN_SEVERITY: 'warning', LOG_BUNDLE_MAX_BYTES: '4096' },
     });
-    stream = openStream(t.url);
+    stream = openLiveStream(t.url, '?types=fault,diagnostics,logs');
     device = await registerAndEnroll(t, { model: 'PAX-A920' });
     const a = await startAgent(t, device, 11);
     agents.push(a.agent);
