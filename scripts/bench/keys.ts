@@ -2,15 +2,14 @@
 // as a campaign with thresholds on, through the real server (child process on its embedded
 // defaults), MQTT and Redis, against simulated terminals that really unwrap and check every key.
 // The first load (TMK by X25519 + TPK + TAK) is measured too but is not the target.
-import { fork, type ChildProcess } from 'node:child_process';
-import { GeneratorClient } from './generatorIpc.ts';
+import type { GeneratorClient } from './generatorIpc.ts';
+import { startGenerators, stopGenerators } from './generatorProcs.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startPosfleet } from './fixture.ts';
 import { benchModel, importSerials, serialOf } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import { sourceAddress } from './ports.ts';
-import { terminate, track } from './procs.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
 import { cell } from './table.ts';
 import { errorText, mapBounded, round, sleep } from './util.ts';
@@ -19,12 +18,6 @@ import type { KeyDeviceSpec, KeysGenRequest, KeysGenStatus } from './keysGen.ts'
 const entry = fileURLToPath(new URL('./keysGen.ts', import.meta.url));
 const TARGET_S = 30;
 const GENERATORS = 2;
-
-class Gen extends GeneratorClient<KeysGenRequest> {
-  constructor(child: ChildProcess) {
-    super(child, 'keys');
-  }
-}
 
 function kekPair(): { pub: string; priv: string } {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
@@ -95,7 +88,7 @@ export const keys: Scenario = {
     const errors = result.errors as string[];
     opts.log(`keys: ${devices} terminals`);
     const fx = await startPosfleet(opts.log);
-    const gens: Gen[] = [];
+    let gens: GeneratorClient<KeysGenRequest>[] = [];
     try {
       const base = `http://127.0.0.1:${fx.settings.httpPort}`;
       await importSerials(fx.api, devices);
@@ -116,12 +109,7 @@ export const keys: Scenario = {
         },
       );
       opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
-      for (let g = 0; g < GENERATORS; g++)
-        gens.push(
-          new Gen(
-            track(fork(entry, [], { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })),
-          ),
-        );
+      gens = startGenerators<KeysGenRequest>(entry, 'keys', GENERATORS);
       const per = Math.ceil(devices / GENERATORS);
       await Promise.all(
         gens.map((g, i) =>
@@ -155,8 +143,7 @@ export const keys: Scenario = {
       errors.push(errorText(err));
       opts.log(`  keys: ${errorText(err)}\n${fx.server().lastOutput()}`);
     } finally {
-      await Promise.all(gens.map((g) => g.request({ t: 'close' }, 30_000).catch(() => undefined)));
-      await Promise.all(gens.map((g) => terminate(g.child, 5000)));
+      await stopGenerators(gens);
       await fx.close(opts.keepFiles || errors.length > 0, 30_000);
     }
     const seconds = typeof result.seconds === 'number' ? result.seconds : null;

@@ -2,8 +2,8 @@
 // (10,000 by default), 3 phases, thresholds on, no rate limit, through the real server (child
 // process on its embedded defaults), MQTT, Redis and HTTP downloads, against simulated
 // terminals that verify the signature and the sha256 of what they download.
-import { fork, type ChildProcess } from 'node:child_process';
-import { GeneratorClient } from './generatorIpc.ts';
+import type { GeneratorClient } from './generatorIpc.ts';
+import { startGenerators, stopGenerators } from './generatorProcs.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { generatePublisherKey, signManifest } from '../sign-firmware.ts';
@@ -11,7 +11,6 @@ import { startPosfleet } from './fixture.ts';
 import { benchModel, enrollFleet, importSerials } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import { sourceAddress } from './ports.ts';
-import { terminate, track } from './procs.ts';
 import type { RolloutGenRequest, RolloutGenStatus } from './rolloutGen.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
 import { cell } from './table.ts';
@@ -21,12 +20,6 @@ const entry = fileURLToPath(new URL('./rolloutGen.ts', import.meta.url));
 const TARGET_S = 60;
 const GENERATORS = 2;
 const IMAGE_BYTES = 256 * 1024;
-
-class Gen extends GeneratorClient<RolloutGenRequest> {
-  constructor(child: ChildProcess) {
-    super(child, 'rollout');
-  }
-}
 
 async function call<T>(base: string, token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<T> {
   const res = await fetch(`${base}${path}`, {
@@ -55,7 +48,7 @@ export const rollout: Scenario = {
     // The server child inherits this environment: it trusts the bench's publisher key.
     process.env.FIRMWARE_PUBLISHER_KEYS = publisher.publicKeyBase64;
     const fx = await startPosfleet(opts.log);
-    const gens: Gen[] = [];
+    let gens: GeneratorClient<RolloutGenRequest>[] = [];
     try {
       const base = `http://127.0.0.1:${fx.settings.httpPort}`;
       const token = fx.settings.adminToken;
@@ -77,12 +70,7 @@ export const rollout: Scenario = {
       });
       await call(base, token, 'PUT', `/v1/firmware/${fw.id}/content`, undefined, image);
 
-      for (let g = 0; g < GENERATORS; g++)
-        gens.push(
-          new Gen(
-            track(fork(entry, [], { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })),
-          ),
-        );
+      gens = startGenerators<RolloutGenRequest>(entry, 'rollout', GENERATORS);
       const per = Math.ceil(devices / GENERATORS);
       const specs = fleet.devices.map((d) => ({ id: d.id, password: d.password! }));
       await Promise.all(
@@ -148,8 +136,7 @@ export const rollout: Scenario = {
       errors.push(errorText(err));
       opts.log(`  rollout: ${errorText(err)}\n${fx.server().lastOutput()}`);
     } finally {
-      await Promise.all(gens.map((g) => g.request({ t: 'close' }, 30_000).catch(() => undefined)));
-      await Promise.all(gens.map((g) => terminate(g.child, 5000)));
+      await stopGenerators(gens);
       await fx.close(opts.keepFiles || errors.length > 0, 30_000);
     }
     const seconds = typeof result.seconds === 'number' ? result.seconds : null;
