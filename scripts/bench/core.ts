@@ -41,7 +41,7 @@ export const core: Scenario = {
         base = await reusableBaseline(opts);
         opts.log(base ? `raw aedes: reusing the baseline of ${base.reusedFrom}` : 'raw aedes: skipped');
       } else {
-        base = baselineEntry(await measureRaw(pool, plan, opts.log), new Date().toISOString(), machine.cpus);
+        base = baselineEntry(await measureRaw(pool, plan, opts.log, ours.rulesCost?.rate), new Date().toISOString(), machine.cpus);
       }
     } finally {
       await pool.stop();

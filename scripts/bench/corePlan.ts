@@ -8,6 +8,8 @@ export interface CorePlan {
   drainMs: number;
   limits: StepLimits;
   retries: number;
+  /** Bisection step between the last passing and the first failing rung (msg/s). */
+  resolution: number;
   connectWindow: number;
   connectTimeoutMs: number;
   settleMs: number;
@@ -33,6 +35,7 @@ export function corePlan(devices: number, quick: boolean): CorePlan {
     drainMs: quick ? 2000 : 5000,
     limits: { maxP99Ms, requireServerCount: true },
     retries: 1,
+    resolution: 500,
     connectWindow: 100,
     connectTimeoutMs: quick ? 30_000 : 180_000,
     settleMs: quick ? 500 : 2000,

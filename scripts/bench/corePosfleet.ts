@@ -44,7 +44,7 @@ export async function measurePosfleet(pool: LoadgenPool, plan: CorePlan, log: (l
 
     log('  ingest ladder…');
     await sleep(plan.quietMs);
-    run.ingest = await ingestPhase(pool, broker, { rates: plan.rates, stepMs: plan.stepMs, drainMs: plan.drainMs, limits: plan.limits, retries: plan.retries, log });
+    run.ingest = await ingestPhase(pool, broker, { rates: plan.rates, stepMs: plan.stepMs, drainMs: plan.drainMs, limits: plan.limits, retries: plan.retries, resolution: plan.resolution, log });
 
     await settleAfterLadder(broker, plan.quietMs);
     const costRate = rulesCostRate(run.ingest.msgsPerSec);

@@ -2,7 +2,7 @@
 import type { ConnectResult } from './connectPhase.ts';
 import type { PosfleetRun } from './corePosfleet.ts';
 import { maxP99Ms, type CorePlan } from './corePlan.ts';
-import type { RawRun } from './coreRaw.ts';
+import type { FixedRateRun, RawRun } from './coreRaw.ts';
 import type { IngestStep } from './ingestPhase.ts';
 import { ingestShare, interferenceNote, shareOf, type Interference } from './interference.ts';
 import type { machineInfo } from './machine.ts';
@@ -22,6 +22,8 @@ export interface BaselineEntry {
   ingest: { msgsPerSec: number | null; p99Ms: number | null; capped: boolean; steps: IngestStep[] };
   fanout: { devices: number | null; allAckedMs: number | null };
   eventLoopLag: { p99Ms: number | null; p99MsAllSteps: number | null };
+  /** The same fixed rate as ours' rules-cost rounds (absent in baselines of older runs). */
+  atRate?: FixedRateRun | null;
   interference: Interference;
   errors: string[];
   reusedFrom?: string;
@@ -45,6 +47,7 @@ export function baselineEntry(raw: RawRun, when: string, cpus: number): Baseline
     ingest: { msgsPerSec: raw.ingest?.msgsPerSec ?? null, p99Ms: raw.ingest?.p99Ms ?? null, capped: raw.ingest?.capped ?? false, steps: raw.ingest?.steps ?? [] },
     fanout: { devices: raw.fanout?.devices ?? null, allAckedMs: raw.fanout?.allAckedMs ?? null },
     eventLoopLag: { p99Ms: lagMs(raw.ingest?.lagP99MsSustained), p99MsAllSteps: lagMs(raw.ingest?.lagP99MsAllSteps) },
+    atRate: raw.atRate ?? null,
     interference: interferenceOf(raw.connect, raw.ingest, cpus),
     errors: raw.errors,
   };
@@ -57,6 +60,22 @@ function connectSummary(c: ConnectResult) {
 
 const lagMs = (v: number | null | undefined): number | null => (v === null || v === undefined ? null : round(v, 1));
 
+/**
+ * Both brokers at one fixed rate below saturation (ours with its default rules on): broker CPU
+ * per message and event-loop lag. Finer than the ladder, and free of the saturation that makes
+ * the lag of either broker at its own ceiling mostly a measure of the machine.
+ */
+export function fixedRateComparison(ours: PosfleetRun, base: BaselineEntry | null) {
+  const cost = ours.rulesCost;
+  const raw = base?.atRate;
+  if (!cost || !raw || raw.rate !== cost.rate) return null;
+  return {
+    rate: cost.rate,
+    cpuUsPerMsg: { ours: cost.cpuUsPerMsgOn, raw: raw.cpuUsPerMsg, rawOverOurs: round(raw.cpuUsPerMsg / cost.cpuUsPerMsgOn, 3) },
+    eventLoopLagP99Ms: { ours: lagMs(cost.lagP99MsOn), raw: lagMs(raw.lagP99Ms) },
+  };
+}
+
 const le = (v: number | null | undefined, limit: number): boolean | null => (v === null || v === undefined ? null : v <= limit);
 
 export function coreResult(plan: CorePlan, quick: boolean, generators: number, machine: ReturnType<typeof machineInfo>, ours: PosfleetRun, base: BaselineEntry | null): Record<string, unknown> {
@@ -67,7 +86,7 @@ export function coreResult(plan: CorePlan, quick: boolean, generators: number, m
     mode: quick ? 'quick' : 'full',
     devices: plan.devices,
     machine,
-    settings: { generators, stepSeconds: plan.stepMs / 1000, drainSeconds: plan.drainMs / 1000, rates: plan.rates, maxP99Ms: plan.limits.maxP99Ms, retries: plan.retries },
+    settings: { generators, stepSeconds: plan.stepMs / 1000, drainSeconds: plan.drainMs / 1000, rates: plan.rates, maxP99Ms: plan.limits.maxP99Ms, retries: plan.retries, resolution: plan.resolution },
     enroll: ours.enroll ?? null,
     connect: ours.connect ? connectSummary(ours.connect) : null,
     rssPerDeviceKb: ours.connect?.rssPerDeviceKb ?? null,
@@ -81,6 +100,7 @@ export function coreResult(plan: CorePlan, quick: boolean, generators: number, m
     rulesCost: ours.rulesCost ?? null,
     fanout: ours.fanout ?? null,
     eventLoopLag: { p99Ms: lagMs(ours.ingest?.lagP99MsSustained), p99MsAllSteps: lagMs(ours.ingest?.lagP99MsAllSteps) },
+    atFixedRate: fixedRateComparison(ours, base),
     reconnect: ours.reconnect ?? null,
     interference: interferenceOf(ours.connect, ours.ingest, machine.cpus),
     serverStartSeconds: ours.startSeconds ?? null,
@@ -129,7 +149,17 @@ export function coreRows(ours: PosfleetRun, base: BaselineEntry | null, devices:
     { metric: 'fan-out, all acked (ms)', ours: cell(ours.fanout?.allAckedMs), baseline: cell(base?.fanout.allAckedMs), target: `<= ${targets.fanoutMs}`, pass: ours.fanout ? le(ours.fanout.allAckedMs, targets.fanoutMs) ?? false : null },
     { metric: 'event-loop p99, sustained load (ms)', ours: cell(ours.ingest?.lagP99MsSustained, '', 1), baseline: cell(base?.eventLoopLag.p99Ms, '', 1), target: `<= ${targets.lagP99Ms}`, pass: le(ours.ingest?.lagP99MsSustained, targets.lagP99Ms) },
     { metric: 'event-loop p99, all steps (ms)', ours: cell(ours.ingest?.lagP99MsAllSteps, '', 1), baseline: cell(base?.eventLoopLag.p99MsAllSteps, '', 1), pass: null },
+    ...fixedRateRows(fixedRateComparison(ours, base)),
     { metric: 'restart: all online (s)', ours: cell(ours.reconnect?.allOnlineSeconds, '', 1), target: `<= ${targets.reconnectS}`, pass: ours.reconnect ? le(ours.reconnect.allOnlineSeconds, targets.reconnectS) ?? false : null },
     { metric: 'restart: server CPU (s)', ours: cell(ours.reconnect?.serverCpuSeconds, '', 1), pass: null },
+  ];
+}
+
+function fixedRateRows(at: ReturnType<typeof fixedRateComparison>): TableRow[] {
+  if (!at) return [];
+  return [
+    { metric: `broker CPU per msg at ${at.rate} msg/s (µs)`, ours: cell(at.cpuUsPerMsg.ours, '', 1), baseline: cell(at.cpuUsPerMsg.raw, '', 1), pass: null },
+    { metric: 'CPU-per-msg ratio, raw ÷ ours', ours: cell(at.cpuUsPerMsg.rawOverOurs, '', 2), pass: null },
+    { metric: `event-loop p99 at ${at.rate} msg/s (ms)`, ours: cell(at.eventLoopLagP99Ms.ours, '', 1), baseline: cell(at.eventLoopLagP99Ms.raw, '', 1), pass: null },
   ];
 }

@@ -3,7 +3,7 @@
 import type { BrokerUnderTest } from './broker.ts';
 import type { LoadgenPool } from './pool.ts';
 import { cpuSecondsOf, foreignCpu, treeCpuSeconds } from './procstat.ts';
-import { judgeStep, lastAttempts, splitProportional, summarize, sustainedRate, type LatencySummary, type StepLimits } from './stats.ts';
+import { judgeStep, lastAttempts, nextProbe, splitProportional, summarize, sustainedRate, type LatencySummary, type StepLimits } from './stats.ts';
 import { pollUntil, round, sleep } from './util.ts';
 
 export interface IngestOptions {
@@ -14,6 +14,8 @@ export interface IngestOptions {
   limits: StepLimits;
   /** Times a failing rung is run again before the ladder stops. */
   retries: number;
+  /** After the ladder, bisect between the last pass and the first failure down to this step. */
+  resolution?: number;
   log: (line: string) => void;
 }
 
@@ -21,6 +23,8 @@ export interface IngestStep {
   rate: number;
   /** 0 for the first run of a rung, 1 for its confirmation run. */
   attempt: number;
+  /** A ladder rung, or a probe between the last passing rung and the first failing one. */
+  phase: 'ladder' | 'refine';
   sent: number;
   acked: number;
   failed: number;
@@ -81,7 +85,7 @@ function sampleLag(broker: BrokerUnderTest): { stop: () => Promise<(number | nul
   };
 }
 
-export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, attempt: number, opts: IngestOptions): Promise<IngestStep> {
+export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, attempt: number, opts: IngestOptions, phase: IngestStep['phase'] = 'ladder'): Promise<IngestStep> {
   const total = Math.round((rate * opts.stepMs) / 1000);
   const counts = splitProportional(total, pool.shares);
   const countBefore = await broker.healthCount();
@@ -113,6 +117,7 @@ export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: 
   return {
     rate,
     attempt,
+    phase,
     sent,
     acked: outcome.acked,
     serverCounted,
@@ -137,30 +142,52 @@ export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: 
   };
 }
 
+/** Runs a rate, and once more to confirm a failure; returns whether it passed. */
+async function tryRate(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions, phase: IngestStep['phase'], steps: IngestStep[]): Promise<boolean> {
+  for (let attempt = 0; attempt <= opts.retries; attempt++) {
+    if (attempt > 0 || phase === 'refine') await settleAfterLadder(broker, 2000);
+    const step = await runStep(pool, broker, rate, attempt, opts, phase);
+    steps.push(step);
+    opts.log(
+      `  ${broker.label} ${rate} msg/s${phase === 'refine' ? ' (between rungs)' : ''}${attempt ? ' (again)' : ''}: sent ${step.sent}, acked ${step.acked}` +
+        `${step.serverCounted === null ? '' : `, counted ${step.serverCounted}`}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms` +
+        `, lag ${step.brokerLagP99Ms === null ? '-' : round(step.brokerLagP99Ms)} ms, cpu ${step.brokerCpuSeconds}s/gen ${step.generatorCpuSeconds}s/other ${step.otherCpuSeconds}s` +
+        ` ${step.passed ? 'ok' : `FAIL (${step.reasons.join('; ')})`}`,
+    );
+    if (step.passed) return true;
+  }
+  return false;
+}
+
 export async function ingestPhase(pool: LoadgenPool, broker: BrokerUnderTest, opts: IngestOptions): Promise<IngestResult> {
   const steps: IngestStep[] = [];
-  ladder: for (const rate of opts.rates) {
-    for (let attempt = 0; attempt <= opts.retries; attempt++) {
-      if (attempt > 0) await settleAfterLadder(broker, 2000);
-      const step = await runStep(pool, broker, rate, attempt, opts);
-      steps.push(step);
-      opts.log(
-        `  ${broker.label} ${rate} msg/s${attempt ? ' (again)' : ''}: sent ${step.sent}, acked ${step.acked}` +
-          `${step.serverCounted === null ? '' : `, counted ${step.serverCounted}`}, p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms` +
-          `, lag ${step.brokerLagP99Ms === null ? '-' : round(step.brokerLagP99Ms)} ms, cpu ${step.brokerCpuSeconds}s/gen ${step.generatorCpuSeconds}s/other ${step.otherCpuSeconds}s` +
-          ` ${step.passed ? 'ok' : `FAIL (${step.reasons.join('; ')})`}`,
-      );
-      if (step.passed) break;
-      if (attempt === opts.retries) break ladder;
+  let failedAt: number | null = null;
+  for (const rate of opts.rates) {
+    if (!(await tryRate(pool, broker, rate, opts, 'ladder', steps))) {
+      failedAt = rate;
+      break;
     }
     await sleep(1000); // let the broker's queues and buffered writes settle between rungs
   }
-  const rungs = lastAttempts(steps);
-  const best = sustainedRate(rungs.map((s) => ({ ...s, p99Ms: s.latency.p99Ms })), opts.limits);
-  const passing = rungs.filter((s) => s.passed);
+  const ladderRungs = lastAttempts(steps);
+  const best = sustainedRate(ladderRungs.map((s) => ({ ...s, p99Ms: s.latency.p99Ms })), opts.limits);
+  let msgsPerSec = best.msgsPerSec;
+  let p99Ms = best.p99Ms;
+  if (failedAt !== null && opts.resolution) {
+    let failed = failedAt;
+    for (let probe = nextProbe(msgsPerSec, failed, opts.resolution); probe !== null; probe = nextProbe(msgsPerSec, failed, opts.resolution)) {
+      if (await tryRate(pool, broker, probe, opts, 'refine', steps)) {
+        msgsPerSec = probe;
+        p99Ms = steps[steps.length - 1]!.latency.p99Ms;
+      } else {
+        failed = probe;
+      }
+    }
+  }
+  const passing = lastAttempts(steps).filter((s) => s.passed);
   return {
-    msgsPerSec: best.msgsPerSec,
-    p99Ms: best.p99Ms === null ? null : round(best.p99Ms, 2),
+    msgsPerSec,
+    p99Ms: p99Ms === null ? null : round(p99Ms, 2),
     capped: best.capped,
     lagP99MsSustained: maxOrNull(passing.map((s) => s.brokerLagP99Ms)),
     lagP99MsAllSteps: maxOrNull(steps.map((s) => s.brokerLagP99Ms)),

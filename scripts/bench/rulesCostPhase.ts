@@ -16,6 +16,8 @@ export interface RulesCostRound {
   brokerCpuSeconds: number;
   cpuUsPerMsg: number;
   p99Ms: number;
+  /** The broker's event-loop p99 during the round (max of 1 s samples). */
+  lagP99Ms: number | null;
 }
 
 export interface RulesCostResult {
@@ -25,6 +27,8 @@ export interface RulesCostResult {
   cpuUsPerMsgOff: number;
   /** cpuOff / cpuOn; 1 means the rules cost nothing measurable. */
   throughputKept: number;
+  /** Max event-loop p99 over the rules-on rounds: the server as shipped, at a load it sustains. */
+  lagP99MsOn: number | null;
 }
 
 /** Half the sustained rate, in whole thousands: loaded, yet far from the knee where queues grow. */
@@ -42,7 +46,7 @@ export async function rulesCostPhase(pool: LoadgenPool, broker: BrokerUnderTest,
       await settleAfterLadder(broker, 1000);
       const step = await runStep(pool, broker, rate, 0, opts);
       const cpuUsPerMsg = step.acked ? (step.brokerCpuSeconds * 1e6) / step.acked : Number.NaN;
-      rounds.push({ rules, sent: step.sent, acked: step.acked, brokerCpuSeconds: step.brokerCpuSeconds, cpuUsPerMsg: round(cpuUsPerMsg, 2), p99Ms: step.latency.p99Ms });
+      rounds.push({ rules, sent: step.sent, acked: step.acked, brokerCpuSeconds: step.brokerCpuSeconds, cpuUsPerMsg: round(cpuUsPerMsg, 2), p99Ms: step.latency.p99Ms, lagP99Ms: step.brokerLagP99Ms });
       opts.log(`  rules ${rules} at ${rate} msg/s: acked ${step.acked}/${step.sent}, broker ${step.brokerCpuSeconds} CPU-s, ${round(cpuUsPerMsg, 2)} µs/msg, p99 ${step.latency.p99Ms} ms`);
     }
   } finally {
@@ -50,5 +54,6 @@ export async function rulesCostPhase(pool: LoadgenPool, broker: BrokerUnderTest,
   }
   const on = mean(rounds.filter((r) => r.rules === 'on').map((r) => r.cpuUsPerMsg));
   const off = mean(rounds.filter((r) => r.rules === 'off').map((r) => r.cpuUsPerMsg));
-  return { rate, rounds, cpuUsPerMsgOn: round(on, 2), cpuUsPerMsgOff: round(off, 2), throughputKept: round(off / on, 3) };
+  const lagsOn = rounds.flatMap((r) => (r.rules === 'on' && r.lagP99Ms !== null ? [r.lagP99Ms] : []));
+  return { rate, rounds, cpuUsPerMsgOn: round(on, 2), cpuUsPerMsgOff: round(off, 2), throughputKept: round(off / on, 3), lagP99MsOn: lagsOn.length ? Math.max(...lagsOn) : null };
 }

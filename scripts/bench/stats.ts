@@ -90,6 +90,17 @@ export function lastAttempts<T extends { rate: number }>(steps: readonly T[]): T
   return [...byRate.values()];
 }
 
+/**
+ * The next rate to try between the highest passing rung and the first confirmed failure, by
+ * halving the gap, in whole multiples of `resolution`; null once the gap is that small. The
+ * ladder's 2,000 msg/s rungs alone would quantise a ratio near 0.8 to 0.75 or 0.8.
+ */
+export function nextProbe(passed: number, failed: number, resolution: number): number | null {
+  if (!(resolution > 0) || failed - passed <= resolution) return null;
+  const mid = passed + Math.round((failed - passed) / 2 / resolution) * resolution;
+  return mid > passed && mid < failed ? mid : null;
+}
+
 /** Aggregate rates for the ladder: `start, start+step, …` up to `max` inclusive. */
 export function ladder(start: number, step: number, max: number): number[] {
   const out: number[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeStep, ladder, lastAttempts, percentile, splitProportional, summarize, sustainedRate, type StepOutcome } from '../../scripts/bench/stats.ts';
+import { judgeStep, ladder, lastAttempts, nextProbe, percentile, splitProportional, summarize, sustainedRate, type StepOutcome } from '../../scripts/bench/stats.ts';
 
 const strict = { maxP99Ms: 250, requireServerCount: true };
 const raw = { maxP99Ms: 250, requireServerCount: false };
@@ -87,5 +87,36 @@ describe('lastAttempts', () => {
     const rungs = lastAttempts(steps);
     expect(rungs.map((s) => [s.rate, s.p99Ms])).toEqual([[2000, 10], [4000, 20], [6000, 280]]);
     expect(sustainedRate(rungs, strict)).toMatchObject({ msgsPerSec: 4000, p99Ms: 20 });
+  });
+});
+
+describe('nextProbe', () => {
+  it('halves the gap between the last pass and the first failure, in whole resolutions', () => {
+    expect(nextProbe(6000, 8000, 500)).toBe(7000);
+    expect(nextProbe(7000, 8000, 500)).toBe(7500);
+    expect(nextProbe(6000, 7000, 500)).toBe(6500);
+  });
+  it('stops once the gap is one resolution or less', () => {
+    expect(nextProbe(7500, 8000, 500)).toBeNull();
+    expect(nextProbe(6000, 6200, 500)).toBeNull();
+  });
+  it('bisects to the resolution in log2(gap / resolution) probes', () => {
+    const limit = 7300; // a broker that passes every rate up to here
+    let pass = 6000;
+    let fail = 8000;
+    const probes: number[] = [];
+    for (let p = nextProbe(pass, fail, 500); p !== null; p = nextProbe(pass, fail, 500)) {
+      probes.push(p);
+      if (p <= limit) pass = p;
+      else fail = p;
+    }
+    expect(probes).toEqual([7000, 7500]);
+    expect(pass).toBe(7000);
+  });
+  it('never proposes a rate outside the open interval, even for odd gaps', () => {
+    expect(nextProbe(2000, 2600, 500)).toBe(2500);
+    expect(nextProbe(2000, 2400, 500)).toBeNull();
+    expect(nextProbe(2000, 3100, 500)).toBe(2500);
+    expect(nextProbe(0, 2000, 0)).toBeNull();
   });
 });
