@@ -14,14 +14,18 @@ export type DevicePublishKind = (typeof devicePublishKinds)[number];
 export const topicFor = (deviceId: string, kind: DeviceTopicKind): string =>
   `${TOPIC_PREFIX}/${deviceId}/${kind}`;
 
-/** Splits `fleet/v1/{id}/{kind}`; null for anything else. */
+const TOPIC_HEAD = `${TOPIC_PREFIX}/`;
+const isTopicKind = (kind: string): kind is DeviceTopicKind => (deviceTopicKinds as readonly string[]).includes(kind);
+
+/** Splits `fleet/v1/{id}/{kind}`; null for anything else. Runs for every device message, so
+ *  it scans for one slash rather than splitting the topic. */
 export function parseDeviceTopic(topic: string): { deviceId: string; kind: DeviceTopicKind } | null {
-  const parts = topic.split('/');
-  if (parts.length !== 4 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX) return null;
-  const deviceId = parts[2]!;
-  const kind = parts[3] as DeviceTopicKind;
-  if (!deviceId || !deviceTopicKinds.includes(kind)) return null;
-  return { deviceId, kind };
+  if (!topic.startsWith(TOPIC_HEAD)) return null;
+  const slash = topic.indexOf('/', TOPIC_HEAD.length);
+  if (slash <= TOPIC_HEAD.length) return null; // no kind, or an empty device id
+  const kind = topic.slice(slash + 1); // a kind with a further level matches no kind
+  if (!isTopicKind(kind)) return null;
+  return { deviceId: topic.slice(TOPIC_HEAD.length, slash), kind };
 }
 
 const epochMs = z.number().int().nonnegative();

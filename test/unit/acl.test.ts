@@ -83,6 +83,37 @@ describe('decidePublish', () => {
   });
 });
 
+describe('parseDeviceTopic', () => {
+  // The plain reading of SPEC §3: exactly four levels, `fleet/v1`, a non-empty id, a known kind.
+  const bySplit = (topic: string) => {
+    const parts = topic.split('/');
+    if (parts.length !== 4 || parts[0] !== 'fleet' || parts[1] !== 'v1' || !parts[2]) return null;
+    return ['state', 'health', 'event', 'ack', 'cmd'].includes(parts[3]!) ? { deviceId: parts[2], kind: parts[3] } : null;
+  };
+
+  it('reads every topic exactly as splitting it into four levels would', () => {
+    const topics = [
+      'fleet/v1/dev_a/health',
+      'fleet/v1/dev_a/cmd',
+      'fleet/v1/dev_a/b/health',
+      'fleet/v1/dev_a/health/',
+      'fleet/v1/dev_a/',
+      'fleet/v1/dev_a',
+      'fleet/v1//health',
+      'fleet/v1/',
+      'fleet/v1',
+      'fleet/v2/dev_a/health',
+      'Fleet/v1/dev_a/health',
+      '/fleet/v1/dev_a/health',
+      'fleet/v1/+/health',
+      'fleet/v1/dev_a/#',
+      'fleet/v1/dev a/state',
+      '',
+    ];
+    for (const t of topics) expect(parseDeviceTopic(t), t).toEqual(bySplit(t));
+  });
+});
+
 describe('mayDeviceSubscribe', () => {
   it('allows exactly its own command topic', () => {
     expect(mayDeviceSubscribe(me, `fleet/v1/${me}/cmd`)).toBe(true);
