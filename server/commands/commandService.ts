@@ -341,16 +341,34 @@ export function createCommandService(deps: CommandServiceDeps) {
       return view(row);
     },
 
+    /**
+     * Stores and queues a batch chunk by chunk, so the first terminals have their command while
+     * the last rows are still being written. If a chunk cannot be stored, the batch keeps what
+     * was stored (and already sent) as its total, and the error goes to the caller.
+     */
     async createBatch(deviceIds: string[], input: NewCommand): Promise<{ batchId: string; total: number; commandIds: string[] }> {
       const batchId = `bat_${randomBytes(12).toString('base64url')}`;
       const list = rows(deviceIds, input, batchId);
       await db.insert(commandBatches).values({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
-      await insertRows(list);
       tracker.startBatch(batchId, list.length);
-      for (const r of list) tracker.add(r);
-      deps.metrics.commandsByState.inc({ state: 'pending' }, list.length);
-      for (const r of list) deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
-      await enqueueSoon(list.map((r) => r.id));
+      const queued: Promise<void>[] = [];
+      for (let i = 0; i < list.length; i += INSERT_CHUNK) {
+        const chunk = list.slice(i, i + INSERT_CHUNK);
+        try {
+          await insertRows(chunk);
+        } catch (err) {
+          await db.update(commandBatches).set({ total: i }).where(eq(commandBatches.id, batchId)).catch(() => undefined);
+          await Promise.all(queued);
+          throw err;
+        }
+        for (const r of chunk) {
+          tracker.add(r);
+          deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
+        }
+        deps.metrics.commandsByState.inc({ state: 'pending' }, chunk.length);
+        queued.push(enqueueSoon(chunk.map((r) => r.id)));
+      }
+      await Promise.all(queued);
       return { batchId, total: list.length, commandIds: list.map((r) => r.id) };
     },
 
