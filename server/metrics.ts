@@ -1,4 +1,5 @@
 // Prometheus metrics, one registry per server instance so tests can run several side by side.
+import { readdir } from 'node:fs/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {
@@ -6,8 +7,9 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'posfleet_' });
   // These list every libuv handle on each scrape: with 10,000 terminal sockets that cost ~8% of the
   // broker's CPU under load at one scrape a second, to report what posfleet_connected_devices and
-  // process_open_fds already say.
-  for (const costly of ['nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_active_resources', 'nodejs_active_resources_total']) {
+  // process_open_fds already say. process_open_fds itself lists /proc/self/fd synchronously on the
+  // broker's thread; it is replaced below by the same gauge listed off the thread.
+  for (const costly of ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_active_resources', 'nodejs_active_resources_total']) {
     registry.removeSingleMetric(`posfleet_${costly}`);
   }
   const m = {
@@ -32,6 +34,16 @@ export function createMetrics() {
       labelNames: ['table'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
+    }),
+    openFds: new Gauge({
+      name: 'posfleet_process_open_fds',
+      help: 'Number of open file descriptors.',
+      registers: [registry],
+      async collect() {
+        // Linux only, as prom-client's own; elsewhere the gauge stays unset.
+        const fds = await readdir('/proc/self/fd').catch(() => null);
+        if (fds) this.set(fds.length - 1); // minus the descriptor the listing itself held
+      },
     }),
     eventLoopLag: new Gauge({ name: 'posfleet_event_loop_lag_p99_seconds', help: 'p99 event-loop delay over the last interval', registers: [registry] }),
   };

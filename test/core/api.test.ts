@@ -23,6 +23,9 @@ describe('control-plane API', () => {
     for (const name of ['posfleet_connected_devices', 'posfleet_messages_in_total', 'posfleet_queue_depth', 'posfleet_event_loop_lag_p99_seconds']) {
       expect(metrics).toContain(name);
     }
+    // Counted off the event loop, and a real count: the server holds its sockets and files open.
+    const openFds = Number(/^posfleet_process_open_fds (\d+)$/m.exec(metrics)?.[1]);
+    expect(openFds).toBeGreaterThan(5);
     const doc = await t.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/openapi.json', undefined, { token: null });
     expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/enroll', '/v1/devices', '/v1/devices/{id}/commands', '/v1/commands', '/v1/users', '/v1/audit']));
