@@ -54,6 +54,21 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** The list filters as SQL conditions (over `devices` left-joined with `device_state`). */
+function filterConditions(filter: DeviceFilter): SQL[] {
+  const where: SQL[] = [];
+  if (filter.status) where.push(eq(devices.status, filter.status));
+  if (filter.model) where.push(eq(devices.model, filter.model));
+  if (filter.merchantId) where.push(eq(devices.merchantId, filter.merchantId));
+  if (filter.fwVersion) where.push(sql`coalesce(${deviceState.fwVersion}, ${devices.fwVersion}) = ${filter.fwVersion}`);
+  if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
+  if (filter.q) {
+    const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);
+  }
+  return where;
+}
+
 export function createDeviceService(deps: DeviceServiceDeps) {
   const { db } = deps;
 
@@ -115,16 +130,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     },
 
     async list(filter: DeviceFilter, limit: number, cursor?: string) {
-      const where: SQL[] = [];
-      if (filter.status) where.push(eq(devices.status, filter.status));
-      if (filter.model) where.push(eq(devices.model, filter.model));
-      if (filter.merchantId) where.push(eq(devices.merchantId, filter.merchantId));
-      if (filter.fwVersion) where.push(sql`coalesce(${deviceState.fwVersion}, ${devices.fwVersion}) = ${filter.fwVersion}`);
-      if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
-      if (filter.q) {
-        const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-        where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);
-      }
+      const where = filterConditions(filter);
       if (cursor) where.push(gt(devices.serial, serialOf(cursor)));
       const rows = await db
         .select({ device: devices })
@@ -201,9 +207,16 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     },
 
     /** Ids of enrolled devices matching a filter (for bulk commands). */
+    /** Ids only: a fleet-wide command reads tens of thousands, and whole rows cost the broker's thread. */
     async idsMatching(filter: DeviceFilter, max: number): Promise<string[]> {
-      const page = await this.list({ ...filter, status: filter.status ?? 'enrolled' }, max);
-      return page.items.map((d) => d.id);
+      const rows = await db
+        .select({ id: devices.id })
+        .from(devices)
+        .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
+        .where(and(...filterConditions({ ...filter, status: filter.status ?? 'enrolled' })))
+        .orderBy(asc(devices.serial))
+        .limit(max);
+      return rows.map((r) => r.id);
     },
 
     /** Status of each of these devices that exists. */
