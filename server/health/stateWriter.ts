@@ -7,8 +7,8 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DeviceLive, LiveState } from './liveState.ts';
 
-// Small chunks keep each statement short, so API queries queued behind a flush wait little.
-const CHUNK = 250;
+// Chunks keep each statement short, so API queries queued behind a flush wait little.
+const HISTORY_CHUNK = 500;
 const STATE_CHUNK = 1000;
 const MAX_HISTORY_BUFFER = 200_000;
 
@@ -73,12 +73,16 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
   }
 
   async function writeHistory(rows: (typeof healthHistory.$inferInsert)[]) {
-    for (let i = 0; i < rows.length; i += CHUNK) {
+    for (let i = 0; i < rows.length; i += HISTORY_CHUNK) {
+      const json = JSON.stringify(rows.slice(i, i + HISTORY_CHUNK).map((r) => ({ device_id: r.deviceId, ts: r.ts.toISOString(), sample: r.sample })));
       const end = deps.metrics.dbFlushSeconds.startTimer({ table: 'health_history' });
       await deps.db
-        .insert(healthHistory)
-        .values(rows.slice(i, i + CHUNK))
-        .onConflictDoNothing()
+        .execute(
+          sql`
+          insert into ${healthHistory} (device_id, ts, sample)
+          select x.device_id, x.ts, x.sample from jsonb_to_recordset(${json}::jsonb) as x(device_id text, ts timestamptz, sample jsonb)
+          on conflict do nothing`,
+        )
         .finally(end);
     }
   }
