@@ -142,10 +142,17 @@ export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: 
   };
 }
 
+/**
+ * Quiet time before a step that follows an overloaded one: both brokers publish the p99 lag of
+ * the last 5 s window, so a shorter wait let the overload's stall (seconds) be read again as the
+ * next step's lag.
+ */
+const LAG_WINDOW_QUIET_MS = 6000;
+
 /** Runs a rate, and once more to confirm a failure; returns whether it passed. */
 async function tryRate(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions, phase: IngestStep['phase'], steps: IngestStep[]): Promise<boolean> {
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
-    if (attempt > 0 || phase === 'refine') await settleAfterLadder(broker, 2000);
+    if (attempt > 0 || phase === 'refine') await settleAfterLadder(broker, LAG_WINDOW_QUIET_MS);
     const step = await runStep(pool, broker, rate, attempt, opts, phase);
     steps.push(step);
     opts.log(
