@@ -4,7 +4,7 @@ import { connectPhase, type ConnectResult } from './connectPhase.ts';
 import type { CorePlan } from './corePlan.ts';
 import { fanoutRaw, type FanoutResult } from './fanoutPhase.ts';
 import { rawFleet } from './fleet.ts';
-import { ingestPhase, runStep, settleAfterLadder, type IngestOptions, type IngestResult } from './ingestPhase.ts';
+import { LAG_WINDOW_QUIET_MS, ingestPhase, runStep, settleAfterLadder, type IngestOptions, type IngestResult } from './ingestPhase.ts';
 import type { LoadgenPool } from './pool.ts';
 import { freePort } from './ports.ts';
 import { RawBrokerProcess } from './rawBrokerProc.ts';
@@ -64,7 +64,7 @@ const FIXED_RATE_ROUNDS = 2;
 async function fixedRatePhase(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions): Promise<FixedRateRun> {
   const steps = [];
   for (let i = 0; i < FIXED_RATE_ROUNDS; i++) {
-    await settleAfterLadder(broker, 1000);
+    await settleAfterLadder(broker, LAG_WINDOW_QUIET_MS); // the ladder ended overloaded
     steps.push(await runStep(pool, broker, rate, 0, opts));
   }
   const acked = steps.reduce((n, s) => n + s.acked, 0);

@@ -147,7 +147,7 @@ export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: 
  * the last 5 s window, so a shorter wait let the overload's stall (seconds) be read again as the
  * next step's lag.
  */
-const LAG_WINDOW_QUIET_MS = 6000;
+export const LAG_WINDOW_QUIET_MS = 6000;
 
 /** Runs a rate, and once more to confirm a failure; returns whether it passed. */
 async function tryRate(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions, phase: IngestStep['phase'], steps: IngestStep[]): Promise<boolean> {
