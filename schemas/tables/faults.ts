@@ -37,6 +37,9 @@ export const faults = pgTable(
     // One open fault per device and code (SPEC §7).
     uniqueIndex('faults_open_uq').on(t.deviceId, t.code).where(sql`${t.state} <> 'resolved'`),
     index('faults_queue_idx').on(t.state, t.severityRank, t.openedAt),
+    // The queue's other orders (oldest/newest, updated) over what it shows by default: unresolved.
+    index('faults_unresolved_opened_idx').on(t.openedAt, t.id).where(sql`${t.state} <> 'resolved'`),
+    index('faults_unresolved_updated_idx').on(t.updatedAt, t.id).where(sql`${t.state} <> 'resolved'`),
     index('faults_device_idx').on(t.deviceId, t.openedAt),
     index('faults_assignee_idx').on(t.assigneeId),
   ],

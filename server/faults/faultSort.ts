@@ -1,10 +1,10 @@
 // The orders of the fault queue and their keyset cursors. Every order ends on the fault id, so it
 // is total even when many faults share a millisecond, and paging never skips or repeats one. A
 // cursor names the order it was made for: one from another order is a 400, never a wrong page.
-import { and, asc, desc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
+import { asc, desc, sql, type SQL } from 'drizzle-orm';
 import { faults, type FaultRow } from '../../schemas/tables/faults.ts';
 import { badRequest } from '../errors.ts';
-import { decodeTimeCursor, encodeTimeCursor, olderThan, type TimeCursor } from '../http/timeCursor.ts';
+import { decodeTimeCursor, encodeTimeCursor, newerThan, olderThan, type TimeCursor } from '../http/timeCursor.ts';
 
 /**
  * `severity`: worst first, then oldest (the queue: what to look at next);
@@ -58,9 +58,6 @@ function decodeTime(sort: FaultSort, s: string): TimeCursor {
   }
 }
 
-/** Rows after the cursor in (time asc, id asc) order. */
-const newerThan = (time: typeof faults.openedAt, c: TimeCursor): SQL | undefined => or(gt(time, c.at), and(eq(time, c.at), gt(faults.id, c.id)));
-
 interface SortSpec {
   orderBy: SQL[];
   /** The condition for rows after `cursor`; throws `bad_cursor` for a cursor of another sort. */
@@ -79,7 +76,7 @@ export const sortSpecs: Record<FaultSort, SortSpec> = {
   },
   oldest: {
     orderBy: [asc(faults.openedAt), asc(faults.id)],
-    after: (cursor) => newerThan(faults.openedAt, decodeTime('oldest', cursor)),
+    after: (cursor) => newerThan(faults.openedAt, faults.id, decodeTime('oldest', cursor)),
     cursorOf: (r) => encodeTime('oldest', { at: r.openedAt, id: r.id }),
   },
   newest: {

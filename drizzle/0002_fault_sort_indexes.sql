@@ -1,0 +1,2 @@
+CREATE INDEX "faults_unresolved_opened_idx" ON "faults" USING btree ("opened_at","id") WHERE "faults"."state" <> 'resolved';--> statement-breakpoint
+CREATE INDEX "faults_unresolved_updated_idx" ON "faults" USING btree ("updated_at","id") WHERE "faults"."state" <> 'resolved';
