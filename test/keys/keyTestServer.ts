@@ -20,7 +20,7 @@ export interface KeyTestServer {
   dataDir: string;
   logLines: string[];
   responses: string[];
-  api<T = any>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
+  api<T = unknown>(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; body: T }>;
   keys(): ReturnType<typeof createKeysModule>['internals'];
   /** Stops and starts the server on the same data dir and database; `env` overrides config (e.g. KEY_VAULT_MASTER_KEY). */
   restart(env?: Partial<Config>): Promise<void>;

@@ -12,16 +12,44 @@ import { join } from 'node:path';
 import { eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
+import type { AuditRow } from '../../schemas/db.ts';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
-import { keyApprovals, keys } from '../../schemas/tables/keys.ts';
+import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
+import { keyApprovals, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import { createLogger } from '../../server/log.ts';
 import { combineComponents } from '../../server/keys/keyComponents.ts';
+import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
+import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { eventually } from '../helpers/devices.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
 import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+
+// Response bodies, as far as these tests read them (JSON: dates are strings).
+/** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
+type RotationView = Pick<CampaignRow, 'id' | 'state'>;
+/** GET /v1/key-vault. */
+type VaultView = VaultInfo & ReturnType<KeyRouteDeps['vaultState']>;
+/** A dual-control request: /v1/key-vault/requests[/{id}[/approve|/reject]]; a master-key import expires. */
+type ApprovalView = Pick<KeyApprovalRow, 'id' | 'action' | 'state' | 'params' | 'progress'> & { expiresAt: string };
+/** GET /v1/key-vault/requests. */
+interface ApprovalPage {
+  items: ApprovalView[];
+}
+/** GET /v1/audit. */
+interface AuditPage {
+  items: Array<Pick<AuditRow, 'action' | 'actorName' | 'target' | 'data'>>;
+}
+/** The parts of GET /openapi.json read here. */
+interface OpenApiDoc {
+  paths: {
+    '/v1/key-vault/requests': { post: { requestBody: unknown } };
+    '/v1/key-vault/requests/{id}/approve': { post: { requestBody: unknown } };
+  };
+}
 
 /** Opens a vault-sealed key with a known master key, from the layout in docs/keys.md. */
 function openSealed(master: Buffer, k: { id: string; deviceId: string; usage: string; version: number; sealed: string }): Buffer {
@@ -52,8 +80,8 @@ for (const kind of databaseKinds()) {
       fleet = await runFleet({ server: t.url, devices: 2, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: `KI${kind}`, healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
       await fleet.ready;
       await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
-      admin2 = (await t.api('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
-      operator = (await t.api('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
+      admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
+      operator = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
       await rotate(['TPK', 'TAK'], fleet.agents.map((a) => a.deviceId!));
     }, 180_000);
     afterAll(async () => {
@@ -68,10 +96,10 @@ for (const kind of databaseKinds()) {
     const hex = (b: Buffer) => b.toString('hex');
 
     async function rotate(usages: string[], deviceIds: string[]) {
-      const rot = await t.api('POST', '/v1/key-rotations', { name: `rotate ${usages.join('+')}`, usages, target: { deviceIds }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: `rotate ${usages.join('+')}`, usages, target: { deviceIds }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
       expect(rot.status, JSON.stringify(rot.body)).toBe(201);
       await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
+      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
       await t.keys().settling();
     }
 
@@ -93,17 +121,17 @@ for (const kind of databaseKinds()) {
     it('refuses badly formed and all-zero components, and non-admins', async () => {
       const bad = [hex(c1).slice(1), `${hex(c1).slice(0, 62)}zz`, `${hex(c1).slice(0, 32)} ${hex(c1).slice(32)}`, c1.toString('base64')];
       for (const component of bad) {
-        const r = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component });
+        const r = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component });
         expect(r.status).toBe(400);
         expect(r.body.error.code).toBe('validation_failed');
       }
-      const zero = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component: '0'.repeat(64) });
+      const zero = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component: '0'.repeat(64) });
       expect(zero.status).toBe(409);
       expect(zero.body.error.code).toBe('component_zero');
       expect((await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component: hex(c1) }, operator)).status).toBe(403);
       expect((await db().select().from(keyApprovals)).length).toBe(0);
       // The OpenAPI document describes the component on the request and on the approval.
-      const doc = await t.api('GET', '/openapi.json', undefined, null);
+      const doc = await t.api<OpenApiDoc>('GET', '/openapi.json', undefined, null);
       expect(doc.status).toBe(200);
       expect(JSON.stringify(doc.body.paths['/v1/key-vault/requests/{id}/approve'].post.requestBody)).toContain('component');
       expect(JSON.stringify(doc.body.paths['/v1/key-vault/requests'].post.requestBody)).toContain('master_key.import');
@@ -111,10 +139,10 @@ for (const kind of databaseKinds()) {
 
     it('imports c1 XOR c2 with two admins; every stored key is re-encrypted and still verifies', async () => {
       const before = await everyKeyOpensUnder(masterFile());
-      const vaultBefore = (await t.api('GET', '/v1/key-vault')).body;
+      const vaultBefore = (await t.api<VaultView>('GET', '/v1/key-vault')).body;
       secrets.push(masterFile());
 
-      const req = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'key ceremony 2024-06', component: hex(c1).toUpperCase() });
+      const req = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'key ceremony 2024-06', component: hex(c1).toUpperCase() });
       expect(req.status, JSON.stringify(req.body)).toBe(201);
       expect(req.body).toMatchObject({ action: 'master_key.import', state: 'pending', params: { component1Kcv: keyCheckValue(c1) } });
       expect(Object.keys(req.body.params)).toEqual(['component1Kcv']);
@@ -126,7 +154,7 @@ for (const kind of databaseKinds()) {
       secrets.push(Buffer.from(row!.sealed!, 'base64'));
 
       // The requester cannot approve, with or without a component; nor can an operator.
-      const self = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) });
+      const self = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) });
       expect(self.status).toBe(403);
       expect(self.body.error.code).toBe('dual_control');
       expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, operator)).status).toBe(403);
@@ -141,24 +169,24 @@ for (const kind of databaseKinds()) {
       ];
       secrets.push(combineComponents(c1, masterFile()));
       for (const [body, status, code] of refusals) {
-        const r = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, body, admin2);
+        const r = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, body, admin2);
         expect([r.status, r.body.error?.code]).toEqual([status, code]);
       }
-      expect((await t.api('GET', `/v1/key-vault/requests/${req.body.id}`)).body.state).toBe('pending');
+      expect((await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${req.body.id}`)).body.state).toBe('pending');
 
-      const ok = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, admin2);
+      const ok = await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, admin2);
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
       expect(ok.body.params).toEqual({ component1Kcv: keyCheckValue(c1), component2Kcv: keyCheckValue(c2), keyKcv: keyCheckValue(imported) });
       // Decided: the sealed component is gone at once.
       expect((await db().select().from(keyApprovals).where(eq(keyApprovals.id, req.body.id)))[0]!.sealed).toBeNull();
       expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, admin2)).status).toBe(409);
       const done = await eventually(async () => {
-        const r = await t.api('GET', `/v1/key-vault/requests/${req.body.id}`);
+        const r = await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${req.body.id}`);
         return r.body.state === 'done' ? r.body : undefined;
       }, 20_000);
       expect(done.progress.resealed).toBe(before.length);
 
-      const vault = (await t.api('GET', '/v1/key-vault')).body;
+      const vault = (await t.api<VaultView>('GET', '/v1/key-vault')).body;
       expect(vault).toMatchObject({ masterGen: vaultBefore.masterGen + 1, masterKcv: keyCheckValue(imported), replacing: false, masterKeyFrom: 'file' });
       expect(masterFile().equals(imported)).toBe(true);
       expect(existsSync(join(t.dataDir, 'master.key.next'))).toBe(false);
@@ -166,7 +194,7 @@ for (const kind of databaseKinds()) {
       expect(after.every((k) => k.masterGen === vault.masterGen)).toBe(true);
       expect(after.map((k) => `${k.id}:${k.kcv}`).sort()).toEqual(before.map((k) => `${k.id}:${k.kcv}`).sort());
 
-      const audit = (await t.api('GET', '/v1/audit?limit=200')).body.items as Array<{ action: string; actorName: string | null; target: string; data: Record<string, unknown> }>;
+      const audit = (await t.api<AuditPage>('GET', '/v1/audit?limit=200')).body.items as Array<{ action: string; actorName: string | null; target: string; data: Record<string, unknown> }>;
       const of = (action: string) => audit.filter((a) => a.target === req.body.id && a.action === action);
       expect(of('master_key.import.request')[0]?.actorName).toBe('admin');
       expect(of('master_key.import.approve')[0]).toMatchObject({ actorName: 'second custodian', data: { component2Kcv: keyCheckValue(c2), keyKcv: keyCheckValue(imported) } });
@@ -178,21 +206,21 @@ for (const kind of databaseKinds()) {
     it('wipes the sealed component of a rejected or expired request', async () => {
       const other = randomBytes(32);
       secrets.push(other);
-      const rejected = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'wrong ceremony', component: hex(other) });
+      const rejected = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'wrong ceremony', component: hex(other) });
       secrets.push(Buffer.from((await db().select().from(keyApprovals).where(eq(keyApprovals.id, rejected.body.id)))[0]!.sealed!, 'base64'));
-      expect((await t.api('POST', `/v1/key-vault/requests/${rejected.body.id}/reject`, undefined, admin2)).body.state).toBe('rejected');
+      expect((await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${rejected.body.id}/reject`, undefined, admin2)).body.state).toBe('rejected');
       expect((await db().select().from(keyApprovals).where(eq(keyApprovals.id, rejected.body.id)))[0]!.sealed).toBeNull();
-      expect((await t.api('POST', `/v1/key-vault/requests/${rejected.body.id}/approve`, { component: hex(c2) }, admin2)).body.error.code).toBe('already_decided');
+      expect((await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${rejected.body.id}/approve`, { component: hex(c2) }, admin2)).body.error.code).toBe('already_decided');
 
-      const stale = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'left waiting', component: hex(other) });
+      const stale = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'left waiting', component: hex(other) });
       await db().update(keyApprovals).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(keyApprovals.id, stale.body.id));
-      const listed = (await t.api('GET', '/v1/key-vault/requests')).body.items as Array<{ id: string; state: string }>;
+      const listed = (await t.api<ApprovalPage>('GET', '/v1/key-vault/requests')).body.items as Array<{ id: string; state: string }>;
       expect(listed.find((r) => r.id === stale.body.id)?.state).toBe('expired');
       expect((await db().select().from(keyApprovals).where(eq(keyApprovals.id, stale.body.id)))[0]!.sealed).toBeNull();
-      const late = await t.api('POST', `/v1/key-vault/requests/${stale.body.id}/approve`, { component: hex(c2) }, admin2);
+      const late = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${stale.body.id}/approve`, { component: hex(c2) }, admin2);
       expect([late.status, late.body.error.code]).toEqual([409, 'expired']);
       // The master key is still the imported one.
-      expect((await t.api('GET', '/v1/key-vault')).body.masterKcv).toBe(keyCheckValue(imported));
+      expect((await t.api<VaultView>('GET', '/v1/key-vault')).body.masterKcv).toBe(keyCheckValue(imported));
     });
 
     it('keeps working after a restart: from DATA_DIR/master.key, then with the key supplied as KEY_VAULT_MASTER_KEY', async () => {
@@ -208,11 +236,11 @@ for (const kind of databaseKinds()) {
       // The operator moves the imported key to the environment (e.g. a secrets manager).
       await t.restart({ KEY_VAULT_MASTER_KEY: hex(imported) });
       await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
-      expect((await t.api('GET', '/v1/key-vault')).body).toMatchObject({ masterKeyFrom: 'env', masterKcv: keyCheckValue(imported) });
+      expect((await t.api<VaultView>('GET', '/v1/key-vault')).body).toMatchObject({ masterKeyFrom: 'env', masterKcv: keyCheckValue(imported) });
       await rotate(['TMK', 'TAK'], [fleet.agents[1]!.deviceId!]);
       await everyKeyOpensUnder(imported);
       // With KEY_VAULT_MASTER_KEY the server cannot take an imported key: it says what to do.
-      const refused = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'again', component: hex(randomBytes(32)) });
+      const refused = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'again', component: hex(randomBytes(32)) });
       expect(refused.status).toBe(409);
       expect(refused.body.error.code).toBe('master_key_external');
       expect(refused.body.error.message).toMatch(/DATA_DIR\/master\.key.*KEY_VAULT_MASTER_KEY|KEY_VAULT_MASTER_KEY.*DATA_DIR\/master\.key/);

@@ -9,13 +9,34 @@ import pino from 'pino';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
-import { commands } from '../../schemas/db.ts';
-import { keys } from '../../schemas/tables/keys.ts';
+import { commands, type CommandState } from '../../schemas/db.ts';
+import type { KeysInstallResult } from '../../schemas/keys.ts';
+import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
+import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import { eventually } from '../helpers/devices.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
 import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+
+// Response bodies, as far as these tests read them.
+/** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
+type RotationView = Pick<CampaignRow, 'id' | 'state'>;
+/** GET /v1/devices/{id}/keys[?history=true]. */
+interface KeyInventory {
+  slots: Array<Pick<KeyRow, 'slot' | 'usage' | 'version' | 'kcv' | 'parentKeyId'> & { keyId: string }>;
+}
+interface KeyInventoryWithHistory extends KeyInventory {
+  history: Array<Pick<KeyRow, 'id' | 'state'>>;
+}
+/** POST /v1/devices/{id}/keys/report. */
+type ReportSent = Awaited<ReturnType<KeyRouteDeps['report']>>;
+/** The inventory report (a `keys.install` without items), once answered: GET /v1/devices/{id}/commands/{cmdId}. */
+interface ReportCommand {
+  state: CommandState;
+  result: KeysInstallResult;
+}
 
 const N = 100;
 const agentLines: string[] = [];
@@ -50,7 +71,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
   });
 
   async function rotate(usages: string[]) {
-    const created = await t.api('POST', '/v1/key-rotations', {
+    const created = await t.api<RotationView>('POST', '/v1/key-rotations', {
       name: `rotate ${usages.join('+')}`,
       usages,
       target: { deviceIds: ids() },
@@ -65,7 +86,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
     const started = await t.api('POST', `/v1/key-rotations/${created.body.id}/start`);
     expect(started.status, JSON.stringify(started.body)).toBe(200);
     return eventually(async () => {
-      const s = await t.api('GET', `/v1/key-rotations/${created.body.id}`);
+      const s = await t.api<RotationView>('GET', `/v1/key-rotations/${created.body.id}`);
       return s.body.state === 'succeeded' ? s.body : undefined;
     }, 60_000, 200);
   }
@@ -78,7 +99,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
     await t.keys().settling();
     const seenIds = new Set<string>();
     for (const a of fleet.agents) {
-      const inv = await t.api('GET', `/v1/devices/${a.deviceId}/keys`);
+      const inv = await t.api<KeyInventory>('GET', `/v1/devices/${a.deviceId}/keys`);
       expect(inv.status).toBe(200);
       const slots = inv.body.slots as Array<{ slot: string; keyId: string; version: number; kcv: string }>;
       expect(slots.map((s) => s.slot)).toEqual(['tak', 'tmk', 'tpk']);
@@ -92,11 +113,11 @@ describe(`key rotation on ${N} simulated terminals`, () => {
   });
 
   it('a TMK rotation replaces the TMK and re-sends the working keys under it', async () => {
-    const before = await t.api('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys`);
+    const before = await t.api<KeyInventory>('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys`);
     await rotate(['TMK']);
     await t.keys().settling();
     for (const a of fleet.agents.slice(0, 20)) {
-      const inv = (await t.api('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ slot: string; keyId: string; version: number; parentKeyId: string | null }>;
+      const inv = (await t.api<KeyInventory>('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ slot: string; keyId: string; version: number; parentKeyId: string | null }>;
       const tmk = inv.find((s) => s.slot === 'tmk')!;
       expect(tmk.version).toBe(2);
       for (const w of inv.filter((s) => s.slot !== 'tmk')) {
@@ -105,20 +126,20 @@ describe(`key rotation on ${N} simulated terminals`, () => {
       }
       expect(storeOf(a.serial).slot('tpk')?.wk).toBe(tmk.keyId);
     }
-    const after = await t.api('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys?history=true`);
+    const after = await t.api<KeyInventoryWithHistory>('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys?history=true`);
     const oldTmk = (before.body.slots as Array<{ slot: string; keyId: string }>).find((s) => s.slot === 'tmk')!;
     expect((after.body.history as Array<{ id: string; state: string }>).find((h) => h.id === oldTmk.keyId)?.state).toBe('superseded');
   });
 
   it('a device asked for its inventory reports ids, versions and KCVs', async () => {
     const a = fleet.agents[1]!;
-    const sent = await t.api('POST', `/v1/devices/${a.deviceId}/keys/report`);
+    const sent = await t.api<ReportSent>('POST', `/v1/devices/${a.deviceId}/keys/report`);
     expect(sent.status).toBe(202);
     const cmd = await eventually(async () => {
-      const c = await t.api('GET', `/v1/devices/${a.deviceId}/commands/${sent.body.commandId}`);
+      const c = await t.api<ReportCommand>('GET', `/v1/devices/${a.deviceId}/commands/${sent.body.commandId}`);
       return c.body.state === 'succeeded' ? c.body : undefined;
     });
-    const server = (await t.api('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ keyId: string; kcv: string }>;
+    const server = (await t.api<KeyInventory>('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ keyId: string; kcv: string }>;
     expect(cmd.result.inventory.map((i: { keyId: string; kcv: string }) => `${i.keyId}:${i.kcv}`).sort()).toEqual(server.map((s) => `${s.keyId}:${s.kcv}`).sort());
   });
 

@@ -6,15 +6,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../schemas/tables/keys.ts';
+import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
+import { keys, type keyPolicies, type KeyRow } from '../../schemas/tables/keys.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import { createLogger } from '../../server/log.ts';
+import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
+import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { openVaultMasters } from '../../server/keys/vaultMasters.ts';
 import { POLICY_QUEUE, POLICY_SCHEDULER } from '../../server/keys/rotationPolicy.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
 import { eventually } from '../helpers/devices.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
 import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+
+// Response bodies, as far as these tests read them.
+/** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
+type RotationView = Pick<CampaignRow, 'id' | 'state'>;
+/** GET /v1/key-policies. */
+interface PolicyPage {
+  items: Array<Pick<typeof keyPolicies.$inferSelect, 'usage' | 'maxAgeDays'>>;
+}
+/** GET /v1/devices/{id}/keys. */
+interface KeyInventory {
+  slots: Array<Pick<KeyRow, 'slot' | 'usage' | 'version' | 'kcv'> & { keyId: string }>;
+}
+/** GET /v1/key-vault. */
+type VaultView = VaultInfo & ReturnType<KeyRouteDeps['vaultState']>;
 
 const log = createLogger('silent');
 
@@ -53,30 +71,30 @@ describe('rotation policy', () => {
 
   it('rotates the keys older than the max age of their type, with fresh keys', async () => {
     const ids = fleet.agents.map((a) => a.deviceId!);
-    const rot = await t.api('POST', '/v1/key-rotations', { name: 'load', usages: ['TPK', 'TAK'], target: { deviceIds: ids }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+    const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'load', usages: ['TPK', 'TAK'], target: { deviceIds: ids }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
     await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-    await eventually(async () => (await t.api('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
+    await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
     await t.keys().settling();
     expect((await t.api('PUT', '/v1/key-policies/TPK', { maxAgeDays: 30 })).status).toBe(200);
-    expect((await t.api('GET', '/v1/key-policies')).body.items).toMatchObject([{ usage: 'TPK', maxAgeDays: 30 }]);
+    expect((await t.api<PolicyPage>('GET', '/v1/key-policies')).body.items).toMatchObject([{ usage: 'TPK', maxAgeDays: 30 }]);
     // Nothing is due yet.
     expect(await t.keys().runPolicies()).toEqual([]);
     // One terminal's TPK is 31 days old.
-    const old = (await t.api('GET', `/v1/devices/${ids[0]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk');
+    const old = (await t.api<KeyInventory>('GET', `/v1/devices/${ids[0]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk')!;
     await t.server.parts.db.update(keys).set({ installedAt: new Date(Date.now() - 31 * 86_400_000) }).where(eq(keys.id, old.keyId));
     const created = await t.keys().runPolicies();
     expect(created).toHaveLength(1);
-    await eventually(async () => (await t.api('GET', `/v1/key-rotations/${created[0]}`)).body.state === 'succeeded', 30_000);
+    await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${created[0]}`)).body.state === 'succeeded', 30_000);
     await t.keys().settling();
-    const now = (await t.api('GET', `/v1/devices/${ids[0]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk');
+    const now = (await t.api<KeyInventory>('GET', `/v1/devices/${ids[0]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk')!;
     expect(now.version).toBe(2);
     expect(now.keyId).not.toBe(old.keyId);
     expect(now.kcv).not.toBe(old.kcv);
     // The others were not touched.
-    expect((await t.api('GET', `/v1/devices/${ids[1]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk').version).toBe(1);
+    expect((await t.api<KeyInventory>('GET', `/v1/devices/${ids[1]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk')!.version).toBe(1);
     // With KEY_VAULT_MASTER_KEY, the server cannot replace the master key: the request is refused.
-    expect((await t.api('GET', '/v1/key-vault')).body.masterKeyFrom).toBe('env');
-    const refused = await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'try' });
+    expect((await t.api<VaultView>('GET', '/v1/key-vault')).body.masterKeyFrom).toBe('env');
+    const refused = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'try' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('master_key_external');
   });
