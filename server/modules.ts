@@ -10,7 +10,7 @@ import type { CredentialCache } from './devices/credentialCache.ts';
 import type { DeviceService } from './devices/deviceService.ts';
 import type { TimelineWriter } from './devices/timelineWriter.ts';
 import type { EventBus } from './events/eventBus.ts';
-import type { LiveState, PresenceChange } from './health/liveState.ts';
+import type { LiveState, PresenceChange } from './telemetry/liveState.ts';
 import type { AppRouter } from './http/types.ts';
 import type { JobQueues } from './jobs/jobQueues.ts';
 import type { Logger } from './log.ts';

@@ -20,13 +20,11 @@
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, getTableColumns, gt, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { auditLog, type AuditRow } from '../../schemas/db.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
-
-/** A drizzle transaction on the shared schema (what `db.transaction` hands its callback). */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Key of the transaction-scoped advisory lock that serializes audit appends (other modules: pick other keys). */
 export const AUDIT_LOCK_KEY = '5064617564697401';

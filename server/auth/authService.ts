@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { apiTokens, users, type Role, type UserRow } from '../../schemas/db.ts';
-import type { Tx } from '../audit/auditLog.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { Principal } from '../http/types.ts';

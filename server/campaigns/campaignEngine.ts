@@ -20,7 +20,7 @@ import { campaigns } from '../../schemas/tables/campaigns.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest, conflict, notFound, unprocessable } from '../errors.ts';
 import type { EventBus, LiveEvents } from '../events/eventBus.ts';
-import type { LiveState } from '../health/liveState.ts';
+import type { LiveState } from '../telemetry/liveState.ts';
 import type { Principal } from '../http/types.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';

@@ -3,7 +3,7 @@
 // else the pages show comes from the public API with the user's own token.
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
-import { registerHealthHistoryRoutes } from '../health/historyRoutes.ts';
+import { registerHealthHistoryRoutes } from '../telemetry/historyRoutes.ts';
 import type { AppEnv } from '../http/types.ts';
 import type { ModuleContext, ServerModule } from '../modules.ts';
 import { loadAssets } from './assets.ts';

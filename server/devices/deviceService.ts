@@ -6,7 +6,7 @@ import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../db/database.ts';
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
-import type { LiveState } from '../health/liveState.ts';
+import type { LiveState } from '../telemetry/liveState.ts';
 import type { CredentialCache } from './credentialCache.ts';
 import { parseDeviceCsv } from './csvImport.ts';
 import type { TimelineWriter } from './timelineWriter.ts';

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { deviceState, devices } from '../../schemas/db.ts';
 import { requireRole } from '../auth/middleware.ts';
 import type { Db } from '../db/database.ts';
-import type { LiveState } from '../health/liveState.ts';
+import type { LiveState } from '../telemetry/liveState.ts';
 import { errorResponses, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 

@@ -1,7 +1,7 @@
 // In-process domain events: what the live stream (SSE) and other domains listen to.
 import { EventEmitter } from 'node:events';
 import type { DeviceJobLiveEvent, FaultLiveEvent } from '../../schemas/faults.ts';
-import type { HealthPoint } from '../health/healthPoint.ts';
+import type { HealthPoint } from '../telemetry/healthPoint.ts';
 import { createHealthWatch, type HealthWatch } from './healthWatch.ts';
 
 export interface LiveEvents {

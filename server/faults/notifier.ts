@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, type Queue } from 'bullmq';
 import { Counter } from 'prom-client';
 import { notifierSettingsInput, severities, type Severity } from '../../schemas/faults.ts';
-import type { Tx } from '../audit/auditLog.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';

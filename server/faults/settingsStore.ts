@@ -1,7 +1,7 @@
 // Settings of the faults domain (the rule set, the webhook notifier), one JSON value per key.
 import { eq, inArray } from 'drizzle-orm';
 import { faultSettings } from '../../schemas/tables/faults.ts';
-import type { Tx } from '../audit/auditLog.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 
 export type SettingKey = 'rules' | 'notifier';

@@ -14,7 +14,7 @@ import {
   type RebindRequestRow,
   type RebindStatus,
 } from '../../schemas/tables/merchants.ts';
-import type { Tx } from '../audit/auditLog.ts';
+import type { Tx } from '../core/transaction.ts';
 import { isUniqueViolation } from '../db/database.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import type { CardBlacklistService } from './cardBlacklist.ts';

@@ -5,7 +5,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { CARD_HASH_PATTERN, CONFIG_KEY_CARD_BLACKLIST, type CardBlacklistConfig } from '../../schemas/binding.ts';
 import { devices } from '../../schemas/db.ts';
 import { cardBlacklist, cardBlacklistMeta, merchantBindings } from '../../schemas/tables/merchants.ts';
-import type { Tx } from '../audit/auditLog.ts';
+import type { Tx } from '../core/transaction.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { LONG_TTL_S, type Actor, type MerchantDeps } from './deps.ts';
 

@@ -12,7 +12,7 @@ import {
   type MerchantAlertRow,
 } from '../../schemas/tables/merchants.ts';
 import type { Severity } from '../../schemas/wire.ts';
-import type { Tx } from '../audit/auditLog.ts';
+import type { Tx } from '../core/transaction.ts';
 import { conflict, notFound } from '../errors.ts';
 import { LONG_TTL_S, SYSTEM, type Actor, type MerchantDeps } from './deps.ts';
 import type { Registry } from './registry.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLiveState, type DeviceLive, type LiveState, type PresenceChange } from '../../server/health/liveState.ts';
+import { createLiveState, type DeviceLive, type LiveState, type PresenceChange } from '../../server/telemetry/liveState.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
 import { seededRandom } from '../../agent/random.ts';
 

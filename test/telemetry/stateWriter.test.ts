@@ -3,8 +3,8 @@
 import { eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { devices, deviceState } from '../../schemas/db.ts';
-import { createLiveState } from '../../server/health/liveState.ts';
-import { createStateWriter, QUIET_EVERY } from '../../server/health/stateWriter.ts';
+import { createLiveState } from '../../server/telemetry/liveState.ts';
+import { createStateWriter, QUIET_EVERY } from '../../server/telemetry/stateWriter.ts';
 import { createLogger } from '../../server/log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { forEachDatabase, truncateAll } from '../helpers/databases.ts';

@@ -1,0 +1,4 @@
+import type { Db } from '../db/database.ts';
+
+/** A drizzle transaction on the shared schema (what `db.transaction` hands its callback). */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
