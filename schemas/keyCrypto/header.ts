@@ -72,7 +72,9 @@ export function decodeHeader(bytes: Uint8Array): KeyBlockHeader {
     out[name] = value;
   });
   if (!VER.test(out.ver!)) throw new KeyBlockError('bad_block', 'header version is malformed');
-  const h = { ...out, ver: Number(out.ver) } as unknown as KeyBlockHeader;
+  const usage = keyUsages.find((u) => u === out.usage);
+  if (!usage || out.alg !== KEY_ALGORITHM) throw new KeyBlockError('bad_block', 'header has a bad usage or algorithm');
+  const h: KeyBlockHeader = { usage, alg: KEY_ALGORITHM, ver: Number(out.ver), kid: out.kid!, dev: out.dev!, slot: out.slot!, wk: out.wk! };
   // Canonical: re-encoding must give the same bytes (rejects e.g. an unknown usage or algorithm).
   if (!encodeHeader(h).equals(Buffer.from(bytes))) throw new KeyBlockError('bad_block', 'header is not canonical');
   return h;

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface JobQueues {
+  /** Opens queue `name` for its one owner (opening it twice is a programming error). */
   queue<T>(name: string, defaults?: JobsOptions): Queue<T>;
   worker<T>(name: string, processor: Processor<T>, opts?: Partial<WorkerOptions>): Worker<T>;
   /** Stops workers first (in-flight jobs finish or go back to the queue), then queues. */
@@ -29,17 +30,16 @@ export function createJobQueues(deps: { redisUrl: string; prefix: string; log: L
 
   return {
     queue<T>(name: string, defaults: JobsOptions = {}) {
-      let q = queues.get(name);
-      if (!q) {
-        q = new Queue(name, {
-          connection: shared,
-          prefix,
-          defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 }, ...defaults },
-        });
-        q.on('error', (err) => deps.log.warn({ err: err.message, queue: name }, 'queue error'));
-        queues.set(name, q);
-      }
-      return q as unknown as Queue<T>;
+      // Each queue has one owner that holds it: a second open would be a second owner.
+      if (queues.has(name)) throw new Error(`queue ${name} is already open`);
+      const q = new Queue<T>(name, {
+        connection: shared,
+        prefix,
+        defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 }, ...defaults },
+      });
+      q.on('error', (err) => deps.log.warn({ err: err.message, queue: name }, 'queue error'));
+      queues.set(name, q);
+      return q;
     },
     worker<T>(name: string, processor: Processor<T>, opts: Partial<WorkerOptions> = {}) {
       const w = new Worker<T>(name, processor, { connection: connect(), prefix, concurrency: 4, ...opts });
