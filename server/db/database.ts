@@ -53,13 +53,3 @@ async function openPostgres(url: string): Promise<Database> {
   await migratePg(db, { migrationsFolder });
   return { db: db as unknown as Db, kind: 'postgres', close: () => pool.end() };
 }
-
-/** SQLSTATE of a database error, whichever driver raised it and however drizzle wrapped it. */
-export function sqlState(err: unknown): string | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
-  }
-  return undefined;
-}
-
-export const isUniqueViolation = (err: unknown) => sqlState(err) === '23505';

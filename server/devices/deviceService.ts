@@ -3,7 +3,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
 import type { Db } from '../db/database.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveState } from '../telemetry/liveState.ts';

@@ -5,7 +5,8 @@ import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor
 import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import type { CommandService } from '../commands/commandService.ts';
-import { sqlState, type Db } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
+import { sqlState } from '../core/sqlState.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus, LiveEvents } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';

@@ -6,7 +6,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { firmwareManifest, manifestSigner, type FirmwareManifest } from '../../schemas/ota.ts';
 import { firmware, type FirmwareRow } from '../../schemas/tables/firmware.ts';
 import type { Db } from '../db/database.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, notFound, unprocessable } from '../errors.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
 

@@ -15,7 +15,7 @@ import {
   type RebindStatus,
 } from '../../schemas/tables/merchants.ts';
 import type { Tx } from '../core/transaction.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import type { CardBlacklistService } from './cardBlacklist.ts';
 import type { ControlService } from './controlService.ts';

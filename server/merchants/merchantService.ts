@@ -12,7 +12,7 @@ import {
   type MerchantStatus,
   type SubMerchant,
 } from '../../schemas/tables/merchants.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
 import type { BindingService } from './bindingService.ts';
 import type { ControlService } from './controlService.ts';

@@ -13,7 +13,8 @@ import { PgTable } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import * as schema from '../../schemas/db.ts';
-import { openDatabase, sqlState, type Database, type Db } from '../../server/db/database.ts';
+import { openDatabase, type Database, type Db } from '../../server/db/database.ts';
+import { sqlState } from '../../server/core/sqlState.ts';
 import { migratedPgliteDir } from './pgliteTemplate.ts';
 
 export type DatabaseKind = Database['kind'];
