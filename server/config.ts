@@ -6,11 +6,15 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseProxyEntry } from './http/clientAddress.ts';
 
-const port = z.coerce.number().int().min(0).max(65535);
+// Messages read after the quoted bad value: `HTTP_PORT: "abc" is not a port (…)`.
+const notAPort = { error: 'is not a port (an integer from 0 to 65535)' };
+const port = z.coerce.number(notAPort).int(notAPort).min(0, notAPort).max(65535, notAPort);
 const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true, false, 1, 0, yes or no' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const positive = z.coerce.number().positive();
+const notPositive = { error: 'is not a positive number' };
+const positive = z.coerce.number(notPositive).positive(notPositive);
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
 export const configSchema = z.object({
   HTTP_PORT: port.default(8080),
@@ -40,7 +44,7 @@ export const configSchema = z.object({
   TLS_KEY: z.string().optional(),
   MQTTS_PORT: port.default(8883),
   TLS_ONLY: bool.default(false),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A device silent for this long is offline even without a last will. */
   HEARTBEAT_TIMEOUT_S: positive.default(120),
   /** One stored health sample per device per this many seconds. */
@@ -66,8 +70,8 @@ export const configSchema = z.object({
   /** How often the campaign engine applies its decisions (phases, sends, timeouts). */
   CAMPAIGN_TICK_MS: positive.default(1000),
   /** Fault webhook (server/faults, docs/faults.md); settings made through the API take over. */
-  FAULT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
-  FAULT_WEBHOOK_MIN_SEVERITY: z.enum(['info', 'warning', 'major', 'critical']).default('critical'),
+  FAULT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  FAULT_WEBHOOK_MIN_SEVERITY: oneOf(['info', 'warning', 'major', 'critical']).default('critical'),
   /** HMAC-SHA256 key of X-Posfleet-Signature; needed with FAULT_WEBHOOK_URL. */
   FAULT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Largest log bundle a terminal may upload. */
@@ -88,6 +92,18 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+// Secrets are never echoed back: a log of a failed start must not hold a token or a key.
+const SECRET_SETTING = /(_TOKEN|_KEY|_SECRET|PEPPER)$/;
+const SHOWN_VALUE_MAX = 80;
+
+/** `KEY: "value" message`, so the operator sees what was read; secrets and URL passwords stay hidden. */
+function problemWithValue(key: string, value: string | undefined, message: string): string {
+  if (value === undefined || SECRET_SETTING.test(key)) return `${key}: ${message}`;
+  const withoutPassword = value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  const shown = withoutPassword.length > SHOWN_VALUE_MAX ? `${withoutPassword.slice(0, SHOWN_VALUE_MAX)}…` : withoutPassword;
+  return `${key}: ${JSON.stringify(shown)} ${message}`;
 }
 
 /** Parses `KEY=value` lines; quotes optional; `#` comments. */
@@ -115,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = re
     for (const [k, v] of Object.entries(source)) if (v !== undefined && v.trim() !== '') merged[k] = v;
   }
   const parsed = configSchema.safeParse(merged);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => problemWithValue(String(i.path[0]), merged[String(i.path[0])], i.message));
   // Checks across settings run on the raw values too, so every problem is listed at once.
   if (Boolean(merged.TLS_CERT) !== Boolean(merged.TLS_KEY)) problems.push('TLS_CERT and TLS_KEY: set both or neither');
   if (/^(true|1|yes)$/.test(merged.TLS_ONLY ?? '') && !merged.TLS_CERT) problems.push('TLS_ONLY: needs TLS_CERT and TLS_KEY');

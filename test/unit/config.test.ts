@@ -128,7 +128,7 @@ describe('loadConfig', () => {
     expect(problems).toContain('ENROLL_TOKEN: must be at least 16 characters');
     expect(problems).toContain('ADMIN_TOKEN: must be at least 24 characters');
     expect(problems).toContain('SECRET_PEPPER: must be at least 32 characters');
-    expect(problems).toContain('DATABASE_URL: must be a postgres:// URL');
+    expect(problems).toContain('DATABASE_URL: "mysql://x" must be a postgres:// URL');
   });
 
   it('refuses ports that are not integers in 0..65535', () => {
@@ -138,6 +138,35 @@ describe('loadConfig', () => {
       expect(problems[0]).toMatch(/^HTTP_PORT: /);
     }
     expect(loadConfig({ HTTP_PORT: '65535' }, NO_FILE).HTTP_PORT).toBe(65535);
+  });
+
+  it('repeats the bad value after the key, so the operator sees what was read', () => {
+    expect(problemsOf(() => loadConfig({ HTTP_PORT: 'abc' }, NO_FILE))).toEqual(['HTTP_PORT: "abc" is not a port (an integer from 0 to 65535)']);
+    expect(problemsOf(() => loadConfig({ HEARTBEAT_TIMEOUT_S: '-3', TLS_ONLY: 'maybe', LOG_LEVEL: 'loud' }, NO_FILE))).toEqual([
+      'TLS_ONLY: "maybe" must be true, false, 1, 0, yes or no',
+      'LOG_LEVEL: "loud" must be one of fatal, error, warn, info, debug, trace, silent',
+      'HEARTBEAT_TIMEOUT_S: "-3" is not a positive number',
+    ]);
+    expect(problemsOf(() => loadConfig({ REDIS_URL: 'localhost:6379' }, NO_FILE))).toEqual(['REDIS_URL: "localhost:6379" must be a redis:// URL']);
+    const long = `http://${'h'.repeat(200)}`;
+    const [shown] = problemsOf(() => loadConfig({ PUBLIC_MQTT_URL: long }, NO_FILE));
+    expect(shown).toMatch(/^PUBLIC_MQTT_URL: "http:\/\/h+…" must start with mqtt:\/\//);
+    expect(shown?.length).toBeLessThan(long.length);
+  });
+
+  it('never echoes a secret: tokens, keys, secrets, the pepper, or a password inside a URL', () => {
+    const secrets = {
+      ENROLL_TOKEN: 'enroll-s3cr3t',
+      ADMIN_TOKEN: 'admin-s3cr3t',
+      SECRET_PEPPER: 'pepper-s3cr3t',
+      BINDING_SIGNING_KEY: 'binding-s3cr3t',
+      FAULT_WEBHOOK_SECRET: 'hook-s3cr3t',
+    };
+    const problems = problemsOf(() => loadConfig({ ...secrets, DATABASE_URL: 'mysql://fleet:db-s3cr3t@db:3306/x' }, NO_FILE));
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([...Object.keys(secrets), 'DATABASE_URL'].sort());
+    expect(problems).toContain('ENROLL_TOKEN: must be at least 16 characters');
+    expect(problems).toContain('DATABASE_URL: "mysql://fleet:***@db:3306/x" must be a postgres:// URL');
+    for (const p of problems) expect(p).not.toMatch(/s3cr3t/);
   });
 
   it('needs TLS_CERT and TLS_KEY together', () => {
