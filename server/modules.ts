@@ -1,66 +1,12 @@
-// Domain modules (merchants, firmware, keys, faults...) plug into the server here: each gets the
-// shared parts, adds its routes, hears device telemetry, and starts/stops with the server.
-import type { DeviceEvent, HealthSample } from '../schemas/wire.ts';
-import type { AuditLog } from './audit/auditLog.ts';
-import type { AuthService } from './auth/authService.ts';
-import type { CommandService } from './commands/commandService.ts';
-import type { Config } from './config.ts';
-import type { Db } from './db/database.ts';
-import type { CredentialCache } from './devices/credentialCache.ts';
-import type { DeviceService } from './devices/deviceService.ts';
-import type { TimelineWriter } from './devices/timelineWriter.ts';
-import type { EventBus } from './events/eventBus.ts';
-import type { LiveState, PresenceChange } from './telemetry/liveState.ts';
-import type { AppRouter } from './http/types.ts';
-import type { JobQueues } from './jobs/jobQueues.ts';
-import type { Logger } from './log.ts';
-import type { Metrics } from './metrics.ts';
-import type { BindingKey } from './security/bindingKey.ts';
-import type { SecretHasher } from './security/secretHasher.ts';
+// The domain modules of this build. Only the wiring (server/app.ts) imports this list; the
+// modules themselves import their contract from server/moduleContract.ts.
+import type { ModuleFactory } from './moduleContract.ts';
 import { createMerchantsModule } from './merchants/module.ts';
 import { createFaultsModule } from './faults/module.ts';
 import { createCampaignsModule } from './campaigns/campaignModule.ts';
 import { createFirmwareModule } from './firmware/firmwareModule.ts';
 import { createKeysModule } from './keys/keysModule.ts';
 import { createDashboardModule } from './dashboard/dashboardModule.tsx';
-
-export interface ModuleContext {
-  config: Config;
-  /** Absolute DATA_DIR. */
-  dataDir: string;
-  log: Logger;
-  metrics: Metrics;
-  db: Db;
-  queues: JobQueues;
-  bus: EventBus;
-  live: LiveState;
-  timeline: TimelineWriter;
-  credentials: CredentialCache;
-  devices: DeviceService;
-  commands: CommandService;
-  audit: AuditLog;
-  auth: AuthService;
-  hasher: SecretHasher;
-  bindingKey: BindingKey;
-  broker: { isConnected(deviceId: string): boolean; disconnect(deviceId: string): void };
-  /** Public base URL of the HTTP API (for signed links), known once listening. */
-  httpUrl(): string;
-}
-
-export interface ServerModule {
-  name: string;
-  routes?(app: AppRouter): void;
-  /** After the database and queues are up, before devices can connect. */
-  start?(): Promise<void>;
-  /** Before the database closes; finish or hand back in-flight work. */
-  stop?(): Promise<void>;
-  /** On the ingest hot path: keep these synchronous and cheap. */
-  onHealth?(deviceId: string, sample: HealthSample): void;
-  onEvent?(deviceId: string, event: DeviceEvent): void;
-  onPresence?(change: PresenceChange): void;
-}
-
-export type ModuleFactory = (ctx: ModuleContext) => ServerModule;
 
 /** The domain modules of this build, in start order. */
 export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule];

@@ -1,6 +1,6 @@
 // One campaign engine per server: kinds (firmware, keys...) register on it from their own
 // module factories through campaignEngineOf(ctx); this module starts and stops it.
-import type { ModuleContext, ServerModule } from '../modules.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { createCampaignEngine, type CampaignEngine } from './campaignEngine.ts';
 
 // Keyed by the server's context, so several servers in one process (tests) each get their own.

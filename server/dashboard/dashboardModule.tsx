@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
 import { registerHealthHistoryRoutes } from '../telemetry/historyRoutes.ts';
 import type { AppEnv } from '../http/types.ts';
-import type { ModuleContext, ServerModule } from '../modules.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { loadAssets } from './assets.ts';
 import { Shell } from './shell.tsx';
 

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { Gauge } from 'prom-client';
 import { devices } from '../../schemas/db.ts';
 import { faultRuleSet, type FaultRule } from '../../schemas/faults.ts';
-import type { ModuleContext, ServerModule } from '../modules.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { defaultRules } from './defaultRules.ts';
 import { registerDeviceJobRoutes } from './deviceJobRoutes.ts';
 import { createDiagnostics } from './diagnostics.ts';

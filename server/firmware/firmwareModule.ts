@@ -5,7 +5,7 @@ import { devices } from '../../schemas/db.ts';
 import { campaignEngineOf } from '../campaigns/campaignModule.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { idempotency } from '../http/idempotency.ts';
-import type { ModuleContext, ServerModule } from '../modules.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { createLocalStorage } from './artifactStorage.ts';
 import { createDownloadLinks } from './downloadLinks.ts';
 import { createFirmwareKind, firmwareParams } from './firmwareKind.ts';

@@ -10,7 +10,7 @@ import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import type { CommandUpdate } from '../campaigns/campaignKind.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { Principal } from '../http/types.ts';
-import type { ModuleContext, ServerModule } from '../modules.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { createDualControl, type DualControl } from './dualControl.ts';
 import { createKeyRotationKind, KEYS_KIND, keyRotationParams } from './keyRotationKind.ts';
 import { bulkRevokeParams, registerKeyRoutes } from './keyRoutes.ts';

@@ -1,7 +1,7 @@
 // The merchant binding lock (SPEC §6) as a server module: services, routes, rules on telemetry,
 // and the BullMQ job scheduler that expires undecided re-binding requests.
 import { idempotency } from '../http/idempotency.ts';
-import type { ModuleContext, ServerModule } from '../modules.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { createBindingService, type BindingService } from './bindingService.ts';
 import { registerBindingRoutes } from './bindingRoutes.ts';
 import { createCardBlacklist, type CardBlacklistService } from './cardBlacklist.ts';
