@@ -8,14 +8,13 @@
 //   });
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { getTableName, is, sql } from 'drizzle-orm';
-import { PgTable } from 'drizzle-orm/pg-core';
+import { getTableName, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
-import * as schema from '../../schemas/db.ts';
+import { SQLSTATE, sqlState } from '../../server/core/sqlState.ts';
 import { openDatabase, type Database, type Db } from '../../server/db/database.ts';
-import { sqlState } from '../../server/core/sqlState.ts';
 import { migratedPgliteDir } from './pgliteTemplate.ts';
+import { schemaTables } from './schemaTables.ts';
 
 export type DatabaseKind = Database['kind'];
 
@@ -98,7 +97,7 @@ async function dropDatabase(serverUrl: string, name: string): Promise<void> {
       await onServer(serverUrl, `DROP DATABASE IF EXISTS ${name}`);
       return;
     } catch (err) {
-      if (sqlState(err) !== '55006') throw err; // object_in_use: still connected
+      if (sqlState(err) !== SQLSTATE.objectInUse) throw err; // still connected
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -115,17 +114,15 @@ async function onServer(serverUrl: string, statement: string): Promise<void> {
   }
 }
 
-function requiredDatabaseUrl(): string {
+/** DATABASE_URL, for a suite that asked for PostgreSQL: never a silent fallback to PGlite. */
+export function requiredDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set');
+  if (!url) throw new Error('database "postgres" asked for but DATABASE_URL is not set');
   return url;
 }
 
-/** Empties every table of the schema (identities restart), e.g. in a `beforeEach`. */
+/** Empties every table of the drizzle schema, schemas/tables/* included (identities restart), e.g. in a `beforeEach`. */
 export async function truncateAll(db: Db): Promise<void> {
-  const names: string[] = [];
-  for (const value of Object.values(schema) as unknown[]) {
-    if (is(value, PgTable)) names.push(`"${getTableName(value)}"`);
-  }
+  const names = (await schemaTables()).map((table) => `"${getTableName(table)}"`);
   await db.execute(sql.raw(`TRUNCATE ${names.join(', ')} RESTART IDENTITY CASCADE`));
 }

@@ -1,41 +1,54 @@
-// Starts a whole posfleet server for a test: free ports, its own data dir, its own BullMQ
-// prefix on the real Redis, PGlite or (with DATABASE_URL) a fresh PostgreSQL database.
+// The one server starter of the tests: the production server (createServer) on free ports, its
+// own data dir, its own BullMQ prefix on the real Redis, PGlite or a fresh PostgreSQL database.
+//
+//   const t = await startTestServer({ database: 'postgres', capture: true });
+//   const r = await t.api<{ id: string }>('POST', '/v1/devices', { serial, model });
+//   await t.restart({ KEY_VAULT_MASTER_KEY: hex });   // same ports, data dir and database
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type PosfleetServer, type StartedServer } from '../../server/app.ts';
 import { configSchema, type Config } from '../../server/config.ts';
-import { createLogger } from '../../server/log.ts';
-import { createScratchPostgres } from './databases.ts';
+import { createLogger, type Logger } from '../../server/log.ts';
+import { createApiClient, type Api } from './apiClient.ts';
+import { createScratchPostgres, requiredDatabaseUrl, type DatabaseKind } from './databases.ts';
 import { seedServerPglite } from './pgliteTemplate.ts';
 
 export const TEST_ADMIN_TOKEN = 'pf_test-admin-token-0123456789abcdef';
 export const TEST_ENROLL_TOKEN = 'test-enroll-token-0123456789';
 
-export interface TestServer {
-  server: PosfleetServer;
-  started: StartedServer;
-  config: Config;
-  url: string;
-  api<T = unknown>(method: string, path: string, body?: unknown, opts?: { token?: string | null; headers?: Record<string, string>; raw?: BodyInit }): Promise<{ status: number; body: T; headers: Headers }>;
-  stop(): Promise<void>;
-  /** Stops and starts again on the same data, ports and database (a server restart). */
-  restart(): Promise<void>;
+export interface TestServerOptions {
+  /** Default PGlite. 'postgres' needs DATABASE_URL (a scratch database on that server) and throws without it. */
+  database?: DatabaseKind;
+  /** Environment settings over the test defaults, as strings like the real environment. */
+  env?: Record<string, string>;
+  /** Use this data dir (kept after stop) instead of a temporary one. */
+  dataDir?: string;
+  /** Keep every log line (at debug level) and every API answer, for tests that grep them for secrets. */
+  capture?: boolean;
 }
 
-export interface TestServerOptions {
-  database?: 'pglite' | 'postgres';
-  env?: Record<string, string>;
-  dataDir?: string;
+export interface TestServer {
+  readonly server: PosfleetServer;
+  readonly started: StartedServer;
+  readonly config: Config;
+  readonly url: string;
+  readonly dataDir: string;
+  /** Requests as the test admin unless `token` says otherwise. */
+  api: Api;
+  /** With `capture`: every log line and every answer `api` read, in order; empty otherwise. */
+  readonly logLines: readonly string[];
+  readonly responses: readonly string[];
+  /** Stops and starts again on the same ports, data dir and database; `env` overrides settings from here on. */
+  restart(env?: Record<string, string>): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'posfleet-test-'));
-  const postgresUrl = process.env.DATABASE_URL;
-  if (opts.database === 'postgres' && !postgresUrl) throw new Error('DATABASE_URL is not set');
-  const pg = opts.database === 'postgres' && postgresUrl ? await createScratchPostgres(postgresUrl) : undefined;
-  let config = configSchema.parse({
+  const scratch = opts.database === 'postgres' ? await createScratchPostgres(requiredDatabaseUrl()) : undefined;
+  let env: Record<string, string> = {
     HTTP_PORT: '0',
     MQTT_PORT: '0',
     HOST: '127.0.0.1',
@@ -44,62 +57,62 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     QUEUE_PREFIX: `test-${randomBytes(6).toString('hex')}`,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ENROLL_TOKEN: TEST_ENROLL_TOKEN,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: opts.capture ? 'debug' : (process.env.TEST_LOG_LEVEL ?? 'silent'),
     FLUSH_INTERVAL_MS: '200',
-    ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     ...opts.env,
-  });
+  };
+  const logLines: string[] = [];
+  const responses: string[] = [];
+  const logger = (config: Config): Logger =>
+    opts.capture ? createLogger(config.LOG_LEVEL, { write: (line: string) => void logLines.push(line) }) : createLogger(config.LOG_LEVEL);
+
+  let config = configSchema.parse(env);
   if (!config.DATABASE_URL) await seedServerPglite(config.DATA_DIR);
-  let server = createServer(config, { log: createLogger(config.LOG_LEVEL) });
+  let server = createServer(config, { log: logger(config) });
   let started = await server.start();
   // A restart must come back on the same ports: devices know only those.
-  config = {
-    ...config,
-    HTTP_PORT: started.httpPort,
-    MQTT_PORT: started.mqttPort ?? config.MQTT_PORT,
-    MQTTS_PORT: started.mqttsPort ?? config.MQTTS_PORT,
-    MQTT_WS_PORT: started.wsPort ?? config.MQTT_WS_PORT,
+  env = {
+    ...env,
+    HTTP_PORT: String(started.httpPort),
+    ...(started.mqttPort !== undefined ? { MQTT_PORT: String(started.mqttPort) } : {}),
+    ...(started.mqttsPort !== undefined ? { MQTTS_PORT: String(started.mqttsPort) } : {}),
+    ...(started.wsPort !== undefined ? { MQTT_WS_PORT: String(started.wsPort) } : {}),
   };
+  config = configSchema.parse(env);
 
-  const t: TestServer = {
+  return {
     get server() {
       return server;
     },
     get started() {
       return started;
     },
-    config,
+    get config() {
+      return config;
+    },
     get url() {
       return started.httpUrl;
     },
-    async api<T>(method: string, path: string, body?: unknown, o: { token?: string | null; headers?: Record<string, string>; raw?: BodyInit } = {}) {
-      const token = o.token === undefined ? TEST_ADMIN_TOKEN : o.token;
-      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
-      let payload: BodyInit | undefined = o.raw;
-      if (body !== undefined) {
-        headers['content-type'] ??= 'application/json';
-        payload = JSON.stringify(body);
-      }
-      const res = await fetch(`${started.httpUrl}${path}`, { method, headers, body: payload });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON: keep text */
-      }
-      return { status: res.status, body: parsed as T, headers: res.headers };
+    dataDir,
+    api: createApiClient({
+      baseUrl: () => started.httpUrl,
+      defaultToken: TEST_ADMIN_TOKEN,
+      onResponse: opts.capture ? (text) => void responses.push(text) : undefined,
+    }),
+    logLines,
+    responses,
+    async restart(overrides = {}) {
+      await server.stop();
+      env = { ...env, ...overrides };
+      config = configSchema.parse(env);
+      server = createServer(config, { log: logger(config) });
+      started = await server.start();
     },
     async stop() {
       await server.stop();
-      await pg?.drop();
+      await scratch?.drop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
-    async restart() {
-      await server.stop();
-      server = createServer(config, { log: createLogger(config.LOG_LEVEL) });
-      started = await server.start();
-    },
   };
-  return t;
 }
