@@ -1,6 +1,9 @@
 // A simulated terminal: the drift model of simDrift.ts driven by an injectable clock and a seeded
-// random source, plus fault-injection knobs for tests and the simulated fleet.
+// random source, plus fault-injection knobs for tests and the simulated fleet: sensor faults here,
+// OTA faults in its OTA platform (ota/simulatedOta.ts), attached to it at creation.
 import type { Hardware, SelfTestComponent, SelfTestOutcome } from './hardware.ts';
+import { attachOtaPlatform } from './ota/otaPlatform.ts';
+import { createSimulatedOta, type SimulatedOta } from './ota/simulatedOta.ts';
 import { seededRandom } from './random.ts';
 import {
   STEP_S,
@@ -28,6 +31,8 @@ export interface SimulatedHardware extends Hardware {
   inject(fault: SimFault): void;
   clear(fault: SimFault): void;
   activeFaults(): SimFault[];
+  /** OTA faults to play (`ota.inject({...})`) and what the downloads did. */
+  ota: Omit<SimulatedOta, 'platform'>;
   /** The raw model state, for tests and debugging. */
   state(): Readonly<SimState>;
 }
@@ -82,7 +87,7 @@ export function createSimulatedHardware(opts: SimulatedHardwareOptions): Simulat
     }
   }
 
-  return {
+  const hardware: Hardware = {
     readBattery: () => view().battery,
     readTemperature: () => view().temperatureC,
     readPrinter: () => view().printer,
@@ -104,18 +109,23 @@ export function createSimulatedHardware(opts: SimulatedHardwareOptions): Simulat
       tamperListeners.add(listener);
       return () => tamperListeners.delete(listener);
     },
-    inject(fault) {
+  };
+  const ota = createSimulatedOta(hardware);
+  attachOtaPlatform(hardware, ota.platform);
+  return Object.assign(hardware, {
+    ota: { faults: ota.faults, stats: ota.stats, inject: ota.inject },
+    inject(fault: SimFault) {
       advance();
       faults.add(fault);
       state = onInject(state, fault);
       if (fault === 'tamper') for (const l of tamperListeners) l();
     },
-    clear(fault) {
+    clear(fault: SimFault) {
       advance();
       faults.delete(fault);
       state = onClear(state, fault);
     },
     activeFaults: () => [...faults],
-    state: () => advance(),
-  };
+    state: (): Readonly<SimState> => advance(),
+  });
 }

@@ -8,21 +8,10 @@
 // active slot was never touched, and the command fails with `cancelled`; after it the install
 // carries on and the cancel is answered `too_late`.
 import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-  closeSync,
-  copyFileSync,
-} from 'node:fs';
+import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { manifestSigner, otaInstallPayload, type OtaInstallPayload } from '../../schemas/ota.ts';
 import { cancelledError, CommandError, type CommandHandler, type HandlerContext } from '../dispatcher.ts';
-import { DownloadAborted, downloadResumable, DownloadError } from '../ota/download.ts';
+import { DownloadAborted, DownloadError } from '../ota/download.ts';
 import { otaPlatformOf } from '../ota/otaPlatform.ts';
 import { clearJournal, otaPaths, recoverOta, writeJournal } from '../ota/otaState.ts';
 import type { Slot } from '../schemas.ts';
@@ -59,19 +48,16 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     const parsed = otaInstallPayload.safeParse(ctx.command.payload);
     if (!parsed.success)
       throw new CommandError('invalid_payload', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'rejected');
-    const p: OtaInstallPayload = parsed.data;
-    const faults = platform.faults;
     const slots = current();
     const activeVersion = slots[slots.active].version;
 
     ctx.progress('checking', 0);
-    if (faults.neverAnswer)
-      await new Promise<never>((_, reject) => ctx.signal?.addEventListener('abort', () => reject(cancelledError()), { once: true }));
+    const p: OtaInstallPayload = await platform.received(parsed.data, ctx.signal);
     if (activeVersion === p.version && p.mode !== 'download_only')
       return { version: activeVersion, slot: slots.active, alreadyInstalled: true };
 
     // 1. Is the package what a trusted publisher signed, for this terminal?
-    const manifest = faults.tamperManifest ? { ...p.manifest, size: p.manifest.size + 1 } : p.manifest;
+    const manifest = p.manifest;
     const pinned = env.store.loadEnrollment()?.trust.firmwarePublishers ?? [];
     if (!manifestSigner(manifest, p.signature, pinned))
       throw fail('bad_signature', 'the manifest signature does not verify with a pinned publisher key');
@@ -106,18 +92,14 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     };
     if (!staged) {
       let reported = -1;
-      platform.stats.downloads++;
       ctx.progress('downloading', 0);
       try {
-        await downloadResumable({
+        await platform.download({
           url: p.url,
           path: part,
           size: p.size,
           ...(env.ca ? { ca: env.ca } : {}),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
-          onRequest: (from) => {
-            if (from > 0) platform.stats.resumedFrom.push(from);
-          },
           onProgress: (bytes) => {
             const pct = Math.floor((bytes / p.size) * 4) * 25;
             if (pct > reported && pct < 100) {
@@ -125,7 +107,6 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
               ctx.progress('downloading', pct);
             }
           },
-          ...(faults.cutDownloadAt !== undefined ? { cutAfterBytes: Math.max(1, Math.floor(p.size * faults.cutDownloadAt)) } : {}),
         });
       } catch (err) {
         if (err instanceof DownloadAborted || ctx.signal?.aborted) stopIfCancelled();
@@ -133,19 +114,9 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
           'download_failed',
           (err as Error).message + (err instanceof DownloadError && err.permanent ? ' (a new link is needed)' : ''),
         );
-      } finally {
-        if (faults.cutDownloadAt !== undefined) delete faults.cutDownloadAt;
       }
       stopIfCancelled();
-      platform.stats.bytes += p.size;
       ctx.progress('verifying', 100);
-      if (faults.corruptImage) {
-        const fd = openSync(part, 'r+');
-        const b = Buffer.alloc(1);
-        readSync(fd, b, 0, 1, 0);
-        writeSync(fd, Buffer.from([b[0]! ^ 0xff]), 0, 1, 0);
-        closeSync(fd);
-      }
       if (statSync(part).size !== p.size || (await sha256Of(part)) !== p.sha256) {
         rmSync(part, { force: true });
         throw fail('hash_mismatch', 'the downloaded image does not match the signed sha256');
@@ -179,15 +150,14 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     };
     writeJournal(env.store, journal);
     if (!staged) {
-      if (faults.powerLossDuringInstall) {
-        delete faults.powerLossDuringInstall;
-        copyFileSync(part, `${paths.slot(target)}.tmp`);
+      try {
+        await platform.writeSlot(part, paths.slot(target));
+      } catch (err) {
+        // The slot was not written whole: boot the old one, as the bootloader does after a power cut.
         await env.reboot();
         recoverOta(env.store);
-        rmSync(`${paths.slot(target)}.tmp`, { force: true });
-        throw fail('interrupted', 'power was lost while installing; the terminal booted its old slot');
+        throw fail('interrupted', `${(err as Error).message}; the terminal booted its old slot`);
       }
-      renameSync(part, paths.slot(target));
     }
     env.store.saveFirmware({ ...current(), [target]: { version: p.version } });
     ctx.progress('installing', 100);
@@ -198,15 +168,15 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
     ctx.progress('rebooting');
     await env.reboot();
     ctx.progress('selftest');
-    const test = await env.hardware.selfTest('storage');
-    if (faults.selftestFail || test.status === 'fail') {
+    const test = await platform.selfTest();
+    if (test.status === 'fail') {
       // Boot back into the old slot: the terminal keeps taking payments on what worked.
       env.store.saveFirmware({ ...current(), active: slots.active });
       clearJournal(env.store);
       await env.reboot();
       throw fail(
         'selftest_failed',
-        `the new firmware failed its self-test (${faults.selftestFail ? 'injected' : (test.detail ?? 'storage')}); rolled back to ${activeVersion}`,
+        `the new firmware failed its self-test (${test.detail ?? 'storage'}); rolled back to ${activeVersion}`,
       );
     }
     ctx.progress('committing');

@@ -33,8 +33,6 @@ export interface DownloadOptions {
   attempts?: number;
   timeoutMs?: number;
   onProgress?(bytes: number): void;
-  /** Fault injection: destroy the first response after this many bytes. */
-  cutAfterBytes?: number;
   onRequest?(from: number): void;
   sleep?(ms: number): Promise<void>;
   /** Aborts the download (and any wait between attempts). */
@@ -56,7 +54,8 @@ function pause(sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSi
   });
 }
 
-function get(
+/** One GET of the image (with a Range header when `headers` has one). */
+export function requestImage(
   url: URL,
   headers: Record<string, string>,
   ca: string | Buffer | undefined,
@@ -76,7 +75,6 @@ export async function downloadResumable(o: DownloadOptions): Promise<void> {
   const url = new URL(o.url);
   const attempts = o.attempts ?? 4;
   const sleep = o.sleep ?? realSleep;
-  let cut = o.cutAfterBytes;
   let lastError = 'no attempt';
   const signal = o.signal;
   for (let attempt = 0; attempt < attempts; attempt++) {
@@ -89,7 +87,7 @@ export async function downloadResumable(o: DownloadOptions): Promise<void> {
     if (have === o.size) return;
     o.onRequest?.(have);
     try {
-      const res = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, o.ca, o.timeoutMs ?? 30_000, signal);
+      const res = await requestImage(url, have > 0 ? { range: `bytes=${have}-` } : {}, o.ca, o.timeoutMs ?? 30_000, signal);
       if (res.statusCode === 200 && have > 0) {
         // The server ignored the range: start again from zero.
         truncateSync(o.path, 0);
@@ -119,18 +117,9 @@ export async function downloadResumable(o: DownloadOptions): Promise<void> {
         signal?.addEventListener('abort', onAbort, { once: true });
         res.on('data', (chunk: Buffer) => {
           if (failed) return;
-          let data = chunk;
-          if (cut !== undefined && got - have + chunk.length >= cut) {
-            data = chunk.subarray(0, Math.max(0, cut - (got - have)));
-            cut = undefined;
-            got += data.length;
-            out.write(data);
-            stop(new Error('connection lost (injected)'));
-            return;
-          }
-          got += data.length;
+          got += chunk.length;
           o.onProgress?.(got);
-          if (!out.write(data)) {
+          if (!out.write(chunk)) {
             res.pause();
             out.once('drain', () => res.resume());
           }

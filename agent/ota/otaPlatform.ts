@@ -1,70 +1,56 @@
-// What the OTA handler needs from the terminal beyond Hardware: is a payment transaction under
-// way or a settlement batch open, what time is it locally, and (simulator only) which OTA faults
-// to play. Attached to a Hardware object rather than kept globally, so thousands of simulated
-// terminals in one process each have their own; a real terminal attaches its payment app here.
-import type { Hardware } from '../hardware.ts';
-
-export interface OtaFaults {
-  /** Cut the first download after this fraction of the image (the link drops mid-file). */
-  cutDownloadAt?: number;
-  /** Flip a byte of the downloaded image (hash mismatch). */
-  corruptImage?: boolean;
-  /** Alter the manifest before checking it (as a man in the middle would): bad signature. */
-  tamperManifest?: boolean;
-  /** Lose power half way through writing the inactive slot (once). */
-  powerLossDuringInstall?: boolean;
-  /** The new firmware fails its self-test after the reboot: boot back to the old slot. */
-  selftestFail?: boolean;
-  /** Receive the command and then never answer again. */
-  neverAnswer?: boolean;
-  /** Report a payment transaction in progress this many times before becoming idle. */
-  busyChecks?: number;
-}
+// What the OTA handler needs from the terminal beyond the sensors: is a payment under way, what
+// time is it locally, and the steps that touch the firmware store (fetch the image, write the
+// inactive slot, self-test the new firmware). The handler decides; the platform does. A real
+// terminal attaches its payment app and bootloader here; the simulator attaches its own platform,
+// which plays OTA faults (simulatedOta.ts), so the handler has no simulation branch.
+// Attached to a Hardware object rather than kept globally, so thousands of simulated terminals in
+// one process each have their own.
+import { renameSync } from 'node:fs';
+import type { OtaInstallPayload } from '../../schemas/ota.ts';
+import type { Hardware, SelfTestOutcome } from '../hardware.ts';
+import { downloadResumable, type DownloadOptions } from './download.ts';
 
 export interface OtaPlatform {
+  /**
+   * The command as this terminal takes it up. A real terminal returns it as it came; the
+   * simulator may hold it until `signal` aborts (a terminal that never answers) or alter it
+   * (a man in the middle).
+   */
+  received(payload: OtaInstallPayload, signal: AbortSignal | undefined): Promise<OtaInstallPayload>;
   /** Why not now: a payment in progress (`busy`) or an open settlement batch (`settlement_open`). */
   busy(): 'busy' | 'settlement_open' | null;
   /** Minutes since local midnight on the terminal. */
   localMinutes(): number;
-  faults: OtaFaults;
-  /** Observations for tests and the simulator summary. */
-  stats: { downloads: number; resumedFrom: number[]; bytes: number };
+  /** Fetches the image into a `.part` file, resuming what is there (download.ts). */
+  download(o: DownloadOptions): Promise<void>;
+  /** Moves the verified image into the inactive slot's file; throws if the write did not complete. */
+  writeSlot(image: string, slotFile: string): Promise<void>;
+  /** The new firmware's self-test, after the reboot into it. */
+  selfTest(): Promise<SelfTestOutcome>;
 }
 
-const platforms = new WeakMap<Hardware, OtaPlatform>();
+/** The plain terminal: never busy, local clock, HTTP download, a rename, the storage self-test. */
+export function defaultOtaPlatform(hardware: Hardware): OtaPlatform {
+  return {
+    received: async (payload) => payload,
+    busy: () => null,
+    localMinutes() {
+      const d = new Date();
+      return d.getHours() * 60 + d.getMinutes();
+    },
+    download: downloadResumable,
+    writeSlot: async (image, slotFile) => renameSync(image, slotFile),
+    selfTest: () => hardware.selfTest('storage'),
+  };
+}
+
+const attached = new WeakMap<Hardware, OtaPlatform>();
+
+/** Gives a terminal's hardware its own OTA platform (a payment app's hooks, the simulator's). */
+export function attachOtaPlatform(hardware: Hardware, platform: OtaPlatform): void {
+  attached.set(hardware, platform);
+}
 
 export function otaPlatformOf(hardware: Hardware): OtaPlatform {
-  let p = platforms.get(hardware);
-  if (!p) {
-    const faults: OtaFaults = {};
-    p = {
-      faults,
-      busy() {
-        if ((faults.busyChecks ?? 0) > 0) {
-          faults.busyChecks = (faults.busyChecks ?? 0) - 1;
-          return 'busy';
-        }
-        return null;
-      },
-      localMinutes() {
-        const d = new Date();
-        return d.getHours() * 60 + d.getMinutes();
-      },
-      stats: { downloads: 0, resumedFrom: [], bytes: 0 },
-    };
-    platforms.set(hardware, p);
-  }
-  return p;
-}
-
-/** Sets OTA faults (simulator, tests) or a platform's hooks on a terminal's hardware. */
-export function configureOta(
-  hardware: Hardware,
-  patch: { faults?: OtaFaults; busy?: OtaPlatform['busy']; localMinutes?: OtaPlatform['localMinutes'] },
-): OtaPlatform {
-  const p = otaPlatformOf(hardware);
-  if (patch.faults) Object.assign(p.faults, patch.faults);
-  if (patch.busy) p.busy = patch.busy;
-  if (patch.localMinutes) p.localMinutes = patch.localMinutes;
-  return p;
+  return attached.get(hardware) ?? defaultOtaPlatform(hardware);
 }

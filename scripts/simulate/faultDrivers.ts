@@ -5,7 +5,6 @@ import type { Agent } from '../../agent/agent.ts';
 import type { SimulatedHardware } from '../../agent/simulatedHardware.ts';
 import type { FleetFault } from './faults.ts';
 import { makeGarbage } from './garbage.ts';
-import { configureOta } from '../../agent/ota/otaPlatform.ts';
 
 export type FaultTiming = Partial<Record<'tamper' | 'flap' | 'garbage' | 'ota-offline', [number, number]>>;
 
@@ -83,25 +82,25 @@ export function startFaultDrivers(
       case 'slow-acks':
         break; // wired into the agent at creation (ackDelayMs)
       case 'ota-cut':
-        configureOta(dev.hardware, { faults: { cutDownloadAt: 0.5 } });
+        dev.hardware.ota.inject({ cutDownloadAt: 0.5 });
         break;
       case 'ota-corrupt':
-        configureOta(dev.hardware, { faults: { corruptImage: true } });
+        dev.hardware.ota.inject({ corruptImage: true });
         break;
       case 'ota-tamper':
-        configureOta(dev.hardware, { faults: { tamperManifest: true } });
+        dev.hardware.ota.inject({ tamperManifest: true });
         break;
       case 'ota-powerloss':
-        configureOta(dev.hardware, { faults: { powerLossDuringInstall: true } });
+        dev.hardware.ota.inject({ powerLossDuringInstall: true });
         break;
       case 'ota-selftest':
-        configureOta(dev.hardware, { faults: { selftestFail: true } });
+        dev.hardware.ota.inject({ selftestFail: true });
         break;
       case 'ota-silent':
-        configureOta(dev.hardware, { faults: { neverAnswer: true } });
+        dev.hardware.ota.inject({ neverAnswer: true });
         break;
       case 'ota-busy':
-        configureOta(dev.hardware, { faults: { busyChecks: 2 } });
+        dev.hardware.ota.inject({ busyChecks: 2 });
         break;
       case 'ota-offline':
         o.scheduler.every(

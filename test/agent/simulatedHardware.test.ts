@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { healthSample } from '../../schemas/wire.ts';
 import { readAll } from '../../agent/hardware.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
+import { otaPlatformOf } from '../../agent/ota/otaPlatform.ts';
 
 function clocked(seed: number) {
   let t = 1_700_000_000_000;
@@ -94,5 +95,20 @@ describe('simulated hardware', () => {
     expect(calls).toBe(1);
     advance(3600);
     expect(hw.readTamper()).toBe(true);
+  });
+
+  it('plays OTA faults through the OTA platform it attaches; other hardware gets the plain platform', async () => {
+    const { hw } = clocked(5);
+    const platform = otaPlatformOf(hw);
+    hw.ota.inject({ busyChecks: 2, selftestFail: true });
+    expect([platform.busy(), platform.busy(), platform.busy()]).toEqual(['busy', 'busy', null]);
+    expect(await platform.selfTest()).toEqual({ status: 'fail', detail: 'injected' });
+    hw.ota.faults.selftestFail = false;
+    expect(await platform.selfTest()).toEqual({ status: 'pass' });
+
+    const plain = otaPlatformOf({ ...hw });
+    hw.ota.inject({ busyChecks: 1, selftestFail: true });
+    expect(plain.busy()).toBeNull();
+    expect(await plain.selfTest()).toEqual({ status: 'pass' });
   });
 });

@@ -1,6 +1,6 @@
 // Every simulated OTA fault, one terminal each, in one rollout: what the server records for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configureOta, otaPlatformOf, type OtaFaults } from '../../agent/ota/otaPlatform.ts';
+import type { OtaFaults } from '../../agent/ota/simulatedOta.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { TestServer } from '../helpers/testServer.ts';
 import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, waitFor } from './otaHarness.ts';
@@ -29,7 +29,7 @@ describe('OTA faults, one terminal each', () => {
     fw2 = await publishFirmware(t, '2.0.0');
     fleet = await startOtaFleet(t, plan.length);
     plan.forEach((f, i) => {
-      if (f && f !== 'offline') configureOta(fleet.agents[i]!.hardware, { faults: f });
+      if (f && f !== 'offline') fleet.agents[i]!.hardware.ota.inject(f);
     });
   }, 120_000);
   afterAll(async () => {
@@ -71,7 +71,7 @@ describe('OTA faults, one terminal each', () => {
     const devs = new Map((await devicesOf(t, id)).map((d) => [d.deviceId, d]));
     const at = (i: number) => devs.get(ids[i]!)!;
     expect(at(0)).toMatchObject({ state: 'succeeded', reportedVersion: '2.0.0' });
-    expect(otaPlatformOf(fleet.agents[0]!.hardware).stats.resumedFrom.length).toBe(1);
+    expect(fleet.agents[0]!.hardware.ota.stats.resumedFrom.length).toBe(1);
     expect(at(1)).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'hash_mismatch' } });
     expect(at(2)).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'bad_signature' } });
     expect(at(3)).toMatchObject({ state: 'succeeded', attempt: 2, reportedVersion: '2.0.0' });

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otaInstallHandler } from '../../agent/handlers/otaInstall.ts';
 import { createDispatcher } from '../../agent/dispatcher.ts';
 import type { HandlerEnv } from '../../agent/handlers/env.ts';
-import { configureOta } from '../../agent/ota/otaPlatform.ts';
 import { writeJournal } from '../../agent/ota/otaState.ts';
 import { createSeenLog } from '../../agent/seen.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
@@ -90,7 +89,7 @@ function setup() {
 describe('agent ota.install', () => {
   it('downloads (resuming a cut), verifies, installs to the inactive slot, reboots, self-tests and commits, acking every stage', async () => {
     const s = setup();
-    configureOta(s.hardware, { faults: { cutDownloadAt: 0.4 } });
+    s.hardware.ota.inject({ cutDownloadAt: 0.4 });
     ranges.length = 0;
     const acks = await s.install();
     expect(acks.at(-1)).toMatchObject({ state: 'succeeded', result: { version: '2.0.0', slot: 'B', previous: '1.0.0' } });
@@ -115,16 +114,36 @@ describe('agent ota.install', () => {
       state: 'failed',
       error: { code: 'incompatible' },
     });
-    configureOta(s.hardware, { faults: { corruptImage: true } });
+    s.hardware.ota.inject({ corruptImage: true });
     expect((await s.install()).at(-1)).toMatchObject({ state: 'failed', error: { code: 'hash_mismatch' } });
     expect(s.store.loadFirmware('x').active).toBe('A');
   });
 
+  it('plays the simulated hardware faults through its OTA platform: a man in the middle, then a power cut while installing', async () => {
+    const s = setup();
+    s.hardware.ota.inject({ tamperManifest: true });
+    expect((await s.install()).at(-1)).toMatchObject({ state: 'failed', error: { code: 'bad_signature' } });
+    s.hardware.ota.faults.tamperManifest = false;
+
+    s.hardware.ota.inject({ powerLossDuringInstall: true });
+    expect((await s.install()).at(-1)).toMatchObject({
+      state: 'failed',
+      error: { code: 'interrupted', message: 'power was lost while installing; the terminal booted its old slot' },
+    });
+    expect(s.store.loadFirmware('x')).toMatchObject({ active: 'A', A: { version: '1.0.0' } });
+    expect(s.reboots()).toBe(1);
+    // The power cut plays once; the next attempt installs from the kept download.
+    const downloads = s.hardware.ota.stats.downloads;
+    expect((await s.install()).at(-1)).toMatchObject({ state: 'succeeded', result: { version: '2.0.0', slot: 'B' } });
+    expect(s.hardware.ota.stats.downloads).toBe(downloads + 1);
+    expect(s.hardware.ota.stats.bytes).toBe(image.length * 2);
+  });
+
   it('defers while a payment is in progress, and rolls back to the old slot on a failed self-test', async () => {
     const s = setup();
-    configureOta(s.hardware, { faults: { busyChecks: 1 } });
+    s.hardware.ota.inject({ busyChecks: 1 });
     expect((await s.install()).at(-1)).toMatchObject({ state: 'deferred', error: { code: 'busy' } });
-    configureOta(s.hardware, { faults: { selftestFail: true } });
+    s.hardware.ota.inject({ selftestFail: true });
     expect((await s.install()).at(-1)).toMatchObject({ state: 'failed', error: { code: 'selftest_failed' } });
     expect(s.store.loadFirmware('x')).toMatchObject({ active: 'A', A: { version: '1.0.0' } });
     expect(s.reboots()).toBe(2);
