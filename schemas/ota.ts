@@ -2,6 +2,7 @@
 // manifest, its canonical form, signature checks, and the `ota.install` command payload.
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from './canonicalJson.ts';
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -20,17 +21,7 @@ export const firmwareManifest = z
   .strict();
 export type FirmwareManifest = z.infer<typeof firmwareManifest>;
 
-/** Canonical JSON (keys sorted, no white space, UTF-8): what a publisher signs. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
-
+/** What a publisher signs: the manifest's canonical JSON, UTF-8. */
 export const manifestBytes = (m: FirmwareManifest): Buffer => Buffer.from(canonicalJson(m), 'utf8');
 
 /** An Ed25519 public key object from base64 of its raw 32 bytes; null when it is not one. */

@@ -19,6 +19,7 @@
 // next append reads the committed last entry.
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, getTableColumns, gt, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { canonicalJson } from '../../schemas/canonicalJson.ts';
 import { auditLog, type AuditRow } from '../../schemas/db.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
@@ -81,29 +82,6 @@ export interface AuditLog {
   list(query: AuditListQuery): Promise<AuditPage>;
   /** Recomputes the whole chain, page by page. */
   verify(opts?: { pageSize?: number }): Promise<AuditVerifyResult>;
-}
-
-/** RFC 8785-style canonical JSON of a JSON value (see the header of this file). */
-export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-      const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-    }
-    default:
-      throw new TypeError(`canonicalJson: ${typeof value} is not JSON`);
-  }
 }
 
 /** The fields an entry's hash covers, exactly as stored. */

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { auditLog } from '../../schemas/db.ts';
+import { canonicalJson } from '../../schemas/canonicalJson.ts';
 import {
-  canonicalJson,
   computeAuditHash,
   createAuditLog,
   GENESIS_HASH,
