@@ -20,9 +20,10 @@ import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { createLogger } from '../../server/log.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, eventually, publish, registerAndEnroll } from '../helpers/devices.ts';
-import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
-import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
 // Response bodies, as far as these tests read them (JSON: dates would be strings).
 /** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
@@ -59,24 +60,24 @@ interface AuditPage {
 
 for (const kind of databaseKinds()) {
   describe(`key controls [${kind}]`, () => {
-    let t: KeyTestServer;
+    let t: TestServer;
     let fleet: FleetHandle;
     let stateDir: string;
     let admin2: string;
     let operator: string;
 
     beforeAll(async () => {
-      t = await startKeyTestServer({ database: kind });
+      t = await startTestServer({ database: kind });
       stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keyctl-'));
       fleet = await runFleet({ server: t.url, devices: 4, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: `KC${kind}`, healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
       await fleet.ready;
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second admin', role: 'admin' })).body.token;
       operator = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
       const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'initial', usages: ['TPK', 'TAK'], target: { deviceIds: fleet.agents.map((a) => a.deviceId) }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
       await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
-      await t.keys().settling();
+      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+      await moduleInternals(t, 'keys').settling();
     }, 180_000);
     afterAll(async () => {
       await fleet?.stop();
@@ -109,7 +110,7 @@ for (const kind of databaseKinds()) {
       // Rotate TPK again, then replay the first TPK block.
       const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'tpk again', usages: ['TPK'], target: { deviceIds: [dev(0).deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
       await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 20_000);
+      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 20_000 });
       const replay = await sendRaw(dev(0).deviceId!, { items: [tpk] });
       expect(replay.state).toBe('rejected');
       expect(replay.error.code).toBe('stale_version');
@@ -133,9 +134,9 @@ for (const kind of databaseKinds()) {
       const devices = await eventually(async () => {
         const d = await t.api<RotationDevicePage>('GET', `/v1/key-rotations/${rot.body.id}/devices`);
         return d.body.items?.[0]?.state === 'failed' ? d.body.items : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
       expect(JSON.stringify(devices[0])).toContain('kcv_mismatch');
-      await t.keys().settling();
+      await moduleInternals(t, 'keys').settling();
       const rows = await db().select().from(keys).where(eq(keys.deviceId, raw.deviceId));
       expect(rows.every((r) => r.state === 'failed' && r.error?.code === 'kcv_mismatch' && r.sealed === null)).toBe(true);
       expect((await t.api<KeyInventory>('GET', `/v1/devices/${raw.deviceId}/keys`)).body.slots).toEqual([]);
@@ -143,23 +144,23 @@ for (const kind of databaseKinds()) {
     });
 
     it('dual control: the requester cannot approve, an operator cannot, another admin can; master-key replacement survives a restart', async () => {
-      expect((await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' }, operator)).status).toBe(403);
+      expect((await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' }, { token: operator })).status).toBe(403);
       const req = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' });
       expect(req.status).toBe(201);
       const self = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`);
       expect(self.status).toBe(403);
       expect(self.body.error.code).toBe('dual_control');
-      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, operator)).status).toBe(403);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, { token: operator })).status).toBe(403);
       const genBefore = (await t.api<VaultView>('GET', '/v1/key-vault')).body;
       expect(genBefore).toMatchObject({ kind: 'software', simulated: true });
       expect(genBefore.notice).toMatch(/not.*HSM/i);
-      const ok = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, admin2);
+      const ok = await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, { token: admin2 });
       expect(ok.status).toBe(200);
-      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, admin2)).status).toBe(409);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, { token: admin2 })).status).toBe(409);
       const done = await eventually(async () => {
         const r = await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${req.body.id}`);
         return r.body.state === 'done' ? r.body : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
       expect(done.progress.resealed).toBeGreaterThan(0);
       expect((await t.api<VaultView>('GET', '/v1/key-vault')).body.masterGen).toBe(genBefore.masterGen + 1);
       const live = await db().select({ gen: keys.masterGen }).from(keys).where(eq(keys.state, 'installed'));
@@ -169,28 +170,28 @@ for (const kind of databaseKinds()) {
       expect(audit.find((a) => a.action === 'master_key.replace.approve')?.actorName).toBe('second admin');
       // After a restart the new master key opens every stored key: a TMK rotation needs them all.
       await t.restart();
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
       const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'after mk', usages: ['TMK'], target: { deviceIds: [dev(2).deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
       await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
+      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
     });
 
     it('bulk revocation needs a second admin, revokes and zeroizes', async () => {
       const target = [dev(3).deviceId!];
       const req = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'keys.bulk_revoke', reason: 'suspected leak', params: { deviceIds: target, usages: ['TMK'] } });
       expect((await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`)).body.error.code).toBe('dual_control');
-      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/reject`, undefined, admin2)).status).toBe(200);
-      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, admin2)).status).toBe(409);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/reject`, undefined, { token: admin2 })).status).toBe(200);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, { token: admin2 })).status).toBe(409);
       const req2 = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'keys.bulk_revoke', reason: 'suspected leak', params: { deviceIds: target, usages: ['TMK'] } });
-      await t.api('POST', `/v1/key-vault/requests/${req2.body.id}/approve`, undefined, admin2);
+      await t.api('POST', `/v1/key-vault/requests/${req2.body.id}/approve`, undefined, { token: admin2 });
       const done = await eventually(async () => {
         const r = await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${req2.body.id}`);
         return r.body.state === 'done' ? r.body : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
       // Revoking the TMK revoked everything under it.
       expect(done.progress.revoked).toBe(3);
       expect((await t.api<KeyInventory>('GET', `/v1/devices/${target[0]}/keys`)).body.slots).toEqual([]);
-      await eventually(async () => store(3).inventory().length === 0, 10_000);
+      await eventually(async () => store(3).inventory().length === 0, { timeoutMs: 10_000 });
     });
 
     it('tamper: the agent zeroizes, the server revokes, locks and alerts', async () => {
@@ -199,16 +200,16 @@ for (const kind of databaseKinds()) {
       const alerts: string[] = [];
       const off = t.server.parts.bus.on('device.alert', (a) => void (a.deviceId === d.deviceId && alerts.push(a.code)));
       d.hardware.inject('tamper');
-      await eventually(async () => store(2).inventory().length === 0, 10_000);
+      await eventually(async () => store(2).inventory().length === 0, { timeoutMs: 10_000 });
       await eventually(async () => {
         const inv = await t.api<KeyInventoryWithHistory>('GET', `/v1/devices/${d.deviceId}/keys?history=true`);
         return inv.body.slots.length === 0 && inv.body.history.some((h: { state: string }) => h.state === 'revoked') ? true : undefined;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       const cmds = await eventually(async () => {
         const c = await t.api<CommandPage>('GET', `/v1/devices/${d.deviceId}/commands?limit=20`);
         const lock = c.body.items.find((x: { type: string; state: string }) => x.type === 'lock' && x.state === 'succeeded');
         return lock ? c.body.items : undefined;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       expect(cmds.some((x: { type: string }) => x.type === 'keys.zeroize')).toBe(true);
       expect(alerts).toContain('key_compromise');
       // The fault queue shows both: the tamper itself and what the server did about it.
@@ -216,7 +217,7 @@ for (const kind of databaseKinds()) {
         const f = await t.api<FaultPage>('GET', `/v1/faults?deviceId=${d.deviceId}&state=open`);
         const codes = (f.body.items ?? []).map((x: { code: string }) => x.code);
         return codes.includes('tamper') && codes.includes('key_compromise') ? f.body.items : undefined;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       expect(faults.find((x: { code: string }) => x.code === 'key_compromise')).toMatchObject({ severity: 'critical', state: 'open' });
       // A compromised terminal is skipped by rotations until an admin clears it.
       const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'to compromised', usages: ['TPK'], target: { deviceIds: [d.deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 0, errorThreshold: 100 });
@@ -224,7 +225,7 @@ for (const kind of databaseKinds()) {
       const rows = await eventually(async () => {
         const r = await t.api<RotationDevicePage>('GET', `/v1/key-rotations/${rot.body.id}/devices`);
         return r.body.items?.[0]?.state === 'skipped' ? r.body.items : undefined;
-      }, 10_000);
+      }, { timeoutMs: 10_000 });
       expect(JSON.stringify(rows[0])).toContain('compromised');
       off();
     });

@@ -23,10 +23,10 @@ import { combineComponents } from '../../server/keys/keyComponents.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { eventually } from '../helpers/devices.ts';
-import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
-import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
 
 // Response bodies, as far as these tests read them (JSON: dates are strings).
 /** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
@@ -62,7 +62,7 @@ function openSealed(master: Buffer, k: { id: string; deviceId: string; usage: st
 
 for (const kind of databaseKinds()) {
   describe(`master-key import [${kind}]`, () => {
-    let t: KeyTestServer;
+    let t: TestServer;
     let fleet: FleetHandle;
     let stateDir: string;
     let admin2: string;
@@ -75,11 +75,11 @@ for (const kind of databaseKinds()) {
     secrets.push(c1, c2, imported);
 
     beforeAll(async () => {
-      t = await startKeyTestServer({ database: kind });
+      t = await startTestServer({ database: kind, capture: true });
       stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keyimp-'));
       fleet = await runFleet({ server: t.url, devices: 2, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: `KI${kind}`, healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
       await fleet.ready;
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
       operator = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
       await rotate(['TPK', 'TAK'], fleet.agents.map((a) => a.deviceId!));
@@ -99,8 +99,8 @@ for (const kind of databaseKinds()) {
       const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: `rotate ${usages.join('+')}`, usages, target: { deviceIds }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
       expect(rot.status, JSON.stringify(rot.body)).toBe(201);
       await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
-      await t.keys().settling();
+      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+      await moduleInternals(t, 'keys').settling();
     }
 
     /** Every sealed key opens under `master`, and its KCV is the one recorded; installed ones are the terminal's. */
@@ -128,10 +128,10 @@ for (const kind of databaseKinds()) {
       const zero = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component: '0'.repeat(64) });
       expect(zero.status).toBe(409);
       expect(zero.body.error.code).toBe('component_zero');
-      expect((await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component: hex(c1) }, operator)).status).toBe(403);
+      expect((await t.api('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'ceremony', component: hex(c1) }, { token: operator })).status).toBe(403);
       expect((await db().select().from(keyApprovals)).length).toBe(0);
       // The OpenAPI document describes the component on the request and on the approval.
-      const doc = await t.api<OpenApiDoc>('GET', '/openapi.json', undefined, null);
+      const doc = await t.api<OpenApiDoc>('GET', '/openapi.json', undefined, { token: null });
       expect(doc.status).toBe(200);
       expect(JSON.stringify(doc.body.paths['/v1/key-vault/requests/{id}/approve'].post.requestBody)).toContain('component');
       expect(JSON.stringify(doc.body.paths['/v1/key-vault/requests'].post.requestBody)).toContain('master_key.import');
@@ -157,7 +157,7 @@ for (const kind of databaseKinds()) {
       const self = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) });
       expect(self.status).toBe(403);
       expect(self.body.error.code).toBe('dual_control');
-      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, operator)).status).toBe(403);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, { token: operator })).status).toBe(403);
       // The second custodian: component 2 is required, well formed, not zero, not equal to
       // component 1, and the result must not be the current master key. Each refusal leaves the request pending.
       const refusals: Array<[unknown, number, string]> = [
@@ -169,21 +169,21 @@ for (const kind of databaseKinds()) {
       ];
       secrets.push(combineComponents(c1, masterFile()));
       for (const [body, status, code] of refusals) {
-        const r = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, body, admin2);
+        const r = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, body, { token: admin2 });
         expect([r.status, r.body.error?.code]).toEqual([status, code]);
       }
       expect((await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${req.body.id}`)).body.state).toBe('pending');
 
-      const ok = await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, admin2);
+      const ok = await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, { token: admin2 });
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
       expect(ok.body.params).toEqual({ component1Kcv: keyCheckValue(c1), component2Kcv: keyCheckValue(c2), keyKcv: keyCheckValue(imported) });
       // Decided: the sealed component is gone at once.
       expect((await db().select().from(keyApprovals).where(eq(keyApprovals.id, req.body.id)))[0]!.sealed).toBeNull();
-      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, admin2)).status).toBe(409);
+      expect((await t.api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: hex(c2) }, { token: admin2 })).status).toBe(409);
       const done = await eventually(async () => {
         const r = await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${req.body.id}`);
         return r.body.state === 'done' ? r.body : undefined;
-      }, 20_000);
+      }, { timeoutMs: 20_000 });
       expect(done.progress.resealed).toBe(before.length);
 
       const vault = (await t.api<VaultView>('GET', '/v1/key-vault')).body;
@@ -208,16 +208,16 @@ for (const kind of databaseKinds()) {
       secrets.push(other);
       const rejected = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'wrong ceremony', component: hex(other) });
       secrets.push(Buffer.from((await db().select().from(keyApprovals).where(eq(keyApprovals.id, rejected.body.id)))[0]!.sealed!, 'base64'));
-      expect((await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${rejected.body.id}/reject`, undefined, admin2)).body.state).toBe('rejected');
+      expect((await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${rejected.body.id}/reject`, undefined, { token: admin2 })).body.state).toBe('rejected');
       expect((await db().select().from(keyApprovals).where(eq(keyApprovals.id, rejected.body.id)))[0]!.sealed).toBeNull();
-      expect((await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${rejected.body.id}/approve`, { component: hex(c2) }, admin2)).body.error.code).toBe('already_decided');
+      expect((await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${rejected.body.id}/approve`, { component: hex(c2) }, { token: admin2 })).body.error.code).toBe('already_decided');
 
       const stale = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'left waiting', component: hex(other) });
       await db().update(keyApprovals).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(keyApprovals.id, stale.body.id));
       const listed = (await t.api<ApprovalPage>('GET', '/v1/key-vault/requests')).body.items as Array<{ id: string; state: string }>;
       expect(listed.find((r) => r.id === stale.body.id)?.state).toBe('expired');
       expect((await db().select().from(keyApprovals).where(eq(keyApprovals.id, stale.body.id)))[0]!.sealed).toBeNull();
-      const late = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${stale.body.id}/approve`, { component: hex(c2) }, admin2);
+      const late = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${stale.body.id}/approve`, { component: hex(c2) }, { token: admin2 });
       expect([late.status, late.body.error.code]).toEqual([409, 'expired']);
       // The master key is still the imported one.
       expect((await t.api<VaultView>('GET', '/v1/key-vault')).body.masterKcv).toBe(keyCheckValue(imported));
@@ -225,7 +225,7 @@ for (const kind of databaseKinds()) {
 
     it('keeps working after a restart: from DATA_DIR/master.key, then with the key supplied as KEY_VAULT_MASTER_KEY', async () => {
       await t.restart();
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
       const tpkBefore = store(0).slot('tpk')!;
       // A TMK rotation re-sends the working keys: the vault must open every one of them.
       await rotate(['TMK'], [fleet.agents[0]!.deviceId!]);
@@ -235,7 +235,7 @@ for (const kind of databaseKinds()) {
 
       // The operator moves the imported key to the environment (e.g. a secrets manager).
       await t.restart({ KEY_VAULT_MASTER_KEY: hex(imported) });
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
       expect((await t.api<VaultView>('GET', '/v1/key-vault')).body).toMatchObject({ masterKeyFrom: 'env', masterKcv: keyCheckValue(imported) });
       await rotate(['TMK', 'TAK'], [fleet.agents[1]!.deviceId!]);
       await everyKeyOpensUnder(imported);

@@ -15,10 +15,10 @@ import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
-import { eventually } from '../helpers/devices.ts';
-import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
-import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
 
 // Response bodies, as far as these tests read them.
 /** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
@@ -42,13 +42,13 @@ const N = 100;
 const agentLines: string[] = [];
 
 describe(`key rotation on ${N} simulated terminals`, () => {
-  let t: KeyTestServer;
+  let t: TestServer;
   let fleet: FleetHandle;
   let stateDir: string;
   const ids = () => fleet.agents.map((a) => a.deviceId!);
 
   beforeAll(async () => {
-    t = await startKeyTestServer();
+    t = await startTestServer({ capture: true });
     stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keysfleet-'));
     fleet = await runFleet({
       server: t.url,
@@ -62,7 +62,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
       log: pino({ level: 'debug' }, { write: (s: string) => void agentLines.push(s) }),
     });
     await fleet.ready;
-    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
   }, 120_000);
   afterAll(async () => {
     await fleet?.stop();
@@ -88,7 +88,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
     return eventually(async () => {
       const s = await t.api<RotationView>('GET', `/v1/key-rotations/${created.body.id}`);
       return s.body.state === 'succeeded' ? s.body : undefined;
-    }, 60_000, 200);
+    }, { timeoutMs: 60_000, stepMs: 200 });
   }
 
   const storeOf = (serial: string) => openSecureStore(join(stateDir, serial));
@@ -96,7 +96,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
   it('installs a TMK, a TPK and a TAK on every terminal, with matching KCVs on both sides', async () => {
     const done = await rotate(['TPK', 'TAK']);
     expect(done.state).toBe('succeeded');
-    await t.keys().settling();
+    await moduleInternals(t, 'keys').settling();
     const seenIds = new Set<string>();
     for (const a of fleet.agents) {
       const inv = await t.api<KeyInventory>('GET', `/v1/devices/${a.deviceId}/keys`);
@@ -115,7 +115,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
   it('a TMK rotation replaces the TMK and re-sends the working keys under it', async () => {
     const before = await t.api<KeyInventory>('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys`);
     await rotate(['TMK']);
-    await t.keys().settling();
+    await moduleInternals(t, 'keys').settling();
     for (const a of fleet.agents.slice(0, 20)) {
       const inv = (await t.api<KeyInventory>('GET', `/v1/devices/${a.deviceId}/keys`)).body.slots as Array<{ slot: string; keyId: string; version: number; parentKeyId: string | null }>;
       const tmk = inv.find((s) => s.slot === 'tmk')!;

@@ -16,9 +16,9 @@ import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { openVaultMasters } from '../../server/keys/vaultMasters.ts';
 import { POLICY_QUEUE, POLICY_SCHEDULER } from '../../server/keys/rotationPolicy.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
-import { eventually } from '../helpers/devices.ts';
-import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN } from '../helpers/testServer.ts';
-import { startKeyTestServer, type KeyTestServer } from './keyTestServer.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
 // Response bodies, as far as these tests read them.
 /** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
@@ -49,15 +49,15 @@ forEachDatabase('key vault master key', (getDb) => {
 });
 
 describe('rotation policy', () => {
-  let t: KeyTestServer;
+  let t: TestServer;
   let fleet: FleetHandle;
   let stateDir: string;
   beforeAll(async () => {
-    t = await startKeyTestServer({ env: { KEY_VAULT_MASTER_KEY: randomBytes(32).toString('base64') } });
+    t = await startTestServer({ env: { KEY_VAULT_MASTER_KEY: randomBytes(32).toString('base64') } });
     stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keypol-'));
     fleet = await runFleet({ server: t.url, devices: 3, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: 'KP', healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
     await fleet.ready;
-    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), 30_000);
+    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
   }, 120_000);
   afterAll(async () => {
     await fleet?.stop();
@@ -73,19 +73,19 @@ describe('rotation policy', () => {
     const ids = fleet.agents.map((a) => a.deviceId!);
     const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'load', usages: ['TPK', 'TAK'], target: { deviceIds: ids }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
     await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-    await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', 30_000);
-    await t.keys().settling();
+    await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+    await moduleInternals(t, 'keys').settling();
     expect((await t.api('PUT', '/v1/key-policies/TPK', { maxAgeDays: 30 })).status).toBe(200);
     expect((await t.api<PolicyPage>('GET', '/v1/key-policies')).body.items).toMatchObject([{ usage: 'TPK', maxAgeDays: 30 }]);
     // Nothing is due yet.
-    expect(await t.keys().runPolicies()).toEqual([]);
+    expect(await moduleInternals(t, 'keys').runPolicies()).toEqual([]);
     // One terminal's TPK is 31 days old.
     const old = (await t.api<KeyInventory>('GET', `/v1/devices/${ids[0]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk')!;
     await t.server.parts.db.update(keys).set({ installedAt: new Date(Date.now() - 31 * 86_400_000) }).where(eq(keys.id, old.keyId));
-    const created = await t.keys().runPolicies();
+    const created = await moduleInternals(t, 'keys').runPolicies();
     expect(created).toHaveLength(1);
-    await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${created[0]}`)).body.state === 'succeeded', 30_000);
-    await t.keys().settling();
+    await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${created[0]}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+    await moduleInternals(t, 'keys').settling();
     const now = (await t.api<KeyInventory>('GET', `/v1/devices/${ids[0]}/keys`)).body.slots.find((s: { slot: string }) => s.slot === 'tpk')!;
     expect(now.version).toBe(2);
     expect(now.keyId).not.toBe(old.keyId);
