@@ -1,12 +1,14 @@
 // Faults reach people: a webhook per fault at or above the severity floor, sent by a BullMQ job
-// (retried with exponential backoff), signed with HMAC-SHA256. Settings come from the API
+// (retried by retryStrategies.webhook), signed with HMAC-SHA256. Settings come from the API
 // (stored) or, until an admin sets them there, from FAULT_WEBHOOK_URL / _MIN_SEVERITY / _SECRET.
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, type Queue } from 'bullmq';
 import { Counter } from 'prom-client';
 import { notifierSettingsInput, severities, type Severity } from '../../schemas/faults.ts';
+import { retryStrategies } from '../../schemas/retry.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
+import { backoffStrategyOf, customBackoff } from '../jobs/retryBackoff.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SettingsStore } from './settingsStore.ts';
@@ -33,7 +35,7 @@ export interface NotifierDeps {
   log: Logger;
   metrics: Metrics;
   env: { url?: string; minSeverity?: Severity; secret?: string };
-  /** Retry policy (tests shorten it). */
+  /** Retry policy (tests shorten it): attempts, and the base of retryStrategies.webhook. */
   attempts?: number;
   backoffMs?: number;
   timeoutMs?: number;
@@ -108,11 +110,9 @@ export function createNotifier(deps: NotifierDeps) {
   return {
     async start() {
       await load();
-      queue = deps.queues.queue<NotifyJob>(NOTIFY_QUEUE, {
-        attempts: deps.attempts ?? 10,
-        backoff: { type: 'exponential', delay: deps.backoffMs ?? 2000 },
-      });
-      deps.queues.worker<NotifyJob>(NOTIFY_QUEUE, (job) => deliver(job.data, job.attemptsMade + 1), { concurrency: 4 });
+      queue = deps.queues.queue<NotifyJob>(NOTIFY_QUEUE, { attempts: deps.attempts ?? 10, backoff: customBackoff });
+      const backoffStrategy = backoffStrategyOf(retryStrategies.webhook(deps.backoffMs ?? 2000));
+      deps.queues.worker<NotifyJob>(NOTIFY_QUEUE, (job) => deliver(job.data, job.attemptsMade + 1), { concurrency: 4, settings: { backoffStrategy } });
     },
     reload: load,
     settings: (): NotifierSettings => current,
