@@ -27,6 +27,7 @@ import { createSeenLog } from './seen.ts';
 import type { StateStore } from './stateStore.ts';
 import { buildLogBundle } from './logBundle.ts';
 import { createTelemetry } from './telemetry.ts';
+import { brokerCandidates, trustReportOf } from './trust.ts';
 
 export interface AgentObserver {
   connected?(): void;
@@ -41,7 +42,7 @@ export interface AgentDeps {
   store: StateStore;
   hardware: Hardware;
   enrollment: Enrollment;
-  /** Overrides the broker URL the server handed out at enrollment. */
+  /** Tried before the broker URLs the server handed out (enrollment, trust.set). */
   mqttUrl?: string;
   ca?: string | Buffer;
   /** Factory firmware version, used only when the state dir has no slots yet. */
@@ -107,6 +108,8 @@ const SHUTDOWN_ACK_WAIT_MS = 5000;
 export function createAgent(deps: AgentDeps): Agent {
   const { store, hardware, enrollment } = deps;
   const deviceId = enrollment.deviceId;
+  // The pinned trust as trust.set leaves it: the next connection attempt and `state` use it.
+  let pinned: Enrollment = enrollment;
   const now = deps.now ?? Date.now;
   const log = (deps.log ?? createAgentLogger()).child({ deviceId });
   const activity = createActivity(now);
@@ -131,10 +134,10 @@ export function createAgent(deps: AgentDeps): Agent {
     const f = firmware();
     return { fwVersion: f[f.active].version, slot: f.active };
   };
-  const stateNow = (online: boolean) => JSON.stringify(stateMessage.parse({ online, ...fwInfo(), ts: now() }));
+  const stateNow = (online: boolean) => JSON.stringify(stateMessage.parse({ online, ...fwInfo(), ts: now(), trust: trustReportOf(pinned) }));
 
   const link = createLink({
-    url: deps.mqttUrl ?? enrollment.mqtt.url,
+    urls: () => brokerCandidates(pinned, deps.mqttUrl),
     clientId: deviceId,
     username: enrollment.mqtt.username,
     password: enrollment.mqtt.password,
@@ -282,6 +285,11 @@ export function createAgent(deps: AgentDeps): Agent {
         lastHealth: telemetry.lastSample(),
         activity: activity.lines(),
       }),
+    trustChanged(next) {
+      pinned = next;
+      // Tell the server at once that the lists now match, not at the next reconnect.
+      if (ready && link.connected) void publishNow('state', stateNow(true), 1, true);
+    },
     ...(deps.ca ? { ca: deps.ca } : {}),
   };
 

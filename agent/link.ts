@@ -3,12 +3,16 @@
 // together. Jittered exponential backoff spreads the storm. The same client (and its in-flight
 // QoS1 store) is reused across reconnects so unacknowledged publishes are re-sent; close() lets
 // the client go, and the next open() starts a new one, as a rebooted terminal would.
+// With several broker URLs (primary + fallbacks, agent/brokerRotation.ts) a move to another URL
+// makes a new client that takes over the old one's stores, so in-flight QoS1 still goes out.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { createBrokerRotation } from './brokerRotation.ts';
 
 export interface LinkOptions {
-  url: string;
+  /** Broker URLs in order of preference, read at every attempt (a trust.set may change them). */
+  urls: () => readonly string[];
   clientId: string;
   username: string;
   password: string;
@@ -49,6 +53,8 @@ export function createLink(o: LinkOptions): Link {
   let attempt = 0;
   let connects = 0;
   let timer: NodeJS.Timeout | null = null;
+  let clientUrl = '';
+  const rotation = createBrokerRotation(o.urls);
 
   const options: IClientOptions = {
     clientId: o.clientId,
@@ -66,7 +72,20 @@ export function createLink(o: LinkOptions): Link {
   // Same stores: QoS1 publishes not yet acknowledged survive the lost connection.
   function reconnectNow() {
     if (!client || closing) return;
-    client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+    const url = rotation.next();
+    if (url === clientUrl) {
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+      return;
+    }
+    o.log.info({ url }, 'mqtt trying another broker URL');
+    const previous = client;
+    startClient(url, { incomingStore: previous.incomingStore, outgoingStore: previous.outgoingStore });
+  }
+
+  function startClient(url: string, stores: Pick<IClientOptions, 'incomingStore' | 'outgoingStore'> = {}) {
+    clientUrl = url;
+    client = connect(url, { ...options, ...stores });
+    wire(client);
   }
 
   function scheduleReconnect() {
@@ -87,6 +106,7 @@ export function createLink(o: LinkOptions): Link {
       up = true;
       attempt = 0;
       connects++;
+      rotation.succeeded();
       o.onUp(connack.sessionPresent);
     });
     c.on('close', () => {
@@ -94,7 +114,7 @@ export function createLink(o: LinkOptions): Link {
       if (up) {
         up = false;
         o.onDown();
-      }
+      } else rotation.failed();
       scheduleReconnect();
     });
     c.on('message', (topic, payload) => {
@@ -115,8 +135,7 @@ export function createLink(o: LinkOptions): Link {
       closing = false;
       if (client) return;
       attempt = 0;
-      client = connect(o.url, options);
-      wire(client);
+      startClient(rotation.next());
     },
     async close() {
       closing = true;

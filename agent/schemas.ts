@@ -22,6 +22,8 @@ export const enrollmentFile = enrollResponse.extend({
   model: z.string(),
   server: z.string(),
   enrolledAt: z.number().int(),
+  /** Handed later by `trust.set` (schemas/deviceTrust.ts); replaces `mqtt.url` when present. */
+  brokerUrls: z.array(z.string()).min(1).optional(),
 });
 export type Enrollment = z.infer<typeof enrollmentFile>;
 

@@ -1,6 +1,7 @@
 // MQTT wire contract between terminal agents and the server (SPEC §3).
 // Shared by the agent and the server so both validate exactly the same shapes.
 import { z } from 'zod';
+import { trustReport } from './deviceTrust.ts';
 
 export const TOPIC_PREFIX = 'fleet/v1';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -35,6 +36,8 @@ export const stateMessage = z.object({
   fwVersion: z.string().max(64).optional(),
   slot: z.enum(['A', 'B']).optional(),
   ts: epochMs.optional(),
+  /** Fingerprints of the pinned publisher keys and broker URLs (extension, schemas/deviceTrust.ts). */
+  trust: trustReport.optional(),
 });
 export type StateMessage = z.infer<typeof stateMessage>;
 
@@ -101,6 +104,9 @@ export const commandTypes = [
   // Extension to SPEC §3 (docs/spec-deviations.md): asks the device to abort a command it is
   // working on, e.g. when a rollout is cancelled mid-download (docs/protocol.md, docs/ota.md).
   'cancel',
+  // Extension (docs/spec-deviations.md): the server hands newer publisher keys and broker URLs
+  // (schemas/deviceTrust.ts); sent only by the server, never through the command API.
+  'trust.set',
 ] as const;
 export type CommandType = (typeof commandTypes)[number];
 

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Hardware } from '../hardware.ts';
 import type { StateStore } from '../stateStore.ts';
-import type { AgentConfig } from '../schemas.ts';
+import type { AgentConfig, Enrollment } from '../schemas.ts';
 
 export interface HandlerEnv {
   hardware: Hardware;
@@ -17,6 +17,8 @@ export interface HandlerEnv {
   applyConfig(config: AgentConfig): void;
   /** A short text bundle of recent agent activity, for logs.upload. */
   logBundle(): string;
+  /** A trust.set changed the pinned publishers or brokers: use and report them. */
+  trustChanged?(enrollment: Enrollment): void;
   /** Pinned CA for HTTPS uploads and downloads. */
   ca?: string | Buffer;
 }

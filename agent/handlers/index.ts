@@ -12,6 +12,7 @@ import { logsUploadHandler } from './logsUpload.ts';
 import { otaInstallHandler } from './otaInstall.ts';
 import { rebootHandler } from './reboot.ts';
 import { terminalLockHandler } from './terminalLock.ts';
+import { trustSetHandler } from './trustSet.ts';
 
 export type { HandlerEnv } from './env.ts';
 
@@ -26,6 +27,7 @@ export function builtinHandlers(env: HandlerEnv): HandlerRegistry {
     'config.set': configSetHandler(env),
     'ota.install': otaInstallHandler(env),
     cancel: cancelHandler(env),
+    'trust.set': trustSetHandler(env),
     ...keyHandlers(env),
   };
 }

@@ -51,7 +51,13 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
       createdBy: string,
     ): Promise<{ row: FirmwareRow; created: boolean }> {
       const manifest = firmwareManifest.parse(input.manifest);
-      const signer = manifestSigner(manifest, input.signature, deps.publisherKeys());
+      const keys = deps.publisherKeys();
+      if (keys.length === 0)
+        throw unprocessable(
+          'bad_signature',
+          'no firmware publisher key is trusted: set FIRMWARE_PUBLISHER_KEYS to the publisher public key(s) (scripts/sign-firmware.ts keygen prints one) and restart the server',
+        );
+      const signer = manifestSigner(manifest, input.signature, keys);
       if (!signer)
         throw unprocessable('bad_signature', 'the signature does not verify with any trusted publisher key over the canonical manifest');
       const [existing] = await db
