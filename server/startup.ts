@@ -2,6 +2,7 @@
 // failures become one clear message and an exit code, not a stack trace.
 import { createServer, type PosfleetServer, type StartedServer } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DatabaseUnavailableError } from './db/databaseErrors.ts';
 import { RedisUnavailableError } from './jobs/redisResolver.ts';
 import type { Logger } from './log.ts';
 
@@ -22,6 +23,10 @@ export async function startOrExit(config: Config, log: Logger): Promise<{ server
   try {
     return { server, started: await server.start() };
   } catch (err) {
+    if (err instanceof DatabaseUnavailableError) {
+      process.stderr.write(`DATABASE_URL: ${err.message}\n`);
+      process.exit(5);
+    }
     if (err instanceof RedisUnavailableError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(3);

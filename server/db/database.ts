@@ -10,6 +10,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import * as schema from '../../schemas/db.ts';
 import { startPgliteWorker } from './pgliteClient.ts';
+import { DatabaseUnavailableError, describeDatabaseError } from './databaseErrors.ts';
 
 export type Schema = typeof schema;
 /** What every domain module receives: the drizzle API, whichever engine is behind it. */
@@ -50,6 +51,12 @@ async function openPostgres(url: string): Promise<Database> {
   // process would die. The pool replaces it on the next query.
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema });
-  await migratePg(db, { migrationsFolder });
+  try {
+    await migratePg(db, { migrationsFolder });
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    const why = describeDatabaseError(err, url);
+    throw why ? new DatabaseUnavailableError(why, { cause: err }) : err;
+  }
   return { db: db as unknown as Db, kind: 'postgres', close: () => pool.end() };
 }
