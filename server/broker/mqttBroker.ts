@@ -8,13 +8,11 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
 import { MAX_PAYLOAD_BYTES, inboundSchemas, topicFor, type DevicePublishKind } from '../../schemas/wire.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
+import { ConnectRefused } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { decidePublish, mayDeviceSubscribe } from './acl.ts';
 import { newBucket, takeToken, type Bucket, type RateLimit } from './rateLimiter.ts';
-
-/** MQTT 3.1.1 CONNACK return codes. */
-const CONNACK = { identifierRejected: 2, serverUnavailable: 3, badCredentials: 4, notAuthorized: 5 } as const;
 
 export type RejectReason = 'too_large' | 'bad_json' | 'schema' | 'acl' | 'rate_limited';
 
@@ -62,12 +60,6 @@ export interface MqttBroker {
 /** aedes keeps a client's subscriptions on it; its typings leave the field out. */
 type SessionClient = Client & { subscriptions: Record<string, unknown> };
 
-class ConnectError extends Error {
-  constructor(readonly returnCode: number, message: string) {
-    super(message);
-  }
-}
-
 // Dropped messages are rewritten to a topic nobody can subscribe to, so the connection
 // stays up (aedes would close it on an authorizePublish error) and nothing is delivered.
 const DROP_TOPIC = '$posfleet/dropped';
@@ -98,15 +90,13 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
         (result) => {
           const outcome = result === 'ok' && client.id !== id ? 'client_id_mismatch' : result;
           metrics.connectsTotal.inc({ result: outcome });
-          if (outcome === 'bad_credentials') return done(new ConnectError(CONNACK.badCredentials, 'bad user name or password'), false);
-          if (outcome === 'revoked') return done(new ConnectError(CONNACK.notAuthorized, 'device revoked'), false);
-          if (outcome === 'client_id_mismatch') return done(new ConnectError(CONNACK.identifierRejected, 'client id must be the device id'), false);
-          done(null, true);
+          if (outcome === 'ok') return done(null, true);
+          done(new ConnectRefused(outcome), false);
         },
         (err: unknown) => {
           log.error({ err }, 'credential check failed');
           metrics.connectsTotal.inc({ result: 'server_unavailable' });
-          done(new ConnectError(CONNACK.serverUnavailable, 'server unavailable'), false);
+          done(new ConnectRefused('server_unavailable', { cause: err }), false);
         },
       );
     },

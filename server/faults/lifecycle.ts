@@ -4,7 +4,7 @@ import type { FaultState } from '../../schemas/faults.ts';
 
 export type FaultAction = 'acknowledge' | 'resolve' | 'assign' | 'note';
 
-export type TransitionResult = { ok: true; state: FaultState } | { ok: false; code: string; message: string };
+export type TransitionResult = { ok: true; state: FaultState } | { ok: false; code: 'already_acknowledged' | 'fault_resolved'; message: string };
 
 export function transition(state: FaultState, action: FaultAction): TransitionResult {
   switch (action) {

@@ -1,30 +1,16 @@
-// The one place where errors become HTTP answers: `{error: {code, message, details?}}`,
-// never a stack trace.
+// The one place where errors become HTTP answers: `{error: {code, message, details?}}`, with the
+// code and status from the catalog (server/errors.ts), never a stack trace.
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError, codeForStatus, type ErrorCode, type ErrorStatus } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-const codeForStatus: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'unprocessable',
-  429: 'rate_limited',
-};
-
-export function errorJson(c: Context, status: ContentfulStatusCode, code: string, message: string, details?: unknown) {
+export function errorJson(c: Context, status: ErrorStatus, code: ErrorCode, message: string, details?: unknown) {
   const body: ErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
   return c.json(body, status);
 }
@@ -37,11 +23,15 @@ export function validationDetails(err: ZodError) {
 export function createErrorHandler(log: Logger) {
   return (err: Error, c: Context) => {
     if (err instanceof AppError) {
-      return errorJson(c, err.status as ContentfulStatusCode, err.code, err.message, err.details);
+      // A server-side failure behind a catalog code: the answer names the code, the log keeps why
+      // (pino's error serializer writes the `cause` chain into the message and stack).
+      if (err.status >= 500) log.error({ err, path: c.req.path, method: c.req.method }, 'request failed');
+      return errorJson(c, err.status, err.code, err.message, err.details);
     }
     if (err instanceof HTTPException) {
-      const status = err.status as ContentfulStatusCode;
-      return errorJson(c, status, codeForStatus[status] ?? 'http_error', err.message || 'request failed');
+      const code = codeForStatus.get(err.status);
+      const body: ErrorBody = { error: { code: code ?? 'http_error', message: err.message || 'request failed' } };
+      return c.json(body, err.status);
     }
     if (err instanceof SyntaxError) return errorJson(c, 400, 'bad_json', 'request body is not valid JSON');
     log.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');

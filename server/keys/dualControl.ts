@@ -52,7 +52,7 @@ export interface RequestSecret {
 }
 
 /** Pure: may `approver` decide on a request made by `requesterId`? */
-export function decisionRefusal(row: Pick<KeyApprovalRow, 'state' | 'requestedBy'>, approver: Pick<Principal, 'userId' | 'role'>): { status: 403 | 409; code: string; message: string } | null {
+export function decisionRefusal(row: Pick<KeyApprovalRow, 'state' | 'requestedBy'>, approver: Pick<Principal, 'userId' | 'role'>): { status: 403; code: 'forbidden' | 'dual_control'; message: string } | { status: 409; code: 'expired' | 'already_decided'; message: string } | null {
   if (approver.role !== 'admin') return { status: 403, code: 'forbidden', message: 'only an admin decides dual-control requests' };
   if (approver.userId === row.requestedBy) return { status: 403, code: 'dual_control', message: 'the approval must come from an admin other than the requester' };
   if (row.state === 'expired') return { status: 409, code: 'expired', message: 'the request expired without a decision; request again' };

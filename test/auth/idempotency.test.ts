@@ -42,7 +42,7 @@ forEachDatabase('idempotency', (getDb) => {
         }
         if (failNext === 'conflict') {
           failNext = undefined;
-          throw new AppError(409, 'busy_device', 'device busy');
+          throw new AppError(409, 'device_busy', 'device busy');
         }
         return c.json({ n, kind }, 202);
       });
