@@ -105,7 +105,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         deps.bus.emit('device.registered', { deviceId: row!.id, serial: row!.serial });
         return row!;
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('serial_exists', `a device with serial ${input.serial} is already registered`);
+        if (isUniqueViolation(err)) throw conflict('serial_exists', `a device with serial ${input.serial} is already registered`, undefined, { cause: err });
         throw err;
       }
     },

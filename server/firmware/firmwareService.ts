@@ -87,7 +87,7 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
           .returning();
         return { row: row!, created: true };
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('version_exists', `${manifest.name} ${manifest.version} already exists`);
+        if (isUniqueViolation(err)) throw conflict('version_exists', `${manifest.name} ${manifest.version} already exists`, undefined, { cause: err });
         throw err;
       }
     },

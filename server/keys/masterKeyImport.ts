@@ -20,8 +20,8 @@ export const MASTER_KEY_EXTERNAL_MESSAGE =
 function parse(hex: string, n: 1 | 2): Buffer {
   try {
     return parseComponent(hex);
-  } catch {
-    throw badRequest('bad_component', `key component ${n} must be 64 hex digits (32 bytes)`);
+  } catch (err) {
+    throw badRequest('bad_component', `key component ${n} must be 64 hex digits (32 bytes)`, undefined, { cause: err });
   }
 }
 
@@ -56,7 +56,7 @@ export function createMasterKeyImport(deps: { masters(): VaultMasters }) {
             try {
               await m.beginReplacement(imported);
             } catch (err) {
-              if (err instanceof MasterKeyBusy) throw conflict('master_key_busy', err.message);
+              if (err instanceof MasterKeyBusy) throw conflict('master_key_busy', err.message, undefined, { cause: err });
               throw err;
             }
           },

@@ -159,7 +159,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; co
           return row!;
         });
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('mid_exists', `a merchant with MID ${input.mid} already exists`);
+        if (isUniqueViolation(err)) throw conflict('mid_exists', `a merchant with MID ${input.mid} already exists`, undefined, { cause: err });
         throw err;
       }
     },
