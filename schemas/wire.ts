@@ -161,3 +161,6 @@ export const inboundSchemas = {
   event: deviceEvent,
   ack: ackMessage,
 } as const;
+
+/** What a device's message on each of its topics is once its schema accepted it. */
+export type InboundMessages = { [K in DevicePublishKind]: z.infer<(typeof inboundSchemas)[K]> };
