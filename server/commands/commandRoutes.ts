@@ -44,7 +44,7 @@ const sendRoute = createRoute({
   tags: ['commands'],
   summary: 'Send a command to a terminal (delivered when it is online)',
   middleware: [senders] as const,
-  request: { params: deviceIdParams, body: jsonBody(z.object(commandInput)) },
+  request: { params: deviceIdParams, body: jsonBody(z.object(commandInput).openapi({ example: { type: 'diag.run', payload: { components: ['printer', 'network'] }, ttlS: 3600 } })) },
   responses: { 201: jsonResponse(command, 'created'), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
@@ -89,7 +89,7 @@ const batchRoute = createRoute({
       z.object({
         target: z.union([z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_BATCH) }).strict(), z.object({ filter }).strict()]),
         ...commandInput,
-      }),
+      }).openapi({ example: { target: { filter: { model: 'PAX-A920' } }, type: 'config.set', payload: { healthIntervalS: 300 } } }),
     ),
   },
   responses: {

@@ -37,7 +37,7 @@ const registerRoute = createRoute({
         serial: z.string().regex(SERIAL_PATTERN, 'letters, digits, . _ - (max 64)'),
         model: z.string().regex(MODEL_PATTERN, 'letters, digits, space . _ / - (max 64)'),
         labels: z.record(z.string().max(64), z.string().max(256)).optional(),
-      }),
+      }).openapi({ example: { serial: 'PAX-0001', model: 'PAX-A920', labels: { store: 'berlin-12' } } }),
     ),
   },
   responses: { 201: jsonResponse(device, 'registered'), ...errorResponses(400, 401, 403, 409) },

@@ -1,7 +1,9 @@
 // Liveness, readiness, Prometheus metrics, the OpenAPI document and its browsable docs.
-import { swaggerUI } from '@hono/swagger-ui';
+import type { z } from '@hono/zod-openapi';
 import type { AppRouter } from '../http/types.ts';
 import type { Metrics } from '../metrics.ts';
+import { registerOpsOpenApi, type healthzBody, type readyzBody } from './opsOpenApi.ts';
+import { registerDocsPage } from './swaggerUi.ts';
 
 export interface ReadinessProbe {
   name: string;
@@ -9,7 +11,8 @@ export interface ReadinessProbe {
 }
 
 export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; probes: ReadinessProbe[]; version: string }) {
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  registerOpsOpenApi(app);
+  app.get('/healthz', (c) => c.json<z.infer<typeof healthzBody>>({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
     // A dependency that hangs (Redis gone, with ioredis queueing) must read as not ready, not hang.
@@ -17,7 +20,8 @@ export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; prob
       Promise.race([check.catch(() => false), new Promise<boolean>((ok) => setTimeout(() => ok(false), 2000).unref())]);
     const results = await Promise.all(deps.probes.map(async (p) => [p.name, await within(p.check())] as const));
     const ready = results.every(([, ok]) => ok);
-    return c.json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) }, ready ? 200 : 503);
+    const body: z.infer<typeof readyzBody> = { status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) };
+    return c.json(body, ready ? 200 : 503);
   });
 
   app.get('/metrics', async (c) => {
@@ -35,5 +39,5 @@ export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; prob
     },
     security: [{ bearerAuth: [] }],
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  registerDocsPage(app);
 }
