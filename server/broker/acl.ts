@@ -1,5 +1,5 @@
 // Who may publish or subscribe where (SPEC §3). Pure: no broker needed to test it.
-import { TOPIC_PREFIX, devicePublishKinds, parseDeviceTopic, type DevicePublishKind } from '../../schemas/wire.ts';
+import { TOPIC_PREFIX, parseDeviceTopic, type DevicePublishKind } from '../../schemas/wire.ts';
 
 export type PublishDecision =
   | { allowed: true; kind: DevicePublishKind }
@@ -10,9 +10,9 @@ export function decidePublish(deviceId: string, topic: string): PublishDecision 
   const parsed = parseDeviceTopic(topic);
   if (!parsed) return { allowed: false, reason: 'forbidden_topic' };
   if (parsed.deviceId !== deviceId) return { allowed: false, reason: 'foreign_topic' };
-  const kind = parsed.kind as DevicePublishKind;
-  if (!devicePublishKinds.includes(kind)) return { allowed: false, reason: 'forbidden_topic' };
-  return { allowed: true, kind };
+  // Only the server sends commands; every other topic kind is one a device publishes to.
+  if (parsed.kind === 'cmd') return { allowed: false, reason: 'forbidden_topic' };
+  return { allowed: true, kind: parsed.kind };
 }
 
 /** A device may subscribe only to its own command topic, exactly (no wildcards). */

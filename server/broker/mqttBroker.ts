@@ -1,31 +1,21 @@
-// The embedded MQTT broker: aedes with our authentication, ACL, size/JSON/schema checks and
-// flood control. Valid device messages are handed to `ingest` synchronously; nothing here
-// touches the database. aedes hooks are callback-style and every path calls back exactly once.
+// The embedded MQTT broker: aedes with our authentication and the publish checks of
+// publishChecks.ts (rate, ACL, size, JSON, schema), which hand valid device messages to ingest
+// synchronously; nothing here touches the database. aedes hooks are callback-style and every
+// path calls back exactly once.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
-import { MAX_PAYLOAD_BYTES, inboundSchemas, topicFor, type DevicePublishKind } from '../../schemas/wire.ts';
+import { topicFor } from '../../schemas/wire.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
 import { ConnectRefused } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { decidePublish, mayDeviceSubscribe } from './acl.ts';
-import { newBucket, takeToken, type Bucket, type RateLimit } from './rateLimiter.ts';
-
-export type RejectReason = 'too_large' | 'bad_json' | 'schema' | 'acl' | 'rate_limited';
-
-export interface IngestSink {
-  connected(deviceId: string): void;
-  /** The device holds its command subscription: commands sent now reach it. */
-  commandReady(deviceId: string): void;
-  disconnected(deviceId: string): void;
-  heard(deviceId: string): void;
-  message(deviceId: string, kind: DevicePublishKind, data: unknown): void;
-  rejected(deviceId: string, reason: RejectReason, detail: string): void;
-  flooded(deviceId: string): void;
-}
+import { mayDeviceSubscribe } from './acl.ts';
+import type { IngestSink } from './ingestSink.ts';
+import { createPublishChecks } from './publishChecks.ts';
+import type { RateLimit } from './rateLimiter.ts';
 
 export interface BrokerOptions {
   credentials: CredentialCache;
@@ -67,16 +57,13 @@ const DROP_TOPIC = '$posfleet/dropped';
 export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker> {
   const { metrics, log, sink } = opts;
   const clients = new Map<string, Client>();
-  const buckets = new Map<string, Bucket>();
   const commandReady = new Set<string>();
   const markReady = (id: string) => {
     commandReady.add(id);
     sink.commandReady(id);
   };
   const servers: Server[] = [];
-  // Bound once: resolving the label set on every message showed in the ingest profile.
-  const acceptedOf = (kind: DevicePublishKind) => metrics.messagesIn.labels({ kind });
-  const accepted: Record<DevicePublishKind, ReturnType<typeof acceptedOf>> = { state: acceptedOf('state'), health: acceptedOf('health'), event: acceptedOf('event'), ack: acceptedOf('ack') };
+  const publishChecks = createPublishChecks({ sink, metrics, rateLimit: opts.rateLimit, floodDisconnectAfter: opts.floodDisconnectAfter });
 
   const aedes = await Aedes.createBroker({
     heartbeatInterval: 60_000,
@@ -108,63 +95,14 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     },
     authorizePublish(client, packet, done) {
       if (!client) return done(null); // an obsolete will of a device long gone: harmless
-      const verdict = check(client, packet);
-      if (verdict) {
-        packet.topic = DROP_TOPIC;
-        packet.retain = false;
-      }
+      if (!publishChecks.admit(client, packet)) packet.topic = DROP_TOPIC;
+      // Nothing a device sends is retained. The server holds each device's latest state itself,
+      // and no device may read another's topics: a retained copy would serve nobody, while aedes
+      // scans every retained message on each SUBSCRIBE, which made a fleet-wide reconnect quadratic.
+      packet.retain = false;
       done(null);
     },
   });
-
-  function drop(deviceId: string, reason: RejectReason, detail: string): true {
-    metrics.dropped.inc({ reason });
-    sink.rejected(deviceId, reason, detail);
-    return true;
-  }
-
-  /** Returns true when the packet must be dropped. */
-  function check(client: Client, packet: PublishPacket): boolean {
-    const deviceId = client.id;
-    const now = Date.now();
-    let bucket = buckets.get(deviceId);
-    if (!bucket) buckets.set(deviceId, (bucket = newBucket(opts.rateLimit, now)));
-    if (!takeToken(bucket, opts.rateLimit, now)) {
-      metrics.dropped.inc({ reason: 'rate_limited' });
-      if (bucket.refusedInRow === 1) sink.rejected(deviceId, 'rate_limited', 'over the message rate: throttled');
-      if (bucket.refusedInRow >= opts.floodDisconnectAfter) {
-        sink.flooded(deviceId);
-        client.close();
-      }
-      return true;
-    }
-    const decision = decidePublish(deviceId, packet.topic);
-    if (!decision.allowed) {
-      metrics.dropped.inc({ reason: 'acl' });
-      sink.rejected(deviceId, 'acl', `publish to ${packet.topic.slice(0, 200)} refused (${decision.reason})`);
-      return true;
-    }
-    const payload = packet.payload as Buffer;
-    if (payload.length > MAX_PAYLOAD_BYTES) return drop(deviceId, 'too_large', `${payload.length} bytes on ${decision.kind} (limit ${MAX_PAYLOAD_BYTES})`);
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return drop(deviceId, 'bad_json', `payload on ${decision.kind} is not JSON`);
-    }
-    const parsed = inboundSchemas[decision.kind].safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-      return drop(deviceId, 'schema', `${decision.kind}: ${issues.join('; ')}`);
-    }
-    accepted[decision.kind].inc();
-    sink.message(deviceId, decision.kind, parsed.data);
-    // The server holds each device's latest state itself, and no device may read another's
-    // topics: a retained copy in the broker would serve nobody, while aedes scans every retained
-    // message on each SUBSCRIBE, which made a fleet-wide reconnect quadratic.
-    packet.retain = false;
-    return false;
-  }
 
   aedes.on('client', (client) => {
     // A takeover (same client id reconnecting) leaves the newest connection as the device's.
@@ -184,7 +122,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
   aedes.on('clientDisconnect', (client) => {
     if (clients.get(client.id) !== client) return;
     clients.delete(client.id);
-    buckets.delete(client.id);
+    publishChecks.forget(client.id);
     commandReady.delete(client.id);
     metrics.connectedDevices.set(clients.size);
     sink.disconnected(client.id);

@@ -1,8 +1,9 @@
-// Where validated device messages land: memory first, timeline and history buffered, and the
-// command tracker told about acks and devices coming back. Synchronous on the hot path; health
-// samples reach the live stream only for devices a subscriber watches.
-import type { AckMessage, DeviceEvent, DevicePublishKind, HealthSample, StateMessage } from '../../schemas/wire.ts';
-import type { IngestSink, RejectReason } from '../broker/mqttBroker.ts';
+// Where validated device messages of every topic land (the broker's publish checks hand each one
+// over typed by its schema): memory first, timeline and history buffered, and the command
+// tracker told about acks and devices coming back. Synchronous on the hot path; health samples
+// reach the live stream only for devices a subscriber watches.
+import type { AckMessage, DeviceEvent, HealthSample, StateMessage } from '../../schemas/wire.ts';
+import type { IngestSink } from '../broker/ingestSink.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import { toPoint } from './healthPoint.ts';
@@ -21,6 +22,7 @@ export interface IngestDeps {
   onHealth?: (deviceId: string, sample: HealthSample) => void;
   onEvent?: (deviceId: string, event: DeviceEvent) => void;
   onPresence?: (change: PresenceChange) => void;
+  onState?: (deviceId: string, msg: StateMessage) => void;
   now?: () => number;
 }
 
@@ -61,41 +63,34 @@ export function createIngest(deps: IngestDeps): Ingest {
     heard(id) {
       apply(deps.live.seen(id, now()));
     },
-    message(id, kind: DevicePublishKind, data: unknown) {
-      const t = now();
-      switch (kind) {
-        case 'state':
-          apply(deps.live.state(id, data as StateMessage, t));
-          return;
-        case 'health': {
-          const sample = data as HealthSample;
-          apply(deps.live.seen(id, t));
-          if (deps.live.health(id, sample, t)) deps.writer.keepHistory(id, sample);
-          // Live to the stream only when a subscriber watches this device (one Map lookup).
-          if (deps.bus.healthWatch.wants(id)) deps.bus.emit('device.health', { deviceId: id, ...toPoint(new Date(sample.ts), sample) });
-          deps.onHealth?.(id, sample);
-          return;
-        }
-        case 'event': {
-          const ev = data as DeviceEvent;
-          apply(deps.live.seen(id, t));
-          deps.timeline.add({
-            deviceId: id,
-            kind: 'event',
-            summary: `${ev.type}${ev.severity ? ` (${ev.severity})` : ''}`,
-            data: { type: ev.type, severity: ev.severity, seq: ev.seq, deviceTs: ev.ts, data: ev.data },
-          });
-          deps.bus.emit('device.event', { deviceId: id, type: ev.type, severity: ev.severity, ts: ev.ts });
-          deps.onEvent?.(id, ev);
-          return;
-        }
-        case 'ack':
-          apply(deps.live.seen(id, t));
-          deps.onAck(id, data as AckMessage);
-          return;
-      }
+    state(id, msg) {
+      apply(deps.live.state(id, msg, now()));
+      deps.onState?.(id, msg);
     },
-    rejected(id, reason: RejectReason, detail) {
+    health(id, sample) {
+      const t = now();
+      apply(deps.live.seen(id, t));
+      if (deps.live.health(id, sample, t)) deps.writer.keepHistory(id, sample);
+      // Live to the stream only when a subscriber watches this device (one Map lookup).
+      if (deps.bus.healthWatch.wants(id)) deps.bus.emit('device.health', { deviceId: id, ...toPoint(new Date(sample.ts), sample) });
+      deps.onHealth?.(id, sample);
+    },
+    event(id, ev) {
+      apply(deps.live.seen(id, now()));
+      deps.timeline.add({
+        deviceId: id,
+        kind: 'event',
+        summary: `${ev.type}${ev.severity ? ` (${ev.severity})` : ''}`,
+        data: { type: ev.type, severity: ev.severity, seq: ev.seq, deviceTs: ev.ts, data: ev.data },
+      });
+      deps.bus.emit('device.event', { deviceId: id, type: ev.type, severity: ev.severity, ts: ev.ts });
+      deps.onEvent?.(id, ev);
+    },
+    ack(id, ack) {
+      apply(deps.live.seen(id, now()));
+      deps.onAck(id, ack);
+    },
+    rejected(id, reason, detail) {
       const kind = reason === 'acl' ? 'security' : 'rejected';
       deps.timeline.addCoalesced(`${id}:${reason}`, { deviceId: id, kind, summary: `message dropped: ${reason}`, data: { reason, detail } });
       deps.bus.emit('device.rejected', { deviceId: id, reason });

@@ -1,0 +1,131 @@
+// The checks every PUBLISH from a terminal goes through, as a list of named steps run in order
+// (after aedes' lib/handlers/publish.js): cheapest first, each drops the message with its reason.
+// A message that passes them all is validated against its topic's schema and handed to ingest
+// typed by it. Runs synchronously for every message, so the facts the steps share live in one
+// object reused for every message: a message costs no allocation here beyond parsing it.
+import type { Client, PublishPacket } from 'aedes';
+import type { z } from 'zod';
+import { MAX_PAYLOAD_BYTES, inboundSchemas, type DevicePublishKind, type InboundMessages } from '../../schemas/wire.ts';
+import type { Metrics } from '../metrics.ts';
+import { decidePublish } from './acl.ts';
+import type { IngestSink, MessageHandlers, RejectReason } from './ingestSink.ts';
+import { newBucket, takeToken, type Bucket, type RateLimit } from './rateLimiter.ts';
+
+export interface PublishChecksDeps {
+  sink: IngestSink;
+  metrics: Metrics;
+  rateLimit: RateLimit;
+  /** Refusals in a row after which a flooding connection is closed. */
+  floodDisconnectAfter: number;
+  now?: () => number;
+}
+
+export interface PublishChecks {
+  /** Runs the checks; true when the message passed and was handed to ingest, false when dropped. */
+  admit(client: Sender, packet: Publish): boolean;
+  /** Forgets a device's rate bucket (its connection closed). */
+  forget(deviceId: string): void;
+}
+
+/** The parts of an aedes client and PUBLISH packet the checks read. */
+type Sender = Pick<Client, 'id' | 'close'>;
+type Publish = Pick<PublishPacket, 'topic' | 'payload'>;
+
+/** What the steps learn about the message in hand. */
+interface MessageFacts {
+  deviceId: string;
+  nowMs: number;
+  /** The topic's kind, set by `ownTopic`. */
+  kind: DevicePublishKind;
+  /** The parsed payload, set by `jsonPayload`. */
+  json: unknown;
+}
+
+/** One step: true lets the message on to the next, false drops it (the step says why). */
+type PublishStep = (client: Sender, packet: Publish, facts: MessageFacts) => boolean;
+
+type SchemaOf = { [K in DevicePublishKind]: z.ZodType<InboundMessages[K]> };
+const schemaOf: SchemaOf = inboundSchemas;
+
+export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
+  const { metrics, sink, rateLimit } = deps;
+  const now = deps.now ?? Date.now;
+  const buckets = new Map<string, Bucket>();
+  const handlers: MessageHandlers = sink;
+  // Bound once: resolving the label set on every message showed in the ingest profile.
+  const acceptedOf = (kind: DevicePublishKind) => metrics.messagesIn.labels({ kind });
+  const accepted: Record<DevicePublishKind, ReturnType<typeof acceptedOf>> = { state: acceptedOf('state'), health: acceptedOf('health'), event: acceptedOf('event'), ack: acceptedOf('ack') };
+
+  function drop(deviceId: string, reason: RejectReason, detail: string): false {
+    metrics.dropped.inc({ reason });
+    sink.rejected(deviceId, reason, detail);
+    return false;
+  }
+
+  /** One token from the device's bucket; a device refused too often in a row is disconnected. */
+  const withinRate: PublishStep = (client, _packet, facts) => {
+    let bucket = buckets.get(facts.deviceId);
+    if (!bucket) buckets.set(facts.deviceId, (bucket = newBucket(rateLimit, facts.nowMs)));
+    if (takeToken(bucket, rateLimit, facts.nowMs)) return true;
+    metrics.dropped.inc({ reason: 'rate_limited' });
+    // Told once per run of refusals: a flood must not flood the timeline too.
+    if (bucket.refusedInRow === 1) sink.rejected(facts.deviceId, 'rate_limited', 'over the message rate: throttled');
+    if (bucket.refusedInRow >= deps.floodDisconnectAfter) {
+      sink.flooded(facts.deviceId);
+      client.close();
+    }
+    return false;
+  };
+
+  /** Only the device's own state, health, event and ack topics (acl.ts). */
+  const ownTopic: PublishStep = (_client, packet, facts) => {
+    const decision = decidePublish(facts.deviceId, packet.topic);
+    if (!decision.allowed) return drop(facts.deviceId, 'acl', `publish to ${packet.topic.slice(0, 200)} refused (${decision.reason})`);
+    facts.kind = decision.kind;
+    return true;
+  };
+
+  const withinSize: PublishStep = (_client, packet, facts) => {
+    const size = typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length;
+    return size <= MAX_PAYLOAD_BYTES || drop(facts.deviceId, 'too_large', `${size} bytes on ${facts.kind} (limit ${MAX_PAYLOAD_BYTES})`);
+  };
+
+  const jsonPayload: PublishStep = (_client, packet, facts) => {
+    try {
+      facts.json = JSON.parse(typeof packet.payload === 'string' ? packet.payload : packet.payload.toString('utf8'));
+      return true;
+    } catch {
+      return drop(facts.deviceId, 'bad_json', `payload on ${facts.kind} is not JSON`);
+    }
+  };
+
+  const steps: readonly PublishStep[] = [withinRate, ownTopic, withinSize, jsonPayload];
+
+  /** The last step: the topic's schema, then ingest, with the message typed by that schema. */
+  function validThenIngest<K extends DevicePublishKind>(kind: K, deviceId: string, json: unknown): boolean {
+    const parsed = schemaOf[kind].safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      return drop(deviceId, 'schema', `${kind}: ${issues.join('; ')}`);
+    }
+    accepted[kind].inc();
+    handlers[kind](deviceId, parsed.data);
+    return true;
+  }
+
+  const facts: MessageFacts = { deviceId: '', nowMs: 0, kind: 'state', json: undefined };
+
+  return {
+    admit(client, packet) {
+      facts.deviceId = client.id;
+      facts.nowMs = now();
+      for (let i = 0; i < steps.length; i++) if (!steps[i]!(client, packet, facts)) return false;
+      const json = facts.json;
+      facts.json = undefined; // not kept alive until the next message
+      return validThenIngest(facts.kind, facts.deviceId, json);
+    },
+    forget(deviceId) {
+      buckets.delete(deviceId);
+    },
+  };
+}
