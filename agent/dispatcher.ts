@@ -1,9 +1,11 @@
-// The one command dispatcher (SPEC §3): validate, dedupe, check expiry, then run the handler and
-// report received → in_progress… → succeeded | failed | rejected. Commands run one at a time, in
+// The one command dispatcher (SPEC §3): validate, dedupe, check expiry, then parse the payload by
+// its type (schemas/commands.ts), run the handler with it and report received → in_progress… →
+// succeeded | failed | rejected. Commands run one at a time, in
 // arrival order, because a terminal cannot sensibly diagnose while it reboots or installs.
 // `cancel` is the exception: it runs at once, beside the queue, and aborts a command that is
 // queued or running (each accepted command holds an AbortController until it is final).
 import type { Logger } from 'pino';
+import { parseCommandPayload, type ParsedPayload } from '../schemas/commands.ts';
 import {
   abortableCommandTypes,
   cancelErrorCodes,
@@ -18,8 +20,10 @@ import type { SeenLog } from './seen.ts';
 /** What a request to abort a command came to. */
 export type AbortOutcome = 'aborted' | 'too_late' | 'not_running' | 'not_abortable';
 
-export interface HandlerContext {
+export interface HandlerContext<T extends CommandType = CommandType> {
   command: CommandMessage;
+  /** The command's payload, parsed by its type's schema: a payload that does not fit never gets here. */
+  payload: ParsedPayload<T>;
   /** Sends an `in_progress` ack. */
   progress(stage: string, progress?: number): void;
   // The three below are always set by the dispatcher; absent only when a test calls a handler directly.
@@ -35,8 +39,8 @@ export interface HandlerContext {
 }
 
 /** Resolves with the `result` of a `succeeded` ack; throws CommandError for anything else. */
-export type CommandHandler = (ctx: HandlerContext) => Promise<Record<string, unknown> | void>;
-export type HandlerRegistry = Partial<Record<CommandType, CommandHandler>>;
+export type CommandHandler<T extends CommandType = CommandType> = (ctx: HandlerContext<T>) => Promise<Record<string, unknown> | void>;
+export type HandlerRegistry = { [T in CommandType]?: CommandHandler<T> };
 
 export class CommandError extends Error {
   constructor(
@@ -126,25 +130,29 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
   const reject = (id: string, type: string, code: string, message: string) =>
     finish(id, type, { cmdId: id, state: 'rejected', error: { code, message } });
 
-  async function run(cmd: CommandMessage, handler: CommandHandler, entry: InFlight): Promise<void> {
+  // Generic in the command type, so the handler and the parsed payload are of the same type.
+  async function run<T extends CommandType>(cmd: CommandMessage, type: T, handler: CommandHandler<T>, entry: InFlight): Promise<void> {
     // Cancelled while it waited its turn: already answered.
     if (entry.controller.signal.aborted) return;
     entry.phase = 'running';
     const { signal } = entry.controller;
-    const ctx: HandlerContext = {
-      command: cmd,
-      progress: (stage, progress) =>
-        d.sendAck({ cmdId: cmd.id, state: 'in_progress', stage: stage.slice(0, 64), ...(progress === undefined ? {} : { progress }) }),
-      signal,
-      pointOfNoReturn() {
-        if (signal.aborted) throw cancelledError();
-        entry.phase = 'committed';
-      },
-      abortCommand,
-    };
     let ack: AckMessage;
     const committed = () => entry.phase === 'committed';
     try {
+      const parsed = parseCommandPayload(type, cmd.payload);
+      if (!parsed.ok) throw new CommandError('invalid_payload', parsed.issues.map((i) => `${i.path || '(payload)'}: ${i.message}`).join('; '), 'rejected');
+      const ctx: HandlerContext<T> = {
+        command: cmd,
+        payload: parsed.payload,
+        progress: (stage, progress) =>
+          d.sendAck({ cmdId: cmd.id, state: 'in_progress', stage: stage.slice(0, 64), ...(progress === undefined ? {} : { progress }) }),
+        signal,
+        pointOfNoReturn() {
+          if (signal.aborted) throw cancelledError();
+          entry.phase = 'committed';
+        },
+        abortCommand,
+      };
       const result = (await handler(ctx)) ?? {};
       ack = { cmdId: cmd.id, state: 'succeeded', result };
       finish(cmd.id, cmd.type, ack);
@@ -163,6 +171,22 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
       inFlight.delete(cmd.id);
     }
     entry.settle(ack);
+  }
+
+  /** A valid, new, unexpired command: acked `received`, then run now or in its turn. */
+  function accept<T extends CommandType>(cmd: CommandMessage, type: T): Promise<void> {
+    const handler = d.handlers[type];
+    if (!handler) {
+      reject(cmd.id, type, 'unsupported_command', `this agent does not support ${type}`);
+      return Promise.resolve();
+    }
+    d.seen.start(cmd.id, type, d.now());
+    d.sendAck({ cmdId: cmd.id, state: 'received' });
+    const entry = track(cmd);
+    if (immediateTypes.includes(type)) return run(cmd, type, handler, entry);
+    const done = queue.then(() => run(cmd, type, handler, entry));
+    queue = done;
+    return done;
   }
 
   function handleInvalid(json: unknown, issue: string): void {
@@ -208,18 +232,7 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
         reject(cmd.id, cmd.type, 'expired', `command expired at ${new Date(cmd.expiresAt).toISOString()}`);
         return Promise.resolve();
       }
-      const handler = d.handlers[cmd.type];
-      if (!handler) {
-        reject(cmd.id, cmd.type, 'unsupported_command', `this agent does not support ${cmd.type}`);
-        return Promise.resolve();
-      }
-      d.seen.start(cmd.id, cmd.type, d.now());
-      d.sendAck({ cmdId: cmd.id, state: 'received' });
-      const entry = track(cmd);
-      if (immediateTypes.includes(cmd.type)) return run(cmd, handler, entry);
-      const done = queue.then(() => run(cmd, handler, entry));
-      queue = done;
-      return done;
+      return accept(cmd, cmd.type);
     },
     // A command cut short by a crash or power loss: a reboot that was under way has evidently
     // happened; anything else is reported failed rather than silently re-run.

@@ -1,5 +1,6 @@
 // The hardware abstraction: everything the agent needs from the terminal, so the same agent
 // runs on a real device driver or on the simulator.
+import type { SelfTestComponent } from '../schemas/commands.ts';
 import type { HealthSample } from '../schemas/wire.ts';
 
 type Part<K extends keyof HealthSample> = NonNullable<HealthSample[K]>;
@@ -15,8 +16,7 @@ export type LocationReading = Part<'location'>;
 /** What one sweep of the sensors yields: a health sample minus what the agent itself adds. */
 export type HardwareReadings = Omit<HealthSample, 'ts' | 'seq' | 'uptimeS' | 'txn'>;
 
-export const selfTestComponents = ['printer', 'cardReader', 'storage', 'network'] as const;
-export type SelfTestComponent = (typeof selfTestComponents)[number];
+export type { SelfTestComponent };
 export interface SelfTestOutcome {
   status: 'pass' | 'fail';
   detail?: string;

@@ -1,6 +1,7 @@
 // Agent-local shapes: the enrollment answer (SPEC §2) and the files in the state dir.
 // Validated on read so a corrupt or hand-edited state file fails loudly instead of half-working.
 import { z } from 'zod';
+import { configSetPayload } from '../schemas/commands.ts';
 import { ackMessage, commandTypes, devicePublishKinds } from '../schemas/wire.ts';
 
 export const enrollResponse = z.object({
@@ -39,10 +40,8 @@ export type FirmwareSlots = z.infer<typeof firmwareSlots>;
 export const lockState = z.object({ locked: z.boolean(), changedAt: z.number().int().optional() });
 export type LockState = z.infer<typeof lockState>;
 
-/** Server-pushed settings; unknown keys are kept for handlers added later (card blacklist, policy). */
-export const agentConfig = z
-  .object({ healthIntervalS: z.number().int().min(1).max(86_400).optional() })
-  .catchall(z.unknown());
+/** Server-pushed settings: the merge of every `config.set` payload received, kept as they came. */
+export const agentConfig = configSetPayload;
 export type AgentConfig = z.infer<typeof agentConfig>;
 
 /** A command the agent has seen: `final` is set once it reached a terminal ack. */

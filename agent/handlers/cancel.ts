@@ -2,7 +2,7 @@
 // stop. Answers `succeeded {aborted: true}` once it has stopped (it acks `failed` `cancelled`
 // itself), or `rejected` with `too_late` (past its point of no return: it carries on),
 // `not_running` (unknown or already over) or `not_abortable`.
-import { cancelCommandPayload, cancelErrorCodes } from '../../schemas/wire.ts';
+import { cancelErrorCodes } from '../../schemas/wire.ts';
 import { CommandError, type AbortOutcome, type CommandHandler } from '../dispatcher.ts';
 import type { HandlerEnv } from './env.ts';
 
@@ -13,12 +13,9 @@ const refusals: Record<Exclude<AbortOutcome, 'aborted'>, { code: string; message
 };
 
 export const cancelHandler =
-  (env: HandlerEnv): CommandHandler =>
+  (env: HandlerEnv): CommandHandler<'cancel'> =>
   async (ctx) => {
-    const parsed = cancelCommandPayload.safeParse(ctx.command.payload);
-    if (!parsed.success)
-      throw new CommandError('invalid_payload', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'rejected');
-    const { cmdId } = parsed.data;
+    const { cmdId } = ctx.payload;
     const outcome = cmdId === ctx.command.id || !ctx.abortCommand ? 'not_running' : await ctx.abortCommand(cmdId);
     env.log.info({ cmdId, outcome }, 'cancel requested');
     if (outcome === 'aborted') return { aborted: true, cmdId };

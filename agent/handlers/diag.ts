@@ -1,17 +1,12 @@
-import { z } from 'zod';
-import { CommandError, type CommandHandler } from '../dispatcher.ts';
-import { selfTestComponents, type SelfTestComponent } from '../hardware.ts';
+import { selfTestComponents, type SelfTestComponent } from '../../schemas/commands.ts';
+import type { CommandHandler } from '../dispatcher.ts';
 import type { HandlerEnv } from './env.ts';
-
-const payload = z.object({ components: z.array(z.enum(selfTestComponents)).min(1).optional() });
 
 // A failing self-test is a result, not a failed command: the diagnosis itself succeeded.
 export const diagHandler =
-  (env: HandlerEnv): CommandHandler =>
+  (env: HandlerEnv): CommandHandler<'diag.run'> =>
   async (ctx) => {
-    const p = payload.safeParse(ctx.command.payload);
-    if (!p.success) throw new CommandError('invalid_payload', p.error.issues[0]?.message ?? 'bad payload', 'rejected');
-    const components = p.data.components ?? selfTestComponents;
+    const components = ctx.payload.components ?? selfTestComponents;
     const result: Partial<Record<SelfTestComponent, 'pass' | 'fail'>> = {};
     const details: Partial<Record<SelfTestComponent, string>> = {};
     for (const [i, c] of components.entries()) {

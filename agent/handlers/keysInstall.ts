@@ -1,19 +1,17 @@
 // keys.install (SPEC §5): unwrap, check header and KCV, store all keys at once, ack with the
 // KCVs computed here. With no items it reports the key inventory.
-import { keysInstallPayload, type KeysInstallResult } from '../../schemas/keys.ts';
+import type { KeysInstallResult } from '../../schemas/keys.ts';
 import { CommandError, type CommandHandler } from '../dispatcher.ts';
 import { KeyInstallError, unwrapItems } from '../keys/installKeys.ts';
 import type { SecureStore } from '../keys/secureStore.ts';
 import type { HandlerEnv } from './env.ts';
 
 export const keysInstallHandler =
-  (env: HandlerEnv, store: SecureStore): CommandHandler =>
+  (env: HandlerEnv, store: SecureStore): CommandHandler<'keys.install'> =>
   async (ctx) => {
-    const parsed = keysInstallPayload.safeParse(ctx.command.payload);
-    if (!parsed.success) throw new CommandError('invalid_payload', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'rejected');
     const deviceId = env.store.loadEnrollment()?.deviceId;
     if (!deviceId) throw new CommandError('not_enrolled', 'this terminal has no enrollment', 'rejected');
-    const { items } = parsed.data;
+    const { items } = ctx.payload;
     if (items.length) {
       ctx.progress('installing');
       let keys;

@@ -1,17 +1,14 @@
 // `lock` / `unlock` with an order: the merchant module numbers them (`version`), so a lock and an
 // unlock delivered out of order (an offline terminal getting both on reconnect) end in the
-// newer one. Without a version it behaves like the plain handler, except that it cannot lift a
-// lock the merchant module placed. Persisted across restarts.
-import { lockPayload } from '../../schemas/binding.ts';
+// newer one. Without a version it just sets the lock state, except that it cannot lift a lock
+// the merchant module placed. Persisted across restarts.
 import { CommandError, type CommandHandler } from '../dispatcher.ts';
 import type { HandlerEnv } from './env.ts';
 
 export const terminalLockHandler =
-  (env: HandlerEnv, locked: boolean): CommandHandler =>
-  async (ctx) => {
-    const payload = lockPayload.safeParse(ctx.command.payload);
-    if (!payload.success) throw new CommandError('invalid_payload', payload.error.issues[0]?.message ?? 'bad payload', 'rejected');
-    const version = payload.data.version;
+  (env: HandlerEnv, locked: boolean): CommandHandler<'lock' | 'unlock'> =>
+  async ({ payload }) => {
+    const { version } = payload;
     const state = env.store.loadMerchant();
     // Once the merchant module orders this terminal's locks, a bare `unlock` (sent as a plain
     // command, around the lock reasons) must not lift a lock it placed.

@@ -98,6 +98,21 @@ describe('dispatcher', () => {
     expect(acks.map((a) => [a.cmdId, a.state, a.error?.code])).toEqual([['bad', 'rejected', 'invalid_command']]);
   });
 
+  it('parses the payload by its type before the handler runs, and refuses one that does not fit with its path', async () => {
+    const seen: unknown[] = [];
+    const { d, acks } = setup({
+      'diag.run': async (ctx) => {
+        seen.push(ctx.payload.components);
+        return {};
+      },
+    });
+    await d.handle(cmd({ id: 'ok', type: 'diag.run', payload: { components: ['printer'] } }));
+    await d.handle(cmd({ id: 'bad', type: 'diag.run', payload: { components: ['printer', 'toaster'] } }));
+    expect(seen).toEqual([['printer']]);
+    expect(acks.filter((a) => a.cmdId === 'bad').map((a) => a.state)).toEqual(['received', 'rejected']);
+    expect(acks.at(-1)?.error).toMatchObject({ code: 'invalid_payload', message: expect.stringMatching(/^components\.1: /) });
+  });
+
   it('reports handler errors as failed (typed) or internal_error (unexpected)', async () => {
     const { d, acks } = setup({
       'logs.upload': async () => {
@@ -107,7 +122,7 @@ describe('dispatcher', () => {
         throw new Error('boom');
       },
     });
-    await d.handle(cmd({ id: 'a', type: 'logs.upload' }));
+    await d.handle(cmd({ id: 'a', type: 'logs.upload', payload: { url: 'http://127.0.0.1:1/u' } }));
     await d.handle(cmd({ id: 'b', type: 'config.set' }));
     expect(acks.filter((a) => a.state === 'failed').map((a) => [a.cmdId, a.error?.code])).toEqual([
       ['a', 'upload_failed'],

@@ -1,8 +1,9 @@
 // The agent's binding.set and lock handlers over a real state dir (no broker).
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { CommandMessage } from '../../schemas/wire.ts';
-import { CommandError } from '../../agent/dispatcher.ts';
+import { parseCommandPayload, type CommandPayload } from '../../schemas/commands.ts';
+import type { CommandType } from '../../schemas/wire.ts';
+import { CommandError, type HandlerContext } from '../../agent/dispatcher.ts';
 import { bindingSetHandler } from '../../agent/handlers/bindingSet.ts';
 import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import { terminalLockHandler } from '../../agent/handlers/terminalLock.ts';
@@ -48,10 +49,12 @@ function setup() {
     logBundle: () => '',
   };
   let n = 0;
-  const cmd = (type: CommandMessage['type'], payload: Record<string, unknown>) => ({
-    command: { id: `c${++n}`, type, issuedAt: 0, payload },
-    progress: () => undefined,
-  });
+  // What the dispatcher hands a handler: the payload parsed by its type's schema.
+  const cmd = <T extends CommandType>(type: T, payload: CommandPayload<T> & Record<string, unknown>): HandlerContext<T> => {
+    const parsed = parseCommandPayload(type, payload);
+    if (!parsed.ok) throw new Error(`test payload does not fit ${type}: ${JSON.stringify(parsed.issues)}`);
+    return { command: { id: `c${++n}`, type, issuedAt: 0, payload }, payload: parsed.payload, progress: () => undefined };
+  };
   return { store, env, cmd, applied: () => applied };
 }
 
@@ -94,7 +97,8 @@ describe('binding.set handler', () => {
 
     await expect(bind(cmd('binding.set', { token: t1 }))).rejects.toMatchObject({ code: 'stale_epoch', state: 'rejected' });
     await expect(bind(cmd('binding.set', { token: 'pfb1.x.y' }))).rejects.toBeInstanceOf(CommandError);
-    await expect(bind(cmd('binding.set', {}))).rejects.toMatchObject({ code: 'invalid_payload' });
+    // A payload without a token never reaches the handler: the dispatcher refuses it (test/agent/handlers.test.ts).
+    expect(parseCommandPayload('binding.set', {})).toMatchObject({ ok: false, issues: [{ path: 'token' }] });
   });
 });
 
