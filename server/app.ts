@@ -13,6 +13,7 @@ import { createAuthService } from './auth/authService.ts';
 import { registerUserRoutes } from './auth/routes.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqttBroker.ts';
 import { registerCommandRoutes } from './commands/commandRoutes.ts';
+import { createCampaignEngine } from './campaigns/campaignEngine.ts';
 import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
 import { queuePrefix, type Config } from './config.ts';
@@ -170,6 +171,19 @@ async function assemble(config: Config, log: Logger) {
   registerCommandRoutes(app, { commands, devices, audit, idempotency: idempotency(db, { log }) });
   registerStreamRoutes(app, { bus });
 
+  const campaigns = createCampaignEngine({
+    db,
+    queues,
+    bus,
+    commands,
+    devices,
+    liveState: live,
+    audit,
+    log,
+    metrics,
+    retryBaseMs: config.CAMPAIGN_RETRY_BASE_MS,
+    tickMs: config.CAMPAIGN_TICK_MS,
+  });
   const context: ModuleContext = {
     config,
     dataDir,
@@ -183,6 +197,7 @@ async function assemble(config: Config, log: Logger) {
     credentials,
     devices,
     commands,
+    campaigns,
     audit,
     auth,
     hasher,

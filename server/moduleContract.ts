@@ -4,6 +4,7 @@
 import type { DeviceEvent, HealthSample } from '../schemas/wire.ts';
 import type { AuditLog } from './audit/auditLog.ts';
 import type { AuthService } from './auth/authService.ts';
+import type { CampaignEngine } from './campaigns/campaignEngine.ts';
 import type { CommandService } from './commands/commandService.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
@@ -32,6 +33,8 @@ export interface ModuleContext {
   credentials: CredentialCache;
   devices: DeviceService;
   commands: CommandService;
+  /** The campaign engine: kinds register on it, their routes and read queries go through it. */
+  campaigns: CampaignEngine;
   audit: AuditLog;
   auth: AuthService;
   hasher: SecretHasher;

@@ -2,6 +2,7 @@
 // database is the truth: a restart reloads every running campaign from here.
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { campaignDeviceActions, campaignDeviceStates, type CampaignSpec } from '../campaigns.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -19,7 +20,7 @@ export const campaigns = pgTable(
     /** Kind-specific part of the request (firmwareId, mode...). */
     params: jsonb('params').$type<Record<string, unknown>>().notNull(),
     /** Generic part: target, phases, thresholds, rate, window, timeouts, retries (CampaignSpec). */
-    spec: jsonb('spec').$type<Record<string, unknown>>().notNull(),
+    spec: jsonb('spec').$type<CampaignSpec>().notNull(),
     /** Seed of the random phase draw (reproducible). */
     seed: text('seed').notNull(),
     /** Phases started so far (0 until start). */
@@ -51,8 +52,8 @@ export const campaignDevices = pgTable(
     phase: integer('phase').notNull(),
     /** Position in the seeded draw: lower goes first. */
     rank: real('rank').notNull(),
-    state: text('state').notNull().default('pending'),
-    action: text('action', { enum: ['apply', 'revert'] })
+    state: text('state', { enum: campaignDeviceStates }).notNull().default('pending'),
+    action: text('action', { enum: campaignDeviceActions })
       .notNull()
       .default('apply'),
     attempt: integer('attempt').notNull().default(0),
@@ -87,3 +88,12 @@ export const campaignDevices = pgTable(
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 export type CampaignDeviceRow = typeof campaignDevices.$inferSelect;
+
+/** Times as epoch milliseconds: the engine compares them on every tick. */
+type TimesInMs<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] };
+
+/**
+ * A campaign member as the engine holds it while its campaign runs: the row without the columns
+ * only the database keeps (`lane`, `updatedAt`), times in ms. The one device shape of campaigns.
+ */
+export type CampaignDeviceRecord = TimesInMs<Omit<CampaignDeviceRow, 'lane' | 'updatedAt'>>;

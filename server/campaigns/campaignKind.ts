@@ -16,25 +16,7 @@
 import type { z } from 'zod';
 import type { CommandState } from '../../schemas/db.ts';
 import type { CommandType } from '../../schemas/wire.ts';
-import type { CampaignSpec } from './campaignSpec.ts';
-
-/** Per-device states (SPEC §4). `downloading | installing | rebooting` are the kind's progress stages. */
-export const campaignDeviceStates = [
-  'pending',
-  'sent',
-  'downloading',
-  'installing',
-  'rebooting',
-  'succeeded',
-  'failed',
-  'rolled_back',
-  'cancelled',
-  'timed_out',
-  'skipped',
-] as const;
-export type CampaignDeviceState = (typeof campaignDeviceStates)[number];
-export const progressDeviceStates = ['downloading', 'installing', 'rebooting'] as const;
-export type ProgressDeviceState = (typeof progressDeviceStates)[number];
+import type { CampaignDeviceAction, CampaignSpec, ProgressDeviceState } from '../../schemas/campaigns.ts';
 
 /** What the engine knows of a target device when it asks the kind. */
 export interface CampaignDevice {
@@ -53,7 +35,7 @@ export interface AttemptRef {
   deviceId: string;
   /** 1 for the first send, 2 for the first retry... Revert sends count on. */
   attempt: number;
-  action: 'apply' | 'revert';
+  action: CampaignDeviceAction;
 }
 
 /** What to send. The engine adds `campaignId` and `attempt` to the payload. */
@@ -108,9 +90,15 @@ export interface OpenCampaign {
   isDone?(device: CampaignDevice): boolean | null;
   /** Short description for lists and the stream (e.g. `pos-os 2.1.0`). */
   summary: string;
+  /**
+   * Resolves once every effect of the answers judged so far is written (e.g. keys marked installed).
+   * The engine waits for it before it stores a final campaign state, so whoever reads that state
+   * also reads the effects. Absent: the kind's effects are in the verdicts themselves.
+   */
+  settled?(): Promise<unknown>;
 }
 
-export interface CampaignKind<P = unknown> {
+export interface CampaignKind<P extends Record<string, unknown> = Record<string, unknown>> {
   /** Stored with every campaign: `firmware`, `keys`. */
   readonly name: string;
   /** A device takes part in at most one active campaign per lane (SPEC §4: `409 device_busy`). */

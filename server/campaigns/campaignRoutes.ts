@@ -6,9 +6,53 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
-import { campaignDeviceStates } from './campaignKind.ts';
+import { campaignDeviceActions, campaignDeviceStates, campaignSpecShape } from '../../schemas/campaigns.ts';
+import { campaignStates } from '../../schemas/tables/campaigns.ts';
 import type { CampaignEngine } from './campaignEngine.ts';
-import { campaignSpecShape } from './campaignSpec.ts';
+
+const timestamp = z.string().openapi({ format: 'date-time' });
+const stateCounts = z.record(z.string(), z.number().int()).openapi({ description: 'device state → count; states with no device left out' });
+
+/** One phase of a campaign as `GET …/{id}` shows it (campaignSummary.ts). */
+const phaseView = z
+  .object({
+    index: z.number().int(),
+    name: z.string(),
+    percent: z.number(),
+    started: z.boolean(),
+    startedAt: timestamp.nullable(),
+    devices: z.number().int().openapi({ description: 'members of the phase, whatever their state (a revert counts as its current state)' }),
+    counts: stateCounts,
+    total: z.number().int().openapi({ description: 'members minus skipped and cancelled: the base of both thresholds' }),
+    succeeded: z.number().int(),
+    errors: z.number().int().openapi({ description: 'failed + rolled_back + timed_out' }),
+    passed: z.boolean().openapi({ description: 'started and succeeded/total ≥ successThreshold' }),
+    overErrorThreshold: z.boolean(),
+  })
+  .openapi('CampaignPhase');
+
+/** One member of a campaign (`GET …/{id}/devices`). */
+const memberView = z
+  .object({
+    deviceId: z.string(),
+    phase: z.number().int(),
+    state: z.enum(campaignDeviceStates),
+    action: z.enum(campaignDeviceActions).openapi({
+      description: 'apply: the campaign\'s change; revert: the device is being taken back to fromVersion by a rollback',
+    }),
+    attempt: z.number().int().openapi({ description: 'commands sent so far (retries and re-sends after a deferral included)' }),
+    commandId: z.string().nullable().openapi({ description: 'the current attempt\'s command' }),
+    progress: z.number().int().nullable(),
+    fromVersion: z.string().nullable().openapi({ description: 'rollouts: the version the device ran when the campaign first reached it' }),
+    reportedVersion: z.string().nullable().openapi({ description: 'rollouts: the version the device last reported' }),
+    note: z.string().nullable().openapi({ description: 'why it is in this state, e.g. `reverted by rollback`, `deferred: busy`' }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    nextAttemptAt: timestamp.nullable().openapi({ description: 'when a retry or re-send is due' }),
+    sentAt: timestamp.nullable(),
+    lastHeardAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+  })
+  .openapi('CampaignDevice');
 
 export interface CampaignRouteOptions {
   engine: CampaignEngine;
@@ -30,8 +74,33 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
   const controllers = requireRole(...(o.roles ?? ['admin', 'operator']));
   const readers = requireRole('admin', 'operator', 'technician', 'auditor');
   const tag = `${o.noun}s`;
+  // The answer of create, get and every control: the request's fields (spec and the kind's
+  // params) as stored, plus the state and per-phase counts.
   const view = z
-    .looseObject({ id: z.string(), name: z.string(), state: z.string(), phases: z.array(z.looseObject({ name: z.string() })) })
+    .looseObject({
+      id: z.string(),
+      kind: z.string(),
+      name: z.string(),
+      state: z.enum(campaignStates).openapi({ description: 'draft → running ⇄ paused → succeeded | failed | cancelled' }),
+      pausedReason: z.string().nullable().openapi({ description: '`error_threshold` when the campaign stopped itself' }),
+      tripped: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .openapi({ description: 'when the error threshold tripped: {reason, phase, the phase\'s counts, errorThreshold, at}' }),
+      rollingBack: z.boolean(),
+      seed: z.string().openapi({ description: 'seed of the random phase draw' }),
+      summary: z.string().nullable().openapi({ description: 'one line on what it sends, while it runs' }),
+      ...campaignSpecShape,
+      ...o.paramsShape,
+      phases: z.array(phaseView),
+      counts: stateCounts,
+      reverting: z.number().int().openapi({ description: 'members whose revert is not final yet' }),
+      kindLane: z.string(),
+      createdBy: z.string().nullable(),
+      createdAt: timestamp,
+      startedAt: timestamp.nullable(),
+      finishedAt: timestamp.nullable(),
+    })
     .openapi(`${o.noun}Campaign`);
   const idParams = z.object({
     id: z
@@ -118,7 +187,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
         }),
       },
       responses: {
-        200: jsonResponse(page(z.looseObject({ deviceId: z.string(), state: z.string() })), 'devices'),
+        200: jsonResponse(page(memberView), 'devices'),
         ...errorResponses(401, 403, 404),
       },
     }),

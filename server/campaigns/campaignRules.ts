@@ -1,11 +1,13 @@
 // The campaign engine's decisions, as plain functions over counts and records: which phase a
-// device is in, whether a phase has passed or tripped the error threshold, what to do next, how
-// many devices may be sent now, whether a terminal is inside its window, what an answer does to
-// a device. No database, no Redis, no clock of their own: unit-tested directly.
+// device is in, how a phase tallies, how many devices may be sent now, whether a terminal is
+// inside its window, what an answer does to a device. What a campaign does next from its tallies
+// is phaseConditions.ts. No database, no Redis, no clock of their own: unit-tested directly.
 import { createHash } from 'node:crypto';
+import type { CampaignDeviceState, CampaignSpec } from '../../schemas/campaigns.ts';
 import type { MaintenanceWindow } from '../../schemas/ota.ts';
-import type { CampaignDeviceState, Verdict } from './campaignKind.ts';
-import type { CampaignSpec } from './campaignSpec.ts';
+import { retryDelay, retryStrategies } from '../../schemas/retry.ts';
+import type { CampaignDeviceRecord } from '../../schemas/tables/campaigns.ts';
+import type { Verdict } from './campaignKind.ts';
 
 export const finalDeviceStates: readonly CampaignDeviceState[] = [
   'succeeded',
@@ -79,52 +81,6 @@ export const phasePassed = (t: PhaseTally, successThreshold: number) => t.total 
 export const phaseTripped = (t: PhaseTally, errorThreshold: number, baseline = 0) =>
   t.total > 0 && t.errors * 100 > errorThreshold * t.total && t.errors > baseline;
 
-export interface EngineView {
-  state: 'draft' | 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
-  phasesStarted: number;
-  /** Per phase: counts of apply outcomes by device state. */
-  phases: StateCounts[];
-  errorBaseline: readonly number[];
-  rollingBack: boolean;
-  /** Reverts not yet final. */
-  revertsOpen: number;
-  dynamic: boolean;
-}
-
-export type Decision =
-  | { kind: 'none' }
-  | { kind: 'trip'; phase: number; tally: PhaseTally; rollback: boolean }
-  | { kind: 'start_phase'; phase: number }
-  | { kind: 'finish'; state: 'succeeded' | 'failed' };
-
-/** What a campaign should do next, from its counts. The error rule comes first. */
-export function decide(v: EngineView, spec: Pick<CampaignSpec, 'successThreshold' | 'errorThreshold' | 'onErrorThreshold'>): Decision {
-  if (v.rollingBack) {
-    const applyOpen = v.phases.some((p) => {
-      const t = tally(p);
-      return t.inFlight > 0;
-    });
-    return v.revertsOpen === 0 && !applyOpen && v.state !== 'failed' ? { kind: 'finish', state: 'failed' } : { kind: 'none' };
-  }
-  if (v.state !== 'running') return { kind: 'none' };
-  for (let i = 0; i < v.phasesStarted; i++) {
-    const t = tally(v.phases[i] ?? {});
-    if (phaseTripped(t, spec.errorThreshold, v.errorBaseline[i] ?? 0))
-      return { kind: 'trip', phase: i, tally: t, rollback: spec.onErrorThreshold === 'rollback' };
-  }
-  const current = v.phasesStarted - 1;
-  if (current >= 0 && v.phasesStarted < v.phases.length && phasePassed(tally(v.phases[current] ?? {}), spec.successThreshold)) {
-    return { kind: 'start_phase', phase: v.phasesStarted };
-  }
-  if (!v.dynamic && v.phasesStarted === v.phases.length) {
-    const tallies = v.phases.map(tally);
-    if (tallies.every((t) => t.inFlight === 0 && t.pending === 0)) {
-      return { kind: 'finish', state: tallies.every((t) => phasePassed(t, spec.successThreshold)) ? 'succeeded' : 'failed' };
-    }
-  }
-  return { kind: 'none' };
-}
-
 /** Devices per minute while phase `phase` is the newest started: maxPerMinute · rampFactor^phase. */
 export const rateFor = (rate: NonNullable<CampaignSpec['rate']>, phase: number) =>
   rate.maxPerMinute * rate.rampFactor ** Math.max(0, phase);
@@ -172,25 +128,11 @@ export function inWindow(window: MaintenanceWindow | undefined, timeZone: string
   return m === null ? true : minutesInWindow(m, window);
 }
 
-/** Delay before attempt n+1 after a transient failure of attempt n: base · 2^(n-1), capped. */
-export const retryDelayMs = (attempt: number, baseMs: number, capMs = 30 * 60_000) =>
-  Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-
 /** The parts of a device record an answer changes. */
-export interface DeviceRecord {
-  state: CampaignDeviceState;
-  action: 'apply' | 'revert';
-  attempt: number;
-  /** Sends caused by deferrals (not failures): not counted against retries. */
-  deferrals: number;
-  progress: number | null;
-  note: string | null;
-  error: { code: string; message: string } | null;
-  reportedVersion: string | null;
-  nextAttemptAt: number | null;
-  lastHeardAt: number | null;
-  finishedAt: number | null;
-}
+export type DeviceRecord = Pick<
+  CampaignDeviceRecord,
+  'state' | 'action' | 'attempt' | 'deferrals' | 'progress' | 'note' | 'error' | 'reportedVersion' | 'nextAttemptAt' | 'lastHeardAt' | 'finishedAt'
+>;
 
 /** What a verdict does to a device record (retry, final state, progress...). Returns the changes. */
 export function applyVerdict(
@@ -208,7 +150,11 @@ export function applyVerdict(
       return { state: v.state, progress: v.progress ?? rec.progress, lastHeardAt: now, nextAttemptAt: null };
     case 'deferred':
       // The device keeps nothing of a deferred command: it is sent again after a pause.
-      return { note: `deferred: ${v.reason}`, lastHeardAt: now, nextAttemptAt: now + opts.retryBaseMs };
+      return {
+        note: `deferred: ${v.reason}`,
+        lastHeardAt: now,
+        nextAttemptAt: now + retryDelay(retryStrategies.campaignDeferral(opts.retryBaseMs), rec.deferrals),
+      };
     case 'succeeded':
       return {
         state: revert ? 'rolled_back' : 'succeeded',
@@ -242,7 +188,8 @@ export function applyVerdict(
           state: 'pending',
           error,
           note: `retry after ${v.code}`,
-          nextAttemptAt: now + retryDelayMs(rec.attempt, opts.retryBaseMs),
+          // Attempt n failed: retry n-1 of the strategy (base · 2^(n-1)).
+          nextAttemptAt: now + retryDelay(retryStrategies.campaignRetry(opts.retryBaseMs), rec.attempt - 1),
           lastHeardAt: now,
           progress: null,
         };

@@ -2,70 +2,33 @@
 // updates are batched into one UPDATE … FROM (VALUES …) per flush.
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { commands, devices, type CommandRow } from '../../schemas/db.ts';
+import type { CampaignDeviceState } from '../../schemas/campaigns.ts';
 import {
   campaignDevices,
   campaigns,
+  type CampaignDeviceRecord,
   type CampaignDeviceRow,
   type CampaignRow,
   type CampaignState,
 } from '../../schemas/tables/campaigns.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest } from '../errors.ts';
-import type { CampaignDeviceState } from './campaignKind.ts';
 
 const CHUNK = 500;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A device record as the engine keeps it in memory (times in ms). */
-export interface DeviceRec {
-  campaignId: string;
-  deviceId: string;
-  phase: number;
-  rank: number;
-  state: CampaignDeviceState;
-  action: 'apply' | 'revert';
-  attempt: number;
-  deferrals: number;
-  sending: boolean;
-  commandId: string | null;
-  nextAttemptAt: number | null;
-  sentAt: number | null;
-  lastHeardAt: number | null;
-  finishedAt: number | null;
-  progress: number | null;
-  fromVersion: string | null;
-  reportedVersion: string | null;
-  note: string | null;
-  error: { code: string; message: string } | null;
-  active: boolean;
-}
-
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 
-export const recFromRow = (r: CampaignDeviceRow): DeviceRec => ({
-  campaignId: r.campaignId,
-  deviceId: r.deviceId,
-  phase: r.phase,
-  rank: r.rank,
-  state: r.state as CampaignDeviceState,
-  action: r.action,
-  attempt: r.attempt,
-  deferrals: r.deferrals,
-  sending: r.sending,
-  commandId: r.commandId,
+export const recordFromRow = ({ lane: _lane, updatedAt: _updatedAt, ...r }: CampaignDeviceRow): CampaignDeviceRecord => ({
+  ...r,
   nextAttemptAt: ms(r.nextAttemptAt),
   sentAt: ms(r.sentAt),
   lastHeardAt: ms(r.lastHeardAt),
   finishedAt: ms(r.finishedAt),
-  progress: r.progress,
-  fromVersion: r.fromVersion,
-  reportedVersion: r.reportedVersion,
-  note: r.note,
-  error: r.error,
-  active: r.active,
 });
 
-export const recView = (r: DeviceRec) => ({
+/** A member as the API shows it (`GET …/{id}/devices`). */
+export const recordView = (r: CampaignDeviceRecord) => ({
   deviceId: r.deviceId,
   phase: r.phase,
   state: r.state,
@@ -90,6 +53,9 @@ export interface TargetInfo {
   fwVersion: string | null;
   labels: Record<string, string>;
 }
+
+/** Members of a campaign grouped by phase, action and state. */
+export type MemberCount = Pick<CampaignDeviceRow, 'phase' | 'action' | 'state'> & { n: number };
 
 export function createCampaignStore(db: Db) {
   return {
@@ -124,9 +90,18 @@ export function createCampaignStore(db: Db) {
     async campaignsIn(states: CampaignState[]): Promise<CampaignRow[]> {
       return db.select().from(campaigns).where(inArray(campaigns.state, states));
     },
-    async devicesOf(campaignId: string): Promise<DeviceRec[]> {
+    async devicesOf(campaignId: string): Promise<CampaignDeviceRecord[]> {
       const rows = await db.select().from(campaignDevices).where(eq(campaignDevices.campaignId, campaignId));
-      return rows.map(recFromRow);
+      return rows.map(recordFromRow);
+    },
+    /** The campaign whose member `deviceId` was sent command `commandId`, if any. */
+    async campaignOfCommand(commandId: string, deviceId: string): Promise<string | undefined> {
+      const [row] = await db
+        .select({ campaignId: campaignDevices.campaignId })
+        .from(campaignDevices)
+        .where(and(eq(campaignDevices.commandId, commandId), eq(campaignDevices.deviceId, deviceId)))
+        .limit(1);
+      return row?.campaignId;
     },
     async deviceInfo(ids: readonly string[]): Promise<Map<string, TargetInfo>> {
       const out = new Map<string, TargetInfo>();
@@ -168,7 +143,7 @@ export function createCampaignStore(db: Db) {
       await db.insert(campaignDevices).values(row);
     },
     /** Writes the records' current values (every mutable column). */
-    async writeDevices(list: readonly DeviceRec[]): Promise<void> {
+    async writeDevices(list: readonly CampaignDeviceRecord[]): Promise<void> {
       for (let i = 0; i < list.length; i += CHUNK) {
         const chunk = list.slice(i, i + CHUNK);
         const values = sql.join(
@@ -214,7 +189,7 @@ export function createCampaignStore(db: Db) {
         );
       return out;
     },
-    async countsFromDb(campaignId: string): Promise<{ phase: number; action: string; state: string; n: number }[]> {
+    async countsFromDb(campaignId: string): Promise<MemberCount[]> {
       return db
         .select({
           phase: campaignDevices.phase,
@@ -228,7 +203,7 @@ export function createCampaignStore(db: Db) {
     },
     async pageDevices(
       campaignId: string,
-      q: { limit: number; cursor?: string; state?: string; phase?: number },
+      q: { limit: number; cursor?: string; state?: CampaignDeviceState; phase?: number },
     ): Promise<CampaignDeviceRow[]> {
       const where: SQL[] = [eq(campaignDevices.campaignId, campaignId)];
       if (q.state) where.push(eq(campaignDevices.state, q.state));

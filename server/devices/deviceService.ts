@@ -28,6 +28,8 @@ export interface DeviceFilter {
   fwVersion?: string;
   merchantId?: string;
   q?: string;
+  /** Devices carrying every one of these labels with these values. */
+  labels?: Record<string, string>;
 }
 
 export interface DeviceServiceDeps {
@@ -62,6 +64,7 @@ function filterConditions(filter: DeviceFilter): SQL[] {
   if (filter.merchantId) where.push(eq(devices.merchantId, filter.merchantId));
   if (filter.fwVersion) where.push(sql`coalesce(${deviceState.fwVersion}, ${devices.fwVersion}) = ${filter.fwVersion}`);
   if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
+  if (filter.labels && Object.keys(filter.labels).length) where.push(sql`${devices.labels} @> ${JSON.stringify(filter.labels)}::jsonb`);
   if (filter.q) {
     const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);

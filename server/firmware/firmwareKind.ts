@@ -4,16 +4,8 @@ import { z } from 'zod';
 import { otaModes, otaResult, transientOtaErrors, type OtaInstallPayload } from '../../schemas/ota.ts';
 import type { FirmwareRow } from '../../schemas/tables/firmware.ts';
 import { unprocessable } from '../errors.ts';
-import type {
-  CampaignDevice,
-  CampaignKind,
-  CommandSpec,
-  CommandUpdate,
-  OpenCampaign,
-  ProgressDeviceState,
-  Verdict,
-} from '../campaigns/campaignKind.ts';
-import type { CampaignSpec } from '../campaigns/campaignSpec.ts';
+import type { CampaignSpec, ProgressDeviceState } from '../../schemas/campaigns.ts';
+import type { CampaignDevice, CampaignKind, CommandSpec, CommandUpdate, OpenCampaign, Verdict } from '../campaigns/campaignKind.ts';
 import type { DownloadLinks } from './downloadLinks.ts';
 import type { FirmwareService } from './firmwareService.ts';
 

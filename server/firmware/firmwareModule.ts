@@ -2,7 +2,6 @@
 import { join } from 'node:path';
 import { ne } from 'drizzle-orm';
 import { devices } from '../../schemas/db.ts';
-import { campaignEngineOf } from '../campaigns/campaignModule.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { ModuleContext, ServerModule } from '../moduleContract.ts';
@@ -24,8 +23,7 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
   const service = createFirmwareService({ db: ctx.db, storage, publisherKeys });
   // The link key is derived from the server pepper: stable across restarts and instances.
   const links = createDownloadLinks(Buffer.from(ctx.hasher.hash('posfleet/firmware-download-links/v1'), 'hex'));
-  const engine = campaignEngineOf(ctx);
-  engine.register(createFirmwareKind({ service, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
+  ctx.campaigns.register(createFirmwareKind({ service, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
 
   // A download storm asks this once per terminal: answer from memory. Devices that are not
   // enrolled (registered, revoked) are loaded at start and tracked from the bus afterwards.
@@ -52,7 +50,7 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
         deviceAllowed,
       });
       registerCampaignRoutes(app, {
-        engine,
+        engine: ctx.campaigns,
         audit: ctx.audit,
         idempotency: idempotency(ctx.db, { log: ctx.log }),
         kind: 'firmware',

@@ -55,6 +55,8 @@ export interface KeyKindDeps {
   isCompromised(deviceId: string): boolean;
   /** Every final answer goes to the inventory (async; the verdict does not wait for it). */
   settle(deviceId: string, rotationId: string, u: CommandUpdate): void;
+  /** Resolves once every answer settled so far is in the inventory. */
+  settled(): Promise<unknown>;
 }
 
 export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotationParams> {
@@ -84,7 +86,7 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
           const prepared = await deps.keys.prepare(d.deviceId, usages, campaignId);
           // Working keys re-sent under a new TMK are checked too: their KCV proves the re-wrap.
           expected.set(d.deviceId, prepared.expected);
-          return { type: 'keys.install', payload: prepared.payload as unknown as Record<string, unknown>, ttlS: params.commandTtlS };
+          return { type: 'keys.install', payload: prepared.payload, ttlS: params.commandTtlS };
         },
         judge(u, ref) {
           const v = judgeKeyInstall(u, expected.get(ref.deviceId));
@@ -92,6 +94,8 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
           return v;
         },
         isDone: () => null,
+        // A rotation reads as finished only once the keys it installed read as installed.
+        settled: () => deps.settled(),
       };
     },
   };

@@ -3,9 +3,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Queue } from 'bullmq';
 import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
-import { campaignDevices } from '../../schemas/tables/campaigns.ts';
 import { compromisedDevices, keyPolicies, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
-import { campaignEngineOf } from '../campaigns/campaignModule.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import type { CommandUpdate } from '../campaigns/campaignKind.ts';
 import { idempotency } from '../http/idempotency.ts';
@@ -54,7 +52,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   const keyService = createKeyService({ db: ctx.db, vault, timeline: ctx.timeline, log: ctx.log });
   const compromised = new Set<string>();
   const tamper = createTamperHandler({ db: ctx.db, keys: keyService, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, log: ctx.log, compromised });
-  const engine = campaignEngineOf(ctx);
+  const engine = ctx.campaigns;
   const settling = new Set<Promise<unknown>>();
 
   function settle(deviceId: string, rotationId: string, u: CommandUpdate) {
@@ -65,7 +63,8 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     settling.add(p);
   }
 
-  engine.register(createKeyRotationKind({ db: ctx.db, keys: keyService, log: ctx.log, isCompromised: (id) => compromised.has(id), settle }));
+  const settled = () => Promise.all([...settling]);
+  engine.register(createKeyRotationKind({ db: ctx.db, keys: keyService, log: ctx.log, isCompromised: (id) => compromised.has(id), settle, settled }));
 
   async function zeroizeSlots(byDevice: Map<string, Set<string>>, reason: string) {
     // Devices with the same slots share one batch.
@@ -118,7 +117,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   async function runPolicies(nowMs = Date.now()) {
     const created: string[] = [];
     for (const p of await ctx.db.select().from(keyPolicies)) {
-      const due = await devicesDue(ctx.db, p.usage as KeyUsage, p.maxAgeDays, nowMs);
+      const due = await devicesDue(ctx.db, p.usage as KeyUsage, p.maxAgeDays, nowMs, (ids) => engine.busyDevices(KEYS_KIND, ids));
       if (!due.length) continue;
       const spec = { target: { deviceIds: due }, phases: [{ name: 'canary', percent: 10 }, { name: 'rest', percent: 90 }], successThreshold: 90, errorThreshold: 10, onErrorThreshold: 'pause' };
       const c = await engine.create(KEYS_KIND, { name: `policy: ${p.usage} older than ${p.maxAgeDays} d`, spec, params: { usages: [p.usage] } }, SYSTEM);
@@ -132,7 +131,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   let policyQueue: Queue | undefined;
   let offBus: (() => void) | undefined;
   let expiryTimer: ReturnType<typeof setInterval> | undefined;
-  const internals: KeysInternals = { vault, keyService, dual, runPolicies, compromised, settling: () => Promise.all([...settling]), tamperIdle: () => tamper.idle() };
+  const internals: KeysInternals = { vault, keyService, dual, runPolicies, compromised, settling: settled, tamperIdle: () => tamper.idle() };
 
   return {
     name: 'keys',
@@ -143,11 +142,10 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       // Installs that ended without an answer (expired, cancelled) release their pending keys.
       offBus = ctx.bus.on('command.updated', (e) => {
         if (e.type !== 'keys.install' || (e.state !== 'expired' && e.state !== 'cancelled')) return;
-        void ctx.db
-          .select({ campaignId: campaignDevices.campaignId })
-          .from(campaignDevices)
-          .where(and(eq(campaignDevices.commandId, e.id), eq(campaignDevices.deviceId, e.deviceId)))
-          .then(([row]) => row && settle(e.deviceId, row.campaignId, { commandId: e.id, state: e.state as CommandUpdate['state'], stage: null, progress: null, error: e.error, result: null }))
+        const state = e.state;
+        void engine
+          .campaignOfCommand(e.id, e.deviceId)
+          .then((campaignId) => campaignId && settle(e.deviceId, campaignId, { commandId: e.id, state, stage: null, progress: null, error: e.error, result: null }))
           .catch(() => undefined);
       });
       policyQueue = ctx.queues.queue(POLICY_QUEUE);

@@ -3,7 +3,6 @@
 // scheduler (upsertJobScheduler), so one server of several runs it per period.
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
-import { campaignDevices } from '../../schemas/tables/campaigns.ts';
 import { compromisedDevices, keyPolicies, keys } from '../../schemas/tables/keys.ts';
 import type { Db } from '../db/database.ts';
 
@@ -14,8 +13,17 @@ const MAX_PER_RUN = 100_000;
 /** Pure: the cut-off before which an installed key of a policy is due. */
 export const dueBefore = (nowMs: number, maxAgeDays: number) => new Date(nowMs - maxAgeDays * 86_400_000);
 
-/** Devices whose installed key of `usage` is older than the policy allows and that are free. */
-export async function devicesDue(db: Db, usage: KeyUsage, maxAgeDays: number, nowMs: number): Promise<string[]> {
+/**
+ * Devices whose installed key of `usage` is older than the policy allows and that are free:
+ * `busy` (the campaign engine's read API) says which are already in a key rotation.
+ */
+export async function devicesDue(
+  db: Db,
+  usage: KeyUsage,
+  maxAgeDays: number,
+  nowMs: number,
+  busy: (ids: readonly string[]) => Promise<ReadonlySet<string>>,
+): Promise<string[]> {
   const rows = await db
     .selectDistinct({ deviceId: keys.deviceId })
     .from(keys)
@@ -24,12 +32,13 @@ export async function devicesDue(db: Db, usage: KeyUsage, maxAgeDays: number, no
         eq(keys.usage, usage),
         eq(keys.state, 'installed'),
         lt(keys.installedAt, dueBefore(nowMs, maxAgeDays)),
-        sql`not exists (select 1 from ${campaignDevices} cd where cd.device_id = ${keys.deviceId} and cd.lane = 'keys' and cd.active)`,
         sql`not exists (select 1 from ${compromisedDevices} c where c.device_id = ${keys.deviceId})`,
       ),
     )
     .limit(MAX_PER_RUN);
-  return rows.map((r) => r.deviceId);
+  const ids = rows.map((r) => r.deviceId);
+  const inRotation = await busy(ids);
+  return ids.filter((id) => !inRotation.has(id));
 }
 
 export async function listPolicies(db: Db) {

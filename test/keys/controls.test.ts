@@ -14,7 +14,7 @@ import type { FaultRow } from '../../schemas/tables/faults.ts';
 import { keys, type KeyApprovalRow, type KeyRow } from '../../schemas/tables/keys.ts';
 import { topicFor } from '../../schemas/wire.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
-import type { recView } from '../../server/campaigns/campaignStore.ts';
+import type { recordView } from '../../server/campaigns/campaignStore.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
@@ -30,7 +30,7 @@ import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer }
 type RotationView = Pick<CampaignRow, 'id' | 'state'>;
 /** GET /v1/key-rotations/{id}/devices. */
 interface RotationDevicePage {
-  items: ReturnType<typeof recView>[];
+  items: ReturnType<typeof recordView>[];
 }
 /** GET /v1/devices/{id}/keys[?history=true]. */
 interface KeyInventory {

@@ -1,9 +1,9 @@
 // The campaign engine's decisions, without Redis or a database.
 import { describe, expect, it } from 'vitest';
+import { retryDelay, retryStrategies } from '../../schemas/retry.ts';
 import { judgeOta } from '../../server/firmware/firmwareKind.ts';
 import {
   applyVerdict,
-  decide,
   drawPhases,
   inWindow,
   isDeferralDue,
@@ -12,12 +12,11 @@ import {
   phasePassed,
   phaseTripped,
   rateFor,
-  retryDelayMs,
   sendBudget,
   tally,
   type DeviceRecord,
-  type EngineView,
 } from '../../server/campaigns/campaignRules.ts';
+import { decide, type EngineView } from '../../server/campaigns/phaseConditions.ts';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `dev_${i}`);
 const spec = { successThreshold: 90, errorThreshold: 5, onErrorThreshold: 'pause' as const };
@@ -189,7 +188,11 @@ describe('device answers', () => {
     expect(applyVerdict(rec({ attempt: 5, deferrals: 3 }), { outcome: 'failed', code: 'busy', transient: true }, opts)).toMatchObject({
       state: 'pending',
     });
-    expect(retryDelayMs(10, 1000, 60_000)).toBe(60_000);
+    // base · 2^(attempt-1) (the campaignRetry strategy), capped at 30 minutes.
+    expect(applyVerdict(rec({ attempt: 3 }), { outcome: 'failed', code: 'busy', transient: true }, { ...opts, retries: 5 })).toMatchObject({
+      nextAttemptAt: 14_000,
+    });
+    expect(retryDelay(retryStrategies.campaignRetry(1000), 20)).toBe(30 * 60_000);
   });
   it('counts a device that came back on its old version as rolled_back, with that version', () => {
     expect(applyVerdict(rec(), { outcome: 'rolled_back', code: 'selftest_failed', reported: '1.0.0' }, opts)).toMatchObject({

@@ -1,6 +1,31 @@
-// The generic part of a campaign request (SPEC §4 rollout controls, reused by key rotations §5).
-import { z } from '@hono/zod-openapi';
-import { maintenanceWindow } from '../../schemas/ota.ts';
+// The campaign contract (SPEC §4 rollout controls, reused by key rotations §5): the generic part of
+// a create request, and the per-device states and actions a campaign reports. The server's
+// engine (server/campaigns/), its tables (schemas/tables/campaigns.ts) and the OpenAPI document
+// all take these; nothing retypes them.
+import { z } from 'zod';
+import { maintenanceWindow } from './ota.ts';
+
+/** Per-device states (SPEC §4). `downloading | installing | rebooting` are the kind's progress stages. */
+export const campaignDeviceStates = [
+  'pending',
+  'sent',
+  'downloading',
+  'installing',
+  'rebooting',
+  'succeeded',
+  'failed',
+  'rolled_back',
+  'cancelled',
+  'timed_out',
+  'skipped',
+] as const;
+export type CampaignDeviceState = (typeof campaignDeviceStates)[number];
+export const progressDeviceStates = ['downloading', 'installing', 'rebooting'] as const;
+export type ProgressDeviceState = (typeof progressDeviceStates)[number];
+
+/** What a device's current send does: the campaign's change, or undoing it in a rollback. */
+export const campaignDeviceActions = ['apply', 'revert'] as const;
+export type CampaignDeviceAction = (typeof campaignDeviceActions)[number];
 
 export const MAX_TARGET = 100_000;
 
@@ -10,8 +35,11 @@ export const targetFilter = z
     fwVersion: z.string().max(64).optional(),
     merchantId: z.string().max(64).optional(),
     q: z.string().max(100).optional(),
+    /** Devices carrying every one of these labels with exactly these values. */
+    labels: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
   })
   .strict();
+export type TargetFilter = z.infer<typeof targetFilter>;
 
 export const campaignTarget = z.union([
   z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_TARGET) }).strict(),

@@ -1,0 +1,93 @@
+// Changes to campaign members, kept in memory and written behind: every change goes through
+// `patch`, which keeps the campaign's counts in step, announces state changes on the bus and
+// marks the record for the next write (one UPDATE … FROM (VALUES …) per flush, campaignStore.ts).
+import type { CampaignDeviceRecord, CampaignRow } from '../../schemas/tables/campaigns.ts';
+import type { EventBus } from '../events/eventBus.ts';
+import type { Logger } from '../log.ts';
+import type { CampaignMetrics } from './campaignMetrics.ts';
+import { isFinalDeviceState } from './campaignRules.ts';
+import type { CampaignStore } from './campaignStore.ts';
+import type { RunningCampaign } from './runningCampaign.ts';
+
+export interface MemberRecordsDeps {
+  store: CampaignStore;
+  bus: EventBus;
+  log: Logger;
+  metrics: CampaignMetrics;
+}
+
+export function createMemberRecords(deps: MemberRecordsDeps) {
+  const dirty = new Set<CampaignDeviceRecord>();
+  let writing: Promise<void> | null = null;
+
+  const count = (c: RunningCampaign, r: CampaignDeviceRecord, delta: 1 | -1) => {
+    if (r.action === 'revert' && !isFinalDeviceState(r.state)) c.revertsOpen += delta;
+    const phase = (c.counts[r.phase] ??= {});
+    phase[r.state] = (phase[r.state] ?? 0) + delta;
+  };
+
+  const announce = (kind: string, r: CampaignDeviceRecord) =>
+    deps.bus.emit('campaign.device', {
+      campaignId: r.campaignId,
+      kind,
+      deviceId: r.deviceId,
+      phase: r.phase,
+      state: r.state,
+      action: r.action,
+      progress: r.progress,
+      error: r.error,
+    });
+
+  async function writeDirty() {
+    const list = [...dirty];
+    dirty.clear();
+    if (!list.length) return;
+    try {
+      await deps.store.writeDevices(list);
+    } catch (err) {
+      for (const r of list) dirty.add(r);
+      deps.log.error({ err }, 'writing campaign device records failed; will retry');
+    }
+  }
+
+  return {
+    /** A member joins the campaign's records and counts (already stored). */
+    add(c: RunningCampaign, r: CampaignDeviceRecord) {
+      c.members.set(r.deviceId, r);
+      count(c, r, 1);
+    },
+
+    patch(c: RunningCampaign, r: CampaignDeviceRecord, change: Partial<CampaignDeviceRecord>) {
+      const before = r.state;
+      count(c, r, -1);
+      Object.assign(r, change);
+      count(c, r, 1);
+      dirty.add(r);
+      if (r.state === before) return;
+      announce(c.kind.name, r);
+      if (isFinalDeviceState(r.state) && r.sentAt) deps.metrics.deviceFinished(c.kind.name, r.state, (Date.now() - r.sentAt) / 1000);
+    },
+
+    /** A change to a member of a campaign that has ended (no counts to keep in memory). */
+    patchEnded(kind: string, r: CampaignDeviceRecord, change: Partial<CampaignDeviceRecord>) {
+      const before = r.state;
+      Object.assign(r, change);
+      dirty.add(r);
+      if (r.state !== before) announce(kind, r);
+    },
+
+    /** Writes every changed record; concurrent calls queue behind the write under way. */
+    async flush() {
+      while (writing) await writing;
+      writing = writeDirty().finally(() => (writing = null));
+      await writing;
+    },
+
+    async saveRow(c: RunningCampaign, change: Partial<CampaignRow>) {
+      Object.assign(c.row, change);
+      await deps.store.updateCampaign(c.row.id, change);
+    },
+  };
+}
+
+export type MemberRecords = ReturnType<typeof createMemberRecords>;

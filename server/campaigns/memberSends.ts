@@ -1,0 +1,133 @@
+// Sending a campaign's commands: which pending members are due (phase, rate, window, screen),
+// and the send itself. Sends are claimed in the database before the command is created, so a
+// restart finds the command of a claimed send (by campaign and attempt) instead of sending twice.
+import { retryDelay, retryStrategies } from '../../schemas/retry.ts';
+import type { CampaignDeviceRecord } from '../../schemas/tables/campaigns.ts';
+import type { CommandService } from '../commands/commandService.ts';
+import type { Logger } from '../log.ts';
+import type { LiveState } from '../telemetry/liveState.ts';
+import type { CampaignLifecycle } from './campaignLifecycle.ts';
+import { inWindow, sendBudget } from './campaignRules.ts';
+import type { MemberRecords } from './memberRecords.ts';
+import { effectiveState, memberDevice, type RunningCampaign, type RunningCampaigns } from './runningCampaign.ts';
+
+/** Commands being created at once for a campaign whose kind does not say (CampaignKind.sendConcurrency). */
+const SEND_CONCURRENCY = 32;
+
+export interface MemberSendsDeps {
+  running: RunningCampaigns;
+  byCommand: Map<string, CampaignDeviceRecord>;
+  records: MemberRecords;
+  lifecycle: CampaignLifecycle;
+  commands: CommandService;
+  liveState: LiveState;
+  log: Logger;
+  /** First retry delay (CAMPAIGN_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  tickMs: number;
+  isStopped(): boolean;
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>) {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
+}
+
+/** A claimed send that did not go out: a first send stays pending, a re-send after a deferral is due again. */
+export const unclaim = (r: CampaignDeviceRecord, retryAt: number): Partial<CampaignDeviceRecord> => ({
+  sending: false,
+  attempt: r.attempt - 1,
+  ...(r.state === 'pending' ? {} : { nextAttemptAt: retryAt }),
+});
+
+export function createMemberSends(deps: MemberSendsDeps) {
+  const { records } = deps;
+
+  async function sendOne(c: RunningCampaign, r: CampaignDeviceRecord) {
+    // Stopped meanwhile (error threshold, pause, cancel): what is not sent yet stays unsent.
+    if (deps.isStopped() || !deps.running.has(c.row.id) || c.ending || (r.action === 'apply' && effectiveState(c) !== 'running')) {
+      records.patch(c, r, unclaim(r, Date.now()));
+      return;
+    }
+    const ref = { campaignId: c.row.id, deviceId: r.deviceId, attempt: r.attempt, action: r.action };
+    try {
+      const dev = memberDevice(c, r, deps.liveState);
+      const spec = r.action === 'apply' ? await c.open.command(dev, ref) : await c.open.revert!(dev, ref);
+      if ('unavailable' in spec) {
+        records.patch(c, r, { sending: false, state: 'failed', finishedAt: Date.now(), note: `revert unavailable: ${spec.unavailable}`, active: false });
+        return;
+      }
+      const cmd = await deps.commands.create(r.deviceId, {
+        type: spec.type,
+        payload: { ...spec.payload, campaignId: c.row.id, attempt: r.attempt },
+        ttlS: spec.ttlS,
+        createdBy: c.row.createdBy,
+      });
+      deps.byCommand.set(cmd.id, r);
+      records.patch(c, r, { sending: false, commandId: cmd.id, state: 'sent', sentAt: Date.now(), lastHeardAt: null, progress: null, note: null, nextAttemptAt: null });
+    } catch (err) {
+      deps.log.warn({ err, campaign: c.row.id, deviceId: r.deviceId }, 'could not send a campaign command; will retry');
+      // Not the device's failure: a pause, not counted against retries.
+      records.patch(c, r, { sending: false, attempt: r.attempt - 1, nextAttemptAt: Date.now() + retryDelay(retryStrategies.campaignDeferral(deps.retryBaseMs), 0) });
+    }
+  }
+
+  /** Claims the batch durably, then creates its commands. `counted` sends use up the rate. */
+  async function send(c: RunningCampaign, batch: CampaignDeviceRecord[], now: number, counted = true) {
+    for (const r of batch) {
+      records.patch(c, r, {
+        sending: true,
+        attempt: r.attempt + 1,
+        fromVersion: r.action === 'apply' ? (r.fromVersion ?? memberDevice(c, r, deps.liveState).reportedVersion) : r.fromVersion,
+      });
+      if (counted) c.sentTimes.push(now);
+    }
+    await records.flush();
+    await pool(batch, c.kind.sendConcurrency ?? SEND_CONCURRENCY, (r) => sendOne(c, r));
+    await records.flush();
+  }
+
+  /** Sends the pending members whose turn it is, within the rate and their windows. */
+  async function sendDue(c: RunningCampaign, now: number) {
+    const rollingBack = c.row.rollingBack;
+    if (c.ending || (effectiveState(c) !== 'running' && !rollingBack)) return;
+    const due = [...c.members.values()]
+      .filter(
+        (r) =>
+          r.state === 'pending' &&
+          !r.sending &&
+          (r.nextAttemptAt === null || r.nextAttemptAt <= now) &&
+          (rollingBack ? r.action === 'revert' : r.phase < c.row.phasesStarted),
+      )
+      .sort((a, b) => a.phase - b.phase || a.rank - b.rank);
+    if (!due.length) return;
+    c.sentTimes = c.sentTimes.filter((t) => now - t < 60_000);
+    let budget = rollingBack ? Number.POSITIVE_INFINITY : sendBudget(c.spec.rate, c.row.phasesStarted - 1, c.sentTimes, now, deps.tickMs);
+    const batch: CampaignDeviceRecord[] = [];
+    for (const r of due) {
+      if (budget <= 0) break;
+      const dev = memberDevice(c, r, deps.liveState);
+      if (r.action === 'apply') {
+        const target = c.targets.get(r.deviceId);
+        const skip = !target ? 'unknown_device' : target.status !== 'enrolled' ? `device_${target.status}` : c.open.screen(dev);
+        if (skip) {
+          records.patch(c, r, { state: 'skipped', note: skip, finishedAt: now, active: false, reportedVersion: dev.reportedVersion });
+          continue;
+        }
+        if (!inWindow(c.spec.window, dev.labels.timezone ?? dev.labels.tz, now)) continue;
+      }
+      batch.push(r);
+      budget--;
+    }
+    if (batch.length) await send(c, batch, now);
+    deps.lifecycle.afterChange(c);
+  }
+
+  return { send, sendDue };
+}
+
+export type MemberSends = ReturnType<typeof createMemberSends>;
