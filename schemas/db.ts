@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import type { HealthSample } from './wire.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
@@ -83,7 +84,7 @@ export const deviceState = pgTable(
     lastSeenAt: ts('last_seen_at'),
     connectedAt: ts('connected_at'),
     disconnectedAt: ts('disconnected_at'),
-    health: jsonb('health').$type<Record<string, unknown>>(),
+    health: jsonb('health').$type<HealthSample>(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [index('device_state_online_idx').on(t.online)],

@@ -5,8 +5,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { resolve, join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { deviceState } from '../schemas/db.ts';
-import type { HealthSample } from '../schemas/wire.ts';
 import { createAuditLog } from './audit/auditLog.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
 import { createAuthService } from './auth/authService.ts';
@@ -29,6 +27,7 @@ import { createEventBus } from './events/eventBus.ts';
 import { registerStreamRoutes } from './events/streamRoutes.ts';
 import { createIngest } from './telemetry/ingest.ts';
 import { createLiveState } from './telemetry/liveState.ts';
+import { restoreLiveState } from './telemetry/restore.ts';
 import { createStateWriter } from './telemetry/stateWriter.ts';
 import { trustedProxies } from './http/clientAddress.ts';
 import { createHttpApp } from './http/httpApp.ts';
@@ -246,25 +245,10 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
   let stopMonitor: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
 
-  async function restoreLiveState(p: Parts) {
-    const rows = await p.db.select().from(deviceState);
-    for (const r of rows) {
-      p.live.restore({
-        deviceId: r.deviceId,
-        fwVersion: r.fwVersion,
-        slot: r.slot,
-        lastSeenMs: r.lastSeenAt?.getTime() ?? null,
-        health: (r.health as HealthSample | null) ?? null,
-      });
-    }
-    // Everyone starts offline: presence comes from connections, not from the last run.
-    p.live.markDirty(rows.filter((r) => r.online).map((r) => r.deviceId));
-  }
-
   async function startAll(): Promise<StartedServer> {
     const p = (parts = await assemble(config, log));
     await p.credentials.load();
-    await restoreLiveState(p);
+    await restoreLiveState(p.db, p.live);
     await p.commands.start();
     for (const m of p.modules) await m.start?.();
 
