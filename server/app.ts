@@ -43,6 +43,7 @@ import { registerOpsRoutes } from './ops/opsRoutes.ts';
 import { loadBindingKey } from './security/bindingKey.ts';
 import { loadEnrollToken } from './security/enrollToken.ts';
 import { createSecretHasher, generateSecret, loadPepper } from './security/secretHasher.ts';
+import { createTerminalControl } from './terminalControl/terminalControl.ts';
 
 export const VERSION = '0.1.0';
 
@@ -183,6 +184,7 @@ async function assemble(config: Config, log: Logger) {
     retryBaseMs: config.CAMPAIGN_RETRY_BASE_MS,
     tickMs: config.CAMPAIGN_TICK_MS,
   });
+  const terminalControl = createTerminalControl({ db, audit, commands, timeline, bus, credentials, broker: brokerRef, log });
   const context: ModuleContext = {
     config,
     dataDir,
@@ -202,6 +204,7 @@ async function assemble(config: Config, log: Logger) {
     hasher,
     bindingKey,
     broker: { isConnected: (id) => broker?.isConnected(id) ?? false, disconnect: brokerRef.disconnect },
+    terminalControl,
     httpUrl: () => endpoints.httpUrl,
   };
   for (const factory of moduleFactories) modules.push(factory(context));
@@ -227,6 +230,7 @@ async function assemble(config: Config, log: Logger) {
     audit,
     tracker,
     commands,
+    terminalControl,
     ingest,
     devices,
     app,
@@ -250,6 +254,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
     await p.credentials.load();
     await restoreLiveState(p.db, p.live);
     await p.commands.start();
+    await p.terminalControl.start();
     for (const m of p.modules) await m.start?.();
 
     const broker = await createMqttBroker({
@@ -356,6 +361,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       await p.broker()?.close();
       // Domain modules flush what they buffered (and may still queue jobs) before queues close.
       for (const m of [...p.modules].reverse()) await m.stop?.().catch((err: unknown) => log.error({ err, module: m.name }, 'module stop failed'));
+      p.terminalControl.stop();
       await p.queues.close();
       await p.commands.stop();
       await p.stateWriter.flush();

@@ -19,6 +19,7 @@ import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { BindingKey } from './security/bindingKey.ts';
 import type { SecretHasher } from './security/secretHasher.ts';
+import type { TerminalControl } from './terminalControl/terminalControl.ts';
 export interface ModuleContext {
   config: Config;
   /** Absolute DATA_DIR. */
@@ -40,6 +41,8 @@ export interface ModuleContext {
   hasher: SecretHasher;
   bindingKey: BindingKey;
   broker: { isConnected(deviceId: string): boolean; disconnect(deviceId: string): void };
+  /** Locks and the device blacklist: any module that must stop a terminal asks here. */
+  terminalControl: TerminalControl;
   /** Public base URL of the HTTP API (for signed links), known once listening. */
   httpUrl(): string;
 }

@@ -23,3 +23,13 @@ export function sqlState(err: unknown): string | undefined {
 export const isUniqueViolation = (err: unknown) => sqlState(err) === SQLSTATE.uniqueViolation;
 /** A referenced row is gone, e.g. a write behind for a device deleted meanwhile. */
 export const isForeignKeyViolation = (err: unknown) => sqlState(err) === SQLSTATE.foreignKeyViolation;
+
+/** Name of the constraint a database error violated, whichever driver raised it. */
+export function violatedConstraint(err: unknown): string | undefined {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; e = 'cause' in e ? e.cause : undefined) {
+    if ('constraint' in e && typeof e.constraint === 'string') return e.constraint;
+    const named = 'message' in e && typeof e.message === 'string' ? /unique constraint "([^"]+)"/.exec(e.message) : null;
+    if (named) return named[1];
+  }
+  return undefined;
+}

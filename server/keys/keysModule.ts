@@ -51,7 +51,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   const vault = createSoftwareVault(mastersRef);
   const keyService = createKeyService({ db: ctx.db, vault, timeline: ctx.timeline, log: ctx.log });
   const compromised = new Set<string>();
-  const tamper = createTamperHandler({ db: ctx.db, keys: keyService, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, log: ctx.log, compromised });
+  const tamper = createTamperHandler({ db: ctx.db, keys: keyService, locks: ctx.terminalControl.locks, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, log: ctx.log, compromised });
   const engine = ctx.campaigns;
   const settling = new Set<Promise<unknown>>();
 

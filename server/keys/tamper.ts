@@ -1,6 +1,7 @@
 // Tamper (SPEC §5): a tamper event marks the device compromised on the server: every key
 // revoked, the terminal locked and told to zeroize, an alert raised (the faults module opens the
-// critical `tamper` fault from the same event). The agent zeroizes by itself as well.
+// critical `tamper` fault from the same event). The agent zeroizes by itself as well. The lock is
+// terminal control's: one `tamper` reason, so the terminal gets one versioned lock command.
 import { eq } from 'drizzle-orm';
 import { compromisedDevices } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -9,9 +10,10 @@ import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
+import type { Locks } from '../terminalControl/locks.ts';
 import type { KeyService } from './keyService.ts';
 
-export function createTamperHandler(deps: { db: Db; keys: KeyService; commands: CommandService; bus: EventBus; timeline: TimelineWriter; audit: AuditLog; log: Logger; compromised: Set<string> }) {
+export function createTamperHandler(deps: { db: Db; keys: KeyService; locks: Locks; commands: CommandService; bus: EventBus; timeline: TimelineWriter; audit: AuditLog; log: Logger; compromised: Set<string> }) {
   const inFlight = new Map<string, Promise<void>>();
 
   async function markCompromised(deviceId: string, reason: string) {
@@ -19,7 +21,7 @@ export function createTamperHandler(deps: { db: Db; keys: KeyService; commands: 
     deps.compromised.add(deviceId);
     if (!row) return; // already compromised: nothing more to do
     const revoked = await deps.keys.revokeDevice(deviceId, `device compromised: ${reason}`);
-    await deps.commands.create(deviceId, { type: 'lock', payload: { reason: 'tamper' }, createdBy: null });
+    await deps.locks.systemLock(deviceId, 'tamper', reason, 'tamper');
     await deps.commands.create(deviceId, { type: 'keys.zeroize', payload: { reason: 'tamper' }, createdBy: null });
     await deps.db.update(compromisedDevices).set({ keysRevoked: revoked.length }).where(eq(compromisedDevices.deviceId, deviceId));
     deps.timeline.add({ deviceId, kind: 'security', summary: `device compromised (${reason}): ${revoked.length} keys revoked, lock and zeroize sent`, data: { keysRevoked: revoked.length } });

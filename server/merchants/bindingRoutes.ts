@@ -5,6 +5,7 @@ import { rebindStatuses } from '../../schemas/tables/merchants.ts';
 import { requireRole } from '../auth/middleware.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
+import type { TerminalControl } from '../terminalControl/terminalControl.ts';
 import {
   hashParams,
   bindingInput,
@@ -23,7 +24,8 @@ import {
 } from './apiSchemas.ts';
 import type { BindingService } from './bindingService.ts';
 import type { CardBlacklistService } from './cardBlacklist.ts';
-import type { ControlService } from './controlService.ts';
+import type { MerchantAlerts } from './alerts.ts';
+import type { Relocation } from './relocation.ts';
 import { actorOf, optionalBodyOf } from './merchantRoutes.ts';
 
 const operators = requireRole('admin', 'operator');
@@ -204,9 +206,10 @@ const r = {
 
 export function registerBindingRoutes(
   app: AppRouter,
-  deps: { bindings: BindingService; control: ControlService; cards: CardBlacklistService },
+  deps: { bindings: BindingService; control: TerminalControl; alerts: MerchantAlerts; relocation: Relocation; cards: CardBlacklistService },
 ) {
-  const { bindings, control, cards } = deps;
+  const { bindings, cards, alerts, relocation } = deps;
+  const { locks, blacklist } = deps.control;
   app.openapi(r.bind, async (c) => c.json(await bindings.bind(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 200));
   app.openapi(r.binding, async (c) => c.json(await bindings.current(c.req.valid('param').id), 200));
   app.openapi(r.history, async (c) => c.json(await bindings.history(c.req.valid('param').id), 200));
@@ -224,29 +227,29 @@ export function registerBindingRoutes(
   app.openapi(r.lockGet, async (c) => {
     const { id } = c.req.valid('param');
     await deps.bindings.current(id); // 404 for an unknown device
-    return c.json(await control.lockState(id), 200);
+    return c.json(await locks.lockState(id), 200);
   });
   app.openapi(r.lock, async (c) => {
     const body = await optionalBodyOf(c, lockInput);
-    return c.json(await control.lock(c.req.valid('param').id, body.reason, actorOf(c), body.note), 200);
+    return c.json(await locks.lock(c.req.valid('param').id, body.reason, actorOf(c), body.note), 200);
   });
   app.openapi(r.unlock, async (c) => {
     const body = await optionalBodyOf(c, lockInput);
-    return c.json(await control.unlock(c.req.valid('param').id, body.reason, actorOf(c), body.note), 200);
+    return c.json(await locks.unlock(c.req.valid('param').id, body.reason, actorOf(c), body.note), 200);
   });
   app.openapi(r.exempt, async (c) => {
     const body = c.req.valid('json');
-    return c.json(await control.setExemption(c.req.valid('param').id, body.exempt, body.reason, actorOf(c)), 200);
+    return c.json(await relocation.setExemption(c.req.valid('param').id, body.exempt, body.reason, actorOf(c)), 200);
   });
   app.openapi(r.blacklist, async (c) =>
-    c.json(await control.blacklist(c.req.valid('param').id, c.req.valid('json').reason, actorOf(c)), 200),
+    c.json(await blacklist.blacklist(c.req.valid('param').id, c.req.valid('json').reason, actorOf(c)), 200),
   );
   app.openapi(r.unblacklist, async (c) =>
-    c.json(await control.unblacklist(c.req.valid('param').id, c.req.valid('json').reason, actorOf(c)), 200),
+    c.json(await blacklist.unblacklist(c.req.valid('param').id, c.req.valid('json').reason, actorOf(c)), 200),
   );
   app.openapi(r.alerts, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await control.alerts({ ...q, open: q.open === undefined ? undefined : q.open === 'true' }), 200);
+    return c.json(await alerts.list({ ...q, open: q.open === undefined ? undefined : q.open === 'true' }), 200);
   });
   app.openapi(r.cards, async (c) => {
     const q = c.req.valid('query');

@@ -15,12 +15,15 @@ import {
   type RebindStatus,
 } from '../../schemas/tables/merchants.ts';
 import type { Tx } from '../core/transaction.ts';
-import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import type { CardBlacklistService } from './cardBlacklist.ts';
-import type { ControlService } from './controlService.ts';
-import { LONG_TTL_S, newId, violatedConstraint, type Actor, type MerchantDeps } from './deps.ts';
+import type { Actor } from '../core/actor.ts';
+import { newId } from '../core/ids.ts';
+import { isUniqueViolation, violatedConstraint } from '../core/sqlState.ts';
+import { STATE_COMMAND_TTL_S } from '../terminalControl/terminalState.ts';
+import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
+import type { Relocation } from './relocation.ts';
 import { signBindingToken } from './token.ts';
 
 export const DEFAULT_REBIND_TTL_S = 72 * 3600;
@@ -54,7 +57,7 @@ export function bindingView(b: BindingRow) {
 }
 
 export function createBindingService(
-  d: MerchantDeps & { registry: Registry; control: ControlService; cards: CardBlacklistService; rebindTtlS?: number },
+  d: MerchantDeps & { registry: Registry; relocation: Relocation; cards: CardBlacklistService; rebindTtlS?: number },
 ) {
   const { db } = d;
   const now = () => new Date(d.now?.() ?? Date.now());
@@ -128,7 +131,7 @@ export function createBindingService(
     return d.commands.create(deviceId, {
       type: 'binding.set',
       payload: { token, ...(wipe ? { wipe: true } : {}), txnPolicy: terminalPolicyOf(m), cardBlacklist },
-      ttlS: LONG_TTL_S,
+      ttlS: STATE_COMMAND_TTL_S,
       createdBy,
     });
   }
@@ -136,7 +139,7 @@ export function createBindingService(
   async function current(deviceId: string) {
     await deviceOrThrow(deviceId);
     const b = await openBinding(deviceId);
-    const [lock, relocation] = await Promise.all([d.control.lockState(deviceId), d.control.relocationState(deviceId)]);
+    const [lock, relocation] = await Promise.all([d.control.locks.lockState(deviceId), d.relocation.state(deviceId)]);
     let merchant: { id: string; mid: string; name: string; status: string } | null = null;
     if (b) {
       const m = await merchantOrThrow(b.merchantId);
@@ -223,7 +226,7 @@ export function createBindingService(
     async resend(deviceId: string) {
       const b = await openBinding(deviceId);
       if (b) await sendBinding(deviceId, b.token, await merchantOrThrow(b.merchantId), false, null);
-      await d.control.resendLock(deviceId);
+      await d.control.locks.resendLock(deviceId);
       return Boolean(b);
     },
 
@@ -361,7 +364,7 @@ export function createBindingService(
         });
         await tx.update(devices).set({ merchantId: m.id, updatedAt: now() }).where(eq(devices.id, deviceId));
         // The old merchant's suspension does not follow the terminal to its new merchant.
-        const changes = await d.control.releaseIn(tx, [deviceId], 'merchant_suspended', actor, { note: 'rebound' });
+        const changes = await d.control.locks.releaseIn(tx, [deviceId], 'merchant_suspended', actor, { note: 'rebound' });
         await d.audit.append(
           {
             actor: actor.principal,
@@ -389,11 +392,11 @@ export function createBindingService(
       const zeroize = await d.commands.create(deviceId, {
         type: 'keys.zeroize',
         payload: { reason: 'rebind', requestId: id },
-        ttlS: LONG_TTL_S,
+        ttlS: STATE_COMMAND_TTL_S,
         createdBy: by,
       });
       const bindCmd = await sendBinding(deviceId, result.binding.token, m, true, by);
-      await d.control.afterCommit(result.changes, actor);
+      await d.control.locks.afterCommit(result.changes, actor);
       d.registry.setBinding(deviceId, m.id);
       d.timeline.add({
         deviceId,
@@ -496,7 +499,7 @@ export function createBindingService(
       if (!open.length) return null;
       return d.commands.createBatch(
         open.map((o) => o.id),
-        { type: 'config.set', payload: { [CONFIG_KEY_POLICY]: terminalPolicyOf(m) }, ttlS: LONG_TTL_S, createdBy },
+        { type: 'config.set', payload: { [CONFIG_KEY_POLICY]: terminalPolicyOf(m) }, ttlS: STATE_COMMAND_TTL_S, createdBy },
       );
     },
 

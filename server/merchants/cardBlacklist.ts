@@ -7,7 +7,9 @@ import { devices } from '../../schemas/db.ts';
 import { cardBlacklist, cardBlacklistMeta, merchantBindings } from '../../schemas/tables/merchants.ts';
 import type { Tx } from '../core/transaction.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { LONG_TTL_S, type Actor, type MerchantDeps } from './deps.ts';
+import type { Actor } from '../core/actor.ts';
+import { STATE_COMMAND_TTL_S } from '../terminalControl/terminalState.ts';
+import type { MerchantDeps } from './merchantDeps.ts';
 
 export const MAX_BLOCKED_CARDS = 20_000;
 
@@ -56,7 +58,7 @@ export function createCardBlacklist(d: MerchantDeps) {
     const list = await config();
     return d.commands.createBatch(
       targets.map((t) => t.id),
-      { type: 'config.set', payload: { [CONFIG_KEY_CARD_BLACKLIST]: list }, ttlS: LONG_TTL_S, createdBy },
+      { type: 'config.set', payload: { [CONFIG_KEY_CARD_BLACKLIST]: list }, ttlS: STATE_COMMAND_TTL_S, createdBy },
     );
   }
 

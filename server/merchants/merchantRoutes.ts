@@ -17,7 +17,7 @@ import {
   reasonBody,
 } from './apiSchemas.ts';
 import type { BindingService } from './bindingService.ts';
-import type { Actor } from './deps.ts';
+import type { Actor } from '../core/actor.ts';
 import { DEFAULT_POLICY, merchantView, type MerchantService } from './merchantService.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/types.ts';

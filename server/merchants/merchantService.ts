@@ -15,8 +15,9 @@ import {
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
 import type { BindingService } from './bindingService.ts';
-import type { ControlService } from './controlService.ts';
-import { newId, type Actor, type MerchantDeps } from './deps.ts';
+import type { Actor } from '../core/actor.ts';
+import { newId } from '../core/ids.ts';
+import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
 
 export interface MerchantInput {
@@ -70,7 +71,7 @@ function checkSubMerchants(kind: 'single' | 'marketplace', subs: SubMerchant[]) 
   if (ids.size !== subs.length) throw unprocessable('duplicate_sub_merchant', 'sub-merchant ids must be unique');
 }
 
-export function createMerchantService(d: MerchantDeps & { registry: Registry; control: ControlService; bindings: BindingService }) {
+export function createMerchantService(d: MerchantDeps & { registry: Registry; bindings: BindingService }) {
   const { db } = d;
   const now = () => new Date(d.now?.() ?? Date.now());
 
@@ -263,7 +264,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; co
             .from(merchantBindings)
             .where(and(eq(merchantBindings.merchantId, id), isNull(merchantBindings.closedAt)))
         ).map((x) => x.id);
-        const c = await d.control.lockIn(tx, deviceIds, 'merchant_suspended', actor, { note: reason, merchantId: id });
+        const c = await d.control.locks.lockIn(tx, deviceIds, 'merchant_suspended', actor, { note: reason, merchantId: id });
         await d.audit.append(
           { actor: actor.principal, ip: actor.ip, action: 'merchant.suspend', target: id, data: { reason, terminals: deviceIds.length } },
           tx,
@@ -271,7 +272,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; co
         return { row: r, changes: c, locked: deviceIds };
       });
       d.registry.setMerchant(row);
-      await d.control.afterCommit(changes, actor);
+      await d.control.locks.afterCommit(changes, actor);
       return { merchant: row, lockedTerminals: locked.length };
     },
 
@@ -293,7 +294,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; co
             .from(terminalLocks)
             .where(and(eq(terminalLocks.merchantId, id), eq(terminalLocks.reason, 'merchant_suspended'), isNull(terminalLocks.releasedAt)))
         ).map((x) => x.id);
-        const c = await d.control.releaseIn(tx, deviceIds, 'merchant_suspended', actor, {
+        const c = await d.control.locks.releaseIn(tx, deviceIds, 'merchant_suspended', actor, {
           note: note ?? 'merchant reactivated',
           merchantId: id,
         });
@@ -304,7 +305,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; co
         return { row: r, changes: c, released: deviceIds };
       });
       d.registry.setMerchant(row);
-      await d.control.afterCommit(changes, actor);
+      await d.control.locks.afterCommit(changes, actor);
       return { merchant: row, releasedTerminals: released.length };
     },
 

@@ -5,16 +5,20 @@ import { txnEventData } from '../../schemas/binding.ts';
 import type { DeviceEvent, HealthSample } from '../../schemas/wire.ts';
 import type { Logger } from '../log.ts';
 import type { CardBlacklistService } from './cardBlacklist.ts';
-import type { ControlService } from './controlService.ts';
-import { SYSTEM } from './deps.ts';
+import type { TerminalControl } from '../terminalControl/terminalControl.ts';
+import type { MerchantAlerts } from './alerts.ts';
+import { SYSTEM } from '../core/actor.ts';
 import { assessFix, DEFAULT_MAX_ACCURACY_M } from './geofence.ts';
 import { checkDailyFigures, checkTransaction, type Breach } from './limits.ts';
 import type { Registry } from './registry.ts';
+import type { Relocation } from './relocation.ts';
 import { DEFAULT_BURST_RULE, noteTxn, type BurstRule } from './suspicion.ts';
 
 export interface MonitorDeps {
   registry: Registry;
-  control: ControlService;
+  control: TerminalControl;
+  alerts: MerchantAlerts;
+  relocation: Relocation;
   cards: CardBlacklistService;
   log: Logger;
   burstRule?: BurstRule;
@@ -43,7 +47,7 @@ export function createMonitor(d: MonitorDeps) {
   }
 
   async function breach(deviceId: string, merchantId: string, lockOnBreach: boolean, breaches: Breach[], source: string) {
-    const alert = await d.control.raiseAlert({
+    const alert = await d.alerts.raiseAlert({
       deviceId,
       merchantId,
       code: 'txn_limit_breach',
@@ -52,13 +56,13 @@ export function createMonitor(d: MonitorDeps) {
       data: { breaches, source },
     });
     if (lockOnBreach) {
-      await d.control.systemLock(deviceId, 'txn_limit', `limits exceeded: ${breaches.map((b) => b.rule).join(', ')}`);
+      await d.control.locks.systemLock(deviceId, 'txn_limit', `limits exceeded: ${breaches.map((b) => b.rule).join(', ')}`);
     }
     return alert;
   }
 
   function onHealth(deviceId: string, sample: HealthSample) {
-    if (d.registry.isBlacklisted(deviceId)) return;
+    if (d.control.blacklist.isBlacklisted(deviceId)) return;
     const m = d.registry.merchantOf(deviceId);
     if (!m) return;
     // Relocation.
@@ -83,9 +87,9 @@ export function createMonitor(d: MonitorDeps) {
       };
       const dist = a.distanceM === undefined ? '?' : `${Math.round(a.distanceM)} m`;
       background(deviceId, 'relocation', async () => {
-        await d.control.persistTrack(deviceId, fields);
+        await d.relocation.persistTrack(deviceId, fields);
         if (a.outcome === 'warning') {
-          await d.control.raiseAlert({
+          await d.alerts.raiseAlert({
             deviceId,
             merchantId: m.id,
             code: 'relocation_warning',
@@ -94,8 +98,8 @@ export function createMonitor(d: MonitorDeps) {
             data: { distanceM: a.distanceM, fix: sample.location },
           });
         } else if (a.outcome === 'relocated') {
-          await d.control.resolveAlert(deviceId, 'relocation_warning', 'superseded by relocated');
-          await d.control.raiseAlert({
+          await d.alerts.resolveAlert(deviceId, 'relocation_warning', 'superseded by relocated');
+          await d.alerts.raiseAlert({
             deviceId,
             merchantId: m.id,
             code: 'relocated',
@@ -104,11 +108,11 @@ export function createMonitor(d: MonitorDeps) {
             data: { distanceM: a.distanceM, fix: sample.location, fixes: a.track.consecutiveOut },
           });
           if (m.policy.lockOnRelocation)
-            await d.control.systemLock(deviceId, 'relocated', `${a.track.consecutiveOut} fixes out of the fence, last ${dist}`);
+            await d.control.locks.systemLock(deviceId, 'relocated', `${a.track.consecutiveOut} fixes out of the fence, last ${dist}`);
         } else {
           // Back inside (or exempt): the warning clears; a relocation stays until an operator unlocks.
-          await d.control.resolveAlert(deviceId, 'relocation_warning', 'back inside the fence');
-          if (a.outcome === 'returned') await d.control.resolveAlert(deviceId, 'relocated', 'back inside the fence');
+          await d.alerts.resolveAlert(deviceId, 'relocation_warning', 'back inside the fence');
+          if (a.outcome === 'returned') await d.alerts.resolveAlert(deviceId, 'relocated', 'back inside the fence');
         }
       });
     }
@@ -124,10 +128,10 @@ export function createMonitor(d: MonitorDeps) {
   }
 
   function onEvent(deviceId: string, ev: DeviceEvent) {
-    if (d.registry.isBlacklisted(deviceId)) return;
+    if (d.control.blacklist.isBlacklisted(deviceId)) return;
     if (ev.type === 'boot' && typeof ev.data.locked === 'boolean') {
       const locked = ev.data.locked;
-      background(deviceId, 'lock reconcile', () => d.control.reconcile(deviceId, locked));
+      background(deviceId, 'lock reconcile', () => d.control.locks.reconcile(deviceId, locked));
       return;
     }
     if (ev.type !== 'txn') return;
@@ -155,7 +159,7 @@ export function createMonitor(d: MonitorDeps) {
         background(deviceId, 'suspicious card', async () => {
           const reason = `auto: ${seen.count} payments with one card within ${Math.round(rule.windowMs / 60_000)} min at ${deviceId}`;
           const added = await d.cards.add({ cardHash, reason, source: 'auto', deviceId }, SYSTEM);
-          await d.control.raiseAlert({
+          await d.alerts.raiseAlert({
             deviceId,
             merchantId: m.id,
             code: 'suspicious_txn',

@@ -1,9 +1,8 @@
 // In-memory view for the ingest hot path: which merchant each terminal serves, that merchant's
-// fence and policy, relocation tracks, exemptions, blacklisted terminals. Loaded at start,
-// kept current by the services, and reloaded periodically so that several server instances
-// converge.
-import { and, eq, isNull } from 'drizzle-orm';
-import { devices } from '../../schemas/db.ts';
+// fence and policy, relocation tracks and exemptions (the device blacklist is terminal control's).
+// Loaded at start, kept current by the services, and reloaded periodically so that several
+// server instances converge.
+import { isNull } from 'drizzle-orm';
 import { merchantBindings, merchants, terminalControl, type MerchantRow } from '../../schemas/tables/merchants.ts';
 import type { Db } from '../db/database.ts';
 import { freshTrack, type GeoTrack } from './geofence.ts';
@@ -25,8 +24,6 @@ export interface Registry {
   setMerchant(m: MerchantInfo): void;
   track(deviceId: string): TerminalTrack;
   setTrack(deviceId: string, t: TerminalTrack): void;
-  isBlacklisted(deviceId: string): boolean;
-  setBlacklisted(deviceId: string, on: boolean): void;
   /** Day on which a figures breach was already handled, per device. */
   flagged: Map<string, string>;
   recentTxns: Map<string, SeenTxn[]>;
@@ -49,7 +46,6 @@ export function createRegistry(db: Db): Registry {
   let boundTo = new Map<string, string>();
   let merchantMap = new Map<string, MerchantInfo>();
   const tracks = new Map<string, TerminalTrack>();
-  let blacklisted = new Set<string>();
 
   return {
     async load() {
@@ -59,10 +55,6 @@ export function createRegistry(db: Db): Registry {
         .from(merchantBindings)
         .where(isNull(merchantBindings.closedAt));
       const controls = await db.select().from(terminalControl);
-      const black = await db
-        .select({ id: devices.id })
-        .from(devices)
-        .where(and(eq(devices.status, 'blacklisted')));
       merchantMap = new Map(rows.map((m) => [m.id, pick(m)]));
       boundTo = new Map(bindings.map((b) => [b.deviceId, b.merchantId]));
       for (const c of controls) {
@@ -72,7 +64,6 @@ export function createRegistry(db: Db): Registry {
           tracks.set(c.deviceId, { consecutiveOut: c.consecutiveOut, relocated: c.relocated, exempt: c.relocationExempt });
         }
       }
-      blacklisted = new Set(black.map((b) => b.id));
     },
     merchantOf(deviceId) {
       const m = boundTo.get(deviceId);
@@ -88,11 +79,6 @@ export function createRegistry(db: Db): Registry {
     },
     track: (id) => tracks.get(id) ?? { ...freshTrack(), exempt: false },
     setTrack: (id, t) => void tracks.set(id, t),
-    isBlacklisted: (id) => blacklisted.has(id),
-    setBlacklisted(id, on) {
-      if (on) blacklisted.add(id);
-      else blacklisted.delete(id);
-    },
     flagged: new Map(),
     recentTxns: new Map(),
   };

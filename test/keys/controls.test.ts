@@ -49,6 +49,13 @@ type RefusedCommand = Pick<CommandRow, 'id' | 'state'> & { error: NonNullable<Co
 interface CommandPage {
   items: Array<Pick<CommandRow, 'id' | 'type' | 'state'>>;
 }
+/** GET /v1/devices/{id}/lock. */
+interface LockStateView {
+  locked: boolean;
+  version: number;
+  reasons: Array<{ reason: string }>;
+  command: Pick<CommandRow, 'id' | 'type' | 'state'>;
+}
 /** GET /v1/faults. */
 interface FaultPage {
   items: Array<Pick<FaultRow, 'code' | 'severity' | 'state'>>;
@@ -212,6 +219,13 @@ for (const kind of databaseKinds()) {
       }, { timeoutMs: 10_000 });
       expect(cmds.some((x: { type: string }) => x.type === 'keys.zeroize')).toBe(true);
       expect(alerts).toContain('key_compromise');
+      // One lock, through terminal control: versioned, its reason `tamper`, and no second command
+      // adopting a bare one (once the tamper handling and every lock it caused have settled).
+      await moduleInternals(t, 'keys').tamperIdle();
+      const lockState = await t.api<LockStateView>('GET', `/v1/devices/${d.deviceId}/lock`);
+      expect(lockState.body).toMatchObject({ locked: true, version: 1, reasons: [{ reason: 'tamper' }], command: { type: 'lock', state: 'succeeded' } });
+      const lockCommands = await db().select().from(commands).where(and(eq(commands.deviceId, d.deviceId!), eq(commands.type, 'lock')));
+      expect(lockCommands.map((c) => ({ id: c.id, payload: c.payload }))).toEqual([{ id: lockState.body.command.id, payload: { version: 1, reasons: ['tamper'] } }]);
       // The fault queue shows both: the tamper itself and what the server did about it.
       const faults = await eventually(async () => {
         const f = await t.api<FaultPage>('GET', `/v1/faults?deviceId=${d.deviceId}&state=open`);

@@ -217,7 +217,7 @@ describe.each(databaseKinds())('merchant binding lock on %s', (database) => {
     });
     const mod = moduleOf(t);
     // The BullMQ job scheduler that runs the expiry is in place.
-    expect(await t.server.parts.queues.queue('merchants').getJobScheduler('expire-rebind-requests')).toMatchObject({ key: 'expire-rebind-requests' });
+    expect(await mod.expiryScheduler()).toMatchObject({ key: 'expire-rebind-requests', every: 60_000 });
     expect(await mod.bindings.expireDue()).toBe(0);
     const { rebindRequests } = await import('../../schemas/tables/merchants.ts');
     const { eq } = await import('drizzle-orm');

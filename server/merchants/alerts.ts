@@ -1,0 +1,85 @@
+// Merchant alerts (relocation, transaction limits, suspicious cards): one open alert per terminal
+// and code, each on the timeline and the event bus as it opens and resolves.
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { merchantAlerts, type AlertCode, type MerchantAlertRow } from '../../schemas/tables/merchants.ts';
+import type { Severity } from '../../schemas/wire.ts';
+import type { MerchantDeps } from './merchantDeps.ts';
+
+export interface AlertInput {
+  deviceId: string;
+  merchantId?: string | null;
+  code: AlertCode;
+  severity: Severity;
+  summary: string;
+  data?: Record<string, unknown>;
+}
+
+export function createMerchantAlerts(d: Pick<MerchantDeps, 'db' | 'timeline' | 'bus' | 'now'>) {
+  const { db } = d;
+  const now = () => new Date(d.now?.() ?? Date.now());
+
+  return {
+    async raiseAlert(a: AlertInput): Promise<MerchantAlertRow | null> {
+      const [row] = await db
+        .insert(merchantAlerts)
+        .values({
+          deviceId: a.deviceId,
+          merchantId: a.merchantId ?? null,
+          code: a.code,
+          severity: a.severity,
+          summary: a.summary,
+          data: a.data ?? {},
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) return null;
+      d.timeline.add({
+        deviceId: a.deviceId,
+        kind: 'alert',
+        summary: a.summary,
+        data: { code: a.code, severity: a.severity, alertId: row.id, ...a.data },
+      });
+      d.bus.emit('device.alert', {
+        deviceId: a.deviceId,
+        code: a.code,
+        severity: a.severity,
+        summary: a.summary,
+        open: true,
+        data: a.data ?? {},
+      });
+      return row;
+    },
+
+    async resolveAlert(deviceId: string, code: AlertCode, summary: string) {
+      const rows = await db
+        .update(merchantAlerts)
+        .set({ resolvedAt: now() })
+        .where(and(eq(merchantAlerts.deviceId, deviceId), eq(merchantAlerts.code, code), isNull(merchantAlerts.resolvedAt)))
+        .returning({ id: merchantAlerts.id, severity: merchantAlerts.severity });
+      for (const r of rows) {
+        d.timeline.add({ deviceId, kind: 'alert', summary, data: { code, alertId: r.id, resolved: true } });
+        d.bus.emit('device.alert', { deviceId, code, severity: r.severity, summary, open: false, data: {} });
+      }
+    },
+
+    async list(q: { deviceId?: string; open?: boolean; limit: number; cursor?: string }) {
+      const rows = await db
+        .select()
+        .from(merchantAlerts)
+        .where(
+          and(
+            q.deviceId ? eq(merchantAlerts.deviceId, q.deviceId) : undefined,
+            q.open === undefined ? undefined : q.open ? isNull(merchantAlerts.resolvedAt) : sql`${merchantAlerts.resolvedAt} is not null`,
+            q.cursor ? sql`${merchantAlerts.id} < ${Number(q.cursor)}` : undefined,
+          ),
+        )
+        .orderBy(desc(merchantAlerts.id))
+        .limit(q.limit + 1);
+      const items = rows.slice(0, q.limit);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > q.limit && last ? String(last.id) : null };
+    },
+  };
+}
+
+export type MerchantAlerts = ReturnType<typeof createMerchantAlerts>;
