@@ -26,6 +26,11 @@ export const configSchema = z.object({
   /** How devices reach this server (enrollment answers and download links use it). */
   PUBLIC_HTTP_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   PUBLIC_MQTT_URL: z.string().regex(/^mqtts?:\/\/|^wss?:\/\//, 'must start with mqtt://, mqtts://, ws:// or wss://').optional(),
+  /** Broker URLs terminals try after PUBLIC_MQTT_URL (comma-separated): how a fleet moves (docs/operations.md). */
+  MQTT_FALLBACK_URLS: z
+    .string()
+    .refine((v) => v.split(',').every((u) => u.trim() === '' || /^(mqtts?|wss?):\/\/\S+$/.test(u.trim())), 'must be comma-separated mqtt://, mqtts://, ws:// or wss:// URLs')
+    .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),

@@ -1,7 +1,7 @@
 // What a domain module (merchants, firmware, keys, faults...) gets from the server and gives back:
 // the shared parts, its routes, what it hears of device telemetry, its start and stop. Modules
 // import this file, never the list of modules (server/modules.ts), so no import goes in a circle.
-import type { DeviceEvent, HealthSample } from '../schemas/wire.ts';
+import type { DeviceEvent, HealthSample, StateMessage } from '../schemas/wire.ts';
 import type { AuditLog } from './audit/auditLog.ts';
 import type { AuthService } from './auth/authService.ts';
 import type { CampaignEngine } from './campaigns/campaignEngine.ts';
@@ -45,6 +45,8 @@ export interface ModuleContext {
   terminalControl: TerminalControl;
   /** Public base URL of the HTTP API (for signed links), known once listening. */
   httpUrl(): string;
+  /** Broker URL handed to terminals (PUBLIC_MQTT_URL or the listener's), known once listening. */
+  mqttUrl(): string;
 }
 
 export interface ServerModule {
@@ -58,6 +60,7 @@ export interface ServerModule {
   onHealth?(deviceId: string, sample: HealthSample): void;
   onEvent?(deviceId: string, event: DeviceEvent): void;
   onPresence?(change: PresenceChange): void;
+  onState?(deviceId: string, msg: StateMessage): void;
 }
 
 export type ModuleFactory = (ctx: ModuleContext) => ServerModule;

@@ -7,6 +7,7 @@ import { createCampaignsModule } from './campaigns/campaignModule.ts';
 import { createFirmwareModule } from './firmware/firmwareModule.ts';
 import { createKeysModule } from './keys/keysModule.ts';
 import { createDashboardModule } from './dashboard/dashboardModule.tsx';
+import { createTrustModule } from './trust/trustModule.ts';
 
 /** The domain modules of this build, in start order. */
-export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule];
+export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule, createTrustModule];
