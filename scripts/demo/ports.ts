@@ -1,0 +1,66 @@
+// Which ports a demo run listens on. The first run takes 8080/1883, or free ports when those are
+// taken (Mosquitto often holds 1883); later runs on the same DATA_DIR take the ports remembered
+// in DATA_DIR/demo.json, so enrolled terminals find their broker where they left it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const DEFAULT_PORTS = { HTTP_PORT: 8080, MQTT_PORT: 1883 } as const;
+export type PortName = keyof typeof DEFAULT_PORTS;
+
+/** What a demo run leaves for the next run and for `npm run demo:rollout`. */
+export const demoState = z.object({
+  ports: z.object({ HTTP_PORT: z.number().int().min(1).max(65535), MQTT_PORT: z.number().int().min(1).max(65535) }).partial(),
+  httpUrl: z.string(),
+  mqttUrl: z.string(),
+});
+export type DemoState = z.infer<typeof demoState>;
+
+export type PortChoice = { port: number; why: 'set' | 'remembered' | 'default' | 'remembered_taken' | 'default_taken' };
+
+/** Pure: the port to ask for (0 = any free one) given the environment, memory and what is free. */
+export function choosePort(name: PortName, env: string | undefined, remembered: number | undefined, isFree: (port: number) => boolean): PortChoice {
+  if (env !== undefined && env !== '') return { port: Number(env), why: 'set' };
+  if (remembered !== undefined) return isFree(remembered) ? { port: remembered, why: 'remembered' } : { port: 0, why: 'remembered_taken' };
+  const fallback = DEFAULT_PORTS[name];
+  return isFree(fallback) ? { port: fallback, why: 'default' } : { port: 0, why: 'default_taken' };
+}
+
+export function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+const stateFile = (dataDir: string) => join(dataDir, 'demo.json');
+
+export function loadDemoState(dataDir: string): DemoState | null {
+  const file = stateFile(dataDir);
+  if (!existsSync(file)) return null;
+  const parsed = demoState.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  return parsed.success ? parsed.data : null;
+}
+
+export function saveDemoState(dataDir: string, state: DemoState): void {
+  writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Sets HTTP_PORT/MQTT_PORT for this run; returns what to tell the user. */
+export async function choosePorts(dataDir: string, host: string): Promise<string[]> {
+  const remembered = loadDemoState(dataDir)?.ports ?? {};
+  const notes: string[] = [];
+  for (const name of ['HTTP_PORT', 'MQTT_PORT'] as const) {
+    const candidate = remembered[name] ?? DEFAULT_PORTS[name];
+    const free = await portFree(candidate, host);
+    const choice = choosePort(name, process.env[name], remembered[name], () => free);
+    if (choice.why === 'set') continue;
+    if (choice.why === 'remembered_taken')
+      notes.push(`port ${candidate} (${name} of the last demo run) is taken; this run uses a free one and its terminals follow it`);
+    if (choice.why === 'default_taken') notes.push(`port ${candidate} is taken; the demo uses a free port for ${name}`);
+    process.env[name] = String(choice.port);
+  }
+  return notes;
+}
