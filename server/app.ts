@@ -25,6 +25,7 @@ import { createTimelineReader } from './devices/timelineReader.ts';
 import { createTimelineWriter } from './devices/timelineWriter.ts';
 import { createEventBus } from './events/eventBus.ts';
 import { registerStreamRoutes } from './events/streamRoutes.ts';
+import { registerHealthHistoryRoutes } from './telemetry/historyRoutes.ts';
 import { createIngest } from './telemetry/ingest.ts';
 import { createLiveState } from './telemetry/liveState.ts';
 import { restoreLiveState } from './telemetry/restore.ts';
@@ -168,6 +169,7 @@ async function assemble(config: Config, log: Logger) {
     maxImportBytes: config.HTTP_BODY_LIMIT_BYTES,
   });
   registerFleetRoutes(app, { db, live });
+  registerHealthHistoryRoutes(app, { db, devices });
   registerCommandRoutes(app, { commands, devices, audit, idempotency: idempotency(db, { log }) });
   registerStreamRoutes(app, { bus });
 

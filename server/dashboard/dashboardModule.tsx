@@ -1,11 +1,10 @@
-// The browser dashboard (SPEC §7): an HTML shell at /ui/* rendered with Hono JSX, hand-written
-// ES modules and CSS under /ui/assets/*, and the health-history API its charts read. Everything
-// else the pages show comes from the public API with the user's own token.
+// The browser dashboard (SPEC §7): an HTML shell at /ui/* rendered with Hono JSX, and hand-written
+// ES modules and CSS under /ui/assets/*. Everything the pages show comes from the public API with
+// the user's own token (the charts from GET /v1/devices/{id}/health-history, server/telemetry/).
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
-import { registerHealthHistoryRoutes } from '../telemetry/historyRoutes.ts';
 import type { AppEnv } from '../http/types.ts';
-import type { ModuleContext, ServerModule } from '../moduleContract.ts';
+import type { ServerModule } from '../moduleContract.ts';
 import { loadAssets } from './assets.ts';
 import { Shell } from './shell.tsx';
 
@@ -31,13 +30,11 @@ function secure(c: Context<AppEnv>) {
   c.header('X-Frame-Options', 'DENY');
 }
 
-export function createDashboardModule(ctx: ModuleContext): ServerModule {
+export function createDashboardModule(): ServerModule {
   const { files, tag } = loadAssets();
   return {
     name: 'dashboard',
     routes(app) {
-      registerHealthHistoryRoutes(app, { db: ctx.db, devices: ctx.devices });
-
       app.get('/', (c) => c.redirect('/ui/', 302));
       app.get('/ui', (c) => c.redirect('/ui/', 301));
 
