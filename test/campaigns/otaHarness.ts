@@ -78,6 +78,8 @@ export interface RolloutView {
     counts: Record<string, number>;
   }[];
   counts: Record<string, number>;
+  /** Members whose revert is not final yet. */
+  reverting: number;
 }
 
 export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
