@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { createServer, type PosfleetServer, type StartedServer } from '../../server/app.ts';
 import { configSchema, type Config } from '../../server/config.ts';
 import { createLogger, type Logger } from '../../server/log.ts';
 import { createApiClient, type Api } from './apiClient.ts';
-import { createScratchPostgres, requiredDatabaseUrl, type DatabaseKind } from './databases.ts';
+import { createScratchPostgres, databaseKinds, requiredDatabaseUrl, truncateAll, type DatabaseKind } from './databases.ts';
 import { seedServerPglite } from './pgliteTemplate.ts';
 
 export const TEST_ADMIN_TOKEN = 'pf_test-admin-token-0123456789abcdef';
@@ -115,4 +116,38 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const START_TIMEOUT_MS = 120_000;
+
+/**
+ * Registers `suite` once per engine (databaseKinds()) inside `describe("<name> [<engine>]")`,
+ * with a server of its own started before and stopped after; `server()` is valid inside tests
+ * and hooks.
+ */
+export function forEachServer(name: string, suite: (server: () => TestServer, kind: DatabaseKind) => void, opts: Omit<TestServerOptions, 'database'> = {}): void {
+  for (const kind of databaseKinds()) {
+    describe(`${name} [${kind}]`, () => {
+      let t: TestServer | undefined;
+      beforeAll(async () => {
+        t = await startTestServer({ ...opts, database: kind });
+      }, START_TIMEOUT_MS);
+      afterAll(() => t?.stop(), START_TIMEOUT_MS);
+      suite(() => {
+        if (!t) throw new Error('the server runs only inside tests and hooks');
+        return t;
+      }, kind);
+    });
+  }
+}
+
+/**
+ * Empties every table of a running server and creates a first admin again; returns its token.
+ * A new token each time: the server's token cache may still hold the previous admin's.
+ */
+export async function emptyServer(t: TestServer): Promise<string> {
+  await truncateAll(t.server.parts.db);
+  const admin = await t.server.parts.auth.bootstrapAdmin();
+  if (!admin.token) throw new Error('no admin was created on the emptied database');
+  return admin.token;
 }
