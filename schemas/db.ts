@@ -12,7 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { HealthSample } from './wire.ts';
+import type { CommandType, HealthSample } from './wire.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const createdAt = () => ts('created_at').notNull().defaultNow();
@@ -137,7 +137,7 @@ export const finalCommandStates: readonly CommandState[] = ['succeeded', 'failed
 
 export const commandBatches = pgTable('command_batches', {
   id: text('id').primaryKey(),
-  type: text('type').notNull(),
+  type: text('type').$type<CommandType>().notNull(),
   payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
   total: integer('total').notNull(),
   createdBy: text('created_by'),
@@ -152,7 +152,8 @@ export const commands = pgTable(
       .notNull()
       .references(() => devices.id, { onDelete: 'cascade' }),
     batchId: text('batch_id'),
-    type: text('type').notNull(),
+    // Typed for the code, not constrained in SQL (no migration): only the command service writes it.
+    type: text('type').$type<CommandType>().notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
     state: text('state', { enum: commandStates }).notNull().default('pending'),
     stage: text('stage'),

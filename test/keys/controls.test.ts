@@ -9,6 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import { commands, type AuditRow, type CommandRow } from '../../schemas/db.ts';
+import { keysInstallPayload } from '../../schemas/keys.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import type { FaultRow } from '../../schemas/tables/faults.ts';
 import { keys, type KeyApprovalRow, type KeyRow } from '../../schemas/tables/keys.ts';
@@ -101,7 +102,7 @@ for (const kind of databaseKinds()) {
       return rows.sort((a, b) => b.issuedAt.getTime() - a.issuedAt.getTime())[0]!.payload as { items: Array<Record<string, unknown>> };
     }
     async function sendRaw(deviceId: string, payload: Record<string, unknown>) {
-      const cmd = await t.server.parts.commands.create(deviceId, { type: 'keys.install', payload, createdBy: null });
+      const cmd = await t.server.parts.commands.create(deviceId, { type: 'keys.install', payload: keysInstallPayload.parse(payload), createdBy: null });
       return eventually(async () => {
         const c = await t.api<RefusedCommand>('GET', `/v1/devices/${deviceId}/commands/${cmd.id}`);
         return ['succeeded', 'failed', 'rejected'].includes(c.body.state) ? c.body : undefined;

@@ -1,0 +1,157 @@
+// Getting stored commands to their terminals: `deliver` jobs on the BullMQ queue `commands`, a
+// worker that publishes to terminals holding their command subscription, re-sends when a
+// terminal is back, and a sweep for what Redis or a lost job left behind.
+import type { Queue } from 'bullmq';
+import type { CommandRow } from '../../schemas/db.ts';
+import { retryStrategies } from '../../schemas/retry.ts';
+import type { CommandMessage } from '../../schemas/wire.ts';
+import type { JobQueues } from '../jobs/jobQueues.ts';
+import { backoffStrategyOf, customBackoff } from '../jobs/retryBackoff.ts';
+import type { Logger } from '../log.ts';
+import { undeliveredStates } from './commandRules.ts';
+import type { CommandPatch, CommandTracker } from './commandTracker.ts';
+
+export const COMMAND_QUEUE = 'commands';
+export const DELIVERY_CHUNK = 500;
+const DELIVERY_ATTEMPTS = 5;
+/** A command untouched this long is no longer in the hands of a queued job. */
+const STALE_MS = 10_000;
+
+interface DeliveryJob {
+  ids: string[];
+}
+
+export interface CommandBroker {
+  isCommandReady(deviceId: string): boolean;
+  sendCommand(deviceId: string, msg: CommandMessage): Promise<void>;
+}
+
+export interface CommandDeliveryDeps {
+  queues: JobQueues;
+  tracker: CommandTracker;
+  broker: CommandBroker;
+  log: Logger;
+  /** Moves a command to a new state (metrics, timeline, events): the service's. */
+  transition(id: string, patch: CommandPatch): CommandRow | undefined;
+}
+
+const wireMessage = (c: CommandRow): CommandMessage => ({
+  id: c.id,
+  type: c.type,
+  issuedAt: c.issuedAt.getTime(),
+  ...(c.expiresAt ? { expiresAt: c.expiresAt.getTime() } : {}),
+  payload: c.payload,
+});
+
+export function createCommandDelivery(deps: CommandDeliveryDeps) {
+  const { tracker, broker, log, transition } = deps;
+  let queue: Queue<DeliveryJob> | undefined;
+
+  async function enqueue(ids: string[], dedupeKey?: string) {
+    if (!queue) throw new Error('command delivery is not started');
+    const jobs = [];
+    for (let i = 0; i < ids.length; i += DELIVERY_CHUNK) {
+      jobs.push({
+        name: 'deliver',
+        data: { ids: ids.slice(i, i + DELIVERY_CHUNK) },
+        opts: {
+          attempts: DELIVERY_ATTEMPTS,
+          backoff: customBackoff,
+          ...(dedupeKey ? { deduplication: { id: dedupeKey } } : {}),
+        },
+      });
+    }
+    if (jobs.length) await queue.addBulk(jobs);
+  }
+
+  /**
+   * Queues delivery without ever holding up the caller on Redis: the command is already stored,
+   * and the stale sweep picks it up again if Redis was away.
+   */
+  async function enqueueSoon(ids: string[], dedupeKey?: string) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('redis did not answer within 2 s')), 2000);
+    });
+    try {
+      await Promise.race([enqueue(ids, dedupeKey), timeout]);
+    } catch (err) {
+      log.warn({ err: (err as Error).message, commands: ids.length }, 'delivery not queued now; it will be retried');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The worker's job: send each command to its device if it is connected. */
+  async function deliver(ids: string[]) {
+    const now = Date.now();
+    const failures: unknown[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        const cmd = tracker.get(id);
+        if (!cmd || !undeliveredStates.includes(cmd.state)) return;
+        if (cmd.expiresAt && cmd.expiresAt.getTime() <= now) {
+          transition(id, { state: 'expired', finishedAt: new Date(now) });
+          return;
+        }
+        // Connected is not enough: until the device holds its command subscription a publish
+        // would go nowhere and the command would sit in `sent` forever.
+        if (!broker.isCommandReady(cmd.deviceId)) {
+          if (cmd.state !== 'queued') transition(id, { state: 'queued' });
+          return;
+        }
+        const stateBefore = cmd.state;
+        try {
+          await broker.sendCommand(cmd.deviceId, wireMessage(cmd));
+          const sent = { sentAt: new Date(), attempts: cmd.attempts + 1 };
+          // An ack may already have overtaken the publish callback; never step back to `sent`.
+          if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', ...sent });
+          else tracker.update(id, sent);
+        } catch (err) {
+          failures.push(err);
+        }
+      }),
+    );
+    // BullMQ retries the job (retryStrategies.commandDelivery); delivered commands are skipped next time.
+    if (failures.length) throw new Error(`${failures.length} of ${ids.length} commands could not be published`);
+  }
+
+  return {
+    start() {
+      queue = deps.queues.queue<DeliveryJob>(COMMAND_QUEUE);
+      deps.queues.worker<DeliveryJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids), {
+        concurrency: 8,
+        settings: { backoffStrategy: backoffStrategyOf(retryStrategies.commandDelivery) },
+      });
+    },
+    enqueueSoon,
+    deliver,
+
+    /** Commands still pending after a while, or queued for a device that can receive: queue again. */
+    redispatchStale() {
+      const cutoff = Date.now() - STALE_MS;
+      const due: string[] = [];
+      for (const cmd of tracker.open()) {
+        // Only what has sat untouched for a while: fresh ones are in the hands of a queued job.
+        const idle = cmd.updatedAt.getTime() < cutoff;
+        const stuck = idle && cmd.state === 'pending';
+        const reachable = idle && cmd.state === 'queued' && broker.isCommandReady(cmd.deviceId);
+        if (stuck || reachable) due.push(cmd.id);
+      }
+      if (due.length) void enqueueSoon(due, `redispatch:${Math.floor(Date.now() / STALE_MS)}`);
+    },
+
+    /** A device can receive again: send what it has not confirmed receiving. */
+    onCommandReady(deviceId: string) {
+      const due = tracker.openFor(deviceId).filter((c) => undeliveredStates.includes(c.state));
+      if (due.length) {
+        void enqueueSoon(
+          due.map((c) => c.id),
+          `redeliver:${deviceId}:${due.map((c) => c.id).join(',')}`,
+        );
+      }
+    },
+  };
+}
+
+export type CommandDelivery = ReturnType<typeof createCommandDelivery>;

@@ -1,0 +1,142 @@
+// The commands' SQL: inserts as one JSON parameter per chunk, state changes written behind in
+// chunks, and the reads the API needs. No state of its own beyond the rows whose write failed.
+import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
+import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
+import type { CommandType } from '../../schemas/wire.ts';
+import type { Db } from '../db/database.ts';
+import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+
+export const INSERT_CHUNK = 1000;
+const WRITE_CHUNK = 500;
+
+export interface CommandStoreDeps {
+  db: Db;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
+  // Rows whose write failed; retried first next time. They are the tracker's own objects, so
+  // they carry the newest state even if the command moved on meanwhile.
+  let unwritten: CommandRow[] = [];
+
+  return {
+    /**
+     * Inserts commands in one statement per 1,000 rows. The rows differ only in id and device,
+     * so they travel as one JSON parameter instead of ten parameters a row: building and cloning
+     * a 10,000-row insert would otherwise hold the broker's thread for most of a second.
+     */
+    async insert(list: readonly CommandRow[]) {
+      for (let i = 0; i < list.length; i += INSERT_CHUNK) {
+        const json = JSON.stringify(
+          list.slice(i, i + INSERT_CHUNK).map((r) => ({
+            id: r.id,
+            device_id: r.deviceId,
+            batch_id: r.batchId,
+            type: r.type,
+            payload: r.payload,
+            issued_at: r.issuedAt.toISOString(),
+            expires_at: r.expiresAt?.toISOString() ?? null,
+            created_by: r.createdBy,
+          })),
+        );
+        await db.execute(sql`
+          insert into ${commands} (id, device_id, batch_id, type, payload, state, attempts, issued_at, expires_at, created_by, updated_at)
+          select x.id, x.device_id, x.batch_id, x.type, x.payload, 'pending', 0, x.issued_at, x.expires_at, x.created_by, x.issued_at
+          from jsonb_to_recordset(${json}::jsonb) as x(
+            id text, device_id text, batch_id text, type text, payload jsonb, issued_at timestamptz, expires_at timestamptz, created_by text)`);
+      }
+    },
+
+    /**
+     * Writes changed rows (with those a failed write left behind). On failure the rest waits for
+     * the next call and the error goes to the caller.
+     */
+    async writeChanges(fresh: Map<string, CommandRow>) {
+      const changes = unwritten.filter((c) => !fresh.has(c.id)).concat([...fresh.values()]);
+      unwritten = [];
+      for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
+        // One JSON parameter per chunk, as for inserts: ten bound parameters a row, built by the
+        // query builder for thousands of rows, held the broker's thread during every fan-out.
+        const rowsJson = JSON.stringify(
+          changes.slice(i, i + WRITE_CHUNK).map((c) => ({
+            id: c.id,
+            state: c.state,
+            stage: c.stage,
+            progress: c.progress,
+            error: c.error ?? null,
+            result: c.result ?? null,
+            attempts: c.attempts,
+            sent_at: c.sentAt?.toISOString() ?? null,
+            finished_at: c.finishedAt?.toISOString() ?? null,
+            updated_at: c.updatedAt.toISOString(),
+          })),
+        );
+        const end = metrics.dbFlushSeconds.startTimer({ table: 'commands' });
+        try {
+          await db.execute(sql`
+            update ${commands} as c set
+              state = v.state, stage = v.stage, progress = v.progress, error = v.error, result = v.result,
+              attempts = v.attempts, sent_at = v.sent_at, finished_at = v.finished_at, updated_at = v.updated_at
+            from jsonb_to_recordset(${rowsJson}::jsonb) as v(
+              id text, state text, stage text, progress int, error jsonb, result jsonb, attempts int,
+              sent_at timestamptz, finished_at timestamptz, updated_at timestamptz)
+            where c.id = v.id`);
+        } catch (err) {
+          log.error({ err }, 'writing command changes failed; will retry');
+          unwritten = changes.slice(i);
+          throw err;
+        } finally {
+          end();
+        }
+      }
+    },
+
+    /** Commands not final: what the tracker holds again after a restart. */
+    open: () => db.select().from(commands).where(notInArray(commands.state, [...finalCommandStates])),
+
+    async get(deviceId: string, id: string): Promise<CommandRow | undefined> {
+      const [row] = await db.select().from(commands).where(and(eq(commands.id, id), eq(commands.deviceId, deviceId))).limit(1);
+      return row;
+    },
+
+    /** A device's commands, newest first, by (issuedAt, id) keyset. */
+    async page(deviceId: string, limit: number, cursor?: string) {
+      const after = cursor ? decodeTimeCursor(cursor) : undefined;
+      const found = await db
+        .select()
+        .from(commands)
+        .where(and(eq(commands.deviceId, deviceId), olderThan(commands.issuedAt, commands.id, after)))
+        .orderBy(desc(commands.issuedAt), desc(commands.id))
+        .limit(limit + 1);
+      return newestFirstPage(found, limit, (c) => ({ at: c.issuedAt, id: c.id }));
+    },
+
+    async insertBatch(batch: { id: string; type: CommandType; payload: Record<string, unknown>; total: number; createdBy: string | null }) {
+      await db.insert(commandBatches).values(batch);
+    },
+
+    /** A batch cut short: its total is what was stored. */
+    async setBatchTotal(batchId: string, total: number) {
+      await db.update(commandBatches).set({ total }).where(eq(commandBatches.id, batchId));
+    },
+
+    async batch(batchId: string) {
+      const [batch] = await db.select().from(commandBatches).where(eq(commandBatches.id, batchId)).limit(1);
+      return batch;
+    },
+
+    async batchCounts(batchId: string): Promise<Record<string, number>> {
+      const grouped = await db
+        .select({ state: commands.state, n: sql<number>`count(*)::int` })
+        .from(commands)
+        .where(eq(commands.batchId, batchId))
+        .groupBy(commands.state);
+      return Object.fromEntries(grouped.map((g) => [g.state, g.n]));
+    },
+  };
+}
+
+export type CommandStore = ReturnType<typeof createCommandStore>;
