@@ -79,3 +79,26 @@ export function parseCommandPayload<T extends CommandType>(type: T, payload: unk
   if (parsed.success) return { ok: true, payload: parsed.data };
   return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// What no API answer may show of a payload, by type (SPEC §5: no key material, wrapped or clear).
+
+type Redaction<T extends CommandType> = (payload: ParsedPayload<T>) => Record<string, unknown>;
+const redactions: { readonly [T in CommandType]?: Redaction<T> } = {
+  'keys.install': (p) => ({ ...p, items: p.items.map((item) => ({ ...item, block: '[redacted]' })) }),
+};
+
+const isCommandType = (type: string): type is CommandType => Object.hasOwn(payloadSchemas, type);
+
+function redactAs<T extends CommandType, C extends { payload: unknown }>(cmd: C, type: T): C {
+  const redact = redactions[type];
+  if (!redact) return cmd;
+  const parsed = parseCommandPayload(type, cmd.payload);
+  // A payload its own schema refuses cannot be told apart from its secrets: none of it is shown.
+  return { ...cmd, payload: parsed.ok ? redact(parsed.payload) : { redacted: true } };
+}
+
+/** The command as an API answer may show it: secret payload fields replaced by `[redacted]`. */
+export function redactCommand<C extends { type: string; payload: unknown }>(cmd: C): C {
+  return isCommandType(cmd.type) ? redactAs(cmd, cmd.type) : cmd;
+}

@@ -1,5 +1,6 @@
 // Commands to one terminal or to many (a batch), and their state.
 import { createRoute, z } from '@hono/zod-openapi';
+import { parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
 import { commandStates } from '../../schemas/db.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
@@ -8,9 +9,8 @@ import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { MiddlewareHandler } from 'hono';
-import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes } from './commandRules.ts';
+import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes, type OperatorCommandType } from './commandRules.ts';
 import type { CommandService } from './commandService.ts';
-import { redactKeyCommand } from '../keys/commandRedaction.ts';
 
 const command = z
   .looseObject({ id: z.string(), deviceId: z.string(), type: z.string(), state: z.enum(commandStates), batchId: z.string().nullable() })
@@ -18,7 +18,10 @@ const command = z
 
 const commandInput = {
   type: z.enum(operatorCommandTypes),
-  payload: z.record(z.string(), z.unknown()).optional(),
+  payload: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .openapi({ description: 'by type, see docs/protocol.md § Commands; checked against the type (400 validation_failed with the path under `payload`)' }),
   ttlS: z.number().int().min(MIN_TTL_S).max(MAX_TTL_S).optional().openapi({ description: 'seconds until the command expires' }),
 };
 
@@ -111,6 +114,16 @@ const batchStatusRoute = createRoute({
   },
 });
 
+/** An operator's type and payload, the payload checked by its type's schema (schemas/commands.ts). */
+function operatorCommand<T extends OperatorCommandType>(type: T, payload: unknown = {}) {
+  const parsed = parseCommandPayload(type, payload);
+  if (!parsed.ok) {
+    const details = parsed.issues.map((i) => ({ path: i.path ? `payload.${i.path}` : 'payload', message: i.message }));
+    throw badRequest('validation_failed', 'request did not pass validation', details);
+  }
+  return { type, payload: parsed.payload };
+}
+
 export function registerCommandRoutes(
   app: AppRouter,
   deps: { commands: CommandService; devices: DeviceService; audit: AuditLog; idempotency: MiddlewareHandler<AppEnv> },
@@ -123,10 +136,11 @@ export function registerCommandRoutes(
   app.openapi(sendRoute, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
+    const input = operatorCommand(body.type, body.payload);
     const device = await devices.byId(id);
     if (device.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${device.status}; commands go to enrolled terminals`);
     const principal = c.get('principal');
-    const cmd = await commands.create(id, { ...body, createdBy: principal.userId });
+    const cmd = await commands.create(id, { ...input, ttlS: body.ttlS, createdBy: principal.userId });
     await audit.append({ actor: principal, action: 'command.send', target: id, ip: clientIp(c), data: { cmdId: cmd.id, type: cmd.type } });
     return c.json(cmd, 201);
   });
@@ -136,23 +150,24 @@ export function registerCommandRoutes(
     const q = c.req.valid('query');
     await devices.byId(id);
     const listed = await commands.list(id, q.limit, q.cursor);
-    return c.json({ ...listed, items: listed.items.map(redactKeyCommand) }, 200);
+    return c.json({ ...listed, items: listed.items.map(redactCommand) }, 200);
   });
 
   app.openapi(getRoute, async (c) => {
     const { id, cmdId } = c.req.valid('param');
-    return c.json(redactKeyCommand(await commands.get(id, cmdId)), 200);
+    return c.json(redactCommand(await commands.get(id, cmdId)), 200);
   });
 
   app.openapi(cancelRoute, async (c) => {
     const { id, cmdId } = c.req.valid('param');
     const cmd = await commands.cancel(id, cmdId);
     await audit.append({ actor: c.get('principal'), action: 'command.cancel', target: id, ip: clientIp(c), data: { cmdId } });
-    return c.json(redactKeyCommand(cmd), 200);
+    return c.json(redactCommand(cmd), 200);
   });
 
   app.openapi(batchRoute, async (c) => {
     const body = c.req.valid('json');
+    const input = operatorCommand(body.type, body.payload);
     let ids: string[];
     if ('deviceIds' in body.target) {
       const wanted = [...new Set(body.target.deviceIds)];
@@ -169,7 +184,7 @@ export function registerCommandRoutes(
     }
     if (!ids.length) throw unprocessable('no_target', 'the target matches no device');
     const principal = c.get('principal');
-    const { batchId, total } = await commands.createBatch(ids, { type: body.type, payload: body.payload, ttlS: body.ttlS, createdBy: principal.userId });
+    const { batchId, total } = await commands.createBatch(ids, { ...input, ttlS: body.ttlS, createdBy: principal.userId });
     await audit.append({ actor: principal, action: 'command.batch', target: batchId, ip: clientIp(c), data: { type: body.type, total } });
     return c.json({ batchId, total }, 201);
   });

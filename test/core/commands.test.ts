@@ -120,6 +120,21 @@ describe.each(databaseKinds())('commands on %s', (database) => {
     expect(missing.status).toBe(404);
   });
 
+  it("checks a payload against its type's schema and names the wrong field under payload", async () => {
+    const d = await registerAndEnroll(t);
+    type Refusal = { error: { code: string; details: { path: string; message: string }[] } };
+    const bad = await t.api<Refusal>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'diag.run', payload: { components: ['printer', 'toaster'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_failed');
+    expect(bad.body.error.details.map((x) => x.path)).toEqual(['payload.components.1']);
+    const noUrl = await t.api<Refusal>('POST', '/v1/commands', { target: { deviceIds: [d.deviceId] }, type: 'logs.upload', payload: {} });
+    expect(noUrl.status).toBe(400);
+    expect(noUrl.body.error.details.map((x) => x.path)).toEqual(['payload.url']);
+    // Nothing was created by the refused requests.
+    const listed = await t.api<{ items: unknown[] }>('GET', `/v1/devices/${d.deviceId}/commands`);
+    expect(listed.body.items).toEqual([]);
+  });
+
   it('fans a batch out to many devices and counts their states', async () => {
     const devs = await Promise.all(Array.from({ length: 20 }, () => registerAndEnroll(t)));
     for (const d of devs) clients.push((await device(d)).client);

@@ -1,7 +1,7 @@
 // The map from command type to payload schema (schemas/commands.ts), shared by the server's
 // command creation and the agent's dispatcher.
 import { describe, expect, it } from 'vitest';
-import { commandPayloadSchemas, parseCommandPayload } from '../../schemas/commands.ts';
+import { commandPayloadSchemas, parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
 import { commandTypes } from '../../schemas/wire.ts';
 
 describe('command payload schemas', () => {
@@ -29,5 +29,22 @@ describe('command payload schemas', () => {
     });
     expect(parseCommandPayload('lock', { version: 2, reason: 'audit' })).toEqual({ ok: true, payload: { version: 2, reason: 'audit' } });
     expect(parseCommandPayload('logs.upload', { url: 'https://x/u', bundleId: 'lb_1' })).toEqual({ ok: true, payload: { url: 'https://x/u', bundleId: 'lb_1' } });
+  });
+});
+
+describe('redacting commands for API answers', () => {
+  const item = { slot: 'tpk', usage: 'TPK', keyId: 'k', version: 1, kcv: 'cmac:ABCDEF', block: 'UEZLMQ==' };
+
+  it('replaces key blocks of keys.install and keeps the rest of the payload', () => {
+    const shown = redactCommand({ id: 'cmd_1', type: 'keys.install', payload: { items: [item], rotationId: 'rot_1', attempt: 2 } });
+    expect(shown).toEqual({ id: 'cmd_1', type: 'keys.install', payload: { items: [{ ...item, block: '[redacted]' }], rotationId: 'rot_1', attempt: 2 } });
+  });
+
+  it('shows nothing of a keys.install payload its schema refuses, and leaves other types alone', () => {
+    expect(redactCommand({ type: 'keys.install', payload: { items: [{ block: 'UEZLMQ==' }] } })).toEqual({ type: 'keys.install', payload: { redacted: true } });
+    const lock = { type: 'lock', payload: { reason: 'audit' } };
+    expect(redactCommand(lock)).toBe(lock);
+    const unknown = { type: 'self.destruct', payload: { a: 1 } };
+    expect(redactCommand(unknown)).toBe(unknown);
   });
 });

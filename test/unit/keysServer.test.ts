@@ -6,7 +6,7 @@ import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { openWorkingBlock, parseBlock } from '../../schemas/keyCrypto/keyBlock.ts';
 import { readInstallAck } from '../../server/keys/ackCheck.ts';
 import { createBatcher } from '../../server/db/batcher.ts';
-import { redactKeyCommand } from '../../server/keys/commandRedaction.ts';
+import { redactCommand } from '../../schemas/commands.ts';
 import { decisionRefusal } from '../../server/keys/dualControl.ts';
 import { planInstall } from '../../server/keys/installPlan.ts';
 import { judgeKeyInstall } from '../../server/keys/keyRotationKind.ts';
@@ -114,8 +114,8 @@ describe('software vault', () => {
 describe('misc', () => {
   it('redacts blocks from key commands shown by the API', () => {
     const cmd = { type: 'keys.install', payload: { items: [{ slot: 'tpk', usage: 'TPK', keyId: 'k', version: 1, kcv: 'cmac:ABCDEF', block: 'UEZLMQ==' }] } };
-    expect(JSON.stringify(redactKeyCommand(cmd))).not.toContain('UEZLMQ');
-    expect(redactKeyCommand({ type: 'reboot', payload: { a: 1 } })).toEqual({ type: 'reboot', payload: { a: 1 } });
+    expect(JSON.stringify(redactCommand(cmd))).not.toContain('UEZLMQ');
+    expect(redactCommand({ type: 'reboot', payload: { a: 1 } })).toEqual({ type: 'reboot', payload: { a: 1 } });
   });
   it('policy cut-off', () => expect(dueBefore(10 * 86_400_000, 3).getTime()).toBe(7 * 86_400_000));
   it('batches calls made together', async () => {
