@@ -2,6 +2,8 @@
 import { sql } from 'drizzle-orm';
 import { deviceState, healthHistory } from '../../schemas/db.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
+import { createJsonBulkWriter, type WriteBehindOutcome } from '../core/jsonBulkWrite.ts';
+import { serialWrites } from '../core/writeBehind.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,79 +32,80 @@ export const QUIET_EVERY = 10;
 
 const toIso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
-/** One device_state row, with the column names jsonb_to_recordset reads. */
-function stateRow(d: DeviceLive) {
-  return {
-    device_id: d.deviceId,
-    online: d.online,
-    fw_version: d.fwVersion ?? null,
-    slot: d.slot ?? null,
-    last_seen_at: toIso(d.lastSeenMs),
-    connected_at: toIso(d.connectedAtMs),
-    disconnected_at: toIso(d.disconnectedAtMs),
-    health: d.health ?? null,
-  };
-}
+const STATE_COLUMNS = {
+  device_id: 'text',
+  online: 'boolean',
+  fw_version: 'text',
+  slot: 'text',
+  last_seen_at: 'timestamptz',
+  connected_at: 'timestamptz',
+  disconnected_at: 'timestamptz',
+  health: 'jsonb',
+} as const;
+
+const HISTORY_COLUMNS = { device_id: 'text', ts: 'timestamptz', sample: 'jsonb' } as const;
+
+type HistoryRow = typeof healthHistory.$inferInsert;
 
 export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; metrics: Metrics; isKnown: (id: string) => boolean }): StateWriter {
-  let history: (typeof healthHistory.$inferInsert)[] = [];
-  let running: Promise<void> | null = null;
+  let history: HistoryRow[] = [];
 
-  // Rows travel as one JSON parameter per chunk: building ten bound parameters a row for
-  // thousands of rows would hold the broker's thread far longer than one JSON.stringify.
-  async function writeStates(rows: DeviceLive[]) {
-    for (let i = 0; i < rows.length; i += STATE_CHUNK) {
-      const chunk = rows.slice(i, i + STATE_CHUNK).filter((d) => deps.isKnown(d.deviceId)).map(stateRow);
-      if (!chunk.length) continue;
-      const end = deps.metrics.dbFlushSeconds.startTimer({ table: 'device_state' });
-      await deps.db
-        .execute(
-          sql`
-          insert into ${deviceState} (device_id, online, fw_version, slot, last_seen_at, connected_at, disconnected_at, health, updated_at)
-          select x.device_id, x.online, x.fw_version, x.slot, x.last_seen_at, x.connected_at, x.disconnected_at, x.health, now()
-          from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as x(
-            device_id text, online boolean, fw_version text, slot text, last_seen_at timestamptz,
-            connected_at timestamptz, disconnected_at timestamptz, health jsonb)
-          on conflict (device_id) do update set
-            online = excluded.online, fw_version = excluded.fw_version, slot = excluded.slot,
-            last_seen_at = excluded.last_seen_at, connected_at = excluded.connected_at,
-            disconnected_at = excluded.disconnected_at, health = excluded.health, updated_at = excluded.updated_at`,
-        )
-        .finally(end);
-    }
-  }
+  const states = createJsonBulkWriter({
+    db: deps.db,
+    columns: STATE_COLUMNS,
+    chunkSize: STATE_CHUNK,
+    time: () => deps.metrics.dbFlushSeconds.startTimer({ table: 'device_state' }),
+    toRecord: (d: DeviceLive) => ({
+      device_id: d.deviceId,
+      online: d.online,
+      fw_version: d.fwVersion ?? null,
+      slot: d.slot ?? null,
+      last_seen_at: toIso(d.lastSeenMs),
+      connected_at: toIso(d.connectedAtMs),
+      disconnected_at: toIso(d.disconnectedAtMs),
+      health: d.health ?? null,
+    }),
+    statement: (x) => sql`
+      insert into ${deviceState} (device_id, online, fw_version, slot, last_seen_at, connected_at, disconnected_at, health, updated_at)
+      select x.device_id, x.online, x.fw_version, x.slot, x.last_seen_at, x.connected_at, x.disconnected_at, x.health, now()
+      from ${x}
+      on conflict (device_id) do update set
+        online = excluded.online, fw_version = excluded.fw_version, slot = excluded.slot,
+        last_seen_at = excluded.last_seen_at, connected_at = excluded.connected_at,
+        disconnected_at = excluded.disconnected_at, health = excluded.health, updated_at = excluded.updated_at`,
+  });
 
-  async function writeHistory(rows: (typeof healthHistory.$inferInsert)[]) {
-    for (let i = 0; i < rows.length; i += HISTORY_CHUNK) {
-      const json = JSON.stringify(rows.slice(i, i + HISTORY_CHUNK).map((r) => ({ device_id: r.deviceId, ts: r.ts.toISOString(), sample: r.sample })));
-      const end = deps.metrics.dbFlushSeconds.startTimer({ table: 'health_history' });
-      await deps.db
-        .execute(
-          sql`
-          insert into ${healthHistory} (device_id, ts, sample)
-          select x.device_id, x.ts, x.sample from jsonb_to_recordset(${json}::jsonb) as x(device_id text, ts timestamptz, sample jsonb)
-          on conflict do nothing`,
-        )
-        .finally(end);
+  const historyRows = createJsonBulkWriter({
+    db: deps.db,
+    columns: HISTORY_COLUMNS,
+    chunkSize: HISTORY_CHUNK,
+    time: () => deps.metrics.dbFlushSeconds.startTimer({ table: 'health_history' }),
+    toRecord: (r: HistoryRow) => ({ device_id: r.deviceId, ts: r.ts, sample: r.sample }),
+    statement: (x) => sql`
+      insert into ${healthHistory} (device_id, ts, sample)
+      select x.device_id, x.ts, x.sample from ${x}
+      on conflict do nothing`,
+  });
+
+  async function flushOnce(all: boolean) {
+    const dirty = deps.live.takeDirty(all).filter((d) => deps.isKnown(d.deviceId));
+    const kept = history.filter((r) => deps.isKnown(r.deviceId));
+    history = [];
+    const stateOutcome = await states.writeBehind(dirty);
+    // With the database away, the history is not even tried: it all waits for the next flush.
+    const historyOutcome: WriteBehindOutcome<HistoryRow> = stateOutcome.retry.length ? { retry: kept, dropped: [] } : await historyRows.writeBehind(kept);
+    const dropped = stateOutcome.dropped.length + historyOutcome.dropped.length;
+    if (dropped) deps.log.warn({ dropped }, 'telemetry rows of devices no longer stored dropped');
+    if (stateOutcome.retry.length || historyOutcome.retry.length) {
+      deps.log.error({ err: stateOutcome.error ?? historyOutcome.error }, 'telemetry flush failed; will retry');
+      // Put the rows back so the next flush retries them; nothing is lost on a transient error.
+      deps.live.markDirty(stateOutcome.retry.map((d) => d.deviceId));
+      history = historyOutcome.retry.concat(history).slice(-MAX_HISTORY_BUFFER);
     }
   }
 
   let ticks = 0;
-
-  async function flushOnce(all: boolean) {
-    const states = deps.live.takeDirty(all);
-    const kept = history;
-    history = [];
-    try {
-      await writeStates(states);
-      await writeHistory(kept.filter((r) => deps.isKnown(r.deviceId)));
-    } catch (err) {
-      deps.log.error({ err }, 'telemetry flush failed; will retry');
-      // Put the rows back so the next flush retries them; nothing is lost on a transient error.
-      deps.live.markDirty(states.map((d) => d.deviceId));
-      history = kept.concat(history).slice(-MAX_HISTORY_BUFFER);
-    }
-  }
+  const writes = serialWrites(flushOnce);
 
   return {
     keepHistory(deviceId, sample) {
@@ -112,16 +115,10 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
       }
       history.push({ deviceId, ts: new Date(sample.ts), sample });
     },
-    async flush() {
-      while (running) await running;
-      running = flushOnce(true).finally(() => (running = null));
-      await running;
-    },
+    flush: () => writes.flush(true),
     async tick() {
-      if (running) return; // the previous write is still going: this tick's rows wait for the next
-      ticks += 1;
-      running = flushOnce(ticks % QUIET_EVERY === 0).finally(() => (running = null));
-      await running;
+      // A tick skipped while the previous write goes on does not count towards QUIET_EVERY.
+      if (await writes.tick((ticks + 1) % QUIET_EVERY === 0)) ticks += 1;
     },
   };
 }

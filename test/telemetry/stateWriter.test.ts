@@ -2,7 +2,7 @@
 // every QUIET_EVERY ticks; flush() sends everything.
 import { eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
-import { devices, deviceState } from '../../schemas/db.ts';
+import { devices, deviceState, healthHistory } from '../../schemas/db.ts';
 import { createLiveState } from '../../server/telemetry/liveState.ts';
 import { createStateWriter, QUIET_EVERY } from '../../server/telemetry/stateWriter.ts';
 import { createLogger } from '../../server/log.ts';
@@ -52,5 +52,25 @@ forEachDatabase('state writer', (getDb) => {
     expect((await stored())?.health ?? null).toBeNull();
     await writer.flush();
     expect((await stored())?.health).toMatchObject({ battery: { level: 12 } });
+  });
+
+  it('drops alone the rows of a device deleted before the flush and writes the others', async () => {
+    await getDb().insert(devices).values({ id: 'dev_b', serial: 'B', model: 'M' });
+    const { live, writer, stored } = setup();
+    for (const id of ['dev_gone', 'dev_a', 'dev_b']) {
+      live.connected(id, 1000);
+      live.health(id, sample(1000, 40), 1000);
+      writer.keepHistory(id, sample(1000, 40));
+    }
+    await writer.flush();
+    expect(await stored()).toMatchObject({ online: true, health: { battery: { level: 40 } } });
+    const states = await getDb().select({ id: deviceState.deviceId }).from(deviceState);
+    expect(states.map((r) => r.id).sort()).toEqual(['dev_a', 'dev_b']);
+    const history = await getDb().select({ id: healthHistory.deviceId, ts: healthHistory.ts }).from(healthHistory);
+    expect(history.map((r) => r.id).sort()).toEqual(['dev_a', 'dev_b']);
+    // Nothing of the deleted device is left to retry: the next flush writes nothing new.
+    await getDb().delete(deviceState);
+    await writer.flush();
+    expect(await getDb().select().from(deviceState)).toEqual([]);
   });
 });
