@@ -8,7 +8,8 @@ import { ackMessage, deviceEvent, healthSample, stateMessage, topicFor, type Ack
 import { createAgent, type Agent } from '../../agent/agent.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore } from '../../agent/stateStore.ts';
-import { fakeEnrollment, silentLog, tempDir, waitFor } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { fakeEnrollment, silentLog, tempDir } from './helpers.ts';
 
 const DEV = 'dev-int-1';
 const SECRET = 'integration-secret';
@@ -60,7 +61,7 @@ function sendCommand(cmd: Record<string, unknown>): Promise<void> {
 }
 
 function finalAck(cmdId: string, timeoutMs = 5000) {
-  return waitFor(() => acksFor(cmdId).find((a) => ['succeeded', 'failed', 'rejected'].includes(a.state)), timeoutMs, `final ack of ${cmdId}`);
+  return eventually(() => acksFor(cmdId).find((a) => ['succeeded', 'failed', 'rejected'].includes(a.state)), { timeoutMs, what: `final ack of ${cmdId}` });
 }
 
 beforeAll(async () => {
@@ -119,7 +120,7 @@ describe('agent ↔ real broker', () => {
   });
 
   it('sends a boot event and health samples that pass the schema', async () => {
-    await waitFor(() => (on('health').length >= 3 ? true : undefined), 5000, 'health samples');
+    await eventually(() => (on('health').length >= 3 ? true : undefined), { timeoutMs: 5000, what: 'health samples' });
     const samples = on('health').map((p) => healthSample.parse(JSON.parse(p.payload)));
     for (let i = 1; i < samples.length; i++) expect(samples[i]!.seq).toBeGreaterThan(samples[i - 1]!.seq);
     expect(on('health')[0]!.qos).toBe(0);
@@ -159,7 +160,7 @@ describe('agent ↔ real broker', () => {
     await sendCommand(lock);
     await finalAck('lock-1');
     await sendCommand(lock);
-    await waitFor(() => (acksFor('lock-1').filter((a) => a.state === 'succeeded').length >= 2 ? true : undefined));
+    await eventually(() => (acksFor('lock-1').filter((a) => a.state === 'succeeded').length >= 2 ? true : undefined));
     const acks = acksFor('lock-1');
     expect(acks.filter((a) => a.state === 'received')).toHaveLength(1);
     expect(acks.filter((a) => a.state === 'succeeded').every((a) => a.result?.locked === true)).toBe(true);
@@ -175,15 +176,15 @@ describe('agent ↔ real broker', () => {
 
   it('buffers an event while the broker is down and sends it after reconnecting', async () => {
     await brokerDown();
-    await waitFor(() => (agent.isConnected() ? undefined : true), 5000, 'agent to notice the outage');
+    await eventually(() => (agent.isConnected() ? undefined : true), { timeoutMs: 5000, what: 'agent to notice the outage' });
     // The broker saw the connection die without DISCONNECT: the will says offline.
-    const will = await waitFor(() => on('state').find((p) => p.payload === '{"online":false}'), 5000, 'last will');
+    const will = await eventually(() => on('state').find((p) => p.payload === '{"online":false}'), { timeoutMs: 5000, what: 'last will' });
     expect(will.retain).toBe(true);
     agent.raiseEvent('log', { marker: 'while-offline' }, 'info');
     expect(events().some((e) => e.data.marker === 'while-offline')).toBe(false);
     await listen(port);
     await agent.waitConnected(5000);
-    const ev = await waitFor(() => events().find((e) => e.data.marker === 'while-offline'), 5000, 'buffered event');
+    const ev = await eventually(() => events().find((e) => e.data.marker === 'while-offline'), { timeoutMs: 5000, what: 'buffered event' });
     expect(ev.type).toBe('log');
     expect(stateMessage.parse(JSON.parse(on('state').at(-1)!.payload)).online).toBe(true);
   });

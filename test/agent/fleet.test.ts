@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceEvent, parseDeviceTopic } from '../../schemas/wire.ts';
 import { runFleet } from '../../scripts/simulate/fleet.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startFakeControlPlane, type FakeControlPlane } from './fakeControlPlane.ts';
-import { silentLog, tempDir, waitFor } from './helpers.ts';
+import { silentLog, tempDir } from './helpers.ts';
 
 let cp: FakeControlPlane;
 const published: Array<{ deviceId: string; kind: string; payload: string; retain: boolean }> = [];
@@ -44,12 +45,12 @@ describe('simulated fleet', () => {
     expect(fleet.agents.map((d) => d.serial).slice(0, 2)).toEqual(['T-00001', 'T-00002']);
 
     const tampered = fleet.agents.filter((d) => d.faults.includes('tamper')).map((d) => d.deviceId);
-    await waitFor(() => {
+    await eventually(() => {
       const ids = new Set(published.filter((p) => p.kind === 'event' && JSON.parse(p.payload).type === 'tamper').map((p) => p.deviceId));
       return tampered.every((id) => id && ids.has(id)) ? true : undefined;
-    }, 5000, 'tamper events');
+    }, { timeoutMs: 5000, what: 'tamper events' });
     const garbageDevices = new Set(fleet.agents.filter((d) => d.faults.includes('garbage')).map((d) => d.deviceId));
-    await waitFor(() => (fleet.summary().garbageSent >= 4 ? true : undefined), 5000, 'garbage');
+    await eventually(() => (fleet.summary().garbageSent >= 4 ? true : undefined), { timeoutMs: 5000, what: 'garbage' });
     const invalid = published.filter((p) => {
       try {
         return p.kind === 'event' && !deviceEvent.safeParse(JSON.parse(p.payload)).success;
@@ -59,7 +60,7 @@ describe('simulated fleet', () => {
     });
     expect(invalid.every((p) => garbageDevices.has(p.deviceId))).toBe(true);
     const flappers = fleet.agents.filter((d) => d.faults.includes('flap'));
-    await waitFor(() => (flappers.every((d) => (d.agent?.stats().connects ?? 0) >= 2) ? true : undefined), 5000, 'flaps');
+    await eventually(() => (flappers.every((d) => (d.agent?.stats().connects ?? 0) >= 2) ? true : undefined), { timeoutMs: 5000, what: 'flaps' });
 
     const batteryLow = fleet.agents.find((d) => d.faults.includes('battery'))!;
     expect(batteryLow.hardware.readBattery()).toMatchObject({ charging: false });
@@ -86,7 +87,7 @@ describe('simulated fleet', () => {
     cp.wipe();
     const second = await runFleet(opts);
     await second.ready;
-    await waitFor(() => (second.progress().connected === 3 ? true : undefined), 5000, 'reconnect after re-enrollment');
+    await eventually(() => (second.progress().connected === 3 ? true : undefined), { timeoutMs: 5000, what: 'reconnect after re-enrollment' });
     expect(second.agents.map((d) => d.deviceId)).not.toEqual(oldIds);
     const s = await second.stop();
     expect(s.failed).toBe(0);

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FirmwareManifest } from '../../schemas/ota.ts';
 import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
-import { eventually } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import {
   ARTIFACTS,
@@ -200,7 +200,7 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await eventually(async () => {
       const r = await t.api<{ items: Fault[] }>('GET', `/v1/faults?code=relocated`);
       return r.body.items.length > 0;
-    }, 15_000);
+    }, { timeoutMs: 15_000 });
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { level: 1, name: 'Fleet overview' }).waitFor();
     const relocated = page.getByRole('region', { name: 'Terminals outside their merchant location' });

@@ -2,7 +2,8 @@
 // maxPoints on the database, validation, roles.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, eventually, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 import { topicFor } from '../../schemas/wire.ts';
 import { seedHealthHistory } from './helpers.ts';

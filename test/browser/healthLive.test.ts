@@ -5,7 +5,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { createHealthWatch } from '../../server/events/healthWatch.ts';
-import { connectDevice, eventually, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { openLiveStream, type LiveEvent } from '../helpers/liveStream.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 

@@ -3,7 +3,7 @@
 // health charts taking a new sample live, without a reload.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { fakeTerminal, launchBrowser, seedHealthHistory, shot, signIn, sleep, watchConsole, type FakeTerminal } from './helpers.ts';
 

@@ -13,8 +13,9 @@ import { openStateStore } from '../../agent/stateStore.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { abortNotes } from '../../server/campaigns/campaignRules.ts';
 import { databaseKinds } from '../helpers/databases.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
-import { publishFirmware, rollout, startOtaServer, waitFor } from './otaHarness.ts';
+import { publishFirmware, rollout, startOtaServer } from './otaHarness.ts';
 
 /** Bytes of the image a held download gets before the link stalls. */
 const HOLD_AT = 48 * 1024;
@@ -141,7 +142,7 @@ describe.each(databaseKinds())('cancelling a rollout mid-download on %s', (datab
     const stateOf = (list: DeviceView[], deviceId: string) => list.find((d) => d.deviceId === deviceId)?.state;
 
     // The slow terminals hold part of the image; the fast ones installed it and are rebooting.
-    await waitFor(
+    await eventually(
       async () => {
         const list = await devices();
         const ok =
@@ -149,8 +150,7 @@ describe.each(databaseKinds())('cancelling a rollout mid-download on %s', (datab
           fast.every((a) => stateOf(list, a.id) === 'rebooting');
         return ok ? true : undefined;
       },
-      10_000,
-      'slow terminals downloading and fast ones rebooting',
+      { timeoutMs: 10_000, stepMs: 200, what: 'slow terminals downloading and fast ones rebooting' },
     );
 
     const cancelled = await t.api<{ state: string }>('POST', `/v1/rollouts/${id}/cancel`);
@@ -160,19 +160,18 @@ describe.each(databaseKinds())('cancelling a rollout mid-download on %s', (datab
 
     // Each terminal answers the abort request: the slow ones stopped, the fast ones were past the point of no return.
     const acks = (a: (typeof agents)[number], type: string) => a.agent.stats().acks[type] ?? {};
-    await waitFor(
+    await eventually(
       () =>
         slow.every((a) => acks(a, 'cancel').succeeded === 1) &&
         fast.every((a) => acks(a, 'cancel').rejected === 1 && acks(a, 'ota.install').succeeded === 1)
           ? true
           : undefined,
-      10_000,
-      'answers to the abort requests, and the installs that carried on',
+      { timeoutMs: 10_000, stepMs: 200, what: 'answers to the abort requests, and the installs that carried on' },
     );
     for (const a of slow) expect(acks(a, 'ota.install')).toEqual({ failed: 1 });
 
     // Records: aborted ones stay cancelled, the ones that finished anyway are counted as succeeded.
-    const settled = await waitFor(
+    const settled = await eventually(
       async () => {
         const list = await devices();
         const ok =
@@ -180,8 +179,7 @@ describe.each(databaseKinds())('cancelling a rollout mid-download on %s', (datab
           fast.every((a) => stateOf(list, a.id) === 'succeeded');
         return ok ? list : undefined;
       },
-      10_000,
-      'device records settled after the cancel',
+      { timeoutMs: 10_000, stepMs: 200, what: 'device records settled after the cancel' },
     );
     for (const a of slow) expect(settled.find((d) => d.deviceId === a.id)).toMatchObject({ state: 'cancelled', note: abortNotes.aborted });
     for (const a of fast)

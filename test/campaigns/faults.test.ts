@@ -2,8 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OtaFaults } from '../../agent/ota/simulatedOta.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, waitFor } from './otaHarness.ts';
+import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer } from './otaHarness.ts';
 
 const plan: (OtaFaults | 'offline' | null)[] = [
   { cutDownloadAt: 0.5 },
@@ -59,13 +60,12 @@ describe('OTA faults, one terminal each', () => {
     expect(waiting.state).toBe('sent');
     await offline.start();
 
-    const end = await waitFor(
+    const end = await eventually(
       async () => {
         const r = await rollout(t, id);
         return r.state === 'running' ? undefined : r;
       },
-      90_000,
-      'the rollout to end',
+      { timeoutMs: 90_000, stepMs: 200, what: 'the rollout to end' },
     );
     expect(end.state).toBe('succeeded');
     const devs = new Map((await devicesOf(t, id)).map((d) => [d.deviceId, d]));

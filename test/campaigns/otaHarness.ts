@@ -82,16 +82,6 @@ export interface RolloutView {
   reverting: number;
 }
 
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export async function rollout(t: TestServer, id: string): Promise<RolloutView> {
   const r = await t.api<RolloutView>('GET', `/v1/rollouts/${id}`);
   if (r.status !== 200) throw new Error(`get rollout: ${r.status} ${JSON.stringify(r.body)}`);

@@ -4,8 +4,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { databaseKinds } from '../helpers/databases.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, waitFor } from './otaHarness.ts';
+import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer } from './otaHarness.ts';
 
 for (const database of databaseKinds()) {
   describe(`rollout across a server restart [${database}]`, () => {
@@ -39,20 +40,19 @@ for (const database of databaseKinds()) {
       });
       const id = created.body.id;
       await t.api('POST', `/v1/rollouts/${id}/start`);
-      await waitFor(async () => ((await rollout(t, id)).counts.succeeded ?? 0) >= 5 || undefined, 60_000, 'some devices done');
+      await eventually(async () => ((await rollout(t, id)).counts.succeeded ?? 0) >= 5 || undefined, { timeoutMs: 60_000, stepMs: 200, what: 'some devices done' });
       const before = await rollout(t, id);
       expect(before.state).toBe('running');
       expect(before.counts.pending ?? 0).toBeGreaterThan(0);
 
       await t.restart();
 
-      const end = await waitFor(
+      const end = await eventually(
         async () => {
           const r = await rollout(t, id);
           return r.state === 'running' ? undefined : r;
         },
-        90_000,
-        'the rollout to end',
+        { timeoutMs: 90_000, stepMs: 200, what: 'the rollout to end' },
       );
       expect(end.state).toBe('succeeded');
       expect(end.counts).toEqual({ succeeded: 40 });

@@ -1,8 +1,9 @@
 // Rollouts end to end: real server (MQTT, Redis, database), real agents on simulated hardware.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, waitFor } from './otaHarness.ts';
+import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer } from './otaHarness.ts';
 
 describe('firmware rollout, small fleet', () => {
   let t: TestServer;
@@ -52,13 +53,12 @@ describe('firmware rollout, small fleet', () => {
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('device_busy');
 
-    const done = await waitFor(
+    const done = await eventually(
       async () => {
         const r = await rollout(t, id);
         return ['succeeded', 'failed', 'paused'].includes(r.state) ? r : undefined;
       },
-      60_000,
-      'rollout end',
+      { timeoutMs: 60_000, stepMs: 200, what: 'rollout end' },
     );
     expect(done.state).toBe('succeeded');
     expect(done.counts).toEqual({ succeeded: 12 });
@@ -86,13 +86,12 @@ describe('firmware rollout, small fleet', () => {
     await t.api('POST', `/v1/rollouts/${id}/start`);
     const late = await startOtaFleet(t, 2);
     try {
-      const r = await waitFor(
+      const r = await eventually(
         async () => {
           const v = await rollout(t, id);
           return (v.counts.succeeded ?? 0) >= 2 ? v : undefined;
         },
-        60_000,
-        'late joiners updated',
+        { timeoutMs: 60_000, stepMs: 200, what: 'late joiners updated' },
       );
       expect(r.state).toBe('running');
       const devs = await devicesOf(t, id);

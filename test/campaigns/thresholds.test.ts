@@ -3,8 +3,9 @@
 // updated go back to the old version.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, waitFor, type RolloutView } from './otaHarness.ts';
+import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, type RolloutView } from './otaHarness.ts';
 
 const N = 300;
 const PHASES = [
@@ -28,13 +29,12 @@ async function runToStop(t: TestServer, fleet: FleetHandle, fwId: string, onErro
   expect(created.status).toBe(201);
   const id = created.body.id;
   expect((await t.api('POST', `/v1/rollouts/${id}/start`)).status).toBe(200);
-  const stopped = await waitFor(
+  const stopped = await eventually(
     async () => {
       const r = await rollout(t, id);
       return r.state !== 'running' ? r : undefined;
     },
-    120_000,
-    'the rollout to stop',
+    { timeoutMs: 120_000, stepMs: 200, what: 'the rollout to stop' },
   );
   return { id, stopped };
 }
@@ -68,11 +68,10 @@ describe('error threshold over 300 terminals', () => {
     expect(stopped.state).toBe('paused');
     expectExactTrip(stopped);
     // Let in-flight devices finish: nothing new may be sent while paused.
-    await waitFor(
+    await eventually(
       async () =>
         (await devicesOf(t, id)).some((d) => ['sent', 'downloading', 'installing', 'rebooting'].includes(d.state)) ? undefined : true,
-      60_000,
-      'in-flight devices to finish',
+      { timeoutMs: 60_000, stepMs: 200, what: 'in-flight devices to finish' },
     );
     const devs = await devicesOf(t, id);
     const r = await rollout(t, id);
@@ -97,13 +96,12 @@ describe('error threshold over 300 terminals', () => {
     const { id, stopped } = await runToStop(t, fleet, fw2, 'rollback');
     expectExactTrip(stopped);
     expect(stopped.rollingBack).toBe(true);
-    const done = await waitFor(
+    const done = await eventually(
       async () => {
         const r = await rollout(t, id);
         return r.state === 'failed' ? r : undefined;
       },
-      120_000,
-      'the rollback to finish',
+      { timeoutMs: 120_000, stepMs: 200, what: 'the rollback to finish' },
     );
     expect(done.counts.succeeded ?? 0).toBe(0);
     const devs = await devicesOf(t, id);

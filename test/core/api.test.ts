@@ -2,7 +2,8 @@
 // CSV import, body limits, the live stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
-import { connectDevice, eventually, publish, registerAndEnroll, uniqueSerial } from '../helpers/devices.ts';
+import { connectDevice, publish, registerAndEnroll, uniqueSerial } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 describe('control-plane API', () => {

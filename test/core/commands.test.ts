@@ -3,7 +3,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, eventually, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 interface CommandView {
@@ -107,7 +108,7 @@ describe.each(databaseKinds())('commands on %s', (database) => {
     await eventually(async () => {
       const r = await t.api<CommandView>('GET', `/v1/devices/${d.deviceId}/commands/${res.body.id}`);
       return r.body.state === 'expired';
-    }, 10_000, 100);
+    }, { timeoutMs: 10_000, stepMs: 100 });
   });
 
   it('rejects unknown command types and bad bodies with 400 and field paths', async () => {

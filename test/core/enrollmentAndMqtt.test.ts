@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, connectRefusal, eventually, kekPublicKey, publish, registerAndEnroll, subscribeCodes, uniqueSerial } from '../helpers/devices.ts';
+import { connectDevice, connectRefusal, kekPublicKey, publish, registerAndEnroll, subscribeCodes, uniqueSerial } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 describe.each(databaseKinds())('enrollment and MQTT access on %s', (database) => {

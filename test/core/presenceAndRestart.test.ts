@@ -3,7 +3,8 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandMessage, topicFor } from '../../schemas/wire.ts';
-import { connectDevice, eventually, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 interface DeviceView {
@@ -26,9 +27,9 @@ describe('presence and flood control', () => {
     const d = await registerAndEnroll(t);
     const c = await connectDevice(d);
     expect(await online(d.deviceId)).toBe(true);
-    await eventually(async () => !(await online(d.deviceId)), 5000);
+    await eventually(async () => !(await online(d.deviceId)), { timeoutMs: 5000 });
     await publish(c, topicFor(d.deviceId, 'health'), { ts: Date.now(), seq: 1 });
-    await eventually(() => online(d.deviceId), 5000);
+    await eventually(() => online(d.deviceId), { timeoutMs: 5000 });
     c.end(true);
   });
 
@@ -37,11 +38,11 @@ describe('presence and flood control', () => {
     const c = await connectDevice(d);
     await publish(c, topicFor(d.deviceId, 'state'), { online: true, ts: Date.now() }, 1, true);
     c.stream.destroy(); // a dropped link, not a clean DISCONNECT: the broker publishes the will
-    await eventually(async () => !(await online(d.deviceId)), 5000);
+    await eventually(async () => !(await online(d.deviceId)), { timeoutMs: 5000 });
     const timeline = await t.api<{ items: { kind: string }[] }>('GET', `/v1/devices/${d.deviceId}/timeline`);
     expect(timeline.body.items.map((i) => i.kind)).toContain('offline');
     const again = await connectDevice(d);
-    await eventually(() => online(d.deviceId), 5000);
+    await eventually(() => online(d.deviceId), { timeoutMs: 5000 });
     again.end(true);
   });
 

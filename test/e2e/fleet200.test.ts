@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { createLogger } from '../../server/log.ts';
-import { eventually } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 const N = 200;
@@ -44,17 +44,17 @@ describe('a simulated fleet of 200 terminals', () => {
     const summary = await eventually(async () => {
       const r = await t.api<{ online: number; byStatus: Record<string, number> }>('GET', '/v1/fleet/summary');
       return r.body.online === N ? r.body : null;
-    }, 20_000);
+    }, { timeoutMs: 20_000 });
     expect(summary.byStatus.enrolled).toBe(N);
     await eventually(async () => {
       const r = await t.api<{ items: { health: unknown }[] }>('GET', '/v1/devices?q=E2E&limit=500');
       return r.body.items.length === N && r.body.items.every((d) => d.health !== null);
-    }, 20_000);
+    }, { timeoutMs: 20_000 });
     // The garbage-sending terminals were caught, not ingested.
     await eventually(async () => {
       const metrics = await (await fetch(`${t.url}/metrics`)).text();
       return /posfleet_messages_dropped_total\{reason="(bad_json|schema|too_large)"\} [1-9]/.test(metrics);
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
   });
 
   it('runs a diagnostics batch on the whole fleet and collects every result', async () => {
@@ -65,7 +65,7 @@ describe('a simulated fleet of 200 terminals', () => {
       const r = await t.api<{ counts: Record<string, number> }>('GET', `/v1/command-batches/${batch.body.batchId}`);
       const finished = (r.body.counts.succeeded ?? 0) + (r.body.counts.failed ?? 0);
       return finished === N ? r.body.counts : null;
-    }, 30_000, 200);
+    }, { timeoutMs: 30_000, stepMs: 200 });
     expect(status.succeeded).toBeGreaterThan(N * 0.8);
   });
 
@@ -75,7 +75,7 @@ describe('a simulated fleet of 200 terminals', () => {
     await eventually(async () => {
       const r = await t.api<{ online: number }>('GET', '/v1/fleet/summary');
       return r.body.online === N - 10;
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
     // Their agents keep retrying with backoff and keep being refused.
     await new Promise((r) => setTimeout(r, 1500));
     for (const id of victims) expect(t.server.parts.broker()!.isConnected(id)).toBe(false);

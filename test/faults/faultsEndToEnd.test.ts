@@ -12,7 +12,8 @@ import { defaultRules } from '../../server/faults/defaultRules.ts';
 import { verifyWebhook, type WebhookBody } from '../../server/faults/webhook.ts';
 import { fakeEnrollment, silentLog, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, eventually, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { openLiveStream, type LiveStream } from '../helpers/liveStream.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
@@ -113,14 +114,14 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
   const faultsOf = async (deviceId: string, query = '') =>
     (await t.api<{ items: FaultView[] }>('GET', `/v1/faults?deviceId=${deviceId}${query}`)).body.items;
   const waitFault = (deviceId: string, code: string, query = '') =>
-    eventually(async () => (await faultsOf(deviceId, query)).find((f) => f.code === code), 15_000);
+    eventually(async () => (await faultsOf(deviceId, query)).find((f) => f.code === code), { timeoutMs: 15_000 });
 
   it('a terminal out of paper opens a fault, shown live, on the timeline, and sent to the signed webhook (after a retry)', async () => {
     hardware.inject('paperOut');
     const fault = await waitFault(device.deviceId, 'paper_out');
     expect(fault).toMatchObject({ state: 'open', severity: 'warning', serial: device.serial, model: 'PAX-A920' });
 
-    const delivery = await eventually(async () => receiver.deliveries.find((d) => d.body.event === 'fault.opened' && d.body.fault?.id === fault.id), 20_000);
+    const delivery = await eventually(async () => receiver.deliveries.find((d) => d.body.event === 'fault.opened' && d.body.fault?.id === fault.id), { timeoutMs: 20_000 });
     expect(receiver.calls()).toBeGreaterThanOrEqual(2); // the 503 was retried
     expect(verifyWebhook(SECRET, delivery.raw, delivery.headers['x-posfleet-signature'] as string)).toBe(true);
     expect(delivery.headers['x-posfleet-event']).toBe('fault.opened');
@@ -141,7 +142,7 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
     const resolved = await waitFault(device.deviceId, 'paper_out', '&state=resolved');
     expect(resolved).toMatchObject({ id: open.id, state: 'resolved', resolution: 'auto' });
     expect((await faultsOf(device.deviceId)).find((f) => f.code === 'paper_out')).toBeUndefined();
-    await eventually(async () => receiver.deliveries.find((d) => d.body.event === 'fault.resolved' && d.body.fault?.id === open.id), 20_000);
+    await eventually(async () => receiver.deliveries.find((d) => d.body.event === 'fault.resolved' && d.body.fault?.id === open.id), { timeoutMs: 20_000 });
     await eventually(async () => stream.events.find((e) => e.event === 'fault.updated' && e.data.id === open.id && e.data.state === 'resolved'));
   });
 
@@ -334,7 +335,7 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
     expect(put.body).toMatchObject({ source: 'api', minSeverity: 'critical', secretSet: true });
     expect(put.body.secret).toBeUndefined();
     expect((await t.api('POST', '/v1/fault-notifier/test')).status).toBe(202);
-    const d = await eventually(async () => receiver.deliveries.find((x) => x.body.event === 'test'), 15_000);
+    const d = await eventually(async () => receiver.deliveries.find((x) => x.body.event === 'test'), { timeoutMs: 15_000 });
     expect(verifyWebhook('rotated-secret-0123456789', d.raw, d.headers['x-posfleet-signature'] as string)).toBe(true);
     expect(verifyWebhook(SECRET, d.raw, d.headers['x-posfleet-signature'] as string)).toBe(false);
   });

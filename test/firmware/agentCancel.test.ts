@@ -17,7 +17,8 @@ import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
 import type { FirmwareManifest } from '../../schemas/ota.ts';
 import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
-import { otaAgentStore, silentLog, waitFor } from '../agent/helpers.ts';
+import { otaAgentStore, silentLog } from '../agent/helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const publisher = generatePublisherKey();
 const image = randomBytes(512 * 1024);
@@ -133,7 +134,7 @@ describe('cancel on the agent', () => {
     served.closedEarly = 0;
     const running = s.install('i1', '/slow');
     // Well into the download: a .part with some bytes, not all of them.
-    await waitFor(() => (served.bytes >= 64 * 1024 && s.otaFiles().some((f) => f.endsWith('.part')) ? true : undefined), 10_000, 'download under way');
+    await eventually(() => (served.bytes >= 64 * 1024 && s.otaFiles().some((f) => f.endsWith('.part')) ? true : undefined), { timeoutMs: 10_000, what: 'download under way' });
     await s.cancel('x1', 'i1');
     await running;
 
@@ -148,7 +149,7 @@ describe('cancel on the agent', () => {
     // Never reached installing; the link was torn down mid-file; nothing is left on disk.
     expect(s.acks.filter((a) => a.cmdId === 'i1' && a.state === 'in_progress').map((a) => a.stage)).not.toContain('installing');
     expect(served.bytes).toBeLessThan(image.length);
-    await waitFor(() => (served.closedEarly > 0 ? true : undefined), 2000, 'server sees the client go');
+    await eventually(() => (served.closedEarly > 0 ? true : undefined), { timeoutMs: 2000, what: 'server sees the client go' });
     expect(s.otaFiles()).toEqual([]);
     expect(s.store.loadFirmware('x')).toEqual({ active: 'A', A: { version: '1.0.0' }, B: { version: '1.0.0' } });
 
@@ -167,7 +168,7 @@ describe('cancel on the agent', () => {
     const s = setup();
     s.holdReboot();
     const running = s.install('i1', '/fast');
-    await waitFor(() => (s.acks.some((a) => a.cmdId === 'i1' && a.stage === 'rebooting') ? true : undefined), 10_000, 'rebooting');
+    await eventually(() => (s.acks.some((a) => a.cmdId === 'i1' && a.stage === 'rebooting') ? true : undefined), { timeoutMs: 10_000, what: 'rebooting' });
     await s.cancel('x1', 'i1');
     expect(s.final('x1')).toMatchObject([{ state: 'rejected', error: { code: 'too_late' } }]);
     expect(s.final('i1')).toEqual([]);
@@ -193,7 +194,7 @@ describe('cancel on the agent', () => {
     });
     const first = s.send('r1', 'reboot', {});
     const queued = s.install('i1', '/fast');
-    await waitFor(() => (reboots === 1 ? true : undefined), 2000, 'reboot running');
+    await eventually(() => (reboots === 1 ? true : undefined), { timeoutMs: 2000, what: 'reboot running' });
     // i1 waits behind r1 (commands run one at a time); the cancel does not wait.
     await s.cancel('x1', 'i1');
     expect(s.final('i1')).toMatchObject([{ state: 'failed', error: { code: 'cancelled' } }]);

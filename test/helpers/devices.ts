@@ -71,22 +71,6 @@ export function connectRefusal(url: string, opts: { clientId: string; username: 
 export const publish = (client: MqttClient, topic: string, payload: unknown, qos: 0 | 1 = 1, retain = false) =>
   client.publishAsync(topic, typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload), { qos, retain });
 
-/** Polls until `fn` returns a truthy value or the time is up. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, stepMs = 50): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
-}
-
 /** SUBACK return codes for a subscription (128 = refused), without treating a refusal as a throw. */
 export function subscribeCodes(client: MqttClient, topics: string[]): Promise<number[]> {
   return new Promise((resolve, reject) => {

@@ -3,7 +3,8 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
-import { eventually, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 const run = promisify(execFile);

@@ -12,7 +12,8 @@ import { merchantBindings } from '../../schemas/tables/merchants.ts';
 import { signBindingToken } from '../../server/merchants/token.ts';
 import { silentLog, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { eventually, uniqueSerial } from '../helpers/devices.ts';
+import { uniqueSerial } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { activeMerchant, createUser, uniqueTid, type User } from './helpers.ts';
 

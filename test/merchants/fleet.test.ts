@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { tempDir } from '../agent/helpers.ts';
-import { eventually } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { activeMerchant, createUser } from './helpers.ts';
 
@@ -42,13 +42,13 @@ describe('simulated payments on a simulated fleet', () => {
     const blocked = await eventually(async () => {
       const l = await t.api<{ items: { source: string; reason: string }[] }>('GET', '/v1/card-blacklist');
       return l.body.items.find((i) => i.source === 'auto');
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     expect(blocked.reason).toMatch(/payments with one card/);
     const id = terminals.body.items[0]!.deviceId;
     await eventually(async () => {
       const d = await t.api<{ health: { txn?: { count: number; currency: string } } | null }>('GET', `/v1/devices/${id}`);
       return (d.body.health?.txn?.count ?? 0) > 0 && d.body.health?.txn?.currency === 'CNY';
-    }, 15_000);
+    }, { timeoutMs: 15_000 });
     // The agent kept every payment within the single limit: no breach alert.
     const alerts = await t.api<{ items: { code: string }[] }>('GET', '/v1/merchant-alerts');
     expect(alerts.body.items.map((a) => a.code)).not.toContain('txn_limit_breach');

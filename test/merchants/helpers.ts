@@ -2,7 +2,8 @@
 import type { MqttClient } from 'mqtt';
 import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
 import type { MerchantsModule } from '../../server/merchants/module.ts';
-import { connectDevice, eventually, publish, type EnrolledDevice } from '../helpers/devices.ts';
+import { connectDevice, publish, type EnrolledDevice } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
 
 export interface User {

@@ -4,7 +4,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBindingToken, bindingClaims } from '../../schemas/binding.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectRefusal, eventually, registerAndEnroll } from '../helpers/devices.ts';
+import { connectRefusal, registerAndEnroll } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 import { activeMerchant, createUser, merchantBody, moduleOf, rawTerminal, uniqueTid, type MerchantView, type User } from './helpers.ts';
 
@@ -372,7 +373,7 @@ describe.each(databaseKinds())('merchant binding lock on %s', (database) => {
       { token: operator.token },
     );
     expect(res.status).toBe(200);
-    await eventually(async () => term.isClosed(), 1500);
+    await eventually(async () => term.isClosed(), { timeoutMs: 1500 });
     expect(await connectRefusal(d.mqttUrl, { clientId: d.deviceId, username: d.deviceId, password: d.password })).toBe(5);
     const cmd = await t.api<ErrorBody>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'reboot' });
     expect(cmd.status).toBe(422);
