@@ -2,7 +2,7 @@
 // inventories carry ids, versions and KCVs only. Rotations are campaign routes (keysModule.ts).
 import { createRoute, z } from '@hono/zod-openapi';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
-import { dualControlActions } from '../../schemas/tables/keys.ts';
+import { dualControlActions, keyStates } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
@@ -24,6 +24,55 @@ const deviceParams = z.object({ id: z.string().min(1).max(64).openapi({ param: {
 const reqParams = deviceParams;
 const anyObject = z.looseObject({});
 const tags = ['keys'];
+const timestamp = z.string().openapi({ format: 'date-time' });
+const kcv = z.string().openapi({ description: 'key check value with its method: `cmac:` and 6 upper-case hex digits', example: 'cmac:7A3C1B' });
+const usage = z.string().openapi({ description: 'TMK, TPK, TAK or TDK' });
+const slot = z.string().openapi({ description: '`tmk`, `tpk`, `tak`, `tdk`, or `<slot>.<n>` (n: 1–3 digits) for further keys of that usage' });
+
+/** An installed key as `GET /v1/devices/{id}/keys` lists it: never the key itself. */
+const installedKey = z
+  .object({
+    slot,
+    usage,
+    keyId: z.string().openapi({ description: 'key id (`key_…`)' }),
+    version: z.number().int().openapi({ description: '1, 2, 3… per device and slot, never reused' }),
+    kcv,
+    installedAt: timestamp.nullable(),
+    parentKeyId: z.string().nullable().openapi({ description: 'working keys: the TMK they are wrapped under; null for a TMK' }),
+  })
+  .openapi('InstalledKey');
+
+/** Every key the vault ever made for the device (`?history=true`), newest version first per slot. */
+const keyRecord = z
+  .object({
+    id: z.string(),
+    deviceId: z.string(),
+    usage,
+    slot,
+    version: z.number().int(),
+    state: z.enum(keyStates).openapi({ description: 'pending → installed → superseded | revoked, or pending → failed' }),
+    kcv,
+    parentKeyId: z.string().nullable(),
+    rotationId: z.string().nullable().openapi({ description: 'the key rotation (campaign) or ad-hoc install that sent it' }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable().openapi({ description: 'why it failed (e.g. kcv_mismatch)' }),
+    createdAt: timestamp,
+    installedAt: timestamp.nullable(),
+    endedAt: timestamp.nullable().openapi({ description: 'when it was superseded, revoked or failed' }),
+    endReason: z.string().nullable(),
+  })
+  .openapi('KeyRecord');
+
+const keyInventory = z
+  .object({
+    deviceId: z.string(),
+    slots: z.array(installedKey).openapi({ description: 'the installed key of each slot, by slot name' }),
+    history: z.array(keyRecord).optional().openapi({ description: 'only with ?history=true' }),
+  })
+  .openapi('KeyInventory');
+
+const keyReportSent = z
+  .object({ commandId: z.string().openapi({ description: 'the keys.install {items: []} command; its result.inventory is the terminal\'s own list' }) })
+  .openapi('KeyReportSent');
 
 export const bulkRevokeParams = z
   .object({
@@ -65,7 +114,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
       summary: "A terminal's key inventory per slot: key id, version, KCV, installed at — never the key",
       middleware: [readers] as const,
       request: { params: deviceParams, query: z.object({ history: z.enum(['true', 'false']).optional() }) },
-      responses: { 200: jsonResponse(anyObject, 'inventory'), ...errorResponses(401, 403, 404) },
+      responses: { 200: jsonResponse(keyInventory, 'inventory'), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -76,7 +125,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/devices/{id}/keys/report', tags, summary: 'Ask the terminal for its own key inventory (ids, versions, KCVs), answered in the command result', middleware: [operators] as const, request: { params: deviceParams }, responses: { 202: jsonResponse(anyObject, 'sent'), ...errorResponses(401, 403, 404, 422) } }),
+    createRoute({ method: 'post', path: '/v1/devices/{id}/keys/report', tags, summary: 'Ask the terminal for its own key inventory (ids, versions, KCVs), answered in the command result', middleware: [operators] as const, request: { params: deviceParams }, responses: { 202: jsonResponse(keyReportSent, 'sent'), ...errorResponses(401, 403, 404, 422) } }),
     async (c) => {
       const { id } = c.req.valid('param');
       await d.devices.byId(id);

@@ -83,14 +83,32 @@ export const merchantPatch = z
   .strict()
   .openapi('MerchantPatch');
 
+/** A time in an answer: ISO 8601 in UTC, e.g. `2026-11-25T15:00:18.706Z`. */
+const timestamp = z.string().openapi({ format: 'date-time' });
+/** A named schema or null: `anyOf [$ref, null]` in the document (`.nullable()` on a named schema loses the null). */
+const orNull = <T extends z.ZodType>(schema: T, description: string) => z.union([schema, z.null()]).openapi({ description });
+
 export const merchantOut = z
-  .looseObject({
-    id: z.string(),
-    mid: z.string(),
+  .object({
+    id: z.string().openapi({ description: 'posfleet merchant id (`mer_…`)' }),
+    mid: z.string().openapi({ description: 'acquirer merchant id, 15 digits' }),
     name: z.string(),
-    status: z.enum(merchantStatuses),
+    mcc: z.string().openapi({ description: 'merchant category code, four digits' }),
+    address: z.string().openapi({ description: 'postal address as one line of free text' }),
+    location: location.openapi({ description: 'the centre of the merchant fence' }),
+    radiusM: z.number().int().openapi({ description: 'fence radius in metres' }),
+    timezone: z.string().openapi({ description: 'IANA time zone: the day of the daily limits' }),
     kind: z.enum(merchantKinds),
+    documents: z.object({ businessLicenceNo: z.string(), taxId: z.string() }),
+    subMerchants: z.array(z.object({ subId: z.string(), name: z.string() })).openapi({ description: 'empty unless kind is marketplace' }),
     policy: merchantPolicy,
+    status: z.enum(merchantStatuses).openapi({ description: 'pending_review → active | rejected; active ⇄ suspended' }),
+    statusReason: z.string().nullable().openapi({ description: 'the note or reason of the last status change' }),
+    createdBy: z.string().nullable().openapi({ description: 'user id' }),
+    reviewedBy: z.string().nullable().openapi({ description: 'the admin who approved or rejected it' }),
+    reviewedAt: timestamp.nullable(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
   })
   .openapi('Merchant');
 
@@ -104,38 +122,104 @@ export const bindingInput = z
 export const rebindInput = bindingInput.extend({ reason: text(500) }).strict();
 
 export const bindingOut = z
-  .looseObject({
-    id: z.string(),
+  .object({
+    id: z.string().openapi({ description: 'binding id (`bnd_…`)' }),
     deviceId: z.string(),
     merchantId: z.string(),
-    tid: z.string(),
-    epoch: z.number(),
-    closedAt: z.string().nullable().or(z.date().nullable()),
+    tid: z.string().openapi({ description: 'terminal id, 8 upper-case letters or digits' }),
+    epoch: z.number().int().openapi({ description: 'epoch of the last token issued for this binding' }),
+    createdBy: z.string().nullable(),
+    createdAt: timestamp,
+    closedAt: timestamp.nullable().openapi({ description: 'null while the binding is open' }),
+    closedBy: z.string().nullable(),
+    closeReason: z.string().nullable().openapi({ description: '`rebind <requestId>` for a binding closed by a re-binding' }),
+    rebindRequestId: z.string().nullable().openapi({ description: 'the approved request that opened it' }),
   })
   .openapi('Binding');
+/** `PUT /v1/devices/{id}/binding`: the new binding and the `binding.set` command carrying its token. */
+export const boundOut = z
+  .object({ ...bindingOut.shape, commandId: z.string().openapi({ description: 'the binding.set command' }) })
+  .openapi('NewBinding');
 
 export const rebindOut = z
-  .looseObject({
-    id: z.string(),
+  .object({
+    id: z.string().openapi({ description: 're-binding request id (`rbr_…`)' }),
     deviceId: z.string(),
-    merchantId: z.string(),
+    fromBindingId: z.string().openapi({ description: 'the binding open when the request was filed' }),
+    fromMerchantId: z.string(),
+    merchantId: z.string().openapi({ description: 'the merchant to bind to' }),
     tid: z.string(),
+    reason: z.string(),
     status: z.enum(rebindStatuses),
-    requestedBy: z.string(),
+    requestedBy: z.string().openapi({ description: 'user id' }),
+    requestedByName: z.string().nullable(),
+    decidedBy: z.string().nullable(),
+    decidedByName: z.string().nullable(),
+    decisionNote: z.string().nullable(),
+    createdAt: timestamp,
+    expiresAt: timestamp.openapi({ description: '72 h after the request; an expired request cannot be approved' }),
+    decidedAt: timestamp.nullable(),
   })
   .openapi('RebindRequest');
+
+/** `POST /v1/rebind-requests/{id}/approve`. */
+export const rebindApproval = z
+  .object({
+    request: rebindOut,
+    binding: bindingOut,
+    commands: z
+      .object({ zeroize: z.string(), binding: z.string() })
+      .openapi({ description: 'ids of the keys.zeroize and binding.set {wipe: true} commands sent, in that order' }),
+  })
+  .openapi('RebindApproval');
 
 export const lockInput = z
   .object({ reason: z.enum(lockReasons).default('operator'), note: z.string().trim().max(500).optional() })
   .strict();
 export const lockOut = z
-  .looseObject({
-    locked: z.boolean(),
-    version: z.number(),
-    reasons: z.array(z.looseObject({ reason: z.string() })),
-    command: z.looseObject({ id: z.string(), state: z.string(), queued: z.boolean() }).nullable(),
+  .object({
+    locked: z.boolean().openapi({ description: 'true while any reason is open' }),
+    version: z.number().int().openapi({ description: 'version of the last lock/unlock command (0: none yet)' }),
+    reasons: z.array(
+      z.object({
+        reason: z.enum(lockReasons),
+        note: z.string().nullable(),
+        merchantId: z.string().nullable().openapi({ description: 'the suspended merchant (reason merchant_suspended)' }),
+        by: z.string().nullable().openapi({ description: 'user id; null when a rule locked it' }),
+        since: timestamp,
+      }),
+    ),
+    command: z
+      .object({ id: z.string(), type: z.string(), state: z.string(), queued: z.boolean().openapi({ description: 'not applied by the terminal yet' }) })
+      .nullable()
+      .openapi({ description: 'the last lock or unlock command' }),
   })
   .openapi('LockState');
+
+/** `GET /v1/devices/{id}/binding`. */
+export const bindingState = z
+  .object({
+    deviceId: z.string(),
+    bound: z.boolean(),
+    binding: orNull(bindingOut, 'the open binding; null when unbound'),
+    merchant: z
+      .object({ id: z.string(), mid: z.string(), name: z.string(), status: z.string() })
+      .nullable()
+      .openapi({ description: 'the merchant of the open binding' }),
+    lock: lockOut,
+    relocation: z
+      .object({
+        exempt: z.boolean(),
+        exemptReason: z.string().nullable(),
+        relocated: z.boolean().openapi({ description: 'out of the fence for policy.relocationFixes fixes in a row' }),
+        consecutiveOut: z.number().int().openapi({ description: 'fixes out of the fence in a row so far' }),
+        lastDistanceM: z.number().nullable().openapi({ description: 'distance of the last fix from the merchant' }),
+        lastFixAt: timestamp.nullable(),
+      })
+      .openapi('RelocationState'),
+    pendingRebindRequest: orNull(rebindOut, 'the pending re-binding request, if any'),
+  })
+  .openapi('BindingState');
 
 export const exemptionInput = z.object({ exempt: z.boolean(), reason: text(500) }).strict();
 export const cardInput = z
@@ -148,8 +232,17 @@ export const cardInput = z
     cardHash: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
-      .optional(),
+      .optional()
+      .openapi({ description: 'the card token: hex(SHA-256(salt ‖ UTF-8(PAN))), 64 lower-case hex digits' }),
     reason: text(500),
   })
   .strict()
-  .refine((b) => Boolean(b.pan) !== Boolean(b.cardHash), { message: 'give exactly one of pan or cardHash', path: ['pan'] });
+  .refine((b) => Boolean(b.pan) !== Boolean(b.cardHash), { message: 'give exactly one of pan or cardHash', path: ['pan'] })
+  .openapi('CardBlockInput', { description: 'exactly one of pan or cardHash, and a reason' });
+/** `POST /v1/card-blacklist`. */
+export const cardBlocked = z
+  .object({
+    cardHash: z.string().openapi({ description: 'the blocked card token' }),
+    added: z.boolean().openapi({ description: 'false when the token was already blocked (nothing changed, nothing pushed)' }),
+  })
+  .openapi('CardBlocked');

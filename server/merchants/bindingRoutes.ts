@@ -10,6 +10,9 @@ import {
   hashParams,
   bindingInput,
   bindingOut,
+  bindingState,
+  boundOut,
+  cardBlocked,
   cardInput,
   deviceParams,
   exemptionInput,
@@ -18,6 +21,7 @@ import {
   lockOut,
   noteBody,
   optionalBody,
+  rebindApproval,
   rebindInput,
   rebindOut,
   reasonBody,
@@ -44,7 +48,7 @@ const r = {
     summary: 'Bind an unbound terminal to an active merchant (409 binding_locked if bound)',
     middleware: [operators] as const,
     request: { params, body: jsonBody(bindingInput) },
-    responses: { 200: jsonResponse(bindingOut, 'bound; binding.set sent'), ...errorResponses(400, 401, 403, 404, 409) },
+    responses: { 200: jsonResponse(boundOut, 'bound; binding.set sent'), ...errorResponses(400, 401, 403, 404, 409) },
   }),
   binding: createRoute({
     method: 'get',
@@ -53,7 +57,7 @@ const r = {
     summary: 'Binding, lock state (and why), relocation state',
     middleware: [readers] as const,
     request: { params },
-    responses: { 200: jsonResponse(any, 'binding state'), ...errorResponses(401, 403, 404) },
+    responses: { 200: jsonResponse(bindingState, 'binding state'), ...errorResponses(401, 403, 404) },
   }),
   history: createRoute({
     method: 'get',
@@ -98,7 +102,7 @@ const r = {
     summary: 'Approve (an admin other than the requester): old binding closed, keys and data wiped, new token sent',
     middleware: [admins] as const,
     request: { params: reqParams, body: optionalBody(noteBody) },
-    responses: { 200: jsonResponse(any, 'approved'), ...errorResponses(401, 403, 404, 409) },
+    responses: { 200: jsonResponse(rebindApproval, 'approved'), ...errorResponses(401, 403, 404, 409) },
   }),
   reject: createRoute({
     method: 'post',
@@ -189,7 +193,7 @@ const r = {
     middleware: [operators] as const,
     request: { body: jsonBody(cardInput) },
     responses: {
-      201: jsonResponse(z.object({ cardHash: z.string(), added: z.boolean() }), 'blocked'),
+      201: jsonResponse(cardBlocked, 'blocked (or already blocked: added false)'),
       ...errorResponses(400, 401, 403, 409),
     },
   }),

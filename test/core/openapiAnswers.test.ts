@@ -1,0 +1,95 @@
+// The OpenAPI document is meant to be enough to write a client (issue #11 item 8, found by writing
+// a terminal agent and an admin client in Python from docs/ and /openapi.json alone): every 2xx
+// answer of these operations names a schema with its fields, not an empty object.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+
+interface Schema {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: string[];
+  anyOf?: Schema[];
+  allOf?: Schema[];
+}
+interface Operation {
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+}
+interface OpenApiDoc {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+/** Each operation, and fields its 2xx answer must describe (beyond having any). */
+const operations: [method: string, path: string, fields: string[]][] = [
+  ['post', '/v1/merchants', ['id', 'mid', 'address', 'location', 'status', 'policy', 'createdAt']],
+  ['post', '/v1/merchants/{id}/approve', ['status', 'reviewedBy', 'reviewedAt']],
+  ['put', '/v1/devices/{id}/binding', ['id', 'tid', 'epoch', 'commandId']],
+  ['get', '/v1/devices/{id}/binding', ['bound', 'binding', 'merchant', 'lock', 'relocation', 'pendingRebindRequest']],
+  ['post', '/v1/rebind-requests/{id}/approve', ['request', 'binding', 'commands']],
+  ['get', '/v1/devices/{id}/keys', ['deviceId', 'slots', 'history']],
+  ['post', '/v1/devices/{id}/keys/report', ['commandId']],
+  ['post', '/v1/card-blacklist', ['cardHash', 'added']],
+  ['post', '/v1/key-rotations', ['id', 'state', 'usages', 'phases', 'counts']],
+  ['post', '/v1/key-rotations/{id}/start', ['id', 'state', 'phases']],
+  ['get', '/v1/key-rotations/{id}', ['state', 'phases', 'counts', 'reverting']],
+  ['get', '/v1/key-rotations/{id}/devices', ['items', 'nextCursor']],
+  ['post', '/v1/rollouts', ['id', 'state', 'firmwareId', 'mode', 'target', 'dynamic', 'phases']],
+  ['get', '/v1/rollouts/{id}/devices', ['items', 'nextCursor']],
+];
+
+describe('OpenAPI answers', () => {
+  let t: TestServer;
+  let doc: OpenApiDoc;
+  const resolve = (s: Schema): Schema => (s.$ref ? resolve(doc.components.schemas[s.$ref.replace('#/components/schemas/', '')]!) : s);
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    doc = (await t.api<OpenApiDoc>('GET', '/openapi.json', undefined, { token: null })).body;
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it.each(operations)('%s %s names an answer schema with its fields', (method, path, fields) => {
+    const op = doc.paths[path]?.[method];
+    expect(op, `${method} ${path} is in the document`).toBeDefined();
+    const ok = Object.entries(op!.responses).filter(([status]) => status.startsWith('2'));
+    expect(ok.length).toBe(1);
+    const schema = ok[0]![1].content?.['application/json']?.schema;
+    expect(schema?.$ref ?? (schema?.properties && 'inline'), 'a named schema or at least an object of fields').toBeTruthy();
+    const answer = resolve(schema!);
+    expect(Object.keys(answer.properties ?? {})).toEqual(expect.arrayContaining(fields));
+    for (const [name, field] of Object.entries(answer.properties!)) {
+      const f = resolve(field);
+      // A field of no type at all says nothing to a client generator (the kind's own params aside).
+      if (!['tripped'].includes(name)) expect(f.type ?? f.enum ?? f.anyOf ?? f.allOf ?? f.properties ?? f.items, `${path} ${name}`).toBeTruthy();
+    }
+  });
+
+  it('pages name their items: rollout and rotation members carry action and state', () => {
+    for (const path of ['/v1/rollouts/{id}/devices', '/v1/key-rotations/{id}/devices']) {
+      const schema = doc.paths[path]!.get!.responses['200']!.content!['application/json']!.schema;
+      const item = resolve(resolve(schema).properties!.items!.items!);
+      expect(item.properties!.action!.enum).toEqual(['apply', 'revert']);
+      expect(item.properties!.state!.enum).toEqual(expect.arrayContaining(['pending', 'downloading', 'rolled_back', 'timed_out']));
+    }
+  });
+
+  it('describes what a new user asked: merchant address, KCV format, slot suffix, answer of a bound terminal', () => {
+    const merchantInput = resolve(doc.paths['/v1/merchants']!.post!.requestBody!.content['application/json']!.schema);
+    expect(merchantInput.properties!.address!.type).toBe('string');
+    expect(merchantInput.required).toEqual(
+      expect.arrayContaining(['mid', 'name', 'mcc', 'address', 'location', 'radiusM', 'timezone', 'kind', 'documents']),
+    );
+    const inventory = resolve(doc.paths['/v1/devices/{id}/keys']!.get!.responses['200']!.content!['application/json']!.schema);
+    const key = resolve(inventory.properties!.slots!.items!) as Schema & { properties: Record<string, Schema & { description?: string }> };
+    expect(key.properties.kcv!.description).toContain('cmac:');
+    expect(key.properties.slot!.description).toContain('<slot>.<n>');
+    const state = resolve(doc.paths['/v1/devices/{id}/binding']!.get!.responses['200']!.content!['application/json']!.schema);
+    expect(resolve(state.properties!.lock!).properties!.reasons).toBeDefined();
+  });
+});
