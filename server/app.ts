@@ -126,6 +126,9 @@ async function assemble(config: Config, log: Logger) {
     onPresence: (change) => {
       for (const m of modules) m.onPresence?.(change);
     },
+    onState: (id, msg) => {
+      for (const m of modules) m.onState?.(id, msg);
+    },
   });
 
   const endpoints = { mqttUrl: '', httpUrl: '' };
@@ -208,6 +211,7 @@ async function assemble(config: Config, log: Logger) {
     broker: { isConnected: (id) => broker?.isConnected(id) ?? false, disconnect: brokerRef.disconnect },
     terminalControl,
     httpUrl: () => endpoints.httpUrl,
+    mqttUrl: () => config.PUBLIC_MQTT_URL ?? endpoints.mqttUrl,
   };
   for (const factory of moduleFactories) modules.push(factory(context));
   for (const m of modules) m.routes?.(app);
