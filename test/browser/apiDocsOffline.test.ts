@@ -34,10 +34,22 @@ describe('API docs with no internet', { timeout: 120_000 }, () => {
 
     await page.goto(`${t.url}/docs`);
     await page.locator('.opblock').first().waitFor({ state: 'visible', timeout: 30_000 });
-    const operations = await page.locator('.opblock-summary').evaluateAll((els) =>
-      els.map((el) => `${el.querySelector('.opblock-summary-method')?.textContent?.trim()} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`),
-    );
-    for (const op of ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /v1/stream', 'POST /v1/devices', 'POST /v1/devices/{id}/commands']) {
+    const operations = await page
+      .locator('.opblock-summary')
+      .evaluateAll((els) =>
+        els.map(
+          (el) =>
+            `${el.querySelector('.opblock-summary-method')?.textContent?.trim()} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+        ),
+      );
+    for (const op of [
+      'GET /healthz',
+      'GET /readyz',
+      'GET /metrics',
+      'GET /v1/stream',
+      'POST /v1/devices',
+      'POST /v1/devices/{id}/commands',
+    ]) {
       expect(operations, op).toContain(op);
     }
     await expect.poll(() => page.locator('.info .title').textContent()).toContain('posfleet control plane');
@@ -46,5 +58,4 @@ describe('API docs with no internet', { timeout: 120_000 }, () => {
     expect(errors).toEqual([]);
     await context.close();
   });
-
 });

@@ -89,11 +89,13 @@ export function stateBadge(state) {
   return h('span', { class: `badge state state-${String(state).replace(/[^a-z_]/g, '')}` }, String(state).replace(/_/g, ' '));
 }
 
-export function onlineBadge(online) {
+/** Presence; `everSeen` false (no last-seen time): a terminal that never connected is not "offline". */
+export function onlineBadge(online, everSeen = true) {
+  const presence = online ? 'online' : everSeen ? 'offline' : 'never';
   return h(
     'span',
-    { class: `badge ${online ? 'online' : 'offline'}`, dataset: { online: String(Boolean(online)) } },
-    online ? 'online' : 'offline',
+    { class: `badge ${presence}`, dataset: { online: String(Boolean(online)), presence } },
+    presence === 'never' ? 'not yet connected' : presence,
   );
 }
 

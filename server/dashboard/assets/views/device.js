@@ -2,8 +2,8 @@
 // live samples from the stream), open faults, diagnostics and log bundles, commands, timeline;
 // actions with a confirmation step.
 import { api, has, session, isRole } from '../api.js';
-import { dataTable, lineChart } from '../chart.js';
 import { openStream } from '../stream.js';
+import { createHealthCharts } from './deviceCharts.js';
 import {
   dl,
   errorBox,
@@ -20,15 +20,10 @@ import {
   unavailable,
 } from '../dom.js';
 
-const RANGES = [
-  ['6h', '6 hours', 6 * 3600_000],
-  ['24h', '24 hours', 24 * 3600_000],
-  ['7d', '7 days', 7 * 86_400_000],
-  ['30d', '30 days', 30 * 86_400_000],
-];
-
 const TIMELINE_PAGE = 25;
-const CHART_MAX_POINTS = 400;
+/** Commands listed; diagnostics are fetched as many, so every diag.run row finds its result. */
+const COMMANDS_PAGE = 10;
+const DIAG_SHOWN = 5;
 
 function healthFacts(hs, d) {
   if (!hs) return h('p', { class: 'muted' }, 'No health sample received yet.');
@@ -61,6 +56,21 @@ function healthFacts(hs, d) {
   ]);
 }
 
+// finalCommandStates of schemas/db.ts (the browser cannot import it).
+const FINAL_COMMAND_STATES = new Set(['succeeded', 'failed', 'rejected', 'expired', 'cancelled']);
+
+/** A diagnostics run as one badge: the self-test's verdict once there is one, else the command's state. */
+function diagOutcomeBadge(d) {
+  if (d.passed === null) return stateBadge(d.state);
+  const notPassed = Object.entries(d.components ?? {}).filter(([, v]) => v !== 'pass');
+  const label = d.passed ? 'self-test passed' : `self-test failed${notPassed.length ? `: ${notPassed.map(([k]) => k).join(', ')}` : ''}`;
+  return h(
+    'span',
+    { class: `badge state state-${d.passed ? 'passed' : 'failed'}`, dataset: { outcome: d.passed ? 'passed' : 'failed' } },
+    label,
+  );
+}
+
 async function downloadWithToken(path, filename) {
   const res = await fetch(path, { headers: { authorization: `Bearer ${session.token}` } });
   if (!res.ok) throw new Error(`download failed (HTTP ${res.status})`);
@@ -85,34 +95,12 @@ export function mount(root, ctx) {
   const bindingBox = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
   const healthBox = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
   const faultsBox = h('div', { 'aria-live': 'polite' });
-  const chartsBox = h('div', { class: 'charts' });
-  const chartsLive = h('span', { class: 'muted small chart-live', dataset: { state: 'connecting' } }, 'Connecting live updates…');
+  const charts = createHealthCharts({ enc, isStopped: () => stopped });
   const diagBox = h('div', { 'aria-live': 'polite' });
   const logsBox = h('div', { 'aria-live': 'polite' });
   const commandsBox = h('div', { 'aria-live': 'polite' });
   const timelineList = h('ol', { class: 'timeline' });
   const timelineMore = h('div');
-
-  let range = RANGES[1];
-  const rangePicker = h(
-    'fieldset',
-    { class: 'segmented' },
-    h('legend', { class: 'visually-hidden' }, 'Chart period'),
-    RANGES.map((r) => {
-      const inputId = `range-${r[0]}`;
-      return [
-        h('input', {
-          type: 'radio',
-          name: 'range',
-          id: inputId,
-          value: r[0],
-          checked: r === range,
-          onchange: () => ((range = r), loadCharts()),
-        }),
-        h('label', { for: inputId }, r[1]),
-      ];
-    }),
-  );
 
   root.append(
     h('p', { class: 'crumbs' }, h('a', { href: '/ui/devices' }, '← All devices')),
@@ -126,7 +114,7 @@ export function mount(root, ctx) {
       section('Latest health', healthBox),
     ),
     section('Open faults', faultsBox),
-    section('Health over time', h('div', { class: 'section-tools' }, rangePicker, chartsLive), chartsBox),
+    section('Health over time', charts.tools, charts.box),
     h('div', { class: 'grid-2' }, section('Diagnostics', diagBox), section('Log bundles', logsBox)),
     section('Commands', commandsBox),
     section('Timeline', timelineList, timelineMore),
@@ -172,6 +160,7 @@ export function mount(root, ctx) {
   }
 
   let binding = null;
+  let openFaults = [];
   async function loadBinding() {
     if (!has('GET /v1/devices/{id}/binding')) {
       replace(bindingBox, dl([['Merchant', device?.merchantId ?? 'not bound']]), unavailable('Binding and lock details'));
@@ -180,29 +169,7 @@ export function mount(root, ctx) {
     try {
       binding = await api('GET', `/v1/devices/${enc}/binding`);
       if (stopped) return;
-      const lock = binding.lock ?? {};
-      const reasons = (lock.reasons ?? []).map((r) => r.reason.replace(/_/g, ' ')).join(', ');
-      replace(
-        bindingBox,
-        dl([
-          ['Merchant', binding.merchant ? `${binding.merchant.name} (MID ${binding.merchant.mid})` : 'not bound'],
-          binding.binding ? ['Terminal id (TID)', binding.binding.tid] : null,
-          binding.binding ? ['Bound since', fmtDate(binding.binding.createdAt)] : null,
-          [
-            'Lock',
-            h(
-              'span',
-              { class: `badge ${lock.locked ? 'locked' : 'unlocked'}`, dataset: { locked: String(Boolean(lock.locked)) } },
-              lock.locked ? `locked${reasons ? `: ${reasons}` : ''}` : 'unlocked',
-            ),
-          ],
-          lock.command?.queued ? ['Lock command', `${lock.command.type} ${lock.command.state} (waits for the terminal)`] : null,
-          binding.relocation ? ['Relocation', relocationText(binding.relocation)] : null,
-          binding.pendingRebindRequest
-            ? ['Re-binding', h('a', { href: '/ui/merchants' }, `pending approval → ${binding.pendingRebindRequest.merchantId}`)]
-            : null,
-        ]),
-      );
+      renderBinding();
       renderBadges();
       renderActions();
     } catch (err) {
@@ -210,9 +177,51 @@ export function mount(root, ctx) {
     }
   }
 
+  function renderBinding() {
+    if (!binding) return;
+    const lock = binding.lock ?? {};
+    const reasons = (lock.reasons ?? []).map((r) => r.reason.replace(/_/g, ' ')).join(', ');
+    replace(
+      bindingBox,
+      dl([
+        ['Merchant', binding.merchant ? `${binding.merchant.name} (MID ${binding.merchant.mid})` : 'not bound'],
+        binding.binding ? ['Terminal id (TID)', binding.binding.tid] : null,
+        binding.binding ? ['Bound since', fmtDate(binding.binding.createdAt)] : null,
+        [
+          'Lock',
+          h(
+            'span',
+            { class: `badge ${lock.locked ? 'locked' : 'unlocked'}`, dataset: { locked: String(Boolean(lock.locked)) } },
+            lock.locked ? `locked${reasons ? `: ${reasons}` : ''}` : 'unlocked',
+          ),
+        ],
+        lock.command?.queued ? ['Lock command', `${lock.command.type} ${lock.command.state} (waits for the terminal)`] : null,
+        binding.relocation
+          ? [
+              'Relocation',
+              h(
+                'span',
+                { class: 'relocation', dataset: { relocated: String(binding.relocation.relocated) } },
+                relocationText(binding.relocation),
+              ),
+            ]
+          : null,
+        binding.pendingRebindRequest
+          ? ['Re-binding', h('a', { href: '/ui/merchants' }, `pending approval → ${binding.pendingRebindRequest.merchantId}`)]
+          : null,
+      ]),
+    );
+  }
+
+  // The run of out-of-fence fixes keeps growing after the `relocated` fault opened on the
+  // policy's count; while that fault is open the card says what the fault says, not a second number.
   function relocationText(r) {
     if (r.exempt) return 'exempt (mobile merchant)';
-    if (r.outOfFence || r.consecutiveOut) return `outside the merchant location (${r.consecutiveOut ?? '?'} fixes in a row)`;
+    const fault = openFaults.find((f) => f.code === 'relocated');
+    const away = r.lastDistanceM !== null && r.lastDistanceM !== undefined ? `, last fix ${Math.round(r.lastDistanceM)} m away` : '';
+    if (r.relocated && fault?.detail) return `${fault.detail}${r.consecutiveOut ? '; still outside' : ''}`;
+    if (r.relocated || r.consecutiveOut)
+      return `outside the merchant location (${r.consecutiveOut} ${r.consecutiveOut === 1 ? 'fix' : 'fixes'} in a row${away})`;
     return 'within the merchant location';
   }
 
@@ -221,7 +230,7 @@ export function mount(root, ctx) {
     const locked = binding?.lock?.locked;
     replace(
       badges,
-      onlineBadge(device.online),
+      onlineBadge(device.online, Boolean(device.lastSeenAt)),
       ' ',
       stateBadge(device.status),
       ' ',
@@ -239,6 +248,8 @@ export function mount(root, ctx) {
     try {
       const page = await api('GET', '/v1/faults', { query: { deviceId: id, limit: 50 } });
       if (stopped) return;
+      openFaults = page.items;
+      renderBinding();
       replace(
         faultsBox,
         table({
@@ -264,99 +275,9 @@ export function mount(root, ctx) {
     }
   }
 
-  // The chart data: history from the API, then samples appended as the stream brings them.
-  let chart = null; // {from, to, bucketMs, points}
-  let earlyLive = []; // samples that came before the history
-
-  async function loadCharts() {
-    if (!has('GET /v1/devices/{id}/health-history')) {
-      replace(chartsBox, unavailable('Health history'));
-      return;
-    }
-    const to = new Date();
-    const from = new Date(to.getTime() - range[2]);
-    const asked = range;
-    try {
-      chartsBox.setAttribute('aria-busy', 'true');
-      const res = await api('GET', `/v1/devices/${enc}/health-history`, {
-        query: { from: from.toISOString(), to: to.toISOString(), maxPoints: CHART_MAX_POINTS },
-      });
-      if (stopped || asked !== range) return;
-      // Live points that arrived while this was loading stay (the history may not have them yet).
-      const latest = res.points.length ? Date.parse(res.points[res.points.length - 1].ts) : -Infinity;
-      const pending = (chart?.points ?? earlyLive).filter((p) => p.live && Date.parse(p.ts) > latest);
-      earlyLive = [];
-      chart = { from: from.getTime(), to: to.getTime(), bucketMs: res.bucketMs, points: res.points.concat(pending) };
-      renderCharts();
-    } catch (err) {
-      replace(chartsBox, errorBox(err));
-    } finally {
-      chartsBox.setAttribute('aria-busy', 'false');
-    }
-  }
-
-  /** A sample from the stream: appended, the period slides to now, drawn at most once a second. */
-  function addLivePoint(p) {
-    if (!p?.ts) return;
-    if (!chart) {
-      if (earlyLive.length < CHART_MAX_POINTS) earlyLive.push({ ...p, live: true });
-      return;
-    }
-    const t = Date.parse(p.ts);
-    const last = chart.points[chart.points.length - 1];
-    if (Number.isNaN(t) || (last && Date.parse(last.ts) >= t)) return; // already shown (or older)
-    chart.points.push({ ...p, live: true });
-    chart.to = Math.max(Date.now(), t);
-    chart.from = chart.to - range[2];
-    while (chart.points.length > 1 && Date.parse(chart.points[0].ts) < chart.from) chart.points.shift();
-    // An open page over hours must not grow without bound: keep the last points only.
-    if (chart.points.length > CHART_MAX_POINTS * 2) chart.points.splice(0, chart.points.length - CHART_MAX_POINTS * 2);
-    redrawCharts();
-  }
-
-  function renderCharts() {
-    if (!chart) return;
-    const pts = chart.points;
-    const series = (key) => pts.map((p) => ({ t: Date.parse(p.ts), v: p[key] }));
-    const common = { from: chart.from, to: chart.to };
-    const tableOpen = chartsBox.querySelector('details.chart-data')?.open ?? false;
-    replace(
-      chartsBox,
-      h(
-        'div',
-        { class: 'charts-row' },
-        lineChart({
-          title: 'Battery',
-          unit: '%',
-          points: series('battery'),
-          domain: [0, 100],
-          bands: [{ from: 0, to: 15, className: 'band-bad' }],
-          ...common,
-        }),
-        lineChart({
-          title: 'Temperature',
-          unit: ' °C',
-          points: series('temperatureC'),
-          bands: [{ from: 60, to: 200, className: 'band-bad' }],
-          ...common,
-        }),
-        lineChart({ title: 'Signal', unit: ' dBm', points: series('rssi'), ...common }),
-      ),
-      pts.length
-        ? dataTable(
-            'Health samples',
-            [
-              { key: 'battery', label: 'Battery %' },
-              { key: 'temperatureC', label: 'Temperature °C' },
-              { key: 'rssi', label: 'Signal dBm' },
-            ],
-            pts,
-          )
-        : null,
-      chart.bucketMs ? h('p', { class: 'muted small' }, `Thinned to one sample per ${Math.round(chart.bucketMs / 60000)} minutes.`) : null,
-    );
-    if (tableOpen) chartsBox.querySelector('details.chart-data')?.setAttribute('open', '');
-  }
+  // diag.run results by command id: the diagnostics box and the command rows both take the
+  // self-test's outcome from here, so a row never says "succeeded" beside a failed test unnoticed.
+  const diagByCmd = new Map();
 
   async function loadDiagnostics() {
     if (!has('GET /v1/devices/{id}/diagnostics')) {
@@ -364,19 +285,29 @@ export function mount(root, ctx) {
       return;
     }
     try {
-      const page = await api('GET', `/v1/devices/${enc}/diagnostics`, { query: { limit: 5 } });
+      const page = await api('GET', `/v1/devices/${enc}/diagnostics`, { query: { limit: COMMANDS_PAGE } });
       if (stopped) return;
+      diagByCmd.clear();
+      for (const d of page.items) diagByCmd.set(d.cmdId, d);
+      renderCommands();
       replace(
         diagBox,
         page.items.length
           ? h(
               'ul',
               { class: 'plain-list' },
-              page.items.map((d) =>
+              page.items.slice(0, DIAG_SHOWN).map((d) =>
                 h(
                   'li',
                   { class: 'diag', dataset: { cmdId: d.cmdId } },
-                  h('div', null, stateBadge(d.passed === null ? d.state : d.passed ? 'passed' : 'failed'), ' ', timeEl(d.requestedAt)),
+                  h(
+                    'div',
+                    null,
+                    diagOutcomeBadge(d),
+                    d.passed === null ? null : h('span', { class: 'muted small' }, ` command ${d.state.replace(/_/g, ' ')}`),
+                    ' ',
+                    timeEl(d.requestedAt),
+                  ),
                   Object.keys(d.components ?? {}).length
                     ? h(
                         'ul',
@@ -442,44 +373,61 @@ export function mount(root, ctx) {
     }
   }
 
+  let commands = null;
   async function loadCommands() {
     try {
-      const page = await api('GET', `/v1/devices/${enc}/commands`, { query: { limit: 10 } });
+      const page = await api('GET', `/v1/devices/${enc}/commands`, { query: { limit: COMMANDS_PAGE } });
       if (stopped) return;
-      replace(
-        commandsBox,
-        table({
-          caption: 'Recent commands',
-          head: ['Command', 'State', 'Progress', 'Issued', 'Result'],
-          rows: page.items.map((c) =>
-            h(
-              'tr',
-              { dataset: { cmdId: c.id, type: c.type } },
-              h('td', null, h('code', null, c.type)),
-              h('td', null, stateBadge(c.state)),
-              h(
-                'td',
-                null,
-                c.stage
-                  ? `${c.stage}${c.progress !== null && c.progress !== undefined ? ` ${c.progress}%` : ''}`
-                  : c.progress !== null && c.progress !== undefined
-                    ? `${c.progress}%`
-                    : '—',
-              ),
-              h('td', null, timeEl(c.issuedAt)),
-              h(
-                'td',
-                { class: 'small' },
-                c.error ? `${c.error.code}: ${c.error.message}` : c.result ? JSON.stringify(c.result).slice(0, 120) : '—',
-              ),
-            ),
-          ),
-          empty: 'No command sent yet.',
-        }),
-      );
+      commands = page.items;
+      renderCommands();
     } catch (err) {
       replace(commandsBox, errorBox(err));
     }
+  }
+
+  /** The diag.run's self-test outcome beside its command state, once both have the result. */
+  function selfTestOf(c) {
+    if (c.type !== 'diag.run') return null;
+    const d = diagByCmd.get(c.id);
+    if (d && d.passed !== null) return [' ', diagOutcomeBadge(d)];
+    // The command finished before its diagnostics entry was read again: read it now.
+    if (FINAL_COMMAND_STATES.has(c.state)) refreshDiag();
+    return null;
+  }
+
+  function renderCommands() {
+    if (!commands) return;
+    replace(
+      commandsBox,
+      table({
+        caption: 'Recent commands',
+        head: ['Command', 'State', 'Progress', 'Issued', 'Result'],
+        rows: commands.map((c) =>
+          h(
+            'tr',
+            { dataset: { cmdId: c.id, type: c.type } },
+            h('td', null, h('code', null, c.type)),
+            h('td', null, stateBadge(c.state), selfTestOf(c)),
+            h(
+              'td',
+              null,
+              c.stage
+                ? `${c.stage}${c.progress !== null && c.progress !== undefined ? ` ${c.progress}%` : ''}`
+                : c.progress !== null && c.progress !== undefined
+                  ? `${c.progress}%`
+                  : '—',
+            ),
+            h('td', null, timeEl(c.issuedAt)),
+            h(
+              'td',
+              { class: 'small' },
+              c.error ? `${c.error.code}: ${c.error.message}` : c.result ? JSON.stringify(c.result).slice(0, 120) : '—',
+            ),
+          ),
+        ),
+        empty: 'No command sent yet.',
+      }),
+    );
   }
 
   let timelineCursor = null;
@@ -548,7 +496,12 @@ export function mount(root, ctx) {
     const canLock = isRole('admin', 'operator', 'technician');
     const locked = binding?.lock?.locked;
     const who = device ? `terminal ${device.serial}` : `device ${id}`;
-    const offlineNote = device && !device.online ? ' The terminal is offline: the command waits until it reconnects.' : '';
+    const offlineNote =
+      !device || device.online
+        ? ''
+        : device.lastSeenAt
+          ? ' The terminal is offline: the command waits until it reconnects.'
+          : ' The terminal has not connected yet: the command waits until it does.';
     const lockRoute = has('POST /v1/devices/{id}/lock');
     replace(
       actions,
@@ -609,7 +562,6 @@ export function mount(root, ctx) {
   const refreshDiag = throttle(loadDiagnostics, 800);
   const refreshLogs = throttle(loadLogs, 800);
   const refreshBinding = throttle(loadBinding, 800);
-  const redrawCharts = throttle(renderCharts, 1000);
 
   renderActions();
   loadDevice().then(() => {
@@ -617,7 +569,7 @@ export function mount(root, ctx) {
     loadBinding();
   });
   loadFaults();
-  loadCharts();
+  charts.load();
   loadDiagnostics();
   loadLogs();
   loadCommands();
@@ -636,20 +588,20 @@ export function mount(root, ctx) {
     types: ['device.health'],
     health: [id],
     onStatus: (state) => {
-      chartsLive.dataset.state = state;
-      chartsLive.textContent = liveText[state] ?? state;
+      charts.live.dataset.state = state;
+      charts.live.textContent = liveText[state] ?? state;
     },
     onEvent: (name, data) => {
       if (stopped) return;
-      if (name === 'stream.resumed') loadCharts();
+      if (name === 'stream.resumed') charts.load();
       else if (name === 'device.health' && data?.deviceId === id) {
-        addLivePoint(data);
+        charts.addLivePoint(data);
         refreshDevice();
       }
     },
   });
   timers.push(setInterval(() => !document.hidden && refreshDevice(), 10_000));
-  timers.push(setInterval(() => !document.hidden && loadCharts(), 5 * 60_000));
+  timers.push(setInterval(() => !document.hidden && charts.load(), 5 * 60_000));
 
   return {
     onEvent(name, data) {
@@ -665,6 +617,7 @@ export function mount(root, ctx) {
       if (name === 'device.presence') {
         if (device) {
           device.online = data.online;
+          device.lastSeenAt ??= new Date(data.ts ?? Date.now()).toISOString();
           renderBadges();
           renderActions();
         }

@@ -79,7 +79,7 @@ export function mount(root, ctx) {
       const page = await api('GET', '/v1/devices', { query: { ...filters(), limit: PAGE, cursor: cursors[pageIndex] ?? undefined } });
       rowsById.clear();
       const rows = page.items.map((d) => {
-        const badge = onlineBadge(d.online);
+        const badge = onlineBadge(d.online, Boolean(d.lastSeenAt));
         const tr = h(
           'tr',
           { dataset: { deviceId: d.id } },
