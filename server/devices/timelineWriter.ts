@@ -2,6 +2,8 @@
 // every bad message into a database write. Repeats of the same rejection are coalesced.
 import { sql } from 'drizzle-orm';
 import { timeline } from '../../schemas/db.ts';
+import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
+import { serialWrites } from '../core/writeBehind.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -44,15 +46,16 @@ export interface TimelineWriter {
   pending(): number;
 }
 
+type TimelineRow = typeof timeline.$inferInsert;
+
 const CHUNK = 500;
 const COALESCE_WINDOW_MS = 60_000;
 const MAX_BUFFER = 100_000;
 
 export function createTimelineWriter(deps: { db: Db; log: Logger; metrics: Metrics; now?: () => number }): TimelineWriter {
   const now = deps.now ?? Date.now;
-  let buffer: (typeof timeline.$inferInsert)[] = [];
+  let buffer: TimelineRow[] = [];
   const coalesce = new Map<string, { lastMs: number; suppressed: number }>();
-  let flushing: Promise<void> | null = null;
 
   const add = (e: TimelineEntry) => {
     if (buffer.length >= MAX_BUFFER) {
@@ -62,41 +65,39 @@ export function createTimelineWriter(deps: { db: Db; log: Logger; metrics: Metri
     buffer.push({ deviceId: e.deviceId, kind: e.kind, summary: e.summary, data: e.data ?? {}, ts: e.ts ?? new Date(now()) });
   };
 
-  /**
-   * One statement per chunk with the rows as one JSON parameter: five bound parameters a row,
-   * built by the query builder for the thousands of entries of a fleet-wide command, held the
-   * broker's thread. Ordinality keeps the ids (the timeline's order) in the order added.
-   */
-  async function insertRows(rows: readonly (typeof timeline.$inferInsert)[]) {
-    const json = JSON.stringify(rows.map((r) => ({ device_id: r.deviceId, kind: r.kind, summary: r.summary, data: r.data ?? {}, ts: (r.ts ?? new Date()).toISOString() })));
-    await deps.db.execute(sql`
+  // A fleet-wide command adds thousands of entries at once: they go as one JSON parameter per
+  // chunk (server/core/jsonBulkWrite.ts). Ordinality keeps the ids (the timeline's order) in the
+  // order added.
+  const rows = createJsonBulkWriter({
+    db: deps.db,
+    columns: { device_id: 'text', kind: 'text', summary: 'text', data: 'jsonb', ts: 'timestamptz' },
+    chunkSize: CHUNK,
+    ordered: true,
+    time: () => deps.metrics.dbFlushSeconds.startTimer({ table: 'timeline' }),
+    toRecord: (r: TimelineRow) => ({ device_id: r.deviceId, kind: r.kind, summary: r.summary, data: r.data ?? {}, ts: r.ts ?? new Date() }),
+    statement: (x) => sql`
       insert into ${timeline} (device_id, kind, summary, data, ts)
-      select x.device_id, x.kind, x.summary, x.data, x.ts
-      from rows from (jsonb_to_recordset(${json}::jsonb) as (device_id text, kind text, summary text, data jsonb, ts timestamptz))
-        with ordinality as x(device_id, kind, summary, data, ts, n)
-      order by x.n`);
-  }
+      select x.device_id, x.kind, x.summary, x.data, x.ts from ${x} order by x.n`,
+  });
 
   async function writeAll(): Promise<void> {
     while (buffer.length) {
       const batch = buffer;
       buffer = [];
-      for (let i = 0; i < batch.length; i += CHUNK) {
-        const end = deps.metrics.dbFlushSeconds.startTimer({ table: 'timeline' });
-        try {
-          await insertRows(batch.slice(i, i + CHUNK));
-        } catch (err) {
-          // A row for a device deleted meanwhile must not lose the others: retry one by one.
-          deps.log.warn({ err }, 'timeline batch failed; writing rows singly');
-          for (const row of batch.slice(i, i + CHUNK)) {
-            await insertRows([row]).catch(() => deps.metrics.dropped.inc({ reason: 'timeline_write_failed' }));
-          }
-        } finally {
-          end();
-        }
+      const outcome = await rows.writeBehind(batch);
+      if (outcome.dropped.length) {
+        // A row for a device deleted meanwhile is dropped alone; it must not lose the others.
+        deps.log.warn({ err: outcome.error, dropped: outcome.dropped.length }, 'timeline rows dropped');
+        deps.metrics.dropped.inc({ reason: 'timeline_write_failed' }, outcome.dropped.length);
+      }
+      if (outcome.retry.length) {
+        deps.log.error({ err: outcome.error }, 'writing the timeline failed; will retry');
+        buffer = outcome.retry.concat(buffer).slice(0, MAX_BUFFER);
+        return;
       }
     }
   }
+  const writes = serialWrites(writeAll);
 
   return {
     add,
@@ -112,15 +113,7 @@ export function createTimelineWriter(deps: { db: Db; log: Logger; metrics: Metri
       if (coalesce.size > 50_000) coalesce.clear();
       add(suppressed ? { ...entry, data: { ...entry.data, suppressedSinceLast: suppressed } } : entry);
     },
-    flush() {
-      // One flush at a time; a caller arriving mid-flush waits for it and then for its own rows.
-      const run = async () => {
-        if (flushing) await flushing;
-        flushing = writeAll().finally(() => (flushing = null));
-        await flushing;
-      };
-      return run();
-    },
+    flush: () => writes.flush(),
     pending: () => buffer.length,
   };
 }

@@ -6,7 +6,8 @@ import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/fau
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import type { CommandService } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
-import { sqlState } from '../core/sqlState.ts';
+import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
+import { serialWrites } from '../core/writeBehind.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus, LiveEvents } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
@@ -41,7 +42,6 @@ export function diagnosticsView(r: DiagnosticsRow) {
 export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService, 'create'>; bus: EventBus; timeline: TimelineWriter; log: Logger }) {
   const { db } = deps;
   const pending = new Map<string, typeof deviceDiagnostics.$inferInsert>();
-  let writing: Promise<void> | null = null;
 
   function onCommand(e: LiveEvents['command.updated']) {
     if (e.type !== 'diag.run') return;
@@ -71,70 +71,56 @@ export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService,
 
   type PendingRow = typeof deviceDiagnostics.$inferInsert;
 
-  /** Upserts rows as one JSON parameter: a fleet-wide `diag.run` brings thousands at once. */
-  async function upsert(rows: readonly PendingRow[]) {
-    const json = JSON.stringify(
-      rows.map((r) => ({
-        cmd_id: r.cmdId,
-        device_id: r.deviceId,
-        state: r.state,
-        requested_at: r.requestedAt.toISOString(),
-        finished_at: r.finishedAt?.toISOString() ?? null,
-        result: r.result ?? null,
-        error: r.error ?? null,
-        updated_at: (r.updatedAt ?? new Date()).toISOString(),
-      })),
-    );
-    await db.execute(sql`
+  // A fleet-wide `diag.run` brings thousands of results at once: one JSON parameter per chunk.
+  const rows = createJsonBulkWriter({
+    db,
+    columns: {
+      cmd_id: 'text',
+      device_id: 'text',
+      state: 'text',
+      requested_at: 'timestamptz',
+      finished_at: 'timestamptz',
+      result: 'jsonb',
+      error: 'jsonb',
+      updated_at: 'timestamptz',
+    },
+    chunkSize: WRITE_CHUNK,
+    toRecord: (r: PendingRow) => ({
+      cmd_id: r.cmdId,
+      device_id: r.deviceId,
+      state: r.state,
+      requested_at: r.requestedAt,
+      finished_at: r.finishedAt ?? null,
+      result: r.result ?? null,
+      error: r.error ?? null,
+      updated_at: r.updatedAt ?? new Date(),
+    }),
+    statement: (x) => sql`
       insert into ${deviceDiagnostics} (cmd_id, device_id, state, requested_at, finished_at, result, error, updated_at)
       select x.cmd_id, x.device_id, x.state, x.requested_at, x.finished_at, x.result, x.error, x.updated_at
-      from jsonb_to_recordset(${json}::jsonb) as x(
-        cmd_id text, device_id text, state text, requested_at timestamptz, finished_at timestamptz, result jsonb, error jsonb, updated_at timestamptz)
+      from ${x}
       on conflict (cmd_id) do update set
         state = excluded.state,
         finished_at = coalesce(excluded.finished_at, ${deviceDiagnostics.finishedAt}),
         result = coalesce(excluded.result, ${deviceDiagnostics.result}),
         error = coalesce(excluded.error, ${deviceDiagnostics.error}),
-        updated_at = excluded.updated_at`);
-  }
+        updated_at = excluded.updated_at`,
+  });
 
   async function writeOnce() {
-    const rows = [...pending.values()];
+    const batch = [...pending.values()];
     pending.clear();
-    for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
-      const chunk = rows.slice(i, i + WRITE_CHUNK);
-      try {
-        await upsert(chunk);
-      } catch (err) {
-        if (sqlState(err) !== '23503') {
-          // The database away: keep everything for the next flush.
-          deps.log.warn({ err }, 'writing diagnostics failed; will retry');
-          for (const r of rows.slice(i)) if (!pending.has(r.cmdId)) pending.set(r.cmdId, r);
-          return;
-        }
-        // A device deleted meanwhile: its rows are dropped alone, so they cannot hold up the rest.
-        const dropped = await Promise.all(
-          chunk.map(async (r): Promise<number> => {
-            try {
-              await upsert([r]);
-              return 0;
-            } catch (e) {
-              if (sqlState(e) === '23503') return 1;
-              if (!pending.has(r.cmdId)) pending.set(r.cmdId, r);
-              return 0;
-            }
-          }),
-        );
-        deps.log.warn({ dropped: dropped.reduce((a, b) => a + b, 0) }, 'diagnostics of devices no longer stored dropped');
-      }
+    const outcome = await rows.writeBehind(batch);
+    // A device deleted meanwhile: its rows are dropped alone, so they cannot hold up the rest.
+    if (outcome.dropped.length) deps.log.warn({ err: outcome.error, dropped: outcome.dropped.length }, 'diagnostics of devices no longer stored dropped');
+    if (outcome.retry.length) {
+      // The database away: keep what is left for the next flush, unless a newer update replaced it.
+      deps.log.warn({ err: outcome.error }, 'writing diagnostics failed; will retry');
+      for (const r of outcome.retry) if (!pending.has(r.cmdId)) pending.set(r.cmdId, r);
     }
   }
-
-  async function flush() {
-    while (writing) await writing;
-    writing = writeOnce().finally(() => (writing = null));
-    await writing;
-  }
+  const writes = serialWrites(writeOnce);
+  const flush = () => writes.flush();
 
   return {
     start: () => deps.bus.on('command.updated', onCommand),
