@@ -1,5 +1,6 @@
 // Enrollment (SPEC §2): trade the fleet enrollment token for per-device MQTT credentials, once.
-import { apiError, enrollResponse, type Enrollment } from './schemas.ts';
+import { enrollAnswer, type EnrollRequest } from '../schemas/enrollment.ts';
+import { apiError, type Enrollment } from './schemas.ts';
 import type { StateStore } from './stateStore.ts';
 import { httpSend } from './http.ts';
 
@@ -16,12 +17,9 @@ export class EnrollError extends Error {
   }
 }
 
-export interface EnrollRequest {
+/** Where and as what to enroll: the request's fields the agent knows before it has a KEK. */
+export interface EnrollOptions extends Omit<EnrollRequest, 'kekPublicKey'> {
   server: string;
-  serial: string;
-  model: string;
-  fwVersion: string;
-  enrollToken: string;
   ca?: string | Buffer;
   timeoutMs?: number;
 }
@@ -32,15 +30,10 @@ const hints: Record<string, string> = {
   '401': 'check the fleet enrollment token',
 };
 
-export async function enroll(req: EnrollRequest, kekPublicKey: string): Promise<Enrollment> {
+export async function enroll(req: EnrollOptions, kekPublicKey: string): Promise<Enrollment> {
   const url = new URL('/v1/enroll', req.server).toString();
-  const body = JSON.stringify({
-    serial: req.serial,
-    model: req.model,
-    fwVersion: req.fwVersion,
-    kekPublicKey,
-    enrollToken: req.enrollToken,
-  });
+  const request: EnrollRequest = { serial: req.serial, model: req.model, fwVersion: req.fwVersion, kekPublicKey, enrollToken: req.enrollToken };
+  const body = JSON.stringify(request);
   let res;
   try {
     res = await httpSend({
@@ -62,13 +55,13 @@ export async function enroll(req: EnrollRequest, kekPublicKey: string): Promise<
     const hint = hints[code] ?? hints[String(res.status)];
     throw new EnrollError(code, res.status, `${code}: ${msg}${hint ? ` (${hint})` : ''}`);
   }
-  const ok = enrollResponse.safeParse(json);
+  const ok = enrollAnswer.safeParse(json);
   if (!ok.success) throw new EnrollError('bad_response', res.status, 'enrollment answer does not match the contract');
   return { ...ok.data, serial: req.serial, model: req.model, server: req.server, enrolledAt: Date.now() };
 }
 
 /** Reuses stored credentials; enrolls only when the state dir has none (enrollment is one-shot). */
-export async function ensureEnrolled(store: StateStore, req: EnrollRequest): Promise<{ enrollment: Enrollment; fresh: boolean }> {
+export async function ensureEnrolled(store: StateStore, req: EnrollOptions): Promise<{ enrollment: Enrollment; fresh: boolean }> {
   const existing = store.loadEnrollment();
   if (existing) return { enrollment: existing, fresh: false };
   const kek = store.loadOrCreateKek();

@@ -1,24 +1,16 @@
-// Agent-local shapes: the enrollment answer (SPEC §2) and the files in the state dir.
+// Agent-local shapes: the files in the state dir and the API's error answer.
 // Validated on read so a corrupt or hand-edited state file fails loudly instead of half-working.
 import { z } from 'zod';
 import { configSetPayload } from '../schemas/commands.ts';
+import { enrollAnswer } from '../schemas/enrollment.ts';
 import { ackMessage, commandTypes, devicePublishKinds } from '../schemas/wire.ts';
-
-export const enrollResponse = z.object({
-  deviceId: z.string().min(1),
-  mqtt: z.object({ url: z.string().min(1), username: z.string().min(1), password: z.string().min(1) }),
-  trust: z.object({
-    firmwarePublishers: z.array(z.string()).default([]),
-    bindingKey: z.string().default(''),
-  }),
-});
-export type EnrollResponse = z.infer<typeof enrollResponse>;
 
 export const apiError = z.object({
   error: z.object({ code: z.string(), message: z.string().optional() }),
 });
 
-export const enrollmentFile = enrollResponse.extend({
+/** The enrollment answer (schemas/enrollment.ts) as kept, with what the agent enrolled as. */
+export const enrollmentFile = enrollAnswer.extend({
   serial: z.string(),
   model: z.string(),
   server: z.string(),

@@ -1,5 +1,9 @@
 // Parses the device import file: a header naming `serial` and `model` (other columns become
 // labels), one terminal per line. Pure, so its edge cases are unit-tested.
+import { MODEL_PATTERN, SERIAL_PATTERN } from '../../schemas/enrollment.ts';
+
+export { MODEL_PATTERN, SERIAL_PATTERN };
+
 export interface ImportRow {
   line: number;
   serial: string;
@@ -11,9 +15,6 @@ export interface ImportParse {
   rows: ImportRow[];
   errors: { line: number; message: string }[];
 }
-
-export const SERIAL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,63}$/;
 
 /** Splits one CSV line, honouring double quotes ("" is a quote inside a quoted field). */
 export function splitCsvLine(line: string): string[] {

@@ -2,6 +2,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
+import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
 import type { Db } from '../db/database.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.ts';
@@ -12,14 +13,6 @@ import { parseDeviceCsv } from './csvImport.ts';
 import type { TimelineWriter } from './timelineWriter.ts';
 
 export const newDeviceId = () => `dev_${randomBytes(12).toString('base64url')}`;
-
-export interface EnrollInput {
-  serial: string;
-  model: string;
-  fwVersion: string;
-  kekPublicKey: string;
-  enrollToken: string;
-}
 
 export interface DeviceFilter {
   status?: DeviceRow['status'];
@@ -41,7 +34,7 @@ export interface DeviceServiceDeps {
   hashSecret: (secret: string) => string;
   generateSecret: () => string;
   enrollToken: string;
-  trust: () => { firmwarePublishers: string[]; bindingKey: string };
+  trust: () => EnrollAnswer['trust'];
   mqttUrl: () => string;
   /** Closes a device's live MQTT connection (revocation). */
   disconnect: (deviceId: string) => void;
@@ -151,7 +144,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return withLive(await byId(id));
     },
 
-    async enroll(input: EnrollInput) {
+    async enroll(input: EnrollRequest): Promise<EnrollAnswer> {
       if (!sameSecret(input.enrollToken, deps.enrollToken)) throw unauthorized('wrong enrollment token', 'bad_enroll_token');
       const kek = Buffer.from(input.kekPublicKey, 'base64');
       if (kek.length !== 32) throw badRequest('validation_failed', 'kekPublicKey must be base64 of a raw 32-byte X25519 public key', [{ path: 'kekPublicKey', message: 'must decode to 32 bytes' }]);

@@ -1,11 +1,11 @@
 // POST /v1/enroll: the only device-facing HTTP call without a bearer token; the fleet
 // enrollment secret is in the body. Failed attempts are rate limited per client address.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
+import { enrollAnswer, enrollRequest } from '../../schemas/enrollment.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { AppError, tooManyRequests } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
-import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
 import type { DeviceService } from './deviceService.ts';
 
 const enrollRoute = createRoute({
@@ -15,29 +15,10 @@ const enrollRoute = createRoute({
   summary: 'Enroll a pre-registered terminal and receive its MQTT credentials (shown once)',
   security: [],
   request: {
-    body: jsonBody(
-      z
-        .object({
-          serial: z.string().regex(SERIAL_PATTERN),
-          model: z.string().regex(MODEL_PATTERN),
-          fwVersion: z.string().min(1).max(64),
-          kekPublicKey: z.string().min(40).max(64).openapi({ description: 'base64 of the raw 32-byte X25519 public key' }),
-          enrollToken: z.string().min(1).max(256),
-        })
-        .openapi('EnrollRequest'),
-    ),
+    body: jsonBody(enrollRequest.openapi('EnrollRequest')),
   },
   responses: {
-    201: jsonResponse(
-      z
-        .object({
-          deviceId: z.string(),
-          mqtt: z.object({ url: z.string(), username: z.string(), password: z.string() }),
-          trust: z.object({ firmwarePublishers: z.array(z.string()), bindingKey: z.string() }),
-        })
-        .openapi('EnrollResponse'),
-      'enrolled',
-    ),
+    201: jsonResponse(enrollAnswer.openapi('EnrollResponse'), 'enrolled'),
     ...errorResponses(400, 401, 403, 409, 429),
   },
 });
