@@ -31,7 +31,7 @@ import { createLiveState } from './telemetry/liveState.ts';
 import { restoreLiveState } from './telemetry/restore.ts';
 import { createStateWriter } from './telemetry/stateWriter.ts';
 import { trustedProxies } from './http/clientAddress.ts';
-import { createHttpApp } from './http/httpApp.ts';
+import { createHttpApp, createRouter } from './http/httpApp.ts';
 import { idempotency, purgeIdempotencyKeys } from './http/idempotency.ts';
 import { createJobQueues } from './jobs/jobQueues.ts';
 import { resolveRedis, type ResolvedRedis } from './jobs/redisResolver.ts';
@@ -152,7 +152,8 @@ async function assemble(config: Config, log: Logger) {
     disconnect: brokerRef.disconnect,
   });
 
-  const app = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) });
+  const http = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) });
+  const { app } = http;
   registerOpsRoutes(app, {
     metrics,
     version: VERSION,
@@ -162,7 +163,10 @@ async function assemble(config: Config, log: Logger) {
       { name: 'mqtt', check: async () => Boolean(broker) },
     ],
   });
-  registerEnrollRoutes(app, { devices });
+  const enrollRoutes = createRouter();
+  registerEnrollRoutes(enrollRoutes, { devices });
+  // Terminals enroll with the fleet's enrollment token, not a bearer token.
+  http.mount(enrollRoutes, [{ methods: ['ALL'], path: '/v1/enroll', skip: ['auth'] }]);
   registerUserRoutes(app, { auth, audit });
   registerAuditRoutes(app, { audit });
   registerDeviceRoutes(app, {
@@ -214,7 +218,12 @@ async function assemble(config: Config, log: Logger) {
     mqttUrl: () => config.PUBLIC_MQTT_URL ?? endpoints.mqttUrl,
   };
   for (const factory of moduleFactories) modules.push(factory(context));
-  for (const m of modules) m.routes?.(app);
+  for (const m of modules) {
+    if (!m.routes) continue;
+    const routes = createRouter();
+    m.routes(routes);
+    http.mount(routes, m.routeExemptions);
+  }
 
   return {
     config,

@@ -13,7 +13,7 @@ import type { DeviceService } from './devices/deviceService.ts';
 import type { TimelineWriter } from './devices/timelineWriter.ts';
 import type { EventBus } from './events/eventBus.ts';
 import type { LiveState, PresenceChange } from './telemetry/liveState.ts';
-import type { AppRouter } from './http/types.ts';
+import type { AppRouter, RouteExemption } from './http/types.ts';
 import type { JobQueues } from './jobs/jobQueues.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -51,7 +51,10 @@ export interface ModuleContext {
 
 export interface ServerModule {
   name: string;
+  /** Adds the module's routes to a sub-app of its own, which the HTTP app mounts with `route()`. */
   routes?(app: AppRouter): void;
+  /** Those of its routes that authenticate otherwise or take larger bodies (see RouteExemption). */
+  routeExemptions?: readonly RouteExemption[];
   /** After the database and queues are up, before devices can connect. */
   start?(): Promise<void>;
   /** Before the database closes; finish or hand back in-flight work. */

@@ -121,6 +121,8 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
 
   return {
     name: 'faults',
+    // A log bundle upload: the signed link is the credential, LOG_BUNDLE_MAX_BYTES the limit.
+    routeExemptions: [{ methods: ['PUT'], path: '/v1/uploads/logs/:bundleId', skip: ['auth', 'bodyLimit'] }],
     internals,
     routes(app) {
       registerFaultRoutes(app, { db, service, queries, rules, notifier, audit: ctx.audit });

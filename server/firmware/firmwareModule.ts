@@ -35,6 +35,12 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
 
   return {
     name: 'firmware',
+    routeExemptions: [
+      // Images are fetched with a signed link or device HTTP Basic, and uploaded as a stream of
+      // any size to storage (server/firmware/firmwareRoutes.ts checks both).
+      { methods: ['GET', 'HEAD'], path: '/v1/firmware/:id/content', skip: ['auth'] },
+      { methods: ['PUT'], path: '/v1/firmware/:id/content', skip: ['bodyLimit'] },
+    ],
     async start() {
       const rows = await ctx.db.select({ id: devices.id }).from(devices).where(ne(devices.status, 'enrolled'));
       for (const r of rows) blocked.add(r.id);

@@ -1,31 +1,43 @@
 // The Hono application: validation failures → 400 with field paths, one error mapper, a body
-// limit, bearer auth on /v1 (enrollment excepted), JSON 404s.
+// limit, bearer auth on /v1, JSON 404s. Routes come in sub-apps mounted with `route()`; a route
+// that authenticates otherwise or takes larger bodies is exempted by the one who mounts it.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { TrieRouter } from 'hono/router/trie-router';
 import type { AuthService } from '../auth/authService.ts';
 import { authMiddleware, peerAddress } from '../auth/middleware.ts';
 import { resolveClientAddress, type TrustedProxies } from './clientAddress.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createErrorHandler, errorJson, validationDetails } from './errorHandler.ts';
-import type { AppEnv, AppRouter } from './types.ts';
+import type { AppEnv, AppRouter, RouteExemption } from './types.ts';
 
-/** Routes under /v1 that authenticate otherwise (the enroll token, a signed link). */
-const PUBLIC_V1 = [/^\/v1\/enroll$/];
-/** Firmware images: GET/HEAD authenticate by signed link or device HTTP Basic (server/firmware/);
- *  PUT streams an image of any size to storage, so the JSON body limit does not apply. */
-const FIRMWARE_CONTENT = /^\/v1\/firmware\/[^/]+\/content$/;
-/** Log bundle uploads (server/faults/): the signed link is the credential; own size limit. */
-const LOG_UPLOAD = /^\/v1\/uploads\/logs\/[^/]+$/;
+export interface HttpApp {
+  app: AppRouter;
+  /** Mounts `routes` (paths in full, from the root) with the exemptions its owner declares. */
+  mount(routes: AppRouter, exemptions?: readonly RouteExemption[]): void;
+}
 
-export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitBytes: number; trustedProxies: TrustedProxies }): AppRouter {
-  const app = new OpenAPIHono<AppEnv>({
+type Skipped = RouteExemption['skip'][number];
+
+/** A router for one part of the API, validating like the HTTP app it is mounted on. */
+export function createRouter(): AppRouter {
+  return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
         throw new AppError(400, 'validation_failed', 'request did not pass validation', validationDetails(result.error));
       }
     },
   });
+}
+
+export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitBytes: number; trustedProxies: TrustedProxies }): HttpApp {
+  const app = createRouter();
+  // Hono's own matcher, so an exemption's path means what the route's path means.
+  const exempted = new TrieRouter<Skipped>();
+  const skips = (c: { req: { method: string; path: string } }, what: Skipped) =>
+    exempted.match(c.req.method, c.req.path)[0].some(([skipped]) => skipped === what);
+
   app.onError(createErrorHandler(deps.log));
   app.use('*', async (c, next) => {
     c.set('clientIp', resolveClientAddress(peerAddress(c), c.req.header('x-forwarded-for'), deps.trustedProxies));
@@ -36,13 +48,15 @@ export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitB
     maxSize: deps.bodyLimitBytes,
     onError: (c) => errorJson(c, 413, 'payload_too_large', `request body over ${deps.bodyLimitBytes} bytes`),
   });
-  app.use('*', async (c, next) => (c.req.method === 'PUT' && (FIRMWARE_CONTENT.test(c.req.path) || LOG_UPLOAD.test(c.req.path)) ? next() : limitBody(c, next)));
+  app.use('*', async (c, next) => (skips(c, 'bodyLimit') ? next() : limitBody(c, next)));
   const requireAuth = authMiddleware(deps.auth);
-  app.use('/v1/*', async (c, next) => {
-    if (PUBLIC_V1.some((p) => p.test(c.req.path))) return next();
-    if (c.req.method === 'PUT' && LOG_UPLOAD.test(c.req.path)) return next();
-    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && FIRMWARE_CONTENT.test(c.req.path)) return next();
-    return requireAuth(c, next);
-  });
-  return app;
+  app.use('/v1/*', async (c, next) => (skips(c, 'auth') ? next() : requireAuth(c, next)));
+
+  return {
+    app,
+    mount(routes, exemptions = []) {
+      for (const e of exemptions) for (const method of e.methods) for (const what of e.skip) exempted.add(method, e.path, what);
+      app.route('/', routes);
+    },
+  };
 }

@@ -18,3 +18,16 @@ export interface AppEnv {
 }
 
 export type AppRouter = OpenAPIHono<AppEnv>;
+
+/**
+ * A route that authenticates otherwise (the enrollment token, a signed link, device credentials)
+ * or takes a body over the JSON limit (a firmware image, a log bundle): the HTTP app's bearer
+ * auth or body limit skips it. Declared by the route's owner, next to the routes it mounts.
+ */
+export interface RouteExemption {
+  /** `ALL` for every method; HEAD is its own method here (Hono answers it from the GET route). */
+  methods: readonly ('GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE' | 'PATCH' | 'ALL')[];
+  /** A Hono path pattern, e.g. `/v1/firmware/:id/content`. */
+  path: string;
+  skip: readonly ('auth' | 'bodyLimit')[];
+}
