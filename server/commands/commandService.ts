@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { CommandPayload } from '../../schemas/commands.ts';
 import type { CommandRow, CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandType } from '../../schemas/wire.ts';
+import { serialWrites } from '../core/writeBehind.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
@@ -50,7 +51,6 @@ export function createCommandService(deps: CommandServiceDeps) {
   const { tracker, log } = deps;
   const store = createCommandStore(deps);
   const timers: NodeJS.Timeout[] = [];
-  let writing: Promise<void> | null = null;
 
   function transition(id: string, patch: CommandPatch): CommandRow | undefined {
     const before = tracker.get(id)?.state;
@@ -108,14 +108,9 @@ export function createCommandService(deps: CommandServiceDeps) {
     }));
   }
 
-  const flush = async () => {
-    while (writing) await writing;
-    writing = store
-      .writeChanges(tracker.takeChanges())
-      .catch(() => undefined)
-      .finally(() => (writing = null));
-    await writing;
-  };
+  // A failed write is logged by the store and retried with the next one.
+  const changeWrites = serialWrites(() => store.writeChanges(tracker.takeChanges()).catch(() => undefined));
+  const flush = () => changeWrites.flush();
 
   function expireDue() {
     const now = Date.now();

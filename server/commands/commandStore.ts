@@ -3,6 +3,7 @@
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
 import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
 import type { CommandType } from '../../schemas/wire.ts';
+import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import type { Db } from '../db/database.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import type { Logger } from '../log.ts';
@@ -22,75 +23,85 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
   // they carry the newest state even if the command moved on meanwhile.
   let unwritten: CommandRow[] = [];
 
+  const inserts = createJsonBulkWriter({
+    db,
+    columns: { id: 'text', device_id: 'text', batch_id: 'text', type: 'text', payload: 'jsonb', issued_at: 'timestamptz', expires_at: 'timestamptz', created_by: 'text' },
+    chunkSize: INSERT_CHUNK,
+    toRecord: (r: CommandRow) => ({
+      id: r.id,
+      device_id: r.deviceId,
+      batch_id: r.batchId,
+      type: r.type,
+      payload: r.payload,
+      issued_at: r.issuedAt,
+      expires_at: r.expiresAt,
+      created_by: r.createdBy,
+    }),
+    statement: (x) => sql`
+      insert into ${commands} (id, device_id, batch_id, type, payload, state, attempts, issued_at, expires_at, created_by, updated_at)
+      select x.id, x.device_id, x.batch_id, x.type, x.payload, 'pending', 0, x.issued_at, x.expires_at, x.created_by, x.issued_at
+      from ${x}`,
+  });
+
+  // One JSON parameter per chunk, as for inserts: ten bound parameters a row, built by the query
+  // builder for thousands of rows, held the broker's thread during every fan-out.
+  const changeWrites = createJsonBulkWriter({
+    db,
+    columns: {
+      id: 'text',
+      state: 'text',
+      stage: 'text',
+      progress: 'int',
+      error: 'jsonb',
+      result: 'jsonb',
+      attempts: 'int',
+      sent_at: 'timestamptz',
+      finished_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    chunkSize: WRITE_CHUNK,
+    time: () => metrics.dbFlushSeconds.startTimer({ table: 'commands' }),
+    toRecord: (c: CommandRow) => ({
+      id: c.id,
+      state: c.state,
+      stage: c.stage,
+      progress: c.progress,
+      error: c.error ?? null,
+      result: c.result ?? null,
+      attempts: c.attempts,
+      sent_at: c.sentAt,
+      finished_at: c.finishedAt,
+      updated_at: c.updatedAt,
+    }),
+    statement: (x) => sql`
+      update ${commands} as c set
+        state = x.state, stage = x.stage, progress = x.progress, error = x.error, result = x.result,
+        attempts = x.attempts, sent_at = x.sent_at, finished_at = x.finished_at, updated_at = x.updated_at
+      from ${x}
+      where c.id = x.id`,
+  });
+
   return {
     /**
      * Inserts commands in one statement per 1,000 rows. The rows differ only in id and device,
      * so they travel as one JSON parameter instead of ten parameters a row: building and cloning
      * a 10,000-row insert would otherwise hold the broker's thread for most of a second.
      */
-    async insert(list: readonly CommandRow[]) {
-      for (let i = 0; i < list.length; i += INSERT_CHUNK) {
-        const json = JSON.stringify(
-          list.slice(i, i + INSERT_CHUNK).map((r) => ({
-            id: r.id,
-            device_id: r.deviceId,
-            batch_id: r.batchId,
-            type: r.type,
-            payload: r.payload,
-            issued_at: r.issuedAt.toISOString(),
-            expires_at: r.expiresAt?.toISOString() ?? null,
-            created_by: r.createdBy,
-          })),
-        );
-        await db.execute(sql`
-          insert into ${commands} (id, device_id, batch_id, type, payload, state, attempts, issued_at, expires_at, created_by, updated_at)
-          select x.id, x.device_id, x.batch_id, x.type, x.payload, 'pending', 0, x.issued_at, x.expires_at, x.created_by, x.issued_at
-          from jsonb_to_recordset(${json}::jsonb) as x(
-            id text, device_id text, batch_id text, type text, payload jsonb, issued_at timestamptz, expires_at timestamptz, created_by text)`);
-      }
-    },
+    insert: (list: readonly CommandRow[]) => inserts.writeAll(list),
 
     /**
-     * Writes changed rows (with those a failed write left behind). On failure the rest waits for
-     * the next call and the error goes to the caller.
+     * Writes changed rows (with those a failed write left behind). A row the database refuses
+     * for its own content is dropped alone; when the database is away the rest waits for the
+     * next call and the error goes to the caller.
      */
     async writeChanges(fresh: Map<string, CommandRow>) {
       const changes = unwritten.filter((c) => !fresh.has(c.id)).concat([...fresh.values()]);
-      unwritten = [];
-      for (let i = 0; i < changes.length; i += WRITE_CHUNK) {
-        // One JSON parameter per chunk, as for inserts: ten bound parameters a row, built by the
-        // query builder for thousands of rows, held the broker's thread during every fan-out.
-        const rowsJson = JSON.stringify(
-          changes.slice(i, i + WRITE_CHUNK).map((c) => ({
-            id: c.id,
-            state: c.state,
-            stage: c.stage,
-            progress: c.progress,
-            error: c.error ?? null,
-            result: c.result ?? null,
-            attempts: c.attempts,
-            sent_at: c.sentAt?.toISOString() ?? null,
-            finished_at: c.finishedAt?.toISOString() ?? null,
-            updated_at: c.updatedAt.toISOString(),
-          })),
-        );
-        const end = metrics.dbFlushSeconds.startTimer({ table: 'commands' });
-        try {
-          await db.execute(sql`
-            update ${commands} as c set
-              state = v.state, stage = v.stage, progress = v.progress, error = v.error, result = v.result,
-              attempts = v.attempts, sent_at = v.sent_at, finished_at = v.finished_at, updated_at = v.updated_at
-            from jsonb_to_recordset(${rowsJson}::jsonb) as v(
-              id text, state text, stage text, progress int, error jsonb, result jsonb, attempts int,
-              sent_at timestamptz, finished_at timestamptz, updated_at timestamptz)
-            where c.id = v.id`);
-        } catch (err) {
-          log.error({ err }, 'writing command changes failed; will retry');
-          unwritten = changes.slice(i);
-          throw err;
-        } finally {
-          end();
-        }
+      const outcome = await changeWrites.writeBehind(changes);
+      unwritten = outcome.retry;
+      if (outcome.dropped.length) log.error({ err: outcome.error, dropped: outcome.dropped.map((c) => c.id) }, 'command changes the database refuses dropped');
+      if (outcome.retry.length) {
+        log.error({ err: outcome.error }, 'writing command changes failed; will retry');
+        throw outcome.error;
       }
     },
 
