@@ -5,23 +5,13 @@
 import { z } from 'zod';
 import { maintenanceWindow } from './ota.ts';
 
-/** Per-device states (SPEC §4). `downloading | installing | rebooting` are the kind's progress stages. */
-export const campaignDeviceStates = [
-  'pending',
-  'sent',
-  'downloading',
-  'installing',
-  'rebooting',
-  'succeeded',
-  'failed',
-  'rolled_back',
-  'cancelled',
-  'timed_out',
-  'skipped',
-] as const;
-export type CampaignDeviceState = (typeof campaignDeviceStates)[number];
 export const progressDeviceStates = ['downloading', 'installing', 'rebooting'] as const;
 export type ProgressDeviceState = (typeof progressDeviceStates)[number];
+/** A member in one of these is done with the campaign. */
+export const finalDeviceStates = ['succeeded', 'failed', 'rolled_back', 'cancelled', 'timed_out', 'skipped'] as const;
+/** Per-device states (SPEC §4). The progress states are the kind's stages between `sent` and a final state. */
+export const campaignDeviceStates = ['pending', 'sent', ...progressDeviceStates, ...finalDeviceStates] as const;
+export type CampaignDeviceState = (typeof campaignDeviceStates)[number];
 
 /** What a device's current send does: the campaign's change, or undoing it in a rollback. */
 export const campaignDeviceActions = ['apply', 'revert'] as const;

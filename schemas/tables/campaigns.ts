@@ -53,9 +53,7 @@ export const campaignDevices = pgTable(
     /** Position in the seeded draw: lower goes first. */
     rank: real('rank').notNull(),
     state: text('state', { enum: campaignDeviceStates }).notNull().default('pending'),
-    action: text('action', { enum: campaignDeviceActions })
-      .notNull()
-      .default('apply'),
+    action: text('action', { enum: campaignDeviceActions }).notNull().default('apply'),
     attempt: integer('attempt').notNull().default(0),
     /** Re-sends after the device deferred (busy, outside its window): not counted against `retries`. */
     deferrals: integer('deferrals').notNull().default(0),

@@ -67,7 +67,10 @@ export function createAbortWatch(deps: AbortWatchDeps) {
         const change = truthAfterCancel(m.rec, reported.fwVersion, m.open.isDone(campaignDevice(m.rec, m.target, reported.fwVersion)));
         if (change) {
           deps.records.patchEnded(m.kind, m.rec, { ...change, finishedAt: now });
-          deps.log.info({ campaign: m.rec.campaignId, deviceId: m.rec.deviceId, state: m.rec.state }, 'device record corrected after the cancel');
+          deps.log.info(
+            { campaign: m.rec.campaignId, deviceId: m.rec.deviceId, state: m.rec.state },
+            'device record corrected after the cancel',
+          );
         }
       }
     },

@@ -95,7 +95,17 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const metrics = createCampaignMetrics(deps.metrics.registry, () => running.values());
   const records = createMemberRecords({ store, bus: deps.bus, log, metrics });
   const aborts = createAbortWatch({ records, liveState: deps.liveState, log });
-  const lifecycle = createCampaignLifecycle({ running, byCommand, records, aborts, commands: deps.commands, audit: deps.audit, bus: deps.bus, log, kick });
+  const lifecycle = createCampaignLifecycle({
+    running,
+    byCommand,
+    records,
+    aborts,
+    commands: deps.commands,
+    audit: deps.audit,
+    bus: deps.bus,
+    log,
+    kick,
+  });
   const sends = createMemberSends({
     running,
     byCommand,
@@ -110,7 +120,19 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   });
   const onCommandChange = createMemberAnswers({ running, byCommand, records, lifecycle, aborts, liveState: deps.liveState, retryBaseMs });
   const loader = createCampaignLoader({ store, devices: deps.devices, running, byCommand, records, kindOf, onCommandChange });
-  const tick = createCampaignTick({ running, byCommand, records, lifecycle, sends, loader, aborts, commands: deps.commands, liveState: deps.liveState, bus: deps.bus, log });
+  const tick = createCampaignTick({
+    running,
+    byCommand,
+    records,
+    lifecycle,
+    sends,
+    loader,
+    aborts,
+    commands: deps.commands,
+    liveState: deps.liveState,
+    bus: deps.bus,
+    log,
+  });
 
   async function mustGet(id: string, kind: string): Promise<CampaignRow> {
     const row = running.get(id)?.row ?? (await store.campaign(id));
@@ -137,7 +159,9 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     const c = running.get(row.id);
     const spec = c?.spec ?? campaignSpec.parse(row.spec);
     if (c) await records.flush();
-    const counts = c ? { phases: c.counts, reverting: c.revertsOpen } : countsFromGroups(await store.countsFromDb(row.id), spec.phases.length);
+    const counts = c
+      ? { phases: c.counts, reverting: c.revertsOpen }
+      : countsFromGroups(await store.countsFromDb(row.id), spec.phases.length);
     return campaignSummary({ row, spec, counts, openSummary: c?.open.summary ?? null, kindLane: kinds.get(row.kind)?.lane ?? row.lane });
   }
 
@@ -161,9 +185,13 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         }
       }
       offBus = deps.bus.on('command.updated', onCommandChange);
-      flushTimer = setInterval(() => void records.flush(), FLUSH_MS);
+      flushTimer = setInterval(() => void records.tick(), FLUSH_MS);
       deps.queues.worker(CAMPAIGN_QUEUE, () => tick(), { concurrency: 1 });
-      await queue.upsertJobScheduler('campaign-tick', { every: tickMs }, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: true } });
+      await queue.upsertJobScheduler(
+        'campaign-tick',
+        { every: tickMs },
+        { name: 'tick', opts: { removeOnComplete: true, removeOnFail: true } },
+      );
       log.info({ campaigns: running.size }, 'campaign engine started');
     },
     async stop() {
@@ -185,7 +213,9 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       if (spec.onErrorThreshold === 'rollback' && !open.revert)
         throw unprocessable('rollback_unsupported', `${kind.name} campaigns cannot roll back`);
       if (spec.dynamic && !('filter' in spec.target))
-        throw badRequest('validation_failed', 'dynamic needs a target filter', [{ path: 'dynamic', message: 'dynamic campaigns target a filter' }]);
+        throw badRequest('validation_failed', 'dynamic needs a target filter', [
+          { path: 'dynamic', message: 'dynamic campaigns target a filter' },
+        ]);
       if ('deviceIds' in spec.target) {
         const busy = await store.busy(kind.lane, await resolveTarget(spec));
         if (busy.size) throw busyConflict(busy.size, kind.name, busy);
@@ -216,7 +246,11 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       if (busy.size && 'deviceIds' in spec.target) throw busyConflict(busy.size, kind.name, busy);
       ids = ids.filter((d) => !busy.has(d));
       if (!ids.length && !spec.dynamic) throw unprocessable('no_target', 'the target matches no device that is free');
-      const draw = drawPhases(ids, row.seed, spec.phases.map((p) => p.percent));
+      const draw = drawPhases(
+        ids,
+        row.seed,
+        spec.phases.map((p) => p.percent),
+      );
       const now = new Date();
       // Only one start wins: the state guard, then the members.
       const [claimed] = await deps.db

@@ -10,12 +10,9 @@ import { ABORT_WATCH_MS, type AbortWatch } from './abortWatch.ts';
 import { abortNotes, isFinalDeviceState } from './campaignRules.ts';
 import type { MemberRecords } from './memberRecords.ts';
 import { decide, type Decision } from './phaseConditions.ts';
-import { effectiveState, emitCampaign, type RunningCampaign, type RunningCampaigns } from './runningCampaign.ts';
+import { effectiveState, emitCampaign, type CampaignMemory, type RunningCampaign } from './runningCampaign.ts';
 
-export interface CampaignLifecycleDeps {
-  running: RunningCampaigns;
-  /** Members with a command in flight, by command id. */
-  byCommand: Map<string, CampaignDeviceRecord>;
+export interface CampaignLifecycleDeps extends CampaignMemory {
   records: MemberRecords;
   aborts: AbortWatch;
   commands: CommandService;
@@ -75,7 +72,11 @@ export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
     c.row.tripped = tripped;
     if (d.rollback) c.row.rollingBack = true;
     log.warn({ campaign: c.row.id, ...tripped }, 'campaign stopped at its error threshold');
-    if (d.rollback) startRevert(c, [...c.members.values()].filter((r) => r.action === 'apply' && r.state === 'succeeded'));
+    if (d.rollback)
+      startRevert(
+        c,
+        [...c.members.values()].filter((r) => r.action === 'apply' && r.state === 'succeeded'),
+      );
     await records.saveRow(c, { state: 'paused', pausedReason: 'error_threshold', tripped, rollingBack: c.row.rollingBack });
     await deps.audit.append({
       actor: null,
@@ -102,7 +103,13 @@ export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
         // A device already working on it is asked to abort; its answer arrives after we are gone.
         const res = await deps.commands.cancelAndAbort(r.deviceId, r.commandId).catch(() => null);
         if (res?.abortId) {
-          deps.aborts.watch(res.abortId, { rec: r, kind: c.kind.name, open: c.open, target: c.targets.get(r.deviceId), until: now + ABORT_WATCH_MS });
+          deps.aborts.watch(res.abortId, {
+            rec: r,
+            kind: c.kind.name,
+            open: c.open,
+            target: c.targets.get(r.deviceId),
+            until: now + ABORT_WATCH_MS,
+          });
           asked = true;
         }
       }

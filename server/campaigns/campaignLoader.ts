@@ -10,13 +10,11 @@ import type { CampaignStore } from './campaignStore.ts';
 import type { CommandChange } from './memberAnswers.ts';
 import type { MemberRecords } from './memberRecords.ts';
 import { unclaim } from './memberSends.ts';
-import type { RunningCampaign, RunningCampaigns } from './runningCampaign.ts';
+import type { CampaignMemory, RunningCampaign } from './runningCampaign.ts';
 
-export interface CampaignLoaderDeps {
+export interface CampaignLoaderDeps extends CampaignMemory {
   store: CampaignStore;
   devices: DeviceService;
-  running: RunningCampaigns;
-  byCommand: Map<string, CampaignDeviceRecord>;
   records: MemberRecords;
   kindOf(name: string): CampaignKind;
   onCommandChange(e: CommandChange): void;
@@ -86,7 +84,14 @@ export function createCampaignLoader(deps: CampaignLoaderDeps) {
         deps.byCommand.set(r.commandId, r);
         const cmd = byId.get(r.commandId);
         if (cmd && cmd.state !== 'pending' && cmd.state !== 'queued') {
-          deps.onCommandChange({ id: cmd.id, state: cmd.state, stage: cmd.stage, progress: cmd.progress, error: cmd.error, result: cmd.result });
+          deps.onCommandChange({
+            id: cmd.id,
+            state: cmd.state,
+            stage: cmd.stage,
+            progress: cmd.progress,
+            error: cmd.error,
+            result: cmd.result,
+          });
         }
       }
       await records.flush();

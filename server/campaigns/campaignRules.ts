@@ -3,24 +3,17 @@
 // inside its window, what an answer does to a device. What a campaign does next from its tallies
 // is phaseConditions.ts. No database, no Redis, no clock of their own: unit-tested directly.
 import { createHash } from 'node:crypto';
-import type { CampaignDeviceState, CampaignSpec } from '../../schemas/campaigns.ts';
+import { finalDeviceStates, type CampaignDeviceState, type CampaignSpec } from '../../schemas/campaigns.ts';
 import type { MaintenanceWindow } from '../../schemas/ota.ts';
 import { retryDelay, retryStrategies } from '../../schemas/retry.ts';
 import type { CampaignDeviceRecord } from '../../schemas/tables/campaigns.ts';
 import type { Verdict } from './campaignKind.ts';
 
-export const finalDeviceStates: readonly CampaignDeviceState[] = [
-  'succeeded',
-  'failed',
-  'rolled_back',
-  'cancelled',
-  'timed_out',
-  'skipped',
-];
 export const inFlightDeviceStates: readonly CampaignDeviceState[] = ['sent', 'downloading', 'installing', 'rebooting'];
 /** Outcomes that count against the error threshold. */
 export const errorDeviceStates: readonly CampaignDeviceState[] = ['failed', 'rolled_back', 'timed_out'];
-export const isFinalDeviceState = (s: CampaignDeviceState) => finalDeviceStates.includes(s);
+const finalStates: readonly CampaignDeviceState[] = finalDeviceStates;
+export const isFinalDeviceState = (s: CampaignDeviceState) => finalStates.includes(s);
 
 export type StateCounts = Partial<Record<CampaignDeviceState, number>>;
 
@@ -131,7 +124,17 @@ export function inWindow(window: MaintenanceWindow | undefined, timeZone: string
 /** The parts of a device record an answer changes. */
 export type DeviceRecord = Pick<
   CampaignDeviceRecord,
-  'state' | 'action' | 'attempt' | 'deferrals' | 'progress' | 'note' | 'error' | 'reportedVersion' | 'nextAttemptAt' | 'lastHeardAt' | 'finishedAt'
+  | 'state'
+  | 'action'
+  | 'attempt'
+  | 'deferrals'
+  | 'progress'
+  | 'note'
+  | 'error'
+  | 'reportedVersion'
+  | 'nextAttemptAt'
+  | 'lastHeardAt'
+  | 'finishedAt'
 >;
 
 /** What a verdict does to a device record (retry, final state, progress...). Returns the changes. */

@@ -1,5 +1,5 @@
-// Database access of the campaign engine. Device records change at fleet speed, so their
-// updates are batched into one UPDATE … FROM (VALUES …) per flush.
+// Database access of the campaign engine. Member records change at fleet speed, so their
+// updates are batched into one UPDATE … FROM jsonb_to_recordset per chunk (server/core/jsonBulkWrite.ts).
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { commands, devices, type CommandRow } from '../../schemas/db.ts';
 import type { CampaignDeviceState } from '../../schemas/campaigns.ts';
@@ -11,6 +11,7 @@ import {
   type CampaignRow,
   type CampaignState,
 } from '../../schemas/tables/campaigns.ts';
+import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest } from '../errors.ts';
 
@@ -58,6 +59,60 @@ export interface TargetInfo {
 export type MemberCount = Pick<CampaignDeviceRow, 'phase' | 'action' | 'state'> & { n: number };
 
 export function createCampaignStore(db: Db) {
+  // Member records change at fleet speed: each flush is one JSON parameter per chunk.
+  const members = createJsonBulkWriter({
+    db,
+    columns: {
+      campaign_id: 'text',
+      device_id: 'text',
+      state: 'text',
+      action: 'text',
+      attempt: 'int',
+      deferrals: 'int',
+      sending: 'boolean',
+      command_id: 'text',
+      next_attempt_at: 'timestamptz',
+      sent_at: 'timestamptz',
+      last_heard_at: 'timestamptz',
+      finished_at: 'timestamptz',
+      progress: 'int',
+      reported_version: 'text',
+      note: 'text',
+      error: 'jsonb',
+      active: 'boolean',
+      from_version: 'text',
+    },
+    chunkSize: CHUNK,
+    toRecord: (r: CampaignDeviceRecord) => ({
+      campaign_id: r.campaignId,
+      device_id: r.deviceId,
+      state: r.state,
+      action: r.action,
+      attempt: r.attempt,
+      deferrals: r.deferrals,
+      sending: r.sending,
+      command_id: r.commandId,
+      next_attempt_at: iso(r.nextAttemptAt),
+      sent_at: iso(r.sentAt),
+      last_heard_at: iso(r.lastHeardAt),
+      finished_at: iso(r.finishedAt),
+      progress: r.progress,
+      reported_version: r.reportedVersion,
+      note: r.note,
+      error: r.error,
+      active: r.active,
+      from_version: r.fromVersion,
+    }),
+    statement: (x) => sql`
+      update ${campaignDevices} as d set
+        state = x.state, action = x.action, attempt = x.attempt, deferrals = x.deferrals, sending = x.sending, command_id = x.command_id,
+        next_attempt_at = x.next_attempt_at, sent_at = x.sent_at, last_heard_at = x.last_heard_at, finished_at = x.finished_at,
+        progress = x.progress, reported_version = x.reported_version, note = x.note, error = x.error, active = x.active,
+        from_version = x.from_version, updated_at = now()
+      from ${x}
+      where d.campaign_id = x.campaign_id and d.device_id = x.device_id`,
+  });
+
   return {
     async insertCampaign(row: typeof campaigns.$inferInsert): Promise<CampaignRow> {
       const [r] = await db.insert(campaigns).values(row).returning();
@@ -143,26 +198,7 @@ export function createCampaignStore(db: Db) {
       await db.insert(campaignDevices).values(row);
     },
     /** Writes the records' current values (every mutable column). */
-    async writeDevices(list: readonly CampaignDeviceRecord[]): Promise<void> {
-      for (let i = 0; i < list.length; i += CHUNK) {
-        const chunk = list.slice(i, i + CHUNK);
-        const values = sql.join(
-          chunk.map(
-            (r) =>
-              sql`(${r.campaignId}, ${r.deviceId}, ${r.state}, ${r.action}, ${r.attempt}::int, ${r.deferrals}::int, ${r.sending}::boolean, ${r.commandId}::text, ${iso(r.nextAttemptAt)}::timestamptz, ${iso(r.sentAt)}::timestamptz, ${iso(r.lastHeardAt)}::timestamptz, ${iso(r.finishedAt)}::timestamptz, ${r.progress}::int, ${r.reportedVersion}::text, ${r.note}::text, ${r.error ? JSON.stringify(r.error) : null}::jsonb, ${r.active}::boolean, ${r.fromVersion}::text)`,
-          ),
-          sql`, `,
-        );
-        await db.execute(sql`
-          update ${campaignDevices} as d set
-            state = v.state, action = v.action, attempt = v.attempt, deferrals = v.deferrals, sending = v.sending, command_id = v.command_id,
-            next_attempt_at = v.next_attempt_at, sent_at = v.sent_at, last_heard_at = v.last_heard_at, finished_at = v.finished_at,
-            progress = v.progress, reported_version = v.reported_version, note = v.note, error = v.error, active = v.active,
-            from_version = v.from_version, updated_at = now()
-          from (values ${values}) as v(campaign_id, device_id, state, action, attempt, deferrals, sending, command_id, next_attempt_at, sent_at, last_heard_at, finished_at, progress, reported_version, note, error, active, from_version)
-          where d.campaign_id = v.campaign_id and d.device_id = v.device_id`);
-      }
-    },
+    writeDevices: (list: readonly CampaignDeviceRecord[]) => members.writeAll(list),
     /** The command a claimed send created, if it got that far (found by campaign and attempt). */
     async commandFor(deviceId: string, campaignId: string, attempt: number): Promise<CommandRow | undefined> {
       const [row] = await db

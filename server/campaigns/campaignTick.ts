@@ -1,6 +1,5 @@
 // One tick of the engine over every running campaign: timeouts, re-sends after deferrals,
 // device-reported truth, the phase decisions until nothing changes, late joiners, then the sends.
-import type { CampaignDeviceRecord } from '../../schemas/tables/campaigns.ts';
 import type { CommandService } from '../commands/commandService.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
@@ -11,16 +10,14 @@ import type { CampaignLoader } from './campaignLoader.ts';
 import { isDeferralDue, isTimedOut } from './campaignRules.ts';
 import type { MemberRecords } from './memberRecords.ts';
 import type { MemberSends } from './memberSends.ts';
-import { effectiveState, emitCampaign, memberDevice, type RunningCampaign, type RunningCampaigns } from './runningCampaign.ts';
+import { effectiveState, emitCampaign, memberDevice, type CampaignMemory, type RunningCampaign } from './runningCampaign.ts';
 
 const DYNAMIC_EVERY_MS = 5000;
 const RECONCILE_EVERY_MS = 5000;
 /** Decisions applied in one step at most (each changes the counts the next one reads). */
 const MAX_DECISIONS_PER_STEP = 50;
 
-export interface CampaignTickDeps {
-  running: RunningCampaigns;
-  byCommand: Map<string, CampaignDeviceRecord>;
+export interface CampaignTickDeps extends CampaignMemory {
   records: MemberRecords;
   lifecycle: CampaignLifecycle;
   sends: MemberSends;
@@ -45,7 +42,11 @@ export function createCampaignTick(deps: CampaignTickDeps) {
       const done = c.open.isDone(memberDevice(c, r, deps.liveState));
       // Back on the version it had (not moved on by a later rollout): it rolled back by itself.
       if (done === false && r.state === 'succeeded' && reported.fwVersion === r.fromVersion)
-        records.patch(c, r, { state: 'rolled_back', reportedVersion: reported.fwVersion, note: `device now reports ${reported.fwVersion}` });
+        records.patch(c, r, {
+          state: 'rolled_back',
+          reportedVersion: reported.fwVersion,
+          note: `device now reports ${reported.fwVersion}`,
+        });
       else if (done === true && r.state === 'timed_out')
         records.patch(c, r, { state: 'succeeded', reportedVersion: reported.fwVersion, note: 'device reports the target after a timeout' });
     }

@@ -9,16 +9,14 @@ import type { CampaignLifecycle } from './campaignLifecycle.ts';
 import type { CommandUpdate, Verdict } from './campaignKind.ts';
 import { applyVerdict, isFinalDeviceState } from './campaignRules.ts';
 import type { MemberRecords } from './memberRecords.ts';
-import type { RunningCampaign, RunningCampaigns } from './runningCampaign.ts';
+import type { CampaignMemory, RunningCampaign } from './runningCampaign.ts';
 
 export type CommandChange = Pick<LiveEvents['command.updated'], 'id' | 'state' | 'stage' | 'progress' | 'error' | 'result'>;
 
 // The bus carries the state as text; the command service only ever sets one of these.
 const isCommandState = (s: string): s is CommandState => (commandStates as readonly string[]).includes(s);
 
-export interface MemberAnswersDeps {
-  running: RunningCampaigns;
-  byCommand: Map<string, CampaignDeviceRecord>;
+export interface MemberAnswersDeps extends CampaignMemory {
   records: MemberRecords;
   lifecycle: CampaignLifecycle;
   aborts: AbortWatch;
@@ -50,7 +48,14 @@ export function createMemberAnswers(deps: MemberAnswersDeps) {
     if (!c || !isCommandState(e.state)) return;
     const now = Date.now();
     if (e.state === 'sent' && r.lastHeardAt === null) records.patch(c, r, { lastHeardAt: now });
-    const update: CommandUpdate = { commandId: e.id, state: e.state, stage: e.stage, progress: e.progress, error: e.error, result: e.result };
+    const update: CommandUpdate = {
+      commandId: e.id,
+      state: e.state,
+      stage: e.stage,
+      progress: e.progress,
+      error: e.error,
+      result: e.result,
+    };
     const change = applyVerdict(r, verdictFor(c, r, update), { retries: c.spec.retries, retryBaseMs: deps.retryBaseMs, nowMs: now });
     if (!change) return;
     if (isFinalDeviceState(change.state ?? r.state) && !change.reportedVersion && !r.reportedVersion) {

@@ -2,6 +2,7 @@
 // `patch`, which keeps the campaign's counts in step, announces state changes on the bus and
 // marks the record for the next write (one UPDATE … FROM (VALUES …) per flush, campaignStore.ts).
 import type { CampaignDeviceRecord, CampaignRow } from '../../schemas/tables/campaigns.ts';
+import { serialWrites } from '../core/writeBehind.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
 import type { CampaignMetrics } from './campaignMetrics.ts';
@@ -18,7 +19,6 @@ export interface MemberRecordsDeps {
 
 export function createMemberRecords(deps: MemberRecordsDeps) {
   const dirty = new Set<CampaignDeviceRecord>();
-  let writing: Promise<void> | null = null;
 
   const count = (c: RunningCampaign, r: CampaignDeviceRecord, delta: 1 | -1) => {
     if (r.action === 'revert' && !isFinalDeviceState(r.state)) c.revertsOpen += delta;
@@ -50,6 +50,8 @@ export function createMemberRecords(deps: MemberRecordsDeps) {
     }
   }
 
+  const writes = serialWrites(writeDirty);
+
   return {
     /** A member joins the campaign's records and counts (already stored). */
     add(c: RunningCampaign, r: CampaignDeviceRecord) {
@@ -76,12 +78,10 @@ export function createMemberRecords(deps: MemberRecordsDeps) {
       if (r.state !== before) announce(kind, r);
     },
 
-    /** Writes every changed record; concurrent calls queue behind the write under way. */
-    async flush() {
-      while (writing) await writing;
-      writing = writeDirty().finally(() => (writing = null));
-      await writing;
-    },
+    /** Writes every changed record (after the write under way): a read that needs the database current. */
+    flush: () => writes.flush(),
+    /** The timer's write: skipped while one is under way. */
+    tick: () => writes.tick(),
 
     async saveRow(c: RunningCampaign, change: Partial<CampaignRow>) {
       Object.assign(c.row, change);

@@ -9,14 +9,12 @@ import type { LiveState } from '../telemetry/liveState.ts';
 import type { CampaignLifecycle } from './campaignLifecycle.ts';
 import { inWindow, sendBudget } from './campaignRules.ts';
 import type { MemberRecords } from './memberRecords.ts';
-import { effectiveState, memberDevice, type RunningCampaign, type RunningCampaigns } from './runningCampaign.ts';
+import { effectiveState, memberDevice, type CampaignMemory, type RunningCampaign } from './runningCampaign.ts';
 
 /** Commands being created at once for a campaign whose kind does not say (CampaignKind.sendConcurrency). */
 const SEND_CONCURRENCY = 32;
 
-export interface MemberSendsDeps {
-  running: RunningCampaigns;
-  byCommand: Map<string, CampaignDeviceRecord>;
+export interface MemberSendsDeps extends CampaignMemory {
   records: MemberRecords;
   lifecycle: CampaignLifecycle;
   commands: CommandService;
@@ -58,7 +56,13 @@ export function createMemberSends(deps: MemberSendsDeps) {
       const dev = memberDevice(c, r, deps.liveState);
       const spec = r.action === 'apply' ? await c.open.command(dev, ref) : await c.open.revert!(dev, ref);
       if ('unavailable' in spec) {
-        records.patch(c, r, { sending: false, state: 'failed', finishedAt: Date.now(), note: `revert unavailable: ${spec.unavailable}`, active: false });
+        records.patch(c, r, {
+          sending: false,
+          state: 'failed',
+          finishedAt: Date.now(),
+          note: `revert unavailable: ${spec.unavailable}`,
+          active: false,
+        });
         return;
       }
       const cmd = await deps.commands.create(r.deviceId, {
@@ -68,11 +72,24 @@ export function createMemberSends(deps: MemberSendsDeps) {
         createdBy: c.row.createdBy,
       });
       deps.byCommand.set(cmd.id, r);
-      records.patch(c, r, { sending: false, commandId: cmd.id, state: 'sent', sentAt: Date.now(), lastHeardAt: null, progress: null, note: null, nextAttemptAt: null });
+      records.patch(c, r, {
+        sending: false,
+        commandId: cmd.id,
+        state: 'sent',
+        sentAt: Date.now(),
+        lastHeardAt: null,
+        progress: null,
+        note: null,
+        nextAttemptAt: null,
+      });
     } catch (err) {
       deps.log.warn({ err, campaign: c.row.id, deviceId: r.deviceId }, 'could not send a campaign command; will retry');
       // Not the device's failure: a pause, not counted against retries.
-      records.patch(c, r, { sending: false, attempt: r.attempt - 1, nextAttemptAt: Date.now() + retryDelay(retryStrategies.campaignDeferral(deps.retryBaseMs), 0) });
+      records.patch(c, r, {
+        sending: false,
+        attempt: r.attempt - 1,
+        nextAttemptAt: Date.now() + retryDelay(retryStrategies.campaignDeferral(deps.retryBaseMs), 0),
+      });
     }
   }
 

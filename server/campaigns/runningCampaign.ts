@@ -36,6 +36,13 @@ export interface RunningCampaign {
 /** By campaign id. */
 export type RunningCampaigns = Map<string, RunningCampaign>;
 
+/** What the engine's parts share in memory. */
+export interface CampaignMemory {
+  running: RunningCampaigns;
+  /** Members with a command in flight, by command id. */
+  byCommand: Map<string, CampaignDeviceRecord>;
+}
+
 /** The state the engine acts on: a finish under way counts as finished. */
 export const effectiveState = (c: RunningCampaign): CampaignState => c.ending ?? c.row.state;
 

@@ -2,17 +2,13 @@
 // database engine: the next key rotation, started the instant the first says `succeeded`, finds
 // the TMK installed and sends no second one; and while a rollout rolls back after tripping its
 // error threshold, each phase's counts cover every member at every moment.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import type { KeyRow } from '../../schemas/tables/keys.ts';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import type { TestServer } from '../helpers/testServer.ts';
 import { publishFirmware, rollout, startOtaFleet, startOtaServer, type RolloutView } from './otaHarness.ts';
 
 /** GET /v1/key-rotations/{id}. */
@@ -31,30 +27,20 @@ for (const database of databaseKinds()) {
     let t: TestServer;
     let keyFleet: FleetHandle;
     let otaFleet: FleetHandle;
-    let keyStateDir: string;
 
     beforeAll(async () => {
       t = await startOtaServer({ database });
-      keyStateDir = mkdtempSync(join(tmpdir(), 'posfleet-final-keys-'));
-      keyFleet = await runFleet({
-        server: t.url,
-        devices: KEY_DEVICES,
-        enrollToken: TEST_ENROLL_TOKEN,
-        adminToken: TEST_ADMIN_TOKEN,
-        prefix: `FK${database}`,
-        healthIntervalS: 30,
-        stateDir: keyStateDir,
-        backoff: { initialMs: 100, maxMs: 1000, factor: 2 },
-        log: pino({ level: 'silent' }),
+      // The OTA harness' fleet: the same real agents, which install keys as well.
+      keyFleet = await startOtaFleet(t, KEY_DEVICES, {}, `FK${database}`);
+      await eventually(() => keyFleet.agents.every((a) => a.status === 'connected'), {
+        timeoutMs: 30_000,
+        what: 'the key fleet to connect',
       });
-      await keyFleet.ready;
-      await eventually(() => keyFleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000, what: 'the key fleet to connect' });
     }, 180_000);
     afterAll(async () => {
       await keyFleet?.stop();
       await otaFleet?.stop();
       await t?.stop();
-      if (keyStateDir) rmSync(keyStateDir, { recursive: true, force: true });
     });
 
     async function startRotation(usages: string[], deviceIds: string[]): Promise<string> {

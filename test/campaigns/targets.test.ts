@@ -10,7 +10,12 @@ for (const database of databaseKinds()) {
   describe(`rollout target filter [${database}]`, () => {
     let t: TestServer;
     let fw = '';
-    const ids: Record<'parisGold' | 'paris' | 'lyonGold' | 'otherModel', string> = { parisGold: '', paris: '', lyonGold: '', otherModel: '' };
+    const ids: Record<'parisGold' | 'paris' | 'lyonGold' | 'otherModel', string> = {
+      parisGold: '',
+      paris: '',
+      lyonGold: '',
+      otherModel: '',
+    };
 
     /** Registered with labels, then enrolled (a filter target takes enrolled devices only). */
     async function enrolledWith(labels: Record<string, string>, model = 'PAX-A920'): Promise<string> {

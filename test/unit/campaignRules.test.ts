@@ -16,7 +16,16 @@ import {
   tally,
   type DeviceRecord,
 } from '../../server/campaigns/campaignRules.ts';
-import { decide, type EngineView } from '../../server/campaigns/phaseConditions.ts';
+import { campaignSummary, countsFromGroups } from '../../server/campaigns/campaignSummary.ts';
+import {
+  allMembersFinal,
+  decide,
+  errorThresholdCrossed,
+  rollbackDone,
+  successThresholdReached,
+  type EngineView,
+} from '../../server/campaigns/phaseConditions.ts';
+import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `dev_${i}`);
 const spec = { successThreshold: 90, errorThreshold: 5, onErrorThreshold: 'pause' as const };
@@ -117,6 +126,89 @@ describe('decide', () => {
       kind: 'finish',
       state: 'failed',
     });
+  });
+});
+
+describe('phase conditions, one at a time', () => {
+  it('each answers for its own condition only', () => {
+    const tripped = view({ phases: [{ succeeded: 27, failed: 3 }, {}, {}] });
+    expect(errorThresholdCrossed(tripped, spec)).toMatchObject({ kind: 'trip', phase: 0 });
+    // Passed its success threshold too: only the order in decide() puts the error rule first.
+    expect(successThresholdReached(tripped, spec)).toEqual({ kind: 'start_phase', phase: 1 });
+    expect(decide(tripped, spec)).toMatchObject({ kind: 'trip' });
+    expect(successThresholdReached(view({ phasesStarted: 3 }), spec)).toBeNull();
+    expect(allMembersFinal(view({ phasesStarted: 2, phases: [{ succeeded: 3 }, { succeeded: 3 }, {}] }), spec)).toBeNull();
+    expect(allMembersFinal(view({ phasesStarted: 3, phases: [{ succeeded: 3 }, { succeeded: 3 }, { pending: 1 }] }), spec)).toBeNull();
+  });
+  it('a rollback is done only when no revert is open and nothing sent before the trip still works', () => {
+    // A revert in flight counts in its phase (sent) and in revertsOpen.
+    const reverting = view({
+      state: 'paused',
+      rollingBack: true,
+      revertsOpen: 1,
+      phases: [{ failed: 2, rolled_back: 2, sent: 1 }, {}, {}],
+    });
+    expect(rollbackDone(reverting, spec)).toBeNull();
+    expect(rollbackDone({ ...reverting, revertsOpen: 0, phases: [{ failed: 2, installing: 1, rolled_back: 2 }, {}, {}] }, spec)).toBeNull();
+    expect(rollbackDone({ ...reverting, revertsOpen: 0, phases: [{ failed: 2, rolled_back: 3 }, {}, {}] }, spec)).toEqual({
+      kind: 'finish',
+      state: 'failed',
+    });
+  });
+});
+
+describe('summary counts', () => {
+  it('count every member in its phase, open reverts included (and in reverting)', () => {
+    const counts = countsFromGroups(
+      [
+        { phase: 0, action: 'apply', state: 'failed', n: 2 },
+        { phase: 0, action: 'revert', state: 'rolled_back', n: 1 },
+        { phase: 0, action: 'revert', state: 'pending', n: 1 },
+        { phase: 0, action: 'revert', state: 'installing', n: 1 },
+        { phase: 1, action: 'apply', state: 'pending', n: 4 },
+      ],
+      2,
+    );
+    expect(counts).toEqual({ phases: [{ failed: 2, rolled_back: 1, pending: 1, installing: 1 }, { pending: 4 }], reverting: 2 });
+    const row: CampaignRow = {
+      id: 'cmp_1',
+      kind: 'firmware',
+      lane: 'firmware',
+      name: 'r',
+      state: 'paused',
+      params: { firmwareId: 'fw_1' },
+      spec: {
+        target: { deviceIds: ['d'] },
+        dynamic: false,
+        phases: [
+          { name: 'a', percent: 50 },
+          { name: 'b', percent: 50 },
+        ],
+        successThreshold: 90,
+        errorThreshold: 10,
+        onErrorThreshold: 'rollback',
+        deviceTimeoutS: 3600,
+        retries: 2,
+      },
+      seed: 's',
+      phasesStarted: 1,
+      phaseStartedAt: ['2026-01-01T00:00:00.000Z'],
+      pausedReason: 'error_threshold',
+      tripped: null,
+      errorBaseline: [],
+      rollingBack: true,
+      createdBy: null,
+      createdAt: new Date(0),
+      startedAt: new Date(0),
+      finishedAt: null,
+      updatedAt: new Date(0),
+    };
+    const s = campaignSummary({ row, spec: row.spec, counts, openSummary: null, kindLane: 'firmware' });
+    expect(s.phases[0]).toMatchObject({ devices: 5, total: 5, errors: 3, started: true, passed: false, overErrorThreshold: true });
+    expect(s.phases[1]).toMatchObject({ devices: 4, started: false, passed: false });
+    expect(s.counts).toEqual({ pending: 5, installing: 1, failed: 2, rolled_back: 1 });
+    expect(s.reverting).toBe(2);
+    expect(s).toMatchObject({ firmwareId: 'fw_1', kindLane: 'firmware' });
   });
 });
 
