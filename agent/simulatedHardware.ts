@@ -1,8 +1,7 @@
 // A simulated terminal: the drift model of simDrift.ts driven by an injectable clock and a seeded
 // random source, plus fault-injection knobs for tests and the simulated fleet: sensor faults here,
-// OTA faults in its OTA platform (ota/simulatedOta.ts), attached to it at creation.
+// OTA faults in the OTA platform it carries (`ota`, ota/simulatedOta.ts).
 import type { Hardware, SelfTestComponent, SelfTestOutcome } from './hardware.ts';
-import { attachOtaPlatform } from './ota/otaPlatform.ts';
 import { createSimulatedOta, type SimulatedOta } from './ota/simulatedOta.ts';
 import { seededRandom } from './random.ts';
 import {
@@ -31,10 +30,12 @@ export interface SimulatedHardware extends Hardware {
   inject(fault: SimFault): void;
   clear(fault: SimFault): void;
   activeFaults(): SimFault[];
-  /** OTA faults to play (`ota.inject({...})`) and what the downloads did. */
-  ota: Omit<SimulatedOta, 'platform'>;
+  /** Its OTA platform: faults to play (`ota.inject({...})`) and what the downloads did. */
+  readonly ota: SimulatedOta;
   /** The raw model state, for tests and debugging. */
   state(): Readonly<SimState>;
+  /** Installs the terminal at a site (its merchant): its location fixes are reported around it from now on. */
+  placeAt(site: { lat: number; lon: number }): void;
 }
 
 // Bounds the work one read can trigger after a long pause (a suspended laptop, a test clock jump).
@@ -110,10 +111,8 @@ export function createSimulatedHardware(opts: SimulatedHardwareOptions): Simulat
       return () => tamperListeners.delete(listener);
     },
   };
-  const ota = createSimulatedOta(hardware);
-  attachOtaPlatform(hardware, ota.platform);
   return Object.assign(hardware, {
-    ota: { faults: ota.faults, stats: ota.stats, inject: ota.inject },
+    ota: createSimulatedOta(hardware),
     inject(fault: SimFault) {
       advance();
       faults.add(fault);
@@ -127,5 +126,8 @@ export function createSimulatedHardware(opts: SimulatedHardwareOptions): Simulat
     },
     activeFaults: () => [...faults],
     state: (): Readonly<SimState> => advance(),
+    placeAt(site: { lat: number; lon: number }) {
+      state = { ...advance(), home: { lat: site.lat, lon: site.lon } };
+    },
   });
 }

@@ -57,7 +57,7 @@ export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
       return { version: activeVersion, slot: slots.active, alreadyInstalled: true };
 
     // 1. Is the package what a trusted publisher signed, for this terminal?
-    const manifest = p.manifest;
+    const { manifest } = p;
     const pinned = env.store.loadEnrollment()?.trust.firmwarePublishers ?? [];
     if (!manifestSigner(manifest, p.signature, pinned))
       throw fail('bad_signature', 'the manifest signature does not verify with a pinned publisher key');

@@ -1,10 +1,10 @@
 // What the OTA handler needs from the terminal beyond the sensors: is a payment under way, what
 // time is it locally, and the steps that touch the firmware store (fetch the image, write the
-// inactive slot, self-test the new firmware). The handler decides; the platform does. A real
-// terminal attaches its payment app and bootloader here; the simulator attaches its own platform,
-// which plays OTA faults (simulatedOta.ts), so the handler has no simulation branch.
-// Attached to a Hardware object rather than kept globally, so thousands of simulated terminals in
-// one process each have their own.
+// inactive slot, self-test the new firmware). The handler decides; the platform does. A
+// terminal's Hardware object carries its own (`hardware.ota`: a real terminal's payment app and
+// bootloader, or the simulator's, which plays OTA faults: simulatedOta.ts), so the handler has no
+// simulation branch and thousands of simulated terminals in one process each have their own;
+// hardware without one gets the plain terminal below.
 import { renameSync } from 'node:fs';
 import type { OtaInstallPayload } from '../../schemas/ota.ts';
 import type { Hardware, SelfTestOutcome } from '../hardware.ts';
@@ -44,13 +44,7 @@ export function defaultOtaPlatform(hardware: Hardware): OtaPlatform {
   };
 }
 
-const attached = new WeakMap<Hardware, OtaPlatform>();
+/** Hardware that does OTA its own way carries its platform as `ota`. */
+export type HardwareWithOta = Hardware & { readonly ota?: OtaPlatform };
 
-/** Gives a terminal's hardware its own OTA platform (a payment app's hooks, the simulator's). */
-export function attachOtaPlatform(hardware: Hardware, platform: OtaPlatform): void {
-  attached.set(hardware, platform);
-}
-
-export function otaPlatformOf(hardware: Hardware): OtaPlatform {
-  return attached.get(hardware) ?? defaultOtaPlatform(hardware);
-}
+export const otaPlatformOf = (hardware: HardwareWithOta): OtaPlatform => hardware.ota ?? defaultOtaPlatform(hardware);

@@ -1,6 +1,6 @@
 // The simulated terminal's OTA platform: the plain terminal's steps (otaPlatform.ts) playing the
-// faults a test or the simulated fleet asks for, and counting what its downloads did. Attached by
-// createSimulatedHardware; the production handler only ever sees an OtaPlatform.
+// faults a test or the simulated fleet asks for, and counting what its downloads did. The simulated
+// hardware carries it as `ota`; the production handler only ever sees an OtaPlatform.
 import { closeSync, createWriteStream, openSync, readSync, writeSync } from 'node:fs';
 import { cancelledError } from '../dispatcher.ts';
 import type { Hardware } from '../hardware.ts';
@@ -32,8 +32,7 @@ export interface OtaStats {
   bytes: number;
 }
 
-export interface SimulatedOta {
-  platform: OtaPlatform;
+export interface SimulatedOta extends OtaPlatform {
   /** The faults still to play; one-shot faults are removed once played. */
   faults: OtaFaults;
   stats: OtaStats;
@@ -80,7 +79,10 @@ export function createSimulatedOta(hardware: Hardware): SimulatedOta {
   const faults: OtaFaults = {};
   const stats: OtaStats = { downloads: 0, resumedFrom: [], bytes: 0 };
 
-  const platform: OtaPlatform = {
+  return {
+    faults,
+    stats,
+    inject: (f) => void Object.assign(faults, f),
     async received(payload, signal) {
       if (faults.neverAnswer)
         await new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(cancelledError()), { once: true }));
@@ -123,5 +125,4 @@ export function createSimulatedOta(hardware: Hardware): SimulatedOta {
       return faults.selftestFail ? { status: 'fail', detail: 'injected' } : outcome;
     },
   };
-  return { platform, faults, stats, inject: (f) => void Object.assign(faults, f) };
 }

@@ -97,16 +97,18 @@ describe('simulated hardware', () => {
     expect(hw.readTamper()).toBe(true);
   });
 
-  it('plays OTA faults through the OTA platform it attaches; other hardware gets the plain platform', async () => {
+  it('plays OTA faults through the OTA platform it carries; other hardware gets the plain platform', async () => {
     const { hw } = clocked(5);
+    const { ota: simulated, ...plainHardware } = hw;
     const platform = otaPlatformOf(hw);
+    expect(platform).toBe(simulated);
     hw.ota.inject({ busyChecks: 2, selftestFail: true });
     expect([platform.busy(), platform.busy(), platform.busy()]).toEqual(['busy', 'busy', null]);
     expect(await platform.selfTest()).toEqual({ status: 'fail', detail: 'injected' });
     hw.ota.faults.selftestFail = false;
     expect(await platform.selfTest()).toEqual({ status: 'pass' });
 
-    const plain = otaPlatformOf({ ...hw });
+    const plain = otaPlatformOf(plainHardware);
     hw.ota.inject({ busyChecks: 1, selftestFail: true });
     expect(plain.busy()).toBeNull();
     expect(await plain.selfTest()).toEqual({ status: 'pass' });
