@@ -1,6 +1,6 @@
 // People and their API tokens (SPEC §8). Tokens are `pf_` + 256 random bits; the database holds
 // only their keyed hash (SPEC §2), looked up through the unique index on api_tokens.token_hash.
-import { randomBytes } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { apiTokens, users, type Role, type UserRow } from '../../schemas/db.ts';
 import type { Tx } from '../core/transaction.ts';
@@ -83,8 +83,8 @@ interface CacheEntry {
   expiresAt: number;
 }
 
-export const newUserId = () => `usr_${randomBytes(12).toString('base64url')}`;
-const newTokenId = () => `tok_${randomBytes(12).toString('base64url')}`;
+export const newUserId = () => newId('usr');
+const newTokenId = () => newId('tok');
 export const newApiToken = () => `${TOKEN_PREFIX}${generateSecret()}`;
 
 const userColumns = {

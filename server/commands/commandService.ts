@@ -1,10 +1,10 @@
 // Commands to terminals, the API the routes and the domain modules use: create (one or a batch),
 // read, cancel, and acks. A command is stored, tracked in memory until final and written behind
 // (commandStore.ts); commandDelivery.ts gets it to the terminal. OTA, keys and binding reuse it.
-import { randomBytes } from 'node:crypto';
 import type { CommandPayload } from '../../schemas/commands.ts';
 import type { CommandRow, CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandType } from '../../schemas/wire.ts';
+import { newId } from '../core/ids.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { Db } from '../db/database.ts';
@@ -42,7 +42,7 @@ export type NewCommand<T extends CommandType = CommandType> = {
   createdBy: string | null;
 } & PayloadField<T>;
 
-export const newCommandId = () => `cmd_${randomBytes(12).toString('base64url')}`;
+export const newCommandId = () => newId('cmd');
 
 /** State changes the timeline leaves out: the ordinary steps of every delivery. */
 const quietStates: readonly CommandState[] = ['queued', 'sent', 'received'];
@@ -210,7 +210,7 @@ export function createCommandService(deps: CommandServiceDeps) {
      * was stored (and already sent) as its total, and the error goes to the caller.
      */
     async createBatch<T extends CommandType>(deviceIds: string[], input: NewCommand<T>): Promise<{ batchId: string; total: number; commandIds: string[] }> {
-      const batchId = `bat_${randomBytes(12).toString('base64url')}`;
+      const batchId = newId('bat');
       const list = rows(deviceIds, input, batchId);
       await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
       tracker.startBatch(batchId, list.length);

@@ -1,9 +1,10 @@
 // Registering, enrolling, listing and revoking terminals.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
 import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
 import type { Db } from '../db/database.ts';
+import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
@@ -12,7 +13,7 @@ import type { CredentialCache } from './credentialCache.ts';
 import { parseDeviceCsv } from './csvImport.ts';
 import type { TimelineWriter } from './timelineWriter.ts';
 
-export const newDeviceId = () => `dev_${randomBytes(12).toString('base64url')}`;
+export const newDeviceId = () => newId('dev');
 
 export interface DeviceFilter {
   status?: DeviceRow['status'];

@@ -1,13 +1,13 @@
 // Faults: opened and auto-resolved in memory on the ingest path (the rule engine's sink), written
 // behind in batches; acknowledged, assigned, annotated and resolved through the API, each with an
 // audit entry. Every change goes to the device timeline and the live stream.
-import { randomBytes } from 'node:crypto';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { FaultLiveEvent, FaultState } from '../../schemas/faults.ts';
 import { severityRank } from '../../schemas/faults.ts';
 import { faultNotes, faults, type FaultRow } from '../../schemas/tables/faults.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/database.ts';
+import { newId } from '../core/ids.ts';
 import { sqlState } from '../core/sqlState.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { conflict, notFound } from '../errors.ts';
@@ -31,7 +31,7 @@ export interface FaultServiceDeps {
   log: Logger;
 }
 
-export const newFaultId = () => `flt_${randomBytes(12).toString('base64url')}`;
+export const newFaultId = () => newId('flt');
 
 const toWebhook = (r: FaultRow): WebhookFault => ({
   id: r.id,

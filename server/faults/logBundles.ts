@@ -1,6 +1,7 @@
 // `logs.upload`: a technician asks for a terminal's logs; the terminal PUTs a bundle to a signed,
 // expiring link; the bundle is streamed to DATA_DIR/logs (size-limited) and can be downloaded.
 import { createHash, randomBytes } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
@@ -83,7 +84,7 @@ export function createLogBundles(deps: LogBundleDeps) {
     },
 
     async request(deviceId: string, by: string | null, ttlS: number) {
-      const id = `lb_${randomBytes(12).toString('base64url')}`;
+      const id = newId('lb');
       const now = Date.now();
       const expMs = now + ttlS * 1000;
       await db.insert(logBundles).values({ id, deviceId, state: 'requested', requestedBy: by, requestedAt: new Date(now), expiresAt: new Date(expMs) });

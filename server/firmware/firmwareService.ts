@@ -1,16 +1,16 @@
 // Firmware artifacts: a signed manifest first, then the content streamed to storage and hashed
 // on the way (SPEC §4). The server holds only publisher public keys, never a private one.
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { firmwareManifest, manifestSigner, type FirmwareManifest } from '../../schemas/ota.ts';
 import { firmware, type FirmwareRow } from '../../schemas/tables/firmware.ts';
 import type { Db } from '../db/database.ts';
+import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, notFound, unprocessable } from '../errors.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
 
-export const newFirmwareId = () => `fw_${randomBytes(12).toString('base64url')}`;
+export const newFirmwareId = () => newId('fw');
 
 export const firmwareView = (f: FirmwareRow) => ({
   id: f.id,

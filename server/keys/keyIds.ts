@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { newId } from '../core/ids.ts';
 
-export const newKeyId = () => `key_${randomBytes(12).toString('base64url')}`;
-export const newRotationId = () => `krot_${randomBytes(12).toString('base64url')}`;
-export const newApprovalId = () => `kapr_${randomBytes(12).toString('base64url')}`;
+export const newKeyId = () => newId('key');
+export const newRotationId = () => newId('krot');
+export const newApprovalId = () => newId('kapr');
