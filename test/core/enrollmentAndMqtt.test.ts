@@ -118,7 +118,7 @@ describe.each(databaseKinds())('enrollment and MQTT access on %s', (database) =>
       const r = await t.api<{ health: { battery?: { level: number } } | null }>('GET', `/v1/devices/${d.deviceId}`);
       return r.body.health?.battery?.level === 55 ? r.body : null;
     });
-    expect(detail).toBeTruthy();
+    expect(detail.health).toMatchObject({ battery: { level: 55 } });
     c.end(true);
   });
 });

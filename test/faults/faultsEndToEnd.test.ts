@@ -14,6 +14,7 @@ import { fakeEnrollment, silentLog, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
 import { openLiveStream, type LiveStream } from '../helpers/liveStream.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
@@ -321,8 +322,7 @@ describe.each(databaseKinds())('faults end to end on %s', (database) => {
     expect(tooBig.status).toBe(413);
 
     // Old bundles go after the retention period, files included.
-    const faultsModule = t.server.parts.modules.find((m) => m.name === 'faults') as unknown as { internals: { logs: { purge(cutoff: Date): Promise<number> } } };
-    expect(await faultsModule.internals.logs.purge(new Date(Date.now() + 1000))).toBeGreaterThanOrEqual(2);
+    expect(await moduleInternals(t, 'faults').logs.purge(new Date(Date.now() + 1000))).toBeGreaterThanOrEqual(2);
     expect((await fetch(`${t.url}${bundle.downloadPath}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })).status).toBe(404);
   });
   it('the notifier is configurable by an admin; the secret is write-only; a test delivery is signed with it', async () => {

@@ -148,8 +148,7 @@ for (const database of databaseKinds()) {
 
     it('signed links work for their device until they expire, and not when altered', async () => {
       const dev = await registerAndEnroll(t);
-      const mod = t.server.parts.modules.find((m) => m.name === 'firmware');
-      expect(mod).toBeDefined();
+      expect(t.server.parts.modules.map((m) => m.name)).toContain('firmware');
       const { createDownloadLinks } = await import('../../server/firmware/downloadLinks.ts');
       const links = createDownloadLinks(Buffer.from(t.server.parts.hasher.hash('posfleet/firmware-download-links/v1'), 'hex'));
       const q = links.sign(fwId, dev.deviceId, Date.now() + 60_000);

@@ -149,7 +149,8 @@ for (const kind of databaseKinds()) {
       expect(new Date(req.body.expiresAt).getTime()).toBeGreaterThan(Date.now());
       // Component 1 waits only sealed under the master key, bound to this request.
       const [row] = await db().select().from(keyApprovals).where(eq(keyApprovals.id, req.body.id));
-      expect(row!.sealed).toBeTruthy();
+      // Sealed: the master key's 4-byte generation, a 12-byte nonce, the 32-byte component, a 16-byte tag.
+      expect(Buffer.from(row!.sealed ?? '', 'base64')).toHaveLength(64);
       expect(Buffer.from(row!.sealed!, 'base64').includes(c1)).toBe(false);
       secrets.push(Buffer.from(row!.sealed!, 'base64'));
 
