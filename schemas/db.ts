@@ -98,7 +98,7 @@ export const healthHistory = pgTable(
       .notNull()
       .references(() => devices.id, { onDelete: 'cascade' }),
     ts: ts('ts').notNull(),
-    sample: jsonb('sample').$type<Record<string, unknown>>().notNull(),
+    sample: jsonb('sample').$type<HealthSample>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.deviceId, t.ts] })],
 );

@@ -73,7 +73,7 @@ export function registerHealthHistoryRoutes(app: AppRouter, deps: { db: Db; devi
       .from(healthHistory)
       .where(inRange);
     const total = counted?.n ?? 0;
-    let rows: { ts: Date; sample: Record<string, unknown> }[];
+    let rows: { ts: Date; sample: HealthSample }[];
     let bucketMs: number | null = null;
     if (total <= q.maxPoints) {
       rows = await deps.db
@@ -98,7 +98,7 @@ export function registerHealthHistoryRoutes(app: AppRouter, deps: { db: Db; devi
         from: from.toISOString(),
         to: to.toISOString(),
         bucketMs,
-        points: rows.map((r) => toPoint(r.ts, r.sample as Partial<HealthSample>)),
+        points: rows.map((r) => toPoint(r.ts, r.sample)),
       },
       200,
     );

@@ -15,9 +15,9 @@ forEachDatabase('DISTINCT ON', (getDb) => {
   beforeAll(async () => {
     await truncateAll(getDb());
     ids = await insertDevices(getDb(), 3);
-    // Device i has samples at T0 + k*10 s for k < 4 + i; `level` says which one it is.
+    // Device i has samples at T0 + k*10 s for k < 4 + i; `seq` says which one it is.
     const samples = ids.flatMap((deviceId, i) =>
-      Array.from({ length: 4 + i }, (_, k) => ({ deviceId, ts: new Date(T0 + k * 10_000), sample: { level: i * 100 + k } })),
+      Array.from({ length: 4 + i }, (_, k) => ({ deviceId, ts: new Date(T0 + k * 10_000), sample: { ts: T0 + k * 10_000, seq: i * 100 + k } })),
     );
     await getDb().insert(healthHistory).values(samples);
   });
@@ -27,7 +27,7 @@ forEachDatabase('DISTINCT ON', (getDb) => {
       .selectDistinctOn([healthHistory.deviceId], { deviceId: healthHistory.deviceId, ts: healthHistory.ts, sample: healthHistory.sample })
       .from(healthHistory)
       .orderBy(healthHistory.deviceId, desc(healthHistory.ts));
-    expect(latest).toEqual(ids.map((deviceId, i) => ({ deviceId, ts: new Date(T0 + (3 + i) * 10_000), sample: { level: i * 100 + 3 + i } })));
+    expect(latest).toEqual(ids.map((deviceId, i) => ({ deviceId, ts: new Date(T0 + (3 + i) * 10_000), sample: { ts: T0 + (3 + i) * 10_000, seq: i * 100 + 3 + i } })));
   });
 
   it('gives the first sample of each 25 s bucket of one device, in time order', async () => {
@@ -39,6 +39,6 @@ forEachDatabase('DISTINCT ON', (getDb) => {
       .where(sql`${healthHistory.deviceId} = ${ids[2]}`)
       .orderBy(bucket, asc(healthHistory.ts));
     // Samples at 0,10,20 | 30,40 | 50 s: buckets [0,25) [25,50) [50,75).
-    expect(points.map((p) => p.sample)).toEqual([{ level: 200 }, { level: 203 }, { level: 205 }]);
+    expect(points.map((p) => p.sample.seq)).toEqual([200, 203, 205]);
   });
 });
