@@ -21,7 +21,9 @@ export function openDemoApi(dataDir: string): DemoApi {
   const state = loadDemoState(dataDir);
   const tokenFile = join(dataDir, 'demo-operator.token');
   if (!state || !existsSync(tokenFile))
-    throw new DemoApiError(`no demo has run on ${dataDir} yet (no demo.json or demo-operator.token): start \`npm run demo\` first, with the same DATA_DIR`);
+    throw new DemoApiError(
+      `no demo has run on ${dataDir} yet (no demo.json or demo-operator.token): start \`npm run demo\` first, with the same DATA_DIR`,
+    );
   const token = readFileSync(tokenFile, 'utf8').trim();
   const httpUrl = process.env.DEMO_URL ?? state.httpUrl;
 
@@ -46,7 +48,9 @@ export function openDemoApi(dataDir: string): DemoApi {
       const json: unknown = text ? JSON.parse(text) : {};
       if (!res.ok) {
         const e = apiError.safeParse(json);
-        throw new DemoApiError(`${method} ${path}: HTTP ${res.status} ${e.success ? `${e.data.error.code}: ${e.data.error.message ?? ''}` : text.slice(0, 300)}`);
+        throw new DemoApiError(
+          `${method} ${path}: HTTP ${res.status} ${e.success ? `${e.data.error.code}: ${e.data.error.message ?? ''}` : text.slice(0, 300)}`,
+        );
       }
       return schema.parse(json);
     },

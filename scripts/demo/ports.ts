@@ -20,7 +20,12 @@ export type DemoState = z.infer<typeof demoState>;
 export type PortChoice = { port: number; why: 'set' | 'remembered' | 'default' | 'remembered_taken' | 'default_taken' };
 
 /** Pure: the port to ask for (0 = any free one) given the environment, memory and what is free. */
-export function choosePort(name: PortName, env: string | undefined, remembered: number | undefined, isFree: (port: number) => boolean): PortChoice {
+export function choosePort(
+  name: PortName,
+  env: string | undefined,
+  remembered: number | undefined,
+  isFree: (port: number) => boolean,
+): PortChoice {
   if (env !== undefined && env !== '') return { port: Number(env), why: 'set' };
   if (remembered !== undefined) return isFree(remembered) ? { port: remembered, why: 'remembered' } : { port: 0, why: 'remembered_taken' };
   const fallback = DEFAULT_PORTS[name];

@@ -15,9 +15,11 @@ export function trustUpdate(reported: TrustReport | undefined, wanted: WantedTru
   // restart is likelier a slip than an order to distrust every publisher.
   if (wanted.firmwarePublishers.length > 0 && reported.publishers !== publishersFingerprint(wanted.firmwarePublishers))
     update.firmwarePublishers = [...new Set(wanted.firmwarePublishers)];
-  if (wanted.brokerUrls.length > 0 && reported.brokers !== brokersFingerprint(wanted.brokerUrls)) update.brokerUrls = [...wanted.brokerUrls];
+  if (wanted.brokerUrls.length > 0 && reported.brokers !== brokersFingerprint(wanted.brokerUrls))
+    update.brokerUrls = [...wanted.brokerUrls];
   return update.firmwarePublishers || update.brokerUrls ? update : null;
 }
 
 /** Same update as `payload`, for not sending one twice while the first is on its way. */
-export const updateKey = (payload: TrustSetPayload): string => JSON.stringify([payload.firmwarePublishers ?? null, payload.brokerUrls ?? null]);
+export const updateKey = (payload: TrustSetPayload): string =>
+  JSON.stringify([payload.firmwarePublishers ?? null, payload.brokerUrls ?? null]);

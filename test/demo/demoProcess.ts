@@ -20,7 +20,17 @@ export interface DemoRun {
 /** Environment of a demo child: the database of this engine, nothing of the test's own settings. */
 export function demoEnv(dataDir: string, databaseUrl: string | undefined, devices: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DEMO_DEVICES: String(devices), LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'HTTP_PORT', 'MQTT_PORT', 'PUBLIC_MQTT_URL', 'PUBLIC_HTTP_URL', 'QUEUE_PREFIX', 'FIRMWARE_PUBLISHER_KEYS', 'ADMIN_TOKEN']) delete env[k];
+  for (const k of [
+    'DATABASE_URL',
+    'HTTP_PORT',
+    'MQTT_PORT',
+    'PUBLIC_MQTT_URL',
+    'PUBLIC_HTTP_URL',
+    'QUEUE_PREFIX',
+    'FIRMWARE_PUBLISHER_KEYS',
+    'ADMIN_TOKEN',
+  ])
+    delete env[k];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   return env;
 }

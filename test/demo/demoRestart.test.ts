@@ -22,7 +22,11 @@ async function onlineCount(run: DemoRun): Promise<number> {
 }
 
 const wholeFleetOnline = (run: DemoRun) =>
-  eventually(async () => (await onlineCount(run)) === DEVICES, { timeoutMs: 30_000, stepMs: 500, what: `${DEVICES} demo terminals online` });
+  eventually(async () => (await onlineCount(run)) === DEVICES, {
+    timeoutMs: 30_000,
+    stepMs: 500,
+    what: `${DEVICES} demo terminals online`,
+  });
 
 for (const kind of databaseKinds()) {
   describe(`demo restarts on one DATA_DIR [${kind}]`, () => {
@@ -84,7 +88,9 @@ for (const kind of databaseKinds()) {
       await eventually(
         () =>
           readdirSync(agentsDir).every(
-            (serial) => enrollmentFile.parse(JSON.parse(readFileSync(join(agentsDir, serial, 'enrollment.json'), 'utf8'))).brokerUrls?.[0] === moved.mqttUrl,
+            (serial) =>
+              enrollmentFile.parse(JSON.parse(readFileSync(join(agentsDir, serial, 'enrollment.json'), 'utf8'))).brokerUrls?.[0] ===
+              moved.mqttUrl,
           ),
         { timeoutMs: 20_000, stepMs: 250, what: 'every demo terminal pinned the new broker URL' },
       );

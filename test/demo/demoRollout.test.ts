@@ -12,7 +12,11 @@ import { demoEnv, killAll, startDemo, type DemoRun } from './demoProcess.ts';
 const DEVICES = 5;
 
 function runRollout(env: NodeJS.ProcessEnv, children: Set<ChildProcess>): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo/rollout.ts'], { cwd: join(import.meta.dirname, '..', '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo/rollout.ts'], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));

@@ -33,7 +33,10 @@ describe('demo port memory', () => {
 
 describe('demo fleet report', () => {
   it('says online only when every terminal is connected', () => {
-    expect(fleetReport({ total: 5, enrolled: 5, connected: 5, failed: 0 }, {}, 'mqtt://h:1')).toEqual({ ok: true, line: 'fleet online: 5 of 5 terminals connected' });
+    expect(fleetReport({ total: 5, enrolled: 5, connected: 5, failed: 0 }, {}, 'mqtt://h:1')).toEqual({
+      ok: true,
+      line: 'fleet online: 5 of 5 terminals connected',
+    });
   });
   it('names the failures when some are missing', () => {
     const r = fleetReport({ total: 5, enrolled: 5, connected: 3, failed: 2 }, { 'connect: not authorized': 2 }, 'mqtt://h:1');
@@ -96,7 +99,9 @@ describe('when the server sends trust.set', () => {
     expect(trustUpdate(matching, { ...wanted, firmwarePublishers: [] })).toBeNull();
   });
   it('the broker list when its order or content differs, with the keys when both do', () => {
-    expect(trustUpdate({ ...matching, brokers: brokersFingerprint(['mqtt://old:1883', 'mqtt://new:1883']) }, wanted)).toEqual({ brokerUrls: wanted.brokerUrls });
+    expect(trustUpdate({ ...matching, brokers: brokersFingerprint(['mqtt://old:1883', 'mqtt://new:1883']) }, wanted)).toEqual({
+      brokerUrls: wanted.brokerUrls,
+    });
     expect(trustUpdate({}, wanted)).toEqual(wanted);
   });
 });

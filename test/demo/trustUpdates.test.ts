@@ -37,7 +37,11 @@ forEachServer(
     const stateDir = mkdtempSync(join(tmpdir(), 'pf-trust-'));
     const enrollments = () => fleet!.agents.map((d) => openStateStore(join(stateDir, d.serial)).loadEnrollment()!);
     const allConnected = (what: string) =>
-      eventually(() => fleet!.progress().connected === DEVICES, { timeoutMs: 30_000, stepMs: 100, what: `${DEVICES} terminals connected ${what}` });
+      eventually(() => fleet!.progress().connected === DEVICES, {
+        timeoutMs: 30_000,
+        stepMs: 100,
+        what: `${DEVICES} terminals connected ${what}`,
+      });
     const pinnedEverywhere = (keys: string[]) =>
       eventually(() => enrollments().every((e) => JSON.stringify(e.trust.firmwarePublishers) === JSON.stringify(keys)), {
         timeoutMs: 30_000,
@@ -73,8 +77,17 @@ forEachServer(
       await t.restart({ FIRMWARE_PUBLISHER_KEYS: older });
       await pinnedEverywhere([older]);
       const deviceId = fleet!.agents[0]!.deviceId!;
-      const cmds = await t.api<{ items: Array<{ type: string; state: string; createdBy: string | null }> }>('GET', `/v1/devices/${deviceId}/commands`);
+      const cmds = await t.api<{ items: Array<{ type: string; state: string; createdBy: string | null }> }>(
+        'GET',
+        `/v1/devices/${deviceId}/commands`,
+      );
       expect(cmds.body.items.filter((c) => c.type === 'trust.set').map((c) => c.state)).toEqual(['succeeded']);
+      // Only the server's own settings can change whom terminals trust, not an API caller.
+      const pushed = await t.api<{ error: { code: string } }>('POST', `/v1/devices/${deviceId}/commands`, {
+        type: 'trust.set',
+        payload: { firmwarePublishers: [newer] },
+      });
+      expect(pushed.status).toBe(400);
 
       await allConnected('after the restart');
       const firmwareId = await publishFirmware(t, '1.0.1');
