@@ -1,12 +1,16 @@
 // POST /v1/enroll: the only device-facing HTTP call without a bearer token; the fleet
 // enrollment secret is in the body. Failed attempts are rate limited per client address.
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { enrollAnswer, enrollRequest } from '../../schemas/enrollment.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { AppError, tooManyRequests } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { DeviceService } from './deviceService.ts';
+
+// schemas/ is plain zod, shared with the agent: `.openapi()` exists only on schemas made after
+// @hono/zod-openapi loaded, so the shared shape is wrapped here to be named in the document.
+const named = <S extends z.ZodRawShape>(schema: z.ZodObject<S>, name: string) => z.object(schema.shape).openapi(name);
 
 const enrollRoute = createRoute({
   method: 'post',
@@ -15,10 +19,10 @@ const enrollRoute = createRoute({
   summary: 'Enroll a pre-registered terminal and receive its MQTT credentials (shown once)',
   security: [],
   request: {
-    body: jsonBody(enrollRequest.openapi('EnrollRequest')),
+    body: jsonBody(named(enrollRequest, 'EnrollRequest')),
   },
   responses: {
-    201: jsonResponse(enrollAnswer.openapi('EnrollResponse'), 'enrolled'),
+    201: jsonResponse(named(enrollAnswer, 'EnrollResponse'), 'enrolled'),
     ...errorResponses(400, 401, 403, 409, 429),
   },
 });
