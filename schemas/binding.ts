@@ -1,7 +1,10 @@
 // Merchant binding contract shared by the server and the terminal agent (SPEC §6, docs/binding.md):
-// the binding token, the payloads of `binding.set` and of the merchant parts of `config.set`,
-// and the `txn` event a terminal reports per transaction.
+// the binding token and its codec (signed by the server, opened by the terminal), the payloads of
+// `binding.set` and of the merchant parts of `config.set`, and the `txn` event a terminal reports
+// per transaction.
+import { verify } from 'node:crypto';
 import { z } from 'zod';
+import { ed25519PublicKey } from './ota.ts';
 
 /** Merchant id as acquirers issue it: 15 digits (ISO 8583 field 42 in its common numeric form). */
 export const MID_PATTERN = /^[0-9]{15}$/;
@@ -57,6 +60,40 @@ export function splitBindingToken(token: string): SplitToken | null {
   const [, payload, sig] = parts as [string, string, string];
   if (!B64URL.test(payload) || !B64URL.test(sig)) return null;
   return { signingInput: Buffer.from(`${BINDING_TOKEN_VERSION}.${payload}`, 'ascii'), payload, signature: Buffer.from(sig, 'base64url') };
+}
+
+/** The server's half of the codec: claims checked against their schema, then signed. */
+export function signBindingToken(claims: BindingClaims, sign: (signingInput: Buffer) => Buffer): string {
+  const payload = Buffer.from(JSON.stringify(bindingClaims.parse(claims)), 'utf8').toString('base64url');
+  const signingInput = `${BINDING_TOKEN_VERSION}.${payload}`;
+  return `${signingInput}.${sign(Buffer.from(signingInput, 'ascii')).toString('base64url')}`;
+}
+
+export type TokenOpenRefusal = 'malformed' | 'no_pinned_key' | 'bad_signature';
+export type OpenedToken = { ok: true; claims: BindingClaims } | { ok: false; code: TokenOpenRefusal; message: string };
+
+/**
+ * The terminal's half: the claims of a token whose signature holds under `publicKeyBase64` (raw
+ * 32-byte Ed25519, as pinned at enrollment). Whether they are for this terminal and newer than
+ * what it holds is the terminal's decision (agent/binding.ts).
+ */
+export function openBindingToken(token: string, publicKeyBase64: string): OpenedToken {
+  const parts = splitBindingToken(token);
+  if (!parts) return { ok: false, code: 'malformed', message: 'not a pfb1 binding token' };
+  const key = ed25519PublicKey(publicKeyBase64);
+  if (!key) return { ok: false, code: 'no_pinned_key', message: 'no binding key was pinned at enrollment' };
+  // The signature first: nothing in an unsigned payload is worth reading.
+  if (!verify(null, parts.signingInput, key, parts.signature))
+    return { ok: false, code: 'bad_signature', message: 'signature does not verify with the pinned binding key' };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(parts.payload, 'base64url').toString('utf8'));
+  } catch {
+    return { ok: false, code: 'malformed', message: 'claims are not JSON' };
+  }
+  const claims = bindingClaims.safeParse(json);
+  if (!claims.success) return { ok: false, code: 'malformed', message: `claims: ${claims.error.issues[0]?.message ?? 'invalid'}` };
+  return { ok: true, claims: claims.data };
 }
 
 // ---------------------------------------------------------------------------------------------

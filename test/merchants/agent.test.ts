@@ -9,7 +9,7 @@ import { ensureEnrolled } from '../../agent/enroll.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore, type StateStore } from '../../agent/stateStore.ts';
 import { merchantBindings } from '../../schemas/tables/merchants.ts';
-import { signBindingToken } from '../../server/merchants/token.ts';
+import { signBindingToken } from '../../schemas/binding.ts';
 import { silentLog, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { uniqueSerial } from '../helpers/devices.ts';

@@ -12,7 +12,7 @@ import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore, type StateStore } from '../../agent/stateStore.ts';
 import { parseSimulateArgs } from '../../scripts/simulate/args.ts';
 import type { BindingClaims } from '../../schemas/binding.ts';
-import { signBindingToken } from '../../server/merchants/token.ts';
+import { signBindingToken } from '../../schemas/binding.ts';
 import { rawEd25519PublicKey } from '../../server/security/bindingKey.ts';
 import { fakeEnrollment, silentLog, tempDir } from '../agent/helpers.ts';
 

@@ -3,9 +3,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyBindingToken } from '../../agent/binding.ts';
 import { nextPayment } from '../../agent/simulatedPayments.ts';
-import type { BindingClaims } from '../../schemas/binding.ts';
 import { rawEd25519PublicKey } from '../../server/security/bindingKey.ts';
-import { signBindingToken } from '../../server/merchants/token.ts';
+import { BINDING_TOKEN_VERSION, openBindingToken, signBindingToken, type BindingClaims } from '../../schemas/binding.ts';
 import { seededRandom } from '../../agent/random.ts';
 
 const { privateKey } = generateKeyPairSync('ed25519');
@@ -64,6 +63,39 @@ describe('binding token', () => {
       ok: true,
       same: false,
     });
+  });
+});
+
+describe('binding token codec', () => {
+  const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  /** A token whose payload is `payloadText`, validly signed: what only the key holder can make. */
+  const signedRaw = (payloadText: string) => {
+    const input = `${BINDING_TOKEN_VERSION}.${b64url(payloadText)}`;
+    return `${input}.${signer(Buffer.from(input, 'ascii')).toString('base64url')}`;
+  };
+
+  it('opens what it signed, claims intact, marketplace sub-merchants included', () => {
+    const market: BindingClaims = { ...claims, kind: 'marketplace', subMerchants: ['shop-a', 'shop_b'] };
+    expect(openBindingToken(signBindingToken(market, signer), pinned)).toEqual({ ok: true, claims: market });
+  });
+
+  it('refuses to sign claims outside their schema', () => {
+    expect(() => signBindingToken({ ...claims, mid: '123' }, signer)).toThrow();
+  });
+
+  it('refuses a tampered signature, payload or version, and claims that are not JSON or not the schema', () => {
+    const token = signBindingToken(claims, signer);
+    const [v, payload, sig] = token.split('.') as [string, string, string];
+    const flipped = Buffer.from(sig, 'base64url');
+    flipped[10] = flipped[10]! ^ 0x01;
+    expect(openBindingToken(`${v}.${payload}.${flipped.toString('base64url')}`, pinned)).toMatchObject({ ok: false, code: 'bad_signature' });
+    expect(openBindingToken(`${v}.${b64url(JSON.stringify({ ...claims, epoch: 99 }))}.${sig}`, pinned)).toMatchObject({ ok: false, code: 'bad_signature' });
+    expect(openBindingToken(`pfb2.${payload}.${sig}`, pinned)).toMatchObject({ ok: false, code: 'malformed' });
+    expect(openBindingToken(`${v}.${payload}`, pinned)).toMatchObject({ ok: false, code: 'malformed' });
+    expect(openBindingToken(`${v}.${payload}.${sig}.x`, pinned)).toMatchObject({ ok: false, code: 'malformed' });
+    expect(openBindingToken(`${v}.${payload}.${sig}`, Buffer.alloc(31).toString('base64'))).toMatchObject({ ok: false, code: 'no_pinned_key' });
+    expect(openBindingToken(signedRaw('{not json'), pinned)).toEqual({ ok: false, code: 'malformed', message: 'claims are not JSON' });
+    expect(openBindingToken(signedRaw(JSON.stringify({ ...claims, admin: true })), pinned)).toMatchObject({ ok: false, code: 'malformed' });
   });
 });
 
