@@ -1,64 +1,84 @@
+// The Idempotency-Key middleware (server/http/idempotency.ts) on the production HTTP app
+// (createHttpApp: its validation, errors, auth and body limit), around a route of the test's own
+// that counts its runs and can be held or made to fail; both engines.
+import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { beforeEach, expect, it } from 'vitest';
 import { idempotencyKeys } from '../../schemas/db.ts';
+import { createAuditLog } from '../../server/audit/auditLog.ts';
+import { createAuthService } from '../../server/auth/authService.ts';
 import { requireRole } from '../../server/auth/middleware.ts';
+import { registerUserRoutes } from '../../server/auth/routes.ts';
 import { AppError } from '../../server/errors.ts';
+import { trustedProxies } from '../../server/http/clientAddress.ts';
+import { createHttpApp, createRouter } from '../../server/http/httpApp.ts';
 import { idempotency, purgeIdempotencyKeys } from '../../server/http/idempotency.ts';
-import type { AppRouter } from '../../server/http/types.ts';
+import { createLogger } from '../../server/log.ts';
+import { createSecretHasher } from '../../server/security/secretHasher.ts';
+import { createApiClient, type Api } from '../helpers/apiClient.ts';
 import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
-import { call, createTestApp } from './testApp.ts';
 
 const WorkBody = z.object({ kind: z.string().min(1) }).openapi('TestWork');
 
 forEachDatabase('idempotency', (getDb) => {
-  let app: AppRouter;
+  let api: Api;
   let adminToken: string;
   let operatorToken: string;
   let executed: number;
   let gate: Promise<void> | undefined;
   let failNext: 'throw' | 'conflict' | undefined;
 
+  /** The route under test: counts its runs, and can be held at `gate` or made to fail once. */
+  function workRoutes() {
+    const routes = createRouter();
+    const route = createRoute({
+      method: 'post',
+      path: '/v1/work',
+      middleware: [requireRole('admin', 'operator'), idempotency(getDb())] as const,
+      request: { body: { content: { 'application/json': { schema: WorkBody } }, required: true } },
+      responses: { 202: { content: { 'application/json': { schema: z.object({ n: z.number(), kind: z.string() }) } }, description: 'ok' } },
+    });
+    routes.openapi(route, async (c) => {
+      const { kind } = c.req.valid('json');
+      executed++;
+      const n = executed;
+      if (gate) await gate;
+      if (failNext === 'throw') {
+        failNext = undefined;
+        throw new Error('boom');
+      }
+      if (failNext === 'conflict') {
+        failNext = undefined;
+        throw new AppError(409, 'device_busy', 'device busy');
+      }
+      return c.json({ n, kind }, 202);
+    });
+    return routes;
+  }
+
   beforeEach(async () => {
     await truncateAll(getDb());
     executed = 0;
     gate = undefined;
     failNext = undefined;
-    const t = createTestApp(getDb(), (a) => {
-      const route = createRoute({
-        method: 'post',
-        path: '/v1/work',
-        middleware: [requireRole('admin', 'operator'), idempotency(getDb())] as const,
-        request: { body: { content: { 'application/json': { schema: WorkBody } }, required: true } },
-        responses: { 202: { content: { 'application/json': { schema: z.object({ n: z.number(), kind: z.string() }) } }, description: 'ok' } },
-      });
-      a.openapi(route, async (c) => {
-        const { kind } = c.req.valid('json');
-        executed++;
-        const n = executed;
-        if (gate) await gate;
-        if (failNext === 'throw') {
-          failNext = undefined;
-          throw new Error('boom');
-        }
-        if (failNext === 'conflict') {
-          failNext = undefined;
-          throw new AppError(409, 'device_busy', 'device busy');
-        }
-        return c.json({ n, kind }, 202);
-      });
-    });
-    app = t.app;
-    adminToken = (await t.auth.bootstrapAdmin()).token ?? '';
-    const op = await call(app, 'POST', '/v1/users', { token: adminToken, body: { name: 'olga', role: 'operator' } });
-    operatorToken = (op.json as { token: string }).token;
+    const log = createLogger('silent');
+    const auth = createAuthService({ db: getDb(), hasher: createSecretHasher(randomBytes(32)), log });
+    const http = createHttpApp({ auth, log, bodyLimitBytes: 1 << 20, trustedProxies: trustedProxies([]) });
+    registerUserRoutes(http.app, { auth, audit: createAuditLog({ db: getDb(), log }) });
+    http.mount(workRoutes());
+    // In process: requests go to the app itself, no listener.
+    api = createApiClient({ baseUrl: () => '', send: (url, init) => http.app.request(url, init) });
+    adminToken = (await auth.bootstrapAdmin()).token ?? '';
+    const op = await api<{ token: string }>('POST', '/v1/users', { name: 'olga', role: 'operator' }, { token: adminToken });
+    operatorToken = op.body.token;
   });
 
-  const work = (key: string | undefined, body: unknown = { kind: 'reboot' }, token = operatorToken) =>
-    call(app, 'POST', '/v1/work', { token, body, headers: key === undefined ? {} : { 'idempotency-key': key } });
+  const work = <T = unknown>(key: string | undefined, body: unknown = { kind: 'reboot' }, token = operatorToken) =>
+    api<T>('POST', '/v1/work', body, { token, headers: key === undefined ? {} : { 'idempotency-key': key } });
 
   it('does nothing without the header', async () => {
-    expect((await work(undefined)).json).toEqual({ n: 1, kind: 'reboot' });
-    expect((await work(undefined)).json).toEqual({ n: 2, kind: 'reboot' });
+    expect((await work(undefined)).body).toEqual({ n: 1, kind: 'reboot' });
+    expect((await work(undefined)).body).toEqual({ n: 2, kind: 'reboot' });
     expect(await getDb().select().from(idempotencyKeys)).toHaveLength(0);
   });
 
@@ -73,15 +93,15 @@ forEachDatabase('idempotency', (getDb) => {
     expect(again.headers.get('content-type')).toMatch(/application\/json/);
     expect(executed).toBe(1);
     // Another key, or another user with the same key, is another request.
-    expect((await work('k-2')).json).toEqual({ n: 2, kind: 'reboot' });
-    expect((await work('k-1', { kind: 'reboot' }, adminToken)).json).toEqual({ n: 3, kind: 'reboot' });
+    expect((await work('k-2')).body).toEqual({ n: 2, kind: 'reboot' });
+    expect((await work('k-1', { kind: 'reboot' }, adminToken)).body).toEqual({ n: 3, kind: 'reboot' });
   });
 
   it('422 when the key comes back with another body', async () => {
     await work('k-1', { kind: 'reboot' });
     const res = await work('k-1', { kind: 'wipe' });
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    expect(res.body).toMatchObject({ error: { code: 'idempotency_key_reused' } });
     expect(executed).toBe(1);
   });
 
@@ -93,7 +113,7 @@ forEachDatabase('idempotency', (getDb) => {
     while (executed === 0) await new Promise((r) => setTimeout(r, 5));
     const dup = await work('k-1');
     expect(dup.status).toBe(409);
-    expect(dup.json).toMatchObject({ error: { code: 'idempotency_in_progress' } });
+    expect(dup.body).toMatchObject({ error: { code: 'idempotency_in_progress' } });
     open();
     expect((await first).status).toBe(202);
     expect((await work('k-1')).headers.get('idempotent-replayed')).toBe('true');
@@ -117,15 +137,15 @@ forEachDatabase('idempotency', (getDb) => {
   });
 
   it('leaves the body readable by the route’s validation', async () => {
-    const bad = await work('k-bad', { kind: '' });
+    const bad = await work<{ error: { details: { path: string }[] } }>('k-bad', { kind: '' });
     expect(bad.status).toBe(400);
-    expect((bad.json as { error: { details: { path: string }[] } }).error.details[0]?.path).toBe('kind');
+    expect(bad.body.error.details[0]?.path).toBe('kind');
     expect(executed).toBe(0);
   });
 
   it('checks the role before anything is reserved', async () => {
-    const tech = await call(app, 'POST', '/v1/users', { token: adminToken, body: { name: 'tom', role: 'technician' } });
-    const res = await work('k-1', { kind: 'x' }, (tech.json as { token: string }).token);
+    const tech = await api<{ token: string }>('POST', '/v1/users', { name: 'tom', role: 'technician' }, { token: adminToken });
+    const res = await work('k-1', { kind: 'x' }, tech.body.token);
     expect(res.status).toBe(403);
     expect(await getDb().select().from(idempotencyKeys)).toHaveLength(0);
   });
@@ -133,12 +153,12 @@ forEachDatabase('idempotency', (getDb) => {
   it('rejects a malformed key', async () => {
     const res = await work('has space');
     expect(res.status).toBe(400);
-    expect(res.json).toMatchObject({ error: { code: 'bad_idempotency_key' } });
+    expect(res.body).toMatchObject({ error: { code: 'bad_idempotency_key' } });
     expect((await work('x'.repeat(256))).status).toBe(400);
   });
 
   it('takes over a reservation abandoned by a crashed request', async () => {
-    const me = (await call(app, 'GET', '/v1/me', { token: operatorToken })).json as { id: string };
+    const me = (await api<{ id: string }>('GET', '/v1/me', undefined, { token: operatorToken })).body;
     const reservation = { requestHash: 'x', contentType: null, text: null };
     const row = { userId: me.id, route: 'POST /v1/work', status: 0, body: reservation };
     await getDb()
@@ -156,6 +176,6 @@ forEachDatabase('idempotency', (getDb) => {
     await work('k-1');
     expect(await purgeIdempotencyKeys(getDb(), new Date(Date.now() - 60_000))).toBe(0);
     expect(await purgeIdempotencyKeys(getDb(), new Date(Date.now() + 60_000))).toBe(1);
-    expect((await work('k-1')).json).toEqual({ n: 2, kind: 'reboot' });
+    expect((await work('k-1')).body).toEqual({ n: 2, kind: 'reboot' });
   });
 });

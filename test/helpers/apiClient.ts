@@ -23,9 +23,12 @@ export type Api = <T = unknown>(method: string, path: string, body?: unknown, op
 export interface ApiClientOptions {
   /** Read on every request: a restarted server keeps its port but a getter costs nothing. */
   baseUrl: () => string;
-  defaultToken: string;
+  /** Sent when a request names no token; none by default. */
+  defaultToken?: string;
   /** Sees every answer's text (the key suites grep them for key material). */
   onResponse?: (text: string) => void;
+  /** How a request travels; default `fetch`. A Hono app's `request` keeps it in process. */
+  send?: (url: string, init: RequestInit) => Response | Promise<Response>;
 }
 
 export function createApiClient(opts: ApiClientOptions): Api {
@@ -37,7 +40,8 @@ export function createApiClient(opts: ApiClientOptions): Api {
       headers['content-type'] ??= 'application/json';
       payload = JSON.stringify(body);
     }
-    const res = await fetch(`${opts.baseUrl()}${path}`, { method, headers, body: payload });
+    const send = opts.send ?? fetch;
+    const res = await send(`${opts.baseUrl()}${path}`, { method, headers, body: payload });
     const text = await res.text();
     opts.onResponse?.(text);
     return { status: res.status, body: parseBody<T>(text), text, headers: res.headers };
