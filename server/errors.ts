@@ -146,7 +146,9 @@ const genericCodes = {
   429: 'rate_limited',
 } as const satisfies { [S in ErrorStatus]?: ErrorCodeOf<S> };
 
-export const codeForStatus: ReadonlyMap<number, ErrorCode> = new Map(Object.entries(genericCodes).map(([status, code]) => [Number(status), code]));
+export const codeForStatus: ReadonlyMap<number, ErrorCode> = new Map(
+  Object.entries(genericCodes).map(([status, code]) => [Number(status), code]),
+);
 
 /**
  * An error the API answers with its catalog code. `cause` (ES2022) keeps the error it stands
@@ -165,11 +167,13 @@ export class AppError<S extends ErrorStatus = ErrorStatus> extends Error {
   }
 }
 
-export const badRequest = (code: ErrorCodeOf<400>, message?: string, details?: unknown, options?: ErrorOptions) => new AppError(400, code, message, details, options);
+export const badRequest = (code: ErrorCodeOf<400>, message?: string, details?: unknown, options?: ErrorOptions) =>
+  new AppError(400, code, message, details, options);
 export const unauthorized = (message?: string, code: ErrorCodeOf<401> = 'unauthorized') => new AppError(401, code, message);
 export const forbidden = (message?: string, code: ErrorCodeOf<403> = 'forbidden') => new AppError(403, code, message);
 export const notFound = (what: string, code: ErrorCodeOf<404> = 'not_found') => new AppError(404, code, `${what} not found`);
-export const conflict = (code: ErrorCodeOf<409>, message?: string, details?: unknown, options?: ErrorOptions) => new AppError(409, code, message, details, options);
+export const conflict = (code: ErrorCodeOf<409>, message?: string, details?: unknown, options?: ErrorOptions) =>
+  new AppError(409, code, message, details, options);
 export const unprocessable = (code: ErrorCodeOf<422>, message?: string, details?: unknown, options?: ErrorOptions) =>
   new AppError(422, code, message, details, options);
 export const tooManyRequests = (message?: string) => new AppError(429, 'rate_limited', message);
@@ -190,7 +194,10 @@ export type ConnectRefusal = keyof typeof connectRefusals;
 /** A refused CONNECT; aedes sends `returnCode` in the CONNACK. */
 export class ConnectRefused extends Error {
   readonly returnCode: number;
-  constructor(readonly refusal: ConnectRefusal, options?: ErrorOptions) {
+  constructor(
+    readonly refusal: ConnectRefusal,
+    options?: ErrorOptions,
+  ) {
     super(connectRefusals[refusal].message, options);
     this.name = 'ConnectRefused';
     this.returnCode = connectRefusals[refusal].returnCode;

@@ -54,7 +54,12 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
   const handlers: MessageHandlers = sink;
   // Bound once: resolving the label set on every message showed in the ingest profile.
   const acceptedOf = (kind: DevicePublishKind) => metrics.messagesIn.labels({ kind });
-  const accepted: Record<DevicePublishKind, ReturnType<typeof acceptedOf>> = { state: acceptedOf('state'), health: acceptedOf('health'), event: acceptedOf('event'), ack: acceptedOf('ack') };
+  const accepted: Record<DevicePublishKind, ReturnType<typeof acceptedOf>> = {
+    state: acceptedOf('state'),
+    health: acceptedOf('health'),
+    event: acceptedOf('event'),
+    ack: acceptedOf('ack'),
+  };
 
   function drop(deviceId: string, reason: RejectReason, detail: string): false {
     metrics.dropped.inc({ reason });

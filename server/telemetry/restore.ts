@@ -8,7 +8,13 @@ import type { LiveState } from './liveState.ts';
 export async function restoreLiveState(db: Db, live: LiveState): Promise<void> {
   const rows = await db.select().from(deviceState);
   for (const r of rows) {
-    live.restore({ deviceId: r.deviceId, fwVersion: r.fwVersion, slot: r.slot, lastSeenMs: r.lastSeenAt?.getTime() ?? null, health: r.health });
+    live.restore({
+      deviceId: r.deviceId,
+      fwVersion: r.fwVersion,
+      slot: r.slot,
+      lastSeenMs: r.lastSeenAt?.getTime() ?? null,
+      health: r.health,
+    });
   }
   live.markDirty(rows.filter((r) => r.online).map((r) => r.deviceId));
 }

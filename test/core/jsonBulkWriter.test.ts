@@ -55,7 +55,11 @@ forEachDatabase('JSON bulk writer', (getDb) => {
     await truncateAll(getDb());
     ids = await insertDevices(getDb(), 3);
   });
-  const stored = () => getDb().select({ deviceId: timeline.deviceId, summary: timeline.summary, data: timeline.data, ts: timeline.ts }).from(timeline).orderBy(asc(timeline.id));
+  const stored = () =>
+    getDb()
+      .select({ deviceId: timeline.deviceId, summary: timeline.summary, data: timeline.data, ts: timeline.ts })
+      .from(timeline)
+      .orderBy(asc(timeline.id));
 
   it('writes rows in chunks of chunkSize, in the order given, with their values exact', async () => {
     const statements = { n: 0 };
@@ -74,7 +78,14 @@ forEachDatabase('JSON bulk writer', (getDb) => {
   it('drops alone a row of a deleted device and a row the column refuses, writing the rest in order', async () => {
     const statements = { n: 0 };
     const entry = (deviceId: string, summary: string): Entry => ({ deviceId, summary, data: {}, ts: new Date(T0) });
-    const rows = [entry(ids[0]!, 'a'), entry('dev_gone', 'orphan'), entry(ids[1]!, 'b'), entry(ids[2]!, 'nul \u0000 byte'), entry(ids[2]!, 'c'), entry(ids[0]!, 'd')];
+    const rows = [
+      entry(ids[0]!, 'a'),
+      entry('dev_gone', 'orphan'),
+      entry(ids[1]!, 'b'),
+      entry(ids[2]!, 'nul \u0000 byte'),
+      entry(ids[2]!, 'c'),
+      entry(ids[0]!, 'd'),
+    ];
     const outcome = await timelineWriter(getDb(), 4, statements).writeBehind(rows);
     expect(outcome.retry).toEqual([]);
     expect(outcome.dropped.map((r) => r.summary)).toEqual(['orphan', 'nul \u0000 byte']);
@@ -91,7 +102,8 @@ forEachDatabase('JSON bulk writer', (getDb) => {
       chunkSize: 2,
       toRecord: (id: string) => ({ device_id: id }),
       // Stands for a database that cannot run the statement at all (42P01, undefined table).
-      statement: (x) => sql`insert into ${timeline} (device_id, kind, summary) select x.device_id, 'event', 'never' from ${x} cross join no_such_table`,
+      statement: (x) =>
+        sql`insert into ${timeline} (device_id, kind, summary) select x.device_id, 'event', 'never' from ${x} cross join no_such_table`,
     });
     const outcome = await broken.writeBehind([ids[0]!, ids[1]!, ids[2]!]);
     expect(outcome.retry).toEqual([ids[0], ids[1], ids[2]]);
@@ -102,7 +114,12 @@ forEachDatabase('JSON bulk writer', (getDb) => {
 
   it('writeAll throws at the first failing chunk and keeps the chunks before it', async () => {
     const statements = { n: 0 };
-    const rows: Entry[] = [ids[0]!, ids[1]!, 'dev_gone', ids[2]!].map((deviceId, i) => ({ deviceId, summary: `r${i}`, data: {}, ts: new Date(T0) }));
+    const rows: Entry[] = [ids[0]!, ids[1]!, 'dev_gone', ids[2]!].map((deviceId, i) => ({
+      deviceId,
+      summary: `r${i}`,
+      data: {},
+      ts: new Date(T0),
+    }));
     await expect(timelineWriter(getDb(), 2, statements).writeAll(rows)).rejects.toSatisfy(isRowError);
     expect((await stored()).map((r) => r.summary)).toEqual(['r0', 'r1']);
   });

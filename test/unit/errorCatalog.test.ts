@@ -59,7 +59,9 @@ describe('error handler', () => {
     const t = appThrowing(new AppError(400, 'validation_failed', 'bad field', [{ path: 'a', message: 'required' }]));
     const res = await t.request();
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 'validation_failed', message: 'bad field', details: [{ path: 'a', message: 'required' }] } });
+    expect(await res.json()).toEqual({
+      error: { code: 'validation_failed', message: 'bad field', details: [{ path: 'a', message: 'required' }] },
+    });
     expect(t.logged()).toEqual([]);
   });
 

@@ -9,7 +9,12 @@ import { createMetrics } from '../../server/metrics.ts';
 const dev = 'dev_checks01';
 
 function recordingSink() {
-  const got: { health: [string, HealthSample][]; state: [string, InboundMessages['state']][]; event: [string, InboundMessages['event']][]; ack: [string, InboundMessages['ack']][] } = { health: [], state: [], event: [], ack: [] };
+  const got: {
+    health: [string, HealthSample][];
+    state: [string, InboundMessages['state']][];
+    event: [string, InboundMessages['event']][];
+    ack: [string, InboundMessages['ack']][];
+  } = { health: [], state: [], event: [], ack: [] };
   const rejected: [string, RejectReason, string][] = [];
   const flooded: string[] = [];
   const sink: IngestSink = {
@@ -31,11 +36,19 @@ function setup(burst = 100) {
   const rec = recordingSink();
   const metrics = createMetrics();
   let nowMs = 1_000_000;
-  const checks = createPublishChecks({ sink: rec.sink, metrics, rateLimit: { perSecond: 1, burst }, floodDisconnectAfter: 3, now: () => nowMs });
+  const checks = createPublishChecks({
+    sink: rec.sink,
+    metrics,
+    rateLimit: { perSecond: 1, burst },
+    floodDisconnectAfter: 3,
+    now: () => nowMs,
+  });
   let closed = 0;
   const client = { id: dev, close: () => void (closed += 1) };
-  const publish = (topic: string, payload: string | Buffer) => checks.admit(client, { topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload });
-  const dropped = async () => (await metrics.registry.getSingleMetricAsString('posfleet_messages_dropped_total')).split('\n').filter((l) => !l.startsWith('#') && l);
+  const publish = (topic: string, payload: string | Buffer) =>
+    checks.admit(client, { topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload });
+  const dropped = async () =>
+    (await metrics.registry.getSingleMetricAsString('posfleet_messages_dropped_total')).split('\n').filter((l) => !l.startsWith('#') && l);
   return { ...rec, checks, publish, dropped, closed: () => closed, advance: (ms: number) => (nowMs += ms), metrics };
 }
 
