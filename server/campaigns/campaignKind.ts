@@ -14,8 +14,8 @@
 // `open()` is called again after a server restart, so it must be a pure function of `params`
 // and the database (no state kept only in memory between calls).
 import type { z } from 'zod';
+import type { AnyCommand } from '../../schemas/commands.ts';
 import type { CommandState } from '../../schemas/db.ts';
-import type { CommandType } from '../../schemas/wire.ts';
 import type { CampaignDeviceAction, CampaignSpec, ProgressDeviceState } from '../../schemas/campaigns.ts';
 
 /** What the engine knows of a target device when it asks the kind. */
@@ -38,13 +38,11 @@ export interface AttemptRef {
   action: CampaignDeviceAction;
 }
 
-/** What to send. The engine adds `campaignId` and `attempt` to the payload. */
-export interface CommandSpec {
-  type: CommandType;
-  payload: Record<string, unknown>;
+/** What to send: a type and its payload (schemas/commands.ts). The engine adds `campaignId` and `attempt` to the payload. */
+export type CommandSpec = AnyCommand & {
   /** Seconds until the command expires on the server and on the agent. */
   ttlS?: number;
-}
+};
 
 /** One change of a campaign command, as the command engine reports it (`command.updated`). */
 export interface CommandUpdate {
