@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
+import { createApiClient } from '../helpers/apiClient.ts';
 import { kekPublicKey, uniqueSerial } from '../helpers/devices.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
 
@@ -20,16 +21,19 @@ function makeCertificates(dir: string) {
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
-function httpsJson(url: string, ca: Buffer, method: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: new Agent({ ca }), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+/** Sends the API client's requests over HTTPS trusting only `ca` (fetch cannot be given a CA). */
+function pinnedTo(ca: Buffer) {
+  return (url: string, init: RequestInit) =>
+    new Promise<Response>((resolve, reject) => {
+      const headers = Object.fromEntries(new Headers(init.headers));
+      const req = request(url, { method: init.method, agent: new Agent({ ca }), headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0 })));
+      });
+      req.on('error', reject);
+      req.end(typeof init.body === 'string' ? init.body : undefined);
     });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
 }
 
 describe('TLS only', () => {
@@ -48,9 +52,15 @@ describe('TLS only', () => {
     expect(t.started.mqttPort).toBeUndefined();
     expect(t.url.startsWith('https://')).toBe(true);
     const serial = uniqueSerial();
-    expect((await httpsJson(`${t.url}/v1/devices`, ca, 'POST', { serial, model: 'M' }, TEST_ADMIN_TOKEN)).status).toBe(201);
-    const enrolled = await httpsJson(`${t.url}/v1/enroll`, ca, 'POST', { serial, model: 'M', fwVersion: '1', kekPublicKey: kekPublicKey(), enrollToken: TEST_ENROLL_TOKEN });
-    const body = enrolled.body as { deviceId: string; mqtt: { url: string; password: string } };
+    const api = createApiClient({ baseUrl: () => t.url, defaultToken: TEST_ADMIN_TOKEN, send: pinnedTo(ca) });
+    expect((await api('POST', '/v1/devices', { serial, model: 'M' })).status).toBe(201);
+    const enrolled = await api<{ deviceId: string; mqtt: { url: string; password: string } }>(
+      'POST',
+      '/v1/enroll',
+      { serial, model: 'M', fwVersion: '1', kekPublicKey: kekPublicKey(), enrollToken: TEST_ENROLL_TOKEN },
+      { token: null },
+    );
+    const body = enrolled.body;
     expect(body.mqtt.url).toBe(`mqtts://127.0.0.1:${t.started.mqttsPort}`);
 
     const pinned = mqtt.connect(body.mqtt.url, { ca, clientId: body.deviceId, username: body.deviceId, password: body.mqtt.password, reconnectPeriod: 0, protocolVersion: 4 });
