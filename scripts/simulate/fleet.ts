@@ -13,7 +13,7 @@ import { createSimulatedHardware, type SimulatedHardware } from '../../agent/sim
 import { openStateStore, type StateStore } from '../../agent/stateStore.ts';
 import { assignFaults, type FaultFractions, type FleetFault } from './faults.ts';
 import { createFaultScheduler, startFaultDrivers, type FaultTiming } from './faultDrivers.ts';
-import { bindToMerchant, simTid } from './bind.ts';
+import { bindToMerchant, createMerchantSites, simTid } from './bind.ts';
 import { importSerials, type ImportResult } from './register.ts';
 import { addAgentStats, emptySummary, type FleetProgress, type FleetSummary } from './summary.ts';
 
@@ -120,6 +120,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
       ? await importSerials({ server: o.server, adminToken: o.adminToken, model, serials: devices.map((d) => d.serial), ...(o.ca ? { ca: o.ca } : {}) })
       : null;
 
+  const sites = o.adminToken ? createMerchantSites({ server: o.server, token: o.adminToken, ...(o.ca ? { ca: o.ca } : {}) }) : null;
   let stopping = false;
   const retired: AgentStats[] = [];
   const injected: Partial<Record<FleetFault, number>> = {};
@@ -174,6 +175,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
       return fail(dev, `enroll: ${code}`);
     }
     if (stopping) return;
+    // At its merchant before the binding (or again after a restart), so no fix counts far away.
+    const merchantId = o.bindMerchantId ?? store.loadMerchant().binding?.claims.merchantId;
+    if (merchantId && sites) await sites.placeAt(dev.hardware, merchantId);
     if (o.bindMerchantId && o.adminToken) {
       const outcome = await bindToMerchant({ server: o.server, adminToken: o.adminToken, deviceId: enrollment.deviceId, merchantId: o.bindMerchantId, tid: simTid(dev.index), ...(o.ca ? { ca: o.ca } : {}) }).catch(
         (err: unknown) => `error: ${(err as Error).message}`,
@@ -201,6 +205,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
         refused: (code) => {
           if (dev.agent !== agent || (code !== 4 && code !== 5)) return;
           void onRefused(dev, agent, store, fresh, allowReenroll, code);
+        },
+        // Bound by an operator (API, dashboard): the terminal moves to its new merchant.
+        ack: (ack, type) => {
+          const boundTo = ack.result?.merchantId;
+          if (type === 'binding.set' && ack.state === 'succeeded' && typeof boundTo === 'string') void sites?.placeAt(dev.hardware, boundTo);
         },
       },
     });
