@@ -2,6 +2,7 @@
 // self-tests), kept per device. Results arrive as `command.updated` events and are written behind.
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
+import { selfTestComponents, type SelfTestComponent } from '../../schemas/commands.ts';
 import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import type { CommandService } from '../commands/commandService.ts';
@@ -14,8 +15,7 @@ import type { Logger } from '../log.ts';
 
 const WRITE_CHUNK = 1000;
 
-export const selfTestComponents = ['printer', 'cardReader', 'storage', 'network'] as const;
-export type SelfTestComponent = (typeof selfTestComponents)[number];
+export { selfTestComponents, type SelfTestComponent };
 
 /** What a diagnostics entry looks like over the API. */
 export function diagnosticsView(r: DiagnosticsRow) {
