@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { createApiClient } from '../helpers/apiClient.ts';
 import { kekPublicKey, uniqueSerial } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 /** A throw-away CA and a server certificate for 127.0.0.1 signed by it. */
@@ -97,13 +98,11 @@ describe('MQTT over WebSocket', () => {
       c.once('error', reject);
     });
     await c.publishAsync(topicFor(e.body.deviceId, 'health'), JSON.stringify({ ts: Date.now(), seq: 1, temperatureC: 41 }), { qos: 1 });
-    const until = Date.now() + 5000;
-    let temp: number | undefined;
-    while (temp !== 41 && Date.now() < until) {
-      temp = (await t.api<{ health: { temperatureC?: number } | null }>('GET', `/v1/devices/${e.body.deviceId}`)).body.health?.temperatureC;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(temp).toBe(41);
+    const health = await eventually(
+      async () => (await t.api<{ health: { temperatureC?: number } | null }>('GET', `/v1/devices/${e.body.deviceId}`)).body.health,
+      { timeoutMs: 5000, what: 'the sample sent over WebSocket' },
+    );
+    expect(health.temperatureC).toBe(41);
     c.end(true);
   });
 });
