@@ -31,6 +31,7 @@ import type { CardBlacklistService } from './cardBlacklist.ts';
 import type { MerchantAlerts } from './alerts.ts';
 import type { Relocation } from './relocation.ts';
 import { actorOf, optionalBodyOf } from './merchantRoutes.ts';
+import type { RebindRequests } from './rebindRequests.ts';
 
 const operators = requireRole('admin', 'operator');
 const admins = requireRole('admin');
@@ -210,23 +211,23 @@ const r = {
 
 export function registerBindingRoutes(
   app: AppRouter,
-  deps: { bindings: BindingService; control: TerminalControl; alerts: MerchantAlerts; relocation: Relocation; cards: CardBlacklistService },
+  deps: { bindings: BindingService; rebinds: RebindRequests; control: TerminalControl; alerts: MerchantAlerts; relocation: Relocation; cards: CardBlacklistService },
 ) {
-  const { bindings, cards, alerts, relocation } = deps;
+  const { bindings, rebinds, cards, alerts, relocation } = deps;
   const { locks, blacklist } = deps.control;
   app.openapi(r.bind, async (c) => c.json(await bindings.bind(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 200));
   app.openapi(r.binding, async (c) => c.json(await bindings.current(c.req.valid('param').id), 200));
   app.openapi(r.history, async (c) => c.json(await bindings.history(c.req.valid('param').id), 200));
-  app.openapi(r.request, async (c) => c.json(await bindings.request(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 201));
-  app.openapi(r.requests, async (c) => c.json(await bindings.listRequests(c.req.valid('query')), 200));
-  app.openapi(r.getRequest, async (c) => c.json(await bindings.getRequest(c.req.valid('param').id), 200));
+  app.openapi(r.request, async (c) => c.json(await rebinds.request(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 201));
+  app.openapi(r.requests, async (c) => c.json(await rebinds.listRequests(c.req.valid('query')), 200));
+  app.openapi(r.getRequest, async (c) => c.json(await rebinds.getRequest(c.req.valid('param').id), 200));
   app.openapi(r.approve, async (c) => {
     const body = await optionalBodyOf(c, noteBody);
-    return c.json(await bindings.approve(c.req.valid('param').id, actorOf(c), body.note), 200);
+    return c.json(await rebinds.approve(c.req.valid('param').id, actorOf(c), body.note), 200);
   });
   app.openapi(r.reject, async (c) => {
     const body = await optionalBodyOf(c, noteBody);
-    return c.json(await bindings.reject(c.req.valid('param').id, actorOf(c), body.note), 200);
+    return c.json(await rebinds.reject(c.req.valid('param').id, actorOf(c), body.note), 200);
   });
   app.openapi(r.lockGet, async (c) => {
     const { id } = c.req.valid('param');

@@ -11,6 +11,7 @@ import type { MerchantDeps } from './merchantDeps.ts';
 import { registerMerchantRoutes } from './merchantRoutes.ts';
 import { createMerchantService, type MerchantService } from './merchantService.ts';
 import { createMonitor } from './monitor.ts';
+import { createRebindRequests, type RebindRequests } from './rebindRequests.ts';
 import { createRegistry } from './registry.ts';
 import { createRelocation } from './relocation.ts';
 
@@ -22,6 +23,7 @@ const REGISTRY_RELOAD_MS = 30_000;
 export interface MerchantsModule extends ServerModule {
   merchants: MerchantService;
   bindings: BindingService;
+  rebinds: RebindRequests;
   alerts: MerchantAlerts;
   cards: CardBlacklistService;
   /** Waits for rule actions started by telemetry (tests, shutdown). */
@@ -48,6 +50,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
   const relocation = createRelocation({ ...deps, registry });
   const cards = createCardBlacklist(deps);
   const bindings = createBindingService({ ...deps, registry, relocation, cards });
+  const rebinds = createRebindRequests({ ...deps, bindings });
   const merchants = createMerchantService({ ...deps, registry, bindings });
   const monitor = createMonitor({ registry, control: ctx.terminalControl, alerts, relocation, cards, log: deps.log });
   let queue: Queue | undefined;
@@ -58,6 +61,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
     name: 'merchants',
     merchants,
     bindings,
+    rebinds,
     alerts,
     cards,
     idle: monitor.idle,
@@ -69,7 +73,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
         app.use(path, async (c, next) => (c.req.method === 'POST' ? idem(c, next) : next()));
       }
       registerMerchantRoutes(app, { merchants, bindings });
-      registerBindingRoutes(app, { bindings, control: ctx.terminalControl, alerts, relocation, cards });
+      registerBindingRoutes(app, { bindings, rebinds, control: ctx.terminalControl, alerts, relocation, cards });
     },
     async start() {
       await registry.load();
@@ -78,7 +82,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
       ctx.queues.worker(
         MERCHANT_QUEUE,
         async (job) => {
-          if (job.name === EXPIRY_JOB) return { expired: await bindings.expireDue() };
+          if (job.name === EXPIRY_JOB) return { expired: await rebinds.expireDue() };
           return undefined;
         },
         { concurrency: 1 },

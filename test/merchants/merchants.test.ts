@@ -219,14 +219,14 @@ describe.each(databaseKinds())('merchant binding lock on %s', (database) => {
     const mod = moduleOf(t);
     // The BullMQ job scheduler that runs the expiry is in place.
     expect(await mod.expiryScheduler()).toMatchObject({ key: 'expire-rebind-requests', every: 60_000 });
-    expect(await mod.bindings.expireDue()).toBe(0);
+    expect(await mod.rebinds.expireDue()).toBe(0);
     const { rebindRequests } = await import('../../schemas/tables/merchants.ts');
     const { eq } = await import('drizzle-orm');
     await t.server.parts.db
       .update(rebindRequests)
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(rebindRequests.id, filed.body.id));
-    expect(await mod.bindings.expireDue()).toBe(1);
+    expect(await mod.rebinds.expireDue()).toBe(1);
     const r = await t.api<{ status: string }>('GET', `/v1/rebind-requests/${filed.body.id}`);
     expect(r.body.status).toBe('expired');
     const late = await t.api<ErrorBody>('POST', `/v1/rebind-requests/${filed.body.id}/approve`, undefined, { token: admin2.token });
