@@ -17,6 +17,7 @@ import { createLogger } from '../../server/log.ts';
 import { createSecretHasher } from '../../server/security/secretHasher.ts';
 import { createApiClient, type Api } from '../helpers/apiClient.ts';
 import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const WorkBody = z.object({ kind: z.string().min(1) }).openapi('TestWork');
 
@@ -109,8 +110,7 @@ forEachDatabase('idempotency', (getDb) => {
     let open!: () => void;
     gate = new Promise<void>((resolve) => (open = resolve));
     const first = work('k-1');
-    // Wait until the first request is inside the handler.
-    while (executed === 0) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => executed > 0, { stepMs: 5, what: 'the first request inside the handler' });
     const dup = await work('k-1');
     expect(dup.status).toBe(409);
     expect(dup.body).toMatchObject({ error: { code: 'idempotency_in_progress' } });
