@@ -6,6 +6,29 @@ import { kekPublicKey, uniqueSerial } from '../helpers/devices.ts';
 import { TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { devicesOf, publishFirmware, startOtaServer } from './otaHarness.ts';
 
+/** The parts of an OpenAPI document this test walks. */
+interface OpenApiNode {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, OpenApiNode>;
+  additionalProperties?: OpenApiNode;
+  anyOf?: OpenApiNode[];
+  oneOf?: OpenApiNode[];
+  paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: OpenApiNode }> } } }>;
+  components?: { schemas?: Record<string, OpenApiNode> };
+}
+
+/** The schema of `target.filter` in a create body, following $refs. */
+function findFilter(doc: OpenApiNode, node: OpenApiNode | undefined): OpenApiNode | undefined {
+  const deref = (n: OpenApiNode | undefined) => (n?.$ref ? doc.components?.schemas?.[n.$ref.split('/').pop()!] : n);
+  const target = deref(deref(node)?.properties?.target);
+  for (const option of [...(target?.anyOf ?? []), ...(target?.oneOf ?? [])]) {
+    const filter = deref(deref(option)?.properties?.filter);
+    if (filter) return filter;
+  }
+  return undefined;
+}
+
 for (const database of databaseKinds()) {
   describe(`rollout target filter [${database}]`, () => {
     let t: TestServer;
@@ -64,6 +87,15 @@ for (const database of databaseKinds()) {
       expect(await membersOf({ labels: { site: 'paris', tier: 'gold' } })).toEqual([ids.parisGold, ids.otherModel].sort());
       expect(await membersOf({ labels: { site: 'paris' } })).toEqual([ids.parisGold, ids.paris, ids.otherModel].sort());
       expect(await membersOf({ labels: { tier: 'gold' }, model: 'PAX-A920' })).toEqual([ids.parisGold, ids.lyonGold].sort());
+    });
+
+    it('documents the filter fields, labels included, in the OpenAPI document', async () => {
+      const doc = await t.api<OpenApiNode>('GET', '/openapi.json', undefined, { token: null });
+      expect(doc.status).toBe(200);
+      const body = doc.body.paths?.['/v1/rollouts']?.post?.requestBody?.content?.['application/json']?.schema;
+      const filter = findFilter(doc.body, body);
+      expect(Object.keys(filter?.properties ?? {}).sort()).toEqual(['fwVersion', 'labels', 'merchantId', 'model', 'q']);
+      expect(filter?.properties?.labels).toMatchObject({ type: 'object', additionalProperties: { type: 'string' } });
     });
 
     it('matches no device when a label value differs, and refuses labels that are not strings', async () => {
