@@ -9,7 +9,7 @@
 // carries on and the cancel is answered `too_late`.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { manifestSigner, otaInstallPayload, type OtaInstallPayload } from '../../schemas/ota.ts';
+import { manifestSigner, type OtaInstallPayload } from '../../schemas/ota.ts';
 import { cancelledError, CommandError, type CommandHandler, type HandlerContext } from '../dispatcher.ts';
 import { DownloadAborted, DownloadError } from '../ota/download.ts';
 import { otaPlatformOf } from '../ota/otaPlatform.ts';
@@ -37,22 +37,19 @@ async function sha256Of(path: string): Promise<string> {
 const fail = (code: string, message: string) => new CommandError(code, message, 'failed');
 const defer = (code: string, message: string) => new CommandError(code, message, 'deferred');
 
-export const otaInstallHandler = (env: HandlerEnv): CommandHandler => {
+export const otaInstallHandler = (env: HandlerEnv): CommandHandler<'ota.install'> => {
   const platform = otaPlatformOf(env.hardware);
   const current = () => env.store.loadFirmware('1.0.0');
   // A previous run stopped mid-install (power cut, crash): the old slot is active again.
   const recovered = recoverOta(env.store);
   if (recovered) env.log.warn({ recovered }, 'an uncommitted firmware install was undone at start');
 
-  return async (ctx: HandlerContext) => {
-    const parsed = otaInstallPayload.safeParse(ctx.command.payload);
-    if (!parsed.success)
-      throw new CommandError('invalid_payload', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'rejected');
+  return async (ctx: HandlerContext<'ota.install'>) => {
     const slots = current();
     const activeVersion = slots[slots.active].version;
 
     ctx.progress('checking', 0);
-    const p: OtaInstallPayload = await platform.received(parsed.data, ctx.signal);
+    const p: OtaInstallPayload = await platform.received(ctx.payload, ctx.signal);
     if (activeVersion === p.version && p.mode !== 'download_only')
       return { version: activeVersion, slot: slots.active, alreadyInstalled: true };
 

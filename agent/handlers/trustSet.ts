@@ -3,21 +3,17 @@
 // credentials from enrollment: the same authority that answered the enrollment pinned the first
 // lists (docs/ota.md "Publisher trust"). The enrollment file keeps them, so an OTA install and
 // the next connection read the new ones.
-import { trustSetPayload } from '../../schemas/deviceTrust.ts';
 import { CommandError, type CommandHandler } from '../dispatcher.ts';
 import { applyTrust, trustReportOf } from '../trust.ts';
 import type { HandlerEnv } from './env.ts';
 
 export const trustSetHandler =
-  (env: HandlerEnv): CommandHandler =>
-  async (ctx) => {
-    const parsed = trustSetPayload.safeParse(ctx.command.payload);
-    if (!parsed.success)
-      throw new CommandError('invalid_payload', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'rejected');
+  (env: HandlerEnv): CommandHandler<'trust.set'> =>
+  async ({ payload }) => {
     const enrollment = env.store.loadEnrollment();
     if (!enrollment) throw new CommandError('not_enrolled', 'the terminal has no enrollment to update', 'failed');
-    const next = applyTrust(enrollment, parsed.data);
+    const next = applyTrust(enrollment, payload);
     env.store.saveEnrollment(next);
     env.trustChanged?.(next);
-    return { applied: Object.keys(parsed.data), ...trustReportOf(next) };
+    return { applied: Object.keys(payload), ...trustReportOf(next) };
   };
