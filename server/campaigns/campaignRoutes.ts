@@ -68,6 +68,8 @@ export interface CampaignRouteOptions {
   paramsShape: Record<string, z.ZodType>;
   /** Roles that may create and control campaigns. */
   roles?: ('admin' | 'operator')[];
+  /** A create body for /openapi.json, valid as it stands (ids aside). */
+  example?: Record<string, unknown>;
 }
 
 export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) {
@@ -121,7 +123,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
       tags: [tag],
       summary: `Create a ${o.noun} (draft; start it with …/start)`,
       middleware: [controllers] as const,
-      request: { body: jsonBody(body) },
+      request: { body: jsonBody(o.example ? body.openapi({ example: o.example }) : body) },
       responses: { 201: jsonResponse(view, 'created'), ...errorResponses(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {

@@ -63,6 +63,19 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
         basePath: '/v1/rollouts',
         noun: 'rollout',
         paramsShape: firmwareParams.shape,
+        example: {
+          name: 'pos-os 2.1.0 to Paris',
+          firmwareId: 'fw_GmH0tq2Xg1yqkB3b',
+          mode: 'forced',
+          target: { filter: { model: 'PAX-A920', fwVersion: '2.0.3' } },
+          phases: [
+            { name: 'canary', percent: 1 },
+            { name: 'early', percent: 9 },
+            { name: 'rest', percent: 90 },
+          ],
+          successThreshold: 95,
+          errorThreshold: 2,
+        },
       });
     },
   };

@@ -208,6 +208,17 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
         basePath: '/v1/key-rotations',
         noun: 'keyRotation',
         paramsShape: keyRotationParams.shape,
+        example: {
+          name: 'working keys, Q4',
+          usages: ['TPK', 'TAK'],
+          target: { filter: { model: 'PAX-A920' } },
+          phases: [
+            { name: 'canary', percent: 5 },
+            { name: 'rest', percent: 95 },
+          ],
+          successThreshold: 98,
+          errorThreshold: 1,
+        },
       });
     },
   };

@@ -67,7 +67,19 @@ export const merchantCreate = z
     policy: policyInput.optional(),
   })
   .strict()
-  .openapi('MerchantInput');
+  .openapi('MerchantInput', {
+    example: {
+      mid: '123456789012345',
+      name: 'Café Lindenhof',
+      mcc: '5812',
+      address: 'Unter den Linden 12, 10117 Berlin',
+      location: { lat: 52.517, lon: 13.3889 },
+      radiusM: 500,
+      timezone: 'Europe/Berlin',
+      kind: 'single',
+      documents: { businessLicenceNo: 'HRB 123456', taxId: 'DE123456789' },
+    },
+  });
 
 export const merchantPatch = z
   .object({

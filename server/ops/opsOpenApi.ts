@@ -10,7 +10,9 @@ export const healthzBody = z.object({ status: z.literal('ok') }).openapi('Livene
 export const readyzBody = z
   .object({
     status: z.enum(['ready', 'not_ready']),
-    checks: z.record(z.string(), z.boolean()).openapi({ description: 'one entry per dependency; false when it failed or did not answer within 2 s' }),
+    checks: z
+      .record(z.string(), z.boolean())
+      .openapi({ description: 'one entry per dependency; false when it failed or did not answer within 2 s' }),
   })
   .openapi('Readiness', { example: { status: 'ready', checks: { database: true, redis: true, mqtt: true } } });
 
@@ -56,7 +58,16 @@ export function registerOpsOpenApi(app: AppRouter) {
     responses: {
       200: {
         description: 'the metrics',
-        content: { [PROMETHEUS_TEXT]: { schema: z.string().openapi({ example: '# HELP posfleet_connected_devices Devices connected to the broker\n# TYPE posfleet_connected_devices gauge\nposfleet_connected_devices 50\n' }) } },
+        content: {
+          [PROMETHEUS_TEXT]: {
+            schema: z
+              .string()
+              .openapi({
+                example:
+                  '# HELP posfleet_connected_devices Devices connected to the broker\n# TYPE posfleet_connected_devices gauge\nposfleet_connected_devices 50\n',
+              }),
+          },
+        },
       },
     },
   });
@@ -71,12 +82,27 @@ export function registerOpsOpenApi(app: AppRouter) {
       'Roles: admin, operator, technician, auditor.',
     request: {
       query: z.object({
-        types: z.string().optional().openapi({ description: 'comma-separated event names or prefixes before a dot, e.g. `device,command.updated`', example: 'device,command.updated' }),
-        health: z.string().optional().openapi({ description: 'comma-separated device ids (at most 50) whose `device.health` samples to add', example: 'dev_lvw9CzIgB-zsfMlu' }),
+        types: z
+          .string()
+          .optional()
+          .openapi({
+            description: 'comma-separated event names or prefixes before a dot, e.g. `device,command.updated`',
+            example: 'device,command.updated',
+          }),
+        health: z
+          .string()
+          .optional()
+          .openapi({
+            description: 'comma-separated device ids (at most 50) whose `device.health` samples to add',
+            example: 'dev_lvw9CzIgB-zsfMlu',
+          }),
       }),
     },
     responses: {
-      200: { description: 'the event stream (kept open)', content: { 'text/event-stream': { schema: z.string().openapi({ example: STREAM_EXAMPLE }) } } },
+      200: {
+        description: 'the event stream (kept open)',
+        content: { 'text/event-stream': { schema: z.string().openapi({ example: STREAM_EXAMPLE }) } },
+      },
       ...errorResponses(400, 401, 403),
     },
   });

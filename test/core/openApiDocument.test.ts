@@ -74,5 +74,14 @@ describe('the OpenAPI document', { timeout: 60_000 }, () => {
     expect(batch.body.total).toBeGreaterThanOrEqual(1);
     const merchant = await t.api('POST', '/v1/merchants', bodyExample('post', '/v1/merchants'));
     expect(merchant.status, merchant.text).toBe(201);
+    const rotation = await t.api<{ state: string }>('POST', '/v1/key-rotations', bodyExample('post', '/v1/key-rotations'));
+    expect(rotation.status, rotation.text).toBe(201);
+    expect(rotation.body.state).toBe('draft');
+  });
+
+  it('gives a rollout example that passes validation (its firmware id names an image of the reader\'s own)', async () => {
+    const rollout = await t.api<{ error: { code: string } }>('POST', '/v1/rollouts', bodyExample('post', '/v1/rollouts'));
+    expect(rollout.status, rollout.text).toBe(422);
+    expect(rollout.body.error.code).toBe('unknown_firmware');
   });
 });

@@ -53,7 +53,11 @@ describe.skipIf(!baseUrl)('start-up with an unusable DATABASE_URL [postgres]', (
     u.password = 'never-shown';
     const run = await startServer(u.href);
     // With trust authentication the role is refused as unknown; with passwords, the password fails first.
-    expect(run.stderr).toMatch(new RegExp(`^DATABASE_URL: (role "${u.username}" does not exist on ${address} \\(check the user|password authentication failed for user "${u.username}" on ${address})`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^DATABASE_URL: (role "${u.username}" does not exist on ${address} \\(check the user|password authentication failed for user "${u.username}" on ${address})`,
+      ),
+    );
     expect(run.stderr).not.toContain('never-shown');
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.code).toBe(5);

@@ -37,13 +37,21 @@ describe('describeDatabaseError', () => {
       ['EHOSTUNREACH', 'cannot connect to 127.0.0.1:1 (host unreachable)'],
     ];
     for (const [code, message] of cases) {
-      expect(describeDatabaseError(wrapped(withCode(`connect ${code}`, { code, errno: -111 })), 'postgres://u@127.0.0.1:1/test'), code).toBe(message);
+      expect(
+        describeDatabaseError(wrapped(withCode(`connect ${code}`, { code, errno: -111 })), 'postgres://u@127.0.0.1:1/test'),
+        code,
+      ).toBe(message);
     }
   });
 
   it('looks inside an AggregateError (Node tries each address of a dual-stack host)', () => {
-    const both = new AggregateError([withCode('connect ECONNREFUSED ::1:1', { code: 'ECONNREFUSED' }), withCode('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' })]);
-    expect(describeDatabaseError(wrapped(both), 'postgres://u@localhost:1/test')).toBe('cannot connect to localhost:1 (connection refused)');
+    const both = new AggregateError([
+      withCode('connect ECONNREFUSED ::1:1', { code: 'ECONNREFUSED' }),
+      withCode('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }),
+    ]);
+    expect(describeDatabaseError(wrapped(both), 'postgres://u@localhost:1/test')).toBe(
+      'cannot connect to localhost:1 (connection refused)',
+    );
   });
 
   it('leaves other failures (a broken migration, a bug) to be reported with their stack', () => {
