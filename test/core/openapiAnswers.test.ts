@@ -2,7 +2,9 @@
 // a terminal agent and an admin client in Python from docs/ and /openapi.json alone): every 2xx
 // answer of these operations names a schema with its fields, not an empty object.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerAndEnroll } from '../helpers/devices.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { activeMerchant, createUser, uniqueTid } from '../merchants/helpers.ts';
 
 interface Schema {
   $ref?: string;
@@ -91,5 +93,59 @@ describe('OpenAPI answers', () => {
     expect(key.properties.slot!.description).toContain('<slot>.<n>');
     const state = resolve(doc.paths['/v1/devices/{id}/binding']!.get!.responses['200']!.content!['application/json']!.schema);
     expect(resolve(state.properties!.lock!).properties!.reasons).toBeDefined();
+  });
+
+  it('names exactly the fields the server answers', async () => {
+    const fieldsOf = (method: string, path: string, status: string) =>
+      Object.keys(resolve(doc.paths[path]![method]!.responses[status]!.content!['application/json']!.schema).properties!).sort();
+    const keysOf = (body: unknown) => Object.keys(body as object).sort();
+
+    const approver = await createUser(t, 'admin');
+    const merchant = await activeMerchant(t, approver);
+    expect(keysOf(merchant)).toEqual(fieldsOf('post', '/v1/merchants/{id}/approve', '200'));
+    expect(fieldsOf('post', '/v1/merchants', '201')).toEqual(keysOf(merchant));
+
+    const d = await registerAndEnroll(t);
+    const bound = await t.api('PUT', `/v1/devices/${d.deviceId}/binding`, { merchantId: merchant.id, tid: uniqueTid() });
+    expect(bound.status).toBe(200);
+    expect(keysOf(bound.body)).toEqual(fieldsOf('put', '/v1/devices/{id}/binding', '200'));
+
+    const state = await t.api<{ binding: object; lock: object; relocation: object }>('GET', `/v1/devices/${d.deviceId}/binding`);
+    const stateSchema = resolve(doc.paths['/v1/devices/{id}/binding']!.get!.responses['200']!.content!['application/json']!.schema);
+    expect(keysOf(state.body)).toEqual(Object.keys(stateSchema.properties!).sort());
+    expect(keysOf(state.body.lock)).toEqual(Object.keys(resolve(stateSchema.properties!.lock!).properties!).sort());
+    expect(keysOf(state.body.relocation)).toEqual(Object.keys(resolve(stateSchema.properties!.relocation!).properties!).sort());
+    expect(keysOf(state.body.binding)).toEqual(Object.keys(doc.components.schemas.Binding!.properties!).sort());
+
+    const card = await t.api('POST', '/v1/card-blacklist', { pan: '4111111111111111', reason: 'stolen' });
+    expect(card.status).toBe(201);
+    expect(keysOf(card.body)).toEqual(fieldsOf('post', '/v1/card-blacklist', '201'));
+
+    const inventory = await t.api('GET', `/v1/devices/${d.deviceId}/keys?history=true`);
+    expect(keysOf(inventory.body)).toEqual(fieldsOf('get', '/v1/devices/{id}/keys', '200'));
+    const report = await t.api('POST', `/v1/devices/${d.deviceId}/keys/report`);
+    expect(report.status).toBe(202);
+    expect(keysOf(report.body)).toEqual(fieldsOf('post', '/v1/devices/{id}/keys/report', '202'));
+
+    const rotation = await t.api<{ id: string }>('POST', '/v1/key-rotations', {
+      name: 'first load',
+      usages: ['TMK'],
+      target: { deviceIds: [d.deviceId] },
+      phases: [{ name: 'all', percent: 100 }],
+      successThreshold: 100,
+      errorThreshold: 0,
+    });
+    expect(rotation.status).toBe(201);
+    // Optional request fields (rate, window) are named too, and absent when not given.
+    const named = fieldsOf('post', '/v1/key-rotations', '201');
+    expect(named).toEqual(expect.arrayContaining(keysOf(rotation.body)));
+    expect(named.filter((k) => !keysOf(rotation.body).includes(k)).sort()).toEqual(['rate', 'window']);
+    const started = await t.api<{ state: string; phases: object[] }>('POST', `/v1/key-rotations/${rotation.body.id}/start`);
+    expect(started.body.state).toBe('running');
+    expect(keysOf(started.body.phases[0])).toEqual(Object.keys(doc.components.schemas.CampaignPhase!.properties!).sort());
+    const members = await t.api<{ items: object[] }>('GET', `/v1/key-rotations/${rotation.body.id}/devices`);
+    expect(members.body.items.length).toBe(1);
+    expect(keysOf(members.body.items[0])).toEqual(Object.keys(doc.components.schemas.CampaignDevice!.properties!).sort());
+    await t.api('POST', `/v1/key-rotations/${rotation.body.id}/cancel`);
   });
 });
