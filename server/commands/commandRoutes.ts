@@ -2,6 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
 import { commandStates } from '../../schemas/db.ts';
+import { commandTypes } from '../../schemas/wire.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
@@ -13,7 +14,7 @@ import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes, type OperatorCommandType } 
 import type { CommandService } from './commandService.ts';
 
 const command = z
-  .looseObject({ id: z.string(), deviceId: z.string(), type: z.string(), state: z.enum(commandStates), batchId: z.string().nullable() })
+  .looseObject({ id: z.string(), deviceId: z.string(), type: z.enum(commandTypes), state: z.enum(commandStates), batchId: z.string().nullable() })
   .openapi('Command');
 
 const commandInput = {
@@ -109,7 +110,7 @@ const batchStatusRoute = createRoute({
   middleware: [readers] as const,
   request: { params: z.object({ batchId: z.string().min(1).max(64).openapi({ param: { name: 'batchId', in: 'path' } }) }) },
   responses: {
-    200: jsonResponse(z.looseObject({ id: z.string(), type: z.string(), total: z.number(), counts: z.record(z.string(), z.number()) }), 'status'),
+    200: jsonResponse(z.looseObject({ id: z.string(), type: z.enum(commandTypes), total: z.number(), counts: z.record(z.string(), z.number()) }), 'status'),
     ...errorResponses(401, 403, 404),
   },
 });
