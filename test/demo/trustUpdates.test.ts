@@ -73,6 +73,11 @@ forEachServer(
       const t: TestServer = server();
       await allConnected('at first');
       expect(enrollments().every((e) => e.trust.firmwarePublishers.length === 0)).toBe(true);
+      // With no key trusted at all, an upload says which setting is missing.
+      const refused = await publishFirmware(t, '1.0.1').catch((err: Error) => err.message);
+      expect(refused).toMatch(
+        /^firmware create: 422 .*"code":"bad_signature".*no firmware publisher key is trusted: set FIRMWARE_PUBLISHER_KEYS/,
+      );
 
       await t.restart({ FIRMWARE_PUBLISHER_KEYS: older });
       await pinnedEverywhere([older]);
