@@ -4,8 +4,8 @@
 import { asc, desc, sql } from 'drizzle-orm';
 import { beforeAll, expect, it } from 'vitest';
 import { healthHistory } from '../../schemas/db.ts';
-import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
-import { insertDevices } from './fixtures.ts';
+import { forEachDatabase } from '../helpers/databases.ts';
+import { onlyDevices } from './fixtures.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 
@@ -13,8 +13,7 @@ forEachDatabase('DISTINCT ON', (getDb) => {
   let ids: string[] = [];
 
   beforeAll(async () => {
-    await truncateAll(getDb());
-    ids = await insertDevices(getDb(), 3);
+    ids = await onlyDevices(getDb(), 3);
     // Device i has samples at T0 + k*10 s for k < 4 + i; `seq` says which one it is.
     const samples = ids.flatMap((deviceId, i) =>
       Array.from({ length: 4 + i }, (_, k) => ({ deviceId, ts: new Date(T0 + k * 10_000), sample: { ts: T0 + k * 10_000, seq: i * 100 + k } })),

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { devices } from '../../schemas/db.ts';
 import type { Db } from '../../server/db/database.ts';
+import { truncateAll } from '../helpers/databases.ts';
 
 /** Registers `n` devices (serials unique per call) and returns their ids in insertion order. */
 export async function insertDevices(db: Db, n: number): Promise<string[]> {
@@ -9,6 +10,12 @@ export async function insertDevices(db: Db, n: number): Promise<string[]> {
   const rows = Array.from({ length: n }, (_, i) => ({ id: `dev_${tag}_${String(i).padStart(4, '0')}`, serial: `S-${tag}-${i}`, model: 'PAX-A920' }));
   await db.insert(devices).values(rows);
   return rows.map((r) => r.id);
+}
+
+/** Empties every table, then registers `n` devices: the starting point of a suite over device rows. */
+export async function onlyDevices(db: Db, n: number): Promise<string[]> {
+  await truncateAll(db);
+  return insertDevices(db, n);
 }
 
 /** A string field (`constraint`, `message`…) of a database error, however deeply drizzle wrapped it. */

@@ -10,8 +10,8 @@ import { deviceState, timeline } from '../../schemas/db.ts';
 import { isRowError, jsonRecordset, type RecordOf } from '../../server/core/jsonBulkWrite.ts';
 import { sqlState } from '../../server/core/sqlState.ts';
 import type { Db } from '../../server/db/database.ts';
-import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
-import { insertDevices, rejection } from './fixtures.ts';
+import { forEachDatabase } from '../helpers/databases.ts';
+import { onlyDevices, rejection } from './fixtures.ts';
 
 const timelineColumns = { device_id: 'text', kind: 'text', summary: 'text', data: 'jsonb', ts: 'timestamptz' } as const;
 type TimelineJson = RecordOf<typeof timelineColumns>;
@@ -28,8 +28,7 @@ const T0 = Date.parse('2026-02-01T12:00:00.123Z');
 forEachDatabase('JSON bulk writes', (getDb) => {
   let ids: string[] = [];
   beforeEach(async () => {
-    await truncateAll(getDb());
-    ids = await insertDevices(getDb(), 3);
+    ids = await onlyDevices(getDb(), 3);
   });
 
   it('writes 2,000 rows from one parameter, ids in the order given', async () => {
