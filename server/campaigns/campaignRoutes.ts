@@ -127,12 +127,12 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
       responses: { 201: jsonResponse(view, 'created'), ...errorResponses(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
-      const input = c.req.valid('json') as Record<string, unknown>;
+      const { name, ...fields } = c.req.valid('json');
       const params: Record<string, unknown> = {};
       const spec: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(input)) if (k !== 'name') (paramKeys.includes(k) ? params : spec)[k] = v;
+      for (const [k, v] of Object.entries(fields)) (paramKeys.includes(k) ? params : spec)[k] = v;
       const principal = c.get('principal');
-      const created = await o.engine.create(o.kind, { name: String(input.name), spec, params }, principal);
+      const created = await o.engine.create(o.kind, { name, spec, params }, principal);
       await o.audit.append({
         actor: principal,
         action: `${o.noun}.create`,

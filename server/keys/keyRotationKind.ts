@@ -3,7 +3,7 @@
 // how its ack reads. A key is installed only when the device's KCV equals the vault's.
 import { z } from 'zod';
 import { and, eq } from 'drizzle-orm';
-import { keyUsages, type KeyUsage } from '../../schemas/keyCrypto/header.ts';
+import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { keys } from '../../schemas/tables/keys.ts';
 import type { CampaignKind, CommandUpdate, OpenCampaign, Verdict } from '../campaigns/campaignKind.ts';
 import type { Db } from '../db/database.ts';
@@ -78,7 +78,7 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
         list.push({ keyId: p.id, kcv: p.kcv });
         expected.set(p.deviceId, list);
       }
-      const usages = [...new Set(params.usages)] as KeyUsage[];
+      const usages = [...new Set(params.usages)];
       return {
         summary: `rotate ${usages.join('+')}`,
         screen: (d) => (deps.isCompromised(d.deviceId) ? 'compromised' : null),
