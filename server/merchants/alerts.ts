@@ -3,6 +3,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { merchantAlerts, type AlertCode, type MerchantAlertRow } from '../../schemas/tables/merchants.ts';
 import type { Severity } from '../../schemas/wire.ts';
+import { pageOf } from '../http/pageOf.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 
 export interface AlertInput {
@@ -75,9 +76,7 @@ export function createMerchantAlerts(d: Pick<MerchantDeps, 'db' | 'timeline' | '
         )
         .orderBy(desc(merchantAlerts.id))
         .limit(q.limit + 1);
-      const items = rows.slice(0, q.limit);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > q.limit && last ? String(last.id) : null };
+      return pageOf(rows, q.limit, (last) => String(last.id));
     },
   };
 }

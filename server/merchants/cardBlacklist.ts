@@ -7,6 +7,7 @@ import { devices } from '../../schemas/db.ts';
 import { cardBlacklist, cardBlacklistMeta, merchantBindings } from '../../schemas/tables/merchants.ts';
 import type { Tx } from '../core/transaction.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { pageOf } from '../http/pageOf.ts';
 import type { Actor } from '../core/actor.ts';
 import { STATE_COMMAND_TTL_S } from '../terminalControl/terminalState.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
@@ -82,9 +83,7 @@ export function createCardBlacklist(d: MerchantDeps) {
         .where(cursor ? sql`${cardBlacklist.cardHash} > ${cursor}` : undefined)
         .orderBy(asc(cardBlacklist.cardHash))
         .limit(limit + 1);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > limit && last ? last.cardHash : null };
+      return pageOf(rows, limit, (last) => last.cardHash);
     },
 
     async add(input: { pan?: string; cardHash?: string; reason: string; source?: 'manual' | 'auto'; deviceId?: string }, actor: Actor) {

@@ -14,6 +14,7 @@ import {
 } from '../../schemas/tables/merchants.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
+import { pageOf } from '../http/pageOf.ts';
 import type { BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
@@ -179,12 +180,8 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
         .where(and(...where))
         .orderBy(asc(merchants.id))
         .limit(q.limit + 1);
-      const items = rows.slice(0, q.limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map(merchantView),
-        nextCursor: rows.length > q.limit && last ? Buffer.from(last.id).toString('base64url') : null,
-      };
+      const page = pageOf(rows, q.limit, (last) => Buffer.from(last.id).toString('base64url'));
+      return { items: page.items.map(merchantView), nextCursor: page.nextCursor };
     },
 
     async update(id: string, patch: MerchantPatch, actor: Actor) {

@@ -8,6 +8,7 @@ import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import type { Tx } from '../core/transaction.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
+import { pageOf } from '../http/pageOf.ts';
 import { deviceOrThrow } from '../terminalControl/terminalState.ts';
 import { bindingView, merchantOrThrow, requireActive, type BindingService } from './bindingService.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
@@ -123,9 +124,7 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
         )
         .orderBy(desc(rebindRequests.createdAt), desc(rebindRequests.id))
         .limit(q.limit + 1);
-      const items = rows.slice(0, q.limit);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > q.limit && last ? Buffer.from(last.createdAt.toISOString()).toString('base64url') : null };
+      return pageOf(rows, q.limit, (last) => Buffer.from(last.createdAt.toISOString()).toString('base64url'));
     },
 
     async approve(id: string, actor: Actor, note?: string) {
