@@ -5,6 +5,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
+import { activeMerchant, createUser } from '../merchants/helpers.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { fakeTerminal, launchBrowser, seedHealthHistory, shot, signIn, sleep, watchConsole, type FakeTerminal } from './helpers.ts';
 
@@ -155,24 +156,11 @@ describe('device page', { timeout: TIMEOUT }, () => {
   });
 
   it('counts out-of-fence fixes on the binding card as the relocation fault does', async () => {
-    const approver = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'Second Admin', role: 'admin' })).body;
-    const merchant = await t.api<{ id: string }>('POST', '/v1/merchants', {
-      mid: '100000000000009',
-      name: 'Café Lumière',
-      mcc: '5812',
-      address: '1 Market Street',
-      location: { lat: 48.8566, lon: 2.3522 },
-      radiusM: 200,
-      timezone: 'Europe/Paris',
-      kind: 'single',
-      documents: { businessLicenceNo: 'BL-9', taxId: 'TX-9' },
-    });
-    expect(merchant.status, merchant.text).toBe(201);
-    expect((await t.api('POST', `/v1/merchants/${merchant.body.id}/approve`, {}, { token: approver.token })).status).toBe(200);
+    const merchant = await activeMerchant(t, await createUser(t, 'admin'), { location: { lat: 48.8566, lon: 2.3522 }, radiusM: 200 });
     const term = await terminal('PAX-MOVED-AWAY');
-    expect(
-      (await t.api('PUT', `/v1/devices/${term.device.deviceId}/binding`, { merchantId: merchant.body.id, tid: 'TID00009' })).status,
-    ).toBe(200);
+    expect((await t.api('PUT', `/v1/devices/${term.device.deviceId}/binding`, { merchantId: merchant.id, tid: 'TID00009' })).status).toBe(
+      200,
+    );
 
     // Six fixes ≈ 34 km away: the fault opens on the policy's third, the run goes on to six.
     for (let i = 0; i < 6; i++) {
