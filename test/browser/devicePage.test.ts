@@ -130,6 +130,21 @@ describe('device page', { timeout: TIMEOUT }, () => {
     expect(await row.locator('[data-outcome]').textContent()).toBe('self-test failed: printer');
     expect(await box.locator('[data-outcome]').textContent()).toBe('self-test failed: printer');
     await shot(page, 'device-diag-failed');
+
+    // A run the terminal could not do has no verdict: both say the command failed, and the page
+    // does not keep asking for one.
+    term.on('diag.run', async (cmd, me) => {
+      await me.ack(cmd.id, 'failed', { error: { code: 'busy', message: 'payment in progress' } });
+    });
+    const diagReads: string[] = [];
+    page.on('request', (r) => r.url().includes('/diagnostics?') && diagReads.push(r.url()));
+    const second = (await t.api<{ cmdId: string }>('POST', `/v1/devices/${term.device.deviceId}/diagnostics`, {})).body.cmdId;
+    await page.locator(`tr[data-cmd-id="${second}"] .state-failed`).waitFor({ timeout: 15_000 });
+    await page.locator(`li.diag[data-cmd-id="${second}"] .state-failed`).waitFor({ timeout: 15_000 });
+    expect(await page.locator(`tr[data-cmd-id="${second}"] [data-outcome]`).count()).toBe(0);
+    const readsThen = diagReads.length;
+    await sleep(3000);
+    expect(diagReads.length - readsThen).toBeLessThanOrEqual(1);
   });
 
   it('calls a terminal that never connected "not yet connected", on its page and in the list', async () => {

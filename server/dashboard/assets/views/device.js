@@ -278,6 +278,7 @@ export function mount(root, ctx) {
   // diag.run results by command id: the diagnostics box and the command rows both take the
   // self-test's outcome from here, so a row never says "succeeded" beside a failed test unnoticed.
   const diagByCmd = new Map();
+  const diagReread = new Set();
 
   async function loadDiagnostics() {
     if (!has('GET /v1/devices/{id}/diagnostics')) {
@@ -390,8 +391,12 @@ export function mount(root, ctx) {
     if (c.type !== 'diag.run') return null;
     const d = diagByCmd.get(c.id);
     if (d && d.passed !== null) return [' ', diagOutcomeBadge(d)];
-    // The command finished before its diagnostics entry was read again: read it now.
-    if (FINAL_COMMAND_STATES.has(c.state)) refreshDiag();
+    // The command finished after its diagnostics entry was read: read it again, once per
+    // command (a run that failed or expired has no verdict to wait for).
+    if (FINAL_COMMAND_STATES.has(c.state) && d?.state !== c.state && !diagReread.has(c.id)) {
+      diagReread.add(c.id);
+      refreshDiag();
+    }
     return null;
   }
 
