@@ -82,14 +82,19 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
     }
   }
 
-  /** The worker's job: send each command to its device if it is connected. */
-  async function deliver(ids: string[]) {
+  /**
+   * The worker's job: send each command to its device if it is connected. A retry of a job
+   * (`retry`) skips what is `sent` already: the failed attempt published those, and a terminal
+   * coming back gets them again through onCommandReady.
+   */
+  async function deliver(ids: string[], opts: { retry?: boolean } = {}) {
     const now = Date.now();
     const failures: unknown[] = [];
     await Promise.all(
       ids.map(async (id) => {
         const cmd = tracker.get(id);
         if (!cmd || !undeliveredStates.includes(cmd.state)) return;
+        if (opts.retry && cmd.state === 'sent') return;
         if (cmd.expiresAt && cmd.expiresAt.getTime() <= now) {
           transition(id, { state: 'expired', finishedAt: new Date(now) });
           return;
@@ -119,7 +124,7 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
   return {
     start() {
       queue = deps.queues.queue<DeliveryJob>(COMMAND_QUEUE);
-      deps.queues.worker<DeliveryJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids), {
+      deps.queues.worker<DeliveryJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids, { retry: job.attemptsMade > 0 }), {
         concurrency: 8,
         settings: { backoffStrategy: backoffStrategyOf(retryStrategies.commandDelivery) },
       });
