@@ -23,6 +23,10 @@ const rollout = z.looseObject({
   counts: z.record(z.string(), z.number()),
 });
 type Rollout = z.infer<typeof rollout>;
+const rolloutDevices = z.looseObject({
+  items: z.array(z.looseObject({ error: z.looseObject({ code: z.string() }).nullable().optional() })),
+});
+const ERROR_STATES = ['failed', 'rolled_back', 'timed_out'];
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -62,6 +66,21 @@ async function watch(api: DemoApi, id: string): Promise<Rollout> {
   }
 }
 
+/** Why the devices that did not update did not: `failed: 2 × low_battery, 1 × selftest_failed`. */
+async function errorsLine(api: DemoApi, r: Rollout): Promise<string> {
+  const parts: string[] = [];
+  for (const state of ERROR_STATES.filter((s) => (r.counts[s] ?? 0) > 0)) {
+    const { items } = await api.call('GET', `/v1/rollouts/${r.id}/devices?state=${state}&limit=500`, rolloutDevices);
+    const byCode = new Map<string, number>();
+    for (const d of items) {
+      const code = d.error?.code ?? 'no code';
+      byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    }
+    parts.push(`${state}: ${[...byCode].map(([code, n]) => `${n} × ${code}`).join(', ')}`);
+  }
+  return parts.length ? `  (${parts.join('; ')})\n` : '';
+}
+
 async function main() {
   const dataDir = resolve(process.env.DATA_DIR || './data');
   const api = openDemoApi(dataDir);
@@ -82,7 +101,7 @@ async function main() {
   process.stdout.write(`rollout ${created.id} started; watching it (${api.httpUrl}/ui/ shows it too)\n`);
   const final = await watch(api, created.id);
   const verdict = final.state === 'succeeded' ? 'succeeded' : FINAL.has(final.state) ? final.state : `not final (${final.state})`;
-  process.stdout.write(`rollout ${final.id} ${verdict}: ${countsLine(final)}\n`);
+  process.stdout.write(`rollout ${final.id} ${verdict}: ${countsLine(final)}\n${await errorsLine(api, final)}`);
   process.exit(final.state === 'succeeded' ? 0 : 1);
 }
 
