@@ -8,7 +8,7 @@ export class UsageError extends Error {
 
 export const agentUsage = `usage: npm run agent -- --server URL --serial SERIAL --model MODEL --enroll-token TOKEN
        [--state-dir DIR]        state (credentials, keys, firmware slots); default ./agent-state/<serial>
-       [--mqtt-url URL]         broker URL, overriding the one handed out at enrollment
+       [--mqtt-url URL]         broker URL tried before the ones the server handed out
        [--ca FILE]              PEM CA to pin for HTTPS and MQTT over TLS
        [--health-interval-s N]  health reporting interval (default 60; a server config.set wins)
        [--fw-version X.Y.Z]     factory firmware version for a fresh state dir (default 1.0.0)

@@ -19,17 +19,14 @@ export type DemoState = z.infer<typeof demoState>;
 
 export type PortChoice = { port: number; why: 'set' | 'remembered' | 'default' | 'remembered_taken' | 'default_taken' };
 
-/** Pure: the port to ask for (0 = any free one) given the environment, memory and what is free. */
-export function choosePort(
-  name: PortName,
-  env: string | undefined,
-  remembered: number | undefined,
-  isFree: (port: number) => boolean,
-): PortChoice {
+/** The port a run tries first: the one remembered, else the default. */
+export const candidatePort = (name: PortName, remembered: number | undefined): number => remembered ?? DEFAULT_PORTS[name];
+
+/** Pure: the port to ask for (0 = any free one) given the environment, memory and whether the candidate is free. */
+export function choosePort(name: PortName, env: string | undefined, remembered: number | undefined, candidateFree: boolean): PortChoice {
   if (env !== undefined && env !== '') return { port: Number(env), why: 'set' };
-  if (remembered !== undefined) return isFree(remembered) ? { port: remembered, why: 'remembered' } : { port: 0, why: 'remembered_taken' };
-  const fallback = DEFAULT_PORTS[name];
-  return isFree(fallback) ? { port: fallback, why: 'default' } : { port: 0, why: 'default_taken' };
+  if (remembered !== undefined) return candidateFree ? { port: remembered, why: 'remembered' } : { port: 0, why: 'remembered_taken' };
+  return candidateFree ? { port: DEFAULT_PORTS[name], why: 'default' } : { port: 0, why: 'default_taken' };
 }
 
 export function portFree(port: number, host: string): Promise<boolean> {
@@ -45,7 +42,14 @@ const stateFile = (dataDir: string) => join(dataDir, 'demo.json');
 export function loadDemoState(dataDir: string): DemoState | null {
   const file = stateFile(dataDir);
   if (!existsSync(file)) return null;
-  const parsed = demoState.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  // A damaged file only costs the memory of the ports: the run starts as a first one would.
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  const parsed = demoState.safeParse(json);
   return parsed.success ? parsed.data : null;
 }
 
@@ -58,9 +62,8 @@ export async function choosePorts(dataDir: string, host: string): Promise<string
   const remembered = loadDemoState(dataDir)?.ports ?? {};
   const notes: string[] = [];
   for (const name of ['HTTP_PORT', 'MQTT_PORT'] as const) {
-    const candidate = remembered[name] ?? DEFAULT_PORTS[name];
-    const free = await portFree(candidate, host);
-    const choice = choosePort(name, process.env[name], remembered[name], () => free);
+    const candidate = candidatePort(name, remembered[name]);
+    const choice = choosePort(name, process.env[name], remembered[name], await portFree(candidate, host));
     if (choice.why === 'set') continue;
     if (choice.why === 'remembered_taken')
       notes.push(`port ${candidate} (${name} of the last demo run) is taken; this run uses a free one and its terminals follow it`);

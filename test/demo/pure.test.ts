@@ -12,8 +12,8 @@ import { nextDemoVersion } from '../../scripts/demo/sampleImage.ts';
 import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
 import { trustUpdate } from '../../server/trust/trustPolicy.ts';
 
-const free = () => true;
-const taken = () => false;
+const free = true;
+const taken = false;
 
 describe('demo port memory', () => {
   it('takes the port set in the environment, whatever is remembered', () => {
