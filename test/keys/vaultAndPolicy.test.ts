@@ -4,11 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { eq } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keys, type keyPolicies, type KeyRow } from '../../schemas/tables/keys.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { queuePrefix } from '../../server/config.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import { createLogger } from '../../server/log.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
@@ -65,8 +68,17 @@ describe('rotation policy', () => {
   });
 
   it('is scheduled with a BullMQ job scheduler', async () => {
-    const schedulers = await t.server.parts.queues.queue(POLICY_QUEUE).getJobSchedulers();
-    expect(schedulers.map((s) => s.key ?? s.id)).toContain(POLICY_SCHEDULER);
+    // A reader of its own: the keys module owns the queue, and a queue has one owner. The prefix
+    // is the server's, wrapped in a hash tag as server/jobs/jobQueues.ts does.
+    const connection = new Redis(t.started.redis.url, { maxRetriesPerRequest: null });
+    const reader = new Queue(POLICY_QUEUE, { connection, prefix: `{${queuePrefix(t.config)}}` });
+    try {
+      const schedulers = await reader.getJobSchedulers();
+      expect(schedulers.map((s) => s.key ?? s.id)).toContain(POLICY_SCHEDULER);
+    } finally {
+      await reader.close();
+      connection.disconnect();
+    }
   });
 
   it('rotates the keys older than the max age of their type, with fresh keys', async () => {
