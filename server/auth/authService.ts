@@ -107,8 +107,8 @@ function decodeUserCursor(cursor: string): { createdAt: Date; id: string } {
     if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') {
       return { createdAt: new Date(v[0] as number), id: v[1] };
     }
-  } catch {
-    // fall through
+  } catch (err) {
+    throw badRequest('bad_cursor', 'cursor is not valid', undefined, { cause: err });
   }
   throw badRequest('bad_cursor', 'cursor is not valid');
 }

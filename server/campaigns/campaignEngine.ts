@@ -264,7 +264,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         await store.insertDevices(members);
       } catch (err) {
         await store.updateCampaign(id, { state: 'draft', phasesStarted: 0, phaseStartedAt: [], startedAt: null });
-        if (isUniqueViolation(err)) throw conflict('device_busy', 'a target device joined another active campaign meanwhile');
+        if (isUniqueViolation(err)) throw conflict('device_busy', 'a target device joined another active campaign meanwhile', undefined, { cause: err });
         throw err;
       }
       const c = await loader.load(claimed);

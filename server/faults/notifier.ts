@@ -96,7 +96,7 @@ export function createNotifier(deps: NotifierDeps) {
       await res.body?.cancel().catch(() => undefined);
     } catch (err) {
       sent.inc({ result: 'error' });
-      throw new Error(`webhook ${s.url} unreachable (attempt ${attempt}): ${(err as Error).message}`);
+      throw new Error(`webhook ${s.url} unreachable (attempt ${attempt}): ${(err as Error).message}`, { cause: err });
     }
     if (status >= 200 && status < 300) {
       sent.inc({ result: 'delivered' });

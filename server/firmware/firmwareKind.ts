@@ -99,8 +99,8 @@ export function createFirmwareKind(deps: FirmwareKindDeps): CampaignKind<Firmwar
     lane: 'firmware',
     params: firmwareParams,
     async open(params, _campaignId, spec): Promise<OpenCampaign> {
-      const fw = await deps.service.byId(params.firmwareId).catch(() => {
-        throw unprocessable('unknown_firmware', `firmware ${params.firmwareId} does not exist`);
+      const fw = await deps.service.byId(params.firmwareId).catch((err: unknown) => {
+        throw unprocessable('unknown_firmware', `firmware ${params.firmwareId} does not exist`, undefined, { cause: err });
       });
       if (fw.state !== 'ready') throw unprocessable('firmware_not_ready', `firmware ${fw.id} has no content yet`);
       const cmd = (payload: OtaInstallPayload): CommandSpec => ({ type: 'ota.install', payload, ttlS: deps.linkTtlS });

@@ -16,8 +16,8 @@ export const SOFTWARE_VAULT_NOTICE =
 const refAad = (r: KeyRef) => Buffer.from(`posfleet-vault/v1;kid=${r.keyId};dev=${r.deviceId};usage=${r.usage};ver=${r.version}`, 'utf8');
 
 export class VaultError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'VaultError';
   }
 }
@@ -51,8 +51,8 @@ export function createSoftwareVault(masters: MasterKeys): KeyVault {
       d.setAAD(refAad(ref));
       d.setAuthTag(b.subarray(16 + KEY_BYTES));
       return Buffer.concat([d.update(b.subarray(16, 16 + KEY_BYTES)), d.final()]);
-    } catch {
-      throw new VaultError(`sealed key ${ref.keyId} does not open for this id, device, usage and version`);
+    } catch (err) {
+      throw new VaultError(`sealed key ${ref.keyId} does not open for this id, device, usage and version`, { cause: err });
     }
   }
 

@@ -36,8 +36,8 @@ export async function optionalBodyOf<T extends z.ZodType>(c: Context<AppEnv>, sc
   if (text.trim()) {
     try {
       json = JSON.parse(text);
-    } catch {
-      throw badRequest('bad_json', 'request body is not valid JSON');
+    } catch (err) {
+      throw badRequest('bad_json', 'request body is not valid JSON', undefined, { cause: err });
     }
   }
   const parsed = schema.safeParse(json);
