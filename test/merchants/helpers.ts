@@ -2,6 +2,7 @@
 import type { MqttClient } from 'mqtt';
 import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
 import type { MerchantsModule } from '../../server/merchants/module.ts';
+import type { ServerModule } from '../../server/moduleContract.ts';
 import { connectDevice, publish, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
@@ -61,7 +62,13 @@ export async function activeMerchant(
   return ok.body;
 }
 
-export const moduleOf = (t: TestServer) => t.server.parts.modules.find((m) => m.name === 'merchants') as MerchantsModule;
+const isMerchants = (m: ServerModule): m is MerchantsModule => m.name === 'merchants' && 'rebinds' in m;
+
+export function moduleOf(t: TestServer): MerchantsModule {
+  const found = t.server.parts.modules.find(isMerchants);
+  if (!found) throw new Error('the merchants module is not registered');
+  return found;
+}
 
 /** A terminal speaking raw MQTT: records commands and acks each one `succeeded` (or as told). */
 export async function rawTerminal(
