@@ -3,7 +3,7 @@
 // per-terminal epoch that only grows. Re-binding goes through a request a second admin approves
 // (rebindRequests.ts), which moves the binding with `rebindIn` and `afterRebind` here.
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
-import { CONFIG_KEY_POLICY, type BindingClaims, type TerminalPolicy } from '../../schemas/binding.ts';
+import { CONFIG_KEY_POLICY, signBindingToken, type BindingClaims, type TerminalPolicy } from '../../schemas/binding.ts';
 import { devices } from '../../schemas/db.ts';
 import {
   bindingEpochs,
@@ -26,7 +26,6 @@ import type { CardBlacklistService } from './cardBlacklist.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
 import type { Relocation } from './relocation.ts';
-import { signBindingToken } from './token.ts';
 
 export function terminalPolicyOf(m: Pick<MerchantRow, 'id' | 'timezone' | 'policy'>): TerminalPolicy {
   const p = m.policy;
