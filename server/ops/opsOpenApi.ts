@@ -16,8 +16,6 @@ export const readyzBody = z
   })
   .openapi('Readiness', { example: { status: 'ready', checks: { database: true, redis: true, mqtt: true } } });
 
-const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
-
 const STREAM_EXAMPLE = [
   'event: hello',
   'data: {"ts":1764900000000,"health":[]}',
@@ -28,7 +26,8 @@ const STREAM_EXAMPLE = [
   '',
 ].join('\n');
 
-export function registerOpsOpenApi(app: AppRouter) {
+/** `metricsType`: the registry's own Content-Type (prom-client's text exposition format). */
+export function registerOpsOpenApi(app: AppRouter, metricsType: string) {
   const noToken: { bearerAuth: string[] }[] = [];
   app.openAPIRegistry.registerPath({
     method: 'get',
@@ -59,13 +58,11 @@ export function registerOpsOpenApi(app: AppRouter) {
       200: {
         description: 'the metrics',
         content: {
-          [PROMETHEUS_TEXT]: {
-            schema: z
-              .string()
-              .openapi({
-                example:
-                  '# HELP posfleet_connected_devices Devices connected to the broker\n# TYPE posfleet_connected_devices gauge\nposfleet_connected_devices 50\n',
-              }),
+          [metricsType]: {
+            schema: z.string().openapi({
+              example:
+                '# HELP posfleet_connected_devices Devices connected to the broker\n# TYPE posfleet_connected_devices gauge\nposfleet_connected_devices 50\n',
+            }),
           },
         },
       },
@@ -82,20 +79,14 @@ export function registerOpsOpenApi(app: AppRouter) {
       'Roles: admin, operator, technician, auditor.',
     request: {
       query: z.object({
-        types: z
-          .string()
-          .optional()
-          .openapi({
-            description: 'comma-separated event names or prefixes before a dot, e.g. `device,command.updated`',
-            example: 'device,command.updated',
-          }),
-        health: z
-          .string()
-          .optional()
-          .openapi({
-            description: 'comma-separated device ids (at most 50) whose `device.health` samples to add',
-            example: 'dev_lvw9CzIgB-zsfMlu',
-          }),
+        types: z.string().optional().openapi({
+          description: 'comma-separated event names or prefixes before a dot, e.g. `device,command.updated`',
+          example: 'device,command.updated',
+        }),
+        health: z.string().optional().openapi({
+          description: 'comma-separated device ids (at most 50) whose `device.health` samples to add',
+          example: 'dev_lvw9CzIgB-zsfMlu',
+        }),
       }),
     },
     responses: {

@@ -11,7 +11,7 @@ export interface ReadinessProbe {
 }
 
 export function registerOpsRoutes(app: AppRouter, deps: { metrics: Metrics; probes: ReadinessProbe[]; version: string }) {
-  registerOpsOpenApi(app);
+  registerOpsOpenApi(app, deps.metrics.registry.contentType);
   app.get('/healthz', (c) => c.json<z.infer<typeof healthzBody>>({ status: 'ok' }));
 
   app.get('/readyz', async (c) => {
