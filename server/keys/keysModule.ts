@@ -55,12 +55,13 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   const engine = ctx.campaigns;
   const settling = new Set<Promise<unknown>>();
 
-  function settle(deviceId: string, rotationId: string, u: CommandUpdate) {
+  function settle(deviceId: string, rotationId: string, u: CommandUpdate): Promise<unknown> {
     const p = keyService
       .settle(deviceId, rotationId, u)
       .catch((err: unknown) => ctx.log.error({ err, deviceId, rotationId }, 'settling a key install failed'))
       .finally(() => settling.delete(p));
     settling.add(p);
+    return p;
   }
 
   const settled = () => Promise.all([...settling]);
@@ -143,10 +144,14 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       offBus = ctx.bus.on('command.updated', (e) => {
         if (e.type !== 'keys.install' || (e.state !== 'expired' && e.state !== 'cancelled')) return;
         const state = e.state;
-        void engine
+        // Held in `settling` from the lookup on: a rotation cancelled meanwhile reads as cancelled
+        // only once these keys are released (the engine waits for `settled` before it says so).
+        const release: Promise<unknown> = engine
           .campaignOfCommand(e.id, e.deviceId)
           .then((campaignId) => campaignId && settle(e.deviceId, campaignId, { commandId: e.id, state, stage: null, progress: null, error: e.error, result: null }))
-          .catch(() => undefined);
+          .catch(() => undefined)
+          .finally(() => settling.delete(release));
+        settling.add(release);
       });
       policyQueue = ctx.queues.queue(POLICY_QUEUE);
       ctx.queues.worker(POLICY_QUEUE, async () => ({ created: await runPolicies() }), { concurrency: 1 });

@@ -7,6 +7,7 @@ import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import type { KeyRow } from '../../schemas/tables/keys.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { databaseKinds } from '../helpers/databases.ts';
+import { registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
 import { publishFirmware, rollout, startOtaFleet, startOtaServer, type RolloutView } from './otaHarness.ts';
@@ -58,8 +59,8 @@ for (const database of databaseKinds()) {
       return created.body.id;
     }
 
-    /** Polls as fast as the API answers: the first `succeeded` read is the moment that matters. */
-    const succeeded = (id: string) =>
+    /** Polls as fast as the API answers: the first final state read is the moment that matters. */
+    const finished = (id: string) =>
       eventually(
         async () => {
           const r = await t.api<RotationView>('GET', `/v1/key-rotations/${id}`);
@@ -71,7 +72,7 @@ for (const database of databaseKinds()) {
 
     it('a TPK rotation that says succeeded has its TMK installed, and the next rotation sends no second TMK', async () => {
       const ids = keyFleet.agents.map((a) => a.deviceId!);
-      const first = await succeeded(await startRotation(['TPK'], ids));
+      const first = await finished(await startRotation(['TPK'], ids));
       expect(first.state).toBe('succeeded');
       // The instant it says so: the keys it installed (the device's first TMK included) read installed.
       const inventories = await Promise.all(ids.map((id) => t.api<KeyInventory>('GET', `/v1/devices/${id}/keys?history=true`)));
@@ -79,7 +80,7 @@ for (const database of databaseKinds()) {
         expect(inv.body.slots.map((s) => s.usage).sort()).toEqual(['TMK', 'TPK']);
         expect(inv.body.history.filter((h) => h.state === 'pending')).toEqual([]);
       }
-      const second = await succeeded(await startRotation(['TAK'], ids));
+      const second = await finished(await startRotation(['TAK'], ids));
       expect(second.state).toBe('succeeded');
       for (const id of ids) {
         const inv = await t.api<KeyInventory>('GET', `/v1/devices/${id}/keys?history=true`);
@@ -88,6 +89,27 @@ for (const database of databaseKinds()) {
         expect(inv.body.history.filter((h) => h.usage === 'TMK').map((h) => h.state)).toEqual(['installed']);
       }
     }, 180_000);
+
+    it('a rotation cancelled while its terminals are away says cancelled only once their pending keys are released', async () => {
+      // Enrolled but never connected: their installs wait in the command queue.
+      const away = [await registerAndEnroll(t), await registerAndEnroll(t)].map((d) => d.deviceId);
+      const id = await startRotation(['TPK'], away);
+      await eventually(
+        async () => {
+          const inv = await Promise.all(away.map((d) => t.api<KeyInventory>('GET', `/v1/devices/${d}/keys?history=true`)));
+          return inv.every((i) => i.body.history.some((h) => h.state === 'pending'));
+        },
+        { timeoutMs: 30_000, what: 'pending keys for both terminals' },
+      );
+      // Read as the cancel runs: the first `cancelled` any reader sees is the moment that matters.
+      const cancelling = t.api<RotationView>('POST', `/v1/key-rotations/${id}/cancel`);
+      expect((await finished(id)).state).toBe('cancelled');
+      for (const d of away) {
+        const inv = await t.api<KeyInventory>('GET', `/v1/devices/${d}/keys?history=true`);
+        expect(inv.body.history.filter((h) => h.state === 'pending')).toEqual([]);
+      }
+      expect((await cancelling).body.state).toBe('cancelled');
+    }, 120_000);
 
     it('while a rollout rolls back, its phase counts always sum to the phase size', async () => {
       await publishFirmware(t, '1.0.0');
