@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseProxyEntry } from './http/clientAddress.ts';
+import { parseMasterKey } from './keys/masterKey.ts';
 
 // Messages read after the quoted bad value: `HTTP_PORT: "abc" is not a port (…)`.
 const notAPort = { error: 'is not a port (an integer from 0 to 65535)' };
@@ -14,6 +15,13 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const notPositive = { error: 'is not a positive number' };
 const positive = z.coerce.number(notPositive).positive(notPositive);
+const isMasterKey = (v: string) => {
+  try {
+    return parseMasterKey(v).length === 32;
+  } catch {
+    return false;
+  }
+};
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
 export const configSchema = z.object({
@@ -44,7 +52,8 @@ export const configSchema = z.object({
   FIRMWARE_PUBLISHER_KEYS: z.string().optional(),
   /** Ed25519 key (PKCS#8 PEM) signing binding tokens; else DATA_DIR/binding.key. Share it across instances. */
   BINDING_SIGNING_KEY: z.string().includes('PRIVATE KEY', { error: 'must be a PKCS#8 PEM private key' }).optional(),
-  KEY_VAULT_MASTER_KEY: z.string().optional(),
+  /** Checked here, so a bad key is a configuration error at start rather than a key module's stack. */
+  KEY_VAULT_MASTER_KEY: z.string().refine(isMasterKey, 'must be 32 bytes: 64 hex digits or base64 of 32 bytes').optional(),
   TLS_CERT: z.string().optional(),
   TLS_KEY: z.string().optional(),
   MQTTS_PORT: port.default(8883),

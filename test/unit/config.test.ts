@@ -78,9 +78,12 @@ describe('loadConfig', () => {
         ENROLL_TOKEN: 'e'.repeat(16),
         ADMIN_TOKEN: adminToken,
         SECRET_PEPPER: 'p'.repeat(32),
+        KEY_VAULT_MASTER_KEY: 'ab'.repeat(32),
       },
       NO_FILE,
     );
+    expect(cfg.KEY_VAULT_MASTER_KEY).toBe('ab'.repeat(32));
+    expect(loadConfig({ KEY_VAULT_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, NO_FILE).KEY_VAULT_MASTER_KEY).toBeDefined();
     expect(cfg.PUBLIC_MQTT_URL).toBe('mqtts://tms.example.com:8883');
     expect(cfg.ADMIN_TOKEN).toBe(adminToken);
     for (const u of ['mqtt://h', 'ws://h/mqtt', 'wss://h/mqtt']) expect(loadConfig({ PUBLIC_MQTT_URL: u }, NO_FILE).PUBLIC_MQTT_URL).toBe(u);
@@ -161,10 +164,12 @@ describe('loadConfig', () => {
       SECRET_PEPPER: 'pepper-s3cr3t',
       BINDING_SIGNING_KEY: 'binding-s3cr3t',
       FAULT_WEBHOOK_SECRET: 'hook-s3cr3t',
+      KEY_VAULT_MASTER_KEY: 'vault-s3cr3t',
     };
     const problems = problemsOf(() => loadConfig({ ...secrets, DATABASE_URL: 'mysql://fleet:db-s3cr3t@db:3306/x' }, NO_FILE));
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([...Object.keys(secrets), 'DATABASE_URL'].sort());
     expect(problems).toContain('ENROLL_TOKEN: must be at least 16 characters');
+    expect(problems).toContain('KEY_VAULT_MASTER_KEY: must be 32 bytes: 64 hex digits or base64 of 32 bytes');
     expect(problems).toContain('DATABASE_URL: "mysql://fleet:***@db:3306/x" must be a postgres:// URL');
     for (const p of problems) expect(p).not.toMatch(/s3cr3t/);
   });
