@@ -57,6 +57,25 @@ describe('the OpenAPI document', { timeout: 60_000 }, () => {
     expect(operation('get', '/v1/stream').security).toBeUndefined();
   });
 
+  it('serves the /docs page and Swagger UI files itself, with a clear 404 for anything else', async () => {
+    const page = await fetch(`${t.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThanOrEqual(3);
+    for (const src of scripts) {
+      expect(src, 'no link leaves the server').toMatch(/^\/docs\/assets\//);
+      const asset = await fetch(`${t.url}${src}`);
+      expect(asset.status, src).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength, src).toBeGreaterThan(0);
+    }
+    const missing = await fetch(`${t.url}/docs/assets/../../etc/passwd`);
+    expect(missing.status).toBe(404);
+    const unknown = await fetch(`${t.url}/docs/assets/swagger-ui.js.map`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
   it('answers in the media types it documents', async () => {
     expect((await fetch(`${t.url}/metrics`)).headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     expect((await fetch(`${t.url}/healthz`)).headers.get('content-type')).toMatch(/^application\/json/);
@@ -79,7 +98,7 @@ describe('the OpenAPI document', { timeout: 60_000 }, () => {
     expect(rotation.body.state).toBe('draft');
   });
 
-  it('gives a rollout example that passes validation (its firmware id names an image of the reader\'s own)', async () => {
+  it("gives a rollout example that passes validation (its firmware id names an image of the reader's own)", async () => {
     const rollout = await t.api<{ error: { code: string } }>('POST', '/v1/rollouts', bodyExample('post', '/v1/rollouts'));
     expect(rollout.status, rollout.text).toBe(422);
     expect(rollout.body.error.code).toBe('unknown_firmware');
