@@ -40,8 +40,9 @@ for (const kind of databaseKinds()) {
       dataDir = mkdtempSync(join(tmpdir(), 'pf-demo-restart-'));
       if (kind === 'postgres') scratch = await createScratchPostgres(process.env.DATABASE_URL!);
       env = demoEnv(dataDir, scratch?.url, DEVICES);
-      // Mosquitto holds 1883 on a developer machine; a CI machine gets the same by this.
-      held.push(await holdPort(1883));
+      // Mosquitto holds 1883 on a developer machine; a CI machine gets the same by this. 8080 is
+      // held too, so the ports the first run remembers are free ones no other test asks for.
+      held.push(await holdPort(1883), await holdPort(8080));
     }, 60_000);
 
     afterAll(async () => {
@@ -54,10 +55,12 @@ for (const kind of databaseKinds()) {
     it('the second run brings the whole fleet online on the ports the first one chose', async () => {
       const first = await startDemo(env, children);
       expect(first.output()).toMatch(/port 1883 is taken; the demo uses a free port for MQTT_PORT/);
+      expect(first.output()).toMatch(/port 8080 is taken; the demo uses a free port for HTTP_PORT/);
       expect(first.output()).toMatch(/admin token \(shown once, keep it\): pf_/);
       expect(first.output()).toContain(`fleet online: ${DEVICES} of ${DEVICES} terminals connected`);
       const ports = first.state().ports;
       expect(ports.MQTT_PORT).not.toBe(1883);
+      expect(ports.HTTP_PORT).not.toBe(8080);
       await wholeFleetOnline(first);
       expect(await first.stop()).toBe(0);
 
