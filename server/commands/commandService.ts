@@ -47,6 +47,36 @@ export const newCommandId = () => newId('cmd');
 /** State changes the timeline leaves out: the ordinary steps of every delivery. */
 const quietStates: readonly CommandState[] = ['queued', 'sent', 'received'];
 
+/** New commands as stored: one `pending` row per device, all issued at `now`. */
+export function pendingCommandRows<T extends CommandType>(
+  deviceIds: readonly string[],
+  input: NewCommand<T>,
+  opts: { batchId: string | null; defaultTtlS: number; now: Date },
+): CommandRow[] {
+  const { now, batchId } = opts;
+  const expiresAt = new Date(now.getTime() + (input.ttlS ?? opts.defaultTtlS) * 1000);
+  const payload: Record<string, unknown> = input.payload ?? {};
+  return deviceIds.map((deviceId) => ({
+    id: newCommandId(),
+    deviceId,
+    batchId,
+    type: input.type,
+    payload,
+    state: 'pending',
+    stage: null,
+    progress: null,
+    error: null,
+    result: null,
+    attempts: 0,
+    issuedAt: now,
+    expiresAt,
+    sentAt: null,
+    finishedAt: null,
+    createdBy: input.createdBy,
+    updatedAt: now,
+  }));
+}
+
 export function createCommandService(deps: CommandServiceDeps) {
   const { tracker, log } = deps;
   const store = createCommandStore(deps);
@@ -83,30 +113,8 @@ export function createCommandService(deps: CommandServiceDeps) {
 
   const delivery = createCommandDelivery({ queues: deps.queues, tracker, broker: deps.broker, log, transition });
 
-  function rows<T extends CommandType>(deviceIds: string[], input: NewCommand<T>, batchId: string | null): CommandRow[] {
-    const now = new Date();
-    const ttl = input.ttlS ?? deps.defaultTtlS;
-    const payload: Record<string, unknown> = input.payload ?? {};
-    return deviceIds.map((deviceId) => ({
-      id: newCommandId(),
-      deviceId,
-      batchId,
-      type: input.type,
-      payload,
-      state: 'pending',
-      stage: null,
-      progress: null,
-      error: null,
-      result: null,
-      attempts: 0,
-      issuedAt: now,
-      expiresAt: new Date(now.getTime() + ttl * 1000),
-      sentAt: null,
-      finishedAt: null,
-      createdBy: input.createdBy,
-      updatedAt: now,
-    }));
-  }
+  const rows = <T extends CommandType>(deviceIds: string[], input: NewCommand<T>, batchId: string | null) =>
+    pendingCommandRows(deviceIds, input, { batchId, defaultTtlS: deps.defaultTtlS, now: new Date() });
 
   // A failed write is logged by the store and retried with the next one.
   const changeWrites = serialWrites(() => store.writeChanges(tracker.takeChanges()).catch(() => undefined));

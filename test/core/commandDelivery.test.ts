@@ -4,35 +4,15 @@
 // test is the queue's retry, not MQTT (test/core/commands.test.ts covers the real broker).
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CommandRow } from '../../schemas/db.ts';
 import { retryDelay, retryStrategies } from '../../schemas/retry.ts';
 import type { CommandMessage } from '../../schemas/wire.ts';
 import { createCommandDelivery } from '../../server/commands/commandDelivery.ts';
+import { pendingCommandRows } from '../../server/commands/commandService.ts';
 import { createCommandTracker } from '../../server/commands/commandTracker.ts';
 import { createJobQueues, type JobQueues } from '../../server/jobs/jobQueues.ts';
 import { createLogger } from '../../server/log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { eventually } from '../helpers/eventually.ts';
-
-const row = (id: string, deviceId: string): CommandRow => ({
-  id,
-  deviceId,
-  batchId: null,
-  type: 'reboot',
-  payload: {},
-  state: 'pending',
-  stage: null,
-  progress: null,
-  error: null,
-  result: null,
-  attempts: 0,
-  issuedAt: new Date(),
-  expiresAt: new Date(Date.now() + 60_000),
-  sentAt: null,
-  finishedAt: null,
-  createdBy: null,
-  updatedAt: new Date(),
-});
 
 describe('command delivery job', () => {
   let queues: JobQueues | undefined;
@@ -57,8 +37,8 @@ describe('command delivery job', () => {
       broker: {
         isCommandReady: () => true,
         async sendCommand(_deviceId: string, msg: CommandMessage) {
-          // The first publish of cmd_b fails, as a broker whose client went away would.
-          const ok = !(msg.id === 'cmd_b' && refuseNext);
+          // The first publish of b fails, as a broker whose client went away would.
+          const ok = !(msg.id === b.id && refuseNext);
           if (!ok) refuseNext = false;
           publishes.push({ id: msg.id, at: Date.now(), ok });
           if (!ok) throw new Error('client gone');
@@ -66,15 +46,18 @@ describe('command delivery job', () => {
       },
       transition: (id, patch) => tracker.update(id, patch),
     });
-    tracker.add(row('cmd_a', 'dev_1'));
-    tracker.add(row('cmd_b', 'dev_2'));
+    const stored = pendingCommandRows(['dev_1', 'dev_2'], { type: 'reboot', createdBy: null }, { batchId: null, defaultTtlS: 60, now: new Date() });
+    const a = stored[0]!;
+    const b = stored[1]!;
+    tracker.add(a);
+    tracker.add(b);
     delivery.start();
-    await delivery.enqueueSoon(['cmd_a', 'cmd_b']);
+    await delivery.enqueueSoon([a.id, b.id]);
 
-    await eventually(() => tracker.get('cmd_b')?.state === 'sent', { stepMs: 20, what: 'cmd_b sent after a retry' });
-    expect(tracker.get('cmd_a')?.state).toBe('sent');
-    expect(publishes.filter((p) => p.id === 'cmd_a')).toHaveLength(1);
-    const [failed, retried] = publishes.filter((p) => p.id === 'cmd_b');
+    await eventually(() => tracker.get(b.id)?.state === 'sent', { stepMs: 20, what: 'b sent after a retry' });
+    expect(tracker.get(a.id)?.state).toBe('sent');
+    expect(publishes.filter((p) => p.id === a.id)).toHaveLength(1);
+    const [failed, retried] = publishes.filter((p) => p.id === b.id);
     expect(failed?.ok).toBe(false);
     expect(retried?.ok).toBe(true);
     const firstWait = retryDelay(retryStrategies.commandDelivery, 0);
