@@ -3,6 +3,7 @@
 // the user's own token (the charts from GET /v1/devices/{id}/health-history, server/telemetry/).
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
+import { errorJson } from '../http/errorHandler.ts';
 import type { AppEnv } from '../http/types.ts';
 import type { ServerModule } from '../moduleContract.ts';
 import { loadAssets } from './assets.ts';
@@ -41,7 +42,7 @@ export function createDashboardModule(): ServerModule {
       app.get('/ui/assets/*', (c) => {
         const name = c.req.path.slice('/ui/assets/'.length);
         const asset = files.get(name);
-        if (!asset) return c.json({ error: { code: 'not_found', message: `no asset ${name}` } }, 404);
+        if (!asset) return errorJson(c, 404, 'not_found', `no asset ${name}`);
         secure(c);
         c.header('Content-Type', asset.type);
         c.header('ETag', asset.etag);
