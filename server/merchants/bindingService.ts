@@ -128,8 +128,8 @@ export function createBindingService(d: MerchantDeps & { registry: Registry; rel
       [b] = await tx.insert(merchantBindings).values(row).returning();
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      if (violatedConstraint(err) === 'merchant_bindings_tid_uq') throw conflict('tid_taken', `TID ${tid} is already in use at merchant ${m.id}`);
-      throw conflict('binding_locked', `device ${deviceId} is already bound; re-binding needs an approved rebind request`);
+      if (violatedConstraint(err) === 'merchant_bindings_tid_uq') throw conflict('tid_taken', `TID ${tid} is already in use at merchant ${m.id}`, undefined, { cause: err });
+      throw conflict('binding_locked', `device ${deviceId} is already bound; re-binding needs an approved rebind request`, undefined, { cause: err });
     }
     await tx.update(devices).set({ merchantId: m.id, updatedAt: now() }).where(eq(devices.id, deviceId));
     return b!;

@@ -106,7 +106,7 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
           return r!;
         });
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('rebind_pending', `device ${deviceId} already has a pending rebind request`);
+        if (isUniqueViolation(err)) throw conflict('rebind_pending', `device ${deviceId} already has a pending rebind request`, undefined, { cause: err });
         throw err;
       }
     },
