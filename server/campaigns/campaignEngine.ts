@@ -12,6 +12,7 @@ import { MAX_TARGET, campaignSpec, type CampaignDeviceState, type CampaignSpec }
 import { campaigns, type CampaignDeviceRecord, type CampaignRow } from '../../schemas/tables/campaigns.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
+import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import type { Db } from '../db/database.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
@@ -61,7 +62,7 @@ export interface CreateCampaign {
   params: unknown;
 }
 
-const newCampaignId = () => `cmp_${randomBytes(12).toString('base64url')}`;
+const newCampaignId = () => newId('cmp');
 
 export function createCampaignEngine(deps: CampaignEngineDeps) {
   const { log } = deps;
