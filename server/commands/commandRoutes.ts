@@ -138,8 +138,7 @@ export function registerCommandRoutes(
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const input = operatorCommand(body.type, body.payload);
-    const device = await devices.byId(id);
-    if (device.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${device.status}; commands go to enrolled terminals`);
+    await devices.enrolledById(id);
     const principal = c.get('principal');
     const cmd = await commands.create(id, { ...input, ttlS: body.ttlS, createdBy: principal.userId });
     await audit.append({ actor: principal, action: 'command.send', target: id, ip: clientIp(c), data: { cmdId: cmd.id, type: cmd.type } });

@@ -6,7 +6,7 @@ import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
 import type { Db } from '../db/database.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
-import { conflict, forbidden, notFound, unauthorized, badRequest } from '../errors.ts';
+import { conflict, forbidden, notFound, unauthorized, badRequest, unprocessable } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import type { CredentialCache } from './credentialCache.ts';
@@ -91,6 +91,13 @@ export function createDeviceService(deps: DeviceServiceDeps) {
 
   return {
     byId,
+
+    /** The device, or 422 device_not_enrolled: commands (of any route) go to enrolled terminals only. */
+    async enrolledById(id: string): Promise<DeviceRow> {
+      const row = await byId(id);
+      if (row.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${row.status}; commands go to enrolled terminals`);
+      return row;
+    },
 
     async register(input: { serial: string; model: string; labels?: Record<string, string> }) {
       try {

@@ -3,7 +3,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
-import { unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 import { diagnosticsView, selfTestComponents, type Diagnostics } from './diagnostics.ts';
@@ -111,15 +110,9 @@ async function optionalJson(req: { json(): Promise<unknown>; header(name: string
 export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceService; diagnostics: Diagnostics; logs: LogBundles; audit: AuditLog }) {
   const { devices, audit } = deps;
 
-  async function enrolled(id: string) {
-    const d = await devices.byId(id);
-    if (d.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${d.status}; commands go to enrolled terminals`);
-    return d;
-  }
-
   app.openapi(runDiagRoute, async (c) => {
     const { id } = c.req.valid('param');
-    await enrolled(id);
+    await devices.enrolledById(id);
     const body = (await optionalJson(c.req)) as { components?: (typeof selfTestComponents)[number][]; ttlS?: number };
     const principal = c.get('principal');
     const { row } = await deps.diagnostics.request(id, body.components, principal.userId, body.ttlS);
@@ -136,7 +129,7 @@ export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceS
 
   app.openapi(requestLogsRoute, async (c) => {
     const { id } = c.req.valid('param');
-    await enrolled(id);
+    await devices.enrolledById(id);
     const body = (await optionalJson(c.req)) as { ttlS?: number };
     const principal = c.get('principal');
     const { bundle: row, cmd } = await deps.logs.request(id, principal.userId, body.ttlS ?? DEFAULT_TTL_S);

@@ -128,7 +128,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     createRoute({ method: 'post', path: '/v1/devices/{id}/keys/report', tags, summary: 'Ask the terminal for its own key inventory (ids, versions, KCVs), answered in the command result', middleware: [operators] as const, request: { params: deviceParams }, responses: { 202: jsonResponse(keyReportSent, 'sent'), ...errorResponses(401, 403, 404, 422) } }),
     async (c) => {
       const { id } = c.req.valid('param');
-      await d.devices.byId(id);
+      await d.devices.enrolledById(id);
       const out = await d.report(id, c.get('principal').userId);
       await d.audit.append({ actor: c.get('principal'), action: 'keys.report', target: id, ip: clientIp(c), data: out });
       return c.json(out, 202);
