@@ -344,7 +344,14 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     // ---------- read API for the kinds' modules (they never query campaign tables) ----------
 
     /** The campaign whose member `deviceId` was sent command `commandId`, if any. */
-    campaignOfCommand: (commandId: string, deviceId: string) => store.campaignOfCommand(commandId, deviceId),
+    /**
+     * Memory first: a running campaign's member records reach the database write-behind, so a
+     * command cancelled right after it was sent may not be in `campaign_devices` yet.
+     */
+    async campaignOfCommand(commandId: string, deviceId: string): Promise<string | undefined> {
+      for (const c of running.values()) if (c.members.get(deviceId)?.commandId === commandId) return c.row.id;
+      return store.campaignOfCommand(commandId, deviceId);
+    },
     /** Devices among `ids` already in an active campaign of this kind's lane. */
     busyDevices: (kindName: string, ids: readonly string[]) => store.busy(kindOf(kindName).lane, ids),
   };
