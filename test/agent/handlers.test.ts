@@ -1,14 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackMessage, commandTypes, type AckMessage } from '../../schemas/wire.ts';
-import { createDispatcher } from '../../agent/dispatcher.ts';
-import { builtinHandlers, type HandlerEnv } from '../../agent/handlers/index.ts';
+import { commandTypes } from '../../schemas/wire.ts';
+import { builtinHandlers } from '../../agent/handlers/index.ts';
 import type { AgentConfig } from '../../agent/schemas.ts';
-import { createSeenLog } from '../../agent/seen.ts';
-import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore } from '../../agent/stateStore.ts';
-import { silentLog, tempDir } from './helpers.ts';
+import { ackRecordingDispatcher, testHandlerEnv, tempDir } from './helpers.ts';
 
 let uploads: Array<{ method: string; url: string; type: string; body: string }> = [];
 let http: Server;
@@ -33,28 +30,21 @@ afterAll(async () => {
 
 function setup() {
   const store = openStateStore(tempDir());
-  const hardware = createSimulatedHardware({ seed: 3, sleep: async () => undefined });
   const applied: AgentConfig[] = [];
   let reboots = 0;
-  const env: HandlerEnv = {
-    hardware,
-    store,
-    log: silentLog,
-    now: Date.now,
-    isConnected: () => true,
+  const env = testHandlerEnv(store, {
     reboot: async () => void reboots++,
     applyConfig: (c) => applied.push(c),
     logBundle: () => 'bundle: hello\nline two\n',
-  };
-  const acks: AckMessage[] = [];
+  });
+  const { acks, send } = ackRecordingDispatcher(builtinHandlers(env));
   let n = 0;
-  const d = createDispatcher({ handlers: builtinHandlers(env), seen: createSeenLog({}), sendAck: (a) => acks.push(ackMessage.parse(a)), now: Date.now, log: silentLog });
   const run = async (type: string, payload: Record<string, unknown> = {}) => {
     const id = `c${++n}`;
-    await d.handle(JSON.stringify({ id, type, issuedAt: Date.now(), payload }));
+    await send(id, type, payload);
     return acks.filter((a) => a.cmdId === id);
   };
-  return { run, env, store, hardware, applied, reboots: () => reboots };
+  return { run, env, store, hardware: env.hardware, applied, reboots: () => reboots };
 }
 
 describe('command handlers', () => {

@@ -2,35 +2,21 @@
 // dispatcher, the real ota.install and cancel handlers, and a real HTTP image server that can
 // throttle the link. Before the point of no return the download stops, nothing of it is left
 // and the old slot stays; after it the cancel is `too_late` and the install carries on.
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDispatcher, type CommandHandler } from '../../agent/dispatcher.ts';
+import type { CommandHandler } from '../../agent/dispatcher.ts';
 import { cancelHandler } from '../../agent/handlers/cancel.ts';
-import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import { otaInstallHandler } from '../../agent/handlers/otaInstall.ts';
-import { createSeenLog } from '../../agent/seen.ts';
-import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
-import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
-import type { FirmwareManifest } from '../../schemas/ota.ts';
-import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
-import { otaAgentStore, silentLog } from '../agent/helpers.ts';
+import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
+import { ackRecordingDispatcher, otaAgentStore, testHandlerEnv } from '../agent/helpers.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { signedImage, startImageServer, type ImageServer } from './signedImage.ts';
 
 const publisher = generatePublisherKey();
-const image = randomBytes(512 * 1024);
-const manifest: FirmwareManifest = {
-  name: 'pos-os',
-  version: '2.0.0',
-  models: ['PAX-A920'],
-  size: image.length,
-  sha256: createHash('sha256').update(image).digest('hex'),
-};
-const signature = signManifest(manifest, publisher.privateKeyPem);
-let http: Server;
+const { image, manifest, signature } = signedImage(publisher, 512 * 1024);
+let server: ImageServer | undefined;
 let base = '';
 /** Bytes the server wrote on throttled responses, and whether the client went away early. */
 const served = { bytes: 0, closedEarly: 0 };
@@ -56,50 +42,20 @@ function throttled(res: ServerResponse, from: number) {
 }
 
 beforeAll(async () => {
-  http = createServer((req, res) => {
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    res.writeHead(m ? 206 : 200, {
-      'content-length': String(image.length - start),
-      ...(m ? { 'content-range': `bytes ${start}-${image.length - 1}/${image.length}` } : {}),
-    });
-    if (req.url?.startsWith('/slow')) throttled(res, start);
-    else res.end(image.subarray(start));
+  server = await startImageServer(image, {
+    send: (req, res, start) => (req.url?.startsWith('/slow') ? throttled(res, start) : res.end(image.subarray(start))),
   });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  base = server.base;
 });
-afterAll(async () => {
-  http.closeAllConnections();
-  await new Promise<void>((r) => http.close(() => r()));
-});
+afterAll(() => server?.close());
 
 function setup(extra: Partial<Record<'reboot', CommandHandler>> = {}) {
   const store = otaAgentStore(publisher.publicKeyBase64);
-  const hardware = createSimulatedHardware({ seed: 3, sleep: async () => undefined });
   // The reboot can be held, to catch the install past its point of no return.
   let hold: Promise<void> = Promise.resolve();
   let release: () => void = () => undefined;
-  const env: HandlerEnv = {
-    hardware,
-    store,
-    log: silentLog,
-    now: Date.now,
-    isConnected: () => true,
-    reboot: () => hold,
-    applyConfig: () => undefined,
-    logBundle: () => '',
-  };
-  const acks: AckMessage[] = [];
-  const d = createDispatcher({
-    handlers: { 'ota.install': otaInstallHandler(env), cancel: cancelHandler(env), ...extra },
-    seen: createSeenLog({}),
-    sendAck: (a) => acks.push(ackMessage.parse(a)),
-    now: Date.now,
-    log: silentLog,
-  });
-  const send = (id: string, type: string, payload: Record<string, unknown>) =>
-    d.handle(JSON.stringify({ id, type, issuedAt: Date.now(), payload }));
+  const env = testHandlerEnv(store, { reboot: () => hold });
+  const { acks, send } = ackRecordingDispatcher({ 'ota.install': otaInstallHandler(env), cancel: cancelHandler(env), ...extra });
   const install = (id: string, path: '/slow' | '/fast') =>
     send(id, 'ota.install', {
       firmwareId: 'fw_1',

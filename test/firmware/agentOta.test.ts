@@ -1,89 +1,36 @@
 // The agent's ota.install handler alone, against a tiny image server: stages, resume with
 // Range, signature and sha256 checks, A/B switch, self-test rollback, and recovery at start.
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otaInstallHandler } from '../../agent/handlers/otaInstall.ts';
-import { createDispatcher } from '../../agent/dispatcher.ts';
-import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import { writeJournal } from '../../agent/ota/otaState.ts';
-import { createSeenLog } from '../../agent/seen.ts';
-import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
-import type { FirmwareManifest } from '../../schemas/ota.ts';
-import { ackMessage, type AckMessage } from '../../schemas/wire.ts';
-import { otaAgentStore, silentLog } from '../agent/helpers.ts';
+import { ackRecordingDispatcher, otaAgentStore, testHandlerEnv } from '../agent/helpers.ts';
+import { signedImage, startImageServer, type ImageServer } from './signedImage.ts';
 
 const publisher = generatePublisherKey();
-const image = randomBytes(100_000);
-const manifest: FirmwareManifest = {
-  name: 'pos-os',
-  version: '2.0.0',
-  models: ['PAX-A920'],
-  size: image.length,
-  sha256: createHash('sha256').update(image).digest('hex'),
-};
-const signature = signManifest(manifest, publisher.privateKeyPem);
+const { image, manifest, signature } = signedImage(publisher, 100_000);
 const ranges: (string | undefined)[] = [];
-let http: Server;
+let server: ImageServer | undefined;
 let url = '';
 
 beforeAll(async () => {
-  http = createServer((req, res) => {
-    ranges.push(req.headers.range);
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    res.writeHead(m ? 206 : 200, {
-      'content-length': String(image.length - start),
-      ...(m ? { 'content-range': `bytes ${start}-${image.length - 1}/${image.length}` } : {}),
-    });
-    res.end(image.subarray(start));
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/fw`;
+  server = await startImageServer(image, { onRequest: (req) => ranges.push(req.headers.range) });
+  url = `${server.base}/fw`;
 });
-afterAll(async () => {
-  http.closeAllConnections();
-  await new Promise<void>((r) => http.close(() => r()));
-});
+afterAll(() => server?.close());
 
 function setup() {
   const store = otaAgentStore(publisher.publicKeyBase64);
-  const hardware = createSimulatedHardware({ seed: 3, sleep: async () => undefined });
   let reboots = 0;
-  const env: HandlerEnv = {
-    hardware,
-    store,
-    log: silentLog,
-    now: Date.now,
-    isConnected: () => true,
-    reboot: async () => void reboots++,
-    applyConfig: () => undefined,
-    logBundle: () => '',
-  };
-  const acks: AckMessage[] = [];
-  const d = createDispatcher({
-    handlers: { 'ota.install': otaInstallHandler(env) },
-    seen: createSeenLog({}),
-    sendAck: (a) => acks.push(ackMessage.parse(a)),
-    now: Date.now,
-    log: silentLog,
-  });
+  const env = testHandlerEnv(store, { reboot: async () => void reboots++ });
+  const { acks, send } = ackRecordingDispatcher({ 'ota.install': otaInstallHandler(env) });
   let n = 0;
   const install = async (over: Record<string, unknown> = {}) => {
     const id = `c${++n}`;
-    await d.handle(
-      JSON.stringify({
-        id,
-        type: 'ota.install',
-        issuedAt: Date.now(),
-        payload: { firmwareId: 'fw_1', version: '2.0.0', size: image.length, sha256: manifest.sha256, manifest, signature, url, ...over },
-      }),
-    );
+    await send(id, 'ota.install', { firmwareId: 'fw_1', version: '2.0.0', size: image.length, sha256: manifest.sha256, manifest, signature, url, ...over });
     return acks.filter((a) => a.cmdId === id);
   };
-  return { store, hardware, install, reboots: () => reboots, env };
+  return { store, hardware: env.hardware, install, reboots: () => reboots, env };
 }
 
 describe('agent ota.install', () => {
