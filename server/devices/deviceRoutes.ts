@@ -1,10 +1,11 @@
 // Thin HTTP layer over the device service: validation, roles, audit.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { deviceStatuses } from '../../schemas/db.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import { badRequest } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
 import type { DeviceService } from './deviceService.ts';
@@ -21,16 +22,12 @@ const device = z
   })
   .openapi('Device');
 
-const deviceIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const deviceIdParams = pathParams('id');
 const operators = requireRole('admin', 'operator');
 const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const route = routesTagged('devices');
 
-const registerRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices',
-  tags: ['devices'],
-  summary: 'Pre-register a terminal by serial and model',
-  middleware: [operators] as const,
+const registerRoute = route.post('/v1/devices', operators, 'Pre-register a terminal by serial and model', {
   request: {
     body: jsonBody(
       z.object({
@@ -43,12 +40,7 @@ const registerRoute = createRoute({
   responses: { 201: jsonResponse(device, 'registered'), ...errorResponses(400, 401, 403, 409) },
 });
 
-const importRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/import',
-  tags: ['devices'],
-  summary: 'Register terminals from CSV (header: serial,model[,label columns])',
-  middleware: [operators] as const,
+const importRoute = route.post('/v1/devices/import', operators, 'Register terminals from CSV (header: serial,model[,label columns])', {
   request: { body: { required: true, content: { 'text/csv': { schema: z.string() } } } },
   responses: {
     200: jsonResponse(
@@ -63,12 +55,7 @@ const importRoute = createRoute({
   },
 });
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices',
-  tags: ['devices'],
-  summary: 'List terminals with filters and cursor paging',
-  middleware: [readers] as const,
+const listRoute = route.get('/v1/devices', readers, 'List terminals with filters and cursor paging', {
   request: {
     query: z.object({
       ...pageQuery,
@@ -83,22 +70,12 @@ const listRoute = createRoute({
   responses: { 200: jsonResponse(page(device), 'a page of devices'), ...errorResponses(400, 401, 403) },
 });
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}',
-  tags: ['devices'],
-  summary: 'A terminal with its latest state and health',
-  middleware: [readers] as const,
+const getRoute = route.get('/v1/devices/{id}', readers, 'A terminal with its latest state and health', {
   request: { params: deviceIdParams },
   responses: { 200: jsonResponse(device, 'the device'), ...errorResponses(401, 403, 404) },
 });
 
-const timelineRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/timeline',
-  tags: ['devices'],
-  summary: 'Everything that happened to a terminal, newest first',
-  middleware: [readers] as const,
+const timelineRoute = route.get('/v1/devices/{id}/timeline', readers, 'Everything that happened to a terminal, newest first', {
   request: { params: deviceIdParams, query: z.object({ ...pageQuery, kind: z.string().max(32).optional() }) },
   responses: {
     200: jsonResponse(
@@ -109,24 +86,14 @@ const timelineRoute = createRoute({
   },
 });
 
-const reasonBody = { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } } };
+const reasonBody = optionalJsonBody(z.object({ reason: z.string().max(500).optional() }));
 
-const revokeRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/{id}/revoke',
-  tags: ['devices'],
-  summary: 'Revoke a terminal: refused at connect, live connection closed',
-  middleware: [requireRole('admin', 'operator')] as const,
+const revokeRoute = route.post('/v1/devices/{id}/revoke', operators, 'Revoke a terminal: refused at connect, live connection closed', {
   request: { params: deviceIdParams, body: reasonBody },
   responses: { 200: jsonResponse(device, 'revoked'), ...errorResponses(401, 403, 404) },
 });
 
-const resetRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/{id}/reset-enrollment',
-  tags: ['devices'],
-  summary: 'Allow a terminal to enroll again (new credentials)',
-  middleware: [requireRole('admin', 'operator')] as const,
+const resetRoute = route.post('/v1/devices/{id}/reset-enrollment', operators, 'Allow a terminal to enroll again (new credentials)', {
   request: { params: deviceIdParams, body: reasonBody },
   responses: { 200: jsonResponse(device, 'reset'), ...errorResponses(401, 403, 404) },
 });

@@ -24,9 +24,25 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   content: { 'application/json': { schema } },
 });
 
+/** A JSON body the caller may leave out (routes that read it themselves, defaults when absent). */
+export const optionalJsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: false,
+  content: { 'application/json': { schema } },
+});
+
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
 
-export const idParam = (name: string) => z.object({ [name]: z.string().min(1).max(100) });
+/** A public id in a path (`dev_…`, `mer_…`, `cmd_…`): every `{name}` segment of the API takes one. */
+const pathId = (name: string) =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name, in: 'path' } });
+
+/** The path parameters of a route, each a public id: `pathParams('id', 'cmdId')` for `/v1/devices/{id}/commands/{cmdId}`. */
+export const pathParams = <const K extends readonly string[]>(...names: K) =>
+  z.object(Object.fromEntries(names.map((name) => [name, pathId(name)])) as Record<K[number], ReturnType<typeof pathId>>);

@@ -1,0 +1,30 @@
+// The declaration of an API route in one call: what every route of a tag shares (the tag, the
+// createRoute fields) is written here once, so a route reads as its method, path, the role that
+// may call it, its summary, and then its request and answers.
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from './types.ts';
+
+/** What a route declares besides its method, path, tag, role and summary: request, answers, `security`. */
+type RouteDetails = Omit<RouteConfig, 'method' | 'path' | 'tags' | 'summary' | 'middleware'>;
+
+const declareWith =
+  <M extends RouteConfig['method']>(method: M, tags: string[]) =>
+  <P extends string, D extends RouteDetails>(path: P, allowed: MiddlewareHandler<AppEnv>, summary: string, details: D) =>
+    createRoute({ method, path, tags, summary, middleware: [allowed] as const, ...details });
+
+/**
+ * Route declarations under one OpenAPI tag, by method:
+ * `routesTagged('devices').get('/v1/devices/{id}', readers, 'A terminal', { request, responses })`.
+ * `allowed` is the role check (requireRole), run before the request is validated.
+ */
+export function routesTagged(tag: string) {
+  const tags = [tag];
+  return {
+    get: declareWith('get', tags),
+    post: declareWith('post', tags),
+    put: declareWith('put', tags),
+    patch: declareWith('patch', tags),
+    delete: declareWith('delete', tags),
+  };
+}
