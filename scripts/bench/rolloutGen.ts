@@ -4,23 +4,17 @@
 // check sha256 and size, ack every stage, "reboot" into the new slot, report the new version.
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
-import { createConnection } from 'node:net';
-import { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { manifestSigner, otaInstallPayload } from '../../schemas/ota.ts';
-import { topicFor } from '../../schemas/wire.ts';
+import { type BrokerTarget, firstErrorsInto, openBenchTerminal } from './benchTerminal.ts';
 import { type GeneratorRequest, serveGenerator } from './generatorIpc.ts';
+import { mapBounded } from './util.ts';
 
 export interface RolloutDeviceSpec {
   id: string;
   password: string;
 }
-export type RolloutGenRequest = GeneratorRequest<{
-  host: string;
-  port: number;
-  localAddress: string;
-  publisherKey: string;
-  devices: RolloutDeviceSpec[];
-}>;
+export type RolloutGenRequest = GeneratorRequest<BrokerTarget & { publisherKey: string; devices: RolloutDeviceSpec[] }>;
 export interface RolloutGenStatus {
   connected: number;
   installs: number;
@@ -41,7 +35,7 @@ const status: RolloutGenStatus = {
   errors: [],
 };
 const clients: MqttClient[] = [];
-const note = (m: string) => void (status.errors.length < 20 && status.errors.push(m));
+const note = firstErrorsInto(status.errors);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Streams the image, hashing it; only the running hash is kept. */
@@ -68,27 +62,26 @@ function download(url: string, localAddress: string): Promise<{ size: number; sh
 }
 
 function device(spec: RolloutDeviceSpec, r: Extract<RolloutGenRequest, { t: 'setup' }>): Promise<void> {
-  const cmdTopic = topicFor(spec.id, 'cmd');
   let version = '1.0.0';
   let slot: 'A' | 'B' = 'A';
   const seen = new Set<string>();
-  const client = new MqttClient(() => createConnection({ host: r.host, port: r.port, localAddress: r.localAddress }), {
-    protocolVersion: 4,
-    clientId: spec.id,
-    username: spec.id,
-    password: spec.password,
-    clean: false,
-    keepalive: 120,
-    reconnectPeriod: 2000,
-    connectTimeout: 60_000,
-  });
-  clients.push(client);
-  const ack = (msg: object) => client.publish(topicFor(spec.id, 'ack'), JSON.stringify(msg), { qos: 1 });
-  const state = () =>
-    client.publish(topicFor(spec.id, 'state'), JSON.stringify({ online: true, fwVersion: version, slot, ts: Date.now() }), {
-      qos: 1,
-      retain: true,
-    });
+  const terminal = openBenchTerminal<unknown>(
+    spec,
+    { host: r.host, port: r.port, localAddress: r.localAddress },
+    {
+      firmware: () => ({ fwVersion: version, slot }),
+      note,
+      onCommand(cmd) {
+        if (seen.has(cmd.id)) return;
+        seen.add(cmd.id);
+        ack({ cmdId: cmd.id, state: 'received' });
+        if (cmd.type !== 'ota.install') return ack({ cmdId: cmd.id, state: 'succeeded' });
+        install(cmd.id, cmd.payload).catch((err: unknown) => note(`${spec.id}: ${String(err)}`));
+      },
+    },
+  );
+  clients.push(terminal.client);
+  const { ack } = terminal;
 
   async function install(id: string, raw: unknown) {
     const parsed = otaInstallPayload.safeParse(raw);
@@ -120,48 +113,17 @@ function device(spec: RolloutDeviceSpec, r: Extract<RolloutGenRequest, { t: 'set
     await sleep(50);
     slot = slot === 'A' ? 'B' : 'A';
     version = p.version;
-    state();
+    terminal.publishState();
     ack({ cmdId: id, state: 'in_progress', stage: 'selftest' });
     status.installs++;
     ack({ cmdId: id, state: 'succeeded', result: { version, slot } });
   }
 
-  client.on('message', (topic, payload) => {
-    if (topic !== cmdTopic) return;
-    let cmd: { id: string; type: string; payload: unknown };
-    try {
-      cmd = JSON.parse(payload.toString());
-    } catch {
-      return note(`${spec.id}: bad command`);
-    }
-    if (seen.has(cmd.id)) return;
-    seen.add(cmd.id);
-    ack({ cmdId: cmd.id, state: 'received' });
-    if (cmd.type !== 'ota.install') return ack({ cmdId: cmd.id, state: 'succeeded' });
-    install(cmd.id, cmd.payload).catch((err: unknown) => note(`${spec.id}: ${String(err)}`));
-  });
-  return new Promise((resolve) => {
-    let first = true;
-    client.on('connect', () => {
-      if (!first) return void state();
-      first = false;
-      client.subscribe(cmdTopic, { qos: 1 }, () => {
-        state();
-        status.connected++;
-        resolve();
-      });
-    });
-    client.on('error', (err) => note(`${spec.id}: ${err.message}`));
-  });
+  return terminal.subscribed.then(() => void status.connected++);
 }
 
 async function setup(r: Extract<RolloutGenRequest, { t: 'setup' }>) {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: 100 }, async () => {
-      while (i < r.devices.length) await device(r.devices[i++]!, r);
-    }),
-  );
+  await mapBounded(r.devices, 100, (spec) => device(spec, r));
 }
 
 serveGenerator({ setup, status, clients });
