@@ -77,3 +77,10 @@ export const campaignSpecShape = {
 export const campaignSpec = z.object(campaignSpecShape).strict();
 export type CampaignSpec = z.infer<typeof campaignSpec>;
 export type CampaignSpecInput = z.input<typeof campaignSpec>;
+
+/** The staging docs/ota.md shows for a fleet-wide rollout: a 1 % canary, 9 % early, then the rest. */
+export const canaryEarlyRestPhases = (): CampaignSpec['phases'] => [
+  { name: 'canary', percent: 1 },
+  { name: 'early', percent: 9 },
+  { name: 'rest', percent: 90 },
+];

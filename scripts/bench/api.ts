@@ -46,14 +46,36 @@ export class Api {
     private readonly adminToken: string,
   ) {}
 
-  private async call(method: string, path: string, what: string, body?: string, contentType = 'application/json', auth = true): Promise<unknown> {
+  private async call(
+    method: string,
+    path: string,
+    what: string,
+    body?: string | Uint8Array<ArrayBuffer>,
+    contentType = 'application/json',
+    auth = true,
+    timeoutMs = 60_000,
+  ): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = contentType;
     if (auth) headers.authorization = `Bearer ${this.adminToken}`;
-    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     if (!res.ok) throw new ApiError(res.status, text, what);
     return text ? (JSON.parse(text) as unknown) : null;
+  }
+
+  /** An admin request whose answer the scenario reads itself (campaigns, firmware upload): a JSON
+   *  body, or raw bytes as an octet stream. Waits longer than the fleet calls: a campaign of
+   *  10,000 terminals is written in one request. */
+  async admin<T>(method: string, path: string, body?: { json: unknown } | { bytes: Buffer }): Promise<T> {
+    const what = `${method} ${path}`;
+    const r =
+      body === undefined
+        ? await this.call(method, path, what, undefined, undefined, true, 120_000)
+        : 'bytes' in body
+          ? await this.call(method, path, what, new Uint8Array(body.bytes), 'application/octet-stream', true, 120_000)
+          : await this.call(method, path, what, JSON.stringify(body.json), 'application/json', true, 120_000);
+    return r as T;
   }
 
   async importCsv(csv: string): Promise<{ created: number; skipped: number; errors: unknown }> {

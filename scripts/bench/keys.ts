@@ -2,22 +2,19 @@
 // as a campaign with thresholds on, through the real server (child process on its embedded
 // defaults), MQTT and Redis, against simulated terminals that really unwrap and check every key.
 // The first load (TMK by X25519 + TPK + TAK) is measured too but is not the target.
-import type { GeneratorClient } from './generatorIpc.ts';
-import { startGenerators, stopGenerators } from './generatorProcs.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { startPosfleet } from './fixture.ts';
+import type { Api } from './api.ts';
+import { connectFleet, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
 import { benchModel, importSerials, serialOf } from './fleet.ts';
 import { machineInfo } from './machine.ts';
-import { sourceAddress } from './ports.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
 import { cell } from './table.ts';
-import { errorText, mapBounded, round, sleep } from './util.ts';
+import { mapBounded, round, sleep } from './util.ts';
 import type { KeyDeviceSpec, KeysGenRequest, KeysGenStatus } from './keysGen.ts';
 
 const entry = fileURLToPath(new URL('./keysGen.ts', import.meta.url));
 const TARGET_S = 30;
-const GENERATORS = 2;
 
 function kekPair(): { pub: string; priv: string } {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
@@ -27,18 +24,6 @@ function kekPair(): { pub: string; priv: string } {
   };
 }
 
-async function call<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(120_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
-
 interface RotationRun {
   seconds: number | null;
   state: string;
@@ -46,8 +31,7 @@ interface RotationRun {
 }
 
 async function rotation(
-  base: string,
-  token: string,
+  api: Api,
   name: string,
   usages: string[],
   deviceIds: string[],
@@ -55,25 +39,22 @@ async function rotation(
   log: (l: string) => void,
 ): Promise<RotationRun> {
   const started = performance.now();
-  const created = await call<{ id: string }>(base, token, 'POST', '/v1/key-rotations', {
-    name,
-    usages,
-    target: { deviceIds },
-    phases: [
-      { name: 'canary', percent: 5 },
-      { name: 'rest', percent: 95 },
-    ],
-    successThreshold: 95,
-    errorThreshold: 2,
-    deviceTimeoutS: 600,
+  const created = await api.admin<{ id: string }>('POST', '/v1/key-rotations', {
+    json: {
+      name,
+      usages,
+      target: { deviceIds },
+      phases: [
+        { name: 'canary', percent: 5 },
+        { name: 'rest', percent: 95 },
+      ],
+      successThreshold: 95,
+      errorThreshold: 2,
+      deviceTimeoutS: 600,
+    },
   });
-  await call(base, token, 'POST', `/v1/key-rotations/${created.id}/start`);
-  let last: Record<string, unknown> = {};
-  while (performance.now() - started < timeoutMs) {
-    last = await call<Record<string, unknown>>(base, token, 'GET', `/v1/key-rotations/${created.id}`);
-    if (['succeeded', 'failed', 'cancelled', 'paused'].includes(String(last.state))) break;
-    await sleep(250);
-  }
+  await api.admin('POST', `/v1/key-rotations/${created.id}/start`);
+  const last = await pollCampaign(api, `/v1/key-rotations/${created.id}`, timeoutMs - (performance.now() - started));
   const seconds = last.state === 'succeeded' ? round((performance.now() - started) / 1000, 2) : null;
   log(`  ${name}: ${String(last.state)} after ${round((performance.now() - started) / 1000, 1)} s`);
   return { seconds, state: String(last.state), counts: last.counts ?? last.phases };
@@ -87,10 +68,7 @@ export const keys: Scenario = {
     const result: Record<string, unknown> = { devices, machine: machineInfo(), errors: [] as string[] };
     const errors = result.errors as string[];
     opts.log(`keys: ${devices} terminals`);
-    const fx = await startPosfleet(opts.log);
-    let gens: GeneratorClient<KeysGenRequest>[] = [];
-    try {
-      const base = `http://127.0.0.1:${fx.settings.httpPort}`;
+    await onCampaignServer<KeysGenRequest>({ name: 'keys', generatorEntry: entry, opts, errors }, async ({ fx, startGenerators }) => {
       await importSerials(fx.api, devices);
       const keks = Array.from({ length: devices }, () => kekPair());
       const t0 = performance.now();
@@ -109,43 +87,26 @@ export const keys: Scenario = {
         },
       );
       opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
-      gens = startGenerators<KeysGenRequest>(entry, 'keys', GENERATORS);
-      const per = Math.ceil(devices / GENERATORS);
-      await Promise.all(
-        gens.map((g, i) =>
-          g.request(
-            {
-              t: 'setup',
-              host: '127.0.0.1',
-              port: fx.settings.mqttPort,
-              localAddress: sourceAddress(i),
-              devices: specs.slice(i * per, (i + 1) * per),
-            },
-            300_000,
-          ),
-        ),
-      );
+      const gens = startGenerators();
+      await connectFleet(gens, specs, (slice, localAddress) => ({
+        t: 'setup',
+        host: '127.0.0.1',
+        port: fx.settings.mqttPort,
+        localAddress,
+        devices: slice,
+      }));
       opts.log(`  ${devices} terminals connected`);
       await sleep(2000);
       const ids = specs.map((s) => s.id);
-      const first = await rotation(base, fx.settings.adminToken, 'initial load TMK+TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
+      const first = await rotation(fx.api, 'initial load TMK+TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
       result.initialLoadSeconds = first.seconds;
-      const rot = await rotation(base, fx.settings.adminToken, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
+      const rot = await rotation(fx.api, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
       result.seconds = rot.seconds;
       result.state = rot.state;
       const statuses = await Promise.all(gens.map((g) => g.request<KeysGenStatus>({ t: 'status' }, 10_000)));
-      result.terminalInstalls = statuses.reduce((s, x) => s + x.installs, 0);
-      result.terminalFailures = statuses.reduce((s, x) => s + x.failures, 0);
-      const genErrors = statuses.flatMap((s) => s.errors).slice(0, 10);
-      if (genErrors.length) result.generatorErrors = genErrors;
+      Object.assign(result, generatorTotals(statuses));
       if (rot.state !== 'succeeded') errors.push(`rotation ended ${rot.state}`);
-    } catch (err) {
-      errors.push(errorText(err));
-      opts.log(`  keys: ${errorText(err)}\n${fx.server().lastOutput()}`);
-    } finally {
-      await stopGenerators(gens);
-      await fx.close(opts.keepFiles || errors.length > 0, 30_000);
-    }
+    });
     const seconds = typeof result.seconds === 'number' ? result.seconds : null;
     const rows: TableRow[] = [
       { metric: 'keys: terminals', ours: cell(devices), pass: null },

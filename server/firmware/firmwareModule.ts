@@ -1,6 +1,7 @@
 // Firmware OTA: artifacts, downloads, and rollouts (the `firmware` campaign kind).
 import { join } from 'node:path';
 import { ne } from 'drizzle-orm';
+import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
 import { devices } from '../../schemas/db.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { idempotency } from '../http/idempotency.ts';
@@ -68,11 +69,7 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
           firmwareId: 'fw_GmH0tq2Xg1yqkB3b',
           mode: 'forced',
           target: { filter: { model: 'PAX-A920', fwVersion: '2.0.3' } },
-          phases: [
-            { name: 'canary', percent: 1 },
-            { name: 'early', percent: 9 },
-            { name: 'rest', percent: 90 },
-          ],
+          phases: canaryEarlyRestPhases(),
           successThreshold: 95,
           errorThreshold: 2,
         },

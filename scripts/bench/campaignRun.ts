@@ -1,0 +1,92 @@
+// What the campaign scenarios (rollout, keys) share around their own measurement: a server and
+// generator processes that are always torn down, the fleet dealt out to the generators, a
+// campaign polled to its end, and the generators' counts summed for latest.json.
+import type { PosfleetFixture } from './fixture.ts';
+import { startPosfleet } from './fixture.ts';
+import type { Api } from './api.ts';
+import type { GeneratorClient } from './generatorIpc.ts';
+import { startGenerators, stopGenerators } from './generatorProcs.ts';
+import { sourceAddress } from './ports.ts';
+import type { BenchOptions } from './scenario.ts';
+import { errorText, sleep } from './util.ts';
+
+const GENERATORS = 2;
+
+/** States in which a campaign no longer moves by itself (`paused`: a threshold stopped it). */
+const settledStates = ['succeeded', 'failed', 'cancelled', 'paused'];
+
+export interface CampaignScenarioRun<Req extends { t: string }> {
+  fx: PosfleetFixture;
+  /** Forks the generator processes; they are stopped with the server whatever happens. */
+  startGenerators(): GeneratorClient<Req>[];
+}
+
+/** Runs `body` on a fresh server; a failure lands in `errors` with the server's last output,
+ *  and then the run's files are kept for a look. */
+export async function onCampaignServer<Req extends { t: string }>(
+  o: { name: string; generatorEntry: string; opts: BenchOptions; errors: string[] },
+  body: (run: CampaignScenarioRun<Req>) => Promise<void>,
+): Promise<void> {
+  const fx = await startPosfleet(o.opts.log);
+  let gens: GeneratorClient<Req>[] = [];
+  try {
+    await body({ fx, startGenerators: () => (gens = startGenerators<Req>(o.generatorEntry, o.name, GENERATORS)) });
+  } catch (err) {
+    o.errors.push(errorText(err));
+    o.opts.log(`  ${o.name}: ${errorText(err)}\n${fx.server().lastOutput()}`);
+  } finally {
+    await stopGenerators(gens);
+    await fx.close(o.opts.keepFiles || o.errors.length > 0, 30_000);
+  }
+}
+
+/** Gives each generator an equal slice of the fleet, on its own source address, and waits
+ *  until every terminal is subscribed. */
+export async function connectFleet<Spec, Req extends { t: string }>(
+  gens: readonly GeneratorClient<Req>[],
+  specs: readonly Spec[],
+  setupRequest: (slice: Spec[], localAddress: string) => Extract<Req, { t: 'setup' }>,
+): Promise<void> {
+  const per = Math.ceil(specs.length / gens.length);
+  await Promise.all(gens.map((g, i) => g.request(setupRequest(specs.slice(i * per, (i + 1) * per), sourceAddress(i)), 300_000)));
+}
+
+export type CampaignAnswer = Record<string, unknown>;
+
+/** Polls `GET path` every 250 ms until the campaign settles or `timeoutMs` passes; the last answer. */
+export async function pollCampaign(
+  api: Api,
+  path: string,
+  timeoutMs: number,
+  onPoll?: (last: CampaignAnswer) => void,
+): Promise<CampaignAnswer> {
+  const started = performance.now();
+  let last: CampaignAnswer = {};
+  while (performance.now() - started < timeoutMs) {
+    last = await api.admin<CampaignAnswer>('GET', path);
+    if (settledStates.includes(String(last.state))) break;
+    onPoll?.(last);
+    await sleep(250);
+  }
+  return last;
+}
+
+export interface GeneratorCounts {
+  installs: number;
+  failures: number;
+  errors: string[];
+}
+
+/** The generators' counts summed, and their first ten errors if any, as latest.json keeps them. */
+export function generatorTotals(statuses: readonly GeneratorCounts[]): {
+  terminalInstalls: number;
+  terminalFailures: number;
+  generatorErrors?: string[];
+} {
+  const errors = statuses.flatMap((s) => s.errors).slice(0, 10);
+  return {
+    terminalInstalls: statuses.reduce((s, x) => s + x.installs, 0),
+    terminalFailures: statuses.reduce((s, x) => s + x.failures, 0),
+    ...(errors.length ? { generatorErrors: errors } : {}),
+  };
+}
