@@ -3,6 +3,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { roles } from '../../schemas/db.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
+import { jsonBody, jsonResponse } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { AuthService } from './authService.ts';
 import { clientIp, requireRole } from './middleware.ts';
@@ -83,62 +85,45 @@ const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) 
 
 const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
 
-const createUserRoute = createRoute({
-  method: 'post',
-  path: '/v1/users',
-  tags: ['users'],
-  summary: 'Create a user and its first API token',
+const admins = requireRole('admin');
+const route = routesTagged('users');
+
+const createUserRoute = route.post('/v1/users', admins, 'Create a user and its first API token', {
   security: bearerSecurity,
-  middleware: [requireRole('admin')] as const,
-  request: { body: { content: { 'application/json': { schema: CreateUserBody } }, required: true } },
+  request: { body: jsonBody(CreateUserBody) },
   responses: {
-    201: { content: { 'application/json': { schema: CreatedUserSchema } }, description: 'created; the token is shown once' },
+    201: jsonResponse(CreatedUserSchema, 'created; the token is shown once'),
     400: errorResponse('invalid body'),
     ...authErrors,
   },
 });
 
-const listUsersRoute = createRoute({
-  method: 'get',
-  path: '/v1/users',
-  tags: ['users'],
-  summary: 'List users, oldest first',
+const listUsersRoute = route.get('/v1/users', admins, 'List users, oldest first', {
   security: bearerSecurity,
-  middleware: [requireRole('admin')] as const,
   request: { query: PageQuerySchema },
   responses: {
-    200: { content: { 'application/json': { schema: UserPageSchema } }, description: 'a page of users' },
+    200: jsonResponse(UserPageSchema, 'a page of users'),
     400: errorResponse('invalid query'),
     ...authErrors,
   },
 });
 
-const issueTokenRoute = createRoute({
-  method: 'post',
-  path: '/v1/users/{id}/tokens',
-  tags: ['users'],
-  summary: 'Issue a new API token (older tokens stay valid)',
+const issueTokenRoute = route.post('/v1/users/{id}/tokens', admins, 'Issue a new API token (older tokens stay valid)', {
   security: bearerSecurity,
-  middleware: [requireRole('admin')] as const,
   request: { params: UserIdParam },
   responses: {
-    201: { content: { 'application/json': { schema: IssuedTokenSchema } }, description: 'issued; the token is shown once' },
+    201: jsonResponse(IssuedTokenSchema, 'issued; the token is shown once'),
     ...authErrors,
     404: errorResponse('no such user'),
     409: errorResponse('the user is disabled (`user_disabled`)'),
   },
 });
 
-const disableUserRoute = createRoute({
-  method: 'post',
-  path: '/v1/users/{id}/disable',
-  tags: ['users'],
-  summary: 'Disable a user and revoke all its tokens',
+const disableUserRoute = route.post('/v1/users/{id}/disable', admins, 'Disable a user and revoke all its tokens', {
   security: bearerSecurity,
-  middleware: [requireRole('admin')] as const,
   request: { params: UserIdParam },
   responses: {
-    200: { content: { 'application/json': { schema: DisabledUserSchema } }, description: 'disabled' },
+    200: jsonResponse(DisabledUserSchema, 'disabled'),
     ...authErrors,
     404: errorResponse('no such user'),
     409: errorResponse('the last enabled admin (`last_admin`)'),
@@ -152,7 +137,7 @@ const meRoute = createRoute({
   summary: 'Who the token belongs to',
   security: bearerSecurity,
   responses: {
-    200: { content: { 'application/json': { schema: MeSchema } }, description: 'the caller' },
+    200: jsonResponse(MeSchema, 'the caller'),
     401: authErrors[401],
   },
 });

@@ -1,10 +1,11 @@
 // HTTP for campaigns of one kind under one path: /v1/rollouts (firmware), /v1/key-rotations
 // (keys)... Create (draft), start, pause, resume, cancel (idempotent), status, devices.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import { campaignDeviceActions, campaignDeviceStates, campaignSpecShape } from '../../schemas/campaigns.ts';
 import { campaignStates } from '../../schemas/tables/campaigns.ts';
@@ -75,7 +76,7 @@ export interface CampaignRouteOptions {
 export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) {
   const controllers = requireRole(...(o.roles ?? ['admin', 'operator']));
   const readers = requireRole('admin', 'operator', 'technician', 'auditor');
-  const tag = `${o.noun}s`;
+  const route = routesTagged(`${o.noun}s`);
   // The answer of create, get and every control: the request's fields (spec and the kind's
   // params) as stored, plus the state and per-phase counts.
   const view = z
@@ -104,25 +105,14 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
       finishedAt: timestamp.nullable(),
     })
     .openapi(`${o.noun}Campaign`);
-  const idParams = z.object({
-    id: z
-      .string()
-      .min(1)
-      .max(64)
-      .openapi({ param: { name: 'id', in: 'path' } }),
-  });
+  const idParams = pathParams('id');
   const body = z.object({ name: z.string().min(1).max(200), ...campaignSpecShape, ...o.paramsShape }).strict();
   const paramKeys = Object.keys(o.paramsShape);
 
   app.use(o.basePath, async (c, next) => (c.req.method === 'POST' ? o.idempotency(c, next) : next()));
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: o.basePath,
-      tags: [tag],
-      summary: `Create a ${o.noun} (draft; start it with …/start)`,
-      middleware: [controllers] as const,
+    route.post(o.basePath, controllers, `Create a ${o.noun} (draft; start it with …/start)`, {
       request: { body: jsonBody(o.example ? body.openapi({ example: o.example }) : body) },
       responses: { 201: jsonResponse(view, 'created'), ...errorResponses(400, 401, 403, 404, 409, 422) },
     }),
@@ -145,12 +135,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: o.basePath,
-      tags: [tag],
-      summary: `${o.noun}s, newest first`,
-      middleware: [readers] as const,
+    route.get(o.basePath, readers, `${o.noun}s, newest first`, {
       request: { query: z.object(pageQuery) },
       responses: { 200: jsonResponse(page(view), 'list'), ...errorResponses(401, 403) },
     }),
@@ -161,12 +146,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: `${o.basePath}/{id}`,
-      tags: [tag],
-      summary: `A ${o.noun} with per-phase counts by device state`,
-      middleware: [readers] as const,
+    route.get(`${o.basePath}/{id}`, readers, `A ${o.noun} with per-phase counts by device state`, {
       request: { params: idParams },
       responses: { 200: jsonResponse(view, 'status'), ...errorResponses(401, 403, 404) },
     }),
@@ -174,12 +154,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: `${o.basePath}/{id}/devices`,
-      tags: [tag],
-      summary: `Devices of a ${o.noun} and their states (paged)`,
-      middleware: [readers] as const,
+    route.get(`${o.basePath}/{id}/devices`, readers, `Devices of a ${o.noun} and their states (paged)`, {
       request: {
         params: idParams,
         query: z.object({
@@ -207,12 +182,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
   } as const;
   for (const [verb, run] of Object.entries(controls)) {
     app.openapi(
-      createRoute({
-        method: 'post',
-        path: `${o.basePath}/{id}/${verb}`,
-        tags: [tag],
-        summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} a ${o.noun} (idempotent)`,
-        middleware: [controllers] as const,
+      route.post(`${o.basePath}/{id}/${verb}`, controllers, `${verb[0]!.toUpperCase()}${verb.slice(1)} a ${o.noun} (idempotent)`, {
         request: { params: idParams },
         responses: { 200: jsonResponse(view, verb), ...errorResponses(401, 403, 404, 409, 422) },
       }),

@@ -1,5 +1,5 @@
 // Commands to one terminal or to many (a batch), and their state.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
 import { commandStates } from '../../schemas/db.ts';
 import { commandTypes } from '../../schemas/wire.ts';
@@ -7,7 +7,8 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest, unprocessable } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { MiddlewareHandler } from 'hono';
 import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes, type OperatorCommandType } from './commandRules.ts';
@@ -37,57 +38,33 @@ const filter = z
   .strict();
 
 const MAX_BATCH = 100_000;
-const deviceIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
-const cmdParams = deviceIdParams.extend({ cmdId: z.string().min(1).max(64).openapi({ param: { name: 'cmdId', in: 'path' } }) });
+const deviceIdParams = pathParams('id');
+const cmdParams = pathParams('id', 'cmdId');
 const senders = requireRole('admin', 'operator', 'technician');
 const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const route = routesTagged('commands');
 
-const sendRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/{id}/commands',
-  tags: ['commands'],
-  summary: 'Send a command to a terminal (delivered when it is online)',
-  middleware: [senders] as const,
+const sendRoute = route.post('/v1/devices/{id}/commands', senders, 'Send a command to a terminal (delivered when it is online)', {
   request: { params: deviceIdParams, body: jsonBody(z.object(commandInput).openapi({ example: { type: 'diag.run', payload: { components: ['printer', 'network'] }, ttlS: 3600 } })) },
   responses: { 201: jsonResponse(command, 'created'), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/commands',
-  tags: ['commands'],
-  summary: "A terminal's commands, newest first",
-  middleware: [readers] as const,
+const listRoute = route.get('/v1/devices/{id}/commands', readers, "A terminal's commands, newest first", {
   request: { params: deviceIdParams, query: z.object(pageQuery) },
   responses: { 200: jsonResponse(page(command), 'commands'), ...errorResponses(401, 403, 404) },
 });
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/commands/{cmdId}',
-  tags: ['commands'],
-  summary: 'State of one command',
-  middleware: [readers] as const,
+const getRoute = route.get('/v1/devices/{id}/commands/{cmdId}', readers, 'State of one command', {
   request: { params: cmdParams },
   responses: { 200: jsonResponse(command, 'the command'), ...errorResponses(401, 403, 404) },
 });
 
-const cancelRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/{id}/commands/{cmdId}/cancel',
-  tags: ['commands'],
-  summary: 'Cancel a command that has not finished',
-  middleware: [senders] as const,
+const cancelRoute = route.post('/v1/devices/{id}/commands/{cmdId}/cancel', senders, 'Cancel a command that has not finished', {
   request: { params: cmdParams },
   responses: { 200: jsonResponse(command, 'cancelled'), ...errorResponses(401, 403, 404, 409) },
 });
 
-const batchRoute = createRoute({
-  method: 'post',
-  path: '/v1/commands',
-  tags: ['commands'],
-  summary: 'Send one command to many terminals (by ids or by filter)',
-  middleware: [requireRole('admin', 'operator')] as const,
+const batchRoute = route.post('/v1/commands', requireRole('admin', 'operator'), 'Send one command to many terminals (by ids or by filter)', {
   request: {
     body: jsonBody(
       z.object({
@@ -102,13 +79,8 @@ const batchRoute = createRoute({
   },
 });
 
-const batchStatusRoute = createRoute({
-  method: 'get',
-  path: '/v1/command-batches/{batchId}',
-  tags: ['commands'],
-  summary: 'Progress of a batch: counts by command state',
-  middleware: [readers] as const,
-  request: { params: z.object({ batchId: z.string().min(1).max(64).openapi({ param: { name: 'batchId', in: 'path' } }) }) },
+const batchStatusRoute = route.get('/v1/command-batches/{batchId}', readers, 'Progress of a batch: counts by command state', {
+  request: { params: pathParams('batchId') },
   responses: {
     200: jsonResponse(z.looseObject({ id: z.string(), type: z.enum(commandTypes), total: z.number(), counts: z.record(z.string(), z.number()) }), 'status'),
     ...errorResponses(401, 403, 404),

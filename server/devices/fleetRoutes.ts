@@ -1,5 +1,5 @@
 // GET /v1/fleet/summary: the numbers an overview needs, in one call.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { deviceState, devices } from '../../schemas/db.ts';
 import { requireRole } from '../auth/middleware.ts';
@@ -7,13 +7,11 @@ import type { Db } from '../db/database.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import { errorResponses, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 
-const summaryRoute = createRoute({
-  method: 'get',
-  path: '/v1/fleet/summary',
-  tags: ['devices'],
-  summary: 'Fleet overview: devices by status, online/offline, firmware versions, models',
-  middleware: [requireRole('admin', 'operator', 'technician', 'auditor')] as const,
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+
+const summaryRoute = routesTagged('devices').get('/v1/fleet/summary', readers, 'Fleet overview: devices by status, online/offline, firmware versions, models', {
   responses: {
     200: jsonResponse(
       z.object({

@@ -3,7 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import { diagnosticsView, selfTestComponents, type Diagnostics } from './diagnostics.ts';
 import { logBundleView, type LogBundles } from './logBundles.ts';
@@ -11,7 +12,8 @@ import { logBundleView, type LogBundles } from './logBundles.ts';
 const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 const technicians = requireRole('admin', 'operator', 'technician');
 
-const deviceIdParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const deviceIdParams = pathParams('id');
+const route = routesTagged('diagnostics');
 
 const diagnostics = z
   .object({
@@ -34,53 +36,28 @@ const bundle = z
 
 const ttlS = z.number().int().min(60).max(24 * 3600).optional().openapi({ description: 'seconds the request (and upload link) stays valid; default 3600' });
 
-const runDiagRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/{id}/diagnostics',
-  tags: ['diagnostics'],
-  summary: 'Run self-tests on a terminal (diag.run); the result appears in the list',
-  middleware: [technicians] as const,
-  request: { params: deviceIdParams, body: { required: false, content: { 'application/json': { schema: z.object({ components: z.array(z.enum(selfTestComponents)).min(1).optional(), ttlS }).strict() } } } },
+const runDiagRoute = route.post('/v1/devices/{id}/diagnostics', technicians, 'Run self-tests on a terminal (diag.run); the result appears in the list', {
+  request: { params: deviceIdParams, body: optionalJsonBody(z.object({ components: z.array(z.enum(selfTestComponents)).min(1).optional(), ttlS }).strict()) },
   responses: { 201: jsonResponse(diagnostics, 'requested'), ...errorResponses(400, 401, 403, 404, 422) },
 });
 
-const listDiagRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/diagnostics',
-  tags: ['diagnostics'],
-  summary: "A terminal's diagnostics results, newest first",
-  middleware: [readers] as const,
+const listDiagRoute = route.get('/v1/devices/{id}/diagnostics', readers, "A terminal's diagnostics results, newest first", {
   request: { params: deviceIdParams, query: z.object(pageQuery) },
   responses: { 200: jsonResponse(page(diagnostics), 'diagnostics'), ...errorResponses(400, 401, 403, 404) },
 });
 
-const requestLogsRoute = createRoute({
-  method: 'post',
-  path: '/v1/devices/{id}/logs',
-  tags: ['diagnostics'],
-  summary: 'Ask a terminal for its logs (logs.upload to a signed, expiring link)',
-  middleware: [technicians] as const,
-  request: { params: deviceIdParams, body: { required: false, content: { 'application/json': { schema: z.object({ ttlS }).strict() } } } },
+const requestLogsRoute = route.post('/v1/devices/{id}/logs', technicians, 'Ask a terminal for its logs (logs.upload to a signed, expiring link)', {
+  request: { params: deviceIdParams, body: optionalJsonBody(z.object({ ttlS }).strict()) },
   responses: { 201: jsonResponse(bundle, 'requested'), ...errorResponses(400, 401, 403, 404, 422) },
 });
 
-const listLogsRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/logs',
-  tags: ['diagnostics'],
-  summary: "A terminal's log bundles, newest first",
-  middleware: [technicians] as const,
+const listLogsRoute = route.get('/v1/devices/{id}/logs', technicians, "A terminal's log bundles, newest first", {
   request: { params: deviceIdParams, query: z.object(pageQuery) },
   responses: { 200: jsonResponse(page(bundle), 'bundles'), ...errorResponses(400, 401, 403, 404) },
 });
 
-const downloadRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/logs/{bundleId}',
-  tags: ['diagnostics'],
-  summary: 'Download an uploaded log bundle',
-  middleware: [technicians] as const,
-  request: { params: deviceIdParams.extend({ bundleId: z.string().min(1).max(64).openapi({ param: { name: 'bundleId', in: 'path' } }) }) },
+const downloadRoute = route.get('/v1/devices/{id}/logs/{bundleId}', technicians, 'Download an uploaded log bundle', {
+  request: { params: pathParams('id', 'bundleId') },
   responses: {
     200: { description: 'the bundle', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
     ...errorResponses(401, 403, 404, 409),
@@ -94,7 +71,7 @@ const uploadRoute = createRoute({
   summary: 'Terminal upload of a log bundle to its signed link (no bearer token: the signature is the credential)',
   security: [],
   request: {
-    params: z.object({ bundleId: z.string().min(1).max(64).openapi({ param: { name: 'bundleId', in: 'path' } }) }),
+    params: pathParams('bundleId'),
     query: z.object({ exp: z.string().max(20), sig: z.string().max(128) }),
   },
   responses: { 201: jsonResponse(z.object({ id: z.string(), sizeBytes: z.number(), sha256: z.string() }), 'stored'), ...errorResponses(400, 403, 404, 409, 413) },

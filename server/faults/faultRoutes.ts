@@ -1,5 +1,5 @@
 // Triage API: the fault queue and overview, the fault lifecycle, the rules, the webhook notifier.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { users } from '../../schemas/db.ts';
 import { faultCode, faultRuleSet, faultStates, notifierSettingsInput, severities, type FaultState, type Severity } from '../../schemas/faults.ts';
@@ -7,7 +7,8 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest, unprocessable } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { FaultQueries } from './faultQueries.ts';
 import { faultSorts } from './faultSort.ts';
@@ -74,24 +75,15 @@ const listQuery = z.object({
   }),
 });
 
-const idParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const idParams = pathParams('id');
+const route = routesTagged('faults');
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/v1/faults',
-  tags: ['faults'],
-  summary: 'The fault queue: worst severity first, then oldest (or another `sort`); filtered and paged',
-  middleware: [readers] as const,
+const listRoute = route.get('/v1/faults', readers, 'The fault queue: worst severity first, then oldest (or another `sort`); filtered and paged', {
   request: { query: listQuery },
   responses: { 200: jsonResponse(page(fault), 'a page of faults'), ...errorResponses(400, 401, 403) },
 });
 
-const summaryRoute = createRoute({
-  method: 'get',
-  path: '/v1/faults/summary',
-  tags: ['faults'],
-  summary: 'Unresolved faults counted by severity, state and code (the overview)',
-  middleware: [readers] as const,
+const summaryRoute = route.get('/v1/faults/summary', readers, 'Unresolved faults counted by severity, state and code (the overview)', {
   request: { query: listQuery.pick({ merchantId: true, model: true, deviceId: true }) },
   responses: {
     200: jsonResponse(
@@ -108,54 +100,27 @@ const summaryRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/v1/faults/{id}',
-  tags: ['faults'],
-  summary: 'One fault with its notes',
-  middleware: [readers] as const,
+const getRoute = route.get('/v1/faults/{id}', readers, 'One fault with its notes', {
   request: { params: idParams },
   responses: { 200: jsonResponse(fault.extend({ notes: z.array(note) }), 'the fault'), ...errorResponses(401, 403, 404) },
 });
 
-const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
-
-const ackRoute = createRoute({
-  method: 'post',
-  path: '/v1/faults/{id}/acknowledge',
-  tags: ['faults'],
-  summary: 'Acknowledge an open fault (someone is on it)',
-  middleware: [triage] as const,
+const ackRoute = route.post('/v1/faults/{id}/acknowledge', triage, 'Acknowledge an open fault (someone is on it)', {
   request: { params: idParams },
   responses: { 200: jsonResponse(fault, 'acknowledged'), ...errorResponses(401, 403, 404, 409) },
 });
 
-const resolveRoute = createRoute({
-  method: 'post',
-  path: '/v1/faults/{id}/resolve',
-  tags: ['faults'],
-  summary: 'Resolve a fault by hand, optionally with a closing note',
-  middleware: [triage] as const,
-  request: { params: idParams, body: optionalBody(z.object({ note: z.string().min(1).max(4000).optional() }).strict()) },
+const resolveRoute = route.post('/v1/faults/{id}/resolve', triage, 'Resolve a fault by hand, optionally with a closing note', {
+  request: { params: idParams, body: optionalJsonBody(z.object({ note: z.string().min(1).max(4000).optional() }).strict()) },
   responses: { 200: jsonResponse(fault, 'resolved'), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
-const assignRoute = createRoute({
-  method: 'post',
-  path: '/v1/faults/{id}/assign',
-  tags: ['faults'],
-  summary: 'Assign an unresolved fault to a user (null unassigns)',
-  middleware: [triage] as const,
+const assignRoute = route.post('/v1/faults/{id}/assign', triage, 'Assign an unresolved fault to a user (null unassigns)', {
   request: { params: idParams, body: jsonBody(z.object({ assigneeId: z.string().min(1).max(64).nullable() }).strict()) },
   responses: { 200: jsonResponse(fault, 'assigned'), ...errorResponses(400, 401, 403, 404, 409, 422) },
 });
 
-const noteRoute = createRoute({
-  method: 'post',
-  path: '/v1/faults/{id}/notes',
-  tags: ['faults'],
-  summary: 'Add a note to a fault',
-  middleware: [triage] as const,
+const noteRoute = route.post('/v1/faults/{id}/notes', triage, 'Add a note to a fault', {
   request: { params: idParams, body: jsonBody(z.object({ text: z.string().trim().min(1).max(4000) }).strict()) },
   responses: { 201: jsonResponse(note, 'added'), ...errorResponses(400, 401, 403, 404) },
 });
@@ -167,21 +132,11 @@ const rulesResponse = z.object({
   updatedBy: z.string().nullable(),
 });
 
-const getRulesRoute = createRoute({
-  method: 'get',
-  path: '/v1/fault-rules',
-  tags: ['faults'],
-  summary: 'The rules that turn telemetry into faults',
-  middleware: [readers] as const,
+const getRulesRoute = route.get('/v1/fault-rules', readers, 'The rules that turn telemetry into faults', {
   responses: { 200: jsonResponse(rulesResponse, 'rules'), ...errorResponses(401, 403) },
 });
 
-const putRulesRoute = createRoute({
-  method: 'put',
-  path: '/v1/fault-rules',
-  tags: ['faults'],
-  summary: 'Replace the rule set (validated; applied at once)',
-  middleware: [requireRole('admin', 'operator')] as const,
+const putRulesRoute = route.put('/v1/fault-rules', requireRole('admin', 'operator'), 'Replace the rule set (validated; applied at once)', {
   request: { body: jsonBody(faultRuleSet) },
   responses: { 200: jsonResponse(rulesResponse, 'rules'), ...errorResponses(400, 401, 403) },
 });
@@ -195,31 +150,16 @@ const notifierView = z.object({
   secret: z.string().optional(),
 });
 
-const getNotifierRoute = createRoute({
-  method: 'get',
-  path: '/v1/fault-notifier',
-  tags: ['faults'],
-  summary: 'Webhook notifier settings (the secret is never shown)',
-  middleware: [requireRole('admin')] as const,
+const getNotifierRoute = route.get('/v1/fault-notifier', requireRole('admin'), 'Webhook notifier settings (the secret is never shown)', {
   responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(401, 403) },
 });
 
-const putNotifierRoute = createRoute({
-  method: 'put',
-  path: '/v1/fault-notifier',
-  tags: ['faults'],
-  summary: 'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)',
-  middleware: [requireRole('admin')] as const,
+const putNotifierRoute = route.put('/v1/fault-notifier', requireRole('admin'), 'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)', {
   request: { body: jsonBody(notifierSettingsInput) },
   responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(400, 401, 403) },
 });
 
-const testNotifierRoute = createRoute({
-  method: 'post',
-  path: '/v1/fault-notifier/test',
-  tags: ['faults'],
-  summary: 'Queue a signed test delivery to the webhook',
-  middleware: [requireRole('admin')] as const,
+const testNotifierRoute = route.post('/v1/fault-notifier/test', requireRole('admin'), 'Queue a signed test delivery to the webhook', {
   responses: { 202: jsonResponse(z.object({ queued: z.boolean() }), 'queued'), ...errorResponses(401, 403, 422) },
 });
 

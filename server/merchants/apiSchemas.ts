@@ -13,26 +13,11 @@ import {
 } from '../../schemas/binding.ts';
 import { lockReasons, merchantStatuses, rebindStatuses } from '../../schemas/tables/merchants.ts';
 
-export const idParams = () =>
-  z.object({
-    id: z
-      .string()
-      .min(1)
-      .max(64)
-      .openapi({ param: { name: 'id', in: 'path' } }),
-  });
 export const hashParams = z.object({
   hash: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .openapi({ param: { name: 'hash', in: 'path' } }),
-});
-export const deviceParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'id', in: 'path' } }),
 });
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -126,7 +111,6 @@ export const merchantOut = z
 
 export const reasonBody = z.object({ reason: text(500) }).strict();
 export const noteBody = z.object({ note: z.string().trim().max(500).optional() }).strict();
-export const optionalBody = <T extends z.ZodType>(schema: T) => ({ required: false, content: { 'application/json': { schema } } });
 
 export const bindingInput = z
   .object({ merchantId: z.string().min(1).max(64), tid: z.string().regex(TID_PATTERN, '8 upper-case letters or digits') })

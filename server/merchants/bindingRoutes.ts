@@ -1,9 +1,10 @@
 // Binding, re-binding requests (maker-checker), lock/unlock, relocation exemptions, device and
 // card blacklists, merchant alerts.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { rebindStatuses } from '../../schemas/tables/merchants.ts';
 import { requireRole } from '../auth/middleware.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { TerminalControl } from '../terminalControl/terminalControl.ts';
 import {
@@ -14,13 +15,10 @@ import {
   boundOut,
   cardBlocked,
   cardInput,
-  deviceParams,
   exemptionInput,
-  idParams,
   lockInput,
   lockOut,
   noteBody,
-  optionalBody,
   rebindApproval,
   rebindInput,
   rebindOut,
@@ -37,173 +35,85 @@ const operators = requireRole('admin', 'operator');
 const admins = requireRole('admin');
 const lockers = requireRole('admin', 'operator', 'technician');
 const readers = requireRole('admin', 'operator', 'technician', 'auditor');
-const params = deviceParams;
-const reqParams = idParams();
+const params = pathParams('id');
+const reqParams = pathParams('id');
+const binding = routesTagged('binding');
+const control = routesTagged('control');
 const any = z.looseObject({});
 
 const r = {
-  bind: createRoute({
-    method: 'put',
-    path: '/v1/devices/{id}/binding',
-    tags: ['binding'],
-    summary: 'Bind an unbound terminal to an active merchant (409 binding_locked if bound)',
-    middleware: [operators] as const,
+  bind: binding.put('/v1/devices/{id}/binding', operators, 'Bind an unbound terminal to an active merchant (409 binding_locked if bound)', {
     request: { params, body: jsonBody(bindingInput) },
     responses: { 200: jsonResponse(boundOut, 'bound; binding.set sent'), ...errorResponses(400, 401, 403, 404, 409) },
   }),
-  binding: createRoute({
-    method: 'get',
-    path: '/v1/devices/{id}/binding',
-    tags: ['binding'],
-    summary: 'Binding, lock state (and why), relocation state',
-    middleware: [readers] as const,
+  binding: binding.get('/v1/devices/{id}/binding', readers, 'Binding, lock state (and why), relocation state', {
     request: { params },
     responses: { 200: jsonResponse(bindingState, 'binding state'), ...errorResponses(401, 403, 404) },
   }),
-  history: createRoute({
-    method: 'get',
-    path: '/v1/devices/{id}/binding/history',
-    tags: ['binding'],
-    summary: 'Every binding the terminal ever had',
-    middleware: [readers] as const,
+  history: binding.get('/v1/devices/{id}/binding/history', readers, 'Every binding the terminal ever had', {
     request: { params },
     responses: { 200: jsonResponse(z.object({ items: z.array(bindingOut) }), 'history'), ...errorResponses(401, 403, 404) },
   }),
-  request: createRoute({
-    method: 'post',
-    path: '/v1/devices/{id}/rebind-requests',
-    tags: ['binding'],
-    summary: 'Ask to re-bind a terminal (approved by another admin)',
-    middleware: [operators] as const,
+  request: binding.post('/v1/devices/{id}/rebind-requests', operators, 'Ask to re-bind a terminal (approved by another admin)', {
     request: { params, body: jsonBody(rebindInput) },
     responses: { 201: jsonResponse(rebindOut, 'filed'), ...errorResponses(400, 401, 403, 404, 409) },
   }),
-  requests: createRoute({
-    method: 'get',
-    path: '/v1/rebind-requests',
-    tags: ['binding'],
-    summary: 'Re-binding requests, newest first',
-    middleware: [readers] as const,
+  requests: binding.get('/v1/rebind-requests', readers, 'Re-binding requests, newest first', {
     request: { query: z.object({ ...pageQuery, status: z.enum(rebindStatuses).optional(), deviceId: z.string().max(64).optional() }) },
     responses: { 200: jsonResponse(page(rebindOut), 'requests'), ...errorResponses(400, 401, 403) },
   }),
-  getRequest: createRoute({
-    method: 'get',
-    path: '/v1/rebind-requests/{id}',
-    tags: ['binding'],
-    summary: 'One re-binding request',
-    middleware: [readers] as const,
+  getRequest: binding.get('/v1/rebind-requests/{id}', readers, 'One re-binding request', {
     request: { params: reqParams },
     responses: { 200: jsonResponse(rebindOut, 'request'), ...errorResponses(401, 403, 404) },
   }),
-  approve: createRoute({
-    method: 'post',
-    path: '/v1/rebind-requests/{id}/approve',
-    tags: ['binding'],
-    summary: 'Approve (an admin other than the requester): old binding closed, keys and data wiped, new token sent',
-    middleware: [admins] as const,
-    request: { params: reqParams, body: optionalBody(noteBody) },
+  approve: binding.post('/v1/rebind-requests/{id}/approve', admins, 'Approve (an admin other than the requester): old binding closed, keys and data wiped, new token sent', {
+    request: { params: reqParams, body: optionalJsonBody(noteBody) },
     responses: { 200: jsonResponse(rebindApproval, 'approved'), ...errorResponses(401, 403, 404, 409) },
   }),
-  reject: createRoute({
-    method: 'post',
-    path: '/v1/rebind-requests/{id}/reject',
-    tags: ['binding'],
-    summary: 'Reject (an admin other than the requester)',
-    middleware: [admins] as const,
-    request: { params: reqParams, body: optionalBody(noteBody) },
+  reject: binding.post('/v1/rebind-requests/{id}/reject', admins, 'Reject (an admin other than the requester)', {
+    request: { params: reqParams, body: optionalJsonBody(noteBody) },
     responses: { 200: jsonResponse(rebindOut, 'rejected'), ...errorResponses(401, 403, 404, 409) },
   }),
-  lockGet: createRoute({
-    method: 'get',
-    path: '/v1/devices/{id}/lock',
-    tags: ['control'],
-    summary: 'Lock state, its reasons and the command carrying it',
-    middleware: [readers] as const,
+  lockGet: control.get('/v1/devices/{id}/lock', readers, 'Lock state, its reasons and the command carrying it', {
     request: { params },
     responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(401, 403, 404) },
   }),
-  lock: createRoute({
-    method: 'post',
-    path: '/v1/devices/{id}/lock',
-    tags: ['control'],
-    summary: 'Lock a terminal for a reason (queued while it is offline)',
-    middleware: [lockers] as const,
-    request: { params, body: optionalBody(lockInput) },
+  lock: control.post('/v1/devices/{id}/lock', lockers, 'Lock a terminal for a reason (queued while it is offline)', {
+    request: { params, body: optionalJsonBody(lockInput) },
     responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(400, 401, 403, 404) },
   }),
-  unlock: createRoute({
-    method: 'post',
-    path: '/v1/devices/{id}/unlock',
-    tags: ['control'],
-    summary: 'Release one lock reason; unlocked when none is left',
-    middleware: [operators] as const,
-    request: { params, body: optionalBody(lockInput) },
+  unlock: control.post('/v1/devices/{id}/unlock', operators, 'Release one lock reason; unlocked when none is left', {
+    request: { params, body: optionalJsonBody(lockInput) },
     responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(400, 401, 403, 404) },
   }),
-  exempt: createRoute({
-    method: 'put',
-    path: '/v1/devices/{id}/relocation-exemption',
-    tags: ['control'],
-    summary: 'Exempt a terminal from relocation checks (mobile merchants) or not',
-    middleware: [operators] as const,
+  exempt: control.put('/v1/devices/{id}/relocation-exemption', operators, 'Exempt a terminal from relocation checks (mobile merchants) or not', {
     request: { params, body: jsonBody(exemptionInput) },
     responses: { 200: jsonResponse(any, 'set'), ...errorResponses(400, 401, 403, 404) },
   }),
-  blacklist: createRoute({
-    method: 'post',
-    path: '/v1/devices/{id}/blacklist',
-    tags: ['control'],
-    summary: 'Blacklist a terminal: connection refused and cut, messages ignored, no downloads or keys',
-    middleware: [operators] as const,
+  blacklist: control.post('/v1/devices/{id}/blacklist', operators, 'Blacklist a terminal: connection refused and cut, messages ignored, no downloads or keys', {
     request: { params, body: jsonBody(reasonBody) },
     responses: { 200: jsonResponse(any, 'blacklisted'), ...errorResponses(400, 401, 403, 404, 409) },
   }),
-  unblacklist: createRoute({
-    method: 'delete',
-    path: '/v1/devices/{id}/blacklist',
-    tags: ['control'],
-    summary: 'Take a terminal off the blacklist',
-    middleware: [admins] as const,
+  unblacklist: control.delete('/v1/devices/{id}/blacklist', admins, 'Take a terminal off the blacklist', {
     request: { params, body: jsonBody(reasonBody) },
     responses: { 200: jsonResponse(any, 'restored'), ...errorResponses(400, 401, 403, 404, 409) },
   }),
-  alerts: createRoute({
-    method: 'get',
-    path: '/v1/merchant-alerts',
-    tags: ['control'],
-    summary: 'Alerts of merchant rules (relocation, limits, suspicious cards), newest first',
-    middleware: [readers] as const,
+  alerts: control.get('/v1/merchant-alerts', readers, 'Alerts of merchant rules (relocation, limits, suspicious cards), newest first', {
     request: { query: z.object({ ...pageQuery, deviceId: z.string().max(64).optional(), open: z.enum(['true', 'false']).optional() }) },
     responses: { 200: jsonResponse(page(any), 'alerts'), ...errorResponses(400, 401, 403) },
   }),
-  cards: createRoute({
-    method: 'get',
-    path: '/v1/card-blacklist',
-    tags: ['control'],
-    summary: 'Blocked card tokens (salted hashes)',
-    middleware: [readers] as const,
+  cards: control.get('/v1/card-blacklist', readers, 'Blocked card tokens (salted hashes)', {
     request: { query: z.object(pageQuery) },
     responses: { 200: jsonResponse(page(any), 'cards'), ...errorResponses(400, 401, 403) },
   }),
-  addCard: createRoute({
-    method: 'post',
-    path: '/v1/card-blacklist',
-    tags: ['control'],
-    summary: 'Block a card (give the PAN, hashed at once, or its token); pushed with config.set',
-    middleware: [operators] as const,
+  addCard: control.post('/v1/card-blacklist', operators, 'Block a card (give the PAN, hashed at once, or its token); pushed with config.set', {
     request: { body: jsonBody(cardInput) },
     responses: {
       201: jsonResponse(cardBlocked, 'blocked (or already blocked: added false)'),
       ...errorResponses(400, 401, 403, 409),
     },
   }),
-  removeCard: createRoute({
-    method: 'delete',
-    path: '/v1/card-blacklist/{hash}',
-    tags: ['control'],
-    summary: 'Unblock a card token',
-    middleware: [operators] as const,
+  removeCard: control.delete('/v1/card-blacklist/{hash}', operators, 'Unblock a card token', {
     request: { params: hashParams, body: jsonBody(reasonBody) },
     responses: { 204: { description: 'removed' }, ...errorResponses(400, 401, 403, 404) },
   }),

@@ -1,18 +1,17 @@
 // /v1/merchants: CRUD, review (approve/reject by another admin), suspension, policy.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { merchantStatuses } from '../../schemas/tables/merchants.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
 import { badRequest } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import {
   bindingOut,
-  idParams,
   merchantCreate,
   merchantOut,
   merchantPatch,
   noteBody,
-  optionalBody,
   policyInput,
   reasonBody,
 } from './apiSchemas.ts';
@@ -22,11 +21,11 @@ import { DEFAULT_POLICY, merchantView, type MerchantService } from './merchantSe
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/types.ts';
 
-const tags = ['merchants'];
+const route = routesTagged('merchants');
 const operators = requireRole('admin', 'operator');
 const admins = requireRole('admin');
 const readers = requireRole('admin', 'operator', 'technician', 'auditor');
-const params = idParams();
+const params = pathParams('id');
 
 export const actorOf = (c: Context<AppEnv>): Actor => ({ principal: c.get('principal'), ip: clientIp(c) });
 /** A JSON body that may be absent, validated against `schema`. */
@@ -51,117 +50,57 @@ export async function optionalBodyOf<T extends z.ZodType>(c: Context<AppEnv>, sc
 }
 
 const r = {
-  create: createRoute({
-    method: 'post',
-    path: '/v1/merchants',
-    tags,
-    summary: 'Register a merchant (starts pending_review)',
-    middleware: [operators] as const,
+  create: route.post('/v1/merchants', operators, 'Register a merchant (starts pending_review)', {
     request: { body: jsonBody(merchantCreate) },
     responses: { 201: jsonResponse(merchantOut, 'created'), ...errorResponses(400, 401, 403, 409, 422) },
   }),
-  list: createRoute({
-    method: 'get',
-    path: '/v1/merchants',
-    tags,
-    summary: 'List merchants',
-    middleware: [readers] as const,
+  list: route.get('/v1/merchants', readers, 'List merchants', {
     request: { query: z.object({ ...pageQuery, status: z.enum(merchantStatuses).optional(), q: z.string().max(100).optional() }) },
     responses: { 200: jsonResponse(page(merchantOut), 'merchants'), ...errorResponses(400, 401, 403) },
   }),
-  get: createRoute({
-    method: 'get',
-    path: '/v1/merchants/{id}',
-    tags,
-    summary: 'One merchant',
-    middleware: [readers] as const,
+  get: route.get('/v1/merchants/{id}', readers, 'One merchant', {
     request: { params },
     responses: { 200: jsonResponse(merchantOut, 'the merchant'), ...errorResponses(401, 403, 404) },
   }),
-  update: createRoute({
-    method: 'patch',
-    path: '/v1/merchants/{id}',
-    tags,
-    summary: 'Change a merchant (MID and kind are fixed)',
-    middleware: [operators] as const,
+  update: route.patch('/v1/merchants/{id}', operators, 'Change a merchant (MID and kind are fixed)', {
     request: { params, body: jsonBody(merchantPatch) },
     responses: { 200: jsonResponse(merchantOut, 'updated'), ...errorResponses(400, 401, 403, 404, 409, 422) },
   }),
-  remove: createRoute({
-    method: 'delete',
-    path: '/v1/merchants/{id}',
-    tags,
-    summary: 'Delete a merchant that never had a terminal',
-    middleware: [admins] as const,
+  remove: route.delete('/v1/merchants/{id}', admins, 'Delete a merchant that never had a terminal', {
     request: { params },
     responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404, 409) },
   }),
-  approve: createRoute({
-    method: 'post',
-    path: '/v1/merchants/{id}/approve',
-    tags,
-    summary: 'Approve onboarding (an admin other than the creator)',
-    middleware: [admins] as const,
-    request: { params, body: optionalBody(noteBody) },
+  approve: route.post('/v1/merchants/{id}/approve', admins, 'Approve onboarding (an admin other than the creator)', {
+    request: { params, body: optionalJsonBody(noteBody) },
     responses: { 200: jsonResponse(merchantOut, 'active'), ...errorResponses(401, 403, 404, 409) },
   }),
-  reject: createRoute({
-    method: 'post',
-    path: '/v1/merchants/{id}/reject',
-    tags,
-    summary: 'Reject onboarding (an admin other than the creator)',
-    middleware: [admins] as const,
+  reject: route.post('/v1/merchants/{id}/reject', admins, 'Reject onboarding (an admin other than the creator)', {
     request: { params, body: jsonBody(reasonBody) },
     responses: { 200: jsonResponse(merchantOut, 'rejected'), ...errorResponses(400, 401, 403, 404, 409) },
   }),
-  suspend: createRoute({
-    method: 'post',
-    path: '/v1/merchants/{id}/suspend',
-    tags,
-    summary: 'Suspend a merchant: every terminal of it is locked',
-    middleware: [operators] as const,
+  suspend: route.post('/v1/merchants/{id}/suspend', operators, 'Suspend a merchant: every terminal of it is locked', {
     request: { params, body: jsonBody(reasonBody) },
     responses: {
       200: jsonResponse(z.object({ merchant: merchantOut, lockedTerminals: z.number() }), 'suspended'),
       ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
-  reactivate: createRoute({
-    method: 'post',
-    path: '/v1/merchants/{id}/reactivate',
-    tags,
-    summary: 'Reactivate: unlocks what the suspension locked, nothing else',
-    middleware: [operators] as const,
-    request: { params, body: optionalBody(noteBody) },
+  reactivate: route.post('/v1/merchants/{id}/reactivate', operators, 'Reactivate: unlocks what the suspension locked, nothing else', {
+    request: { params, body: optionalJsonBody(noteBody) },
     responses: {
       200: jsonResponse(z.object({ merchant: merchantOut, releasedTerminals: z.number() }), 'active again'),
       ...errorResponses(401, 403, 404, 409),
     },
   }),
-  getPolicy: createRoute({
-    method: 'get',
-    path: '/v1/merchants/{id}/policy',
-    tags,
-    summary: 'Transaction policy',
-    middleware: [readers] as const,
+  getPolicy: route.get('/v1/merchants/{id}/policy', readers, 'Transaction policy', {
     request: { params },
     responses: { 200: jsonResponse(z.looseObject({ currency: z.string() }), 'policy'), ...errorResponses(401, 403, 404) },
   }),
-  putPolicy: createRoute({
-    method: 'put',
-    path: '/v1/merchants/{id}/policy',
-    tags,
-    summary: 'Set the transaction policy; pushed to the terminals with config.set',
-    middleware: [operators] as const,
+  putPolicy: route.put('/v1/merchants/{id}/policy', operators, 'Set the transaction policy; pushed to the terminals with config.set', {
     request: { params, body: jsonBody(policyInput) },
     responses: { 200: jsonResponse(z.looseObject({ policy: z.looseObject({}) }), 'set'), ...errorResponses(400, 401, 403, 404) },
   }),
-  terminals: createRoute({
-    method: 'get',
-    path: '/v1/merchants/{id}/terminals',
-    tags,
-    summary: 'Terminals bound to the merchant now',
-    middleware: [readers] as const,
+  terminals: route.get('/v1/merchants/{id}/terminals', readers, 'Terminals bound to the merchant now', {
     request: { params },
     responses: { 200: jsonResponse(z.object({ items: z.array(bindingOut) }), 'bindings'), ...errorResponses(401, 403, 404) },
   }),

@@ -2,7 +2,7 @@
 // a time range, reduced to the numbers charts draw. Long ranges are thinned on the database to at
 // most `maxPoints` points (the first sample of each equal-width bucket), so a year of history never
 // reaches the browser whole.
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
 import { healthHistory } from '../../schemas/db.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
@@ -10,7 +10,8 @@ import { requireRole } from '../auth/middleware.ts';
 import type { Db } from '../db/database.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest } from '../errors.ts';
-import { errorResponses, jsonResponse } from '../http/schemas.ts';
+import { errorResponses, jsonResponse, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import { healthPoint, toPoint } from './healthPoint.ts';
 
@@ -19,20 +20,11 @@ const MAX_RANGE_MS = 366 * DAY_MS;
 
 const point = healthPoint;
 
-const historyRoute = createRoute({
-  method: 'get',
-  path: '/v1/devices/{id}/health-history',
-  tags: ['devices'],
-  summary: 'Health history of a terminal (battery, temperature, signal) over a time range, oldest first',
-  middleware: [requireRole('admin', 'operator', 'technician', 'auditor')] as const,
+const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+
+const historyRoute = routesTagged('devices').get('/v1/devices/{id}/health-history', readers, 'Health history of a terminal (battery, temperature, signal) over a time range, oldest first', {
   request: {
-    params: z.object({
-      id: z
-        .string()
-        .min(1)
-        .max(64)
-        .openapi({ param: { name: 'id', in: 'path' } }),
-    }),
+    params: pathParams('id'),
     query: z.object({
       from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'start (ISO 8601); default: 24 hours before `to`' }),
       to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'end (ISO 8601); default: now' }),
