@@ -1,27 +1,14 @@
 // The one drizzle schema, shared by PGlite (embedded) and PostgreSQL (production).
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { createdAt, publicId, ts, updatedAt } from './tables/columns.ts';
 import type { CommandType, HealthSample } from './wire.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const createdAt = () => ts('created_at').notNull().defaultNow();
 
 export const roles = ['admin', 'operator', 'technician', 'auditor'] as const;
 export type Role = (typeof roles)[number];
 
 export const users = pgTable('users', {
-  id: text('id').primaryKey(),
+  id: publicId(),
   name: text('name').notNull(),
   role: text('role', { enum: roles }).notNull(),
   disabled: boolean('disabled').notNull().default(false),
@@ -32,7 +19,7 @@ export const users = pgTable('users', {
 export const apiTokens = pgTable(
   'api_tokens',
   {
-    id: text('id').primaryKey(),
+    id: publicId(),
     userId: text('user_id')
       .notNull()
       .references(() => users.id),
@@ -49,7 +36,7 @@ export type DeviceStatus = (typeof deviceStatuses)[number];
 export const devices = pgTable(
   'devices',
   {
-    id: text('id').primaryKey(),
+    id: publicId(),
     serial: text('serial').notNull(),
     model: text('model').notNull(),
     status: text('status', { enum: deviceStatuses }).notNull().default('registered'),
@@ -62,7 +49,7 @@ export const devices = pgTable(
     enrolledAt: ts('enrolled_at'),
     revokedAt: ts('revoked_at'),
     createdAt: createdAt(),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('devices_serial_uq').on(t.serial),
@@ -71,13 +58,25 @@ export const devices = pgTable(
   ],
 );
 
+/**
+ * `device_id`: the device a row belongs to. `onDelete: 'cascade'` where the row is the device's own
+ * data and goes with it; without, the row is history kept for ever and holds the device.
+ */
+export const deviceRef = (actions: { onDelete?: 'cascade' } = {}) =>
+  text('device_id')
+    .notNull()
+    .references(() => devices.id, actions);
+/** `device_id` as the primary key: a table of one row per device. */
+export const deviceKey = (actions: { onDelete?: 'cascade' } = {}) =>
+  text('device_id')
+    .primaryKey()
+    .references(() => devices.id, actions);
+
 /** Latest known state of each device: written behind, in batches, from memory. */
 export const deviceState = pgTable(
   'device_state',
   {
-    deviceId: text('device_id')
-      .primaryKey()
-      .references(() => devices.id, { onDelete: 'cascade' }),
+    deviceId: deviceKey({ onDelete: 'cascade' }),
     online: boolean('online').notNull().default(false),
     fwVersion: text('fw_version'),
     slot: text('slot'),
@@ -85,7 +84,7 @@ export const deviceState = pgTable(
     connectedAt: ts('connected_at'),
     disconnectedAt: ts('disconnected_at'),
     health: jsonb('health').$type<HealthSample>(),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [index('device_state_online_idx').on(t.online)],
 );
@@ -94,9 +93,7 @@ export const deviceState = pgTable(
 export const healthHistory = pgTable(
   'health_history',
   {
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id, { onDelete: 'cascade' }),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     ts: ts('ts').notNull(),
     sample: jsonb('sample').$type<HealthSample>().notNull(),
   },
@@ -108,9 +105,7 @@ export const timeline = pgTable(
   'timeline',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id, { onDelete: 'cascade' }),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     ts: ts('ts').notNull().defaultNow(),
     kind: text('kind').notNull(),
     summary: text('summary').notNull(),
@@ -136,7 +131,7 @@ export type CommandState = (typeof commandStates)[number];
 export const finalCommandStates: readonly CommandState[] = ['succeeded', 'failed', 'rejected', 'expired', 'cancelled'];
 
 export const commandBatches = pgTable('command_batches', {
-  id: text('id').primaryKey(),
+  id: publicId(),
   type: text('type').$type<CommandType>().notNull(),
   payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
   total: integer('total').notNull(),
@@ -147,10 +142,8 @@ export const commandBatches = pgTable('command_batches', {
 export const commands = pgTable(
   'commands',
   {
-    id: text('id').primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id, { onDelete: 'cascade' }),
+    id: publicId(),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     batchId: text('batch_id'),
     // Typed for the code, not constrained in SQL (no migration): only the command service writes it.
     type: text('type').$type<CommandType>().notNull(),
@@ -166,7 +159,7 @@ export const commands = pgTable(
     sentAt: ts('sent_at'),
     finishedAt: ts('finished_at'),
     createdBy: text('created_by'),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     index('commands_device_idx').on(t.deviceId, t.issuedAt),

@@ -1,10 +1,9 @@
 // Campaigns (server/campaigns/): firmware rollouts and key rotations share these tables. The
 // database is the truth: a restart reloads every running campaign from here.
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 import { campaignDeviceActions, campaignDeviceStates, type CampaignSpec } from '../campaigns.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const campaignStates = ['draft', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
 export type CampaignState = (typeof campaignStates)[number];
@@ -12,7 +11,7 @@ export type CampaignState = (typeof campaignStates)[number];
 export const campaigns = pgTable(
   'campaigns',
   {
-    id: text('id').primaryKey(),
+    id: publicId(),
     kind: text('kind').notNull(),
     lane: text('lane').notNull(),
     name: text('name').notNull(),
@@ -33,10 +32,10 @@ export const campaigns = pgTable(
     errorBaseline: jsonb('error_baseline').$type<number[]>().notNull().default([]),
     rollingBack: boolean('rolling_back').notNull().default(false),
     createdBy: text('created_by'),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: createdAt(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [index('campaigns_kind_state_idx').on(t.kind, t.state)],
 );
@@ -72,7 +71,7 @@ export const campaignDevices = pgTable(
     error: jsonb('error').$type<{ code: string; message: string }>(),
     /** Holds the device's one active campaign per lane (409 device_busy). */
     active: boolean('active').notNull().default(true),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     primaryKey({ columns: [t.campaignId, t.deviceId] }),

@@ -1,20 +1,15 @@
 // Faults, their notes, fault settings (rules, notifier), diagnostics results and log bundles.
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, smallint, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { FaultState, Severity } from '../faults.ts';
-import { devices } from '../db.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const deviceRef = () =>
-  text('device_id')
-    .notNull()
-    .references(() => devices.id, { onDelete: 'cascade' });
+import { deviceRef } from '../db.ts';
+import { publicId, ts, updatedAt } from './columns.ts';
 
 export const faults = pgTable(
   'faults',
   {
-    id: text('id').primaryKey(),
-    deviceId: deviceRef(),
+    id: publicId(),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     code: text('code').notNull(),
     title: text('title').notNull(),
     severity: text('severity').$type<Severity>().notNull(),
@@ -31,7 +26,7 @@ export const faults = pgTable(
     resolution: text('resolution'),
     assigneeId: text('assignee_id'),
     assignedAt: ts('assigned_at'),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     // One open fault per device and code (SPEC §7).
@@ -65,7 +60,7 @@ export const faultSettings = pgTable('fault_settings', {
   key: text('key').primaryKey(),
   value: jsonb('value').$type<Record<string, unknown>>().notNull(),
   updatedBy: text('updated_by'),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
+  updatedAt: updatedAt(),
 });
 
 /** `diag.run` results, one row per command. */
@@ -73,14 +68,14 @@ export const deviceDiagnostics = pgTable(
   'device_diagnostics',
   {
     cmdId: text('cmd_id').primaryKey(),
-    deviceId: deviceRef(),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     state: text('state').notNull(),
     requestedBy: text('requested_by'),
     requestedAt: ts('requested_at').notNull(),
     finishedAt: ts('finished_at'),
     result: jsonb('result').$type<Record<string, unknown>>(),
     error: jsonb('error').$type<{ code: string; message: string }>(),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [index('device_diagnostics_device_idx').on(t.deviceId, t.requestedAt)],
 );
@@ -92,8 +87,8 @@ export type LogBundleState = (typeof logBundleStates)[number];
 export const logBundles = pgTable(
   'log_bundles',
   {
-    id: text('id').primaryKey(),
-    deviceId: deviceRef(),
+    id: publicId(),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     cmdId: text('cmd_id'),
     state: text('state').$type<LogBundleState>().notNull().default('requested'),
     requestedBy: text('requested_by'),

@@ -1,8 +1,7 @@
 // Firmware artifacts (SPEC §4): a signed manifest, then content stored by sha256.
-import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { createdAt, publicId, ts } from './columns.ts';
 import type { FirmwareManifest } from '../ota.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const firmwareStates = ['awaiting_content', 'ready'] as const;
 export type FirmwareState = (typeof firmwareStates)[number];
@@ -10,7 +9,7 @@ export type FirmwareState = (typeof firmwareStates)[number];
 export const firmware = pgTable(
   'firmware',
   {
-    id: text('id').primaryKey(),
+    id: publicId(),
     name: text('name').notNull(),
     version: text('version').notNull(),
     models: jsonb('models').$type<string[]>().notNull(),
@@ -23,7 +22,7 @@ export const firmware = pgTable(
     publisherKey: text('publisher_key').notNull(),
     state: text('state', { enum: firmwareStates }).notNull().default('awaiting_content'),
     createdBy: text('created_by'),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: createdAt(),
     readyAt: ts('ready_at'),
   },
   (t) => [uniqueIndex('firmware_name_version_uq').on(t.name, t.version), index('firmware_sha256_idx').on(t.sha256)],

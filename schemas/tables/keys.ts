@@ -1,10 +1,9 @@
 // Key management (server/keys/): keys as vault ciphertext only, the vault's master-key
 // generations, rotation policies, compromised devices and dual-control requests (rotations themselves are campaigns).
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { devices } from '../db.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { deviceKey, deviceRef } from '../db.ts';
+import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 
 export const keyStates = ['pending', 'installed', 'failed', 'superseded', 'revoked'] as const;
 export type KeyState = (typeof keyStates)[number];
@@ -12,10 +11,8 @@ export type KeyState = (typeof keyStates)[number];
 export const keys = pgTable(
   'keys',
   {
-    id: text('id').primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id, { onDelete: 'cascade' }),
+    id: publicId(),
+    deviceId: deviceRef({ onDelete: 'cascade' }),
     usage: text('usage').notNull(),
     slot: text('slot').notNull(),
     version: integer('version').notNull(),
@@ -32,7 +29,7 @@ export const keys = pgTable(
     rotationId: text('rotation_id'),
     commandId: text('command_id'),
     error: jsonb('error').$type<{ code: string; message: string }>(),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: createdAt(),
     installedAt: ts('installed_at'),
     endedAt: ts('ended_at'),
     endReason: text('end_reason'),
@@ -54,7 +51,7 @@ export const keyVaultMasters = pgTable('key_vault_masters', {
   kcv: text('kcv').notNull(),
   /** active | next (replacement under way) | retired */
   state: text('state').notNull(),
-  createdAt: ts('created_at').notNull().defaultNow(),
+  createdAt: createdAt(),
   activatedAt: ts('activated_at'),
 });
 
@@ -62,14 +59,12 @@ export const keyPolicies = pgTable('key_policies', {
   usage: text('usage').primaryKey(),
   maxAgeDays: integer('max_age_days').notNull(),
   updatedBy: text('updated_by'),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
+  updatedAt: updatedAt(),
 });
 
 /** Devices marked compromised (tamper): no keys go to them until an admin clears the mark. */
 export const compromisedDevices = pgTable('compromised_devices', {
-  deviceId: text('device_id')
-    .primaryKey()
-    .references(() => devices.id, { onDelete: 'cascade' }),
+  deviceId: deviceKey({ onDelete: 'cascade' }),
   reason: text('reason').notNull(),
   keysRevoked: integer('keys_revoked').notNull().default(0),
   markedAt: ts('marked_at').notNull().defaultNow(),
@@ -81,7 +76,7 @@ export type DualControlAction = (typeof dualControlActions)[number];
 export const keyApprovals = pgTable(
   'key_approvals',
   {
-    id: text('id').primaryKey(),
+    id: publicId(),
     action: text('action', { enum: dualControlActions }).notNull(),
     params: jsonb('params').$type<Record<string, unknown>>().notNull(),
     reason: text('reason').notNull(),
@@ -96,7 +91,7 @@ export const keyApprovals = pgTable(
     sealed: text('sealed'),
     /** A pending request past this is expired (its `sealed` wiped); null: does not expire. */
     expiresAt: ts('expires_at'),
-    createdAt: ts('created_at').notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [index('key_approvals_state_idx').on(t.state)],
 );

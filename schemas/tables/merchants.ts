@@ -1,12 +1,10 @@
 // Merchants, terminal bindings (kept forever), re-binding requests, terminal locks, relocation
 // tracking, merchant alerts and the card blacklist (SPEC §6).
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { MerchantPolicy } from '../binding.ts';
-import { devices } from '../db.ts';
-
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const createdAt = () => ts('created_at').notNull().defaultNow();
+import { deviceKey, deviceRef } from '../db.ts';
+import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 
 export const merchantStatuses = ['pending_review', 'active', 'suspended', 'rejected'] as const;
 export type MerchantStatus = (typeof merchantStatuses)[number];
@@ -23,7 +21,7 @@ export interface MerchantDocuments {
 export const merchants = pgTable(
   'merchants',
   {
-    id: text('id').primaryKey(),
+    id: publicId(),
     mid: text('mid').notNull(),
     name: text('name').notNull(),
     mcc: text('mcc').notNull(),
@@ -42,7 +40,7 @@ export const merchants = pgTable(
     reviewedBy: text('reviewed_by'),
     reviewedAt: ts('reviewed_at'),
     createdAt: createdAt(),
-    updatedAt: ts('updated_at').notNull().defaultNow(),
+    updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex('merchants_mid_uq').on(t.mid), index('merchants_status_idx').on(t.status, t.id)],
 );
@@ -51,10 +49,8 @@ export const merchants = pgTable(
 export const merchantBindings = pgTable(
   'merchant_bindings',
   {
-    id: text('id').primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id),
+    id: publicId(),
+    deviceId: deviceRef(),
     merchantId: text('merchant_id')
       .notNull()
       .references(() => merchants.id),
@@ -85,9 +81,7 @@ export const merchantBindings = pgTable(
 
 /** Highest binding epoch issued per terminal: the next token gets a larger one. */
 export const bindingEpochs = pgTable('binding_epochs', {
-  deviceId: text('device_id')
-    .primaryKey()
-    .references(() => devices.id),
+  deviceId: deviceKey(),
   epoch: integer('epoch').notNull(),
 });
 
@@ -97,10 +91,8 @@ export type RebindStatus = (typeof rebindStatuses)[number];
 export const rebindRequests = pgTable(
   'rebind_requests',
   {
-    id: text('id').primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id),
+    id: publicId(),
+    deviceId: deviceRef(),
     fromBindingId: text('from_binding_id').notNull(),
     fromMerchantId: text('from_merchant_id').notNull(),
     merchantId: text('merchant_id')
@@ -135,9 +127,7 @@ export const terminalLocks = pgTable(
   'terminal_locks',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id),
+    deviceId: deviceRef(),
     reason: text('reason', { enum: lockReasons }).notNull(),
     note: text('note'),
     /** The merchant whose suspension caused it (reason merchant_suspended). */
@@ -160,9 +150,7 @@ export const terminalLocks = pgTable(
 
 /** Lock commands issued per terminal: the agent ignores one older than what it applied. */
 export const terminalControl = pgTable('terminal_control', {
-  deviceId: text('device_id')
-    .primaryKey()
-    .references(() => devices.id),
+  deviceId: deviceKey(),
   /** What the terminal should be: locked while any terminal_locks row is open. */
   locked: boolean('locked').notNull().default(false),
   lockVersion: integer('lock_version').notNull().default(0),
@@ -175,7 +163,7 @@ export const terminalControl = pgTable('terminal_control', {
   lastDistanceM: doublePrecision('last_distance_m'),
   lastFixAt: ts('last_fix_at'),
   blacklistReason: text('blacklist_reason'),
-  updatedAt: ts('updated_at').notNull().defaultNow(),
+  updatedAt: updatedAt(),
 });
 
 export const alertCodes = ['relocation_warning', 'relocated', 'txn_limit_breach', 'suspicious_txn'] as const;
@@ -186,9 +174,7 @@ export const merchantAlerts = pgTable(
   'merchant_alerts',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id),
+    deviceId: deviceRef(),
     merchantId: text('merchant_id'),
     code: text('code', { enum: alertCodes }).notNull(),
     severity: text('severity', { enum: ['info', 'warning', 'major', 'critical'] }).notNull(),
