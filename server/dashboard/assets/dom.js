@@ -128,6 +128,34 @@ export function table({ caption, head, rows, empty = 'Nothing to show.', classNa
   return h('div', { class: 'table-wrap', role: 'region', 'aria-label': caption ?? 'table', tabindex: '0' }, t);
 }
 
+// --- filter forms -------------------------------------------------------------------------
+
+/** A labelled control; the label points at `control.id`. */
+export function field(label, control) {
+  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control);
+}
+
+/** A free-text filter, filled from the page's query string so a shared link shows the same list. */
+export function queryInput(query, id, name) {
+  return h('input', { id, name, value: query.get(name) ?? '', autocomplete: 'off' });
+}
+
+/** The filter bar above a list: [label, control] fields, any `extra` fields, then Apply and Clear. */
+export function filterForm(ariaLabel, fields, ...extra) {
+  return h(
+    'form',
+    { class: 'filters card', role: 'search', 'aria-label': ariaLabel },
+    fields.map(([label, control]) => field(label, control)),
+    extra,
+    h(
+      'div',
+      { class: 'field field-actions' },
+      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply'),
+      h('button', { type: 'reset', class: 'btn' }, 'Clear'),
+    ),
+  );
+}
+
 /** Section with a heading (h2) and an id for aria-labelledby. */
 let sectionSeq = 0;
 export function section(title, ...children) {

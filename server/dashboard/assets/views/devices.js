@@ -1,13 +1,9 @@
 // Device list: server-side filters and cursor paging (50 a page), so 10,000 terminals cost
 // one page. Presence badges update live for the rows on screen.
 import { api } from '../api.js';
-import { errorBox, h, onlineBadge, replace, stateBadge, table, timeEl } from '../dom.js';
+import { errorBox, filterForm, h, onlineBadge, queryInput, replace, stateBadge, table, timeEl } from '../dom.js';
 
 const PAGE = 50;
-
-function field(label, control) {
-  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control);
-}
 
 export function mount(root, ctx) {
   const q = ctx.query;
@@ -39,26 +35,18 @@ export function mount(root, ctx) {
         ['revoked', 'Revoked'],
       ].map(([v, t]) => h('option', { value: v, selected: q.get('status') === v }, t)),
     ),
-    model: h('input', { id: 'f-model', name: 'model', value: q.get('model') ?? '', autocomplete: 'off' }),
-    fwVersion: h('input', { id: 'f-fw', name: 'fwVersion', value: q.get('fwVersion') ?? '', autocomplete: 'off' }),
-    merchantId: h('input', { id: 'f-merchant', name: 'merchantId', value: q.get('merchantId') ?? '', autocomplete: 'off' }),
+    model: queryInput(q, 'f-model', 'model'),
+    fwVersion: queryInput(q, 'f-fw', 'fwVersion'),
+    merchantId: queryInput(q, 'f-merchant', 'merchantId'),
   };
-  const form = h(
-    'form',
-    { class: 'filters card', role: 'search', 'aria-label': 'Filter devices' },
-    field('Search', inputs.q),
-    field('Presence', inputs.online),
-    field('Status', inputs.status),
-    field('Model', inputs.model),
-    field('Firmware', inputs.fwVersion),
-    field('Merchant id', inputs.merchantId),
-    h(
-      'div',
-      { class: 'field field-actions' },
-      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply'),
-      h('button', { type: 'reset', class: 'btn' }, 'Clear'),
-    ),
-  );
+  const form = filterForm('Filter devices', [
+    ['Search', inputs.q],
+    ['Presence', inputs.online],
+    ['Status', inputs.status],
+    ['Model', inputs.model],
+    ['Firmware', inputs.fwVersion],
+    ['Merchant id', inputs.merchantId],
+  ]);
   const results = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of devices' });
   root.append(form, results, pager);

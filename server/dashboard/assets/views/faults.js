@@ -1,7 +1,7 @@
 // Fault queue for technicians: filtered, sorted and paged on the server (worst first, then
 // oldest, or another order), acknowledge / assign / resolve / notes in place, new faults arriving live.
 import { api, has, isRole, queryEnumOf, session } from '../api.js';
-import { errorBox, h, replace, SEVERITIES, severityBadge, stateBadge, throttle, timeEl, unavailable } from '../dom.js';
+import { errorBox, filterForm, h, queryInput, replace, SEVERITIES, severityBadge, stateBadge, throttle, timeEl, unavailable } from '../dom.js';
 
 const PAGE = 50;
 const STATES = [
@@ -20,10 +20,6 @@ const SORTS = [
   ['updated', 'Recently changed'],
 ];
 const DEFAULT_SORT = 'severity';
-
-function field(label, control, hint) {
-  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, hint ? h('span', { class: 'hint' }, hint) : null);
-}
 
 const opt = (value, text, current) => h('option', { value, selected: current === value }, text);
 
@@ -59,9 +55,9 @@ export function mount(root, ctx) {
       opt('me', 'Me', q.get('assignee') ?? ''),
       opt('none', 'Unassigned', q.get('assignee') ?? ''),
     ),
-    deviceId: h('input', { id: 'ff-device', name: 'deviceId', value: q.get('deviceId') ?? '', autocomplete: 'off' }),
-    model: h('input', { id: 'ff-model', name: 'model', value: q.get('model') ?? '', autocomplete: 'off' }),
-    merchantId: h('input', { id: 'ff-merchant', name: 'merchantId', value: q.get('merchantId') ?? '', autocomplete: 'off' }),
+    deviceId: queryInput(q, 'ff-device', 'deviceId'),
+    model: queryInput(q, 'ff-model', 'model'),
+    merchantId: queryInput(q, 'ff-merchant', 'merchantId'),
   };
   // Only the orders this build's API offers (read from its API document).
   const offered = new Set(queryEnumOf('GET /v1/faults', 'sort'));
@@ -76,16 +72,17 @@ export function mount(root, ctx) {
     : null;
   const sortKey = () => sortSelect?.value || DEFAULT_SORT;
 
-  const form = h(
-    'form',
-    { class: 'filters card', role: 'search', 'aria-label': 'Filter faults' },
-    field('State', inputs.state),
-    field('Severity', inputs.severity),
-    field('Kind', inputs.code),
-    field('Assignee', inputs.assignee),
-    field('Device id', inputs.deviceId),
-    field('Model', inputs.model),
-    field('Merchant id', inputs.merchantId),
+  const form = filterForm(
+    'Filter faults',
+    [
+      ['State', inputs.state],
+      ['Severity', inputs.severity],
+      ['Kind', inputs.code],
+      ['Assignee', inputs.assignee],
+      ['Device id', inputs.deviceId],
+      ['Model', inputs.model],
+      ['Merchant id', inputs.merchantId],
+    ],
     sortSelect
       ? h(
           'div',
@@ -95,12 +92,6 @@ export function mount(root, ctx) {
           h('span', { class: 'hint', id: 'ff-sort-hint' }, 'Applies at once'),
         )
       : null,
-    h(
-      'div',
-      { class: 'field field-actions' },
-      h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply'),
-      h('button', { type: 'reset', class: 'btn' }, 'Clear'),
-    ),
   );
   const countLine = h('p', { class: 'muted', 'aria-live': 'polite' });
   const tbody = h('tbody');
@@ -199,6 +190,19 @@ export function mount(root, ctx) {
     const key = (a) => `${f.id}:${a}`;
     const resolved = f.state === 'resolved';
     const isOpen = expanded.has(f.id);
+    // The focus key survives a re-render of the row, so the keyboard stays on the same button.
+    const triageButton = (focus, action, label, run) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-small',
+          dataset: { focusKey: key(focus), action },
+          'aria-label': `${label} ${f.title} on ${f.serial ?? f.deviceId}`,
+          onclick: () => run(f),
+        },
+        label,
+      );
     return h(
       'tr',
       {
@@ -239,32 +243,8 @@ export function mount(root, ctx) {
         h(
           'div',
           { class: 'row-actions' },
-          f.state === 'open' && canTriage
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'btn btn-small',
-                  dataset: { focusKey: key('ack'), action: 'acknowledge' },
-                  'aria-label': `Acknowledge ${f.title} on ${f.serial ?? f.deviceId}`,
-                  onclick: () => acknowledge(f),
-                },
-                'Acknowledge',
-              )
-            : null,
-          !resolved && canTriage
-            ? h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'btn btn-small',
-                  dataset: { focusKey: key('resolve'), action: 'resolve' },
-                  'aria-label': `Resolve ${f.title} on ${f.serial ?? f.deviceId}`,
-                  onclick: () => resolve(f),
-                },
-                'Resolve',
-              )
-            : null,
+          f.state === 'open' && canTriage ? triageButton('ack', 'acknowledge', 'Acknowledge', acknowledge) : null,
+          !resolved && canTriage ? triageButton('resolve', 'resolve', 'Resolve', resolve) : null,
           h(
             'button',
             {

@@ -1,9 +1,14 @@
 // Merchants, onboarding reviews and pending re-binding approvals. Approvals are for admins
 // (and the server also refuses the requester approving their own request).
 import { api, has, isRole, session } from '../api.js';
-import { append, errorBox, h, replace, section, stateBadge, table, throttle, timeEl, unavailable } from '../dom.js';
+import { append, errorBox, field, h, replace, section, stateBadge, table, throttle, timeEl, unavailable } from '../dom.js';
 
 const PAGE = 25;
+/** The two answers to a pending request: [decision, button label, button style]. */
+const DECISIONS = [
+  ['approve', 'Approve', 'btn-primary'],
+  ['reject', 'Reject', 'btn-danger-outline'],
+];
 
 export function mount(root, ctx) {
   const isAdmin = isRole('admin');
@@ -95,29 +100,19 @@ export function mount(root, ctx) {
     return h(
       'div',
       { class: 'row-actions' },
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn btn-small btn-primary',
-          disabled: Boolean(reason),
-          title: reason,
-          'aria-label': `Approve ${kind === 'rebind' ? `re-binding of ${item.deviceId}` : item.name}`,
-          onclick: () => decide(kind, item, 'approve'),
-        },
-        'Approve',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn btn-small btn-danger-outline',
-          disabled: Boolean(reason),
-          title: reason,
-          'aria-label': `Reject ${kind === 'rebind' ? `re-binding of ${item.deviceId}` : item.name}`,
-          onclick: () => decide(kind, item, 'reject'),
-        },
-        'Reject',
+      DECISIONS.map(([decision, label, className]) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            class: `btn btn-small ${className}`,
+            disabled: Boolean(reason),
+            title: reason,
+            'aria-label': `${label} ${kind === 'rebind' ? `re-binding of ${item.deviceId}` : item.name}`,
+            onclick: () => decide(kind, item, decision),
+          },
+          label,
+        ),
       ),
       reason ? h('span', { class: 'muted small' }, reason) : null,
     );
@@ -208,8 +203,8 @@ export function mount(root, ctx) {
   const filterForm = h(
     'form',
     { class: 'filters', role: 'search', 'aria-label': 'Filter merchants' },
-    h('div', { class: 'field' }, h('label', { for: 'mf-q' }, 'Search'), qInput),
-    h('div', { class: 'field' }, h('label', { for: 'mf-status' }, 'Status'), statusSelect),
+    field('Search', qInput),
+    field('Status', statusSelect),
     h('div', { class: 'field field-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply')),
   );
   const listResults = h('div', { 'aria-live': 'polite' });
