@@ -47,34 +47,45 @@ export function positiveInt(flag: string, value: string | undefined, fallback: n
 // Serials name the state dir, so they must be safe as a path segment.
 const SERIAL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export function parseAgentArgs(argv: string[]): AgentCliOptions {
-  let values;
+/** Strict parse of flags that all take a value: an unknown flag, one without its value, or a
+ *  `required` one left out is a UsageError, so every entry point refuses bad flags alike. */
+export function parseStringFlags<const N extends string>(
+  argv: string[],
+  names: readonly N[],
+  required: readonly NoInfer<N>[],
+): Partial<Record<N, string>> {
+  let values: ReturnType<typeof parseArgs>['values'];
   try {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: {
-        server: { type: 'string' },
-        serial: { type: 'string' },
-        model: { type: 'string' },
-        'enroll-token': { type: 'string' },
-        'state-dir': { type: 'string' },
-        'mqtt-url': { type: 'string' },
-        ca: { type: 'string' },
-        'health-interval-s': { type: 'string' },
-        'fw-version': { type: 'string' },
-      },
+      options: Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])),
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const missing = (['server', 'serial', 'model'] as const).filter((k) => !values[k]).map((k) => `--${k}`);
+  const flags: Partial<Record<N, string>> = {};
+  for (const name of names) {
+    const value = values[name];
+    if (typeof value === 'string') flags[name] = value;
+  }
+  const missing = required.filter((name) => !flags[name]).map((name) => `--${name}`);
   if (missing.length) throw new UsageError(`missing ${missing.join(', ')}`);
+  return flags;
+}
+
+export function parseAgentArgs(argv: string[]): AgentCliOptions {
+  const values = parseStringFlags(
+    argv,
+    ['server', 'serial', 'model', 'enroll-token', 'state-dir', 'mqtt-url', 'ca', 'health-interval-s', 'fw-version'],
+    ['server', 'serial', 'model'],
+  );
   const serial = values.serial!;
   if (!SERIAL.test(serial)) throw new UsageError(`--serial: "${serial}" must be 1-64 letters, digits, '.', '_' or '-'`);
   const fwVersion = values['fw-version'] ?? '1.0.0';
-  if (!/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/.test(fwVersion)) throw new UsageError(`--fw-version: "${fwVersion}" is not a semver version`);
+  if (!/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/.test(fwVersion))
+    throw new UsageError(`--fw-version: "${fwVersion}" is not a semver version`);
   return {
     server: urlOf('--server', values.server!, ['http:', 'https:']),
     serial,

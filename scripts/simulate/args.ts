@@ -1,6 +1,5 @@
 // Flag parsing for `npm run simulate`, pure so bad flags are tested without starting anything.
-import { parseArgs } from 'node:util';
-import { positiveInt, UsageError } from '../../agent/cliArgs.ts';
+import { parseStringFlags, positiveInt, UsageError } from '../../agent/cliArgs.ts';
 import { defaultFaults, parseFaults, type FaultFractions } from './faults.ts';
 import { paymentPatterns, type PaymentTraffic } from '../../agent/simulatedPayments.ts';
 
@@ -41,41 +40,32 @@ export interface SimulateArgs {
 }
 
 export function parseSimulateArgs(argv: string[]): SimulateArgs {
-  const str = { type: 'string' } as const;
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        server: str,
-        devices: str,
-        procs: str,
-        'enroll-token': str,
-        'admin-token': str,
-        prefix: str,
-        model: str,
-        'health-interval-s': str,
-        'duration-s': str,
-        faults: str,
-        'state-dir': str,
-        'mqtt-url': str,
-        ca: str,
-        concurrency: str,
-        seed: str,
-        'time-scale': str,
-        payments: str,
-        'txn-interval-s': str,
-        'txn-amount-minor': str,
-        merchant: str,
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const missing = (['server', 'devices', 'enroll-token', 'admin-token'] as const).filter((k) => !values[k]).map((k) => `--${k}`);
-  if (missing.length) throw new UsageError(`missing ${missing.join(', ')}`);
+  const values = parseStringFlags(
+    argv,
+    [
+      'server',
+      'devices',
+      'procs',
+      'enroll-token',
+      'admin-token',
+      'prefix',
+      'model',
+      'health-interval-s',
+      'duration-s',
+      'faults',
+      'state-dir',
+      'mqtt-url',
+      'ca',
+      'concurrency',
+      'seed',
+      'time-scale',
+      'payments',
+      'txn-interval-s',
+      'txn-amount-minor',
+      'merchant',
+    ],
+    ['server', 'devices', 'enroll-token', 'admin-token'],
+  );
   try {
     const u = new URL(values.server!);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
@@ -91,7 +81,8 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
     throw new UsageError((err as Error).message);
   }
   const timeScale = Number(values['time-scale'] ?? 1);
-  if (!Number.isFinite(timeScale) || timeScale <= 0) throw new UsageError(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new UsageError(`--time-scale: expected a positive number, got "${values['time-scale']}"`);
   const pattern = values.payments ?? 'none';
   if (pattern !== 'none' && !(paymentPatterns as readonly string[]).includes(pattern)) {
     throw new UsageError(`--payments: "${pattern}" must be none, ${paymentPatterns.join(', ')}`);
