@@ -39,10 +39,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const client = await startPgliteWorker(dataDir);
-  // The worker client implements the part of PGlite's interface drizzle calls.
-  const db = drizzlePglite({ client: client as unknown as PGlite, schema });
+  // The worker client has the part of PGlite's interface drizzle's driver calls (query,
+  // transaction). The driver takes the PGlite class itself, whose #private fields no other object
+  // has, so the client is narrowed to it; tsc checks that narrowing (PGlite is a
+  // PgliteWorkerClient), which a cast through unknown would not.
+  const db = drizzlePglite({ client: client as PGlite, schema });
   await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, kind: 'pglite', close: () => client.close() };
+  return { db, kind: 'pglite', close: () => client.close() };
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -58,5 +61,5 @@ async function openPostgres(url: string): Promise<Database> {
     const why = describeDatabaseError(err, url);
     throw why ? new DatabaseUnavailableError(why, { cause: err }) : err;
   }
-  return { db: db as unknown as Db, kind: 'postgres', close: () => pool.end() };
+  return { db, kind: 'postgres', close: () => pool.end() };
 }
