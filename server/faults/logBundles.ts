@@ -1,6 +1,7 @@
 // `logs.upload`: a technician asks for a terminal's logs; the terminal PUTs a bundle to a signed,
 // expiring link; the bundle is streamed to DATA_DIR/logs (size-limited) and can be downloaded.
 import { createHash, randomBytes } from 'node:crypto';
+import { byteStream } from '../core/byteStream.ts';
 import { newId } from '../core/ids.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
@@ -184,7 +185,7 @@ export function createLogBundles(deps: LogBundleDeps) {
       const file = fileOf(id);
       const info = await stat(file).catch(() => null);
       if (!info) throw notFound(`file of log bundle ${id}`);
-      return { row, size: info.size, stream: () => Readable.toWeb(createReadStream(file)) as unknown as ReadableStream<Uint8Array> };
+      return { row, size: info.size, stream: () => byteStream(createReadStream(file)) };
     },
   };
 }

@@ -6,6 +6,7 @@ import { firmwareManifest } from '../../schemas/ota.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { AuthService } from '../auth/authService.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
+import { byteStream } from '../core/byteStream.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
 import { AppError, badRequest, forbidden, unauthorized } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
@@ -182,7 +183,7 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     if (c.req.method === 'HEAD') return c.body(null);
     // Streamed from storage with back-pressure; never the whole image in memory.
     const source = deps.storage.read(row.sha256, { start, end });
-    return c.body(Readable.toWeb(source) as unknown as ReadableStream<Uint8Array>);
+    return c.body(byteStream(source));
   };
   app.get('/v1/firmware/:id/content', download);
 
