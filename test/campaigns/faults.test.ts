@@ -1,10 +1,7 @@
 // Every simulated OTA fault, one terminal each, in one rollout: what the server records for it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OtaFaults } from '../../agent/ota/simulatedOta.ts';
-import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
-import { eventually } from '../helpers/eventually.ts';
-import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer } from './otaHarness.ts';
+import { devicesOf, rolloutUntil, useOtaRig } from './otaHarness.ts';
 
 const plan: (OtaFaults | 'offline' | null)[] = [
   { cutDownloadAt: 0.5 },
@@ -20,25 +17,15 @@ const plan: (OtaFaults | 'offline' | null)[] = [
 ];
 
 describe('OTA faults, one terminal each', () => {
-  let t: TestServer;
-  let fleet: FleetHandle;
-  let fw2 = '';
-
-  beforeAll(async () => {
-    t = await startOtaServer();
-    await publishFirmware(t, '1.0.0');
-    fw2 = await publishFirmware(t, '2.0.0');
-    fleet = await startOtaFleet(t, plan.length);
+  const rig = useOtaRig(plan.length);
+  beforeAll(() => {
     plan.forEach((f, i) => {
-      if (f && f !== 'offline') fleet.agents[i]!.hardware.ota.inject(f);
+      if (f && f !== 'offline') rig.fleet.agents[i]!.hardware.ota.inject(f);
     });
-  }, 120_000);
-  afterAll(async () => {
-    await fleet?.stop();
-    await t?.stop();
   });
 
   it('records each outcome as SPEC §4 says', async () => {
+    const { t, fleet, fw2 } = rig;
     const ids = fleet.agents.map((a) => a.deviceId!);
     const offline = fleet.agents[5]!.agent!;
     await offline.stop();
@@ -60,13 +47,7 @@ describe('OTA faults, one terminal each', () => {
     expect(waiting.state).toBe('sent');
     await offline.start();
 
-    const end = await eventually(
-      async () => {
-        const r = await rollout(t, id);
-        return r.state === 'running' ? undefined : r;
-      },
-      { timeoutMs: 90_000, stepMs: 200, what: 'the rollout to end' },
-    );
+    const end = await rolloutUntil(t, id);
     expect(end.state).toBe('succeeded');
     const devs = new Map((await devicesOf(t, id)).map((d) => [d.deviceId, d]));
     const at = (i: number) => devs.get(ids[i]!)!;

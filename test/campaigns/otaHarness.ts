@@ -1,15 +1,15 @@
 // A real server (MQTT, Redis, database) with signed firmware, and a simulated fleet of real
 // agents with OTA faults, for rollout tests.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { FaultFractions } from '../../scripts/simulate/faults.ts';
-import type { FirmwareManifest } from '../../schemas/ota.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer, type TestServerOptions } from '../helpers/testServer.ts';
+import type { DatabaseKind } from '../helpers/databases.ts';
+import { signedImage } from '../firmware/signedImage.ts';
+import { eventually, type EventuallyOptions } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
+import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/testServer.ts';
 
 export const publisher = generatePublisherKey();
 
@@ -22,15 +22,11 @@ export async function startOtaServer(opts: TestServerOptions = {}): Promise<Test
 
 /** Registers, signs and uploads an image; returns its id. */
 export async function publishFirmware(t: TestServer, version: string, size = 64 * 1024, models = ['PAX-A920']): Promise<string> {
-  const bytes = randomBytes(size);
-  const manifest: FirmwareManifest = { name: 'pos-os', version, models, size, sha256: createHash('sha256').update(bytes).digest('hex') };
-  const created = await t.api<{ id: string }>('POST', '/v1/firmware', {
-    manifest,
-    signature: signManifest(manifest, publisher.privateKeyPem),
-  });
+  const { image, manifest, signature } = signedImage(publisher, size, version, models);
+  const created = await t.api<{ id: string }>('POST', '/v1/firmware', { manifest, signature });
   if (created.status !== 201) throw new Error(`firmware create: ${created.status} ${JSON.stringify(created.body)}`);
   const up = await t.api('PUT', `/v1/firmware/${created.body.id}/content`, undefined, {
-    raw: bytes,
+    raw: image,
     headers: { 'content-type': 'application/octet-stream' },
   });
   if (up.status !== 200) throw new Error(`firmware upload: ${up.status} ${JSON.stringify(up.body)}`);
@@ -43,23 +39,70 @@ export async function startOtaFleet(
   faults: FaultFractions = {},
   prefix = `OTA${randomBytes(3).toString('hex')}`,
 ): Promise<FleetHandle> {
-  const fleet = await runFleet({
-    server: t.url,
+  const { fleet } = await startTestFleet(t, {
     devices,
-    enrollToken: TEST_ENROLL_TOKEN,
-    adminToken: TEST_ADMIN_TOKEN,
     prefix,
     healthIntervalS: 30,
     faults,
     faultTiming: { 'ota-offline': [0.5, 3] },
-    stateDir: mkdtempSync(join(tmpdir(), 'posfleet-ota-')),
     backoff: { initialMs: 50, maxMs: 500, factor: 2 },
     concurrency: 25,
     fwVersion: '1.0.0',
-    log: pino({ level: 'silent' }),
+    awaitConnected: false,
   });
-  await fleet.ready;
   return fleet;
+}
+
+/** A server with the fleet's current image (1.0.0) and the one rolled out (2.0.0), and a fleet on 1.0.0. */
+export interface OtaRig {
+  readonly t: TestServer;
+  readonly fleet: FleetHandle;
+  /** The 2.0.0 image's id. */
+  readonly fw2: string;
+}
+
+export interface OtaRigOptions {
+  faults?: FaultFractions;
+  database?: DatabaseKind;
+  /** Publish 1.0.0 too (what a rollback reinstalls); default true. */
+  currentImage?: boolean;
+  hookTimeoutMs?: number;
+}
+
+/**
+ * Starts an OtaRig before the suite's tests and stops it after them; the rig's parts may be read
+ * inside tests and later hooks only.
+ */
+export function useOtaRig(devices: number, opts: OtaRigOptions = {}): OtaRig {
+  let started: OtaRig | undefined;
+  let server: TestServer | undefined;
+  let fleetHandle: FleetHandle | undefined;
+  beforeAll(async () => {
+    server = await startOtaServer({ database: opts.database });
+    if (opts.currentImage ?? true) await publishFirmware(server, '1.0.0');
+    const fw2 = await publishFirmware(server, '2.0.0');
+    fleetHandle = await startOtaFleet(server, devices, opts.faults);
+    started = { t: server, fleet: fleetHandle, fw2 };
+  }, opts.hookTimeoutMs);
+  afterAll(async () => {
+    await fleetHandle?.stop();
+    await server?.stop();
+  });
+  const part = <K extends keyof OtaRig>(key: K): OtaRig[K] => {
+    if (!started) throw new Error('the OTA rig runs only inside tests and hooks after it started');
+    return started[key];
+  };
+  return {
+    get t() {
+      return part('t');
+    },
+    get fleet() {
+      return part('fleet');
+    },
+    get fw2() {
+      return part('fw2');
+    },
+  };
 }
 
 export interface RolloutView {
@@ -86,6 +129,22 @@ export async function rollout(t: TestServer, id: string): Promise<RolloutView> {
   const r = await t.api<RolloutView>('GET', `/v1/rollouts/${id}`);
   if (r.status !== 200) throw new Error(`get rollout: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
+}
+
+/** Polls a rollout until `done` holds for it (by default: it is no longer running); returns that view. */
+export function rolloutUntil(
+  t: TestServer,
+  id: string,
+  done: (r: RolloutView) => boolean = (r) => r.state !== 'running',
+  wait: EventuallyOptions = {},
+): Promise<RolloutView> {
+  return eventually(
+    async () => {
+      const r = await rollout(t, id);
+      return done(r) ? r : undefined;
+    },
+    { timeoutMs: 90_000, stepMs: 200, what: 'the rollout to end', ...wait },
+  );
 }
 
 export interface RolloutDevice {

@@ -1,27 +1,12 @@
 // Rollouts end to end: real server (MQTT, Redis, database), real agents on simulated hardware.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
-import { eventually } from '../helpers/eventually.ts';
-import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer } from './otaHarness.ts';
+import { describe, expect, it } from 'vitest';
+import { devicesOf, rolloutUntil, startOtaFleet, useOtaRig } from './otaHarness.ts';
 
 describe('firmware rollout, small fleet', () => {
-  let t: TestServer;
-  let fleet: FleetHandle;
-  let fw2 = '';
-
-  beforeAll(async () => {
-    t = await startOtaServer();
-    await publishFirmware(t, '1.0.0');
-    fw2 = await publishFirmware(t, '2.0.0');
-    fleet = await startOtaFleet(t, 12, { 'ota-cut': 2 / 12, 'ota-busy': 2 / 12 });
-  });
-  afterAll(async () => {
-    await fleet?.stop();
-    await t?.stop();
-  });
+  const rig = useOtaRig(12, { faults: { 'ota-cut': 2 / 12, 'ota-busy': 2 / 12 } });
 
   it('updates every terminal through its phases, resuming cut downloads and waiting out busy terminals', async () => {
+    const { t, fleet, fw2 } = rig;
     const ids = fleet.agents.map((a) => a.deviceId!);
     const created = await t.api<{ id: string; state: string }>('POST', '/v1/rollouts', {
       name: 'v2 to all',
@@ -53,13 +38,7 @@ describe('firmware rollout, small fleet', () => {
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('device_busy');
 
-    const done = await eventually(
-      async () => {
-        const r = await rollout(t, id);
-        return ['succeeded', 'failed', 'paused'].includes(r.state) ? r : undefined;
-      },
-      { timeoutMs: 60_000, stepMs: 200, what: 'rollout end' },
-    );
+    const done = await rolloutUntil(t, id, (r) => ['succeeded', 'failed', 'paused'].includes(r.state), { timeoutMs: 60_000 });
     expect(done.state).toBe('succeeded');
     expect(done.counts).toEqual({ succeeded: 12 });
     const devs = await devicesOf(t, id);
@@ -72,6 +51,7 @@ describe('firmware rollout, small fleet', () => {
   });
 
   it('keeps a dynamic rollout open to terminals that start to match its filter later', async () => {
+    const { t, fw2 } = rig;
     const created = await t.api<{ id: string }>('POST', '/v1/rollouts', {
       name: 'late joiners',
       firmwareId: fw2,
@@ -86,13 +66,7 @@ describe('firmware rollout, small fleet', () => {
     await t.api('POST', `/v1/rollouts/${id}/start`);
     const late = await startOtaFleet(t, 2);
     try {
-      const r = await eventually(
-        async () => {
-          const v = await rollout(t, id);
-          return (v.counts.succeeded ?? 0) >= 2 ? v : undefined;
-        },
-        { timeoutMs: 60_000, stepMs: 200, what: 'late joiners updated' },
-      );
+      const r = await rolloutUntil(t, id, (v) => (v.counts.succeeded ?? 0) >= 2, { timeoutMs: 60_000, what: 'late joiners updated' });
       expect(r.state).toBe('running');
       const devs = await devicesOf(t, id);
       expect(devs.map((d) => d.deviceId).sort()).toEqual(late.agents.map((a) => a.deviceId!).sort());

@@ -1,11 +1,9 @@
 // SPEC §4 over 300 simulated terminals with 10 % injected self-test failures: the error rule
 // stops the rollout exactly at the crossing answer; with onErrorThreshold=rollback the devices it
 // updated go back to the old version.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
-import type { TestServer } from '../helpers/testServer.ts';
-import { devicesOf, publishFirmware, rollout, startOtaFleet, startOtaServer, type RolloutView } from './otaHarness.ts';
+import { devicesOf, rollout, rolloutUntil, useOtaRig, type OtaRig, type RolloutView } from './otaHarness.ts';
 
 const N = 300;
 const PHASES = [
@@ -15,10 +13,10 @@ const PHASES = [
 ];
 const ERROR_THRESHOLD = 4;
 
-async function runToStop(t: TestServer, fleet: FleetHandle, fwId: string, onErrorThreshold: 'pause' | 'rollback') {
+async function runToStop({ t, fleet, fw2 }: OtaRig, onErrorThreshold: 'pause' | 'rollback') {
   const created = await t.api<{ id: string }>('POST', '/v1/rollouts', {
     name: `v2 ${onErrorThreshold}`,
-    firmwareId: fwId,
+    firmwareId: fw2,
     target: { deviceIds: fleet.agents.map((a) => a.deviceId!) },
     phases: PHASES,
     successThreshold: 80,
@@ -29,13 +27,7 @@ async function runToStop(t: TestServer, fleet: FleetHandle, fwId: string, onErro
   expect(created.status).toBe(201);
   const id = created.body.id;
   expect((await t.api('POST', `/v1/rollouts/${id}/start`)).status).toBe(200);
-  const stopped = await eventually(
-    async () => {
-      const r = await rollout(t, id);
-      return r.state !== 'running' ? r : undefined;
-    },
-    { timeoutMs: 120_000, stepMs: 200, what: 'the rollout to stop' },
-  );
+  const stopped = await rolloutUntil(t, id, undefined, { timeoutMs: 120_000, what: 'the rollout to stop' });
   return { id, stopped };
 }
 
@@ -48,23 +40,11 @@ function expectExactTrip(r: RolloutView) {
 }
 
 describe('error threshold over 300 terminals', () => {
-  let t: TestServer;
-  let fleet: FleetHandle;
-  let fw2 = '';
-
-  beforeAll(async () => {
-    t = await startOtaServer();
-    await publishFirmware(t, '1.0.0');
-    fw2 = await publishFirmware(t, '2.0.0');
-    fleet = await startOtaFleet(t, N, { 'ota-selftest': 0.1 });
-  }, 180_000);
-  afterAll(async () => {
-    await fleet?.stop();
-    await t?.stop();
-  });
+  const rig = useOtaRig(N, { faults: { 'ota-selftest': 0.1 }, hookTimeoutMs: 180_000 });
 
   it('pauses by itself at the error threshold, sends nothing more, and phases not started stay untouched', async () => {
-    const { id, stopped } = await runToStop(t, fleet, fw2, 'pause');
+    const { t } = rig;
+    const { id, stopped } = await runToStop(rig, 'pause');
     expect(stopped.state).toBe('paused');
     expectExactTrip(stopped);
     // Let in-flight devices finish: nothing new may be sent while paused.
@@ -93,16 +73,11 @@ describe('error threshold over 300 terminals', () => {
   }, 240_000);
 
   it('with onErrorThreshold=rollback, returns the devices it updated to the old version', async () => {
-    const { id, stopped } = await runToStop(t, fleet, fw2, 'rollback');
+    const { t } = rig;
+    const { id, stopped } = await runToStop(rig, 'rollback');
     expectExactTrip(stopped);
     expect(stopped.rollingBack).toBe(true);
-    const done = await eventually(
-      async () => {
-        const r = await rollout(t, id);
-        return r.state === 'failed' ? r : undefined;
-      },
-      { timeoutMs: 120_000, stepMs: 200, what: 'the rollback to finish' },
-    );
+    const done = await rolloutUntil(t, id, (r) => r.state === 'failed', { timeoutMs: 120_000, what: 'the rollback to finish' });
     expect(done.counts.succeeded ?? 0).toBe(0);
     const devs = await devicesOf(t, id);
     const back = devs.filter((d) => d.state === 'rolled_back');
