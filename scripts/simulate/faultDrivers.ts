@@ -2,6 +2,8 @@
 // ones (tamper, link flaps, garbage payloads) on seeded random schedules.
 import { seededRandom, seedFrom } from '../../agent/random.ts';
 import type { Agent } from '../../agent/agent.ts';
+import type { OtaFaults } from '../../agent/ota/simulatedOta.ts';
+import type { SimFault } from '../../agent/simDrift.ts';
 import type { SimulatedHardware } from '../../agent/simulatedHardware.ts';
 import type { FleetFault } from './faults.ts';
 import { makeGarbage } from './garbage.ts';
@@ -41,6 +43,20 @@ export function createFaultScheduler(): FaultScheduler {
   };
 }
 
+/** Fleet faults that are a hardware condition from the start. */
+const sensorFaultOf: Partial<Record<FleetFault, SimFault>> = { battery: 'batteryLow', paper: 'paperOut', reader: 'readerError' };
+
+/** Fleet faults that the OTA platform plays on the next install (simulatedOta's knobs). */
+const otaFaultOf: Partial<Record<FleetFault, OtaFaults>> = {
+  'ota-cut': { cutDownloadAt: 0.5 },
+  'ota-corrupt': { corruptImage: true },
+  'ota-tamper': { tamperManifest: true },
+  'ota-powerloss': { powerLossDuringInstall: true },
+  'ota-selftest': { selftestFail: true },
+  'ota-silent': { neverAnswer: true },
+  'ota-busy': { busyChecks: 2 },
+};
+
 export interface DrivenDevice {
   serial: string;
   faults: readonly FleetFault[];
@@ -56,16 +72,11 @@ export function startFaultDrivers(
   const random = seededRandom(seedFrom(`${dev.serial}/faults`) ^ o.seed);
   const timing = { ...defaultTiming, ...o.timing };
   for (const f of dev.faults) {
+    const sensor = sensorFaultOf[f];
+    const ota = otaFaultOf[f];
+    if (sensor) dev.hardware.inject(sensor);
+    if (ota) dev.hardware.ota.inject(ota);
     switch (f) {
-      case 'battery':
-        dev.hardware.inject('batteryLow');
-        break;
-      case 'paper':
-        dev.hardware.inject('paperOut');
-        break;
-      case 'reader':
-        dev.hardware.inject('readerError');
-        break;
       case 'tamper':
         // Counted when it happens: a short run may end before the lid is opened.
         o.scheduler.every(random, timing.tamper, () => (dev.hardware.inject('tamper'), o.noteFault('tamper')), true);
@@ -81,27 +92,6 @@ export function startFaultDrivers(
         break;
       case 'slow-acks':
         break; // wired into the agent at creation (ackDelayMs)
-      case 'ota-cut':
-        dev.hardware.ota.inject({ cutDownloadAt: 0.5 });
-        break;
-      case 'ota-corrupt':
-        dev.hardware.ota.inject({ corruptImage: true });
-        break;
-      case 'ota-tamper':
-        dev.hardware.ota.inject({ tamperManifest: true });
-        break;
-      case 'ota-powerloss':
-        dev.hardware.ota.inject({ powerLossDuringInstall: true });
-        break;
-      case 'ota-selftest':
-        dev.hardware.ota.inject({ selftestFail: true });
-        break;
-      case 'ota-silent':
-        dev.hardware.ota.inject({ neverAnswer: true });
-        break;
-      case 'ota-busy':
-        dev.hardware.ota.inject({ busyChecks: 2 });
-        break;
       case 'ota-offline':
         o.scheduler.every(
           random,
