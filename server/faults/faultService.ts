@@ -33,7 +33,8 @@ export interface FaultServiceDeps {
 
 export const newFaultId = () => newId('flt');
 
-const toWebhook = (r: FaultRow): WebhookFault => ({
+/** The fields a webhook body and a live event both name a fault by (each adds its own after them). */
+const faultIdentity = (r: FaultRow) => ({
   id: r.id,
   deviceId: r.deviceId,
   code: r.code,
@@ -41,19 +42,17 @@ const toWebhook = (r: FaultRow): WebhookFault => ({
   severity: r.severity,
   state: r.state,
   detail: r.detail,
+});
+
+const toWebhook = (r: FaultRow): WebhookFault => ({
+  ...faultIdentity(r),
   openedAt: r.openedAt.toISOString(),
   resolvedAt: r.resolvedAt?.toISOString() ?? null,
   resolution: r.resolution,
 });
 
 const live = (r: FaultRow, action: FaultLiveEvent['action'], by: string | null): FaultLiveEvent => ({
-  id: r.id,
-  deviceId: r.deviceId,
-  code: r.code,
-  title: r.title,
-  severity: r.severity,
-  state: r.state,
-  detail: r.detail,
+  ...faultIdentity(r),
   assigneeId: r.assigneeId,
   openedAt: r.openedAt.toISOString(),
   action,
