@@ -18,6 +18,8 @@ import { pageOf } from '../http/pageOf.ts';
 import type { BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
+import type { Tx } from '../core/transaction.ts';
+import type { LockChange } from '../terminalControl/locks.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
 
@@ -111,6 +113,47 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
       );
       return { row };
     });
+  }
+
+  /**
+   * Suspension and reactivation: the status moves `from` → `to` (409 when it is elsewhere or moves
+   * meanwhile) and, in the same transaction, the merchant's `terminals` are locked or released
+   * (`control`), the audit entry counting them; memory and the lock commands follow the commit.
+   */
+  async function moveWithTerminals(
+    id: string,
+    actor: Actor,
+    move: {
+      from: MerchantStatus;
+      to: MerchantStatus;
+      refusal: string;
+      statusReason: string | null;
+      action: string;
+      data: Record<string, unknown>;
+      terminals(tx: Tx): Promise<string[]>;
+      control(tx: Tx, deviceIds: string[]): Promise<LockChange[]>;
+    },
+  ) {
+    const m = await get(id);
+    if (m.status !== move.from) throw conflict('invalid_status', `merchant ${id} is ${m.status}; ${move.refusal}`);
+    const { row, changes, deviceIds } = await db.transaction(async (tx) => {
+      const [r] = await tx
+        .update(merchants)
+        .set({ status: move.to, statusReason: move.statusReason, updatedAt: now() })
+        .where(and(eq(merchants.id, id), eq(merchants.status, move.from)))
+        .returning();
+      if (!r) throw conflict('invalid_status', `merchant ${id} changed meanwhile`);
+      const deviceIds = await move.terminals(tx);
+      const c = await move.control(tx, deviceIds);
+      await d.audit.append(
+        { actor: actor.principal, ip: actor.ip, action: move.action, target: id, data: { ...move.data, terminals: deviceIds.length } },
+        tx,
+      );
+      return { row: r, changes: c, deviceIds };
+    });
+    d.registry.setMerchant(row);
+    await d.control.locks.afterCommit(changes, actor);
+    return { row, deviceIds };
   }
 
   function reviewerCheck(m: MerchantRow, actor: Actor) {
@@ -245,65 +288,47 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
 
     /** Suspends the merchant and locks every terminal bound to it (reason merchant_suspended). */
     async suspend(id: string, actor: Actor, reason: string) {
-      const m = await get(id);
-      if (m.status !== 'active')
-        throw conflict('invalid_status', `merchant ${id} is ${m.status}; only an active merchant can be suspended`);
-      const { row, changes, locked } = await db.transaction(async (tx) => {
-        const [r] = await tx
-          .update(merchants)
-          .set({ status: 'suspended', statusReason: reason, updatedAt: now() })
-          .where(and(eq(merchants.id, id), eq(merchants.status, 'active')))
-          .returning();
-        if (!r) throw conflict('invalid_status', `merchant ${id} changed meanwhile`);
-        const deviceIds = (
-          await tx
-            .select({ id: merchantBindings.deviceId })
-            .from(merchantBindings)
-            .where(and(eq(merchantBindings.merchantId, id), isNull(merchantBindings.closedAt)))
-        ).map((x) => x.id);
-        const c = await d.control.locks.lockIn(tx, deviceIds, 'merchant_suspended', actor, { note: reason, merchantId: id });
-        await d.audit.append(
-          { actor: actor.principal, ip: actor.ip, action: 'merchant.suspend', target: id, data: { reason, terminals: deviceIds.length } },
-          tx,
-        );
-        return { row: r, changes: c, locked: deviceIds };
+      const { row, deviceIds } = await moveWithTerminals(id, actor, {
+        from: 'active',
+        to: 'suspended',
+        refusal: 'only an active merchant can be suspended',
+        statusReason: reason,
+        action: 'merchant.suspend',
+        data: { reason },
+        terminals: async (tx) =>
+          (
+            await tx
+              .select({ id: merchantBindings.deviceId })
+              .from(merchantBindings)
+              .where(and(eq(merchantBindings.merchantId, id), isNull(merchantBindings.closedAt)))
+          ).map((x) => x.id),
+        control: (tx, deviceIds) => d.control.locks.lockIn(tx, deviceIds, 'merchant_suspended', actor, { note: reason, merchantId: id }),
       });
-      d.registry.setMerchant(row);
-      await d.control.locks.afterCommit(changes, actor);
-      return { merchant: row, lockedTerminals: locked.length };
+      return { merchant: row, lockedTerminals: deviceIds.length };
     },
 
     /** Back to active; releases only the locks the suspension placed. */
     async reactivate(id: string, actor: Actor, note?: string) {
-      const m = await get(id);
-      if (m.status !== 'suspended')
-        throw conflict('invalid_status', `merchant ${id} is ${m.status}; only a suspended merchant can be reactivated`);
-      const { row, changes, released } = await db.transaction(async (tx) => {
-        const [r] = await tx
-          .update(merchants)
-          .set({ status: 'active', statusReason: note ?? null, updatedAt: now() })
-          .where(and(eq(merchants.id, id), eq(merchants.status, 'suspended')))
-          .returning();
-        if (!r) throw conflict('invalid_status', `merchant ${id} changed meanwhile`);
-        const deviceIds = (
-          await tx
-            .selectDistinct({ id: terminalLocks.deviceId })
-            .from(terminalLocks)
-            .where(and(eq(terminalLocks.merchantId, id), eq(terminalLocks.reason, 'merchant_suspended'), isNull(terminalLocks.releasedAt)))
-        ).map((x) => x.id);
-        const c = await d.control.locks.releaseIn(tx, deviceIds, 'merchant_suspended', actor, {
-          note: note ?? 'merchant reactivated',
-          merchantId: id,
-        });
-        await d.audit.append(
-          { actor: actor.principal, ip: actor.ip, action: 'merchant.reactivate', target: id, data: { note, terminals: deviceIds.length } },
-          tx,
-        );
-        return { row: r, changes: c, released: deviceIds };
+      const { row, deviceIds } = await moveWithTerminals(id, actor, {
+        from: 'suspended',
+        to: 'active',
+        refusal: 'only a suspended merchant can be reactivated',
+        statusReason: note ?? null,
+        action: 'merchant.reactivate',
+        data: { note },
+        terminals: async (tx) =>
+          (
+            await tx
+              .selectDistinct({ id: terminalLocks.deviceId })
+              .from(terminalLocks)
+              .where(
+                and(eq(terminalLocks.merchantId, id), eq(terminalLocks.reason, 'merchant_suspended'), isNull(terminalLocks.releasedAt)),
+              )
+          ).map((x) => x.id),
+        control: (tx, deviceIds) =>
+          d.control.locks.releaseIn(tx, deviceIds, 'merchant_suspended', actor, { note: note ?? 'merchant reactivated', merchantId: id }),
       });
-      d.registry.setMerchant(row);
-      await d.control.locks.afterCommit(changes, actor);
-      return { merchant: row, releasedTerminals: released.length };
+      return { merchant: row, releasedTerminals: deviceIds.length };
     },
 
     async setPolicy(id: string, input: MerchantPolicy, actor: Actor) {
