@@ -1,7 +1,8 @@
 // The audit log over HTTP (SPEC §8): read it, and prove the chain unbroken. Admins and auditors.
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth/middleware.ts';
-import { authErrors, bearerSecurity, ErrorSchema, PageQuerySchema } from '../auth/routes.ts';
+import { authErrors, bearerSecurity, PageQuerySchema } from '../auth/routes.ts';
+import { errorResponse as ErrorSchema } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { AuditLog } from './auditLog.ts';
 

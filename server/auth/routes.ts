@@ -3,31 +3,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { roles } from '../../schemas/db.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import { jsonBody, jsonResponse } from '../http/schemas.ts';
+import { errorAnswer, jsonBody, jsonResponse } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { AuthService } from './authService.ts';
-import { clientIp, requireRole } from './middleware.ts';
-
-export const ErrorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: 'forbidden' }),
-      message: z.string(),
-      details: z.unknown().optional(),
-    }),
-  })
-  .openapi('Error');
-
-const errorResponse = (description: string) => ({
-  content: { 'application/json': { schema: ErrorSchema } },
-  description,
-});
+import { clientIp } from './middleware.ts';
+import { admins } from './roleSets.ts';
 
 /** The error answers every authenticated route may give. */
 export const authErrors = {
-  401: errorResponse('missing or invalid credentials'),
-  403: errorResponse('the caller’s role may not do this'),
+  401: errorAnswer('missing or invalid credentials'),
+  403: errorAnswer('the caller’s role may not do this'),
 } as const;
 
 export const bearerSecurity = [{ bearerAuth: [] }];
@@ -85,49 +71,32 @@ const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) 
 
 const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
 
-const admins = requireRole('admin');
-const route = routesTagged('users');
+const route = routesTagged('users', { security: bearerSecurity });
+
+/** The errors of a route on one user: the caller's, 404 for an unknown id, 409 for the conflict named. */
+const oneUserErrors = (conflict: string) => ({ ...authErrors, 404: errorAnswer('no such user'), 409: errorAnswer(conflict) });
 
 const createUserRoute = route.post('/v1/users', admins, 'Create a user and its first API token', {
-  security: bearerSecurity,
   request: { body: jsonBody(CreateUserBody) },
-  responses: {
-    201: jsonResponse(CreatedUserSchema, 'created; the token is shown once'),
-    400: errorResponse('invalid body'),
-    ...authErrors,
-  },
+  responses: { 201: jsonResponse(CreatedUserSchema, 'created; the token is shown once'), 400: errorAnswer('invalid body'), ...authErrors },
 });
 
 const listUsersRoute = route.get('/v1/users', admins, 'List users, oldest first', {
-  security: bearerSecurity,
   request: { query: PageQuerySchema },
-  responses: {
-    200: jsonResponse(UserPageSchema, 'a page of users'),
-    400: errorResponse('invalid query'),
-    ...authErrors,
-  },
+  responses: { 200: jsonResponse(UserPageSchema, 'a page of users'), 400: errorAnswer('invalid query'), ...authErrors },
 });
 
 const issueTokenRoute = route.post('/v1/users/{id}/tokens', admins, 'Issue a new API token (older tokens stay valid)', {
-  security: bearerSecurity,
   request: { params: UserIdParam },
   responses: {
     201: jsonResponse(IssuedTokenSchema, 'issued; the token is shown once'),
-    ...authErrors,
-    404: errorResponse('no such user'),
-    409: errorResponse('the user is disabled (`user_disabled`)'),
+    ...oneUserErrors('the user is disabled (`user_disabled`)'),
   },
 });
 
 const disableUserRoute = route.post('/v1/users/{id}/disable', admins, 'Disable a user and revoke all its tokens', {
-  security: bearerSecurity,
   request: { params: UserIdParam },
-  responses: {
-    200: jsonResponse(DisabledUserSchema, 'disabled'),
-    ...authErrors,
-    404: errorResponse('no such user'),
-    409: errorResponse('the last enabled admin (`last_admin`)'),
-  },
+  responses: { 200: jsonResponse(DisabledUserSchema, 'disabled'), ...oneUserErrors('the last enabled admin (`last_admin`)') },
 });
 
 const meRoute = createRoute({

@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp, requireRole } from '../auth/middleware.ts';
+import { readers } from '../auth/roleSets.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
@@ -75,7 +76,6 @@ export interface CampaignRouteOptions {
 
 export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) {
   const controllers = requireRole(...(o.roles ?? ['admin', 'operator']));
-  const readers = requireRole('admin', 'operator', 'technician', 'auditor');
   const route = routesTagged(`${o.noun}s`);
   // The answer of create, get and every control: the request's fields (spec and the kind's
   // params) as stored, plus the state and per-phase counts.

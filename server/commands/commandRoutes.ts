@@ -4,7 +4,8 @@ import { parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
 import { commandStates } from '../../schemas/db.ts';
 import { commandTypes } from '../../schemas/wire.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { operators, readers, technicians } from '../auth/roleSets.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
@@ -40,11 +41,9 @@ const filter = z
 const MAX_BATCH = 100_000;
 const deviceIdParams = pathParams('id');
 const cmdParams = pathParams('id', 'cmdId');
-const senders = requireRole('admin', 'operator', 'technician');
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 const route = routesTagged('commands');
 
-const sendRoute = route.post('/v1/devices/{id}/commands', senders, 'Send a command to a terminal (delivered when it is online)', {
+const sendRoute = route.post('/v1/devices/{id}/commands', technicians, 'Send a command to a terminal (delivered when it is online)', {
   request: { params: deviceIdParams, body: jsonBody(z.object(commandInput).openapi({ example: { type: 'diag.run', payload: { components: ['printer', 'network'] }, ttlS: 3600 } })) },
   responses: { 201: jsonResponse(command, 'created'), ...errorResponses(400, 401, 403, 404, 409) },
 });
@@ -59,12 +58,12 @@ const getRoute = route.get('/v1/devices/{id}/commands/{cmdId}', readers, 'State 
   responses: { 200: jsonResponse(command, 'the command'), ...errorResponses(401, 403, 404) },
 });
 
-const cancelRoute = route.post('/v1/devices/{id}/commands/{cmdId}/cancel', senders, 'Cancel a command that has not finished', {
+const cancelRoute = route.post('/v1/devices/{id}/commands/{cmdId}/cancel', technicians, 'Cancel a command that has not finished', {
   request: { params: cmdParams },
   responses: { 200: jsonResponse(command, 'cancelled'), ...errorResponses(401, 403, 404, 409) },
 });
 
-const batchRoute = route.post('/v1/commands', requireRole('admin', 'operator'), 'Send one command to many terminals (by ids or by filter)', {
+const batchRoute = route.post('/v1/commands', operators, 'Send one command to many terminals (by ids or by filter)', {
   request: {
     body: jsonBody(
       z.object({

@@ -2,7 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import { deviceStatuses } from '../../schemas/db.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { operators, readers } from '../auth/roleSets.ts';
 import { badRequest } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
@@ -23,8 +24,6 @@ const device = z
   .openapi('Device');
 
 const deviceIdParams = pathParams('id');
-const operators = requireRole('admin', 'operator');
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 const route = routesTagged('devices');
 
 const registerRoute = route.post('/v1/devices', operators, 'Pre-register a terminal by serial and model', {

@@ -2,14 +2,12 @@
 import { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { deviceState, devices } from '../../schemas/db.ts';
-import { requireRole } from '../auth/middleware.ts';
+import { readers } from '../auth/roleSets.ts';
 import type { Db } from '../db/database.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import { errorResponses, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
-
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 
 const summaryRoute = routesTagged('devices').get('/v1/fleet/summary', readers, 'Fleet overview: devices by status, online/offline, firmware versions, models', {
   responses: {

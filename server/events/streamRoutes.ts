@@ -3,7 +3,7 @@
 //   ?health=dev_a,dev_b            also `device.health` for these devices (at most 50): their
 //                                  samples are published for as long as someone watches them
 import { streamSSE } from 'hono/streaming';
-import { requireRole } from '../auth/middleware.ts';
+import { readers } from '../auth/roleSets.ts';
 import { badRequest } from '../errors.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { EventBus, LiveEventName } from './eventBus.ts';
@@ -25,7 +25,7 @@ function healthDevices(v: string | undefined): Set<string> {
 }
 
 export function registerStreamRoutes(app: AppRouter, deps: { bus: EventBus }) {
-  app.get('/v1/stream', requireRole('admin', 'operator', 'technician', 'auditor'), (c) => {
+  app.get('/v1/stream', readers, (c) => {
     const wanted = list(c.req.query('types'));
     const passes = (name: string) => !wanted || wanted.some((w) => name === w || name.startsWith(`${w}.`));
     // Health of only the devices asked for, and only if the type filter lets it through.

@@ -1,16 +1,14 @@
 // Remote diagnostics and log bundles of one terminal, and the signed upload link terminals PUT to.
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AuditLog } from '../audit/auditLog.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { readers, technicians } from '../auth/roleSets.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { errorResponses, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import { diagnosticsView, selfTestComponents, type Diagnostics } from './diagnostics.ts';
 import { logBundleView, type LogBundles } from './logBundles.ts';
-
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
-const technicians = requireRole('admin', 'operator', 'technician');
 
 const deviceIdParams = pathParams('id');
 const route = routesTagged('diagnostics');

@@ -4,7 +4,8 @@ import { and, eq } from 'drizzle-orm';
 import { users } from '../../schemas/db.ts';
 import { faultCode, faultRuleSet, faultStates, notifierSettingsInput, severities, type FaultState, type Severity } from '../../schemas/faults.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { admins, operators, readers, technicians } from '../auth/roleSets.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
@@ -19,9 +20,6 @@ export interface RulesControl {
   current(): { rules: z.infer<typeof faultRuleSet>['rules']; source: 'default' | 'stored'; updatedAt: string | null; updatedBy: string | null };
   replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string): Promise<void>;
 }
-
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
-const triage = requireRole('admin', 'operator', 'technician');
 
 const fault = z
   .looseObject({
@@ -105,22 +103,22 @@ const getRoute = route.get('/v1/faults/{id}', readers, 'One fault with its notes
   responses: { 200: jsonResponse(fault.extend({ notes: z.array(note) }), 'the fault'), ...errorResponses(401, 403, 404) },
 });
 
-const ackRoute = route.post('/v1/faults/{id}/acknowledge', triage, 'Acknowledge an open fault (someone is on it)', {
+const ackRoute = route.post('/v1/faults/{id}/acknowledge', technicians, 'Acknowledge an open fault (someone is on it)', {
   request: { params: idParams },
   responses: { 200: jsonResponse(fault, 'acknowledged'), ...errorResponses(401, 403, 404, 409) },
 });
 
-const resolveRoute = route.post('/v1/faults/{id}/resolve', triage, 'Resolve a fault by hand, optionally with a closing note', {
+const resolveRoute = route.post('/v1/faults/{id}/resolve', technicians, 'Resolve a fault by hand, optionally with a closing note', {
   request: { params: idParams, body: optionalJsonBody(z.object({ note: z.string().min(1).max(4000).optional() }).strict()) },
   responses: { 200: jsonResponse(fault, 'resolved'), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
-const assignRoute = route.post('/v1/faults/{id}/assign', triage, 'Assign an unresolved fault to a user (null unassigns)', {
+const assignRoute = route.post('/v1/faults/{id}/assign', technicians, 'Assign an unresolved fault to a user (null unassigns)', {
   request: { params: idParams, body: jsonBody(z.object({ assigneeId: z.string().min(1).max(64).nullable() }).strict()) },
   responses: { 200: jsonResponse(fault, 'assigned'), ...errorResponses(400, 401, 403, 404, 409, 422) },
 });
 
-const noteRoute = route.post('/v1/faults/{id}/notes', triage, 'Add a note to a fault', {
+const noteRoute = route.post('/v1/faults/{id}/notes', technicians, 'Add a note to a fault', {
   request: { params: idParams, body: jsonBody(z.object({ text: z.string().trim().min(1).max(4000) }).strict()) },
   responses: { 201: jsonResponse(note, 'added'), ...errorResponses(400, 401, 403, 404) },
 });
@@ -136,7 +134,7 @@ const getRulesRoute = route.get('/v1/fault-rules', readers, 'The rules that turn
   responses: { 200: jsonResponse(rulesResponse, 'rules'), ...errorResponses(401, 403) },
 });
 
-const putRulesRoute = route.put('/v1/fault-rules', requireRole('admin', 'operator'), 'Replace the rule set (validated; applied at once)', {
+const putRulesRoute = route.put('/v1/fault-rules', operators, 'Replace the rule set (validated; applied at once)', {
   request: { body: jsonBody(faultRuleSet) },
   responses: { 200: jsonResponse(rulesResponse, 'rules'), ...errorResponses(400, 401, 403) },
 });
@@ -150,16 +148,16 @@ const notifierView = z.object({
   secret: z.string().optional(),
 });
 
-const getNotifierRoute = route.get('/v1/fault-notifier', requireRole('admin'), 'Webhook notifier settings (the secret is never shown)', {
+const getNotifierRoute = route.get('/v1/fault-notifier', admins, 'Webhook notifier settings (the secret is never shown)', {
   responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(401, 403) },
 });
 
-const putNotifierRoute = route.put('/v1/fault-notifier', requireRole('admin'), 'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)', {
+const putNotifierRoute = route.put('/v1/fault-notifier', admins, 'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)', {
   request: { body: jsonBody(notifierSettingsInput) },
   responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(400, 401, 403) },
 });
 
-const testNotifierRoute = route.post('/v1/fault-notifier/test', requireRole('admin'), 'Queue a signed test delivery to the webhook', {
+const testNotifierRoute = route.post('/v1/fault-notifier/test', admins, 'Queue a signed test delivery to the webhook', {
   responses: { 202: jsonResponse(z.object({ queued: z.boolean() }), 'queued'), ...errorResponses(401, 403, 422) },
 });
 

@@ -7,10 +7,14 @@ export const errorResponse = z
   })
   .openapi('Error');
 
+/** An error answer described for its route (`no such user`), the body always `Error`. */
+export const errorAnswer = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: errorResponse } },
+});
+
 export const errorResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 422 | 429)[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [s, { description: `error ${s}`, content: { 'application/json': { schema: errorResponse } } }]),
-  );
+  Object.fromEntries(statuses.map((s) => [s, errorAnswer(`error ${s}`)]));
 
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: 'page size' }),

@@ -8,23 +8,26 @@ import type { AppEnv } from './types.ts';
 /** What a route declares besides its method, path, tag, role and summary: request, answers, `security`. */
 type RouteDetails = Omit<RouteConfig, 'method' | 'path' | 'tags' | 'summary' | 'middleware'>;
 
+/** What every route of a tag may share besides the tag: an explicit `security` of its own. */
+type SharedDetails = Pick<RouteConfig, 'security'>;
+
 const declareWith =
-  <M extends RouteConfig['method']>(method: M, tags: string[]) =>
+  <M extends RouteConfig['method']>(method: M, tags: string[], shared: SharedDetails) =>
   <P extends string, D extends RouteDetails>(path: P, allowed: MiddlewareHandler<AppEnv>, summary: string, details: D) =>
-    createRoute({ method, path, tags, summary, middleware: [allowed] as const, ...details });
+    createRoute({ method, path, tags, summary, middleware: [allowed] as const, ...shared, ...details });
 
 /**
  * Route declarations under one OpenAPI tag, by method:
  * `routesTagged('devices').get('/v1/devices/{id}', readers, 'A terminal', { request, responses })`.
  * `allowed` is the role check (requireRole), run before the request is validated.
  */
-export function routesTagged(tag: string) {
+export function routesTagged(tag: string, shared: SharedDetails = {}) {
   const tags = [tag];
   return {
-    get: declareWith('get', tags),
-    post: declareWith('post', tags),
-    put: declareWith('put', tags),
-    patch: declareWith('patch', tags),
-    delete: declareWith('delete', tags),
+    get: declareWith('get', tags, shared),
+    post: declareWith('post', tags, shared),
+    put: declareWith('put', tags, shared),
+    patch: declareWith('patch', tags, shared),
+    delete: declareWith('delete', tags, shared),
   };
 }

@@ -1,13 +1,15 @@
 // HTTP for key management. Nothing here ever answers with key material, wrapped or clear:
 // inventories carry ids, versions and KCVs only. Rotations are campaign routes (keysModule.ts).
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { dualControlActions, keyStates } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { admins, operators, readers } from '../auth/roleSets.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { conflict } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { DualControl } from './dualControl.ts';
 import { COMPONENT_HEX } from './keyComponents.ts';
@@ -17,13 +19,10 @@ import type { KeyVault } from './keyVault.ts';
 import { listPolicies, setPolicy } from './rotationPolicy.ts';
 import type { Db } from '../db/database.ts';
 
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
-const operators = requireRole('admin', 'operator');
-const admins = requireRole('admin');
-const deviceParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
-const reqParams = deviceParams;
+const deviceParams = pathParams('id');
+const reqParams = pathParams('id');
 const anyObject = z.looseObject({});
-const tags = ['keys'];
+const route = routesTagged('keys');
 const timestamp = z.string().openapi({ format: 'date-time' });
 const kcv = z.string().openapi({ description: 'key check value with its method: `cmac:` and 6 upper-case hex digits', example: 'cmac:7A3C1B' });
 const usage = z.string().openapi({ description: 'TMK, TPK, TAK or TDK' });
@@ -102,17 +101,14 @@ export interface KeyRouteDeps {
 
 export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/key-vault', tags, summary: 'Which key vault runs (the software vault says it is a simulation, not an HSM)', middleware: [readers] as const, responses: { 200: jsonResponse(anyObject, 'vault'), ...errorResponses(401, 403) } }),
+    route.get('/v1/key-vault', readers, 'Which key vault runs (the software vault says it is a simulation, not an HSM)', {
+      responses: { 200: jsonResponse(anyObject, 'vault'), ...errorResponses(401, 403) },
+    }),
     (c) => c.json({ ...d.vault.info(), ...d.vaultState() }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/devices/{id}/keys',
-      tags,
-      summary: "A terminal's key inventory per slot: key id, version, KCV, installed at — never the key",
-      middleware: [readers] as const,
+    route.get('/v1/devices/{id}/keys', readers, "A terminal's key inventory per slot: key id, version, KCV, installed at — never the key", {
       request: { params: deviceParams, query: z.object({ history: z.enum(['true', 'false']).optional() }) },
       responses: { 200: jsonResponse(keyInventory, 'inventory'), ...errorResponses(401, 403, 404) },
     }),
@@ -125,7 +121,10 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/devices/{id}/keys/report', tags, summary: 'Ask the terminal for its own key inventory (ids, versions, KCVs), answered in the command result', middleware: [operators] as const, request: { params: deviceParams }, responses: { 202: jsonResponse(keyReportSent, 'sent'), ...errorResponses(401, 403, 404, 422) } }),
+    route.post('/v1/devices/{id}/keys/report', operators, 'Ask the terminal for its own key inventory (ids, versions, KCVs), answered in the command result', {
+      request: { params: deviceParams },
+      responses: { 202: jsonResponse(keyReportSent, 'sent'), ...errorResponses(401, 403, 404, 422) },
+    }),
     async (c) => {
       const { id } = c.req.valid('param');
       await d.devices.enrolledById(id);
@@ -136,12 +135,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/devices/{id}/keys/revoke',
-      tags,
-      summary: "Revoke one terminal's keys (all, or the ones listed; a TMK takes its working keys along) and zeroize them on the terminal",
-      middleware: [admins] as const,
+    route.post('/v1/devices/{id}/keys/revoke', admins, "Revoke one terminal's keys (all, or the ones listed; a TMK takes its working keys along) and zeroize them on the terminal", {
       request: { params: deviceParams, body: jsonBody(z.object({ keyIds: z.array(z.string().min(1).max(64)).min(1).max(64).optional(), reason: z.string().min(1).max(200) }).strict()) },
       responses: { 200: jsonResponse(anyObject, 'revoked'), ...errorResponses(400, 401, 403, 404) },
     }),
@@ -156,7 +150,10 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/devices/{id}/compromised', tags, summary: 'Mark a terminal compromised: keys revoked, terminal locked and zeroized', middleware: [admins] as const, request: { params: deviceParams, body: jsonBody(z.object({ reason: z.string().min(1).max(200) }).strict()) }, responses: { 200: jsonResponse(anyObject, 'marked'), ...errorResponses(400, 401, 403, 404) } }),
+    route.post('/v1/devices/{id}/compromised', admins, 'Mark a terminal compromised: keys revoked, terminal locked and zeroized', {
+      request: { params: deviceParams, body: jsonBody(z.object({ reason: z.string().min(1).max(200) }).strict()) },
+      responses: { 200: jsonResponse(anyObject, 'marked'), ...errorResponses(400, 401, 403, 404) },
+    }),
     async (c) => {
       const { id } = c.req.valid('param');
       await d.devices.byId(id);
@@ -168,7 +165,10 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/devices/{id}/compromised/clear', tags, summary: 'Clear the compromised mark (after inspection); new keys can then be loaded', middleware: [admins] as const, request: { params: deviceParams }, responses: { 200: jsonResponse(anyObject, 'cleared'), ...errorResponses(401, 403, 404) } }),
+    route.post('/v1/devices/{id}/compromised/clear', admins, 'Clear the compromised mark (after inspection); new keys can then be loaded', {
+      request: { params: deviceParams },
+      responses: { 200: jsonResponse(anyObject, 'cleared'), ...errorResponses(401, 403, 404) },
+    }),
     async (c) => {
       const { id } = c.req.valid('param');
       const cleared = await d.clearCompromised(id);
@@ -178,17 +178,14 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/key-policies', tags, summary: 'Rotation policies: max key age in days per key type', middleware: [readers] as const, responses: { 200: jsonResponse(anyObject, 'policies'), ...errorResponses(401, 403) } }),
+    route.get('/v1/key-policies', readers, 'Rotation policies: max key age in days per key type', {
+      responses: { 200: jsonResponse(anyObject, 'policies'), ...errorResponses(401, 403) },
+    }),
     async (c) => c.json({ items: await listPolicies(d.db) }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'put',
-      path: '/v1/key-policies/{usage}',
-      tags,
-      summary: 'Set (or with null, remove) the max age of a key type; due keys are rotated by a campaign',
-      middleware: [operators] as const,
+    route.put('/v1/key-policies/{usage}', operators, 'Set (or with null, remove) the max age of a key type; due keys are rotated by a campaign', {
       request: { params: z.object({ usage: z.enum(keyUsages).openapi({ param: { name: 'usage', in: 'path' } }) }), body: jsonBody(z.object({ maxAgeDays: z.number().int().min(1).max(3650).nullable() }).strict()) },
       responses: { 200: jsonResponse(anyObject, 'policy'), ...errorResponses(400, 401, 403) },
     }),
@@ -208,7 +205,10 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     z.object({ action: z.literal('keys.bulk_revoke'), reason: z.string().min(1).max(500), params: bulkRevokeParams }).strict(),
   ]);
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/key-vault/requests', tags, summary: `Dual control: request ${dualControlActions.join(' or ')}; another admin approves`, middleware: [admins] as const, request: { body: jsonBody(requestBody) }, responses: { 201: jsonResponse(anyObject, 'requested'), ...errorResponses(400, 401, 403, 409) } }),
+    route.post('/v1/key-vault/requests', admins, `Dual control: request ${dualControlActions.join(' or ')}; another admin approves`, {
+      request: { body: jsonBody(requestBody) },
+      responses: { 201: jsonResponse(anyObject, 'requested'), ...errorResponses(400, 401, 403, 409) },
+    }),
     async (c) => {
       const b = c.req.valid('json');
       if (b.action === 'master_key.replace' && d.vaultState().masterKeyFrom === 'env') {
@@ -228,20 +228,20 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     },
   );
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/key-vault/requests', tags, summary: 'Dual-control requests, newest first', middleware: [readers] as const, responses: { 200: jsonResponse(anyObject, 'requests'), ...errorResponses(401, 403) } }),
+    route.get('/v1/key-vault/requests', readers, 'Dual-control requests, newest first', {
+      responses: { 200: jsonResponse(anyObject, 'requests'), ...errorResponses(401, 403) },
+    }),
     async (c) => c.json({ items: await d.dual.list(200) }, 200),
   );
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/key-vault/requests/{id}', tags, summary: 'One dual-control request and its progress', middleware: [readers] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'request'), ...errorResponses(401, 403, 404) } }),
+    route.get('/v1/key-vault/requests/{id}', readers, 'One dual-control request and its progress', {
+      request: { params: reqParams },
+      responses: { 200: jsonResponse(anyObject, 'request'), ...errorResponses(401, 403, 404) },
+    }),
     async (c) => c.json(await d.dual.get(c.req.valid('param').id), 200),
   );
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/key-vault/requests/{id}/approve',
-      tags,
-      summary: 'Approve a dual-control request (an admin other than the requester); a master-key import takes key component 2',
-      middleware: [admins] as const,
+    route.post('/v1/key-vault/requests/{id}/approve', admins, 'Approve a dual-control request (an admin other than the requester); a master-key import takes key component 2', {
       request: { params: reqParams, body: { ...jsonBody(z.object({ component: keyComponent.optional() }).strict()), required: false } },
       responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
@@ -252,7 +252,10 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     },
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/key-vault/requests/{id}/reject', tags, summary: 'Reject a dual-control request (an admin other than the requester); its sealed input is wiped', middleware: [admins] as const, request: { params: reqParams }, responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(401, 403, 404, 409) } }),
+    route.post('/v1/key-vault/requests/{id}/reject', admins, 'Reject a dual-control request (an admin other than the requester); its sealed input is wiped', {
+      request: { params: reqParams },
+      responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(401, 403, 404, 409) },
+    }),
     async (c) => c.json(await d.dual.decide(c.req.valid('param').id, c.get('principal'), false, clientIp(c)), 200),
   );
 }

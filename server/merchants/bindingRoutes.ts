@@ -2,7 +2,7 @@
 // card blacklists, merchant alerts.
 import { z } from '@hono/zod-openapi';
 import { rebindStatuses } from '../../schemas/tables/merchants.ts';
-import { requireRole } from '../auth/middleware.ts';
+import { admins, operators, readers, technicians } from '../auth/roleSets.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
@@ -31,10 +31,6 @@ import type { Relocation } from './relocation.ts';
 import { actorOf, optionalBodyOf } from './merchantRoutes.ts';
 import type { RebindRequests } from './rebindRequests.ts';
 
-const operators = requireRole('admin', 'operator');
-const admins = requireRole('admin');
-const lockers = requireRole('admin', 'operator', 'technician');
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 const params = pathParams('id');
 const reqParams = pathParams('id');
 const binding = routesTagged('binding');
@@ -78,7 +74,7 @@ const r = {
     request: { params },
     responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(401, 403, 404) },
   }),
-  lock: control.post('/v1/devices/{id}/lock', lockers, 'Lock a terminal for a reason (queued while it is offline)', {
+  lock: control.post('/v1/devices/{id}/lock', technicians, 'Lock a terminal for a reason (queued while it is offline)', {
     request: { params, body: optionalJsonBody(lockInput) },
     responses: { 200: jsonResponse(lockOut, 'lock state'), ...errorResponses(400, 401, 403, 404) },
   }),

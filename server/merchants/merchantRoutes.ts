@@ -1,7 +1,8 @@
 // /v1/merchants: CRUD, review (approve/reject by another admin), suspension, policy.
 import { z } from '@hono/zod-openapi';
 import { merchantStatuses } from '../../schemas/tables/merchants.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { admins, operators, readers } from '../auth/roleSets.ts';
 import { badRequest } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
@@ -22,9 +23,6 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/types.ts';
 
 const route = routesTagged('merchants');
-const operators = requireRole('admin', 'operator');
-const admins = requireRole('admin');
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 const params = pathParams('id');
 
 export const actorOf = (c: Context<AppEnv>): Actor => ({ principal: c.get('principal'), ip: clientIp(c) });

@@ -6,7 +6,7 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
 import { healthHistory } from '../../schemas/db.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
-import { requireRole } from '../auth/middleware.ts';
+import { readers } from '../auth/roleSets.ts';
 import type { Db } from '../db/database.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest } from '../errors.ts';
@@ -19,8 +19,6 @@ const DAY_MS = 24 * 3600_000;
 const MAX_RANGE_MS = 366 * DAY_MS;
 
 const point = healthPoint;
-
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
 
 const historyRoute = routesTagged('devices').get('/v1/devices/{id}/health-history', readers, 'Health history of a terminal (battery, temperature, signal) over a time range, oldest first', {
   request: {
