@@ -5,11 +5,11 @@ import { Aedes } from 'aedes';
 import { connect } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ackMessage, deviceEvent, healthSample, stateMessage, topicFor, type AckMessage } from '../../schemas/wire.ts';
-import { createAgent, type Agent } from '../../agent/agent.ts';
+import type { Agent } from '../../agent/agent.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore } from '../../agent/stateStore.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { fakeEnrollment, silentLog, tempDir } from './helpers.ts';
+import { fakeEnrollment, startConnectedAgent, tempDir } from './helpers.ts';
 
 const DEV = 'dev-int-1';
 const SECRET = 'integration-secret';
@@ -78,17 +78,13 @@ beforeAll(async () => {
   storeDir = tempDir();
   const store = openStateStore(storeDir);
   store.saveEnrollment(fakeEnrollment(DEV, `mqtt://127.0.0.1:${port}`, SECRET));
-  agent = createAgent({
+  agent = await startConnectedAgent({
     store,
     hardware: createSimulatedHardware({ seed: 1, rebootDelayMs: 50, selfTestDelayMs: 5 }),
     enrollment: store.loadEnrollment()!,
     fwVersion: '1.2.3',
     healthIntervalS: 0.2,
-    backoff: { initialMs: 50, maxMs: 200, factor: 2 },
-    log: silentLog,
   });
-  await agent.start();
-  await agent.waitConnected(5000);
 });
 
 afterAll(async () => {

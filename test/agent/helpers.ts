@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { createAgent, type Agent, type AgentDeps } from '../../agent/agent.ts';
 import { createDispatcher, type HandlerRegistry } from '../../agent/dispatcher.ts';
 import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import type { Enrollment } from '../../agent/schemas.ts';
@@ -60,4 +61,12 @@ export function ackRecordingDispatcher(handlers: HandlerRegistry) {
   /** Hands the dispatcher a command as it arrives from the broker. */
   const send = (id: string, type: string, payload: Record<string, unknown>) => dispatcher.handle(JSON.stringify({ id, type, issuedAt: Date.now(), payload }));
   return { dispatcher, acks, send };
+}
+
+/** Starts the real agent, with quick reconnects and silent logs unless `deps` says otherwise, and waits until it is connected. */
+export async function startConnectedAgent(deps: AgentDeps, connectTimeoutMs = 5000): Promise<Agent> {
+  const agent = createAgent({ backoff: { initialMs: 50, maxMs: 200, factor: 2 }, log: silentLog, ...deps });
+  await agent.start();
+  await agent.waitConnected(connectTimeoutMs);
+  return agent;
 }

@@ -1,9 +1,7 @@
 // The pinned CA (--ca): enrollment over HTTPS and MQTT over TLS trust exactly that CA.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +9,8 @@ import { createAgent } from '../../agent/agent.ts';
 import { EnrollError, enroll } from '../../agent/enroll.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore } from '../../agent/stateStore.ts';
-import { fakeEnrollment, silentLog, tempDir } from './helpers.ts';
+import { makeTestCertificates, type TestCertificates } from '../helpers/certificates.ts';
+import { fakeEnrollment, silentLog, startConnectedAgent, tempDir } from './helpers.ts';
 
 const hasOpenssl = (() => {
   try {
@@ -22,18 +21,9 @@ const hasOpenssl = (() => {
   }
 })();
 
-function makePki(dir: string) {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=posfleet test CA');
-  run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.pem', '-days', '2', '-extfile', 'ext.cnf');
-  const read = (f: string) => readFileSync(join(dir, f));
-  return { ca: read('ca.pem'), cert: read('srv.pem'), key: read('srv.key') };
-}
 
 describe.skipIf(!hasOpenssl)('pinned CA', () => {
-  let pki: ReturnType<typeof makePki>;
+  let pki: TestCertificates;
   let broker: Aedes;
   let mqtts: tls.Server;
   let https: Server;
@@ -41,7 +31,7 @@ describe.skipIf(!hasOpenssl)('pinned CA', () => {
   let httpsUrl: string;
 
   beforeAll(async () => {
-    pki = makePki(tempDir());
+    pki = makeTestCertificates(tempDir());
     broker = await Aedes.createBroker();
     mqtts = tls.createServer({ cert: pki.cert, key: pki.key }, broker.handle);
     await new Promise<void>((r) => mqtts.listen(0, '127.0.0.1', () => r()));
@@ -69,20 +59,12 @@ describe.skipIf(!hasOpenssl)('pinned CA', () => {
 
   it('connects over MQTT/TLS with the pinned CA', async () => {
     const store = openStateStore(tempDir());
-    const agent = createAgent({
-      store,
-      hardware: createSimulatedHardware({ seed: 1 }),
-      enrollment: fakeEnrollment('d1', mqttsUrl),
-      ca: pki.ca,
-      log: silentLog,
-    });
-    await agent.start();
-    await agent.waitConnected(5000);
+    const agent = await startConnectedAgent({ store, hardware: createSimulatedHardware({ seed: 1 }), enrollment: fakeEnrollment('d1', mqttsUrl), ca: pki.ca });
     await agent.stop();
   });
 
   it('does not connect to a broker whose certificate the pinned CA did not sign', async () => {
-    const other = makePki(tempDir());
+    const other = makeTestCertificates(tempDir());
     const agent = createAgent({
       store: openStateStore(tempDir()),
       hardware: createSimulatedHardware({ seed: 1 }),

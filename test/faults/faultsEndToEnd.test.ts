@@ -4,13 +4,13 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../agent/agent.ts';
+import type { Agent } from '../../agent/agent.ts';
 import { createSimulatedHardware, type SimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore } from '../../agent/stateStore.ts';
 import { topicFor } from '../../schemas/wire.ts';
 import { defaultRules } from '../../server/faults/defaultRules.ts';
 import { verifyWebhook, type WebhookBody } from '../../server/faults/webhook.ts';
-import { fakeEnrollment, silentLog, tempDir } from '../agent/helpers.ts';
+import { fakeEnrollment, startConnectedAgent, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -68,17 +68,7 @@ async function startAgent(t: TestServer, d: EnrolledDevice, seed: number) {
   const store = openStateStore(tempDir());
   store.saveEnrollment({ ...fakeEnrollment(d.deviceId, d.mqttUrl, d.password), serial: d.serial, server: t.url });
   const hardware = createSimulatedHardware({ seed, rebootDelayMs: 50, selfTestDelayMs: 5 });
-  const agent = createAgent({
-    store,
-    hardware,
-    enrollment: store.loadEnrollment()!,
-    fwVersion: '1.0.0',
-    healthIntervalS: 0.2,
-    backoff: { initialMs: 50, maxMs: 200, factor: 2 },
-    log: silentLog,
-  });
-  await agent.start();
-  await agent.waitConnected(5000);
+  const agent = await startConnectedAgent({ store, hardware, enrollment: store.loadEnrollment()!, fwVersion: '1.0.0', healthIntervalS: 0.2 });
   return { agent, hardware };
 }
 

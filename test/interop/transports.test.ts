@@ -1,6 +1,5 @@
 // TLS (MQTTS + HTTPS, the client pinning our CA) and MQTT over WebSocket.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,19 +7,10 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { createApiClient } from '../helpers/apiClient.ts';
+import { makeTestCertificates } from '../helpers/certificates.ts';
 import { kekPublicKey, uniqueSerial } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
-
-/** A throw-away CA and a server certificate for 127.0.0.1 signed by it. */
-function makeCertificates(dir: string) {
-  const sh = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  sh('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=posfleet test CA');
-  sh('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  sh('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
-  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
-}
 
 /** Sends the API client's requests over HTTPS trusting only `ca` (fetch cannot be given a CA). */
 function pinnedTo(ca: Buffer) {
@@ -41,9 +31,9 @@ describe('TLS only', () => {
   let t: TestServer;
   let ca: Buffer;
   beforeAll(async () => {
-    const certs = makeCertificates(mkdtempSync(join(tmpdir(), 'posfleet-tls-')));
-    ca = readFileSync(certs.ca);
-    t = await startTestServer({ env: { TLS_CERT: certs.cert, TLS_KEY: certs.key, MQTTS_PORT: '0', TLS_ONLY: 'true' } });
+    const certs = makeTestCertificates(mkdtempSync(join(tmpdir(), 'posfleet-tls-')));
+    ca = certs.ca;
+    t = await startTestServer({ env: { TLS_CERT: certs.certPath, TLS_KEY: certs.keyPath, MQTTS_PORT: '0', TLS_ONLY: 'true' } });
   });
   afterAll(async () => {
     await t?.stop();

@@ -4,13 +4,13 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../agent/agent.ts';
+import type { Agent } from '../../agent/agent.ts';
 import { ensureEnrolled } from '../../agent/enroll.ts';
 import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore, type StateStore } from '../../agent/stateStore.ts';
 import { merchantBindings } from '../../schemas/tables/merchants.ts';
 import { signBindingToken } from '../../schemas/binding.ts';
-import { silentLog, tempDir } from '../agent/helpers.ts';
+import { startConnectedAgent, tempDir } from '../agent/helpers.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { uniqueSerial } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -46,16 +46,10 @@ describe.each(databaseKinds())('terminal agent and the binding lock on %s', (dat
       enrollToken: TEST_ENROLL_TOKEN,
     });
     deviceId = enrollment.deviceId;
-    agent = createAgent({
-      store,
-      hardware: createSimulatedHardware({ seed: 7, rebootDelayMs: 10, selfTestDelayMs: 5 }),
-      enrollment,
-      healthIntervalS: 3600,
-      backoff: { initialMs: 50, maxMs: 200, factor: 2 },
-      log: silentLog,
-    });
-    await agent.start();
-    await agent.waitConnected(10_000);
+    agent = await startConnectedAgent(
+      { store, hardware: createSimulatedHardware({ seed: 7, rebootDelayMs: 10, selfTestDelayMs: 5 }), enrollment, healthIntervalS: 3600 },
+      10_000,
+    );
   });
   afterAll(async () => {
     await agent?.stop();
