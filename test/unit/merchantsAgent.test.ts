@@ -1,33 +1,19 @@
 // The agent's binding.set and lock handlers over a real state dir (no broker).
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseCommandPayload, type CommandPayload } from '../../schemas/commands.ts';
 import type { CommandType } from '../../schemas/wire.ts';
 import { CommandError, type HandlerContext } from '../../agent/dispatcher.ts';
 import { bindingSetHandler } from '../../agent/handlers/bindingSet.ts';
-import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import { terminalLockHandler } from '../../agent/handlers/terminalLock.ts';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
-import { createSimulatedHardware } from '../../agent/simulatedHardware.ts';
 import { openStateStore, type StateStore } from '../../agent/stateStore.ts';
 import { parseSimulateArgs } from '../../scripts/simulate/args.ts';
-import type { BindingClaims } from '../../schemas/binding.ts';
 import { signBindingToken } from '../../schemas/binding.ts';
-import { rawEd25519PublicKey } from '../../server/security/bindingKey.ts';
-import { fakeEnrollment, silentLog, tempDir } from '../agent/helpers.ts';
+import { fakeEnrollment, tempDir, testHandlerEnv } from '../agent/helpers.ts';
+import { bindingClaims, testBindingKey } from '../helpers/binding.ts';
 
-const { privateKey } = generateKeyPairSync('ed25519');
-const signer = (d: Buffer) => sign(null, d, privateKey);
-const claims: BindingClaims = {
-  v: 1,
-  deviceId: 'dev_h',
-  merchantId: 'mer_1',
-  mid: '123456789012345',
-  tid: 'TID00001',
-  epoch: 1,
-  iat: 1,
-  kind: 'single',
-};
+const { pinned, signer } = testBindingKey();
+const claims = bindingClaims({ deviceId: 'dev_h', iat: 1 });
 const policy = (merchantId: string) => ({ merchantId, timezone: 'UTC', currency: 'EUR', dailyCountLimit: 5 });
 
 function setup() {
@@ -35,19 +21,10 @@ function setup() {
   const enrollment = fakeEnrollment('dev_h', 'mqtt://127.0.0.1:1');
   store.saveEnrollment({
     ...enrollment,
-    trust: { firmwarePublishers: [], bindingKey: rawEd25519PublicKey(privateKey).toString('base64') },
+    trust: { firmwarePublishers: [], bindingKey: pinned },
   });
   let applied = 0;
-  const env: HandlerEnv = {
-    hardware: createSimulatedHardware({ seed: 1 }),
-    store,
-    log: silentLog,
-    now: () => 1_000,
-    isConnected: () => true,
-    reboot: async () => undefined,
-    applyConfig: () => void applied++,
-    logBundle: () => '',
-  };
+  const env = testHandlerEnv(store, { now: () => 1_000, applyConfig: () => void applied++ });
   let n = 0;
   // What the dispatcher hands a handler: the payload parsed by its type's schema.
   const cmd = <T extends CommandType>(type: T, payload: CommandPayload<T> & Record<string, unknown>): HandlerContext<T> => {

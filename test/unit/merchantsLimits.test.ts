@@ -2,9 +2,10 @@
 // decision per payment (SPEC §6).
 import { describe, expect, it } from 'vitest';
 import { decidePayment, figuresToday, type PaymentContext } from '../../agent/paymentRules.ts';
-import type { BindingClaims, TerminalPolicy } from '../../schemas/binding.ts';
+import type { TerminalPolicy } from '../../schemas/binding.ts';
 import { checkDailyFigures, checkTransaction } from '../../server/merchants/limits.ts';
 import { DEFAULT_BURST_RULE, noteTxn, type SeenTxn } from '../../server/merchants/suspicion.ts';
+import { bindingClaims } from '../helpers/binding.ts';
 
 const policy: TerminalPolicy = {
   merchantId: 'mer_1',
@@ -14,16 +15,7 @@ const policy: TerminalPolicy = {
   dailyCountLimit: 3,
   dailyAmountLimitMinor: 20_000,
 };
-const binding: BindingClaims = {
-  v: 1,
-  deviceId: 'dev_1',
-  merchantId: 'mer_1',
-  mid: '123456789012345',
-  tid: 'TID00001',
-  epoch: 1,
-  iat: 0,
-  kind: 'single',
-};
+const binding = bindingClaims({ iat: 0 });
 // 2026-01-01 23:30 in Shanghai is 15:30 UTC.
 const nowMs = Date.UTC(2026, 0, 1, 15, 30);
 const ctx = (over: Partial<PaymentContext> = {}): PaymentContext => ({ binding, locked: false, policy, figures: null, nowMs, ...over });

@@ -3,23 +3,12 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyBindingToken } from '../../agent/binding.ts';
 import { nextPayment } from '../../agent/simulatedPayments.ts';
-import { rawEd25519PublicKey } from '../../server/security/bindingKey.ts';
 import { BINDING_TOKEN_VERSION, openBindingToken, signBindingToken, type BindingClaims } from '../../schemas/binding.ts';
 import { seededRandom } from '../../agent/random.ts';
+import { bindingClaims, testBindingKey } from '../helpers/binding.ts';
 
-const { privateKey } = generateKeyPairSync('ed25519');
-const pinned = rawEd25519PublicKey(privateKey).toString('base64');
-const signer = (data: Buffer) => sign(null, data, privateKey);
-const claims: BindingClaims = {
-  v: 1,
-  deviceId: 'dev_1',
-  merchantId: 'mer_1',
-  mid: '123456789012345',
-  tid: 'TID00001',
-  epoch: 1,
-  iat: 1_700_000_000_000,
-  kind: 'single',
-};
+const { pinned, signer } = testBindingKey();
+const claims = bindingClaims();
 
 describe('binding token', () => {
   it('has the documented form and verifies with the pinned key', () => {
