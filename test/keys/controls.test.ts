@@ -2,8 +2,7 @@
 // blocks replayed to another terminal or slot refused by the real agent, a KCV mismatch marks the
 // install failed, dual-control refusals and approvals (master-key replacement surviving a restart,
 // bulk revocation), and the tamper path end to end.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,17 +13,17 @@ import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import type { FaultRow } from '../../schemas/tables/faults.ts';
 import { keys, type KeyApprovalRow, type KeyRow } from '../../schemas/tables/keys.ts';
 import { topicFor } from '../../schemas/wire.ts';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { recordView } from '../../server/campaigns/campaignStore.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
-import { createLogger } from '../../server/log.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 // Response bodies, as far as these tests read them (JSON: dates would be strings).
 /** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
@@ -76,10 +75,7 @@ for (const kind of databaseKinds()) {
 
     beforeAll(async () => {
       t = await startTestServer({ database: kind });
-      stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keyctl-'));
-      fleet = await runFleet({ server: t.url, devices: 4, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: `KC${kind}`, healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
-      await fleet.ready;
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
+      ({ fleet, stateDir } = await startTestFleet(t, { devices: 4, prefix: `KC${kind}` }));
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second admin', role: 'admin' })).body.token;
       operator = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
       const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'initial', usages: ['TPK', 'TAK'], target: { deviceIds: fleet.agents.map((a) => a.deviceId) }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
@@ -127,7 +123,7 @@ for (const kind of databaseKinds()) {
     });
 
     it('marks the install failed when the device acks another KCV', async () => {
-      const raw = await registerAndEnroll(t as unknown as TestServer, { serial: `RAW-${kind}-${Date.now()}` });
+      const raw = await registerAndEnroll(t, { serial: `RAW-${kind}-${Date.now()}` });
       const client = await connectDevice(raw);
       await client.subscribeAsync(topicFor(raw.deviceId, 'cmd'), { qos: 1 });
       client.on('message', (_topic, buf) => {

@@ -6,8 +6,7 @@
 // the imported key (from DATA_DIR/master.key, then supplied as KEY_VAULT_MASTER_KEY); and no
 // component or key, in any encoding, is in an API response or a log line.
 import { createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +15,16 @@ import type { AuditRow } from '../../schemas/db.ts';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keyApprovals, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
-import { createLogger } from '../../server/log.ts';
 import { combineComponents } from '../../server/keys/keyComponents.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { databaseKinds } from '../helpers/databases.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
 
 // Response bodies, as far as these tests read them (JSON: dates are strings).
@@ -76,10 +75,7 @@ for (const kind of databaseKinds()) {
 
     beforeAll(async () => {
       t = await startTestServer({ database: kind, capture: true });
-      stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keyimp-'));
-      fleet = await runFleet({ server: t.url, devices: 2, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: `KI${kind}`, healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
-      await fleet.ready;
-      await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
+      ({ fleet, stateDir } = await startTestFleet(t, { devices: 2, prefix: `KI${kind}` }));
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
       operator = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
       await rotate(['TPK', 'TAK'], fleet.agents.map((a) => a.deviceId!));

@@ -1,7 +1,7 @@
 // The vault's master key against the database (both engines): a wrong key is refused at start,
 // an interrupted replacement is finished; rotation policies schedule rotations of old keys.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keys, type keyPolicies, type KeyRow } from '../../schemas/tables/keys.ts';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { queuePrefix } from '../../server/config.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import { createLogger } from '../../server/log.ts';
@@ -20,8 +20,9 @@ import { openVaultMasters } from '../../server/keys/vaultMasters.ts';
 import { POLICY_QUEUE, POLICY_SCHEDULER } from '../../server/keys/rotationPolicy.ts';
 import { forEachDatabase } from '../helpers/databases.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 // Response bodies, as far as these tests read them.
 /** A key rotation (a campaign): POST/GET /v1/key-rotations[/{id}]. */
@@ -57,14 +58,12 @@ describe('rotation policy', () => {
   let stateDir: string;
   beforeAll(async () => {
     t = await startTestServer({ env: { KEY_VAULT_MASTER_KEY: randomBytes(32).toString('base64') } });
-    stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keypol-'));
-    fleet = await runFleet({ server: t.url, devices: 3, enrollToken: TEST_ENROLL_TOKEN, adminToken: TEST_ADMIN_TOKEN, prefix: 'KP', healthIntervalS: 5, stateDir, backoff: { initialMs: 100, maxMs: 1000, factor: 2 }, log: createLogger('silent') });
-    await fleet.ready;
-    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
+    ({ fleet, stateDir } = await startTestFleet(t, { devices: 3, prefix: 'KP' }));
   }, 120_000);
   afterAll(async () => {
     await fleet?.stop();
     await t?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('is scheduled with a BullMQ job scheduler', async () => {
