@@ -1,15 +1,17 @@
 // Firmware artifacts over HTTP: signed manifest, streamed upload, streamed download with Range.
 import { Readable } from 'node:stream';
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { firmwareManifest } from '../../schemas/ota.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { AuthService } from '../auth/authService.ts';
-import { clientIp, requireRole } from '../auth/middleware.ts';
+import { clientIp } from '../auth/middleware.ts';
+import { operators, readers } from '../auth/roleSets.ts';
 import { byteStream } from '../core/byteStream.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
 import { AppError, badRequest, forbidden, unauthorized } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery } from '../http/schemas.ts';
+import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
 import { parseRange } from './byteRange.ts';
@@ -27,22 +29,10 @@ const firmwareSchema = z
     size: z.number(),
   })
   .openapi('Firmware');
-const idParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-const publishers = requireRole('admin', 'operator');
-const readers = requireRole('admin', 'operator', 'technician', 'auditor');
+const idParams = pathParams('id');
+const route = routesTagged('firmware');
 
-const createRouteDef = createRoute({
-  method: 'post',
-  path: '/v1/firmware',
-  tags: ['firmware'],
-  summary: 'Register a firmware artifact by its signed manifest (content follows with PUT …/content)',
-  middleware: [publishers] as const,
+const createRouteDef = route.post('/v1/firmware', operators, 'Register a firmware artifact by its signed manifest (content follows with PUT …/content)', {
   request: { body: jsonBody(z.object({ manifest: firmwareManifest, signature: z.string().min(1).max(200) })) },
   responses: {
     201: jsonResponse(firmwareSchema, 'awaiting content'),
@@ -51,22 +41,12 @@ const createRouteDef = createRoute({
   },
 });
 
-const listRoute = createRoute({
-  method: 'get',
-  path: '/v1/firmware',
-  tags: ['firmware'],
-  summary: 'Firmware artifacts, newest first',
-  middleware: [readers] as const,
+const listRoute = route.get('/v1/firmware', readers, 'Firmware artifacts, newest first', {
   request: { query: z.object(pageQuery) },
   responses: { 200: jsonResponse(page(firmwareSchema), 'artifacts'), ...errorResponses(401, 403) },
 });
 
-const getRoute = createRoute({
-  method: 'get',
-  path: '/v1/firmware/{id}',
-  tags: ['firmware'],
-  summary: 'One firmware artifact',
-  middleware: [readers] as const,
+const getRoute = route.get('/v1/firmware/{id}', readers, 'One firmware artifact', {
   request: { params: idParams },
   responses: { 200: jsonResponse(firmwareSchema, 'the artifact'), ...errorResponses(401, 403, 404) },
 });
@@ -123,7 +103,7 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     request: { params: idParams, body: { content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } } },
     responses: { 200: jsonResponse(firmwareSchema, 'ready'), ...errorResponses(400, 401, 403, 404, 422) },
   });
-  app.put('/v1/firmware/:id/content', publishers, async (c) => {
+  app.put('/v1/firmware/:id/content', operators, async (c) => {
     const id = c.req.param('id');
     const type = c.req.header('content-type') ?? '';
     if (!type.startsWith('application/octet-stream'))
