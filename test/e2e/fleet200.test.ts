@@ -1,13 +1,11 @@
 // End to end: 200 simulated terminals (the real agent, simulated hardware) enroll, report,
 // are commanded as a batch, and some are revoked — through the real server, MQTT, Redis, DB.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
-import { createLogger } from '../../server/log.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 const N = 200;
 
@@ -17,21 +15,16 @@ describe('a simulated fleet of 200 terminals', () => {
   let stateDir: string;
   beforeAll(async () => {
     t = await startTestServer();
-    stateDir = mkdtempSync(join(tmpdir(), 'posfleet-fleet-'));
-    fleet = await runFleet({
-      server: t.url,
+    // Not waiting for connections: the first test checks what `ready` leaves behind.
+    ({ fleet, stateDir } = await startTestFleet(t, {
       devices: N,
-      enrollToken: TEST_ENROLL_TOKEN,
-      adminToken: TEST_ADMIN_TOKEN,
       prefix: 'E2E',
       healthIntervalS: 2,
-      stateDir,
       faults: { paper: 0.05, garbage: 0.05 },
       faultTiming: { garbage: [0.2, 1] },
       backoff: { initialMs: 200, maxMs: 2000, factor: 2 },
-      log: createLogger('silent'),
-    });
-    await fleet.ready;
+      awaitConnected: false,
+    }));
   });
   afterAll(async () => {
     await fleet?.stop();

@@ -2,8 +2,7 @@
 // MQTT, Redis and database. TPK+TAK rotation (first TMK included), then a TMK rotation that
 // re-sends the working keys; inventories on both sides agree; and no key material — clear,
 // wrapped or vault-sealed, in hex or base64 — appears in any log line or API response.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { eq } from 'drizzle-orm';
@@ -13,11 +12,12 @@ import { commands, type CommandState } from '../../schemas/db.ts';
 import type { KeysInstallResult } from '../../schemas/keys.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
-import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
-import { startTestServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
 
 // Response bodies, as far as these tests read them.
@@ -49,20 +49,12 @@ describe(`key rotation on ${N} simulated terminals`, () => {
 
   beforeAll(async () => {
     t = await startTestServer({ capture: true });
-    stateDir = mkdtempSync(join(tmpdir(), 'posfleet-keysfleet-'));
-    fleet = await runFleet({
-      server: t.url,
+    ({ fleet, stateDir } = await startTestFleet(t, {
       devices: N,
-      enrollToken: TEST_ENROLL_TOKEN,
-      adminToken: TEST_ADMIN_TOKEN,
       prefix: 'KEY',
-      healthIntervalS: 5,
-      stateDir,
       backoff: { initialMs: 200, maxMs: 2000, factor: 2 },
       log: pino({ level: 'debug' }, { write: (s: string) => void agentLines.push(s) }),
-    });
-    await fleet.ready;
-    await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
+    }));
   }, 120_000);
   afterAll(async () => {
     await fleet?.stop();
