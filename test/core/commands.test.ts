@@ -1,10 +1,10 @@
 // Commands through the real server: BullMQ on the real Redis, MQTT over TCP, acks back.
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { rawTerminal } from '../helpers/rawTerminal.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 interface CommandView {
@@ -13,20 +13,6 @@ interface CommandView {
   stage: string | null;
   result: Record<string, unknown> | null;
   error: { code: string } | null;
-}
-
-/** A minimal device that records commands and acks them as told. */
-async function device(d: EnrolledDevice, answer: (cmd: CommandMessage) => Record<string, unknown>[] = () => [{ state: 'received' }, { state: 'succeeded' }]) {
-  const client = await connectDevice(d);
-  const seen: CommandMessage[] = [];
-  client.on('message', (_topic, payload) => {
-    const cmd = commandMessage.parse(JSON.parse(payload.toString()));
-    seen.push(cmd);
-    for (const ack of answer(cmd)) void publish(client, topicFor(d.deviceId, 'ack'), { cmdId: cmd.id, ...ack });
-  });
-  await client.subscribeAsync(topicFor(d.deviceId, 'cmd'), { qos: 1 });
-  await publish(client, topicFor(d.deviceId, 'state'), { online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }, 1, true);
-  return { client, seen };
 }
 
 describe.each(databaseKinds())('commands on %s', (database) => {
@@ -48,7 +34,7 @@ describe.each(databaseKinds())('commands on %s', (database) => {
 
   it('delivers a command to an online device and records its acks', async () => {
     const d = await registerAndEnroll(t);
-    const dev = await device(d, (cmd) => [{ state: 'received' }, { state: 'in_progress', stage: 'selftest', progress: 50 }, { state: 'succeeded', result: { printer: 'pass', echo: cmd.type } }]);
+    const dev = await rawTerminal(d, (cmd) => [{ state: 'received' }, { state: 'in_progress', stage: 'selftest', progress: 50 }, { state: 'succeeded', result: { printer: 'pass', echo: cmd.type } }]);
     clients.push(dev.client);
     const res = await t.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'diag.run' });
     expect(res.status).toBe(201);
@@ -84,7 +70,7 @@ describe.each(databaseKinds())('commands on %s', (database) => {
     const d = await registerAndEnroll(t);
     const res = await t.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'reboot' });
     await waitState(d.deviceId, res.body.id, 'queued');
-    const dev = await device(d);
+    const dev = await rawTerminal(d);
     clients.push(dev.client);
     await waitState(d.deviceId, res.body.id, 'succeeded');
     expect(dev.seen.map((c) => c.id)).toEqual([res.body.id]);
@@ -92,7 +78,7 @@ describe.each(databaseKinds())('commands on %s', (database) => {
 
   it('acts on a final ack once: a duplicate or late ack changes nothing', async () => {
     const d = await registerAndEnroll(t);
-    const dev = await device(d, () => [{ state: 'received' }, { state: 'failed', error: { code: 'printer_jam', message: 'jam' } }, { state: 'succeeded' }]);
+    const dev = await rawTerminal(d, () => [{ state: 'received' }, { state: 'failed', error: { code: 'printer_jam', message: 'jam' } }, { state: 'succeeded' }]);
     clients.push(dev.client);
     const res = await t.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'diag.run' });
     const failed = await waitState(d.deviceId, res.body.id, 'failed');
@@ -138,7 +124,7 @@ describe.each(databaseKinds())('commands on %s', (database) => {
 
   it('fans a batch out to many devices and counts their states', async () => {
     const devs = await Promise.all(Array.from({ length: 20 }, () => registerAndEnroll(t)));
-    for (const d of devs) clients.push((await device(d)).client);
+    for (const d of devs) clients.push((await rawTerminal(d)).client);
     const res = await t.api<{ batchId: string; total: number }>('POST', '/v1/commands', { target: { deviceIds: devs.map((d) => d.deviceId) }, type: 'diag.run' });
     expect(res.status).toBe(201);
     expect(res.body.total).toBe(20);

@@ -1,10 +1,6 @@
-// Fixtures for the merchant tests: users, merchants, and a raw MQTT terminal that acks commands.
-import type { MqttClient } from 'mqtt';
-import { commandMessage, topicFor, type CommandMessage } from '../../schemas/wire.ts';
+// Fixtures for the merchant tests: users and merchants.
 import type { MerchantsModule } from '../../server/merchants/module.ts';
 import type { ServerModule } from '../../server/moduleContract.ts';
-import { connectDevice, publish, type EnrolledDevice } from '../helpers/devices.ts';
-import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/testServer.ts';
 
 export interface User {
@@ -68,34 +64,4 @@ export function moduleOf(t: TestServer): MerchantsModule {
   const found = t.server.parts.modules.find(isMerchants);
   if (!found) throw new Error('the merchants module is not registered');
   return found;
-}
-
-/** A terminal speaking raw MQTT: records commands and acks each one `succeeded` (or as told). */
-export async function rawTerminal(
-  d: EnrolledDevice,
-  answer: (cmd: CommandMessage) => Record<string, unknown>[] = () => [{ state: 'received' }, { state: 'succeeded' }],
-) {
-  const client: MqttClient = await connectDevice(d);
-  const seen: CommandMessage[] = [];
-  let closed = false;
-  client.on('close', () => (closed = true));
-  client.on('message', (_topic, payload) => {
-    const cmd = commandMessage.parse(JSON.parse(payload.toString()));
-    seen.push(cmd);
-    for (const ack of answer(cmd)) void publish(client, topicFor(d.deviceId, 'ack'), { cmdId: cmd.id, ...ack });
-  });
-  await client.subscribeAsync(topicFor(d.deviceId, 'cmd'), { qos: 1 });
-  await publish(client, topicFor(d.deviceId, 'state'), { online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }, 1, true);
-  let seq = 0;
-  return {
-    client,
-    seen,
-    isClosed: () => closed,
-    health: (extra: Record<string, unknown>) =>
-      publish(client, topicFor(d.deviceId, 'health'), { ts: Date.now(), seq: seq++, ...extra }, 1),
-    event: (type: string, data: Record<string, unknown>) =>
-      publish(client, topicFor(d.deviceId, 'event'), { ts: Date.now(), seq: seq++, type, data }, 1),
-    waitFor: (type: string, n = 1) =>
-      eventually(async () => (seen.filter((c) => c.type === type).length >= n ? seen.filter((c) => c.type === type) : null)),
-  };
 }

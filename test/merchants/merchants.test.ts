@@ -7,7 +7,8 @@ import { databaseKinds } from '../helpers/databases.ts';
 import { connectRefusal, registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
-import { activeMerchant, createUser, merchantBody, moduleOf, rawTerminal, uniqueTid, type MerchantView, type User } from './helpers.ts';
+import { rawTerminal } from '../helpers/rawTerminal.ts';
+import { activeMerchant, createUser, merchantBody, moduleOf, uniqueTid, type MerchantView, type User } from './helpers.ts';
 
 interface ErrorBody {
   error: { code: string; details?: { path: string }[] };
