@@ -19,7 +19,6 @@ import type { BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
 import type { Tx } from '../core/transaction.ts';
-import type { LockChange } from '../terminalControl/locks.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
 
@@ -74,6 +73,51 @@ function checkSubMerchants(kind: 'single' | 'marketplace', subs: SubMerchant[]) 
   if (ids.size !== subs.length) throw unprocessable('duplicate_sub_merchant', 'sub-merchant ids must be unique');
 }
 
+interface TerminalMove {
+  from: MerchantStatus;
+  to: MerchantStatus;
+  /** Why a merchant in another status cannot make the move (409 invalid_status). */
+  refusal: string;
+  action: string;
+  /** The merchant's terminals the move locks or releases. */
+  terminals(tx: Tx, merchantId: string): Promise<string[]>;
+  locks: 'lockIn' | 'releaseIn';
+}
+
+/** Suspension locks every bound terminal; reactivation releases only the locks the suspension placed. */
+const terminalMoves = {
+  suspend: {
+    from: 'active',
+    to: 'suspended',
+    refusal: 'only an active merchant can be suspended',
+    action: 'merchant.suspend',
+    terminals: async (tx, merchantId) =>
+      (
+        await tx
+          .select({ id: merchantBindings.deviceId })
+          .from(merchantBindings)
+          .where(and(eq(merchantBindings.merchantId, merchantId), isNull(merchantBindings.closedAt)))
+      ).map((x) => x.id),
+    locks: 'lockIn',
+  },
+  reactivate: {
+    from: 'suspended',
+    to: 'active',
+    refusal: 'only a suspended merchant can be reactivated',
+    action: 'merchant.reactivate',
+    terminals: async (tx, merchantId) =>
+      (
+        await tx
+          .selectDistinct({ id: terminalLocks.deviceId })
+          .from(terminalLocks)
+          .where(
+            and(eq(terminalLocks.merchantId, merchantId), eq(terminalLocks.reason, 'merchant_suspended'), isNull(terminalLocks.releasedAt)),
+          )
+      ).map((x) => x.id),
+    locks: 'releaseIn',
+  },
+} satisfies Record<string, TerminalMove>;
+
 export function createMerchantService(d: MerchantDeps & { registry: Registry; bindings: BindingService }) {
   const { db } = d;
   const now = () => new Date(d.now?.() ?? Date.now());
@@ -116,37 +160,29 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
   }
 
   /**
-   * Suspension and reactivation: the status moves `from` → `to` (409 when it is elsewhere or moves
-   * meanwhile) and, in the same transaction, the merchant's `terminals` are locked or released
-   * (`control`), the audit entry counting them; memory and the lock commands follow the commit.
+   * Suspension and reactivation (`terminalMoves`): the status moves `from` → `to` (409 when it is
+   * elsewhere or moves meanwhile) and, in the same transaction, the merchant's terminals are locked
+   * or released, the audit entry counting them; memory and the lock commands follow the commit.
    */
   async function moveWithTerminals(
     id: string,
     actor: Actor,
-    move: {
-      from: MerchantStatus;
-      to: MerchantStatus;
-      refusal: string;
-      statusReason: string | null;
-      action: string;
-      data: Record<string, unknown>;
-      terminals(tx: Tx): Promise<string[]>;
-      control(tx: Tx, deviceIds: string[]): Promise<LockChange[]>;
-    },
+    move: TerminalMove,
+    why: { statusReason: string | null; lockNote: string; audit: Record<string, unknown> },
   ) {
     const m = await get(id);
     if (m.status !== move.from) throw conflict('invalid_status', `merchant ${id} is ${m.status}; ${move.refusal}`);
     const { row, changes, deviceIds } = await db.transaction(async (tx) => {
       const [r] = await tx
         .update(merchants)
-        .set({ status: move.to, statusReason: move.statusReason, updatedAt: now() })
+        .set({ status: move.to, statusReason: why.statusReason, updatedAt: now() })
         .where(and(eq(merchants.id, id), eq(merchants.status, move.from)))
         .returning();
       if (!r) throw conflict('invalid_status', `merchant ${id} changed meanwhile`);
-      const deviceIds = await move.terminals(tx);
-      const c = await move.control(tx, deviceIds);
+      const deviceIds = await move.terminals(tx, id);
+      const c = await d.control.locks[move.locks](tx, deviceIds, 'merchant_suspended', actor, { note: why.lockNote, merchantId: id });
       await d.audit.append(
-        { actor: actor.principal, ip: actor.ip, action: move.action, target: id, data: { ...move.data, terminals: deviceIds.length } },
+        { actor: actor.principal, ip: actor.ip, action: move.action, target: id, data: { ...why.audit, terminals: deviceIds.length } },
         tx,
       );
       return { row: r, changes: c, deviceIds };
@@ -288,46 +324,15 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
 
     /** Suspends the merchant and locks every terminal bound to it (reason merchant_suspended). */
     async suspend(id: string, actor: Actor, reason: string) {
-      const { row, deviceIds } = await moveWithTerminals(id, actor, {
-        from: 'active',
-        to: 'suspended',
-        refusal: 'only an active merchant can be suspended',
-        statusReason: reason,
-        action: 'merchant.suspend',
-        data: { reason },
-        terminals: async (tx) =>
-          (
-            await tx
-              .select({ id: merchantBindings.deviceId })
-              .from(merchantBindings)
-              .where(and(eq(merchantBindings.merchantId, id), isNull(merchantBindings.closedAt)))
-          ).map((x) => x.id),
-        control: (tx, deviceIds) => d.control.locks.lockIn(tx, deviceIds, 'merchant_suspended', actor, { note: reason, merchantId: id }),
-      });
+      const why = { statusReason: reason, lockNote: reason, audit: { reason } };
+      const { row, deviceIds } = await moveWithTerminals(id, actor, terminalMoves.suspend, why);
       return { merchant: row, lockedTerminals: deviceIds.length };
     },
 
     /** Back to active; releases only the locks the suspension placed. */
     async reactivate(id: string, actor: Actor, note?: string) {
-      const { row, deviceIds } = await moveWithTerminals(id, actor, {
-        from: 'suspended',
-        to: 'active',
-        refusal: 'only a suspended merchant can be reactivated',
-        statusReason: note ?? null,
-        action: 'merchant.reactivate',
-        data: { note },
-        terminals: async (tx) =>
-          (
-            await tx
-              .selectDistinct({ id: terminalLocks.deviceId })
-              .from(terminalLocks)
-              .where(
-                and(eq(terminalLocks.merchantId, id), eq(terminalLocks.reason, 'merchant_suspended'), isNull(terminalLocks.releasedAt)),
-              )
-          ).map((x) => x.id),
-        control: (tx, deviceIds) =>
-          d.control.locks.releaseIn(tx, deviceIds, 'merchant_suspended', actor, { note: note ?? 'merchant reactivated', merchantId: id }),
-      });
+      const why = { statusReason: note ?? null, lockNote: note ?? 'merchant reactivated', audit: { note } };
+      const { row, deviceIds } = await moveWithTerminals(id, actor, terminalMoves.reactivate, why);
       return { merchant: row, releasedTerminals: deviceIds.length };
     },
 
