@@ -12,15 +12,15 @@ import { keysInstallPayload } from '../../schemas/keys.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import type { FaultRow } from '../../schemas/tables/faults.ts';
 import { keys, type KeyApprovalRow, type KeyRow } from '../../schemas/tables/keys.ts';
-import { topicFor } from '../../schemas/wire.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { recordView } from '../../server/campaigns/campaignStore.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
 import { databaseKinds } from '../helpers/databases.ts';
-import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { rawTerminal } from '../helpers/rawTerminal.ts';
 import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
@@ -73,14 +73,31 @@ for (const kind of databaseKinds()) {
     let admin2: string;
     let operator: string;
 
+    /** Creates and starts a one-phase key rotation (all must succeed unless `rules` says otherwise); returns its id. */
+    async function startRotation(name: string, usages: string[], deviceIds: (string | null)[], rules: Record<string, number> = {}) {
+      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name, usages, target: { deviceIds }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0, ...rules });
+      expect(rot.status, JSON.stringify(rot.body)).toBe(201);
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      return rot.body.id;
+    }
+    const rotationSucceeded = (id: string, timeoutMs: number) =>
+      eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${id}`)).body.state === 'succeeded', { timeoutMs, what: `rotation ${id} succeeded` });
+    /** The rotation's per-device records once its (one) terminal's record is in `state`. */
+    const recordsOnceFirstIs = (id: string, state: string, timeoutMs: number) =>
+      eventually(
+        async () => {
+          const d = await t.api<RotationDevicePage>('GET', `/v1/key-rotations/${id}/devices`);
+          return d.body.items?.[0]?.state === state ? d.body.items : undefined;
+        },
+        { timeoutMs, what: `the terminal's record ${state}` },
+      );
+
     beforeAll(async () => {
       t = await startTestServer({ database: kind });
       ({ fleet, stateDir } = await startTestFleet(t, { devices: 4, prefix: `KC${kind}` }));
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second admin', role: 'admin' })).body.token;
       operator = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'an operator', role: 'operator' })).body.token;
-      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'initial', usages: ['TPK', 'TAK'], target: { deviceIds: fleet.agents.map((a) => a.deviceId) }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
-      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+      await rotationSucceeded(await startRotation('initial', ['TPK', 'TAK'], fleet.agents.map((a) => a.deviceId)), 30_000);
       await moduleInternals(t, 'keys').settling();
     }, 180_000);
     afterAll(async () => {
@@ -112,9 +129,7 @@ for (const kind of databaseKinds()) {
       const tpk = a.items.find((i) => i.slot === 'tpk')!;
       expect((await sendRaw(dev(0).deviceId!, { items: [{ ...tpk, slot: 'tak', usage: 'TAK' }] })).error.code).toBe('wrong_slot');
       // Rotate TPK again, then replay the first TPK block.
-      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'tpk again', usages: ['TPK'], target: { deviceIds: [dev(0).deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
-      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 20_000 });
+      await rotationSucceeded(await startRotation('tpk again', ['TPK'], [dev(0).deviceId]), 20_000);
       const replay = await sendRaw(dev(0).deviceId!, { items: [tpk] });
       expect(replay.state).toBe('rejected');
       expect(replay.error.code).toBe('stale_version');
@@ -124,21 +139,13 @@ for (const kind of databaseKinds()) {
 
     it('marks the install failed when the device acks another KCV', async () => {
       const raw = await registerAndEnroll(t, { serial: `RAW-${kind}-${Date.now()}` });
-      const client = await connectDevice(raw);
-      await client.subscribeAsync(topicFor(raw.deviceId, 'cmd'), { qos: 1 });
-      client.on('message', (_topic, buf) => {
-        const cmd = JSON.parse(buf.toString());
-        const installed = cmd.payload.items.map((i: Record<string, unknown>) => ({ slot: i.slot, usage: i.usage, keyId: i.keyId, version: i.version, kcv: 'cmac:ABCDEF' }));
-        void publish(client, topicFor(raw.deviceId, 'ack'), { cmdId: cmd.id, state: 'succeeded', result: { installed, inventory: [] } });
+      // It claims every key installed, each with a KCV of its own invention.
+      const { client } = await rawTerminal(raw, (cmd) => {
+        const installed = keysInstallPayload.parse(cmd.payload).items.map((i) => ({ slot: i.slot, usage: i.usage, keyId: i.keyId, version: i.version, kcv: 'cmac:ABCDEF' }));
+        return [{ state: 'succeeded', result: { installed, inventory: [] } }];
       });
-      await publish(client, topicFor(raw.deviceId, 'state'), { online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }, 1, true);
-      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'liar', usages: ['TPK'], target: { deviceIds: [raw.deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 100, retries: 0 });
-      expect(rot.status).toBe(201);
-      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      const devices = await eventually(async () => {
-        const d = await t.api<RotationDevicePage>('GET', `/v1/key-rotations/${rot.body.id}/devices`);
-        return d.body.items?.[0]?.state === 'failed' ? d.body.items : undefined;
-      }, { timeoutMs: 20_000 });
+      const rotation = await startRotation('liar', ['TPK'], [raw.deviceId], { errorThreshold: 100, retries: 0 });
+      const devices = await recordsOnceFirstIs(rotation, 'failed', 20_000);
       expect(JSON.stringify(devices[0])).toContain('kcv_mismatch');
       await moduleInternals(t, 'keys').settling();
       const rows = await db().select().from(keys).where(eq(keys.deviceId, raw.deviceId));
@@ -175,9 +182,7 @@ for (const kind of databaseKinds()) {
       // After a restart the new master key opens every stored key: a TMK rotation needs them all.
       await t.restart();
       await eventually(async () => fleet.agents.every((a) => a.status === 'connected'), { timeoutMs: 30_000 });
-      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'after mk', usages: ['TMK'], target: { deviceIds: [dev(2).deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
-      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      await eventually(async () => (await t.api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+      await rotationSucceeded(await startRotation('after mk', ['TMK'], [dev(2).deviceId]), 30_000);
     });
 
     it('bulk revocation needs a second admin, revokes and zeroizes', async () => {
@@ -231,12 +236,8 @@ for (const kind of databaseKinds()) {
       }, { timeoutMs: 10_000 });
       expect(faults.find((x: { code: string }) => x.code === 'key_compromise')).toMatchObject({ severity: 'critical', state: 'open' });
       // A compromised terminal is skipped by rotations until an admin clears it.
-      const rot = await t.api<RotationView>('POST', '/v1/key-rotations', { name: 'to compromised', usages: ['TPK'], target: { deviceIds: [d.deviceId] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 0, errorThreshold: 100 });
-      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
-      const rows = await eventually(async () => {
-        const r = await t.api<RotationDevicePage>('GET', `/v1/key-rotations/${rot.body.id}/devices`);
-        return r.body.items?.[0]?.state === 'skipped' ? r.body.items : undefined;
-      }, { timeoutMs: 10_000 });
+      const rotation = await startRotation('to compromised', ['TPK'], [d.deviceId], { successThreshold: 0, errorThreshold: 100 });
+      const rows = await recordsOnceFirstIs(rotation, 'skipped', 10_000);
       expect(JSON.stringify(rows[0])).toContain('compromised');
       off();
     });
