@@ -132,27 +132,21 @@ describe('the agent side of trust', () => {
   });
 });
 
+/** One step of a connection attempt's story: the URL `next()` must pick, or how the attempt ended. */
+type RotationStep = { next: string } | 'failed' | 'succeeded';
+const next = (url: string): RotationStep => ({ next: url });
+
 describe('broker rotation', () => {
-  it('stays on a URL after one failure, moves on after two, wraps round', () => {
+  it.each<[string, RotationStep[]]>([
+    ['stays on a URL after one failure, moves on after two, wraps round', [next('a'), 'failed', next('a'), 'failed', next('b'), 'failed', 'failed', next('a')]],
+    ['keeps the URL that worked after a drop', [next('a'), 'failed', 'failed', next('b'), 'succeeded', 'failed', next('b')]],
+  ])('%s', (_name, steps) => {
     const r = createBrokerRotation(() => ['a', 'b']);
-    expect(r.next()).toBe('a');
-    r.failed();
-    expect(r.next()).toBe('a');
-    r.failed();
-    expect(r.next()).toBe('b');
-    r.failed();
-    r.failed();
-    expect(r.next()).toBe('a');
-  });
-  it('keeps the URL that worked after a drop', () => {
-    const r = createBrokerRotation(() => ['a', 'b']);
-    r.next();
-    r.failed();
-    r.failed();
-    expect(r.next()).toBe('b');
-    r.succeeded();
-    r.failed();
-    expect(r.next()).toBe('b');
+    for (const step of steps) {
+      if (step === 'failed') r.failed();
+      else if (step === 'succeeded') r.succeeded();
+      else expect(r.next()).toBe(step.next);
+    }
   });
   it('starts at the primary of a new list that lacks the URL in use', () => {
     let list = ['a'];

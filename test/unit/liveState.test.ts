@@ -8,6 +8,12 @@ const INTERVAL = 300_000;
 const sample = (ts: number, seq = 0): HealthSample => ({ ts, seq, battery: { level: 80, charging: false } });
 const recount = (live: LiveState) => [...live.all()].filter((d) => d.online).length;
 const ids = (list: DeviceLive[]) => list.map((d) => d.deviceId).sort();
+/** Live state in which device d1 connected at t=0. */
+function liveWithD1Connected(): LiveState {
+  const live = createLiveState({ historyIntervalMs: INTERVAL });
+  live.connected('d1', 0);
+  return live;
+}
 
 describe('presence', () => {
   it('a connect brings a device online once', () => {
@@ -22,8 +28,7 @@ describe('presence', () => {
   });
 
   it('state online:true on a connected, online device is no change; on a device never connected it cannot make it online', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     expect(live.state('d1', { online: true }, 10)).toBeNull();
     expect(live.state('ghost', { online: true, fwVersion: '2.0.0', slot: 'B' }, 10)).toBeNull();
     expect(live.get('ghost')).toMatchObject({ connected: false, online: false, fwVersion: '2.0.0', slot: 'B', lastSeenMs: 10 });
@@ -31,16 +36,14 @@ describe('presence', () => {
   });
 
   it('ignores a bare will ({online:false}) that arrives while the device holds a live connection (a takeover)', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     expect(live.state('d1', { online: false }, 50)).toBeNull();
     expect(live.get('d1')).toMatchObject({ connected: true, online: true });
     expect(live.onlineCount()).toBe(1);
   });
 
   it('a will after the disconnect is reported as the will', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.state('d1', { online: true, ts: 1 }, 10);
     live.disconnected('d1', 40);
     expect(live.state('d1', { online: false }, 50)).toBeNull();
@@ -49,8 +52,7 @@ describe('presence', () => {
   });
 
   it('a clean offline (state with ts) on a connected device marks it offline; a duplicate changes nothing more', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     expect(live.state('d1', { online: false, ts: 45 }, 50)).toEqual({ deviceId: 'd1', online: false, reason: 'state' });
     expect(live.get('d1')).toMatchObject({ connected: true, online: false, lastSeenMs: 50 });
     expect(live.onlineCount()).toBe(0);
@@ -59,8 +61,7 @@ describe('presence', () => {
   });
 
   it('after a clean offline, the next message on the still-open connection brings the device back', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.state('d1', { online: false, ts: 45 }, 50);
     expect(live.seen('d1', 70)).toEqual({ deviceId: 'd1', online: true, reason: 'state' });
     expect(live.onlineCount()).toBe(1);
@@ -72,8 +73,7 @@ describe('presence', () => {
   });
 
   it('a disconnect takes the device offline; it does not come back by messages alone', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     expect(live.disconnected('d1', 500)).toEqual({ deviceId: 'd1', online: false, reason: 'disconnect' });
     expect(live.get('d1')).toMatchObject({ connected: false, online: false, disconnectedAtMs: 500 });
     expect(live.disconnected('d1', 600)).toBeNull();
@@ -95,8 +95,7 @@ describe('presence', () => {
   });
 
   it('a silent online device expires strictly after the timeout; the connection stays and a message brings it back', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.connected('d2', 0);
     live.seen('d2', 100_000);
     expect(live.expire(120_000, 120_000)).toEqual([]);
@@ -112,8 +111,7 @@ describe('presence', () => {
   });
 
   it('health and state refresh lastSeen, so they keep a device from expiring', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.health('d1', sample(90_000), 90_000);
     expect(live.expire(200_000, 120_000)).toEqual([]);
     live.state('d1', { online: true }, 190_000);
@@ -122,8 +120,7 @@ describe('presence', () => {
   });
 
   it('forget drops an online device from the count', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.connected('d2', 0);
     live.disconnected('d2', 1);
     live.forget('d1');
@@ -263,8 +260,7 @@ describe('history buckets', () => {
 
 describe('dirty tracking', () => {
   it('takeDirty returns each changed device once, then nothing until something changes', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.connected('d2', 0);
     live.health('d1', sample(1), 1);
     expect(ids(live.takeDirty())).toEqual(['d1', 'd2']);
@@ -277,8 +273,7 @@ describe('dirty tracking', () => {
   });
 
   it('keeps health-only news for a full write, while presence and version changes go every time', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.connected('d2', 0);
     live.takeDirty();
     live.health('d1', sample(1), 1);
@@ -295,8 +290,7 @@ describe('dirty tracking', () => {
   });
 
   it('markDirty queues known devices again (after a failed flush) and ignores unknown ones', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.connected('d2', 0);
     const taken = live.takeDirty();
     expect(ids(taken)).toEqual(['d1', 'd2']);
@@ -307,8 +301,7 @@ describe('dirty tracking', () => {
   });
 
   it('a forgotten device is not returned even if it was dirty', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.connected('d2', 0);
     live.forget('d1');
     live.markDirty(['d1']);
@@ -316,8 +309,7 @@ describe('dirty tracking', () => {
   });
 
   it('returns the live entries with their latest values', () => {
-    const live = createLiveState({ historyIntervalMs: INTERVAL });
-    live.connected('d1', 0);
+    const live = liveWithD1Connected();
     live.state('d1', { online: true, fwVersion: '3.1.0', slot: 'B' }, 10);
     live.health('d1', sample(20, 7), 20);
     const [d] = live.takeDirty();

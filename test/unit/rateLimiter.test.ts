@@ -2,38 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { newBucket, takeToken, type RateLimit } from '../../server/broker/rateLimiter.ts';
 import { seededRandom } from '../../agent/random.ts';
 
+/** A message at each [time in ms, whether it may pass], in turn, against a bucket made full at the first time. */
+type Takes = [atMs: number, passes: boolean][];
+
 describe('token bucket', () => {
-  it('starts full: exactly `burst` messages pass at one instant, then it refuses', () => {
-    const limit: RateLimit = { perSecond: 4, burst: 5 };
-    const b = newBucket(limit, 1000);
-    const results = Array.from({ length: 8 }, () => takeToken(b, limit, 1000));
-    expect(results).toEqual([true, true, true, true, true, false, false, false]);
-  });
-
-  it('refills at perSecond with the injected clock', () => {
-    const limit: RateLimit = { perSecond: 4, burst: 2 };
-    const b = newBucket(limit, 0);
-    expect(takeToken(b, limit, 0)).toBe(true);
-    expect(takeToken(b, limit, 0)).toBe(true);
-    expect(takeToken(b, limit, 0)).toBe(false);
-    // 4/s: a token per 250 ms. Half a token at 125 ms is not enough.
-    expect(takeToken(b, limit, 125)).toBe(false);
-    expect(takeToken(b, limit, 250)).toBe(true);
-    expect(takeToken(b, limit, 250)).toBe(false);
-    // 500 ms later: two more.
-    expect(takeToken(b, limit, 750)).toBe(true);
-    expect(takeToken(b, limit, 750)).toBe(true);
-    expect(takeToken(b, limit, 750)).toBe(false);
-  });
-
-  it('handles fractional rates (one message every two seconds)', () => {
-    const limit: RateLimit = { perSecond: 0.5, burst: 1 };
-    const b = newBucket(limit, 0);
-    expect(takeToken(b, limit, 0)).toBe(true);
-    expect(takeToken(b, limit, 1000)).toBe(false);
-    expect(takeToken(b, limit, 2000)).toBe(true);
-    expect(takeToken(b, limit, 3999)).toBe(false);
-    expect(takeToken(b, limit, 4000)).toBe(true);
+  it.each<[string, RateLimit, Takes]>([
+    [
+      'starts full: exactly `burst` messages pass at one instant, then it refuses',
+      { perSecond: 4, burst: 5 },
+      [[1000, true], [1000, true], [1000, true], [1000, true], [1000, true], [1000, false], [1000, false], [1000, false]],
+    ],
+    [
+      // 4/s: a token per 250 ms; half a token at 125 ms is not enough; 500 ms later, two more.
+      'refills at perSecond with the injected clock',
+      { perSecond: 4, burst: 2 },
+      [[0, true], [0, true], [0, false], [125, false], [250, true], [250, false], [750, true], [750, true], [750, false]],
+    ],
+    [
+      'handles fractional rates (one message every two seconds)',
+      { perSecond: 0.5, burst: 1 },
+      [[0, true], [1000, false], [2000, true], [3999, false], [4000, true]],
+    ],
+  ])('%s', (_name, limit, takes) => {
+    const b = newBucket(limit, takes[0]![0]);
+    expect(takes.map(([atMs]) => takeToken(b, limit, atMs))).toEqual(takes.map(([, passes]) => passes));
   });
 
   it('never holds more than `burst`, however long the device was quiet', () => {
