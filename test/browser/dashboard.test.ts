@@ -3,23 +3,23 @@
 // the device page with charts and a confirmed lock, a rollout progressing live with
 // pause/resume, a re-binding approved by a second admin, keyboard and tablet checks.
 // Screenshots: test-artifacts/browser/*.png.
-import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FirmwareManifest } from '../../schemas/ota.ts';
-import { generatePublisherKey, signManifest } from '../../scripts/sign-firmware.ts';
+import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
+import { signedImage } from '../firmware/signedImage.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import {
   ARTIFACTS,
   fakeTerminal,
-  launchBrowser,
+  openDashboardWindow,
   seedHealthHistory,
   shot,
   signIn,
   sleep,
   watchConsole,
+  type DashboardWindow,
   type FakeTerminal,
 } from './helpers.ts';
 
@@ -36,6 +36,7 @@ interface Fault {
 
 describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
   let t: TestServer;
+  let ui: DashboardWindow | undefined;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -51,10 +52,8 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
       env: { FIRMWARE_PUBLISHER_KEYS: publisher.publicKeyBase64, CAMPAIGN_TICK_MS: '250', HEARTBEAT_TIMEOUT_S: '60' },
     });
     rmSync(ARTIFACTS, { recursive: true, force: true }); // screenshots of this run only
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    errors = watchConsole(page);
+    ui = await openDashboardWindow();
+    ({ browser, context, page, errors } = ui);
 
     // A second admin: merchant onboarding and re-binding need an admin other than the one asking.
     const made = await t.api<{ id: string; token: string }>('POST', '/v1/users', { name: 'Ada Admin', role: 'admin' });
@@ -106,8 +105,7 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
   }, TIMEOUT);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await ui?.close();
     await printer?.close().catch(() => undefined);
     await relocator?.close().catch(() => undefined);
     await t?.stop();
@@ -297,21 +295,11 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
         await tm.ack(cmd.id, 'succeeded', { result: { version, slot: 'B' } });
       });
     }
-    const bytes = randomBytes(20_000);
-    const manifest: FirmwareManifest = {
-      name: 'pos-os',
-      version: '2.1.0',
-      models: ['PAX-A920', 'PAX-A80'],
-      size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-    };
-    const fw = await t.api<{ id: string }>('POST', '/v1/firmware', {
-      manifest,
-      signature: signManifest(manifest, publisher.privateKeyPem),
-    });
+    const { image, manifest, signature } = signedImage(publisher, 20_000, '2.1.0', ['PAX-A920', 'PAX-A80']);
+    const fw = await t.api<{ id: string }>('POST', '/v1/firmware', { manifest, signature });
     expect(fw.status, JSON.stringify(fw.body)).toBe(201);
     const up = await t.api('PUT', `/v1/firmware/${fw.body.id}/content`, undefined, {
-      raw: bytes,
+      raw: image,
       headers: { 'content-type': 'application/octet-stream' },
     });
     expect(up.status).toBe(200);
@@ -614,11 +602,11 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await page.locator('#live-status[data-state="live"]').waitFor();
     await page.evaluate(() => {
       const el = document.getElementById('live-status')!;
-      const seen: string[] = ((window as unknown as { liveStates: string[] }).liveStates = []);
+      const seen: string[] = (window.liveStates = []);
       new MutationObserver(() => seen.push(el.dataset.state ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
     });
     await t.restart();
-    const states = () => page.evaluate(() => (window as unknown as { liveStates: string[] }).liveStates);
+    const states = () => page.evaluate(() => window.liveStates ?? []);
     // The stream broke, the page backed off and reconnected by itself.
     await expect.poll(states, { timeout: 30_000 }).toContain('reconnecting');
     await expect.poll(async () => (await states()).at(-1), { timeout: 30_000 }).toBe('live');

@@ -2,20 +2,19 @@
 // shows the self-test's outcome as the diagnostics box does, a terminal that never connected is
 // "not yet connected" (here and in the device list), and the binding card counts out-of-fence
 // fixes as the relocation fault does. Real server, terminals over real MQTT, Chromium.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { activeMerchant, createUser } from '../merchants/helpers.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
-import { fakeTerminal, launchBrowser, seedHealthHistory, shot, signIn, sleep, watchConsole, type FakeTerminal } from './helpers.ts';
+import { fakeTerminal, openDashboardWindow, seedHealthHistory, shot, signIn, sleep, type DashboardWindow, type FakeTerminal } from './helpers.ts';
 
 const TIMEOUT = 120_000;
 const PLOT_WIDTH = 480 - 44 - 10; // chart.js: W - PAD.l - PAD.r
 
 describe('device page', { timeout: TIMEOUT }, () => {
   let t: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let ui: DashboardWindow | undefined;
   let page: Page;
   let errors: string[];
   const terminals: FakeTerminal[] = [];
@@ -23,17 +22,14 @@ describe('device page', { timeout: TIMEOUT }, () => {
   beforeAll(async () => {
     // One history sample per 30 s, so a few minutes of samples are a few points.
     t = await startTestServer({ env: { HEALTH_HISTORY_INTERVAL_S: '30' } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    errors = watchConsole(page);
+    ui = await openDashboardWindow();
+    ({ page, errors } = ui);
     await signIn(page, t.url, TEST_ADMIN_TOKEN);
   }, TIMEOUT);
 
   afterAll(async () => {
     for (const term of terminals) await term.close().catch(() => undefined);
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await ui?.close();
     await t?.stop();
   });
 

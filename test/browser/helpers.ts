@@ -3,11 +3,21 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { healthHistory } from '../../schemas/db.ts';
 import { commandMessage, topicFor, type CommandMessage, type HealthSample } from '../../schemas/wire.ts';
 import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import type { TestServer } from '../helpers/testServer.ts';
+
+declare global {
+  /** Marks the browser tests leave on a page, to read back later from the same page. */
+  interface Window {
+    /** Every data-state the live indicator took since the mark was set. */
+    liveStates?: string[];
+    /** Set once; still there later means the page was not reloaded. */
+    stillHere?: boolean;
+  }
+}
 
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'browser');
 
@@ -27,6 +37,32 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** A browser with one light desktop-sized page whose errors are collected (watchConsole). */
+export interface DashboardWindow {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  /** Closes page and browser; never throws, so it can run in afterAll after a failed start. */
+  close(): Promise<void>;
+}
+
+export async function openDashboardWindow(): Promise<DashboardWindow> {
+  const browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  return {
+    browser,
+    context,
+    page,
+    errors: watchConsole(page),
+    async close() {
+      await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+    },
+  };
 }
 
 export async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}) {
@@ -57,7 +93,8 @@ export type CommandHandler = (cmd: CommandMessage, term: FakeTerminal) => Promis
 
 export interface FakeTerminal {
   device: EnrolledDevice;
-  client: MqttClient;
+  /** The current connection (a new one after reconnect). */
+  readonly client: MqttClient;
   fwVersion: string;
   received: CommandMessage[];
   health(sample: Partial<HealthSample>): Promise<void>;
@@ -95,9 +132,13 @@ export async function fakeTerminal(t: TestServer, opts: { serial?: string; model
     return client;
   }
 
+  // Messages arrive from the socket, after `term` below exists.
+  let client = await attach();
   const term: FakeTerminal = {
     device,
-    client: undefined as unknown as MqttClient,
+    get client() {
+      return client;
+    },
     fwVersion: '1.0.0',
     received: [],
     async health(sample) {
@@ -119,15 +160,14 @@ export async function fakeTerminal(t: TestServer, opts: { serial?: string; model
       handlers.set(type, handler);
     },
     async reconnect() {
-      term.client.end(true);
-      term.client = await attach();
+      client.end(true);
+      client = await attach();
       await term.state();
     },
     async close() {
       await term.client.endAsync(true);
     },
   };
-  term.client = await attach();
   await term.state();
   return term;
 }

@@ -1,11 +1,11 @@
 // In a real browser (chromium via playwright-core) against a real server and a terminal over real
 // MQTT: the fault queue re-sorted on the server from its "Sort by" control, and the device page's
 // health charts taking a new sample live, without a reload.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
-import { fakeTerminal, launchBrowser, seedHealthHistory, shot, signIn, sleep, watchConsole, type FakeTerminal } from './helpers.ts';
+import { fakeTerminal, openDashboardWindow, seedHealthHistory, shot, signIn, sleep, type DashboardWindow, type FakeTerminal } from './helpers.ts';
 
 const TIMEOUT = 120_000;
 
@@ -17,8 +17,7 @@ interface Fault {
 
 describe('fault queue sorting and live health charts in the browser', { timeout: TIMEOUT }, () => {
   let t: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let ui: DashboardWindow | undefined;
   let page: Page;
   let errors: string[];
   let term: FakeTerminal;
@@ -28,10 +27,8 @@ describe('fault queue sorting and live health charts in the browser', { timeout:
 
   beforeAll(async () => {
     t = await startTestServer({ env: { HEARTBEAT_TIMEOUT_S: '60' } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: 'light' });
-    page = await context.newPage();
-    errors = watchConsole(page);
+    ui = await openDashboardWindow();
+    ({ page, errors } = ui);
 
     term = await fakeTerminal(t, { serial: 'PAX-0100-LIVECHART' });
     await seedHealthHistory(t, term.device.deviceId, 6);
@@ -46,8 +43,7 @@ describe('fault queue sorting and live health charts in the browser', { timeout:
   }, TIMEOUT);
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
+    await ui?.close();
     await term?.close().catch(() => undefined);
     await t?.stop();
   }, TIMEOUT);
@@ -101,7 +97,7 @@ describe('fault queue sorting and live health charts in the browser', { timeout:
     page.on('request', (r) => {
       if (r.url().includes('/health-history')) historyRequests++;
     });
-    await page.evaluate(() => ((window as unknown as { stillHere: boolean }).stillHere = true));
+    await page.evaluate(() => (window.stillHere = true));
 
     await term.health({ battery: { level: 42, charging: false }, temperatureC: 47.5, signal: { type: 'wifi', rssi: -77 }, printer: { status: 'ok' } });
     await page.locator('figure[data-chart="Battery"][data-latest="42"]').waitFor({ timeout: 10_000 });
@@ -117,7 +113,7 @@ describe('fault queue sorting and live health charts in the browser', { timeout:
     expect(Number(await battery.getAttribute('data-points'))).toBe(before + 2);
 
     // No reload, and no history fetched again: the points came over the stream.
-    expect(await page.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere)).toBe(true);
+    expect(await page.evaluate(() => window.stillHere)).toBe(true);
     expect(historyRequests).toBe(0);
     await shot(page, 'device-live-chart');
 
