@@ -7,7 +7,7 @@ import { signManifest } from '../../scripts/sign-firmware.ts';
 import type { FirmwareManifest } from '../../schemas/ota.ts';
 
 export interface SignedImage {
-  image: Buffer;
+  image: Buffer<ArrayBuffer>;
   manifest: FirmwareManifest;
   /** The publisher's signature of `manifest`. */
   signature: string;
