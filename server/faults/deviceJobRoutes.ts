@@ -85,6 +85,13 @@ async function optionalJson(req: { json(): Promise<unknown>; header(name: string
 export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceService; diagnostics: Diagnostics; logs: LogBundles; audit: AuditLog }) {
   const { devices, audit } = deps;
 
+  /** A page of one terminal's rows: an unknown terminal is a 404, not an empty page. */
+  type ListOfTerminal<T> = (deviceId: string, limit: number, cursor?: string) => Promise<T>;
+  async function pageOfTerminal<T>(id: string, q: { limit: number; cursor?: string }, list: ListOfTerminal<T>) {
+    await devices.byId(id);
+    return list(id, q.limit, q.cursor);
+  }
+
   app.openapi(runDiagRoute, async (c) => {
     const { id } = c.req.valid('param');
     await devices.enrolledById(id);
@@ -95,12 +102,9 @@ export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceS
     return c.json(diagnosticsView(row), 201);
   });
 
-  app.openapi(listDiagRoute, async (c) => {
-    const { id } = c.req.valid('param');
-    const q = c.req.valid('query');
-    await devices.byId(id);
-    return c.json(await deps.diagnostics.list(id, q.limit, q.cursor), 200);
-  });
+  app.openapi(listDiagRoute, async (c) =>
+    c.json(await pageOfTerminal(c.req.valid('param').id, c.req.valid('query'), deps.diagnostics.list), 200),
+  );
 
   app.openapi(requestLogsRoute, async (c) => {
     const { id } = c.req.valid('param');
@@ -112,12 +116,7 @@ export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceS
     return c.json(logBundleView(row), 201);
   });
 
-  app.openapi(listLogsRoute, async (c) => {
-    const { id } = c.req.valid('param');
-    const q = c.req.valid('query');
-    await devices.byId(id);
-    return c.json(await deps.logs.list(id, q.limit, q.cursor), 200);
-  });
+  app.openapi(listLogsRoute, async (c) => c.json(await pageOfTerminal(c.req.valid('param').id, c.req.valid('query'), deps.logs.list), 200));
 
   app.openapi(downloadRoute, async (c) => {
     const { id, bundleId } = c.req.valid('param');
