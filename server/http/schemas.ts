@@ -39,7 +39,7 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { 'application/json': { schema } },
 });
 
-/** A public id in a path (`dev_…`, `mer_…`, `cmd_…`): every `{name}` segment of the API takes one. */
+/** A public id in a path (`dev_…`, `mer_…`, `cmd_…`); `{hash}` and `{usage}` segments have schemas of their own. */
 const pathId = (name: string) =>
   z
     .string()

@@ -19,7 +19,8 @@ const declareWith =
 /**
  * Route declarations under one OpenAPI tag, by method:
  * `routesTagged('devices').get('/v1/devices/{id}', readers, 'A terminal', { request, responses })`.
- * `allowed` is the role check (requireRole), run before the request is validated.
+ * `allowed` is the role check (a set of auth/roleSets.ts), run before the request is validated, so a
+ * caller without the role gets 403 whatever it sent.
  */
 export function routesTagged(tag: string, shared: SharedDetails = {}) {
   const tags = [tag];
