@@ -1,14 +1,14 @@
 // The pieces every route is declared with: the role sets (each exactly the roles docs/api.md
-// lists for it), id path params, and routesTagged, checked on a real Hono app with the
-// production error handler; no server, broker or database.
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+// lists for it), id path params, and routesTagged, checked on a router made like production's
+// (createRouter) with the production error handler; no server, broker or database.
+import { z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { roles, type Role } from '../../schemas/db.ts';
 import { admins, operators, readers, technicians } from '../../server/auth/roleSets.ts';
 import { createErrorHandler } from '../../server/http/errorHandler.ts';
+import { createRouter } from '../../server/http/httpApp.ts';
 import { errorResponses, jsonResponse, pathParams } from '../../server/http/schemas.ts';
 import { routesTagged } from '../../server/http/taggedRoutes.ts';
-import type { AppEnv } from '../../server/http/types.ts';
 import { createLogger } from '../../server/log.ts';
 
 const roleSets = { readers, technicians, operators, admins };
@@ -21,7 +21,7 @@ const allowed: Record<keyof typeof roleSets, Role[]> = {
 
 /** An app whose caller has the role in the `x-role` header, with one route per role set. */
 function appWithRoleRoutes() {
-  const app = new OpenAPIHono<AppEnv>();
+  const app = createRouter();
   app.onError(createErrorHandler(createLogger('silent')));
   app.use('*', async (c, next) => {
     c.set('principal', { userId: 'usr_test', name: 'test', role: z.enum(roles).parse(c.req.header('x-role')) });
@@ -76,5 +76,12 @@ describe('pathParams', () => {
     const { app } = appWithRoleRoutes();
     const res = await app.request(`/v1/readers/${'d'.repeat(65)}`, { method: 'POST', headers: { 'x-role': 'admin' } });
     expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'validation_failed' } });
+  });
+
+  it('is checked after the role: a caller without the role gets 403 whatever id it sent', async () => {
+    const { app } = appWithRoleRoutes();
+    const res = await app.request(`/v1/admins/${'d'.repeat(65)}`, { method: 'POST', headers: { 'x-role': 'auditor' } });
+    expect(res.status).toBe(403);
   });
 });
