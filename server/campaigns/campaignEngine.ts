@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { and, eq } from 'drizzle-orm';
 import { MAX_TARGET, campaignSpec, type CampaignDeviceState, type CampaignSpec } from '../../schemas/campaigns.ts';
-import { campaigns, type CampaignDeviceRecord, type CampaignRow } from '../../schemas/tables/campaigns.ts';
+import { campaigns, type CampaignDeviceRecord, type CampaignRow, type CampaignState } from '../../schemas/tables/campaigns.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
 import { newId } from '../core/ids.ts';
@@ -35,7 +35,7 @@ import { createCampaignTick } from './campaignTick.ts';
 import { createMemberAnswers } from './memberAnswers.ts';
 import { createMemberRecords } from './memberRecords.ts';
 import { createMemberSends } from './memberSends.ts';
-import { effectiveState, emitCampaign, type RunningCampaigns } from './runningCampaign.ts';
+import { effectiveState, emitCampaign, type RunningCampaign, type RunningCampaigns } from './runningCampaign.ts';
 
 export const CAMPAIGN_QUEUE = 'campaigns';
 const FLUSH_MS = 100;
@@ -172,6 +172,26 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     return c ? effectiveState(c) : row.state;
   };
 
+  /**
+   * Pause and resume: nothing to do at `to` already; refused unless the campaign is at `from` and
+   * running in memory; `apply` checks what else it must and saves the change, then it is announced.
+   */
+  async function pauseOrResume(
+    kindName: string,
+    id: string,
+    move: { from: CampaignState; to: CampaignState; reason: 'paused' | 'resumed' },
+    apply: (c: RunningCampaign) => Promise<void>,
+  ): Promise<CampaignSummary> {
+    const row = await mustGet(id, kindName);
+    const c = running.get(id);
+    const state = controlState(row);
+    if (state === move.to) return summary(row);
+    if (state !== move.from || !c) throw conflict('invalid_state', `campaign ${id} is ${state}`);
+    await apply(c);
+    emitCampaign(deps.bus, c, { reason: move.reason });
+    return summary(c.row);
+  }
+
   return {
     register(kind: CampaignKind) {
       kinds.set(kind.name, kind);
@@ -275,29 +295,19 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     },
 
     async pause(kindName: string, id: string) {
-      const row = await mustGet(id, kindName);
-      const c = running.get(id);
-      const state = controlState(row);
-      if (state === 'paused') return summary(row);
-      if (state !== 'running' || !c) throw conflict('invalid_state', `campaign ${id} is ${state}`);
-      await records.saveRow(c, { state: 'paused', pausedReason: 'operator' });
-      emitCampaign(deps.bus, c, { reason: 'paused' });
-      return summary(c.row);
+      return pauseOrResume(kindName, id, { from: 'running', to: 'paused', reason: 'paused' }, async (c) => {
+        await records.saveRow(c, { state: 'paused', pausedReason: 'operator' });
+      });
     },
 
     async resume(kindName: string, id: string) {
-      const row = await mustGet(id, kindName);
-      const c = running.get(id);
-      const state = controlState(row);
-      if (state === 'running') return summary(row);
-      if (state !== 'paused' || !c) throw conflict('invalid_state', `campaign ${id} is ${state}`);
-      if (c.row.rollingBack) throw conflict('rolling_back', `campaign ${id} is rolling back; it cannot resume`);
-      // The errors an operator resumed past no longer trip the rule; new ones do.
-      const baseline = c.counts.map((p) => tally(p).errors);
-      await records.saveRow(c, { state: 'running', pausedReason: null, errorBaseline: baseline });
-      emitCampaign(deps.bus, c, { reason: 'resumed' });
-      kick();
-      return summary(c.row);
+      return pauseOrResume(kindName, id, { from: 'paused', to: 'running', reason: 'resumed' }, async (c) => {
+        if (c.row.rollingBack) throw conflict('rolling_back', `campaign ${id} is rolling back; it cannot resume`);
+        // The errors an operator resumed past no longer trip the rule; new ones do.
+        const baseline = c.counts.map((p) => tally(p).errors);
+        await records.saveRow(c, { state: 'running', pausedReason: null, errorBaseline: baseline });
+        kick();
+      });
     },
 
     async cancel(kindName: string, id: string) {
