@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, publicId, ts, updatedAt } from './tables/columns.ts';
-import type { CommandType, HealthSample } from './wire.ts';
+import type { AckResult, CommandType, ErrorInfo, HealthSample } from './wire.ts';
 
 export const roles = ['admin', 'operator', 'technician', 'auditor'] as const;
 export type Role = (typeof roles)[number];
@@ -151,8 +151,8 @@ export const commands = pgTable(
     state: text('state', { enum: commandStates }).notNull().default('pending'),
     stage: text('stage'),
     progress: integer('progress'),
-    error: jsonb('error').$type<{ code: string; message: string }>(),
-    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: jsonb('error').$type<ErrorInfo>(),
+    result: jsonb('result').$type<AckResult>(),
     attempts: integer('attempts').notNull().default(0),
     issuedAt: ts('issued_at').notNull().defaultNow(),
     expiresAt: ts('expires_at'),

@@ -143,6 +143,8 @@ export type AckState = (typeof ackStates)[number];
 export const terminalAckStates: readonly AckState[] = ['succeeded', 'failed', 'rejected'];
 
 export const errorInfo = z.object({ code: z.string().min(1).max(64), message: z.string().max(1000) });
+/** Why a command failed or was refused: what an ack's `error` carries, and what the server stores of it. */
+export type ErrorInfo = z.infer<typeof errorInfo>;
 
 export const ackMessage = z.object({
   cmdId: z.string().min(1).max(64),
@@ -153,6 +155,8 @@ export const ackMessage = z.object({
   result: z.record(z.string(), z.unknown()).optional(),
 });
 export type AckMessage = z.infer<typeof ackMessage>;
+/** An ack's `result`, as the command keeps it (its shape by command type, e.g. `keysInstallResult`). */
+export type AckResult = NonNullable<AckMessage['result']>;
 
 /** The schema that validates what a device publishes on each of its topics. */
 export const inboundSchemas = {

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, real, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 import { campaignDeviceActions, campaignDeviceStates, type CampaignSpec } from '../campaigns.ts';
+import type { ErrorInfo } from '../wire.ts';
 
 export const campaignStates = ['draft', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
 export type CampaignState = (typeof campaignStates)[number];
@@ -68,7 +69,7 @@ export const campaignDevices = pgTable(
     reportedVersion: text('reported_version'),
     /** Why skipped / deferred / failed. */
     note: text('note'),
-    error: jsonb('error').$type<{ code: string; message: string }>(),
+    error: jsonb('error').$type<ErrorInfo>(),
     /** Holds the device's one active campaign per lane (409 device_busy). */
     active: boolean('active').notNull().default(true),
     updatedAt: updatedAt(),

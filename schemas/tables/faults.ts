@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, index, integer, jsonb, pgTable, smallint, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { FaultState, Severity } from '../faults.ts';
 import { deviceRef } from '../db.ts';
+import type { AckResult, ErrorInfo } from '../wire.ts';
 import { publicId, ts, updatedAt } from './columns.ts';
 
 export const faults = pgTable(
@@ -73,8 +74,8 @@ export const deviceDiagnostics = pgTable(
     requestedBy: text('requested_by'),
     requestedAt: ts('requested_at').notNull(),
     finishedAt: ts('finished_at'),
-    result: jsonb('result').$type<Record<string, unknown>>(),
-    error: jsonb('error').$type<{ code: string; message: string }>(),
+    result: jsonb('result').$type<AckResult>(),
+    error: jsonb('error').$type<ErrorInfo>(),
     updatedAt: updatedAt(),
   },
   (t) => [index('device_diagnostics_device_idx').on(t.deviceId, t.requestedAt)],
@@ -98,7 +99,7 @@ export const logBundles = pgTable(
     sizeBytes: bigint('size_bytes', { mode: 'number' }),
     sha256: text('sha256'),
     contentType: text('content_type'),
-    error: jsonb('error').$type<{ code: string; message: string }>(),
+    error: jsonb('error').$type<ErrorInfo>(),
     attempts: integer('attempts').notNull().default(0),
   },
   (t) => [index('log_bundles_device_idx').on(t.deviceId, t.requestedAt), index('log_bundles_cmd_idx').on(t.cmdId)],

@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { deviceKey, deviceRef } from '../db.ts';
+import type { ErrorInfo } from '../wire.ts';
 import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 
 export const keyStates = ['pending', 'installed', 'failed', 'superseded', 'revoked'] as const;
@@ -28,7 +29,7 @@ export const keys = pgTable(
     /** The key-rotation campaign (or the ad-hoc install) that sent it. */
     rotationId: text('rotation_id'),
     commandId: text('command_id'),
-    error: jsonb('error').$type<{ code: string; message: string }>(),
+    error: jsonb('error').$type<ErrorInfo>(),
     createdAt: createdAt(),
     installedAt: ts('installed_at'),
     endedAt: ts('ended_at'),

@@ -16,6 +16,7 @@
 import type { z } from 'zod';
 import type { AnyCommand } from '../../schemas/commands.ts';
 import type { CommandState } from '../../schemas/db.ts';
+import type { AckResult, ErrorInfo } from '../../schemas/wire.ts';
 import type { CampaignDeviceAction, CampaignSpec, ProgressDeviceState } from '../../schemas/campaigns.ts';
 
 /** What the engine knows of a target device when it asks the kind. */
@@ -50,8 +51,8 @@ export interface CommandUpdate {
   state: CommandState;
   stage: string | null;
   progress: number | null;
-  error: { code: string; message: string } | null;
-  result: Record<string, unknown> | null;
+  error: ErrorInfo | null;
+  result: AckResult | null;
 }
 
 /** The kind's reading of one command update. */

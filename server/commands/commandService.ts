@@ -55,7 +55,7 @@ export function pendingCommandRows<T extends CommandType>(
 ): CommandRow[] {
   const { now, batchId } = opts;
   const expiresAt = new Date(now.getTime() + (input.ttlS ?? opts.defaultTtlS) * 1000);
-  const payload: Record<string, unknown> = input.payload ?? {};
+  const payload: CommandRow['payload'] = input.payload ?? {};
   return deviceIds.map((deviceId) => ({
     id: newCommandId(),
     deviceId,

@@ -2,7 +2,6 @@
 // chunks, and the reads the API needs. No state of its own beyond the rows whose write failed.
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
 import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
-import type { CommandType } from '../../schemas/wire.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import type { Db } from '../db/database.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
@@ -125,7 +124,7 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
       return newestFirstPage(found, limit, (c) => ({ at: c.issuedAt, id: c.id }));
     },
 
-    async insertBatch(batch: { id: string; type: CommandType; payload: Record<string, unknown>; total: number; createdBy: string | null }) {
+    async insertBatch(batch: typeof commandBatches.$inferInsert) {
       await db.insert(commandBatches).values(batch);
     },
 

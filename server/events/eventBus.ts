@@ -1,6 +1,7 @@
 // In-process domain events: what the live stream (SSE) and other domains listen to.
 import { EventEmitter } from 'node:events';
 import type { DeviceJobLiveEvent, FaultLiveEvent } from '../../schemas/faults.ts';
+import type { AckResult, ErrorInfo } from '../../schemas/wire.ts';
 import type { HealthPoint } from '../telemetry/healthPoint.ts';
 import { createHealthWatch, type HealthWatch } from './healthWatch.ts';
 
@@ -28,8 +29,8 @@ export interface LiveEvents {
     batchId: string | null;
     stage: string | null;
     progress: number | null;
-    error: { code: string; message: string } | null;
-    result: Record<string, unknown> | null;
+    error: ErrorInfo | null;
+    result: AckResult | null;
   };
   /** Faults (server/faults): a fault opened; acknowledged, assigned, noted or resolved. */
   'fault.opened': FaultLiveEvent;
@@ -57,7 +58,7 @@ export interface LiveEvents {
     state: string;
     action: 'apply' | 'revert';
     progress: number | null;
-    error: { code: string; message: string } | null;
+    error: ErrorInfo | null;
   };
 }
 

@@ -6,6 +6,7 @@ import { devices } from '../../schemas/db.ts';
 import type { KeyBlockHeader, KeyUsage } from '../../schemas/keyCrypto/header.ts';
 import type { KeyInstallItem, KeysInstallPayload } from '../../schemas/keys.ts';
 import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
+import type { AckResult, ErrorInfo } from '../../schemas/wire.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { unprocessable } from '../errors.ts';
@@ -133,7 +134,7 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     return r;
   }
 
-  async function endKeys(ids: string[], state: 'failed' | 'superseded' | 'revoked', reason: string, error?: { code: string; message: string }) {
+  async function endKeys(ids: string[], state: 'failed' | 'superseded' | 'revoked', reason: string, error?: ErrorInfo) {
     if (!ids.length) return;
     // The key material is destroyed with the key's life: `sealed` goes.
     await db
@@ -145,7 +146,7 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
   interface SettleInput {
     deviceId: string;
     rotationId: string;
-    update: { commandId: string; state: string; error: { code: string; message: string } | null; result: Record<string, unknown> | null };
+    update: { commandId: string; state: string; error: ErrorInfo | null; result: AckResult | null };
   }
 
   /** Final keys.install answers of many devices: one read and one transaction for the batch. */
