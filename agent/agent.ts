@@ -82,7 +82,7 @@ export interface Agent {
   stop(): Promise<void>;
   isConnected(): boolean;
   waitConnected(timeoutMs?: number): Promise<void>;
-  raiseEvent(type: DeviceEvent['type'], data?: Record<string, unknown>, severity?: Severity): void;
+  raiseEvent(type: DeviceEvent['type'], data?: DeviceEvent['data'], severity?: Severity): void;
   /** Takes a health sample now (and publishes it if online). */
   sampleHealth(): HealthSample;
   reboot(): Promise<void>;
@@ -205,7 +205,7 @@ export function createAgent(deps: AgentDeps): Agent {
     connectWaiters = [];
   }
 
-  function raiseEvent(type: DeviceEvent['type'], data: Record<string, unknown> = {}, severity?: Severity): void {
+  function raiseEvent(type: DeviceEvent['type'], data: DeviceEvent['data'] = {}, severity?: Severity): void {
     const ev = deviceEvent.parse({ ts: now(), seq: eventSeq++, type, data, ...(severity ? { severity } : {}) });
     activity.note(`event ${type}${severity ? `/${severity}` : ''} ${JSON.stringify(data)}`);
     sendReliable('event', JSON.stringify(ev));

@@ -12,6 +12,7 @@ import {
   commandMessage,
   commandTypes,
   type AckMessage,
+  type AckResult,
   type CommandMessage,
   type CommandType,
 } from '../schemas/wire.ts';
@@ -39,7 +40,8 @@ export interface HandlerContext<T extends CommandType = CommandType> {
 }
 
 /** Resolves with the `result` of a `succeeded` ack; throws CommandError for anything else. */
-export type CommandHandler<T extends CommandType = CommandType> = (ctx: HandlerContext<T>) => Promise<Record<string, unknown> | void>;
+/** A handler's answer is the `result` of its `succeeded` ack. */
+export type CommandHandler<T extends CommandType = CommandType> = (ctx: HandlerContext<T>) => Promise<AckResult | void>;
 export type HandlerRegistry = { [T in CommandType]?: CommandHandler<T> };
 
 export class CommandError extends Error {

@@ -15,6 +15,7 @@ import {
   type TxnEventData,
 } from '../schemas/binding.ts';
 import type { DeviceEvent, HealthSample, Severity } from '../schemas/wire.ts';
+import type { AgentConfig } from './schemas.ts';
 import { JOURNAL_MAX } from './merchantState.ts';
 import { decidePayment, figuresToday, type PaymentRequest } from './paymentRules.ts';
 import type { StateStore } from './stateStore.ts';
@@ -39,7 +40,7 @@ export interface PaymentAppDeps {
   store: StateStore;
   deviceId: string;
   now: () => number;
-  raiseEvent(type: DeviceEvent['type'], data: Record<string, unknown>, severity?: Severity): void;
+  raiseEvent(type: DeviceEvent['type'], data: DeviceEvent['data'], severity?: Severity): void;
 }
 
 export function cardHashOf(saltBase64: string, pan: string): string {
@@ -48,11 +49,11 @@ export function cardHashOf(saltBase64: string, pan: string): string {
     .digest('hex');
 }
 
-export function policyFromConfig(config: Record<string, unknown>): TerminalPolicy | undefined {
+export function policyFromConfig(config: AgentConfig): TerminalPolicy | undefined {
   const p = terminalPolicy.safeParse(config[CONFIG_KEY_POLICY]);
   return p.success ? p.data : undefined;
 }
-export function cardBlacklistFromConfig(config: Record<string, unknown>): CardBlacklistConfig | undefined {
+export function cardBlacklistFromConfig(config: AgentConfig): CardBlacklistConfig | undefined {
   const p = cardBlacklistConfig.safeParse(config[CONFIG_KEY_CARD_BLACKLIST]);
   return p.success ? p.data : undefined;
 }

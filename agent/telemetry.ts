@@ -9,7 +9,7 @@ export interface TelemetryDeps {
   hardware: Hardware;
   now: () => number;
   log: Logger;
-  raiseEvent(type: DeviceEvent['type'], data: Record<string, unknown>, severity?: Severity): void;
+  raiseEvent(type: DeviceEvent['type'], data: DeviceEvent['data'], severity?: Severity): void;
   /** Called with every sample; the agent decides whether it can go out (health is not queued). */
   publishHealth(sample: HealthSample): void;
 }
