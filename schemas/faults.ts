@@ -104,6 +104,10 @@ export const notifierSettingsInput = z
   .strict();
 export type NotifierSettingsInput = z.infer<typeof notifierSettingsInput>;
 
+/** The notifier settings as stored (fault_settings `notifier`): the secret is always set once saved. */
+export const storedNotifierSettings = notifierSettingsInput.extend({ secret: notifierSettingsInput.shape.secret.nullable() });
+export type StoredNotifierSettings = z.infer<typeof storedNotifierSettings>;
+
 /** What a live `fault.opened` / `fault.updated` event carries. */
 export interface FaultLiveEvent {
   id: string;

@@ -59,7 +59,8 @@ export const faultNotes = pgTable(
 /** Key/value settings of the faults domain: `rules`, `notifier`. */
 export const faultSettings = pgTable('fault_settings', {
   key: text('key').primaryKey(),
-  value: jsonb('value').$type<Record<string, unknown>>().notNull(),
+  /** Written by the faults schemas of its key (server/faults/settingsStore.ts), read back through them. */
+  value: jsonb('value').$type<unknown>().notNull(),
   updatedBy: text('updated_by'),
   updatedAt: updatedAt(),
 });

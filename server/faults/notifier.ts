@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, type Queue } from 'bullmq';
 import { Counter } from 'prom-client';
-import { notifierSettingsInput, severities, type Severity } from '../../schemas/faults.ts';
+import { severities, storedNotifierSettings, type Severity } from '../../schemas/faults.ts';
 import { retryStrategies } from '../../schemas/retry.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
@@ -41,8 +41,6 @@ export interface NotifierDeps {
   timeoutMs?: number;
 }
 
-const storedSettings = notifierSettingsInput.extend({ secret: notifierSettingsInput.shape.secret.nullable() });
-
 export function createNotifier(deps: NotifierDeps) {
   let current: NotifierSettings = {
     url: deps.env.url ?? null,
@@ -61,7 +59,7 @@ export function createNotifier(deps: NotifierDeps) {
   async function load() {
     const stored = await deps.settings.get('notifier');
     if (!stored) return;
-    const parsed = storedSettings.safeParse(stored.value);
+    const parsed = storedNotifierSettings.safeParse(stored.value);
     if (!parsed.success) {
       deps.log.warn({ issues: parsed.error.issues }, 'stored notifier settings are invalid; keeping the previous ones');
       return;

@@ -1,18 +1,24 @@
 // Settings of the faults domain (the rule set, the webhook notifier), one JSON value per key.
 import { eq, inArray } from 'drizzle-orm';
+import type { FaultRuleSet, StoredNotifierSettings } from '../../schemas/faults.ts';
 import { faultSettings } from '../../schemas/tables/faults.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 
-export type SettingKey = 'rules' | 'notifier';
+/** What each key is written as. Read back as `unknown`: a stored value may predate its schema, so readers parse it. */
+interface SettingValues {
+  rules: FaultRuleSet;
+  notifier: StoredNotifierSettings;
+}
+export type SettingKey = keyof SettingValues;
 
 export function createSettingsStore(db: Db) {
   return {
-    async get(key: SettingKey): Promise<{ value: Record<string, unknown>; updatedAt: Date; updatedBy: string | null } | null> {
+    async get(key: SettingKey): Promise<{ value: unknown; updatedAt: Date; updatedBy: string | null } | null> {
       const [row] = await db.select().from(faultSettings).where(eq(faultSettings.key, key)).limit(1);
       return row ? { value: row.value, updatedAt: row.updatedAt, updatedBy: row.updatedBy } : null;
     },
-    async put(key: SettingKey, value: Record<string, unknown>, updatedBy: string | null, tx?: Tx): Promise<Date> {
+    async put<K extends SettingKey>(key: K, value: SettingValues[K], updatedBy: string | null, tx?: Tx): Promise<Date> {
       const updatedAt = new Date();
       await (tx ?? db)
         .insert(faultSettings)
