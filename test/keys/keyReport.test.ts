@@ -24,9 +24,14 @@ forEachServer('key inventory report', (server) => {
     const id = reg.body.id;
 
     const report = await server().api<ErrorBody>('POST', `/v1/devices/${id}/keys/report`);
-    const command = await server().api<ErrorBody>('POST', `/v1/devices/${id}/commands`, { type: 'diag.run', payload: { components: ['printer'] } });
+    const command = await server().api<ErrorBody>('POST', `/v1/devices/${id}/commands`, {
+      type: 'diag.run',
+      payload: { components: ['printer'] },
+    });
     expect(report.status).toBe(422);
-    expect(report.body).toEqual({ error: { code: 'device_not_enrolled', message: `device ${id} is registered; commands go to enrolled terminals` } });
+    expect(report.body).toEqual({
+      error: { code: 'device_not_enrolled', message: `device ${id} is registered; commands go to enrolled terminals` },
+    });
     expect(command.status).toBe(422);
     expect(report.body).toEqual(command.body);
     expect(await commandsOf(id)).toEqual([]);
