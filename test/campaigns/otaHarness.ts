@@ -5,6 +5,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { FaultFractions } from '../../scripts/simulate/faults.ts';
+import type { recordView } from '../../server/campaigns/campaignStore.ts';
+import type { CampaignSummary } from '../../server/campaigns/campaignSummary.ts';
 import { signedImage } from '../firmware/signedImage.ts';
 import type { DatabaseKind } from '../helpers/databases.ts';
 import { eventually, type EventuallyOptions } from '../helpers/eventually.ts';
@@ -105,25 +107,14 @@ export function useOtaRig(devices: number, opts: OtaRigOptions = {}): OtaRig {
   };
 }
 
-export interface RolloutView {
-  id: string;
-  state: string;
-  pausedReason: string | null;
+type PhaseView = CampaignSummary['phases'][number];
+
+/** `GET /v1/rollouts/{id}` as these tests read it (the dates, JSON strings there, are not read). */
+export type RolloutView = Pick<CampaignSummary, 'id' | 'state' | 'pausedReason' | 'rollingBack' | 'counts' | 'reverting'> & {
+  phases: Pick<PhaseView, 'index' | 'started' | 'total' | 'succeeded' | 'errors' | 'devices' | 'counts'>[];
+  /** The row keeps it as a record; these are the tally fields the engine's trip writes into it. */
   tripped: { phase: number; total: number; errors: number; succeeded: number } | null;
-  rollingBack: boolean;
-  phases: {
-    index: number;
-    started: boolean;
-    total: number;
-    succeeded: number;
-    errors: number;
-    devices: number;
-    counts: Record<string, number>;
-  }[];
-  counts: Record<string, number>;
-  /** Members whose revert is not final yet. */
-  reverting: number;
-}
+};
 
 export async function rollout(t: TestServer, id: string): Promise<RolloutView> {
   const r = await t.api<RolloutView>('GET', `/v1/rollouts/${id}`);
@@ -147,14 +138,8 @@ export function rolloutUntil(
   );
 }
 
-export interface RolloutDevice {
-  deviceId: string;
-  state: string;
-  reportedVersion: string | null;
-  phase: number;
-  error: { code: string } | null;
-  attempt: number;
-}
+/** One member of `GET /v1/rollouts/{id}/devices`. */
+export type RolloutDevice = ReturnType<typeof recordView>;
 
 export async function devicesOf(t: TestServer, id: string): Promise<RolloutDevice[]> {
   const out: RolloutDevice[] = [];
