@@ -78,42 +78,41 @@ interface TerminalMove {
   to: MerchantStatus;
   /** Why a merchant in another status cannot make the move (409 invalid_status). */
   refusal: string;
-  action: string;
   /** The merchant's terminals the move locks or releases. */
   terminals(tx: Tx, merchantId: string): Promise<string[]>;
   locks: 'lockIn' | 'releaseIn';
 }
 
-/** Suspension locks every bound terminal; reactivation releases only the locks the suspension placed. */
+/** The terminals bound to the merchant now. */
+async function boundTerminals(tx: Tx, merchantId: string): Promise<string[]> {
+  const open = and(eq(merchantBindings.merchantId, merchantId), isNull(merchantBindings.closedAt));
+  return (await tx.select({ id: merchantBindings.deviceId }).from(merchantBindings).where(open)).map((x) => x.id);
+}
+
+/** The terminals the merchant's suspension locked that are still locked for it. */
+async function terminalsLockedBySuspension(tx: Tx, merchantId: string): Promise<string[]> {
+  const held = and(
+    eq(terminalLocks.merchantId, merchantId),
+    eq(terminalLocks.reason, 'merchant_suspended'),
+    isNull(terminalLocks.releasedAt),
+  );
+  return (await tx.selectDistinct({ id: terminalLocks.deviceId }).from(terminalLocks).where(held)).map((x) => x.id);
+}
+
+/** Suspension locks every bound terminal; reactivation releases only the locks the suspension placed (audited as `merchant.<move>`). */
 const terminalMoves = {
   suspend: {
     from: 'active',
     to: 'suspended',
     refusal: 'only an active merchant can be suspended',
-    action: 'merchant.suspend',
-    terminals: async (tx, merchantId) =>
-      (
-        await tx
-          .select({ id: merchantBindings.deviceId })
-          .from(merchantBindings)
-          .where(and(eq(merchantBindings.merchantId, merchantId), isNull(merchantBindings.closedAt)))
-      ).map((x) => x.id),
+    terminals: boundTerminals,
     locks: 'lockIn',
   },
   reactivate: {
     from: 'suspended',
     to: 'active',
     refusal: 'only a suspended merchant can be reactivated',
-    action: 'merchant.reactivate',
-    terminals: async (tx, merchantId) =>
-      (
-        await tx
-          .selectDistinct({ id: terminalLocks.deviceId })
-          .from(terminalLocks)
-          .where(
-            and(eq(terminalLocks.merchantId, merchantId), eq(terminalLocks.reason, 'merchant_suspended'), isNull(terminalLocks.releasedAt)),
-          )
-      ).map((x) => x.id),
+    terminals: terminalsLockedBySuspension,
     locks: 'releaseIn',
   },
 } satisfies Record<string, TerminalMove>;
@@ -167,9 +166,10 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
   async function moveWithTerminals(
     id: string,
     actor: Actor,
-    move: TerminalMove,
+    name: keyof typeof terminalMoves,
     why: { statusReason: string | null; lockNote: string; audit: Record<string, unknown> },
   ) {
+    const move: TerminalMove = terminalMoves[name];
     const m = await get(id);
     if (m.status !== move.from) throw conflict('invalid_status', `merchant ${id} is ${m.status}; ${move.refusal}`);
     const { row, changes, deviceIds } = await db.transaction(async (tx) => {
@@ -182,7 +182,13 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
       const deviceIds = await move.terminals(tx, id);
       const c = await d.control.locks[move.locks](tx, deviceIds, 'merchant_suspended', actor, { note: why.lockNote, merchantId: id });
       await d.audit.append(
-        { actor: actor.principal, ip: actor.ip, action: move.action, target: id, data: { ...why.audit, terminals: deviceIds.length } },
+        {
+          actor: actor.principal,
+          ip: actor.ip,
+          action: `merchant.${name}`,
+          target: id,
+          data: { ...why.audit, terminals: deviceIds.length },
+        },
         tx,
       );
       return { row: r, changes: c, deviceIds };
@@ -325,14 +331,14 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
     /** Suspends the merchant and locks every terminal bound to it (reason merchant_suspended). */
     async suspend(id: string, actor: Actor, reason: string) {
       const why = { statusReason: reason, lockNote: reason, audit: { reason } };
-      const { row, deviceIds } = await moveWithTerminals(id, actor, terminalMoves.suspend, why);
+      const { row, deviceIds } = await moveWithTerminals(id, actor, 'suspend', why);
       return { merchant: row, lockedTerminals: deviceIds.length };
     },
 
     /** Back to active; releases only the locks the suspension placed. */
     async reactivate(id: string, actor: Actor, note?: string) {
       const why = { statusReason: note ?? null, lockNote: note ?? 'merchant reactivated', audit: { note } };
-      const { row, deviceIds } = await moveWithTerminals(id, actor, terminalMoves.reactivate, why);
+      const { row, deviceIds } = await moveWithTerminals(id, actor, 'reactivate', why);
       return { merchant: row, releasedTerminals: deviceIds.length };
     },
 
