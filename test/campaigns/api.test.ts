@@ -2,20 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerAndEnroll } from '../helpers/devices.ts';
 import type { TestServer } from '../helpers/testServer.ts';
-import { publishFirmware, startOtaServer } from './otaHarness.ts';
+import { onePhaseRollout, publishFirmware, startOtaServer } from './otaHarness.ts';
 
 describe('rollout API', () => {
   let t: TestServer;
   let fw = '';
   let dev = '';
-  const body = () => ({
-    name: 'r',
-    firmwareId: fw,
-    target: { deviceIds: [dev] },
-    phases: [{ name: 'all', percent: 100 }],
-    successThreshold: 90,
-    errorThreshold: 5,
-  });
+  const body = () => onePhaseRollout('r', fw, [dev]);
 
   beforeAll(async () => {
     t = await startOtaServer();

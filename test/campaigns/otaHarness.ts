@@ -22,6 +22,16 @@ export async function startOtaServer(opts: TestServerOptions = {}): Promise<Test
   });
 }
 
+/** The create body of a one-phase rollout of `firmwareId` to `deviceIds`: 90 % must succeed, more than 5 % errors stop it. */
+export const onePhaseRollout = (name: string, firmwareId: string, deviceIds: string[]) => ({
+  name,
+  firmwareId,
+  target: { deviceIds },
+  phases: [{ name: 'all', percent: 100 }],
+  successThreshold: 90,
+  errorThreshold: 5,
+});
+
 /** Registers, signs and uploads an image; returns its id. */
 export async function publishFirmware(t: TestServer, version: string, size = 64 * 1024, models = ['PAX-A920']): Promise<string> {
   const { image, manifest, signature } = signedImage(publisher, size, version, models);

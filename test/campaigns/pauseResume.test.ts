@@ -4,13 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
 import { registerAndEnroll } from '../helpers/devices.ts';
 import type { TestServer } from '../helpers/testServer.ts';
-import { publishFirmware, startOtaServer } from './otaHarness.ts';
-
-interface RolloutView {
-  id: string;
-  state: string;
-  pausedReason: string | null;
-}
+import { onePhaseRollout, publishFirmware, startOtaServer, type RolloutView } from './otaHarness.ts';
 
 describe('rollout pause and resume', () => {
   let t: TestServer;
@@ -28,14 +22,7 @@ describe('rollout pause and resume', () => {
   it('pauses and resumes a running rollout, each twice with the same answer, and refuses both on a draft', async () => {
     // The terminal never connects: its command stays sent, so the rollout keeps running.
     const dev = (await registerAndEnroll(t)).deviceId;
-    const created = await t.api<RolloutView>('POST', '/v1/rollouts', {
-      name: 'pause-resume',
-      firmwareId: fw,
-      target: { deviceIds: [dev] },
-      phases: [{ name: 'all', percent: 100 }],
-      successThreshold: 90,
-      errorThreshold: 5,
-    });
+    const created = await t.api<RolloutView>('POST', '/v1/rollouts', onePhaseRollout('pause-resume', fw, [dev]));
     expect(created.status).toBe(201);
     const id = created.body.id;
 
