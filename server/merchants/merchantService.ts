@@ -19,6 +19,7 @@ import type { BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
 import type { Tx } from '../core/transaction.ts';
+import type { AuditEntryInput } from '../audit/auditLog.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
 
@@ -167,7 +168,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
     id: string,
     actor: Actor,
     name: keyof typeof terminalMoves,
-    why: { statusReason: string | null; lockNote: string; audit: Record<string, unknown> },
+    why: { statusReason: string | null; lockNote: string; audit: AuditEntryInput['data'] },
   ) {
     const move: TerminalMove = terminalMoves[name];
     const m = await get(id);
