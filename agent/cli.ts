@@ -1,30 +1,20 @@
 // `npm run agent -- …`: one terminal agent. With no device drivers on a workstation it runs on
 // the simulated hardware, seeded by the serial so the same serial behaves the same every run.
-import { readFileSync } from 'node:fs';
 import { createAgent } from './agent.ts';
-import { agentUsage, parseAgentArgs, UsageError, type AgentCliOptions } from './cliArgs.ts';
+import { agentUsage, parseAgentArgs, type AgentCliOptions } from './cliArgs.ts';
+import { cliProcess } from './cliProcess.ts';
 import { EnrollError, ensureEnrolled } from './enroll.ts';
 import { createAgentLogger } from './log.ts';
 import { seedFrom } from './random.ts';
 import { createSimulatedHardware } from './simulatedHardware.ts';
 import { openStateStore, StateFileError } from './stateStore.ts';
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`agent: ${message}\n`);
-  process.exit(code);
-}
-
-function readCa(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    return fail(`--ca: cannot read ${path}: ${(err as Error).message}`, 2);
-  }
-}
+const cli = cliProcess('agent');
+const { fail } = cli;
 
 async function main(opts: AgentCliOptions): Promise<void> {
   const log = createAgentLogger();
-  const ca = opts.ca ? readCa(opts.ca) : undefined;
+  const ca = opts.ca ? cli.readCa(opts.ca) : undefined;
   const store = openStateStore(opts.stateDir);
   const firmware = store.loadFirmware(opts.fwVersion);
   const existing = store.loadEnrollment();
@@ -62,10 +52,7 @@ async function main(opts: AgentCliOptions): Promise<void> {
     },
   });
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) process.exit(130); // a second Ctrl-C means now
-    stopping = true;
+  cli.onStopSignals((signal) => {
     log.info({ signal }, 'shutting down');
     agent.stop().then(
       () => process.exit(0),
@@ -74,20 +61,11 @@ async function main(opts: AgentCliOptions): Promise<void> {
         process.exit(1);
       },
     );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
   await agent.start();
 }
 
-let opts: AgentCliOptions;
-try {
-  opts = parseAgentArgs(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) fail(`${err.message}\n${agentUsage}`, 2);
-  throw err;
-}
-main(opts).catch((err: unknown) => {
+main(cli.args(parseAgentArgs, agentUsage)).catch((err: unknown) => {
   if (err instanceof EnrollError || err instanceof StateFileError) fail(err.message);
   fail((err as Error).stack ?? String(err));
 });

@@ -1,27 +1,18 @@
 // `npm run simulate -- …`: a simulated fleet of terminals with injected faults (see
 // scripts/simulate/). Runs until --duration-s or Ctrl-C, then prints a summary.
-import { readFileSync } from 'node:fs';
-import { parseSimulateArgs, simulateUsage, UsageError, type SimulateArgs } from './simulate/args.ts';
+import { cliProcess } from '../agent/cliProcess.ts';
+import { parseSimulateArgs, simulateUsage, type SimulateArgs } from './simulate/args.ts';
 import { runFleet, type FleetOptions } from './simulate/fleet.ts';
 import { runFleetProcs, type FleetRun } from './simulate/multiProc.ts';
 import { startProgress } from './simulate/progress.ts';
 import { RegistrationError } from './simulate/register.ts';
 import { formatSummary } from './simulate/summary.ts';
 
-function fail(message: string, code = 1): never {
-  process.stderr.write(`simulate: ${message}\n`);
-  process.exit(code);
-}
+const cli = cliProcess('simulate');
+const { fail } = cli;
 
 async function main(a: SimulateArgs): Promise<void> {
-  let ca: Buffer | undefined;
-  if (a.caFile) {
-    try {
-      ca = readFileSync(a.caFile);
-    } catch (err) {
-      fail(`--ca: cannot read ${a.caFile}: ${(err as Error).message}`, 2);
-    }
-  }
+  const ca = a.caFile ? cli.readCa(a.caFile) : undefined;
   const options: FleetOptions = {
     server: a.server,
     devices: a.devices,
@@ -61,24 +52,11 @@ async function main(a: SimulateArgs): Promise<void> {
     process.stdout.write(`${formatSummary(summary, (Date.now() - started) / 1000)}\n`);
     process.exit(summary.failed > 0 && summary.failed === summary.total ? 1 : 0);
   };
-  let signals = 0;
-  const onSignal = (sig: string) => {
-    if (++signals > 1) process.exit(130);
-    void finish(sig);
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  cli.onStopSignals((signal) => void finish(signal));
   if (a.durationS) setTimeout(() => void finish(`${a.durationS} s elapsed`), a.durationS * 1000);
 
   await run.ready;
   if (!stopping && !process.stderr.isTTY) process.stderr.write('simulate: all devices started\n');
 }
 
-let args: SimulateArgs;
-try {
-  args = parseSimulateArgs(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof UsageError) fail(`${err.message}\n${simulateUsage}`, 2);
-  throw err;
-}
-main(args).catch((err: unknown) => fail((err as Error).stack ?? String(err)));
+main(cli.args(parseSimulateArgs, simulateUsage)).catch((err: unknown) => fail((err as Error).stack ?? String(err)));
