@@ -4,9 +4,10 @@ import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
 import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
 import type { Db } from '../db/database.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
-import { conflict, forbidden, notFound, unauthorized, badRequest, unprocessable } from '../errors.ts';
+import { conflict, forbidden, unauthorized, badRequest, unprocessable } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import type { CredentialCache } from './credentialCache.ts';
@@ -69,11 +70,8 @@ function filterConditions(filter: DeviceFilter): SQL[] {
 export function createDeviceService(deps: DeviceServiceDeps) {
   const { db } = deps;
 
-  const byId = async (id: string): Promise<DeviceRow> => {
-    const [row] = await db.select().from(devices).where(eq(devices.id, id)).limit(1);
-    if (!row) throw notFound(`device ${id}`);
-    return row;
-  };
+  const byId = (id: string): Promise<DeviceRow> =>
+    firstOrNotFound(db.select().from(devices).where(eq(devices.id, id)).limit(1), `device ${id}`);
 
   const withLive = (row: DeviceRow) => {
     const live = deps.live.get(row.id);
@@ -95,7 +93,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     /** The device, or 422 device_not_enrolled: commands (of any route) go to enrolled terminals only. */
     async enrolledById(id: string): Promise<DeviceRow> {
       const row = await byId(id);
-      if (row.status !== 'enrolled') throw unprocessable('device_not_enrolled', `device ${id} is ${row.status}; commands go to enrolled terminals`);
+      if (row.status !== 'enrolled')
+        throw unprocessable('device_not_enrolled', `device ${id} is ${row.status}; commands go to enrolled terminals`);
       return row;
     },
 

@@ -8,6 +8,7 @@ import { faultNotes, faults, type FaultRow } from '../../schemas/tables/faults.t
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/database.ts';
 import { newId } from '../core/ids.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { sqlState } from '../core/sqlState.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { conflict, notFound } from '../errors.ts';
@@ -238,11 +239,8 @@ export function createFaultService(deps: FaultServiceDeps) {
     }
   }
 
-  async function byId(id: string): Promise<FaultRow> {
-    const [row] = await db.select().from(faults).where(eq(faults.id, id)).limit(1);
-    if (!row) throw notFound(`fault ${id}`);
-    return row;
-  }
+  const byId = (id: string): Promise<FaultRow> =>
+    firstOrNotFound(db.select().from(faults).where(eq(faults.id, id)).limit(1), `fault ${id}`);
 
   /** One API change: conditional UPDATE + audit in one transaction, then memory, timeline, stream. */
   async function change(

@@ -7,9 +7,10 @@ import { and, desc, eq, isNotNull, lt } from 'drizzle-orm';
 import { keyApprovals, type DualControlAction, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/database.ts';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { AppError, badRequest, conflict, forbidden } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newApprovalId } from './keyIds.ts';
 
 export type Executor = (row: KeyApprovalRow, progress: (p: Record<string, unknown>) => Promise<void>) => Promise<Record<string, unknown>>;
@@ -89,11 +90,7 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
   }
   const running = new Map<string, Promise<void>>();
 
-  async function get(id: string) {
-    const [row] = await db.select().from(keyApprovals).where(eq(keyApprovals.id, id)).limit(1);
-    if (!row) throw notFound(`request ${id}`);
-    return row;
-  }
+  const get = (id: string) => firstOrNotFound(db.select().from(keyApprovals).where(eq(keyApprovals.id, id)).limit(1), `request ${id}`);
 
   function run(row: KeyApprovalRow): Promise<void> {
     const existing = running.get(row.id);

@@ -14,12 +14,13 @@ import {
   type MerchantRow,
   type RebindRequestRow,
 } from '../../schemas/tables/merchants.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation, violatedConstraint } from '../core/sqlState.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
-import { conflict, notFound } from '../errors.ts';
+import { conflict } from '../errors.ts';
 import type { LockChange } from '../terminalControl/locks.ts';
 import { deviceOrThrow, STATE_COMMAND_TTL_S } from '../terminalControl/terminalState.ts';
 import type { CardBlacklistService } from './cardBlacklist.ts';
@@ -55,11 +56,8 @@ export function bindingView(b: BindingRow) {
   };
 }
 
-export async function merchantOrThrow(db: Tx | Db, id: string): Promise<MerchantRow> {
-  const [m] = await db.select().from(merchants).where(eq(merchants.id, id)).limit(1);
-  if (!m) throw notFound(`merchant ${id}`);
-  return m;
-}
+export const merchantOrThrow = (db: Tx | Db, id: string): Promise<MerchantRow> =>
+  firstOrNotFound(db.select().from(merchants).where(eq(merchants.id, id)).limit(1), `merchant ${id}`);
 
 export function requireActive(m: MerchantRow) {
   if (m.status !== 'active') throw conflict('merchant_not_active', `merchant ${m.id} is ${m.status}; only an active merchant can be bound`);

@@ -13,9 +13,9 @@ import {
   type SubMerchant,
 } from '../../schemas/tables/merchants.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
-import { conflict, forbidden, notFound, unprocessable } from '../errors.ts';
+import { conflict, forbidden, unprocessable } from '../errors.ts';
 import { pageOf } from '../http/pageOf.ts';
-import type { BindingService } from './bindingService.ts';
+import { merchantOrThrow, type BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
 import type { Tx } from '../core/transaction.ts';
@@ -122,11 +122,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
   const { db } = d;
   const now = () => new Date(d.now?.() ?? Date.now());
 
-  async function get(id: string): Promise<MerchantRow> {
-    const [m] = await db.select().from(merchants).where(eq(merchants.id, id)).limit(1);
-    if (!m) throw notFound(`merchant ${id}`);
-    return m;
-  }
+  const get = (id: string): Promise<MerchantRow> => merchantOrThrow(db, id);
 
   /** Moves status from one of `from` to `to`, with the audit entry; returns the row. */
   async function transition(

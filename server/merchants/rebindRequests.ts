@@ -3,11 +3,12 @@
 // the binding (bindingService.rebindIn / afterRebind) in the same transaction as the decision.
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { rebindRequests, type RebindRequestRow, type RebindStatus } from '../../schemas/tables/merchants.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import type { Tx } from '../core/transaction.ts';
-import { conflict, forbidden, notFound } from '../errors.ts';
+import { conflict, forbidden } from '../errors.ts';
 import { pageOf } from '../http/pageOf.ts';
 import { deviceOrThrow } from '../terminalControl/terminalState.ts';
 import { bindingView, merchantOrThrow, requireActive, type BindingService } from './bindingService.ts';
@@ -25,11 +26,8 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
   const { db } = d;
   const now = () => new Date(d.now?.() ?? Date.now());
 
-  async function getRequest(id: string): Promise<RebindRequestRow> {
-    const [r] = await db.select().from(rebindRequests).where(eq(rebindRequests.id, id)).limit(1);
-    if (!r) throw notFound(`rebind request ${id}`);
-    return r;
-  }
+  const getRequest = (id: string): Promise<RebindRequestRow> =>
+    firstOrNotFound(db.select().from(rebindRequests).where(eq(rebindRequests.id, id)).limit(1), `rebind request ${id}`);
 
   /** Maker-checker: a pending, unexpired request, decided by an admin other than its requester. */
   async function decidable(id: string, actor: Actor): Promise<RebindRequestRow> {
