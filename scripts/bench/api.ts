@@ -64,18 +64,16 @@ export class Api {
     return text ? (JSON.parse(text) as unknown) : null;
   }
 
-  /** An admin request whose answer the scenario reads itself (campaigns, firmware upload): a JSON
-   *  body, or raw bytes as an octet stream. Waits longer than the fleet calls: a campaign of
-   *  10,000 terminals is written in one request. */
-  async admin<T>(method: string, path: string, body?: { json: unknown } | { bytes: Buffer }): Promise<T> {
-    const what = `${method} ${path}`;
-    const r =
-      body === undefined
-        ? await this.call(method, path, what, undefined, undefined, true, 120_000)
-        : 'bytes' in body
-          ? await this.call(method, path, what, new Uint8Array(body.bytes), 'application/octet-stream', true, 120_000)
-          : await this.call(method, path, what, JSON.stringify(body.json), 'application/json', true, 120_000);
-    return r as T;
+  /** An admin request with a JSON body whose answer the scenario reads itself (campaigns).
+   *  Waits longer than the fleet calls: a campaign of 10,000 terminals is written in one request. */
+  async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const json = body === undefined ? undefined : JSON.stringify(body);
+    return (await this.call(method, path, `${method} ${path}`, json, 'application/json', true, 120_000)) as T;
+  }
+
+  /** PUT of raw bytes as an octet stream (a firmware image). */
+  async upload(path: string, bytes: Buffer): Promise<void> {
+    await this.call('PUT', path, `PUT ${path}`, new Uint8Array(bytes), 'application/octet-stream', true, 120_000);
   }
 
   async importCsv(csv: string): Promise<{ created: number; skipped: number; errors: unknown }> {

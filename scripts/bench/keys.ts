@@ -40,18 +40,16 @@ async function rotation(
 ): Promise<RotationRun> {
   const started = performance.now();
   const created = await api.admin<{ id: string }>('POST', '/v1/key-rotations', {
-    json: {
-      name,
-      usages,
-      target: { deviceIds },
-      phases: [
-        { name: 'canary', percent: 5 },
-        { name: 'rest', percent: 95 },
-      ],
-      successThreshold: 95,
-      errorThreshold: 2,
-      deviceTimeoutS: 600,
-    },
+    name,
+    usages,
+    target: { deviceIds },
+    phases: [
+      { name: 'canary', percent: 5 },
+      { name: 'rest', percent: 95 },
+    ],
+    successThreshold: 95,
+    errorThreshold: 2,
+    deviceTimeoutS: 600,
   });
   await api.admin('POST', `/v1/key-rotations/${created.id}/start`);
   const last = await pollCampaign(api, `/v1/key-rotations/${created.id}`, timeoutMs - (performance.now() - started));

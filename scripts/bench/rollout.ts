@@ -43,9 +43,10 @@ export const rollout: Scenario = {
         sha256: createHash('sha256').update(image).digest('hex'),
       };
       const fw = await fx.api.admin<{ id: string }>('POST', '/v1/firmware', {
-        json: { manifest, signature: signManifest(manifest, publisher.privateKeyPem) },
+        manifest,
+        signature: signManifest(manifest, publisher.privateKeyPem),
       });
-      await fx.api.admin('PUT', `/v1/firmware/${fw.id}/content`, { bytes: image });
+      await fx.api.upload(`/v1/firmware/${fw.id}/content`, image);
 
       const gens = startGenerators();
       const specs = fleet.devices.map((d) => ({ id: d.id, password: d.password! }));
@@ -61,15 +62,13 @@ export const rollout: Scenario = {
       await sleep(2000);
 
       const created = await fx.api.admin<{ id: string }>('POST', '/v1/rollouts', {
-        json: {
-          name: 'bench rollout',
-          firmwareId: fw.id,
-          target: { deviceIds: specs.map((s) => s.id) },
-          phases: canaryEarlyRestPhases(),
-          successThreshold: 95,
-          errorThreshold: 2,
-          deviceTimeoutS: 600,
-        },
+        name: 'bench rollout',
+        firmwareId: fw.id,
+        target: { deviceIds: specs.map((s) => s.id) },
+        phases: canaryEarlyRestPhases(),
+        successThreshold: 95,
+        errorThreshold: 2,
+        deviceTimeoutS: 600,
       });
       const t0 = performance.now();
       await fx.api.admin('POST', `/v1/rollouts/${created.id}/start`);
