@@ -140,12 +140,28 @@ export function queryInput(query, id, name) {
   return h('input', { id, name, value: query.get(name) ?? '', autocomplete: 'off' });
 }
 
-/** The filter bar above a list: [label, control] fields, any `extra` fields, then Apply and Clear. */
-export function filterForm(ariaLabel, fields, ...extra) {
+/** What each list filter is called on screen, by its query parameter in the API. */
+const FILTER_LABELS = {
+  q: 'Search',
+  online: 'Presence',
+  status: 'Status',
+  state: 'State',
+  severity: 'Severity',
+  code: 'Kind',
+  assignee: 'Assignee',
+  deviceId: 'Device id',
+  model: 'Model',
+  fwVersion: 'Firmware',
+  merchantId: 'Merchant id',
+};
+
+/** The filter bar above a list: a labelled field for each of `inputs` (query parameter →
+ *  control, in order), any `extra` fields, then Apply and Clear. */
+export function filterForm(ariaLabel, inputs, ...extra) {
   return h(
     'form',
     { class: 'filters card', role: 'search', 'aria-label': ariaLabel },
-    fields.map(([label, control]) => field(label, control)),
+    Object.entries(inputs).map(([name, control]) => field(FILTER_LABELS[name], control)),
     extra,
     h(
       'div',

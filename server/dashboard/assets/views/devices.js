@@ -39,14 +39,7 @@ export function mount(root, ctx) {
     fwVersion: queryInput(q, 'f-fw', 'fwVersion'),
     merchantId: queryInput(q, 'f-merchant', 'merchantId'),
   };
-  const form = filterForm('Filter devices', [
-    ['Search', inputs.q],
-    ['Presence', inputs.online],
-    ['Status', inputs.status],
-    ['Model', inputs.model],
-    ['Firmware', inputs.fwVersion],
-    ['Merchant id', inputs.merchantId],
-  ]);
+  const form = filterForm('Filter devices', inputs);
   const results = h('div', { 'aria-live': 'polite', 'aria-busy': 'true' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of devices' });
   root.append(form, results, pager);

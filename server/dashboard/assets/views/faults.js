@@ -23,6 +23,23 @@ const DEFAULT_SORT = 'severity';
 
 const opt = (value, text, current) => h('option', { value, selected: current === value }, text);
 
+/** A form of one labelled control and its button. An empty value puts the focus back on the
+ *  control instead of submitting; a failed `submit` is toasted as "<what> failed: …". */
+function oneFieldForm(ctx, { className, label, control, button, what, submit }) {
+  const form = h('form', { class: className }, h('label', { for: control.id }, label), control, button);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = control.value.trim();
+    if (!value) return control.focus();
+    try {
+      await submit(value);
+    } catch (err) {
+      ctx.toast(`${what} failed: ${err.message}`, 'error');
+    }
+  });
+  return form;
+}
+
 export function mount(root, ctx) {
   if (!has('GET /v1/faults')) {
     root.append(unavailable('The fault queue'));
@@ -74,15 +91,7 @@ export function mount(root, ctx) {
 
   const form = filterForm(
     'Filter faults',
-    [
-      ['State', inputs.state],
-      ['Severity', inputs.severity],
-      ['Kind', inputs.code],
-      ['Assignee', inputs.assignee],
-      ['Device id', inputs.deviceId],
-      ['Model', inputs.model],
-      ['Merchant id', inputs.merchantId],
-    ],
+    inputs,
     sortSelect
       ? h(
           'div',
@@ -269,25 +278,18 @@ export function mount(root, ctx) {
       const notesList = h('ol', { class: 'notes' });
       const textId = `note-${f.id}`;
       const textarea = h('textarea', { id: textId, rows: 2, maxlength: 4000, required: true });
-      const noteForm = h(
-        'form',
-        { class: 'note-form' },
-        h('label', { for: textId }, 'Add a note'),
-        textarea,
-        h('button', { type: 'submit', class: 'btn btn-small btn-primary', disabled: !canTriage }, 'Add note'),
-      );
-      noteForm.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        const text = textarea.value.trim();
-        if (!text) return textarea.focus();
-        try {
+      const noteForm = oneFieldForm(ctx, {
+        className: 'note-form',
+        label: 'Add a note',
+        control: textarea,
+        button: h('button', { type: 'submit', class: 'btn btn-small btn-primary', disabled: !canTriage }, 'Add note'),
+        what: 'Note',
+        async submit(text) {
           await api('POST', `/v1/faults/${encodeURIComponent(f.id)}/notes`, { body: { text } });
           textarea.value = '';
           ctx.announce('Note added.');
           loadNotes(f.id, notesList);
-        } catch (err) {
-          ctx.toast(`Note failed: ${err.message}`, 'error');
-        }
+        },
       });
       const assignId = `assign-${f.id}`;
       const assignSelect = h(
@@ -298,26 +300,19 @@ export function mount(root, ctx) {
         h('option', { value: '__none' }, 'Nobody (unassign)'),
         people.map((u) => h('option', { value: u.id }, `${u.name} (${u.role})`)),
       );
-      const assignForm = h(
-        'form',
-        { class: 'assign-form' },
-        h('label', { for: assignId }, 'Assign to'),
-        assignSelect,
-        h('button', { type: 'submit', class: 'btn btn-small', disabled: !canTriage }, 'Assign'),
-      );
-      assignForm.addEventListener('submit', async (e) => {
-        e.preventDefault();
-        const v = assignSelect.value;
-        if (!v) return assignSelect.focus();
-        const assigneeId = v === '__me' ? session.me.id : v === '__none' ? null : v;
-        try {
+      const assignForm = oneFieldForm(ctx, {
+        className: 'assign-form',
+        label: 'Assign to',
+        control: assignSelect,
+        button: h('button', { type: 'submit', class: 'btn btn-small', disabled: !canTriage }, 'Assign'),
+        what: 'Assign',
+        async submit(v) {
+          const assigneeId = v === '__me' ? session.me.id : v === '__none' ? null : v;
           await api('POST', `/v1/faults/${encodeURIComponent(f.id)}/assign`, { body: { assigneeId } });
           ctx.announce(assigneeId ? 'Fault assigned.' : 'Fault unassigned.');
           ctx.toast(assigneeId ? 'Assigned.' : 'Unassigned.', 'ok');
           load();
-        } catch (err) {
-          ctx.toast(`Assign failed: ${err.message}`, 'error');
-        }
+        },
       });
       tr = h(
         'tr',
