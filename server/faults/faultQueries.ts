@@ -6,8 +6,8 @@ import { devices, users } from '../../schemas/db.ts';
 import type { FaultState, Severity } from '../../schemas/faults.ts';
 import { faultNotes, faults } from '../../schemas/tables/faults.ts';
 import type { Db } from '../db/database.ts';
-import { notFound } from '../errors.ts';
 import { sortSpecs, type FaultSort } from './faultSort.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 
 export interface FaultFilter {
   state?: FaultState[];
@@ -74,8 +74,7 @@ export function createFaultQueries(db: Db) {
     },
 
     async get(id: string) {
-      const [row] = await base().where(eq(faults.id, id)).limit(1);
-      if (!row) throw notFound(`fault ${id}`);
+      const row = await firstOrNotFound(base().where(eq(faults.id, id)).limit(1), `fault ${id}`);
       const notes = await db.select().from(faultNotes).where(eq(faultNotes.faultId, id)).orderBy(asc(faultNotes.id));
       return { ...row, notes };
     },

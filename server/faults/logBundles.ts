@@ -1,6 +1,7 @@
 // `logs.upload`: a technician asks for a terminal's logs; the terminal PUTs a bundle to a signed,
 // expiring link; the bundle is streamed to DATA_DIR/logs (size-limited) and can be downloaded.
 import { createHash, randomBytes } from 'node:crypto';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { byteStream } from '../core/byteStream.ts';
 import { newId } from '../core/ids.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
@@ -103,8 +104,7 @@ export function createLogBundles(deps: LogBundleDeps) {
       const check = checkUpload(deps.hasher, input.id, input.exp, input.sig, Date.now());
       if (!check.ok) throw forbidden(check.reason === 'expired' ? 'the upload link has expired' : 'the upload link is not valid', check.reason === 'expired' ? 'link_expired' : 'bad_signature');
       if (input.contentLength !== undefined && input.contentLength > deps.maxBytes) throw tooLarge(deps.maxBytes);
-      const [row] = await db.select().from(logBundles).where(eq(logBundles.id, input.id)).limit(1);
-      if (!row) throw notFound(`log bundle ${input.id}`);
+      const row = await firstOrNotFound(db.select().from(logBundles).where(eq(logBundles.id, input.id)).limit(1), `log bundle ${input.id}`);
       if (row.state !== 'requested') throw conflict('bundle_not_requested', `log bundle ${input.id} is ${row.state}`);
       if (!input.body) throw badRequest('empty_body', 'no log bundle in the request body');
 
@@ -175,12 +175,8 @@ export function createLogBundles(deps: LogBundleDeps) {
 
     /** The stored file of an uploaded bundle. */
     async open(deviceId: string, id: string) {
-      const [row] = await db
-        .select()
-        .from(logBundles)
-        .where(and(eq(logBundles.id, id), eq(logBundles.deviceId, deviceId)))
-        .limit(1);
-      if (!row) throw notFound(`log bundle ${id}`);
+      const mine = and(eq(logBundles.id, id), eq(logBundles.deviceId, deviceId));
+      const row = await firstOrNotFound(db.select().from(logBundles).where(mine).limit(1), `log bundle ${id}`);
       if (row.state !== 'uploaded') throw conflict('bundle_not_uploaded', `log bundle ${id} is ${row.state}`);
       const file = fileOf(id);
       const info = await stat(file).catch(() => null);

@@ -5,9 +5,10 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { firmwareManifest, manifestSigner, type FirmwareManifest } from '../../schemas/ota.ts';
 import { firmware, type FirmwareRow } from '../../schemas/tables/firmware.ts';
 import type { Db } from '../db/database.ts';
+import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
-import { conflict, notFound, unprocessable } from '../errors.ts';
+import { conflict, unprocessable } from '../errors.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
 
 export const newFirmwareId = () => newId('fw');
@@ -36,8 +37,7 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
   const byId = async (id: string): Promise<FirmwareRow> => {
     const hit = ready.get(id);
     if (hit) return hit;
-    const [row] = await db.select().from(firmware).where(eq(firmware.id, id)).limit(1);
-    if (!row) throw notFound(`firmware ${id}`);
+    const row = await firstOrNotFound(db.select().from(firmware).where(eq(firmware.id, id)).limit(1), `firmware ${id}`);
     if (row.state === 'ready') ready.set(id, row);
     return row;
   };
