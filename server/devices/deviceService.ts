@@ -6,6 +6,7 @@ import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
 import type { Db } from '../db/database.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
+import { containing } from '../core/likePattern.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, unauthorized, badRequest, unprocessable } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
@@ -61,7 +62,7 @@ function filterConditions(filter: DeviceFilter): SQL[] {
   if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
   if (filter.labels && Object.keys(filter.labels).length) where.push(sql`${devices.labels} @> ${JSON.stringify(filter.labels)}::jsonb`);
   if (filter.q) {
-    const like = `%${filter.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    const like = containing(filter.q);
     where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);
   }
   return where;

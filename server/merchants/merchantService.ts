@@ -18,6 +18,7 @@ import { pageOf } from '../http/pageOf.ts';
 import { merchantOrThrow, type BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
 import { newId } from '../core/ids.ts';
+import { containing } from '../core/likePattern.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { AuditEntryInput } from '../audit/auditLog.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
@@ -252,7 +253,7 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
       const where: SQL[] = [];
       if (q.status) where.push(eq(merchants.status, q.status));
       if (q.q) {
-        const like = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        const like = containing(q.q);
         where.push(or(ilike(merchants.name, like), ilike(merchants.mid, like), ilike(merchants.id, like))!);
       }
       if (q.cursor) where.push(gt(merchants.id, Buffer.from(q.cursor, 'base64url').toString()));
