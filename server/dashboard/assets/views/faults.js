@@ -1,7 +1,19 @@
 // Fault queue for technicians: filtered, sorted and paged on the server (worst first, then
 // oldest, or another order), acknowledge / assign / resolve / notes in place, new faults arriving live.
 import { api, has, isRole, queryEnumOf, session } from '../api.js';
-import { errorBox, filterForm, h, queryInput, replace, SEVERITIES, severityBadge, stateBadge, throttle, timeEl, unavailable } from '../dom.js';
+import {
+  errorBox,
+  filterForm,
+  h,
+  queryInput,
+  replace,
+  SEVERITIES,
+  severityBadge,
+  stateBadge,
+  throttle,
+  timeEl,
+  unavailable,
+} from '../dom.js';
 
 const PAGE = 50;
 const STATES = [
@@ -23,10 +35,20 @@ const DEFAULT_SORT = 'severity';
 
 const opt = (value, text, current) => h('option', { value, selected: current === value }, text);
 
+// The fault row's one-field forms: their look, and what a failure toast calls them.
+const NOTE_FORM = { className: 'note-form', label: 'Add a note', button: 'Add note', primary: true, what: 'Note' };
+const ASSIGN_FORM = { className: 'assign-form', label: 'Assign to', button: 'Assign', primary: false, what: 'Assign' };
+
 /** A form of one labelled control and its button. An empty value puts the focus back on the
  *  control instead of submitting; a failed `submit` is toasted as "<what> failed: …". */
-function oneFieldForm(ctx, { className, label, control, button, what, submit }) {
-  const form = h('form', { class: className }, h('label', { for: control.id }, label), control, button);
+function oneFieldForm(ctx, look, control, disabled, submit) {
+  const form = h(
+    'form',
+    { class: look.className },
+    h('label', { for: control.id }, look.label),
+    control,
+    h('button', { type: 'submit', class: look.primary ? 'btn btn-small btn-primary' : 'btn btn-small', disabled }, look.button),
+  );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const value = control.value.trim();
@@ -34,7 +56,7 @@ function oneFieldForm(ctx, { className, label, control, button, what, submit }) 
     try {
       await submit(value);
     } catch (err) {
-      ctx.toast(`${what} failed: ${err.message}`, 'error');
+      ctx.toast(`${look.what} failed: ${err.message}`, 'error');
     }
   });
   return form;
@@ -278,18 +300,11 @@ export function mount(root, ctx) {
       const notesList = h('ol', { class: 'notes' });
       const textId = `note-${f.id}`;
       const textarea = h('textarea', { id: textId, rows: 2, maxlength: 4000, required: true });
-      const noteForm = oneFieldForm(ctx, {
-        className: 'note-form',
-        label: 'Add a note',
-        control: textarea,
-        button: h('button', { type: 'submit', class: 'btn btn-small btn-primary', disabled: !canTriage }, 'Add note'),
-        what: 'Note',
-        async submit(text) {
-          await api('POST', `/v1/faults/${encodeURIComponent(f.id)}/notes`, { body: { text } });
-          textarea.value = '';
-          ctx.announce('Note added.');
-          loadNotes(f.id, notesList);
-        },
+      const noteForm = oneFieldForm(ctx, NOTE_FORM, textarea, !canTriage, async (text) => {
+        await api('POST', `/v1/faults/${encodeURIComponent(f.id)}/notes`, { body: { text } });
+        textarea.value = '';
+        ctx.announce('Note added.');
+        loadNotes(f.id, notesList);
       });
       const assignId = `assign-${f.id}`;
       const assignSelect = h(
@@ -300,19 +315,12 @@ export function mount(root, ctx) {
         h('option', { value: '__none' }, 'Nobody (unassign)'),
         people.map((u) => h('option', { value: u.id }, `${u.name} (${u.role})`)),
       );
-      const assignForm = oneFieldForm(ctx, {
-        className: 'assign-form',
-        label: 'Assign to',
-        control: assignSelect,
-        button: h('button', { type: 'submit', class: 'btn btn-small', disabled: !canTriage }, 'Assign'),
-        what: 'Assign',
-        async submit(v) {
-          const assigneeId = v === '__me' ? session.me.id : v === '__none' ? null : v;
-          await api('POST', `/v1/faults/${encodeURIComponent(f.id)}/assign`, { body: { assigneeId } });
-          ctx.announce(assigneeId ? 'Fault assigned.' : 'Fault unassigned.');
-          ctx.toast(assigneeId ? 'Assigned.' : 'Unassigned.', 'ok');
-          load();
-        },
+      const assignForm = oneFieldForm(ctx, ASSIGN_FORM, assignSelect, !canTriage, async (v) => {
+        const assigneeId = v === '__me' ? session.me.id : v === '__none' ? null : v;
+        await api('POST', `/v1/faults/${encodeURIComponent(f.id)}/assign`, { body: { assigneeId } });
+        ctx.announce(assigneeId ? 'Fault assigned.' : 'Fault unassigned.');
+        ctx.toast(assigneeId ? 'Assigned.' : 'Unassigned.', 'ok');
+        load();
       });
       tr = h(
         'tr',
