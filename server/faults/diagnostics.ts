@@ -17,12 +17,17 @@ const WRITE_CHUNK = 1000;
 
 export { selfTestComponents, type SelfTestComponent };
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
 /** What a diagnostics entry looks like over the API. */
 export function diagnosticsView(r: DiagnosticsRow) {
   const result = r.result ?? {};
   const components: Record<string, string> = {};
-  for (const c of selfTestComponents) if (typeof result[c] === 'string') components[c] = result[c] as string;
-  const details = (result.details && typeof result.details === 'object' ? result.details : {}) as Record<string, unknown>;
+  for (const c of selfTestComponents) {
+    const verdict = result[c];
+    if (typeof verdict === 'string') components[c] = verdict;
+  }
+  const details = isObject(result.details) ? result.details : {};
   const tested = Object.values(components);
   return {
     cmdId: r.cmdId,
