@@ -134,6 +134,7 @@ async function assemble(config: Config, log: Logger) {
   const endpoints = { mqttUrl: '', httpUrl: '' };
   const devices = createDeviceService({
     db,
+    audit,
     bus,
     live,
     credentials,
@@ -172,7 +173,6 @@ async function assemble(config: Config, log: Logger) {
   registerDeviceRoutes(app, {
     devices,
     timeline: createTimelineReader({ db, writer: timeline }),
-    audit,
     maxImportBytes: config.HTTP_BODY_LIMIT_BYTES,
   });
   registerFleetRoutes(app, { db, live });

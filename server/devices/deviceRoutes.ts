@@ -1,13 +1,14 @@
 // Thin HTTP layer over the device service: validation, roles, audit.
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { deviceStatuses } from '../../schemas/db.ts';
-import type { AuditLog } from '../audit/auditLog.ts';
+import type { Actor } from '../core/actor.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { operators, readers } from '../auth/roleSets.ts';
 import { badRequest } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
-import type { AppRouter } from '../http/types.ts';
+import type { AppEnv, AppRouter } from '../http/types.ts';
 import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
 import type { DeviceService } from './deviceService.ts';
 import type { TimelineReader } from './timelineReader.ts';
@@ -97,13 +98,14 @@ const resetRoute = route.post('/v1/devices/{id}/reset-enrollment', operators, 'A
   responses: { 200: jsonResponse(device, 'reset'), ...errorResponses(401, 403, 404) },
 });
 
-export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceService; timeline: TimelineReader; audit: AuditLog; maxImportBytes: number }) {
-  const { devices, audit } = deps;
+const actorOf = (c: Context<AppEnv>): Actor => ({ principal: c.get('principal'), ip: clientIp(c) });
+
+export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceService; timeline: TimelineReader; maxImportBytes: number }) {
+  const { devices } = deps;
 
   app.openapi(registerRoute, async (c) => {
     const body = c.req.valid('json');
-    const row = await devices.register(body);
-    await audit.append({ actor: c.get('principal'), action: 'device.register', target: row.id, ip: clientIp(c), data: { serial: row.serial, model: row.model } });
+    const row = await devices.register(body, actorOf(c));
     return c.json(await devices.detail(row.id), 201);
   });
 
@@ -111,8 +113,7 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
     const type = c.req.header('content-type') ?? '';
     if (!type.startsWith('text/csv') && !type.startsWith('text/plain')) throw badRequest('unsupported_media_type', 'send the file as text/csv');
     const text = await c.req.text();
-    const report = await devices.importCsv(text);
-    await audit.append({ actor: c.get('principal'), action: 'device.import', ip: clientIp(c), data: { created: report.created, skipped: report.skipped.length, errors: report.errors.length } });
+    const report = await devices.importCsv(text, actorOf(c));
     return c.json(report, 200);
   });
 
@@ -135,16 +136,14 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
   app.openapi(revokeRoute, async (c) => {
     const { id } = c.req.valid('param');
     const reason = (await c.req.json().catch(() => ({}))) as { reason?: string };
-    const row = await devices.revoke(id, reason.reason);
-    await audit.append({ actor: c.get('principal'), action: 'device.revoke', target: id, ip: clientIp(c), data: { reason: reason.reason } });
+    const row = await devices.revoke(id, reason.reason, actorOf(c));
     return c.json(row, 200);
   });
 
   app.openapi(resetRoute, async (c) => {
     const { id } = c.req.valid('param');
     const reason = (await c.req.json().catch(() => ({}))) as { reason?: string };
-    const row = await devices.resetEnrollment(id);
-    await audit.append({ actor: c.get('principal'), action: 'device.reset_enrollment', target: id, ip: clientIp(c), data: { reason: reason.reason } });
+    const row = await devices.resetEnrollment(id, reason.reason, actorOf(c));
     return c.json(row, 200);
   });
 }

@@ -3,6 +3,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
 import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
+import type { AuditLog } from '../audit/auditLog.ts';
+import type { Actor } from '../core/actor.ts';
 import type { Db } from '../db/database.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
@@ -30,6 +32,7 @@ export interface DeviceFilter {
 
 export interface DeviceServiceDeps {
   db: Db;
+  audit: AuditLog;
   bus: EventBus;
   live: LiveState;
   credentials: CredentialCache;
@@ -99,38 +102,47 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return row;
     },
 
-    async register(input: { serial: string; model: string; labels?: Record<string, string> }) {
+    async register(input: { serial: string; model: string; labels?: Record<string, string> }, actor: Actor) {
       try {
-        const [row] = await db
-          .insert(devices)
-          .values({ id: newDeviceId(), serial: input.serial, model: input.model, labels: input.labels ?? {} })
-          .returning();
-        deps.timeline.add({ deviceId: row!.id, kind: 'registered', summary: `registered as ${row!.model} ${row!.serial}` });
-        deps.bus.emit('device.registered', { deviceId: row!.id, serial: row!.serial });
-        return row!;
+        const row = await db.transaction(async (tx) => {
+          const [r] = await tx
+            .insert(devices)
+            .values({ id: newDeviceId(), serial: input.serial, model: input.model, labels: input.labels ?? {} })
+            .returning();
+          await deps.audit.append({ actor: actor.principal, action: 'device.register', target: r!.id, ip: actor.ip, data: { serial: r!.serial, model: r!.model } }, tx);
+          return r!;
+        });
+        deps.timeline.add({ deviceId: row.id, kind: 'registered', summary: `registered as ${row.model} ${row.serial}` });
+        deps.bus.emit('device.registered', { deviceId: row.id, serial: row.serial });
+        return row;
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict('serial_exists', `a device with serial ${input.serial} is already registered`, undefined, { cause: err });
         throw err;
       }
     },
 
-    async importCsv(text: string) {
+    /** All rows and the audit entry in one transaction: an import is recorded whole or not made. */
+    async importCsv(text: string, actor: Actor) {
       const parsed = parseDeviceCsv(text);
       const skipped: { line: number; serial: string; reason: string }[] = [];
-      let created = 0;
-      for (let i = 0; i < parsed.rows.length; i += 500) {
-        const chunk = parsed.rows.slice(i, i + 500);
-        const inserted = await db
-          .insert(devices)
-          .values(chunk.map((r) => ({ id: newDeviceId(), serial: r.serial, model: r.model, labels: r.labels })))
-          .onConflictDoNothing({ target: devices.serial })
-          .returning({ id: devices.id, serial: devices.serial });
-        created += inserted.length;
-        const made = new Set(inserted.map((r) => r.serial));
-        for (const r of chunk) if (!made.has(r.serial)) skipped.push({ line: r.line, serial: r.serial, reason: 'already_registered' });
-        for (const r of inserted) deps.timeline.add({ deviceId: r.id, kind: 'registered', summary: 'registered by import' });
-      }
-      return { created, skipped, errors: parsed.errors };
+      const made: { id: string }[] = [];
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < parsed.rows.length; i += 500) {
+          const chunk = parsed.rows.slice(i, i + 500);
+          const inserted = await tx
+            .insert(devices)
+            .values(chunk.map((r) => ({ id: newDeviceId(), serial: r.serial, model: r.model, labels: r.labels })))
+            .onConflictDoNothing({ target: devices.serial })
+            .returning({ id: devices.id, serial: devices.serial });
+          made.push(...inserted);
+          const serials = new Set(inserted.map((r) => r.serial));
+          for (const r of chunk) if (!serials.has(r.serial)) skipped.push({ line: r.line, serial: r.serial, reason: 'already_registered' });
+        }
+        const data = { created: made.length, skipped: skipped.length, errors: parsed.errors.length };
+        await deps.audit.append({ actor: actor.principal, action: 'device.import', ip: actor.ip, data }, tx);
+      });
+      for (const r of made) deps.timeline.add({ deviceId: r.id, kind: 'registered', summary: 'registered by import' });
+      return { created: made.length, skipped, errors: parsed.errors };
     },
 
     async list(filter: DeviceFilter, limit: number, cursor?: string) {
@@ -181,14 +193,23 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       };
     },
 
-    async revoke(id: string, reason: string | undefined) {
+    /** The row and its audit entry commit together; the connection is closed only after the commit. */
+    async revoke(id: string, reason: string | undefined, actor: Actor) {
+      const entry = { actor: actor.principal, action: 'device.revoke', target: id, ip: actor.ip, data: { reason } };
       const row = await byId(id);
-      if (row.status === 'revoked') return withLive(row);
-      const [updated] = await db
-        .update(devices)
-        .set({ status: 'revoked', revokedAt: new Date(), updatedAt: new Date() })
-        .where(eq(devices.id, id))
-        .returning();
+      if (row.status === 'revoked') {
+        await deps.audit.append(entry);
+        return withLive(row);
+      }
+      const updated = await db.transaction(async (tx) => {
+        const [r] = await tx
+          .update(devices)
+          .set({ status: 'revoked', revokedAt: new Date(), updatedAt: new Date() })
+          .where(eq(devices.id, id))
+          .returning();
+        await deps.audit.append(entry, tx);
+        return r;
+      });
       deps.credentials.set(id, { secretHash: updated!.secretHash, status: 'revoked' });
       deps.disconnect(id);
       deps.timeline.add({ deviceId: id, kind: 'revoked', summary: reason ? `revoked: ${reason}` : 'revoked' });
@@ -196,14 +217,18 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return withLive(updated!);
     },
 
-    async resetEnrollment(id: string) {
+    async resetEnrollment(id: string, reason: string | undefined, actor: Actor) {
       // A reset must not be a way around the blacklist.
       if ((await byId(id)).status === 'blacklisted') throw conflict('blacklisted', `device ${id} is blacklisted; take it off the blacklist first`);
-      const [updated] = await db
-        .update(devices)
-        .set({ status: 'registered', secretHash: null, kekPublicKey: null, enrolledAt: null, revokedAt: null, updatedAt: new Date() })
-        .where(eq(devices.id, id))
-        .returning();
+      const updated = await db.transaction(async (tx) => {
+        const [r] = await tx
+          .update(devices)
+          .set({ status: 'registered', secretHash: null, kekPublicKey: null, enrolledAt: null, revokedAt: null, updatedAt: new Date() })
+          .where(eq(devices.id, id))
+          .returning();
+        await deps.audit.append({ actor: actor.principal, action: 'device.reset_enrollment', target: id, ip: actor.ip, data: { reason } }, tx);
+        return r;
+      });
       deps.credentials.set(id, { secretHash: null, status: 'registered' });
       deps.disconnect(id);
       deps.timeline.add({ deviceId: id, kind: 'enrollment_reset', summary: 'enrollment reset: the terminal may enroll again' });
