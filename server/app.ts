@@ -43,6 +43,7 @@ import { startEventLoopMonitor } from './ops/eventLoopMonitor.ts';
 import { registerOpsRoutes } from './ops/opsRoutes.ts';
 import { loadBindingKey } from './security/bindingKey.ts';
 import { loadEnrollToken } from './security/enrollToken.ts';
+import { ensurePrivateDir } from './security/privateDir.ts';
 import { createSecretHasher, generateSecret, loadPepper } from './security/secretHasher.ts';
 import { createTerminalControl } from './terminalControl/terminalControl.ts';
 
@@ -75,6 +76,9 @@ type Parts = Awaited<ReturnType<typeof assemble>>;
 
 async function assemble(config: Config, log: Logger) {
   const dataDir = resolve(config.DATA_DIR);
+  ensurePrivateDir(dataDir);
+  // PGlite writes its files with the umask's modes: its own 0700 directory keeps them private.
+  if (!config.DATABASE_URL) ensurePrivateDir(join(dataDir, 'db'));
   const metrics = createMetrics();
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: join(dataDir, 'db') });
   const { db } = database;

@@ -5,7 +5,7 @@ import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { byteStream } from '../core/byteStream.ts';
 import { newId } from '../core/ids.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import type { EventBus, LiveEvents } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../security/privateDir.ts';
 import type { SecretHasher } from '../security/secretHasher.ts';
 import { checkUpload, signUpload, uploadUrl } from './signedUrl.ts';
 
@@ -81,7 +82,7 @@ export function createLogBundles(deps: LogBundleDeps) {
 
   return {
     start() {
-      mkdirSync(dir, { recursive: true });
+      ensurePrivateDir(dir);
       return deps.bus.on('command.updated', (e) => void onCommand(e).catch((err: unknown) => deps.log.warn({ err }, 'log bundle update failed')));
     },
 
@@ -109,7 +110,7 @@ export function createLogBundles(deps: LogBundleDeps) {
       if (!input.body) throw badRequest('empty_body', 'no log bundle in the request body');
 
       const tmp = `${fileOf(input.id)}.${randomBytes(4).toString('hex')}.part`;
-      const out = createWriteStream(tmp, { flags: 'wx' });
+      const out = createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
       const hash = createHash('sha256');
       let size = 0;
       try {

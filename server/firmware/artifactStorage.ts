@@ -2,10 +2,11 @@
 // local folder; the local one writes to a temp file while hashing and renames only on a match.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ensurePrivateDirAsync, PRIVATE_FILE_MODE } from '../security/privateDir.ts';
 
 export type PutResult = { ok: true } | { ok: false; size: number; sha256: string; reason: 'size' | 'sha256' };
 
@@ -35,7 +36,7 @@ export function createLocalStorage(dir: string): ArtifactStorage {
   const pathOf = (sha: string) => join(dir, sha.slice(0, 2), sha);
   return {
     async put(body, expected) {
-      await mkdir(join(dir, 'tmp'), { recursive: true });
+      await ensurePrivateDirAsync(join(dir, 'tmp'));
       const tmp = join(dir, 'tmp', `${randomBytes(8).toString('hex')}.part`);
       const hash = createHash('sha256');
       let size = 0;
@@ -52,7 +53,7 @@ export function createLocalStorage(dir: string): ArtifactStorage {
           body,
           limit(expected.size, () => (over = true)),
           counter,
-          createWriteStream(tmp, { mode: 0o600 }),
+          createWriteStream(tmp, { mode: PRIVATE_FILE_MODE }),
         );
       } catch (err) {
         await rm(tmp, { force: true });
@@ -64,7 +65,7 @@ export function createLocalStorage(dir: string): ArtifactStorage {
         await rm(tmp, { force: true });
         return { ok: false, size, sha256, reason: size !== expected.size ? 'size' : 'sha256' };
       }
-      await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true });
+      await ensurePrivateDirAsync(join(dir, sha256.slice(0, 2)));
       await rename(tmp, pathOf(sha256));
       return { ok: true };
     },

@@ -1,11 +1,11 @@
 // Finds Redis as SPEC §1 says: REDIS_URL, else one answering on 127.0.0.1:6379, else a
 // redis-server child process keeping its data (append-only file) under DATA_DIR/redis.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
+import { ensurePrivateDir } from '../security/privateDir.ts';
 
 export interface ResolvedRedis {
   url: string;
@@ -50,7 +50,7 @@ function freePort(): Promise<number> {
 /** Starts redis-server as a child keeping its append-only file under DATA_DIR/redis. */
 export async function startRedisChild(dataDir: string, log: Logger): Promise<ResolvedRedis> {
   const dir = resolve(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
