@@ -1,6 +1,8 @@
 // Parses the device import file: a header naming `serial` and `model` (other columns become
 // labels), one terminal per line. Pure, so its edge cases are unit-tested.
 import { MODEL_PATTERN, SERIAL_PATTERN } from '../../schemas/enrollment.ts';
+import { badRequest } from '../errors.ts';
+import { unstorableReason } from '../http/storableText.ts';
 
 export { MODEL_PATTERN, SERIAL_PATTERN };
 
@@ -39,10 +41,28 @@ export function splitCsvLine(line: string): string[] {
   return out.map((f) => f.trim());
 }
 
+/**
+ * A cell the database cannot store (NUL) refuses the whole file, like any other bad request body:
+ * 400 naming each such cell as `line N.<column>`, nothing imported.
+ */
+function refuseUnstorableCells(lines: readonly string[], header: readonly string[]): void {
+  const fields = lines.flatMap((raw, i) =>
+    unstorableReason(raw) === undefined
+      ? []
+      : splitCsvLine(raw).flatMap((cell, col) => {
+          const message = unstorableReason(cell);
+          const column = i > 0 && header[col] ? header[col] : `column ${col + 1}`;
+          return message ? [{ path: `line ${i + 1}.${column}`, message }] : [];
+        }),
+  );
+  if (fields.length > 0) throw badRequest('validation_failed', 'the file did not pass validation', fields);
+}
+
 export function parseDeviceCsv(text: string, maxRows = 100_000): ImportParse {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const errors: ImportParse['errors'] = [];
   const header = splitCsvLine(lines[0] ?? '').map((h) => h.toLowerCase());
+  refuseUnstorableCells(lines, header);
   const serialAt = header.indexOf('serial');
   const modelAt = header.indexOf('model');
   if (serialAt < 0 || modelAt < 0) {

@@ -1,6 +1,7 @@
-// The Hono application: validation failures → 400 with field paths, one error mapper, a body
-// limit, bearer auth on /v1, JSON 404s. Routes come in sub-apps mounted with `route()`; a route
-// that authenticates otherwise or takes larger bodies is exempted by the one who mounts it.
+// The Hono application: validation failures (and strings the database cannot store) → 400 with
+// field paths, one error mapper, a body limit, bearer auth on /v1, JSON 404s. Routes come in
+// sub-apps mounted with `route()`; a route that authenticates otherwise or takes larger bodies is
+// exempted by the one who mounts it.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { TrieRouter } from 'hono/router/trie-router';
@@ -10,6 +11,7 @@ import { resolveClientAddress, type TrustedProxies } from './clientAddress.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createErrorHandler, errorJson, validationDetails } from './errorHandler.ts';
+import { refuseUnstorable } from './storableText.ts';
 import type { AppEnv, AppRouter, RouteExemption } from './types.ts';
 
 export interface HttpApp {
@@ -27,6 +29,7 @@ export function createRouter(): AppRouter {
       if (!result.success) {
         throw new AppError(400, 'validation_failed', 'request did not pass validation', validationDetails(result.error));
       }
+      refuseUnstorable(result.data);
     },
   });
 }

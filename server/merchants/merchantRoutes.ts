@@ -21,6 +21,7 @@ import type { Actor } from '../core/actor.ts';
 import { DEFAULT_POLICY, merchantView, type MerchantService } from './merchantService.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/types.ts';
+import { refuseUnstorable } from '../http/storableText.ts';
 
 const route = routesTagged('merchants');
 const params = pathParams('id');
@@ -44,6 +45,7 @@ export async function optionalBodyOf<T extends z.ZodType>(c: Context<AppEnv>, sc
       'invalid request body',
       parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     );
+  refuseUnstorable(parsed.data);
   return parsed.data;
 }
 
