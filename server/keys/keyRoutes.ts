@@ -1,16 +1,18 @@
 // HTTP for key management. Nothing here ever answers with key material, wrapped or clear:
 // inventories carry ids, versions and KCVs only. Rotations are campaign routes (keysModule.ts).
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { dualControlActions, keyStates } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
+import type { Actor } from '../core/actor.ts';
 import { admins, operators, readers } from '../auth/roleSets.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { conflict } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
-import type { AppRouter } from '../http/types.ts';
+import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { DualControl } from './dualControl.ts';
 import { COMPONENT_HEX } from './keyComponents.ts';
 import type { MasterKeyImport } from './masterKeyImport.ts';
@@ -94,10 +96,15 @@ export interface KeyRouteDeps {
   audit: AuditLog;
   vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file'; masterKcv: string };
   report(deviceId: string, by: string): Promise<{ commandId: string }>;
-  revokeOnDevice(deviceId: string, keyIds: string[] | undefined, reason: string): Promise<{ revoked: number; commandId: string | null }>;
-  markCompromised(deviceId: string, reason: string): Promise<void>;
-  clearCompromised(deviceId: string): Promise<boolean>;
+  /** The revocation and its `keys.revoke` entry by `actor` commit together; the zeroize command follows. */
+  revokeOnDevice(deviceId: string, keyIds: string[] | undefined, reason: string, actor: Actor): Promise<{ revoked: number; commandId: string | null }>;
+  /** With its `device.mark_compromised` entry by `actor`, in one transaction. */
+  markCompromised(deviceId: string, reason: string, actor: Actor): Promise<void>;
+  /** With its `device.clear_compromised` entry by `actor`, in one transaction. */
+  clearCompromised(deviceId: string, actor: Actor): Promise<boolean>;
 }
+
+const actorOf = (c: Context<AppEnv>): Actor => ({ principal: c.get('principal'), ip: clientIp(c) });
 
 export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   app.openapi(
@@ -143,8 +150,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       await d.devices.byId(id);
-      const out = await d.revokeOnDevice(id, body.keyIds, body.reason);
-      await d.audit.append({ actor: c.get('principal'), action: 'keys.revoke', target: id, ip: clientIp(c), data: { ...out, reason: body.reason } });
+      const out = await d.revokeOnDevice(id, body.keyIds, body.reason, actorOf(c));
       return c.json(out, 200);
     },
   );
@@ -158,8 +164,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
       const { id } = c.req.valid('param');
       await d.devices.byId(id);
       const { reason } = c.req.valid('json');
-      await d.markCompromised(id, reason);
-      await d.audit.append({ actor: c.get('principal'), action: 'device.mark_compromised', target: id, ip: clientIp(c), data: { reason } });
+      await d.markCompromised(id, reason, actorOf(c));
       return c.json({ deviceId: id, compromised: true }, 200);
     },
   );
@@ -171,8 +176,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const cleared = await d.clearCompromised(id);
-      await d.audit.append({ actor: c.get('principal'), action: 'device.clear_compromised', target: id, ip: clientIp(c), data: { cleared } });
+      const cleared = await d.clearCompromised(id, actorOf(c));
       return c.json({ deviceId: id, compromised: false, cleared }, 200);
     },
   );
@@ -193,8 +197,11 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
       const { usage } = c.req.valid('param');
       const { maxAgeDays } = c.req.valid('json');
       const p = c.get('principal');
-      const row = await setPolicy(d.db, usage, maxAgeDays, p.userId);
-      await d.audit.append({ actor: p, action: 'key_policy.set', target: usage, ip: clientIp(c), data: { maxAgeDays } });
+      const row = await d.db.transaction(async (tx) => {
+        const r = await setPolicy(tx, usage, maxAgeDays, p.userId);
+        await d.audit.append({ actor: p, action: 'key_policy.set', target: usage, ip: clientIp(c), data: { maxAgeDays } }, tx);
+        return r;
+      });
       return c.json({ usage, maxAgeDays: row ? row.maxAgeDays : null }, 200);
     },
   );

@@ -7,6 +7,7 @@ import type { KeyBlockHeader, KeyUsage } from '../../schemas/keyCrypto/header.ts
 import type { KeyInstallItem, KeysInstallPayload } from '../../schemas/keys.ts';
 import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
 import type { AckResult, ErrorInfo } from '../../schemas/wire.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { unprocessable } from '../errors.ts';
@@ -134,10 +135,10 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     return r;
   }
 
-  async function endKeys(ids: string[], state: 'failed' | 'superseded' | 'revoked', reason: string, error?: ErrorInfo) {
+  async function endKeys(ids: string[], state: 'failed' | 'superseded' | 'revoked', reason: string, error?: ErrorInfo, tx?: Tx) {
     if (!ids.length) return;
     // The key material is destroyed with the key's life: `sealed` goes.
-    await db
+    await (tx ?? db)
       .update(keys)
       .set({ state, sealed: null, endedAt: new Date(), endReason: reason, ...(error ? { error } : {}) })
       .where(inArray(keys.id, ids));
@@ -214,19 +215,23 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     return settleBatched({ deviceId, rotationId, update });
   }
 
-  /** Revokes keys; a revoked TMK takes every key under it along. Returns the ids revoked. */
-  async function revoke(keyIds: string[], reason: string): Promise<KeyRow[]> {
+  /**
+   * Revokes keys; a revoked TMK takes every key under it along. Returns the ids revoked. With
+   * `tx`, inside that transaction (so the caller's audit entry commits with it).
+   */
+  async function revoke(keyIds: string[], reason: string, tx?: Tx): Promise<KeyRow[]> {
+    const q = tx ?? db;
     const all: KeyRow[] = [];
     let frontier = keyIds;
     while (frontier.length) {
-      const found = await db.select().from(keys).where(and(inArray(keys.id, frontier), inArray(keys.state, [...liveStates])));
+      const found = await q.select().from(keys).where(and(inArray(keys.id, frontier), inArray(keys.state, [...liveStates])));
       all.push(...found);
       const tmks = found.filter((k) => k.usage === 'TMK').map((k) => k.id);
       frontier = tmks.length
-        ? (await db.select({ id: keys.id }).from(keys).where(and(inArray(keys.parentKeyId, tmks), inArray(keys.state, [...liveStates])))).map((r) => r.id).filter((id) => !all.some((a) => a.id === id))
+        ? (await q.select({ id: keys.id }).from(keys).where(and(inArray(keys.parentKeyId, tmks), inArray(keys.state, [...liveStates])))).map((r) => r.id).filter((id) => !all.some((a) => a.id === id))
         : [];
     }
-    await endKeys(all.map((k) => k.id), 'revoked', reason);
+    await endKeys(all.map((k) => k.id), 'revoked', reason, undefined, tx);
     return all;
   }
 
@@ -234,9 +239,9 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     prepare,
     settle,
     revoke,
-    async revokeDevice(deviceId: string, reason: string) {
-      const live = await db.select({ id: keys.id }).from(keys).where(and(eq(keys.deviceId, deviceId), inArray(keys.state, [...liveStates])));
-      return revoke(live.map((l) => l.id), reason);
+    async revokeDevice(deviceId: string, reason: string, tx?: Tx) {
+      const live = await (tx ?? db).select({ id: keys.id }).from(keys).where(and(eq(keys.deviceId, deviceId), inArray(keys.state, [...liveStates])));
+      return revoke(live.map((l) => l.id), reason, tx);
     },
     async inventory(deviceId: string) {
       const rows = await db.select().from(keys).where(and(eq(keys.deviceId, deviceId), eq(keys.state, 'installed')));

@@ -188,19 +188,27 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
           const cmd = await ctx.commands.create(deviceId, { type: 'keys.install', payload: { items: [] }, createdBy: by });
           return { commandId: cmd.id };
         },
-        async revokeOnDevice(deviceId, keyIds, reason) {
-          const live = await ctx.db
-            .select({ id: keys.id })
-            .from(keys)
-            .where(and(eq(keys.deviceId, deviceId), inArray(keys.state, ['installed', 'pending']), keyIds ? inArray(keys.id, keyIds) : undefined));
-          const gone = await keyService.revoke(live.map((l) => l.id), reason);
+        async revokeOnDevice(deviceId, keyIds, reason, actor) {
+          const gone = await ctx.db.transaction(async (tx) => {
+            const live = await tx
+              .select({ id: keys.id })
+              .from(keys)
+              .where(and(eq(keys.deviceId, deviceId), inArray(keys.state, ['installed', 'pending']), keyIds ? inArray(keys.id, keyIds) : undefined));
+            const ended = await keyService.revoke(live.map((l) => l.id), reason, tx);
+            await ctx.audit.append({ actor: actor.principal, action: 'keys.revoke', target: deviceId, ip: actor.ip, data: { revoked: ended.length, reason } }, tx);
+            return ended;
+          });
           if (!gone.length) return { revoked: 0, commandId: null };
           const cmd = await ctx.commands.create(deviceId, { type: 'keys.zeroize', payload: { slots: [...new Set(gone.map((g) => g.slot))].sort(), reason: reason.slice(0, 200) }, createdBy: null });
           return { revoked: gone.length, commandId: cmd.id };
         },
-        markCompromised: (id, reason) => tamper.markCompromised(id, reason),
-        async clearCompromised(deviceId) {
-          const gone = await ctx.db.delete(compromisedDevices).where(eq(compromisedDevices.deviceId, deviceId)).returning();
+        markCompromised: (id, reason, actor) => tamper.markByAdmin(id, reason, actor),
+        async clearCompromised(deviceId, actor) {
+          const gone = await ctx.db.transaction(async (tx) => {
+            const rows = await tx.delete(compromisedDevices).where(eq(compromisedDevices.deviceId, deviceId)).returning();
+            await ctx.audit.append({ actor: actor.principal, action: 'device.clear_compromised', target: deviceId, ip: actor.ip, data: { cleared: rows.length > 0 } }, tx);
+            return rows;
+          });
           compromised.delete(deviceId);
           return gone.length > 0;
         },

@@ -4,6 +4,7 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
 import { compromisedDevices, keyPolicies, keys } from '../../schemas/tables/keys.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 
 export const POLICY_QUEUE = 'key-policy';
@@ -45,12 +46,13 @@ export async function listPolicies(db: Db) {
   return db.select().from(keyPolicies).orderBy(keyPolicies.usage);
 }
 
-export async function setPolicy(db: Db, usage: KeyUsage, maxAgeDays: number | null, by: string) {
+/** Inside `tx`, so that the caller's audit entry commits with it. */
+export async function setPolicy(tx: Tx, usage: KeyUsage, maxAgeDays: number | null, by: string) {
   if (maxAgeDays === null) {
-    await db.delete(keyPolicies).where(inArray(keyPolicies.usage, [usage]));
+    await tx.delete(keyPolicies).where(inArray(keyPolicies.usage, [usage]));
     return null;
   }
-  const [row] = await db
+  const [row] = await tx
     .insert(keyPolicies)
     .values({ usage, maxAgeDays, updatedBy: by })
     .onConflictDoUpdate({ target: keyPolicies.usage, set: { maxAgeDays, updatedBy: by, updatedAt: new Date() } })

@@ -146,22 +146,25 @@ export function createLocks(d: LockDeps) {
     };
   }
 
+  /** Opens or releases one reason on one terminal with its audit entry, inside `tx`; returns what to send after commit. */
+  async function changeIn(tx: Tx, deviceId: string, open: boolean, reason: LockReason, actor: Actor, audit: { note?: string; by?: string }) {
+    const c = await (open ? lockIn : releaseIn)(tx, [deviceId], reason, actor, { note: audit.note });
+    await d.audit.append(
+      {
+        actor: actor.principal,
+        ip: actor.ip,
+        action: open ? 'device.lock' : 'device.unlock',
+        target: deviceId,
+        data: { reason, note: audit.note, ...(audit.by ? { by: audit.by } : {}) },
+      },
+      tx,
+    );
+    return c;
+  }
+
   /** Opens or releases one reason on one terminal, audited, then sends what changed. */
   async function change(deviceId: string, open: boolean, reason: LockReason, actor: Actor, audit: { note?: string; by?: string }) {
-    const changes = await db.transaction(async (tx) => {
-      const c = await (open ? lockIn : releaseIn)(tx, [deviceId], reason, actor, { note: audit.note });
-      await d.audit.append(
-        {
-          actor: actor.principal,
-          ip: actor.ip,
-          action: open ? 'device.lock' : 'device.unlock',
-          target: deviceId,
-          data: { reason, note: audit.note, ...(audit.by ? { by: audit.by } : {}) },
-        },
-        tx,
-      );
-      return c;
-    });
+    const changes = await db.transaction((tx) => changeIn(tx, deviceId, open, reason, actor, audit));
     await afterCommit(changes, actor);
   }
 
@@ -185,6 +188,8 @@ export function createLocks(d: LockDeps) {
 
     /** A lock placed by the system (a merchant rule, tamper): audited with no user, `by` naming the part. */
     systemLock: (deviceId: string, reason: LockReason, note: string, by = 'rule') => change(deviceId, true, reason, SYSTEM, { note, by }),
+    /** `systemLock` inside the caller's transaction; hand what it returns to `afterCommit` once that commits. */
+    systemLockIn: (tx: Tx, deviceId: string, reason: LockReason, note: string, by = 'rule') => changeIn(tx, deviceId, true, reason, SYSTEM, { note, by }),
 
     /**
      * A bare `lock` command (no version: an operator through the commands API) becomes a lock
