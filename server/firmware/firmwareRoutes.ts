@@ -76,15 +76,9 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
   app.openapi(createRouteDef, async (c) => {
     const body = c.req.valid('json');
     const principal = c.get('principal');
-    const { row, created } = await service.create(body, principal.userId);
-    if (created)
-      await deps.audit.append({
-        actor: principal,
-        action: 'firmware.create',
-        target: row.id,
-        ip: clientIp(c),
-        data: { name: row.name, version: row.version, sha256: row.sha256 },
-      });
+    const { row, created } = await service.create(body, principal.userId, (tx, r) =>
+      deps.audit.append({ actor: principal, action: 'firmware.create', target: r.id, ip: clientIp(c), data: { name: r.name, version: r.version, sha256: r.sha256 } }, tx),
+    );
     return c.json(firmwareView(row), created ? 201 : 200);
   });
 
@@ -110,14 +104,9 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
       throw new AppError(400, 'bad_content_type', 'send the image as application/octet-stream');
     const body = c.req.raw.body;
     if (!body) throw badRequest('empty_body', 'no content');
-    const row = await service.upload(id, Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>));
-    await deps.audit.append({
-      actor: c.get('principal'),
-      action: 'firmware.upload',
-      target: id,
-      ip: clientIp(c),
-      data: { sha256: row.sha256, size: row.size },
-    });
+    const row = await service.upload(id, Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), (tx, r) =>
+      deps.audit.append({ actor: c.get('principal'), action: 'firmware.upload', target: id, ip: clientIp(c), data: { sha256: r.sha256, size: r.size } }, tx),
+    );
     return c.json(firmwareView(row), 200);
   });
 

@@ -4,14 +4,17 @@ import type { Readable } from 'node:stream';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { firmwareManifest, manifestSigner, type FirmwareManifest } from '../../schemas/ota.ts';
 import { firmware, type FirmwareRow } from '../../schemas/tables/firmware.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, unprocessable } from '../errors.ts';
+import { keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
 
 export const newFirmwareId = () => newId('fw');
+const FIRMWARE_ID = publicIdPattern('fw');
 
 export const firmwareView = (f: FirmwareRow) => ({
   id: f.id,
@@ -46,9 +49,11 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
     byId,
 
     /** 201 with a new artifact, or the existing one for the very same manifest (idempotent). */
+    /** `inTx` runs in the insert's transaction (the audit entry: both commit or neither). */
     async create(
       input: { manifest: FirmwareManifest; signature: string },
       createdBy: string,
+      inTx: (tx: Tx, row: FirmwareRow) => Promise<unknown>,
     ): Promise<{ row: FirmwareRow; created: boolean }> {
       const manifest = firmwareManifest.parse(input.manifest);
       const keys = deps.publisherKeys();
@@ -70,22 +75,26 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
         throw conflict('version_exists', `${manifest.name} ${manifest.version} already exists with other content`, { id: existing.id });
       }
       try {
-        const [row] = await db
-          .insert(firmware)
-          .values({
-            id: newFirmwareId(),
-            name: manifest.name,
-            version: manifest.version,
-            models: manifest.models,
-            size: manifest.size,
-            sha256: manifest.sha256,
-            manifest,
-            signature: input.signature,
-            publisherKey: signer,
-            createdBy,
-          })
-          .returning();
-        return { row: row!, created: true };
+        const row = await db.transaction(async (tx) => {
+          const [r] = await tx
+            .insert(firmware)
+            .values({
+              id: newFirmwareId(),
+              name: manifest.name,
+              version: manifest.version,
+              models: manifest.models,
+              size: manifest.size,
+              sha256: manifest.sha256,
+              manifest,
+              signature: input.signature,
+              publisherKey: signer,
+              createdBy,
+            })
+            .returning();
+          await inTx(tx, r!);
+          return r!;
+        });
+        return { row, created: true };
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict('version_exists', `${manifest.name} ${manifest.version} already exists`, undefined, { cause: err });
         throw err;
@@ -93,10 +102,12 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
     },
 
     /** Streams the image in; on a size or sha256 mismatch nothing is kept (422 hash_mismatch). */
-    async upload(id: string, body: Readable): Promise<FirmwareRow> {
+    /** `inTx` runs in the transaction that marks it ready (the audit entry: both commit or neither). */
+    async upload(id: string, body: Readable, inTx: (tx: Tx, row: FirmwareRow) => Promise<unknown>): Promise<FirmwareRow> {
       const row = await byId(id);
       if (row.state === 'ready') {
         body.resume();
+        await db.transaction((tx) => inTx(tx, row));
         return row;
       }
       // Stored by sha256: identical bytes of another artifact are simply written again, verified.
@@ -106,15 +117,18 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
           expected: { size: row.size, sha256: row.sha256 },
           got: { size: put.size, sha256: put.sha256 },
         });
-      const [done] = await db.update(firmware).set({ state: 'ready', readyAt: new Date() }).where(eq(firmware.id, id)).returning();
-      return done!;
+      return db.transaction(async (tx) => {
+        const [done] = await tx.update(firmware).set({ state: 'ready', readyAt: new Date() }).where(eq(firmware.id, id)).returning();
+        await inTx(tx, done!);
+        return done!;
+      });
     },
 
     async list(limit: number, cursor?: string) {
       const rows = await db
         .select()
         .from(firmware)
-        .where(cursor ? lt(firmware.id, cursor) : undefined)
+        .where(cursor ? lt(firmware.id, keyMatching(cursor, FIRMWARE_ID)) : undefined)
         .orderBy(desc(firmware.id))
         .limit(limit + 1);
       return { items: rows.slice(0, limit).map(firmwareView), nextCursor: rows.length > limit ? rows[limit - 1]!.id : null };
