@@ -9,6 +9,7 @@ import { createAuditLog } from './audit/auditLog.ts';
 import { registerAuditRoutes } from './audit/routes.ts';
 import { createAuthService } from './auth/authService.ts';
 import { registerUserRoutes } from './auth/routes.ts';
+import { createUserRequests } from './auth/userRequests.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqttBroker.ts';
 import { registerCommandRoutes } from './commands/commandRoutes.ts';
 import { createCampaignEngine } from './campaigns/campaignEngine.ts';
@@ -172,7 +173,7 @@ async function assemble(config: Config, log: Logger) {
   registerEnrollRoutes(enrollRoutes, { devices });
   // Terminals enroll with the fleet's enrollment token, not a bearer token.
   http.mount(enrollRoutes, [{ methods: ['ALL'], path: '/v1/enroll', skip: ['auth'] }]);
-  registerUserRoutes(app, { auth, audit });
+  registerUserRoutes(app, { auth, audit, userRequests: createUserRequests({ db, hasher, audit, log }) });
   registerAuditRoutes(app, { audit });
   registerDeviceRoutes(app, {
     devices,

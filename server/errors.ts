@@ -33,6 +33,7 @@ export const errorCatalog = {
     blacklisted: 'the device is blacklisted',
     same_user: 'another admin must decide',
     dual_control: 'the approval must come from an admin other than the requester',
+    own_tokens_only: 'a token is issued only to its owner',
     link_expired: 'the link has expired',
     bad_link: 'the link is not valid',
     bad_signature: 'the signature is not valid',

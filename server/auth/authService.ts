@@ -1,30 +1,22 @@
 // People and their API tokens (SPEC §8). Tokens are `pf_` + 256 random bits; the database holds
 // only their keyed hash (SPEC §2), looked up through the unique index on api_tokens.token_hash.
-import { newId } from '../core/ids.ts';
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { apiTokens, users, type Role, type UserRow } from '../../schemas/db.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
-import { generateSecret, type SecretHasher } from '../security/secretHasher.ts';
+import type { SecretHasher } from '../security/secretHasher.ts';
+import { enabledAdmins, insertToken, insertUser, lockUsers, needsSecondAdmin, newApiToken, newUserId, type CreatedUser } from './userRows.ts';
 
-export const TOKEN_PREFIX = 'pf_';
-/** Advisory lock keys (transaction-scoped): first-admin bootstrap, and user status changes. */
+export { TOKEN_PREFIX, newApiToken, newUserId, type CreatedUser } from './userRows.ts';
+/** Advisory lock key (transaction-scoped) of the first-admin bootstrap. */
 const BOOTSTRAP_LOCK_KEY = '5064617574680001';
-const USERS_LOCK_KEY = '5064617574680002';
 /** Longest bearer token looked up; anything longer is not ours and is not hashed. */
 const MAX_TOKEN_LENGTH = 512;
 
 export type UserSummary = Pick<UserRow, 'id' | 'name' | 'role' | 'disabled' | 'createdBy' | 'createdAt'>;
-export interface CreatedUser {
-  id: string;
-  name: string;
-  role: Role;
-  /** Shown once; only its hash is stored. */
-  token: string;
-}
 export interface IssuedToken {
   tokenId: string;
   /** Shown once; only its hash is stored. */
@@ -55,10 +47,11 @@ export interface AuthService {
   authenticate(token: string): Promise<Principal | null>;
   /** With no users: creates "admin" (role admin) with `adminToken` or a random token. */
   bootstrapAdmin(adminToken?: string, opts?: MutationOptions<{ id: string; name: string; role: Role }>): Promise<BootstrapResult>;
+  /** Refuses an admin once two admins are enabled (403 dual_control): that goes through a user request. */
   createUser(input: { name: string; role: Role }, by: Principal, opts?: MutationOptions<CreatedUser>): Promise<CreatedUser>;
   getUser(userId: string): Promise<UserSummary | null>;
   listUsers(q: { limit: number; cursor?: string }): Promise<{ items: UserSummary[]; nextCursor: string | null }>;
-  /** A new token for the user; older tokens stay valid. */
+  /** A new token for the caller itself (403 own_tokens_only for anyone else); older tokens stay valid. */
   issueToken(userId: string, by: Principal, opts?: MutationOptions<IssuedToken>): Promise<IssuedToken>;
   /** Revokes one token. Returns false if it was unknown or already revoked. */
   revokeToken(tokenId: string, by: Principal, opts?: MutationOptions<{ tokenId: string; userId: string }>): Promise<boolean>;
@@ -82,10 +75,6 @@ interface CacheEntry {
   tokenId: string;
   expiresAt: number;
 }
-
-export const newUserId = () => newId('usr');
-const newTokenId = () => newId('tok');
-export const newApiToken = () => `${TOKEN_PREFIX}${generateSecret()}`;
 
 const userColumns = {
   id: users.id,
@@ -145,12 +134,6 @@ export function createAuthService({
     cache.set(hash, entry);
   }
 
-  async function insertToken(tx: Tx, userId: string, token: string, createdAt: Date): Promise<string> {
-    const tokenId = newTokenId();
-    await tx.insert(apiTokens).values({ id: tokenId, userId, tokenHash: hasher.hash(token), createdAt });
-    return tokenId;
-  }
-
   return {
     async authenticate(token) {
       if (!token || token.length > MAX_TOKEN_LENGTH) return null;
@@ -184,7 +167,7 @@ export function createAuthService({
         const user = { id: newUserId(), name: 'admin', role: 'admin' as const };
         const createdAt = new Date();
         await tx.insert(users).values({ ...user, createdAt });
-        await insertToken(tx, user.id, token, createdAt);
+        await insertToken(tx, hasher, user.id, token, createdAt);
         await opts.inTx?.(tx, user);
         return { created: true, userId: user.id, ...(adminToken === undefined ? { token } : {}) } satisfies BootstrapResult;
       });
@@ -195,12 +178,11 @@ export function createAuthService({
 
     async createUser({ name, role }, by, opts = {}) {
       const created = await db.transaction(async (tx) => {
-        const id = newUserId();
-        const token = newApiToken();
-        const createdAt = new Date();
-        await tx.insert(users).values({ id, name, role, createdBy: by.userId, createdAt });
-        await insertToken(tx, id, token, createdAt);
-        const result: CreatedUser = { id, name, role, token };
+        await lockUsers(tx);
+        if (needsSecondAdmin(role, await enabledAdmins(tx))) {
+          throw forbidden('a new admin needs the approval of another admin (a user request)', 'dual_control');
+        }
+        const result = await insertUser(tx, hasher, { name, role }, by.userId);
         await opts.inTx?.(tx, result);
         return result;
       });
@@ -231,14 +213,17 @@ export function createAuthService({
     },
 
     async issueToken(userId, by, opts = {}) {
+      // A token reaches only its owner: anyone holding another user's token could pass as them,
+      // and every two-people check (dual control, reviews, rebinds) would then take one.
+      if (userId !== by.userId) throw forbidden('a token is issued only to its owner; ask them to make one', 'own_tokens_only');
       const issued = await db.transaction(async (tx) => {
         // Serialized with disableUser: no token is issued to a user being disabled.
-        await tx.execute(lockSql(USERS_LOCK_KEY));
+        await lockUsers(tx);
         const [user] = await tx.select({ disabled: users.disabled }).from(users).where(eq(users.id, userId)).limit(1);
         if (!user) throw notFound('user');
         if (user.disabled) throw conflict('user_disabled', 'the user is disabled');
         const token = newApiToken();
-        const tokenId = await insertToken(tx, userId, token, new Date());
+        const tokenId = await insertToken(tx, hasher, userId, token, new Date());
         const result: IssuedToken = { tokenId, token };
         await opts.inTx?.(tx, result);
         return result;
@@ -268,7 +253,7 @@ export function createAuthService({
       try {
         result = await db.transaction(async (tx) => {
           // One status change at a time, so two admins disabling each other cannot both succeed.
-          await tx.execute(lockSql(USERS_LOCK_KEY));
+          await lockUsers(tx);
           const [user] = await tx
             .select({ role: users.role, disabled: users.disabled })
             .from(users)
@@ -276,11 +261,7 @@ export function createAuthService({
             .limit(1);
           if (!user) throw notFound('user');
           if (user.role === 'admin' && !user.disabled) {
-            const [admins] = await tx
-              .select({ n: sql<number>`count(*)::int` })
-              .from(users)
-              .where(and(eq(users.role, 'admin'), eq(users.disabled, false)));
-            if (Number(admins?.n ?? 0) <= 1) {
+            if ((await enabledAdmins(tx)) <= 1) {
               throw conflict('last_admin', 'the last enabled admin cannot be disabled');
             }
           }

@@ -1,14 +1,16 @@
 // People and tokens: /v1/users (admin) and /v1/me (SPEC §8). Tokens appear once, in the answer
 // that creates them; their hashes never leave the database.
 import { createRoute, z } from '@hono/zod-openapi';
-import { roles } from '../../schemas/db.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { errorAnswer, jsonBody, jsonResponse } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import type { AuthService } from './authService.ts';
 import { clientIp } from './middleware.ts';
-import { admins } from './roleSets.ts';
+import { admins, readers } from './roleSets.ts';
+import type { UserRequests } from './userRequests.ts';
+import { registerUserRequestRoutes } from './userRequestRoutes.ts';
+import { bearerSecurity, CreatedUserSchema, RoleSchema, UserRequestSchema } from './userSchemas.ts';
 
 /** The error answers every authenticated route may give. */
 export const authErrors = {
@@ -16,7 +18,7 @@ export const authErrors = {
   403: errorAnswer('the caller’s role may not do this'),
 } as const;
 
-export const bearerSecurity = [{ bearerAuth: [] }];
+export { bearerSecurity } from './userSchemas.ts';
 
 export const PageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' } }),
@@ -26,8 +28,6 @@ export const PageQuerySchema = z.object({
     .optional()
     .openapi({ param: { name: 'cursor', in: 'query' }, description: '`nextCursor` of the previous page' }),
 });
-
-const RoleSchema = z.enum(roles).openapi('Role');
 
 const UserIdParam = z.object({
   id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' }, example: 'usr_3q2mX0f1cQ9kZb7T' }),
@@ -40,15 +40,6 @@ const CreateUserBody = z
   })
   .strict()
   .openapi('CreateUser');
-
-const CreatedUserSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    role: RoleSchema,
-    token: z.string().openapi({ description: 'API token, shown only in this answer' }),
-  })
-  .openapi('CreatedUser');
 
 const UserSchema = z
   .object({
@@ -76,9 +67,14 @@ const route = routesTagged('users', { security: bearerSecurity });
 /** The errors of a route on one user: the caller's, 404 for an unknown id, 409 for the conflict named. */
 const oneUserErrors = (conflict: string) => ({ ...authErrors, 404: errorAnswer('no such user'), 409: errorAnswer(conflict) });
 
-const createUserRoute = route.post('/v1/users', admins, 'Create a user and its first API token', {
+const createUserRoute = route.post('/v1/users', admins, 'Create a user and its first API token; with two admins enabled, a new admin is a request another admin decides', {
   request: { body: jsonBody(CreateUserBody) },
-  responses: { 201: jsonResponse(CreatedUserSchema, 'created; the token is shown once'), 400: errorAnswer('invalid body'), ...authErrors },
+  responses: {
+    201: jsonResponse(CreatedUserSchema, 'created; the token is shown once'),
+    202: jsonResponse(z.object({ request: UserRequestSchema }).openapi('UserRequested'), 'an admin: filed as a request, `POST /v1/user-requests/{id}/approve` by another admin creates it'),
+    400: errorAnswer('invalid body'),
+    ...authErrors,
+  },
 });
 
 const listUsersRoute = route.get('/v1/users', admins, 'List users, oldest first', {
@@ -86,11 +82,12 @@ const listUsersRoute = route.get('/v1/users', admins, 'List users, oldest first'
   responses: { 200: jsonResponse(UserPageSchema, 'a page of users'), 400: errorAnswer('invalid query'), ...authErrors },
 });
 
-const issueTokenRoute = route.post('/v1/users/{id}/tokens', admins, 'Issue a new API token (older tokens stay valid)', {
+const issueTokenRoute = route.post('/v1/users/{id}/tokens', readers, 'Issue a new API token for the caller itself (older tokens stay valid)', {
   request: { params: UserIdParam },
   responses: {
     201: jsonResponse(IssuedTokenSchema, 'issued; the token is shown once'),
     ...oneUserErrors('the user is disabled (`user_disabled`)'),
+    403: errorAnswer('the id is not the caller’s (`own_tokens_only`): a token reaches only its owner'),
   },
 });
 
@@ -111,18 +108,15 @@ const meRoute = createRoute({
   },
 });
 
-export function registerUserRoutes(app: AppRouter, deps: { auth: AuthService; audit: AuditLog }): void {
-  const { auth, audit } = deps;
+export function registerUserRoutes(app: AppRouter, deps: { auth: AuthService; audit: AuditLog; userRequests: UserRequests }): void {
+  const { auth, audit, userRequests } = deps;
+  registerUserRequestRoutes(app, userRequests);
 
   app.openapi(createUserRoute, async (c) => {
-    const by = c.get('principal');
-    const input = c.req.valid('json');
-    const ip = clientIp(c);
-    const user = await auth.createUser(input, by, {
-      inTx: (tx, u) =>
-        audit.append({ actor: by, action: 'user.create', target: u.id, ip, data: { name: u.name, role: u.role } }, tx),
-    });
-    return c.json({ id: user.id, name: user.name, role: user.role, token: user.token }, 201);
+    const outcome = await userRequests.create(c.req.valid('json'), c.get('principal'), clientIp(c));
+    if ('requested' in outcome) return c.json({ request: outcome.requested }, 202);
+    const { id, name, role, token } = outcome.created;
+    return c.json({ id, name, role, token }, 201);
   });
 
   app.openapi(listUsersRoute, async (c) => {

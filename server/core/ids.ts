@@ -18,6 +18,7 @@ export const idPrefixes = {
   merchant: 'mer',
   binding: 'bnd',
   rebindRequest: 'rbr',
+  userRequest: 'urq',
 } as const;
 
 export type IdPrefix = (typeof idPrefixes)[keyof typeof idPrefixes];

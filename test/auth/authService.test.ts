@@ -41,6 +41,12 @@ forEachDatabase('auth service', (getDb) => {
     if (!admin) throw new Error('no admin');
     return { admin, token: res.token };
   }
+  /** The principal a token stands for, as the HTTP layer hands it to the service. */
+  async function principalOf(token: string): Promise<Principal> {
+    const p = await auth.authenticate(token);
+    if (!p) throw new Error('the token does not authenticate');
+    return p;
+  }
 
   it('bootstraps the first admin once, with a token shown once and stored only as a hash', async () => {
     const first = await auth.bootstrapAdmin();
@@ -87,12 +93,14 @@ forEachDatabase('auth service', (getDb) => {
     const [row] = await getDb().select().from(users).where(eq(users.id, op.id));
     expect(row?.createdBy).toBe(admin.userId);
 
-    const second = await auth.issueToken(op.id, admin);
+    const second = await auth.issueToken(op.id, await principalOf(op.token));
     expect(second.token).not.toBe(op.token);
     expect((await auth.authenticate(second.token))?.userId).toBe(op.id);
     expect((await auth.authenticate(op.token))?.userId).toBe(op.id);
 
-    await rejectsWith(auth.issueToken('usr_nobody', admin), 404, 'not_found');
+    // A token reaches only its owner: not even an admin makes one for another user.
+    await rejectsWith(auth.issueToken(op.id, admin), 403, 'own_tokens_only');
+    await rejectsWith(auth.issueToken('usr_nobody', admin), 403, 'own_tokens_only');
   });
 
   it('rejects unknown, empty and oversized tokens', async () => {
@@ -105,13 +113,15 @@ forEachDatabase('auth service', (getDb) => {
   it('disabling a user revokes its tokens at once, even when cached', async () => {
     const { admin } = await bootstrap();
     const tech = await auth.createUser({ name: 'tom', role: 'technician' }, admin);
-    const extra = await auth.issueToken(tech.id, admin);
+    const tom = await principalOf(tech.token);
+    const extra = await auth.issueToken(tech.id, tom);
     expect(await auth.authenticate(tech.token)).not.toBeNull(); // now cached
     const res = await auth.disableUser(tech.id, admin);
     expect(res).toEqual({ id: tech.id, alreadyDisabled: false, tokensRevoked: 2 });
     expect(await auth.authenticate(tech.token)).toBeNull();
     expect(await auth.authenticate(extra.token)).toBeNull();
-    await rejectsWith(auth.issueToken(tech.id, admin), 409, 'user_disabled');
+    // Tom's principal as another instance may still hold it cached: no new token for him.
+    await rejectsWith(auth.issueToken(tech.id, tom), 409, 'user_disabled');
     expect(await auth.disableUser(tech.id, admin)).toEqual({ id: tech.id, alreadyDisabled: true, tokensRevoked: 0 });
     await rejectsWith(auth.disableUser('usr_nobody', admin), 404, 'not_found');
   });
@@ -139,7 +149,7 @@ forEachDatabase('auth service', (getDb) => {
   it('revoking one token invalidates its cache entry only', async () => {
     const { admin } = await bootstrap();
     const op = await auth.createUser({ name: 'olga', role: 'operator' }, admin);
-    const second = await auth.issueToken(op.id, admin);
+    const second = await auth.issueToken(op.id, await principalOf(op.token));
     expect(await auth.authenticate(op.token)).not.toBeNull();
     expect(await auth.authenticate(second.token)).not.toBeNull();
     expect(await auth.revokeToken(second.tokenId, admin)).toBe(true);
@@ -177,6 +187,14 @@ forEachDatabase('auth service', (getDb) => {
       .from(users)
       .where(sql`${users.role} = 'admin' and not ${users.disabled}`);
     expect(enabledAdmins).toHaveLength(1);
+  });
+
+  it('makes the second admin alone, refuses a third without a second admin (403 dual_control)', async () => {
+    const { admin } = await bootstrap();
+    await auth.createUser({ name: 'ada', role: 'admin' }, admin);
+    await rejectsWith(auth.createUser({ name: 'cid', role: 'admin' }, admin), 403, 'dual_control');
+    expect((await auth.listUsers({ limit: 50 })).items.map((u) => u.name)).toEqual(['admin', 'ada']);
+    await auth.createUser({ name: 'olga', role: 'operator' }, admin);
   });
 
   it('lists users oldest first, paged', async () => {

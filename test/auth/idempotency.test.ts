@@ -7,6 +7,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { idempotencyKeys } from '../../schemas/db.ts';
 import { createAuditLog } from '../../server/audit/auditLog.ts';
 import { createAuthService } from '../../server/auth/authService.ts';
+import { createUserRequests } from '../../server/auth/userRequests.ts';
 import { requireRole } from '../../server/auth/middleware.ts';
 import { registerUserRoutes } from '../../server/auth/routes.ts';
 import { AppError } from '../../server/errors.ts';
@@ -63,9 +64,11 @@ forEachDatabase('idempotency', (getDb) => {
     gate = undefined;
     failNext = undefined;
     const log = createLogger('silent');
-    const auth = createAuthService({ db: getDb(), hasher: createSecretHasher(randomBytes(32)), log });
+    const hasher = createSecretHasher(randomBytes(32));
+    const auth = createAuthService({ db: getDb(), hasher, log });
     const http = createHttpApp({ auth, log, bodyLimitBytes: 1 << 20, trustedProxies: trustedProxies([]) });
-    registerUserRoutes(http.app, { auth, audit: createAuditLog({ db: getDb(), log }) });
+    const audit = createAuditLog({ db: getDb(), log });
+    registerUserRoutes(http.app, { auth, audit, userRequests: createUserRequests({ db: getDb(), hasher, audit, log }) });
     http.mount(workRoutes());
     // In process: requests go to the app itself, no listener.
     api = createApiClient({ baseUrl: () => '', send: (url, init) => http.app.request(url, init) });
