@@ -4,7 +4,8 @@ import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { apiTokens, users, type Role, type UserRow } from '../../schemas/db.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { conflict, forbidden, notFound } from '../errors.ts';
+import { badCursor, epochMillis, fromBase64url, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
 import type { SecretHasher } from '../security/secretHasher.ts';
@@ -91,15 +92,14 @@ function encodeUserCursor(u: UserSummary): string {
   return Buffer.from(JSON.stringify([u.createdAt.getTime(), u.id])).toString('base64url');
 }
 function decodeUserCursor(cursor: string): { createdAt: Date; id: string } {
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') {
-      return { createdAt: new Date(v[0] as number), id: v[1] };
-    }
+    v = JSON.parse(fromBase64url(cursor));
   } catch (err) {
-    throw badRequest('bad_cursor', 'cursor is not valid', undefined, { cause: err });
+    throw badCursor({ cause: err });
   }
-  throw badRequest('bad_cursor', 'cursor is not valid');
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[1] !== 'string') throw badCursor();
+  return { createdAt: epochMillis(v[0]), id: keyMatching(v[1], publicIdPattern('usr')) };
 }
 
 const lockSql = (key: string) => sql`select pg_advisory_xact_lock(${sql.raw(key)})`;

@@ -13,7 +13,7 @@ import {
 } from '../../schemas/tables/campaigns.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import type { Db } from '../db/database.ts';
-import { badRequest } from '../errors.ts';
+import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
 const CHUNK = 500;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -131,9 +131,11 @@ export function createCampaignStore(db: Db) {
     async list(kind: string, limit: number, cursor?: string): Promise<CampaignRow[]> {
       const where: SQL[] = [eq(campaigns.kind, kind)];
       if (cursor) {
-        const [at, id] = cursor.split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at))) throw badRequest('bad_cursor', 'cursor is not valid');
-        where.push(sql`(${campaigns.createdAt}, ${campaigns.id}) < (${new Date(at).toISOString()}::timestamptz, ${id})`);
+        const parts = cursor.split('|');
+        if (parts.length !== 2) throw badCursor();
+        const at = isoInstant(parts[0]!);
+        const id = keyMatching(parts[1]!, publicIdPattern('cmp'));
+        where.push(sql`(${campaigns.createdAt}, ${campaigns.id}) < (${at.toISOString()}::timestamptz, ${id})`);
       }
       return db
         .select()
@@ -244,7 +246,7 @@ export function createCampaignStore(db: Db) {
       const where: SQL[] = [eq(campaignDevices.campaignId, campaignId)];
       if (q.state) where.push(eq(campaignDevices.state, q.state));
       if (q.phase !== undefined) where.push(eq(campaignDevices.phase, q.phase));
-      if (q.cursor) where.push(gt(campaignDevices.deviceId, q.cursor));
+      if (q.cursor) where.push(gt(campaignDevices.deviceId, keyMatching(q.cursor, publicIdPattern('dev'))));
       return db
         .select()
         .from(campaignDevices)

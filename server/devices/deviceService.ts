@@ -14,7 +14,8 @@ import { conflict, forbidden, unauthorized, badRequest, unprocessable } from '..
 import type { EventBus } from '../events/eventBus.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import type { CredentialCache } from './credentialCache.ts';
-import { parseDeviceCsv } from './csvImport.ts';
+import { fromBase64url, keyMatching, toBase64url } from '../http/cursorParts.ts';
+import { parseDeviceCsv, SERIAL_PATTERN } from './csvImport.ts';
 import type { TimelineWriter } from './timelineWriter.ts';
 
 export const newDeviceId = () => newId('dev');
@@ -46,8 +47,8 @@ export interface DeviceServiceDeps {
   disconnect: (deviceId: string) => void;
 }
 
-const cursorOf = (serial: string) => Buffer.from(serial).toString('base64url');
-const serialOf = (cursor: string) => Buffer.from(cursor, 'base64url').toString();
+const cursorOf = (serial: string) => toBase64url(serial);
+const serialOf = (cursor: string) => keyMatching(fromBase64url(cursor), SERIAL_PATTERN);
 
 /** Compares digests, so neither the content nor the length of the secret leaks through timing. */
 function sameSecret(a: string, b: string): boolean {

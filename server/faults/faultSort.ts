@@ -4,6 +4,7 @@
 import { asc, desc, sql, type SQL } from 'drizzle-orm';
 import { faults, type FaultRow } from '../../schemas/tables/faults.ts';
 import { badRequest } from '../errors.ts';
+import { isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 import { decodeTimeCursor, encodeTimeCursor, newerThan, olderThan, type TimeCursor } from '../http/timeCursor.ts';
 
 /**
@@ -33,9 +34,9 @@ function decodeSeverity(s: string): SeverityCursor {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString());
     if (Array.isArray(v) && v.length === 3) {
       const [rank, openedAt, id] = v as unknown[];
-      if (typeof rank === 'number' && Number.isInteger(rank) && typeof openedAt === 'string' && typeof id === 'string' && id) {
-        const at = new Date(openedAt);
-        if (!Number.isNaN(at.getTime())) return { rank, openedAt: at, id };
+      // The rank is a smallint column.
+      if (typeof rank === 'number' && Number.isInteger(rank) && Math.abs(rank) <= 32_767 && typeof openedAt === 'string' && typeof id === 'string') {
+        return { rank, openedAt: isoInstant(openedAt), id: keyMatching(id, publicIdPattern('flt')) };
       }
     }
   } catch {

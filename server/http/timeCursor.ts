@@ -2,7 +2,7 @@
 // millisecond, and a forged cursor is a 400, never a 500.
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { badRequest } from '../errors.ts';
+import { badCursor, fromBase64url, isoInstant, keyMatching } from './cursorParts.ts';
 
 export interface TimeCursor {
   at: Date;
@@ -11,11 +11,13 @@ export interface TimeCursor {
 
 export const encodeTimeCursor = (c: TimeCursor) => Buffer.from(`${c.at.toISOString()}|${c.id}`).toString('base64url');
 
+// Row ids in these cursors are public ids (core/ids.ts), whatever their prefix.
+const ROW_ID = /^[a-z]{1,8}_[A-Za-z0-9_-]{1,60}$/;
+
 export function decodeTimeCursor(cursor: string): TimeCursor {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const at = new Date(iso ?? '');
-  if (!id || Number.isNaN(at.getTime())) throw badRequest('bad_cursor', 'cursor is not one this API handed out');
-  return { at, id };
+  const parts = fromBase64url(cursor).split('|');
+  if (parts.length !== 2) throw badCursor();
+  return { at: isoInstant(parts[0]!), id: keyMatching(parts[1]!, ROW_ID) };
 }
 
 // A row comparison rather than `time < at or (time = at and id < id)`: the same rows, but an

@@ -3,6 +3,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { merchantAlerts, type AlertCode, type MerchantAlertRow } from '../../schemas/tables/merchants.ts';
 import type { Severity } from '../../schemas/wire.ts';
+import { serialNumber } from '../http/cursorParts.ts';
 import { pageOf } from '../http/pageOf.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 
@@ -71,7 +72,7 @@ export function createMerchantAlerts(d: Pick<MerchantDeps, 'db' | 'timeline' | '
           and(
             q.deviceId ? eq(merchantAlerts.deviceId, q.deviceId) : undefined,
             q.open === undefined ? undefined : q.open ? isNull(merchantAlerts.resolvedAt) : sql`${merchantAlerts.resolvedAt} is not null`,
-            q.cursor ? sql`${merchantAlerts.id} < ${Number(q.cursor)}` : undefined,
+            q.cursor ? sql`${merchantAlerts.id} < ${serialNumber(q.cursor)}` : undefined,
           ),
         )
         .orderBy(desc(merchantAlerts.id))

@@ -7,6 +7,7 @@ import { devices } from '../../schemas/db.ts';
 import { cardBlacklist, cardBlacklistMeta, merchantBindings } from '../../schemas/tables/merchants.ts';
 import type { Tx } from '../core/transaction.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { keyMatching } from '../http/cursorParts.ts';
 import { pageOf } from '../http/pageOf.ts';
 import type { Actor } from '../core/actor.ts';
 import { STATE_COMMAND_TTL_S } from '../terminalControl/terminalState.ts';
@@ -80,7 +81,7 @@ export function createCardBlacklist(d: MerchantDeps) {
       const rows = await db
         .select()
         .from(cardBlacklist)
-        .where(cursor ? sql`${cardBlacklist.cardHash} > ${cursor}` : undefined)
+        .where(cursor ? sql`${cardBlacklist.cardHash} > ${keyMatching(cursor, CARD_HASH_PATTERN)}` : undefined)
         .orderBy(asc(cardBlacklist.cardHash))
         .limit(limit + 1);
       return pageOf(rows, limit, (last) => last.cardHash);

@@ -14,6 +14,7 @@ import {
 } from '../../schemas/tables/merchants.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import { conflict, forbidden, unprocessable } from '../errors.ts';
+import { fromBase64url, keyMatching, publicIdPattern, toBase64url } from '../http/cursorParts.ts';
 import { pageOf } from '../http/pageOf.ts';
 import { merchantOrThrow, type BindingService } from './bindingService.ts';
 import type { Actor } from '../core/actor.ts';
@@ -256,14 +257,14 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
         const like = containing(q.q);
         where.push(or(ilike(merchants.name, like), ilike(merchants.mid, like), ilike(merchants.id, like))!);
       }
-      if (q.cursor) where.push(gt(merchants.id, Buffer.from(q.cursor, 'base64url').toString()));
+      if (q.cursor) where.push(gt(merchants.id, keyMatching(fromBase64url(q.cursor), publicIdPattern('mer'))));
       const rows = await db
         .select()
         .from(merchants)
         .where(and(...where))
         .orderBy(asc(merchants.id))
         .limit(q.limit + 1);
-      const page = pageOf(rows, q.limit, (last) => Buffer.from(last.id).toString('base64url'));
+      const page = pageOf(rows, q.limit, (last) => toBase64url(last.id));
       return { items: page.items.map(merchantView), nextCursor: page.nextCursor };
     },
 

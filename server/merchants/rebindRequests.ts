@@ -9,6 +9,7 @@ import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import type { Tx } from '../core/transaction.ts';
 import { conflict, forbidden } from '../errors.ts';
+import { fromBase64url, isoInstant, toBase64url } from '../http/cursorParts.ts';
 import { pageOf } from '../http/pageOf.ts';
 import { deviceOrThrow } from '../terminalControl/terminalState.ts';
 import { bindingView, merchantOrThrow, requireActive, type BindingService } from './bindingService.ts';
@@ -117,12 +118,12 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
           and(
             q.status ? eq(rebindRequests.status, q.status) : undefined,
             q.deviceId ? eq(rebindRequests.deviceId, q.deviceId) : undefined,
-            q.cursor ? lt(rebindRequests.createdAt, new Date(Buffer.from(q.cursor, 'base64url').toString())) : undefined,
+            q.cursor ? lt(rebindRequests.createdAt, isoInstant(fromBase64url(q.cursor))) : undefined,
           ),
         )
         .orderBy(desc(rebindRequests.createdAt), desc(rebindRequests.id))
         .limit(q.limit + 1);
-      return pageOf(rows, q.limit, (last) => Buffer.from(last.createdAt.toISOString()).toString('base64url'));
+      return pageOf(rows, q.limit, (last) => toBase64url(last.createdAt.toISOString()));
     },
 
     async approve(id: string, actor: Actor, note?: string) {
