@@ -3,7 +3,7 @@
 // (schemas/wire.ts `commandMessage`) carries the payload as a plain object because its type is
 // only known once the envelope is read; everything after that reads the payload through here.
 import { z } from 'zod';
-import { bindingSetPayload, lockPayload } from './binding.ts';
+import { bindingSetPayload, cardBlacklistConfig, CONFIG_KEY_CARD_BLACKLIST, lockPayload } from './binding.ts';
 import { trustSetPayload } from './deviceTrust.ts';
 import { keysInstallPayload, keysZeroizePayload } from './keys.ts';
 import { otaInstallPayload } from './ota.ts';
@@ -82,10 +82,27 @@ export function parseCommandPayload<T extends CommandType>(type: T, payload: unk
 
 // ---------------------------------------------------------------------------------------------
 // What no API answer may show of a payload, by type (SPEC §5: no key material, wrapped or clear).
+// A signed link's `sig` would let anyone who reads it download the image or upload a bundle as
+// the terminal; the card blacklist's salt beside its hashes would let anyone brute-force the
+// blocked card numbers offline. The rest of the payload stays visible.
+
+const REDACTED = '[redacted]';
+const linkSignature = /([?&]sig=)[^&#]*/g;
+const unsignedLink = (url: string) => url.replace(linkSignature, `$1${REDACTED}`);
+
+function withoutSalt(blacklist: unknown): unknown {
+  if (blacklist === undefined) return undefined;
+  const parsed = cardBlacklistConfig.safeParse(blacklist);
+  return parsed.success ? { ...parsed.data, salt: REDACTED } : REDACTED;
+}
 
 type Redaction<T extends CommandType> = (payload: ParsedPayload<T>) => Record<string, unknown>;
 const redactions: { readonly [T in CommandType]?: Redaction<T> } = {
-  'keys.install': (p) => ({ ...p, items: p.items.map((item) => ({ ...item, block: '[redacted]' })) }),
+  'keys.install': (p) => ({ ...p, items: p.items.map((item) => ({ ...item, block: REDACTED })) }),
+  'ota.install': (p) => ({ ...p, url: unsignedLink(p.url) }),
+  'logs.upload': (p) => ({ ...p, url: unsignedLink(p.url) }),
+  'binding.set': (p) => (p.cardBlacklist ? { ...p, cardBlacklist: withoutSalt(p.cardBlacklist) } : p),
+  'config.set': (p) => (CONFIG_KEY_CARD_BLACKLIST in p ? { ...p, [CONFIG_KEY_CARD_BLACKLIST]: withoutSalt(p[CONFIG_KEY_CARD_BLACKLIST]) } : p),
 };
 
 const isCommandType = (type: string): type is CommandType => Object.hasOwn(payloadSchemas, type);

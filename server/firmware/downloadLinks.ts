@@ -22,8 +22,10 @@ export function createDownloadLinks(key: Buffer): DownloadLinks {
     verify(fw, q, now) {
       if (!q.device || !q.exp || !q.sig || !/^\d{1,15}$/.test(q.exp)) return { ok: false, reason: 'missing' };
       const exp = Number(q.exp);
-      const want = mac(fw, q.device, exp);
-      const got = Buffer.from(q.sig, 'base64url');
+      // Compared as the text sign() wrote: decoding first would take padding, '+' and '/' for
+      // '-' and '_', or trailing junk, so a link altered that way would still open.
+      const want = Buffer.from(mac(fw, q.device, exp).toString('base64url'));
+      const got = Buffer.from(q.sig);
       if (got.length !== want.length || !timingSafeEqual(got, want)) return { ok: false, reason: 'bad_signature' };
       if (exp <= now) return { ok: false, reason: 'expired' };
       return { ok: true, deviceId: q.device };
