@@ -6,6 +6,7 @@ import { faultCode, faultRuleSet, faultStates, notifierSettingsInput, severities
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { admins, operators, readers, technicians } from '../auth/roleSets.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
@@ -18,7 +19,8 @@ import type { Notifier } from './notifier.ts';
 
 export interface RulesControl {
   current(): { rules: z.infer<typeof faultRuleSet>['rules']; source: 'default' | 'stored'; updatedAt: string | null; updatedBy: string | null };
-  replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string): Promise<void>;
+  /** Stores and applies the rules; `inTx` (the audit entry) commits with them or neither does. */
+  replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string, inTx: (tx: Tx) => Promise<unknown>): Promise<void>;
 }
 
 const fault = z
@@ -235,8 +237,9 @@ export function registerFaultRoutes(
   app.openapi(putRulesRoute, async (c) => {
     const { rules } = c.req.valid('json');
     const principal = c.get('principal');
-    await deps.rules.replace(rules, principal.userId);
-    await audit.append({ actor: principal, action: 'fault_rules.update', ip: clientIp(c), data: { codes: rules.map((r) => r.code), count: rules.length } });
+    await deps.rules.replace(rules, principal.userId, (tx) =>
+      audit.append({ actor: principal, action: 'fault_rules.update', ip: clientIp(c), data: { codes: rules.map((r) => r.code), count: rules.length } }, tx),
+    );
     return c.json(deps.rules.current(), 200);
   });
 
@@ -250,13 +253,17 @@ export function registerFaultRoutes(
   app.openapi(putNotifierRoute, async (c) => {
     const body = c.req.valid('json');
     const principal = c.get('principal');
-    const { generatedSecret } = await deps.notifier.update(body, principal.userId);
-    await audit.append({
-      actor: principal,
-      action: 'fault_notifier.update',
-      ip: clientIp(c),
-      data: { url: body.url, minSeverity: body.minSeverity, secretChanged: body.secret !== undefined || generatedSecret !== undefined },
-    });
+    const { generatedSecret } = await deps.notifier.update(body, principal.userId, (tx, out) =>
+      audit.append(
+        {
+          actor: principal,
+          action: 'fault_notifier.update',
+          ip: clientIp(c),
+          data: { url: body.url, minSeverity: body.minSeverity, secretChanged: body.secret !== undefined || out.generatedSecret !== undefined },
+        },
+        tx,
+      ),
+    );
     return c.json({ ...notifierState(), ...(generatedSecret ? { secret: generatedSecret } : {}) }, 200);
   });
 

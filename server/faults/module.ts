@@ -91,8 +91,8 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
       updatedAt: rulesMeta.updatedAt?.toISOString() ?? null,
       updatedBy: rulesMeta.updatedBy,
     }),
-    async replace(next, by) {
-      const updatedAt = await settings.put('rules', { rules: next }, by);
+    async replace(next, by, inTx) {
+      const updatedAt = await settings.put('rules', { rules: next }, by, inTx);
       rulesMeta = { source: 'stored', updatedAt, updatedBy: by };
       applyRules(next);
     },

@@ -129,11 +129,11 @@ export function createNotifier(deps: NotifierDeps) {
         }),
       );
     },
-    /** Stores new settings; returns the generated secret when one had to be made. */
-    async update(input: { url: string | null; minSeverity: Severity; secret?: string }, by: string | null, tx?: Tx): Promise<{ generatedSecret?: string }> {
+    /** Stores new settings (with `inTx` in their transaction), then uses them; returns the generated secret when one had to be made. */
+    async update(input: { url: string | null; minSeverity: Severity; secret?: string }, by: string | null, inTx: (tx: Tx, out: { generatedSecret?: string }) => Promise<unknown>): Promise<{ generatedSecret?: string }> {
       const secret = input.secret ?? current.secret ?? randomBytes(32).toString('base64url');
       const generatedSecret = input.secret === undefined && current.secret === null ? secret : undefined;
-      await deps.settings.put('notifier', { url: input.url, minSeverity: input.minSeverity, secret }, by, tx);
+      await deps.settings.put('notifier', { url: input.url, minSeverity: input.minSeverity, secret }, by, (tx) => inTx(tx, { generatedSecret }));
       current = { url: input.url, minSeverity: input.minSeverity, secret, source: 'api' };
       return generatedSecret ? { generatedSecret } : {};
     },

@@ -18,12 +18,16 @@ export function createSettingsStore(db: Db) {
       const [row] = await db.select().from(faultSettings).where(eq(faultSettings.key, key)).limit(1);
       return row ? { value: row.value, updatedAt: row.updatedAt, updatedBy: row.updatedBy } : null;
     },
-    async put<K extends SettingKey>(key: K, value: SettingValues[K], updatedBy: string | null, tx?: Tx): Promise<Date> {
+    /** Writes one key; `inTx` (its audit entry) runs in the same transaction: both commit or neither. */
+    async put<K extends SettingKey>(key: K, value: SettingValues[K], updatedBy: string | null, inTx: (tx: Tx) => Promise<unknown>): Promise<Date> {
       const updatedAt = new Date();
-      await (tx ?? db)
-        .insert(faultSettings)
-        .values({ key, value, updatedBy, updatedAt })
-        .onConflictDoUpdate({ target: faultSettings.key, set: { value, updatedBy, updatedAt } });
+      await db.transaction(async (tx) => {
+        await tx
+          .insert(faultSettings)
+          .values({ key, value, updatedBy, updatedAt })
+          .onConflictDoUpdate({ target: faultSettings.key, set: { value, updatedBy, updatedAt } });
+        await inTx(tx);
+      });
       return updatedAt;
     },
     /** When each key last changed (to notice another instance's edits). */
