@@ -95,6 +95,9 @@ export const errorCatalog = {
   415: {
     unsupported_media_type: 'unsupported media type',
   },
+  416: {
+    range_not_satisfiable: 'the requested range is outside the content',
+  },
   422: {
     unprocessable: 'the request cannot be carried out',
     device_not_enrolled: 'commands go to enrolled terminals',

@@ -122,7 +122,7 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
         description: 'the requested range',
         content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
       },
-      ...errorResponses(401, 403, 404),
+      ...errorResponses(401, 403, 404, 416),
     },
   });
   const download = async (c: Context<AppEnv>) => {
@@ -133,7 +133,6 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     const size = row.size;
     const range = parseRange(c.req.header('range'), size);
     c.header('Accept-Ranges', 'bytes');
-    c.header('Content-Type', 'application/octet-stream');
     c.header('ETag', `"${row.sha256}"`);
     c.header('Cache-Control', 'private, no-store');
     // A resume must not stitch two different images: If-Range with another ETag gets it all.
@@ -141,8 +140,9 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     const honourRange = !ifRange || ifRange === `"${row.sha256}"`;
     if (range.kind === 'unsatisfiable' && honourRange) {
       c.header('Content-Range', `bytes */${size}`);
-      return c.body(null, 416);
+      throw new AppError(416, 'range_not_satisfiable', `the range is outside the image's ${size} bytes`);
     }
+    c.header('Content-Type', 'application/octet-stream');
     const part = range.kind === 'partial' && honourRange ? range : null;
     const start = part?.start ?? 0;
     const end = part?.end ?? size - 1;

@@ -13,7 +13,7 @@ export const errorAnswer = (description: string) => ({
   content: { 'application/json': { schema: errorResponse } },
 });
 
-export const errorResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 422 | 429)[]) =>
+export const errorResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 416 | 422 | 429)[]) =>
   Object.fromEntries(statuses.map((s) => [s, errorAnswer(`error ${s}`)]));
 
 export const pageQuery = {
