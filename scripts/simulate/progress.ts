@@ -3,9 +3,14 @@ import type { FleetProgress } from './summary.ts';
 
 const WIDTH = 30;
 
+/** `part` of `total` as a number of bar cells, within the bar whatever the counts say. */
+const cells = (part: number, total: number) => (total > 0 ? Math.min(WIDTH, Math.max(0, Math.round((part / total) * WIDTH))) : WIDTH);
+
 export function renderProgress(p: FleetProgress): string {
-  const done = p.total ? Math.round(((p.enrolled + p.failed) / p.total) * WIDTH) : WIDTH;
-  const live = p.total ? Math.min(done, Math.round((p.connected / p.total) * WIDTH)) : 0;
+  // A terminal refused after it enrolled (revoked, blacklisted) counts as enrolled and as failed:
+  // the two may add up to more than the fleet.
+  const done = cells(p.enrolled + p.failed, p.total);
+  const live = p.total ? Math.min(done, cells(p.connected, p.total)) : 0;
   const bar = '#'.repeat(live) + '+'.repeat(done - live) + '.'.repeat(WIDTH - done);
   return `[${bar}] enrolled ${p.enrolled}/${p.total}  connected ${p.connected}  failed ${p.failed}`;
 }
