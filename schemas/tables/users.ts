@@ -6,7 +6,6 @@ import { createdAt, publicId, ts } from './columns.ts';
 
 /** `pending` past `expiresAt` reads as `expired` (nothing rewrites the row). */
 export const userRequestStates = ['pending', 'approved', 'rejected', 'expired'] as const;
-export type UserRequestState = (typeof userRequestStates)[number];
 
 export const userRequests = pgTable(
   'user_requests',

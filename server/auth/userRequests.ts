@@ -4,7 +4,7 @@
 // and its first token in the same transaction as its audit entries, and only the approver sees it.
 import { desc, eq } from 'drizzle-orm';
 import type { Role } from '../../schemas/db.ts';
-import { userRequests, type UserRequestRow, type UserRequestState } from '../../schemas/tables/users.ts';
+import { userRequests, type UserRequestRow } from '../../schemas/tables/users.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
@@ -21,7 +21,7 @@ import { enabledAdmins, insertUser, lockUsers, needsSecondAdmin, type CreatedUse
 export const USER_REQUEST_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Pure: the state a request is in at `now` (a pending one past its expiry is expired). */
-export const effectiveState = (row: Pick<UserRequestRow, 'state' | 'expiresAt'>, now: Date): UserRequestState =>
+export const effectiveState = (row: Pick<UserRequestRow, 'state' | 'expiresAt'>, now: Date): UserRequestRow['state'] =>
   row.state === 'pending' && row.expiresAt.getTime() <= now.getTime() ? 'expired' : row.state;
 
 export const userRequestView = (row: UserRequestRow, now: Date) => ({
