@@ -13,6 +13,7 @@ import { campaigns, type CampaignDeviceRecord, type CampaignRow, type CampaignSt
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
 import { newId } from '../core/ids.ts';
+import type { Tx } from '../core/transaction.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import type { Db } from '../db/database.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
@@ -225,7 +226,8 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     /** Runs one tick now (tests, and the worker). */
     tick,
 
-    async create(kindName: string, input: CreateCampaign, by: Principal) {
+    /** `inTx` (the audit entry) runs in the insert's transaction: both commit or neither. */
+    async create(kindName: string, input: CreateCampaign, by: Principal, inTx?: (tx: Tx, row: CampaignRow) => Promise<unknown>) {
       const kind = kindOf(kindName);
       const spec = campaignSpec.parse(input.spec);
       const params = kind.params.parse(input.params);
@@ -241,16 +243,11 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         const busy = await store.busy(kind.lane, await resolveTarget(spec));
         if (busy.size) throw busyConflict(busy.size, kind.name, busy);
       }
-      const row = await store.insertCampaign({
-        id,
-        kind: kind.name,
-        lane: kind.lane,
-        name: input.name,
-        state: 'draft',
-        params,
-        spec,
-        seed: randomBytes(16).toString('hex'),
-        createdBy: by.userId,
+      const draft = { id, kind: kind.name, lane: kind.lane, name: input.name, state: 'draft' as const, params, spec, seed: randomBytes(16).toString('hex'), createdBy: by.userId };
+      const row = await deps.db.transaction(async (tx) => {
+        const r = await store.insertCampaign(draft, tx);
+        await inTx?.(tx, r);
+        return r;
       });
       emitCampaign(deps.bus, row, { reason: 'created' });
       return summary(row);

@@ -122,14 +122,9 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
       const spec: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields)) (paramKeys.includes(k) ? params : spec)[k] = v;
       const principal = c.get('principal');
-      const created = await o.engine.create(o.kind, { name, spec, params }, principal);
-      await o.audit.append({
-        actor: principal,
-        action: `${o.noun}.create`,
-        target: created.id,
-        ip: clientIp(c),
-        data: { name: created.name, ...params },
-      });
+      const created = await o.engine.create(o.kind, { name, spec, params }, principal, (tx, row) =>
+        o.audit.append({ actor: principal, action: `${o.noun}.create`, target: row.id, ip: clientIp(c), data: { name: row.name, ...params } }, tx),
+      );
       return c.json(created, 201);
     },
   );

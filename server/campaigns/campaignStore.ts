@@ -12,6 +12,7 @@ import {
   type CampaignState,
 } from '../../schemas/tables/campaigns.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
@@ -114,8 +115,8 @@ export function createCampaignStore(db: Db) {
   });
 
   return {
-    async insertCampaign(row: typeof campaigns.$inferInsert): Promise<CampaignRow> {
-      const [r] = await db.insert(campaigns).values(row).returning();
+    async insertCampaign(row: typeof campaigns.$inferInsert, tx?: Tx): Promise<CampaignRow> {
+      const [r] = await (tx ?? db).insert(campaigns).values(row).returning();
       return r!;
     },
     async updateCampaign(id: string, patch: Partial<typeof campaigns.$inferInsert>): Promise<void> {
