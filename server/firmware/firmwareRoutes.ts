@@ -10,7 +10,7 @@ import { operators, readers } from '../auth/roleSets.ts';
 import { byteStream } from '../core/byteStream.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
 import { AppError, badRequest, forbidden, unauthorized } from '../errors.ts';
-import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
+import { checkedPathParams, errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
@@ -98,7 +98,7 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     responses: { 200: jsonResponse(firmwareSchema, 'ready'), ...errorResponses(400, 401, 403, 404, 422) },
   });
   app.put('/v1/firmware/:id/content', operators, async (c) => {
-    const id = c.req.param('id');
+    const { id } = checkedPathParams(c, 'id');
     const type = c.req.header('content-type') ?? '';
     if (!type.startsWith('application/octet-stream'))
       throw new AppError(400, 'bad_content_type', 'send the image as application/octet-stream');
@@ -126,8 +126,9 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     },
   });
   const download = async (c: Context<AppEnv>) => {
-    const id = c.req.param('id')!;
-    await authorizeDownload(c, id);
+    // Who asks comes first, as for every route: a caller without access learns nothing of the id.
+    await authorizeDownload(c, c.req.param('id') ?? '');
+    const { id } = checkedPathParams(c, 'id');
     const row = await service.byId(id);
     if (row.state !== 'ready') throw new AppError(409, 'not_ready', `firmware ${id} has no content yet`);
     const size = row.size;

@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { AppError, codeForStatus, type ErrorCode, type ErrorStatus } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { refuseUnstorable } from './storableText.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -18,6 +19,17 @@ export function errorJson(c: Context, status: ErrorStatus, code: ErrorCode, mess
 /** Field paths and messages for a 400, from a zod error. */
 export function validationDetails(err: ZodError) {
   return err.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+/**
+ * What every route's validation does with zod's result: a failure, or a string the database
+ * cannot store, is `400 validation_failed` with the fields' paths.
+ */
+export function refuseInvalid<R extends { success: true; data: unknown } | { success: false; error: ZodError }>(
+  result: R,
+): asserts result is Extract<R, { success: true }> {
+  if (!result.success) throw new AppError(400, 'validation_failed', 'request did not pass validation', validationDetails(result.error));
+  refuseUnstorable(result.data);
 }
 
 export function createErrorHandler(log: Logger) {

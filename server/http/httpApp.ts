@@ -8,10 +8,8 @@ import { TrieRouter } from 'hono/router/trie-router';
 import type { AuthService } from '../auth/authService.ts';
 import { authMiddleware, peerAddress } from '../auth/middleware.ts';
 import { resolveClientAddress, type TrustedProxies } from './clientAddress.ts';
-import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createErrorHandler, errorJson, validationDetails } from './errorHandler.ts';
-import { refuseUnstorable } from './storableText.ts';
+import { createErrorHandler, errorJson, refuseInvalid } from './errorHandler.ts';
 import type { AppEnv, AppRouter, RouteExemption } from './types.ts';
 
 export interface HttpApp {
@@ -25,12 +23,7 @@ type Skipped = RouteExemption['skip'][number];
 /** A router for one part of the API, validating like the HTTP app it is mounted on. */
 export function createRouter(): AppRouter {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        throw new AppError(400, 'validation_failed', 'request did not pass validation', validationDetails(result.error));
-      }
-      refuseUnstorable(result.data);
-    },
+    defaultHook: (result) => refuseInvalid(result),
   });
 }
 

@@ -1,5 +1,7 @@
 // Request/response pieces shared by the route modules.
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { refuseInvalid } from './errorHandler.ts';
 
 export const errorResponse = z
   .object({
@@ -50,3 +52,13 @@ const pathId = (name: string) =>
 /** The path parameters of a route, each a public id: `pathParams('id', 'cmdId')` for `/v1/devices/{id}/commands/{cmdId}`. */
 export const pathParams = <const K extends readonly string[]>(...names: K) =>
   z.object(Object.fromEntries(names.map((name) => [name, pathId(name)])) as Record<K[number], ReturnType<typeof pathId>>);
+
+/**
+ * The ids of a route declared without createRoute (a streamed body or answer), checked as
+ * `pathParams` and the validation hook check a declared route's.
+ */
+export function checkedPathParams<const K extends readonly string[]>(c: Context, ...names: K) {
+  const result = pathParams(...names).safeParse(c.req.param());
+  refuseInvalid(result);
+  return result.data;
+}

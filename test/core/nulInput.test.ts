@@ -18,6 +18,7 @@ const cases: { name: string; method: string; path: string; body?: () => unknown;
   { name: 'device model query', method: 'GET', path: '/v1/devices?model=a%00b', field: 'model' },
   { name: 'device path id', method: 'GET', path: '/v1/devices/a%00b', field: 'id' },
   { name: 'firmware path id', method: 'GET', path: '/v1/firmware/a%00b', field: 'id' },
+  { name: 'firmware download path id', method: 'GET', path: '/v1/firmware/a%00b/content', field: 'id' },
   { name: 'merchant path id', method: 'GET', path: '/v1/merchants/a%00b', field: 'id' },
   { name: 'rollout path id', method: 'GET', path: '/v1/rollouts/a%00b', field: 'id' },
   { name: 'fault path id', method: 'GET', path: '/v1/faults/a%00b', field: 'id' },
@@ -59,6 +60,12 @@ forEachServer('strings PostgreSQL cannot store', (server) => {
     expect(res.body.error.details).toContainEqual({ path: 'reason', message: expect.stringContaining('U+0000') });
     const after = await t.api<{ status: string }>('GET', `/v1/devices/${made.body.id}`);
     expect(after.body.status).toBe(made.body.status);
+  });
+
+  it('refuses a firmware upload to an id with NUL', async () => {
+    const res = await server().api<ErrorAnswer>('PUT', '/v1/firmware/a%00b/content', undefined, { raw: 'image', headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.details).toContainEqual({ path: 'id', message: expect.stringContaining('U+0000') });
   });
 
   it('refuses a CSV import with NUL in a cell, naming its line and column, and registers nothing', async () => {
