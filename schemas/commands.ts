@@ -102,7 +102,8 @@ const redactions: { readonly [T in CommandType]?: Redaction<T> } = {
   'ota.install': (p) => ({ ...p, url: unsignedLink(p.url) }),
   'logs.upload': (p) => ({ ...p, url: unsignedLink(p.url) }),
   'binding.set': (p) => (p.cardBlacklist ? { ...p, cardBlacklist: withoutSalt(p.cardBlacklist) } : p),
-  'config.set': (p) => (CONFIG_KEY_CARD_BLACKLIST in p ? { ...p, [CONFIG_KEY_CARD_BLACKLIST]: withoutSalt(p[CONFIG_KEY_CARD_BLACKLIST]) } : p),
+  'config.set': (p) =>
+    CONFIG_KEY_CARD_BLACKLIST in p ? { ...p, [CONFIG_KEY_CARD_BLACKLIST]: withoutSalt(p[CONFIG_KEY_CARD_BLACKLIST]) } : p,
 };
 
 const isCommandType = (type: string): type is CommandType => Object.hasOwn(payloadSchemas, type);

@@ -34,7 +34,10 @@ describe('simulated fleet with refused terminals', () => {
       for (const d of fleet.agents.slice(0, 2)) {
         expect((await t.api('POST', `/v1/devices/${d.deviceId}/revoke`, { reason: 'stolen' })).status).toBe(200);
       }
-      const refused = await eventually(() => (fleet.progress().failed === 2 ? fleet.progress() : undefined), { timeoutMs: 15_000, what: 'two terminals refused' });
+      const refused = await eventually(() => (fleet.progress().failed === 2 ? fleet.progress() : undefined), {
+        timeoutMs: 15_000,
+        what: 'two terminals refused',
+      });
       // Both revoked terminals had enrolled: the counts add up to more than the fleet.
       expect(refused).toEqual({ total: 4, enrolled: 4, connected: 2, failed: 2 });
       expect(renderProgress(refused)).toMatch(BAR);

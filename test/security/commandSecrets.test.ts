@@ -1,9 +1,9 @@
 // No role reads a command's secrets through the API: the log-upload link's signature and the
 // card blacklist's salt are redacted in the command list and the single command, for an auditor
 // as for the admin who sent them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { registerAndEnroll } from '../helpers/devices.ts';
-import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { forEachServer } from '../helpers/testServer.ts';
 
 const SALT = 'c2FsdC1vZi10aGUtZmxlZXQ=';
 const HASH = 'd'.repeat(64);
@@ -14,14 +14,9 @@ interface ShownCommand {
   payload: Record<string, unknown>;
 }
 
-describe('command secrets in API answers', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
-
+forEachServer('command secrets in API answers', (server) => {
   it('shows no link signature and no blacklist salt, to any role', async () => {
+    const t = server();
     const device = await registerAndEnroll(t);
     const logs = await t.api<{ id: string; cmdId: string }>('POST', `/v1/devices/${device.deviceId}/logs`, {});
     expect(logs.status).toBe(201);

@@ -25,7 +25,10 @@ describe('redactCommand', () => {
   });
 
   it('hides the sig of a logs.upload link', () => {
-    const shown = redactCommand({ type: 'logs.upload', payload: { url: `http://h/v1/uploads/logs/lb_1?exp=1&sig=${'c'.repeat(64)}`, bundleId: 'lb_1' } });
+    const shown = redactCommand({
+      type: 'logs.upload',
+      payload: { url: `http://h/v1/uploads/logs/lb_1?exp=1&sig=${'c'.repeat(64)}`, bundleId: 'lb_1' },
+    });
     expect(shown.payload).toEqual({ url: 'http://h/v1/uploads/logs/lb_1?exp=1&sig=[redacted]', bundleId: 'lb_1' });
   });
 
