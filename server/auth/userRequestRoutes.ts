@@ -11,7 +11,15 @@ import { bearerSecurity, CreatedUserSchema, UserRequestSchema } from './userSche
 
 const route = routesTagged('users', { security: bearerSecurity });
 const requestParams = pathParams('id');
-const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ param: { name: 'limit', in: 'query' } }) });
+const ListQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(50)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+});
 const decisionErrors = errorResponses(401, 403, 404, 409);
 
 export function registerUserRequestRoutes(app: AppRouter, requests: UserRequests): void {

@@ -51,14 +51,20 @@ export interface UserRequestsDeps {
 }
 
 export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUEST_TTL_MS, now = () => new Date() }: UserRequestsDeps) {
-  const rowOf = (tx: Tx | Db, id: string) => firstOrNotFound(tx.select().from(userRequests).where(eq(userRequests.id, id)).limit(1), `user request ${id}`);
+  const rowOf = (tx: Tx | Db, id: string) =>
+    firstOrNotFound(tx.select().from(userRequests).where(eq(userRequests.id, id)).limit(1), `user request ${id}`);
 
   /**
    * The checks every decision shares (SPEC §5's, as the key vault applies them: an admin other than
    * the requester, a pending request), then `act` in the same transaction. A refusal is audited as
    * `user.create.refused` outside the rolled-back transaction, and thrown.
    */
-  async function decide<T>(id: string, by: Principal, ip: string | undefined, act: (tx: Tx, row: UserRequestRow, at: Date) => Promise<T>): Promise<T> {
+  async function decide<T>(
+    id: string,
+    by: Principal,
+    ip: string | undefined,
+    act: (tx: Tx, row: UserRequestRow, at: Date) => Promise<T>,
+  ): Promise<T> {
     const outcome = await db.transaction(async (tx) => {
       await lockUsers(tx);
       const row = await rowOf(tx, id);
@@ -90,7 +96,14 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
         const at = now();
         const [row] = await tx
           .insert(userRequests)
-          .values({ id: newId('urq'), name: input.name, role: input.role, requestedBy: by.userId, expiresAt: new Date(at.getTime() + ttlMs), createdAt: at })
+          .values({
+            id: newId('urq'),
+            name: input.name,
+            role: input.role,
+            requestedBy: by.userId,
+            expiresAt: new Date(at.getTime() + ttlMs),
+            createdAt: at,
+          })
           .returning();
         if (!row) throw new Error('user request insert returned no row');
         await audit.append({ actor: by, action: 'user.create.request', target: row.id, ip, data: { name: row.name, role: row.role } }, tx);
@@ -106,7 +119,10 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
       const approved = await decide(id, by, ip, async (tx, row, at) => {
         const user = await insertUser(tx, hasher, { name: row.name, role: row.role }, by.userId);
         const updated = await settle(tx, row, { state: 'approved', decidedBy: by.userId, decidedAt: at, userId: user.id });
-        await audit.append({ actor: by, action: 'user.create.approve', target: id, ip, data: { requestedBy: row.requestedBy, userId: user.id } }, tx);
+        await audit.append(
+          { actor: by, action: 'user.create.approve', target: id, ip, data: { requestedBy: row.requestedBy, userId: user.id } },
+          tx,
+        );
         const data = { name: user.name, role: user.role, request: id, requestedBy: row.requestedBy };
         await audit.append({ actor: by, action: 'user.create', target: user.id, ip, data }, tx);
         return { user, request: userRequestView(updated, at) };

@@ -44,7 +44,12 @@ export async function insertToken(tx: Tx, hasher: SecretHasher, userId: string, 
 }
 
 /** The user and its first token; the caller holds the users lock and has applied `needsSecondAdmin`. */
-export async function insertUser(tx: Tx, hasher: SecretHasher, input: { name: string; role: Role }, createdBy: string): Promise<CreatedUser> {
+export async function insertUser(
+  tx: Tx,
+  hasher: SecretHasher,
+  input: { name: string; role: Role },
+  createdBy: string,
+): Promise<CreatedUser> {
   const id = newUserId();
   const token = newApiToken();
   const createdAt = new Date();

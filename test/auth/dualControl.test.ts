@@ -84,7 +84,10 @@ forEachServer('dual control over users and tokens', (server) => {
     const byAction = Object.fromEntries(audit.body.items.map((e) => [e.action, e]));
     expect(byAction['user.create.request']).toMatchObject({ actorId: await me(first), data: { name: 'Cid', role: 'admin' } });
     expect(byAction['user.create.refused']).toMatchObject({ actorId: await me(first), data: { code: 'dual_control' } });
-    expect(byAction['user.create.approve']).toMatchObject({ actorId: bea.id, data: { requestedBy: await me(first), userId: approved.body.id } });
+    expect(byAction['user.create.approve']).toMatchObject({
+      actorId: bea.id,
+      data: { requestedBy: await me(first), userId: approved.body.id },
+    });
     const created = await api<AuditPage>('GET', `/v1/audit?target=${approved.body.id}&action=user.create`, first);
     expect(created.body.items).toHaveLength(1);
     expect(created.body.items[0]).toMatchObject({ actorId: bea.id, data: { requestedBy: await me(first), request: request.id } });

@@ -75,7 +75,10 @@ forEachDatabase('user requests', (getDb) => {
   }
 
   it('the lone admin making two admins at once makes one and files the other', async () => {
-    const outcomes = await Promise.all([requests.create({ name: 'a1', role: 'admin' }, first), requests.create({ name: 'a2', role: 'admin' }, first)]);
+    const outcomes = await Promise.all([
+      requests.create({ name: 'a1', role: 'admin' }, first),
+      requests.create({ name: 'a2', role: 'admin' }, first),
+    ]);
     expect(outcomes.filter((o) => 'created' in o)).toHaveLength(1);
     expect(outcomes.filter((o) => 'requested' in o)).toHaveLength(1);
     expect(await getDb().select().from(users)).toHaveLength(2);
