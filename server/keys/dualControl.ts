@@ -5,7 +5,7 @@
 // expires; the approver's goes to the action's `approve` hook and is never stored.
 import { and, desc, eq, isNotNull, lt } from 'drizzle-orm';
 import { keyApprovals, type DualControlAction, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
-import type { AuditLog } from '../audit/auditLog.ts';
+import type { AuditEntryInput, AuditLog } from '../audit/auditLog.ts';
 import type { Db } from '../db/database.ts';
 import { AppError, badRequest, conflict, forbidden } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
@@ -80,13 +80,25 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
 
   /** Pending requests past their expiry become `expired`, their secret wiped. */
   async function expire(now = new Date()) {
-    const gone = await db
-      .update(keyApprovals)
-      .set({ state: 'expired', sealed: null })
-      .where(and(eq(keyApprovals.state, 'pending'), isNotNull(keyApprovals.expiresAt), lt(keyApprovals.expiresAt, now)))
-      .returning({ id: keyApprovals.id, action: keyApprovals.action });
-    for (const r of gone) await deps.audit.append({ actor: null, action: `${r.action}.expire`, target: r.id });
+    const gone = await db.transaction(async (tx) => {
+      const rows = await tx
+        .update(keyApprovals)
+        .set({ state: 'expired', sealed: null })
+        .where(and(eq(keyApprovals.state, 'pending'), isNotNull(keyApprovals.expiresAt), lt(keyApprovals.expiresAt, now)))
+        .returning({ id: keyApprovals.id, action: keyApprovals.action });
+      for (const r of rows) await deps.audit.append({ actor: null, action: `${r.action}.expire`, target: r.id }, tx);
+      return rows;
+    });
     return gone.length;
+  }
+
+  /** A request's final state with its audit entry, in one transaction. */
+  async function settle(id: string, set: Partial<typeof keyApprovals.$inferInsert>, entry: AuditEntryInput) {
+    return db.transaction(async (tx) => {
+      const [row] = await tx.update(keyApprovals).set(set).where(eq(keyApprovals.id, id)).returning();
+      await deps.audit.append(entry, tx);
+      return row;
+    });
   }
   const running = new Map<string, Promise<void>>();
 
@@ -99,13 +111,12 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
     const job = (async () => {
       try {
         const result = await deps.executors[row.action](row, progress);
-        await db.update(keyApprovals).set({ state: 'done', progress: result }).where(eq(keyApprovals.id, row.id));
-        await deps.audit.append({ actor: null, action: `${row.action}.done`, target: row.id, data: result });
+        await settle(row.id, { state: 'done', progress: result }, { actor: null, action: `${row.action}.done`, target: row.id, data: result });
       } catch (err) {
         if (err instanceof ActionFailed) {
           deps.log.error({ request: row.id, action: row.action, code: err.code }, `dual-control action failed: ${err.message}`);
-          await db.update(keyApprovals).set({ state: 'failed', sealed: null, progress: { ...row.progress, error: { code: err.code, message: err.message } } }).where(eq(keyApprovals.id, row.id)).catch(() => undefined);
-          await deps.audit.append({ actor: null, action: `${row.action}.failed`, target: row.id, data: { code: err.code } }).catch(() => undefined);
+          const failed = { state: 'failed' as const, sealed: null, progress: { ...row.progress, error: { code: err.code, message: err.message } } };
+          await settle(row.id, failed, { actor: null, action: `${row.action}.failed`, target: row.id, data: { code: err.code } }).catch(() => undefined);
           return;
         }
         // Left `running`: a restart (or the next approval check) resumes it.
@@ -133,8 +144,10 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
         progress: {},
         ...(secret ? { sealed: secret.seal(id), expiresAt: new Date(Date.now() + secret.ttlMs) } : {}),
       };
-      await db.insert(keyApprovals).values(row);
-      await deps.audit.append({ actor: by, action: `${action}.request`, target: row.id, ip, data: { params, reason } });
+      await db.transaction(async (tx) => {
+        await tx.insert(keyApprovals).values(row);
+        await deps.audit.append({ actor: by, action: `${action}.request`, target: row.id, ip, data: { params, reason } }, tx);
+      });
       return approvalView(await get(row.id));
     },
     async decide(id: string, by: Principal, approve: boolean, ip?: string, input?: ApprovalInput) {
@@ -158,21 +171,24 @@ export function createDualControl(deps: { db: Db; audit: AuditLog; log: Logger; 
       }
       try {
         const state = approve ? 'running' : 'rejected';
-        const [updated] = await db
-          .update(keyApprovals)
-          .set({ state, decidedBy: by.userId, decidedAt: new Date(), sealed: null, ...(prepared ? { params: { ...row.params, ...prepared.params } } : {}) })
-          .where(and(eq(keyApprovals.id, id), eq(keyApprovals.state, 'pending')))
-          .returning();
-        if (!updated) throw conflict('already_decided', 'the request was decided meanwhile');
-        await deps.audit.append({ actor: by, action: `${row.action}.${approve ? 'approve' : 'reject'}`, target: id, ip, data: { requestedBy: row.requestedBy, ...prepared?.params } });
+        // The decision and its entry commit together; the prepared effect and the run follow the commit.
+        const updated = await db.transaction(async (tx) => {
+          const [u] = await tx
+            .update(keyApprovals)
+            .set({ state, decidedBy: by.userId, decidedAt: new Date(), sealed: null, ...(prepared ? { params: { ...row.params, ...prepared.params } } : {}) })
+            .where(and(eq(keyApprovals.id, id), eq(keyApprovals.state, 'pending')))
+            .returning();
+          if (!u) throw conflict('already_decided', 'the request was decided meanwhile');
+          await deps.audit.append({ actor: by, action: `${row.action}.${approve ? 'approve' : 'reject'}`, target: id, ip, data: { requestedBy: row.requestedBy, ...prepared?.params } }, tx);
+          return u;
+        });
         if (prepared) {
           try {
             await prepared.commit();
           } catch (err) {
             const code = err instanceof AppError ? err.code : 'commit_failed';
             const message = err instanceof Error ? err.message : String(err);
-            const [failed] = await db.update(keyApprovals).set({ state: 'failed', progress: { error: { code, message } } }).where(eq(keyApprovals.id, id)).returning();
-            await deps.audit.append({ actor: null, action: `${row.action}.failed`, target: id, data: { code } });
+            const failed = await settle(id, { state: 'failed', progress: { error: { code, message } } }, { actor: null, action: `${row.action}.failed`, target: id, data: { code } });
             if (err instanceof AppError) throw err;
             deps.log.error({ err, request: id, action: row.action }, 'dual-control approval could not take effect');
             return approvalView(failed ?? updated);
