@@ -37,6 +37,13 @@ const cases: { name: string; method: string; path: string; body?: () => unknown;
   { name: 'merchant name', method: 'POST', path: '/v1/merchants', body: () => merchantBody({ name: `a${NUL}b` }), field: 'name' },
   { name: 'merchant address', method: 'POST', path: '/v1/merchants', body: () => merchantBody({ address: `a${NUL}b` }), field: 'address' },
   { name: 'card-blacklist reason', method: 'POST', path: '/v1/card-blacklist', body: () => ({ cardHash: 'a'.repeat(64), reason: `a${NUL}b` }), field: 'reason' },
+  {
+    name: 'enrollment firmware version',
+    method: 'POST',
+    path: '/v1/enroll',
+    body: () => ({ serial: uniqueSerial('NUL'), model: 'PAX-A920', fwVersion: `1.0${NUL}`, kekPublicKey: 'A'.repeat(43) + '=', enrollToken: 'x'.repeat(20) }),
+    field: 'fwVersion',
+  },
   // jsonb refuses a lone surrogate as it refuses NUL.
   { name: 'lone surrogate in a label', method: 'POST', path: '/v1/devices', body: () => ({ serial: uniqueSerial('NUL'), model: 'PAX-A920', labels: { store: 'a\ud800b' } }), field: 'labels.store' },
 ];
