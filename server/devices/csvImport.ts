@@ -51,7 +51,8 @@ function refuseUnstorableCells(lines: readonly string[], header: readonly string
       ? []
       : splitCsvLine(raw).flatMap((cell, col) => {
           const message = unstorableReason(cell);
-          const column = i > 0 && header[col] ? header[col] : `column ${col + 1}`;
+          const name = header[col];
+          const column = i > 0 && name && unstorableReason(name) === undefined ? name : `column ${col + 1}`;
           return message ? [{ path: `line ${i + 1}.${column}`, message }] : [];
         }),
   );

@@ -47,5 +47,14 @@ describe('unstorable text', () => {
       ]);
     }
     expect(parseDeviceCsv('serial,model,store\nA-1,PAX-A920,ok\n').rows).toHaveLength(1);
+    // A header cell that cannot be stored is not echoed as a column name.
+    expect(() => parseDeviceCsv('serial,model,st\u0000\nA-1,PAX-A920,x\u0000\n')).toThrow(
+      expect.objectContaining({
+        details: [
+          { path: 'line 1.column 3', message: 'contains U+0000 (NUL), which cannot be stored' },
+          { path: 'line 2.column 3', message: 'contains U+0000 (NUL), which cannot be stored' },
+        ],
+      }),
+    );
   });
 });
