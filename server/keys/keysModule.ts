@@ -121,9 +121,11 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       const due = await devicesDue(ctx.db, p.usage as KeyUsage, p.maxAgeDays, nowMs, (ids) => engine.busyDevices(KEYS_KIND, ids));
       if (!due.length) continue;
       const spec = { target: { deviceIds: due }, phases: [{ name: 'canary', percent: 10 }, { name: 'rest', percent: 90 }], successThreshold: 90, errorThreshold: 10, onErrorThreshold: 'pause' };
-      const c = await engine.create(KEYS_KIND, { name: `policy: ${p.usage} older than ${p.maxAgeDays} d`, spec, params: { usages: [p.usage] } }, SYSTEM);
+      // The entry commits with the draft; starting it is the engine's, after the commit.
+      const c = await engine.create(KEYS_KIND, { name: `policy: ${p.usage} older than ${p.maxAgeDays} d`, spec, params: { usages: [p.usage] } }, SYSTEM, (tx, row) =>
+        ctx.audit.append({ actor: null, action: 'keyRotation.policy', target: row.id, data: { usage: p.usage, maxAgeDays: p.maxAgeDays, devices: due.length } }, tx),
+      );
       await engine.startCampaign(KEYS_KIND, c.id);
-      await ctx.audit.append({ actor: null, action: 'keyRotation.policy', target: c.id, data: { usage: p.usage, maxAgeDays: p.maxAgeDays, devices: due.length } });
       created.push(c.id);
     }
     return created;
