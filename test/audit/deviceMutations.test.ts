@@ -33,6 +33,16 @@ forEachServer('device mutations and their audit entries', (server) => {
     expect(closed).toBe(false);
   }
 
+  /** POST `path` answers 500 and the terminal is as it was: enrolled, connected, no timeline or audit entry of it. */
+  async function expectRefusedAndUndone(path: string, action: string, timelineKind: string) {
+    expect((await server().api('POST', path, { reason: 'stolen' })).status).toBe(500);
+    expect(await status(device.deviceId)).toBe('enrolled');
+    await expectStillConnected();
+    expect(await timelineKinds(device.deviceId)).not.toContain(timelineKind);
+    expect((await auditOf(action)).filter((e) => e.target === device.deviceId)).toEqual([]);
+    await expectChainOk();
+  }
+
   beforeEach(async () => {
     device = await registerAndEnroll(server());
     client = await connectDevice(device);
@@ -48,13 +58,7 @@ forEachServer('device mutations and their audit entries', (server) => {
 
   it('a revoke whose audit entry is refused leaves the terminal enrolled and connected', async () => {
     await refuse('device.revoke');
-    const res = await server().api('POST', `/v1/devices/${device.deviceId}/revoke`, { reason: 'stolen' });
-    expect(res.status).toBe(500);
-    expect(await status(device.deviceId)).toBe('enrolled');
-    await expectStillConnected();
-    expect(await timelineKinds(device.deviceId)).not.toContain('revoked');
-    expect((await auditOf('device.revoke')).filter((e) => e.target === device.deviceId)).toEqual([]);
-    await expectChainOk();
+    await expectRefusedAndUndone(`/v1/devices/${device.deviceId}/revoke`, 'device.revoke', 'revoked');
 
     await lift!();
     expect((await server().api('POST', `/v1/devices/${device.deviceId}/revoke`, { reason: 'stolen' })).status).toBe(200);
@@ -65,13 +69,7 @@ forEachServer('device mutations and their audit entries', (server) => {
 
   it('a reset whose audit entry is refused keeps the credentials and the connection', async () => {
     await refuse('device.reset_enrollment');
-    const res = await server().api('POST', `/v1/devices/${device.deviceId}/reset-enrollment`, {});
-    expect(res.status).toBe(500);
-    expect(await status(device.deviceId)).toBe('enrolled');
-    await expectStillConnected();
-    expect(await timelineKinds(device.deviceId)).not.toContain('enrollment_reset');
-    expect((await auditOf('device.reset_enrollment')).filter((e) => e.target === device.deviceId)).toEqual([]);
-    await expectChainOk();
+    await expectRefusedAndUndone(`/v1/devices/${device.deviceId}/reset-enrollment`, 'device.reset_enrollment', 'enrollment_reset');
   });
 
   it('a registration or an import whose audit entry is refused registers nothing', async () => {
