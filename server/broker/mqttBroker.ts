@@ -2,8 +2,9 @@
 // publishChecks.ts (rate, ACL, size, JSON, schema), which hand valid device messages to ingest
 // synchronously; nothing here touches the database. aedes hooks are callback-style and every
 // path calls back exactly once.
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
@@ -13,7 +14,9 @@ import { ConnectRefused } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { mayDeviceSubscribe } from './acl.ts';
+import { GuardedConnection, PacketTooLarge } from './guardedConnection.ts';
 import type { IngestSink } from './ingestSink.ts';
+import { packetLimits } from './packetSizeGuard.ts';
 import { createPublishChecks } from './publishChecks.ts';
 import type { RateLimit } from './rateLimiter.ts';
 
@@ -54,6 +57,11 @@ type SessionClient = Client & { subscriptions: Record<string, unknown> };
 // stays up (aedes would close it on an authorizePublish error) and nothing is delivered.
 const DROP_TOPIC = '$posfleet/dropped';
 
+// A terminal sends its CONNECT right after the TCP (or TLS, or WebSocket) handshake; a socket
+// silent this long after it opened, or whose CONNECT is still incomplete this long after its first
+// bytes, is not one of ours and only holds a slot.
+const CONNECT_TIMEOUT_MS = 5_000;
+
 export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker> {
   const { metrics, log, sink } = opts;
   const clients = new Map<string, Client>();
@@ -67,7 +75,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
 
   const aedes = await Aedes.createBroker({
     heartbeatInterval: 60_000,
-    connectTimeout: 15_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     concurrency: 1000,
     drainTimeout: 30_000,
     authenticate(client, username, password, done) {
@@ -105,6 +113,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
   });
 
   aedes.on('client', (client) => {
+    if (client.conn instanceof GuardedConnection) client.conn.authenticated();
     // A takeover (same client id reconnecting) leaves the newest connection as the device's.
     clients.set(client.id, client);
     metrics.connectedDevices.set(clients.size);
@@ -128,8 +137,29 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     sink.disconnected(client.id);
   });
   aedes.on('ping', (_packet, client) => sink.heard(client.id));
-  aedes.on('clientError', (client, err) => log.debug({ deviceId: client.id, err: err.message }, 'client error'));
-  aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
+  aedes.on('clientError', (client, err) => {
+    if (err instanceof PacketTooLarge) tooLarge(client, err);
+    log.debug({ deviceId: client.id, err: err.message }, 'client error');
+  });
+  aedes.on('connectionError', (client, err) => {
+    if (err instanceof PacketTooLarge) tooLarge(client, err);
+    log.debug({ clientId: client.id, err: err.message }, 'connection error');
+  });
+
+  /** A connection closed by the packet size guard: on the device's timeline once it had authenticated. */
+  function tooLarge(client: Client, err: PacketTooLarge) {
+    if (!err.oversize.authenticated) return void metrics.connectsTotal.inc({ result: 'packet_too_large' });
+    metrics.dropped.inc({ reason: 'too_large' });
+    sink.rejected(client.id, 'too_large', `${err.message}: connection closed`);
+  }
+
+  /** Every connection reaches aedes through the packet size guard, whatever its transport. */
+  const accept = (conn: Duplex, req?: IncomingMessage) =>
+    new GuardedConnection(conn, {
+      firstBytesWithinMs: CONNECT_TIMEOUT_MS,
+      handOver: (guarded) => aedes.handle(guarded, req),
+      refusedEarly: () => metrics.connectsTotal.inc({ result: 'packet_too_large' }),
+    });
 
   function listenOn(server: Server, port: number, host: string): Promise<number> {
     servers.push(server);
@@ -145,15 +175,20 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
   return {
     aedes,
     listen(port, host, tls) {
-      const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, aedes.handle) : createServer(aedes.handle);
+      const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (c) => accept(c)) : createServer((c) => accept(c));
       return listenOn(server, port, host);
     },
     listenWebSocket(port, host) {
       const server = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
       });
-      const wss = new WebSocketServer({ server, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
-      wss.on('connection', (ws, req) => aedes.handle(createWebSocketStream(ws), req));
+      // ws holds a whole message before the guard sees it: no message may exceed two packets.
+      const wss = new WebSocketServer({
+        server,
+        maxPayload: 2 * packetLimits.afterAuth,
+        handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+      });
+      wss.on('connection', (ws, req) => accept(createWebSocketStream(ws), req));
       return listenOn(server, port, host);
     },
     sendCommand(deviceId, message) {

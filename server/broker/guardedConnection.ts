@@ -1,0 +1,95 @@
+// The stream aedes reads a connection through: the socket's bytes as they are (the same buffers,
+// not copies), each chunk first shown to the packet size guard, which ends the connection at the
+// first packet over its limit. Reading follows aedes' pace (the socket is paused while aedes has
+// not taken what was passed on), so what one connection holds stays bounded by the largest packet
+// allowed plus one chunk. Writes go straight to the socket, corked together as aedes wrote them.
+//
+// The connection is handed to aedes only once its first bytes pass the guard: an aedes client
+// costs some 10 KB, and a thousand sockets opened at once that send nothing, or a CONNECT declaring
+// a huge length, would otherwise hold a thousand of them until refused.
+import { Duplex } from 'node:stream';
+import { createPacketSizeGuard, type Oversize, type PacketLimits } from './packetSizeGuard.ts';
+
+/** A connection ended because it sent more than the limits allow. */
+export class PacketTooLarge extends Error {
+  constructor(readonly oversize: Oversize) {
+    super(
+      oversize.kind === 'packet'
+        ? `packet of ${oversize.bytes}+ bytes over the limit of ${oversize.limit}${oversize.authenticated ? '' : ' before authentication'}`
+        : `more than ${oversize.limit} bytes sent before authentication`,
+    );
+    this.name = 'PacketTooLarge';
+  }
+}
+
+export interface GuardedConnectionOptions {
+  limits?: PacketLimits;
+  /** A socket that sends nothing for this long after it opened is closed. */
+  firstBytesWithinMs: number;
+  /** Called once, with the first bytes that passed the guard about to be readable: gives the connection to aedes. */
+  handOver(conn: GuardedConnection): void;
+  /** The guard closed a connection before it was handed over (aedes reports those after, as a PacketTooLarge). */
+  refusedEarly(oversize: Oversize): void;
+}
+
+/** Sockets expose setTimeout; a WebSocket stream has no such timer (its handshake already came). */
+type MaybeTimed = Duplex & { setTimeout?: (ms: number, onTimeout?: () => void) => unknown };
+
+export class GuardedConnection extends Duplex {
+  readonly #socket: MaybeTimed;
+  readonly #guard;
+  #handedOver = false;
+
+  constructor(socket: MaybeTimed, opts: GuardedConnectionOptions) {
+    super({ allowHalfOpen: false });
+    this.#socket = socket;
+    this.#guard = createPacketSizeGuard(opts.limits);
+    socket.setTimeout?.(opts.firstBytesWithinMs, () => this.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      const oversize = this.#guard.feed(chunk);
+      if (oversize) {
+        if (this.#handedOver) return void this.destroy(new PacketTooLarge(oversize));
+        opts.refusedEarly(oversize);
+        return void this.destroy();
+      }
+      if (!this.#handedOver) {
+        this.#handedOver = true;
+        socket.setTimeout?.(0);
+        opts.handOver(this);
+      }
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err: Error) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+  }
+
+  /** CONNECT accepted: later packets may be as large as an authenticated device's. */
+  authenticated(): void {
+    this.#guard.authenticated();
+  }
+
+  override _read(): void {
+    this.#socket.resume();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#socket.write(chunk, encoding, done);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this.#socket.cork();
+    for (let i = 0; i < chunks.length - 1; i++) this.#socket.write(chunks[i]!.chunk);
+    this.#socket.write(chunks[chunks.length - 1]!.chunk, done);
+    this.#socket.uncork();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.#socket.end(done);
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.#socket.destroy();
+    done(err);
+  }
+}
