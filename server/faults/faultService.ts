@@ -10,6 +10,7 @@ import type { Db } from '../db/database.ts';
 import { newId } from '../core/ids.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { sqlState } from '../core/sqlState.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { conflict, notFound } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
@@ -250,6 +251,8 @@ export function createFaultService(deps: FaultServiceDeps) {
     ip: string | undefined,
     set: Partial<FaultRow>,
     data: Record<string, unknown> = {},
+    /** More of the same change (a resolution's note), written before the entry in its transaction. */
+    alongside?: (tx: Tx) => Promise<unknown>,
   ): Promise<FaultRow> {
     await flush();
     const allowed = statesAllowing(action);
@@ -260,6 +263,7 @@ export function createFaultService(deps: FaultServiceDeps) {
         .where(and(eq(faults.id, id), inArray(faults.state, allowed)))
         .returning();
       if (!r) return undefined;
+      await alongside?.(tx);
       await deps.audit.append({ actor, action: `fault.${action}`, target: id, ip, data: { deviceId: r.deviceId, code: r.code, ...data } }, tx);
       return r;
     });
@@ -296,8 +300,8 @@ export function createFaultService(deps: FaultServiceDeps) {
 
     async resolve(id: string, actor: Principal, note: string | undefined, ip?: string) {
       const at = new Date();
-      const r = await change(id, 'resolve', actor, ip, { state: 'resolved', resolvedAt: at, resolvedBy: actor.userId, resolution: 'manual' }, note ? { note } : {});
-      if (note) await db.insert(faultNotes).values({ faultId: id, authorId: actor.userId, authorName: actor.name, text: note, ts: at });
+      const addNote = note ? async (tx: Tx) => tx.insert(faultNotes).values({ faultId: id, authorId: actor.userId, authorName: actor.name, text: note, ts: at }) : undefined;
+      const r = await change(id, 'resolve', actor, ip, { state: 'resolved', resolvedAt: at, resolvedBy: actor.userId, resolution: 'manual' }, note ? { note } : {}, addNote);
       record(r, 'resolved', `fault resolved: ${r.code} by ${actor.name}`, actor, { resolution: 'manual' });
       notify(r, 'fault.resolved');
       if (notifications.length) void flush();
