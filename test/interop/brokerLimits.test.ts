@@ -9,11 +9,10 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { packetLimits } from '../../server/broker/packetSizeGuard.ts';
-import { databaseKinds } from '../helpers/databases.ts';
 import { connectDevice, registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { rawTerminal } from '../helpers/rawTerminal.ts';
-import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { forEachServer, startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -129,16 +128,9 @@ describe('broker limits before authentication', () => {
   });
 });
 
-describe.each(databaseKinds())('broker limits after authentication on %s', (database) => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ database });
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
-
+forEachServer('broker limits after authentication', (server) => {
   it('closes the connection of a terminal sending a PUBLISH over the packet limit, with a timeline entry, and leaves others alone', async () => {
+    const t = server();
     const [big, other] = [await registerAndEnroll(t), await registerAndEnroll(t)];
     const bystander = await rawTerminal(other);
     const c = await connectDevice(big);
