@@ -32,19 +32,17 @@ export interface GuardedConnectionOptions {
   refusedEarly(oversize: Oversize): void;
 }
 
-/** Sockets expose setTimeout; a WebSocket stream has no such timer (its handshake already came). */
-type MaybeTimed = Duplex & { setTimeout?: (ms: number, onTimeout?: () => void) => unknown };
-
 export class GuardedConnection extends Duplex {
-  readonly #socket: MaybeTimed;
+  readonly #socket: Duplex;
   readonly #guard;
   #handedOver = false;
 
-  constructor(socket: MaybeTimed, opts: GuardedConnectionOptions) {
+  constructor(socket: Duplex, opts: GuardedConnectionOptions) {
     super({ allowHalfOpen: false });
     this.#socket = socket;
     this.#guard = createPacketSizeGuard(opts.limits);
-    socket.setTimeout?.(opts.firstBytesWithinMs, () => this.destroy());
+    // A plain timer, not socket.setTimeout: a WebSocket stream has none.
+    const silence = setTimeout(() => this.destroy(), opts.firstBytesWithinMs);
     socket.on('data', (chunk: Buffer) => {
       const oversize = this.#guard.feed(chunk);
       if (oversize) {
@@ -54,14 +52,18 @@ export class GuardedConnection extends Duplex {
       }
       if (!this.#handedOver) {
         this.#handedOver = true;
-        socket.setTimeout?.(0);
+        clearTimeout(silence);
         opts.handOver(this);
       }
       if (!this.push(chunk)) socket.pause();
     });
     socket.on('end', () => this.push(null));
-    socket.on('error', (err: Error) => this.destroy(err));
-    socket.on('close', () => this.destroy());
+    // Before the hand-over nobody listens for this stream's errors: a reset socket just closes.
+    socket.on('error', (err: Error) => this.destroy(this.#handedOver ? err : undefined));
+    socket.on('close', () => {
+      clearTimeout(silence);
+      this.destroy();
+    });
   }
 
   /** CONNECT accepted: later packets may be as large as an authenticated device's. */

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { packetLimits } from '../../server/broker/packetSizeGuard.ts';
@@ -41,11 +42,22 @@ function msUntilClosed(port: number, bytes: Buffer): Promise<number> {
   });
 }
 
+/** `terminal` is still connected and its next health sample reaches the server; then it disconnects. */
+async function stillHeard(t: TestServer, deviceId: string, terminal: Awaited<ReturnType<typeof rawTerminal>>, level: number): Promise<void> {
+  await terminal.health({ battery: { level, charging: false } });
+  await eventually(async () => {
+    const r = await t.api<{ health: { battery?: { level: number } } | null }>('GET', `/v1/devices/${deviceId}`);
+    return r.body.health?.battery?.level === level;
+  }, { what: `a health sample of ${deviceId}` });
+  expect(terminal.isClosed()).toBe(false);
+  terminal.client.end(true);
+}
+
 describe('broker limits before authentication', () => {
   let t: TestServer;
   let port: number;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ env: { MQTT_WS_PORT: '0' } });
     port = t.started.mqttPort!;
   });
   afterAll(async () => {
@@ -99,14 +111,32 @@ describe('broker limits before authentication', () => {
     }
   });
 
-  it('closes a socket that sends no CONNECT within a few seconds, and one trickling a CONNECT too', async () => {
+  it('closes a socket that sends no CONNECT within a few seconds, one trickling a CONNECT too, and a silent WebSocket', async () => {
     const silent = msUntilClosed(port, Buffer.alloc(0));
     // A CONNECT of a plausible size whose bytes stop coming.
     const stalled = msUntilClosed(port, Buffer.from([0x10, 0x80, 0x02, 0x00, 0x04, 0x4d, 0x51]));
-    for (const ms of await Promise.all([silent, stalled])) {
+    const silentWebSocket = new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${t.started.wsPort}/`, 'mqtt');
+      let openedAt = 0;
+      ws.on('open', () => (openedAt = Date.now()));
+      ws.on('close', () => resolve(openedAt ? Date.now() - openedAt : -1));
+    });
+    for (const ms of await Promise.all([silent, stalled, silentWebSocket])) {
       expect(ms).toBeGreaterThan(4_000);
       expect(ms).toBeLessThan(8_000);
     }
+  });
+
+  it('stays up when sockets are reset before sending anything', async () => {
+    const d = await registerAndEnroll(t);
+    const terminal = await rawTerminal(d);
+    await Promise.all(
+      Array.from({ length: 20 }, () => new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.resetAndDestroy());
+        socket.on('close', () => resolve());
+      })),
+    );
+    await stillHeard(t, d.deviceId, terminal, 12);
   });
 
   it('closes a connection whose CONNECT is over the pre-authentication limit without answering it', async () => {
@@ -145,12 +175,6 @@ forEachServer('broker limits after authentication', (server) => {
     }, { what: 'the too_large timeline entry' });
     expect(entry.data.detail).toContain('connection closed');
 
-    await bystander.health({ battery: { level: 77, charging: true } });
-    await eventually(async () => {
-      const r = await t.api<{ health: { battery?: { level: number } } | null }>('GET', `/v1/devices/${other.deviceId}`);
-      return r.body.health?.battery?.level === 77;
-    }, { what: "the bystander's health sample" });
-    expect(bystander.isClosed()).toBe(false);
-    bystander.client.end(true);
+    await stillHeard(t, other.deviceId, bystander, 77);
   });
 });
