@@ -1,4 +1,5 @@
 // The slice of the posfleet HTTP API the benchmark drives (SPEC §2, §8).
+import { z } from 'zod';
 import { metricByLabel, metricSum, parsePrometheus, type Sample } from './promText.ts';
 
 export class ApiError extends Error {
@@ -64,11 +65,18 @@ export class Api {
     return text ? (JSON.parse(text) as unknown) : null;
   }
 
-  /** An admin request with a JSON body whose answer the scenario reads itself (campaigns).
+  /** An admin request with a JSON body whose answer, if the scenario reads it, is parsed by `answer`.
    *  Waits longer than the fleet calls: a campaign of 10,000 terminals is written in one request. */
-  async admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async admin(method: string, path: string, body?: unknown): Promise<void>;
+  async admin<S extends z.ZodType>(method: string, path: string, body: unknown, answer: S): Promise<z.output<S>>;
+  async admin<S extends z.ZodType>(method: string, path: string, body?: unknown, answer?: S): Promise<z.output<S> | void> {
+    const what = `${method} ${path}`;
     const json = body === undefined ? undefined : JSON.stringify(body);
-    return (await this.call(method, path, `${method} ${path}`, json, 'application/json', true, 120_000)) as T;
+    const got = await this.call(method, path, what, json, 'application/json', true, 120_000);
+    if (!answer) return;
+    const parsed = answer.safeParse(got);
+    if (!parsed.success) throw new Error(`${what}: unexpected answer: ${parsed.error.message.slice(0, 300)}`);
+    return parsed.data;
   }
 
   /** PUT of raw bytes as an octet stream (a firmware image). */

@@ -1,6 +1,8 @@
 // What the campaign scenarios (rollout, keys) share around their own measurement: a server and
 // generator processes that are always torn down, the fleet dealt out to the generators, a
 // campaign polled to its end, and the generators' counts summed for latest.json.
+import { z } from 'zod';
+import { campaignStates, type CampaignState } from '../../schemas/tables/campaigns.ts';
 import type { PosfleetFixture } from './fixture.ts';
 import { startPosfleet } from './fixture.ts';
 import type { Api } from './api.ts';
@@ -13,7 +15,7 @@ import { errorText, sleep } from './util.ts';
 const GENERATORS = 2;
 
 /** States in which a campaign no longer moves by itself (`paused`: a threshold stopped it). */
-const settledStates = ['succeeded', 'failed', 'cancelled', 'paused'];
+const settledStates: readonly CampaignState[] = ['succeeded', 'failed', 'cancelled', 'paused'];
 
 export interface CampaignScenarioRun<Req extends { t: string }> {
   fx: PosfleetFixture;
@@ -51,7 +53,11 @@ export async function connectFleet<Spec, Req extends { t: string }>(
   await Promise.all(gens.map((g, i) => g.request(setupRequest(specs.slice(i * per, (i + 1) * per), sourceAddress(i)), 300_000)));
 }
 
-export type CampaignAnswer = Record<string, unknown>;
+/** What the scenarios read of `GET /v1/rollouts/{id}` and `/v1/key-rotations/{id}`. */
+export const campaignAnswer = z.looseObject({ state: z.enum(campaignStates), counts: z.unknown(), phases: z.unknown() });
+export type CampaignAnswer = z.output<typeof campaignAnswer>;
+/** The answer of a create: the scenario needs only the id. */
+export const createdAnswer = z.looseObject({ id: z.string() });
 
 /** Polls `GET path` every 250 ms until the campaign settles or `timeoutMs` passes; the last answer. */
 export async function pollCampaign(
@@ -61,14 +67,12 @@ export async function pollCampaign(
   onPoll?: (last: CampaignAnswer) => void,
 ): Promise<CampaignAnswer> {
   const started = performance.now();
-  let last: CampaignAnswer = {};
-  while (performance.now() - started < timeoutMs) {
-    last = await api.admin<CampaignAnswer>('GET', path);
-    if (settledStates.includes(String(last.state))) break;
+  for (;;) {
+    const last = await api.admin('GET', path, undefined, campaignAnswer);
+    if (settledStates.includes(last.state) || performance.now() - started >= timeoutMs) return last;
     onPoll?.(last);
     await sleep(250);
   }
-  return last;
 }
 
 export interface GeneratorCounts {

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Api } from './api.ts';
-import { connectFleet, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
+import { connectFleet, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
 import { benchModel, importSerials, serialOf } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
@@ -39,7 +39,7 @@ async function rotation(
   log: (l: string) => void,
 ): Promise<RotationRun> {
   const started = performance.now();
-  const created = await api.admin<{ id: string }>('POST', '/v1/key-rotations', {
+  const created = await api.admin('POST', '/v1/key-rotations', {
     name,
     usages,
     target: { deviceIds },
@@ -50,12 +50,12 @@ async function rotation(
     successThreshold: 95,
     errorThreshold: 2,
     deviceTimeoutS: 600,
-  });
+  }, createdAnswer);
   await api.admin('POST', `/v1/key-rotations/${created.id}/start`);
   const last = await pollCampaign(api, `/v1/key-rotations/${created.id}`, timeoutMs - (performance.now() - started));
   const seconds = last.state === 'succeeded' ? round((performance.now() - started) / 1000, 2) : null;
-  log(`  ${name}: ${String(last.state)} after ${round((performance.now() - started) / 1000, 1)} s`);
-  return { seconds, state: String(last.state), counts: last.counts ?? last.phases };
+  log(`  ${name}: ${last.state} after ${round((performance.now() - started) / 1000, 1)} s`);
+  return { seconds, state: last.state, counts: last.counts ?? last.phases };
 }
 
 export const keys: Scenario = {

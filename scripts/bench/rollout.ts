@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
 import { generatePublisherKey, signManifest } from '../sign-firmware.ts';
-import { connectFleet, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
+import { connectFleet, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
 import { benchModel, enrollFleet, importSerials } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import type { RolloutGenRequest, RolloutGenStatus } from './rolloutGen.ts';
@@ -42,10 +42,10 @@ export const rollout: Scenario = {
         size: IMAGE_BYTES,
         sha256: createHash('sha256').update(image).digest('hex'),
       };
-      const fw = await fx.api.admin<{ id: string }>('POST', '/v1/firmware', {
+      const fw = await fx.api.admin('POST', '/v1/firmware', {
         manifest,
         signature: signManifest(manifest, publisher.privateKeyPem),
-      });
+      }, createdAnswer);
       await fx.api.upload(`/v1/firmware/${fw.id}/content`, image);
 
       const gens = startGenerators();
@@ -61,7 +61,7 @@ export const rollout: Scenario = {
       opts.log(`  ${devices} terminals connected`);
       await sleep(2000);
 
-      const created = await fx.api.admin<{ id: string }>('POST', '/v1/rollouts', {
+      const created = await fx.api.admin('POST', '/v1/rollouts', {
         name: 'bench rollout',
         firmwareId: fw.id,
         target: { deviceIds: specs.map((s) => s.id) },
@@ -69,7 +69,7 @@ export const rollout: Scenario = {
         successThreshold: 95,
         errorThreshold: 2,
         deviceTimeoutS: 600,
-      });
+      }, createdAnswer);
       const t0 = performance.now();
       await fx.api.admin('POST', `/v1/rollouts/${created.id}/start`);
       let lastLog = 0;
@@ -79,7 +79,7 @@ export const rollout: Scenario = {
         opts.log(`  ${round((performance.now() - t0) / 1000, 1)} s: ${JSON.stringify(answer.counts)}`);
       });
       const seconds = (performance.now() - t0) / 1000;
-      opts.log(`  rollout ${String(last.state)} after ${round(seconds, 1)} s: ${JSON.stringify(last.counts)}`);
+      opts.log(`  rollout ${last.state} after ${round(seconds, 1)} s: ${JSON.stringify(last.counts)}`);
       result.state = last.state;
       result.counts = last.counts;
       result.seconds = last.state === 'succeeded' ? round(seconds, 2) : null;
@@ -89,7 +89,7 @@ export const rollout: Scenario = {
       result.downloadedBytes = bytes;
       // Aggregate download throughput over the rollout (MB = 10^6 bytes).
       result.downloadMBps = round(bytes / 1e6 / seconds, 1);
-      if (last.state !== 'succeeded') errors.push(`rollout ended ${String(last.state)}`);
+      if (last.state !== 'succeeded') errors.push(`rollout ended ${last.state}`);
     });
     const seconds = typeof result.seconds === 'number' ? result.seconds : null;
     const rows: TableRow[] = [
