@@ -15,6 +15,8 @@ import { registerCommandRoutes } from './commands/commandRoutes.ts';
 import { createCampaignEngine } from './campaigns/campaignEngine.ts';
 import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
+import { createCluster } from './cluster/cluster.ts';
+import { createEventRelay } from './cluster/eventRelay.ts';
 import { queuePrefix, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCredentialCache } from './devices/credentialCache.ts';
@@ -86,7 +88,9 @@ async function assemble(config: Config, log: Logger) {
   const hasher = createSecretHasher(loadPepper({ dataDir, fromEnv: config.SECRET_PEPPER }));
   const redis = await resolveRedis({ url: config.REDIS_URL, dataDir, log });
   const queues = createJobQueues({ redisUrl: redis.url, prefix: queuePrefix(config), log, metrics });
+  const cluster = createCluster({ config, redisUrl: redis.url, prefix: `{${queuePrefix(config)}}`, log });
   const bus = createEventBus();
+  const relay = createEventRelay({ bus, link: cluster.link });
   const live = createLiveState({ historyIntervalMs: config.HEALTH_HISTORY_INTERVAL_S * 1000 });
   const timeline = createTimelineWriter({ db, log, metrics });
   const credentials = createCredentialCache({ db, verify: hasher.verify });
@@ -206,6 +210,7 @@ async function assemble(config: Config, log: Logger) {
     metrics,
     db,
     queues,
+    cluster,
     bus,
     live,
     timeline,
@@ -239,6 +244,8 @@ async function assemble(config: Config, log: Logger) {
     hasher,
     redis,
     queues,
+    cluster,
+    relay,
     bus,
     live,
     timeline,
@@ -271,6 +278,8 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
 
   async function startAll(): Promise<StartedServer> {
     const p = (parts = await assemble(config, log));
+    await p.cluster.start();
+    p.relay.start();
     await p.credentials.load();
     await restoreLiveState(p.db, p.live);
     await p.commands.start();
@@ -386,6 +395,8 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       await p.commands.stop();
       await p.stateWriter.flush();
       await p.timeline.flush();
+      p.relay.stop();
+      await p.cluster.stop();
       await p.database.close();
       await p.redis.stop();
     })();

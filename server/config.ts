@@ -90,6 +90,10 @@ export const configSchema = z.object({
   FAULT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Largest log bundle a terminal may upload. */
   LOG_BUNDLE_MAX_BYTES: positive.default(16 * 1024 * 1024),
+  /** Several instances over one PostgreSQL and one Redis (docs/cluster.md); needs DATABASE_URL. */
+  CLUSTER: bool.default(false),
+  /** This instance's name in the cluster; generated at start when unset. */
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -150,6 +154,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = re
   if (Boolean(merged.TLS_CERT) !== Boolean(merged.TLS_KEY)) problems.push('TLS_CERT and TLS_KEY: set both or neither');
   if (/^(true|1|yes)$/.test(merged.TLS_ONLY ?? '') && !merged.TLS_CERT) problems.push('TLS_ONLY: needs TLS_CERT and TLS_KEY');
   if (merged.FAULT_WEBHOOK_URL && !merged.FAULT_WEBHOOK_SECRET) problems.push('FAULT_WEBHOOK_SECRET: needed with FAULT_WEBHOOK_URL (the webhook is signed)');
+  // PGlite is one process's embedded database: instances cannot share it.
+  if (/^(true|1|yes)$/.test(merged.CLUSTER ?? '') && !merged.DATABASE_URL)
+    problems.push('CLUSTER: needs DATABASE_URL (a PostgreSQL every instance reaches); the embedded PGlite serves one instance only');
+  // Without REDIS_URL each instance would find or start a Redis of its own.
+  if (/^(true|1|yes)$/.test(merged.CLUSTER ?? '') && !merged.REDIS_URL) problems.push('CLUSTER: needs REDIS_URL (the one Redis every instance shares)');
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
 }

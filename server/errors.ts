@@ -171,6 +171,18 @@ export class AppError<S extends ErrorStatus = ErrorStatus> extends Error {
   }
 }
 
+const isErrorStatus = (n: number): n is ErrorStatus => Object.hasOwn(errorCatalog, n);
+const isCodeOf = <S extends ErrorStatus>(status: S, code: string): code is ErrorCodeOf<S> => Object.hasOwn(errorCatalog[status], code);
+
+/**
+ * An error another instance answered with (server/cluster/clusterLink.ts): its catalog status and
+ * code again, or 503 `unavailable` for a pair this build does not know.
+ */
+export function appErrorFromPeer(status: number, code: string, message: string): AppError {
+  if (isErrorStatus(status) && isCodeOf(status, code)) return new AppError(status, code, message);
+  return new AppError(503, 'unavailable', message);
+}
+
 export const badRequest = (code: ErrorCodeOf<400>, message?: string, details?: unknown, options?: ErrorOptions) =>
   new AppError(400, code, message, details, options);
 export const unauthorized = (message?: string, code: ErrorCodeOf<401> = 'unauthorized') => new AppError(401, code, message);

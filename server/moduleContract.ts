@@ -5,6 +5,7 @@ import type { DeviceEvent, HealthSample, StateMessage } from '../schemas/wire.ts
 import type { AuditLog } from './audit/auditLog.ts';
 import type { AuthService } from './auth/authService.ts';
 import type { CampaignEngine } from './campaigns/campaignEngine.ts';
+import type { Cluster } from './cluster/cluster.ts';
 import type { CommandService } from './commands/commandService.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
@@ -28,6 +29,8 @@ export interface ModuleContext {
   metrics: Metrics;
   db: Db;
   queues: JobQueues;
+  /** This instance's id, its peers and which of them live (solo parts on a single instance). */
+  cluster: Cluster;
   bus: EventBus;
   live: LiveState;
   timeline: TimelineWriter;

@@ -48,6 +48,28 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   return { db, kind: 'pglite', close: () => client.close() };
 }
 
+/** Any number taken by nothing else: the lock that lets one of N instances starting together migrate. */
+const MIGRATION_LOCK = 0x706f7366; // "posf"
+
+/**
+ * Instances started together would each run the pending migrations; drizzle's migrator takes no
+ * lock of its own, so the second would fail on objects the first just created. The first to take
+ * the session lock migrates, the others wait and then find nothing left to do.
+ */
+async function migrateOnce(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await migratePg(drizzlePg({ client, schema }), { migrationsFolder });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client dropped by the server (restart, failover) emits here; without a listener the
@@ -55,7 +77,7 @@ async function openPostgres(url: string): Promise<Database> {
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema });
   try {
-    await migratePg(db, { migrationsFolder });
+    await migrateOnce(pool);
   } catch (err) {
     await pool.end().catch(() => undefined);
     const why = describeDatabaseError(err, url);

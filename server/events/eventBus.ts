@@ -64,31 +64,57 @@ export interface LiveEvents {
 
 export type LiveEventName = keyof LiveEvents;
 
+/** An event another instance of the cluster emitted (server/cluster/eventRelay.ts). */
+export interface RemoteEvent {
+  name: string;
+  data: unknown;
+}
+
 export interface EventBus {
   emit<K extends LiveEventName>(name: K, data: LiveEvents[K]): void;
+  /**
+   * Events of this instance only: what a listener does with them (write a row, open a fault,
+   * send a command) must happen once, on the instance where the event happened.
+   */
   on<K extends LiveEventName>(name: K, fn: (data: LiveEvents[K]) => void): () => void;
-  /** Every event, for the stream. */
+  /** Events of every instance of the cluster (this one's and relayed ones), e.g. for a campaign's leader. */
+  onCluster<K extends LiveEventName>(name: K, fn: (data: LiveEvents[K]) => void): () => void;
+  /** Every event of every instance, for the stream. */
   onAny(fn: (name: LiveEventName, data: LiveEvents[LiveEventName]) => void): () => void;
+  /** Local events, for the relay to peers. */
+  onLocalAny(fn: (name: LiveEventName, data: LiveEvents[LiveEventName]) => void): () => void;
+  /**
+   * An event relayed from a peer: heard by onCluster and onAny listeners, not by `on`. Its data
+   * was emitted by the same build on the peer; the relay checked only its envelope.
+   */
+  emitRemote(event: RemoteEvent): void;
   /** Devices whose health samples stream subscribers asked for (`device.health`). */
   healthWatch: HealthWatch;
 }
 
 export function createEventBus(): EventBus {
+  // Local listeners hear `name`; cluster-wide ones `cluster:name`; the stream `*`, the relay `local:*`.
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
+  const subscribe = <A extends unknown[]>(event: string, fn: (...args: A) => void) => {
+    emitter.on(event, fn);
+    return () => void emitter.off(event, fn);
+  };
   return {
     emit(name, data) {
       emitter.emit(name, data);
+      emitter.emit(`cluster:${name}`, data);
       emitter.emit('*', name, data);
+      emitter.emit('local:*', name, data);
     },
-    on(name, fn) {
-      emitter.on(name, fn);
-      return () => emitter.off(name, fn);
+    emitRemote(event) {
+      emitter.emit(`cluster:${event.name}`, event.data);
+      emitter.emit('*', event.name, event.data);
     },
-    onAny(fn) {
-      emitter.on('*', fn);
-      return () => emitter.off('*', fn);
-    },
+    on: (name, fn) => subscribe(name, fn),
+    onCluster: (name, fn) => subscribe(`cluster:${name}`, fn),
+    onAny: (fn) => subscribe('*', fn),
+    onLocalAny: (fn) => subscribe('local:*', fn),
     healthWatch: createHealthWatch(),
   };
 }
