@@ -14,6 +14,7 @@ import { ConnectRefused } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { mayDeviceSubscribe } from './acl.ts';
+import type { BrokerEmitter } from './clusterEmitter.ts';
 import { GuardedConnection, PacketTooLarge } from './guardedConnection.ts';
 import type { IngestSink } from './ingestSink.ts';
 import { packetLimits } from './packetSizeGuard.ts';
@@ -27,6 +28,10 @@ export interface BrokerOptions {
   log: Logger;
   rateLimit: RateLimit;
   floodDisconnectAfter: number;
+  /** The message bus joining this broker to the others of a cluster (clusterEmitter.ts); aedes' in-process one when absent. */
+  mq?: BrokerEmitter;
+  /** aedes' broker id, which its $SYS topics carry: the instance's id in a cluster; random when absent. */
+  id?: string;
 }
 
 export interface TlsMaterial {
@@ -74,6 +79,8 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
   const publishChecks = createPublishChecks({ sink, metrics, rateLimit: opts.rateLimit, floodDisconnectAfter: opts.floodDisconnectAfter });
 
   const aedes = await Aedes.createBroker({
+    mq: opts.mq,
+    id: opts.id,
     heartbeatInterval: 60_000,
     connectTimeout: CONNECT_TIMEOUT_MS,
     concurrency: 1000,
@@ -209,6 +216,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     async close() {
       // Stop accepting first; a listener's close completes only once aedes has dropped every client.
       const listenersClosed = Promise.all(servers.map((s) => new Promise<void>((ok) => s.close(() => ok()))));
+      // aedes closes its bus (opts.mq too) once every client is gone, and calls back after.
       await new Promise<void>((ok) => aedes.close(() => ok()));
       await listenersClosed;
     },
