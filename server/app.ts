@@ -17,6 +17,7 @@ import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { createEventRelay } from './cluster/eventRelay.ts';
+import { brokerJoin } from './cluster/brokerJoin.ts';
 import { queuePrefix, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCredentialCache } from './devices/credentialCache.ts';
@@ -287,6 +288,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
     for (const m of p.modules) await m.start?.();
 
     const broker = await createMqttBroker({
+      ...(await brokerJoin({ cluster: p.cluster, redisUrl: p.redis.url, keyPrefix: queuePrefix(config), log })),
       credentials: p.credentials,
       sink: p.ingest,
       metrics: p.metrics,
