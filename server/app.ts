@@ -17,6 +17,7 @@ import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { createEventRelay } from './cluster/eventRelay.ts';
+import { createInvalidations, wireInvalidation } from './cluster/invalidation.ts';
 import { brokerJoin } from './cluster/brokerJoin.ts';
 import { queuePrefix, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -92,13 +93,14 @@ async function assemble(config: Config, log: Logger) {
   const cluster = createCluster({ config, redisUrl: redis.url, prefix: `{${queuePrefix(config)}}`, log });
   const bus = createEventBus();
   const relay = createEventRelay({ bus, link: cluster.link });
+  const invalidations = createInvalidations(cluster.link);
   const live = createLiveState({ historyIntervalMs: config.HEALTH_HISTORY_INTERVAL_S * 1000 });
   const timeline = createTimelineWriter({ db, log, metrics });
   const credentials = createCredentialCache({ db, verify: hasher.verify });
   const stateWriter = createStateWriter({ db, live, log, metrics, isKnown: credentials.isKnown });
   const enroll = loadEnrollToken({ dataDir, fromEnv: config.ENROLL_TOKEN });
   const bindingKey = loadBindingKey({ dataDir, pem: config.BINDING_SIGNING_KEY });
-  const auth = createAuthService({ db, hasher, log });
+  const auth = createAuthService({ db, hasher, log, invalidated: invalidations.principal });
   const audit = createAuditLog({ db, log });
 
   let broker: MqttBroker | undefined;
@@ -161,6 +163,7 @@ async function assemble(config: Config, log: Logger) {
     }),
     mqttUrl: () => config.PUBLIC_MQTT_URL ?? endpoints.mqttUrl,
     disconnect: brokerRef.disconnect,
+    invalidated: invalidations.devices,
   });
 
   const http = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) });
@@ -203,7 +206,9 @@ async function assemble(config: Config, log: Logger) {
     retryBaseMs: config.CAMPAIGN_RETRY_BASE_MS,
     tickMs: config.CAMPAIGN_TICK_MS,
   });
-  const terminalControl = createTerminalControl({ db, audit, commands, timeline, bus, credentials, broker: brokerRef, log });
+  const terminalControl = createTerminalControl({ db, audit, commands, timeline, bus, credentials, broker: brokerRef, log, invalidated: invalidations.devices });
+  const localBroker = { isConnected: (id: string) => broker?.isConnected(id) ?? false, disconnect: brokerRef.disconnect };
+  wireInvalidation({ link: cluster.link, credentials, auth, blacklist: terminalControl.blacklist, broker: localBroker, log });
   const context: ModuleContext = {
     config,
     dataDir,

@@ -58,6 +58,8 @@ export interface AuthService {
   revokeToken(tokenId: string, by: Principal, opts?: MutationOptions<{ tokenId: string; userId: string }>): Promise<boolean>;
   /** Disables the user and revokes its tokens; never the last enabled admin (409 last_admin). */
   disableUser(userId: string, by: Principal, opts?: MutationOptions<DisabledUser>): Promise<DisabledUser>;
+  /** Drops what is cached of this user's tokens (another instance disabled it or revoked one), so the next request reads the database. */
+  forgetUser(userId: string): void;
 }
 
 export interface AuthServiceOptions {
@@ -69,6 +71,8 @@ export interface AuthServiceOptions {
   /** Most cached tokens (default 10 000). */
   cacheMax?: number;
   now?: () => number;
+  /** Tells the other instances of a cluster that this user's tokens changed (after commit). */
+  invalidated?: (userId: string) => void;
 }
 
 interface CacheEntry {
@@ -111,6 +115,7 @@ export function createAuthService({
   cacheTtlMs = 30_000,
   cacheMax = 10_000,
   now = Date.now,
+  invalidated,
 }: AuthServiceOptions): AuthService {
   // Positive lookups only, keyed by token hash (the raw token is not kept). `generation` moves on
   // every invalidation so a lookup that raced a revocation does not re-insert what it read.
@@ -233,19 +238,21 @@ export function createAuthService({
     },
 
     async revokeToken(tokenId, by, opts = {}) {
-      const revoked = await db.transaction(async (tx) => {
+      const owner = await db.transaction(async (tx) => {
         const [row] = await tx
           .update(apiTokens)
           .set({ revokedAt: new Date() })
           .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)))
           .returning({ tokenId: apiTokens.id, userId: apiTokens.userId });
-        if (!row) return false;
+        if (!row) return null;
         await opts.inTx?.(tx, row);
-        return true;
+        return row.userId;
       });
       invalidate((e) => e.tokenId === tokenId);
-      if (revoked) log.info({ tokenId, by: by.userId }, 'api token revoked');
-      return revoked;
+      if (owner === null) return false;
+      invalidated?.(owner);
+      log.info({ tokenId, by: by.userId }, 'api token revoked');
+      return true;
     },
 
     async disableUser(userId, by, opts = {}) {
@@ -278,9 +285,14 @@ export function createAuthService({
       } finally {
         // Also on failure: harmless, and a half-known outcome must not leave a trusted entry.
         invalidate((e) => e.principal.userId === userId);
+        invalidated?.(userId);
       }
       log.info({ userId, by: by.userId, tokensRevoked: result.tokensRevoked }, 'user disabled');
       return result;
+    },
+
+    forgetUser(userId) {
+      invalidate((e) => e.principal.userId === userId);
     },
   };
 }

@@ -1,6 +1,6 @@
 // What the broker checks at CONNECT: a keyed hash per device, in memory, so a reconnect storm
 // of the whole fleet costs one HMAC per device and no database round trip.
-import { eq, isNotNull } from 'drizzle-orm';
+import { eq, inArray, isNotNull } from 'drizzle-orm';
 import { devices, type DeviceStatus } from '../../schemas/db.ts';
 import type { Db } from '../db/database.ts';
 
@@ -19,7 +19,16 @@ export interface CredentialCache {
   forget(deviceId: string): void;
 }
 
-export function createCredentialCache(deps: { db: Db; verify: (secret: string, hash: string) => boolean }): CredentialCache {
+/** The cache as its owner holds it: also re-read when another instance changed devices. */
+export interface RefreshableCredentialCache extends CredentialCache {
+  /**
+   * Reads these devices again (another instance changed them): a row replaces its entry, a
+   * missing one is forgotten, and neither stays in the negative cache. Returns each stored status.
+   */
+  refresh(deviceIds: readonly string[]): Promise<Map<string, DeviceStatus>>;
+}
+
+export function createCredentialCache(deps: { db: Db; verify: (secret: string, hash: string) => boolean }): RefreshableCredentialCache {
   const entries = new Map<string, Entry>();
   // Names that were not devices a moment ago: a client hammering random user names must not
   // cost a database query per attempt.
@@ -67,5 +76,22 @@ export function createCredentialCache(deps: { db: Db; verify: (secret: string, h
     },
     isKnown: (id) => entries.has(id),
     forget: (id) => void entries.delete(id),
+    async refresh(ids) {
+      const found = new Map<string, DeviceStatus>();
+      for (let i = 0; i < ids.length; i += 1000) {
+        const chunk = ids.slice(i, i + 1000);
+        const rows = await deps.db
+          .select({ id: devices.id, secretHash: devices.secretHash, status: devices.status })
+          .from(devices)
+          .where(inArray(devices.id, chunk));
+        for (const r of rows) found.set(r.id, r.status);
+        for (const r of rows) entries.set(r.id, { secretHash: r.secretHash, status: r.status });
+      }
+      for (const id of ids) {
+        unknown.delete(id);
+        if (!found.has(id)) entries.delete(id);
+      }
+      return found;
+    },
   };
 }

@@ -45,6 +45,8 @@ export interface DeviceServiceDeps {
   mqttUrl: () => string;
   /** Closes a device's live MQTT connection (revocation). */
   disconnect: (deviceId: string) => void;
+  /** Tells the other instances of a cluster that these devices' credentials changed (after commit). */
+  invalidated?: (deviceIds: string[]) => void;
 }
 
 const cursorOf = (serial: string) => toBase64url(serial);
@@ -185,6 +187,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         .returning({ id: devices.id });
       if (!updated.length) throw conflict('already_enrolled', `serial ${input.serial} is already enrolled`);
       deps.credentials.set(row.id, { secretHash, status: 'enrolled' });
+      deps.invalidated?.([row.id]);
       deps.timeline.add({ deviceId: row.id, kind: 'enrolled', summary: `enrolled with firmware ${input.fwVersion}` });
       deps.bus.emit('device.enrolled', { deviceId: row.id, serial: row.serial });
       return {
@@ -212,6 +215,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         return r;
       });
       deps.credentials.set(id, { secretHash: updated!.secretHash, status: 'revoked' });
+      deps.invalidated?.([id]);
       deps.disconnect(id);
       deps.timeline.add({ deviceId: id, kind: 'revoked', summary: reason ? `revoked: ${reason}` : 'revoked' });
       deps.bus.emit('device.revoked', { deviceId: id });
@@ -231,6 +235,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         return r;
       });
       deps.credentials.set(id, { secretHash: null, status: 'registered' });
+      deps.invalidated?.([id]);
       deps.disconnect(id);
       deps.timeline.add({ deviceId: id, kind: 'enrollment_reset', summary: 'enrollment reset: the terminal may enroll again' });
       return withLive(updated!);

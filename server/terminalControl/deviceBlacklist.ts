@@ -1,8 +1,9 @@
 // The device blacklist: a blacklisted terminal is refused at connect, its live connection closed,
 // its pending work cancelled, and the domain rules ignore what it still sends. The set is kept in
-// memory for the ingest hot path and reloaded, so that several server instances converge.
+// memory for the ingest hot path; in a cluster a change made elsewhere arrives as a device
+// invalidation (server/cluster/invalidation.ts), and a periodic reload covers a lost one.
 import { and, eq, inArray } from 'drizzle-orm';
-import { devices, finalCommandStates } from '../../schemas/db.ts';
+import { devices, finalCommandStates, type DeviceStatus } from '../../schemas/db.ts';
 import { terminalControl } from '../../schemas/tables/merchants.ts';
 import type { AuditEntryInput, AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
@@ -22,6 +23,8 @@ export interface DeviceBlacklistDeps {
   bus: EventBus;
   credentials: CredentialCache;
   broker: { disconnect(deviceId: string): void };
+  /** Tells the other instances of a cluster that these devices' status changed (after commit). */
+  invalidated?: (deviceIds: string[]) => void;
   now?: () => number;
 }
 
@@ -48,6 +51,14 @@ export function createDeviceBlacklist(d: DeviceBlacklistDeps) {
       blacklisted = new Set(rows.map((r) => r.id));
     },
 
+    /** Statuses another instance changed, as re-read from the database (a device missing is gone). */
+    apply(deviceIds: readonly string[], statuses: ReadonlyMap<string, DeviceStatus>) {
+      for (const id of deviceIds) {
+        if (statuses.get(id) === 'blacklisted') blacklisted.add(id);
+        else blacklisted.delete(id);
+      }
+    },
+
     /** On the ingest hot path: memory only. */
     isBlacklisted: (deviceId: string) => blacklisted.has(deviceId),
 
@@ -64,6 +75,7 @@ export function createDeviceBlacklist(d: DeviceBlacklistDeps) {
       });
       blacklisted.add(deviceId);
       d.credentials.set(deviceId, { secretHash: device.secretHash, status: 'blacklisted' });
+      d.invalidated?.([deviceId]);
       d.broker.disconnect(deviceId);
       // No downloads, keys or anything else queued for it.
       const open = await d.commands.list(deviceId, CANCEL_SCAN);
@@ -92,6 +104,7 @@ export function createDeviceBlacklist(d: DeviceBlacklistDeps) {
       });
       blacklisted.delete(deviceId);
       d.credentials.set(deviceId, { secretHash: device.secretHash, status });
+      d.invalidated?.([deviceId]);
       d.timeline.add({ deviceId, kind: 'blacklist', summary: `taken off the blacklist: ${reason}`, data: { reason } });
       return { deviceId, status, reason };
     },
