@@ -120,6 +120,9 @@ async function assemble(config: Config, log: Logger) {
     metrics,
     log,
     defaultTtlS: config.COMMAND_DEFAULT_TTL_S,
+    cluster,
+    // The terminal's connection is here; presence sharing may later say so from its registry.
+    heldHere: (id: string) => broker?.isConnected(id) ?? false,
   });
   const modules: ServerModule[] = [];
   const ingest = createIngest({

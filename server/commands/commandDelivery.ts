@@ -31,9 +31,19 @@ export interface CommandDeliveryDeps {
   tracker: CommandTracker;
   broker: CommandBroker;
   log: Logger;
+  /** The BullMQ queue's name: COMMAND_QUEUE, or an instance's own in a cluster (commandQueueName). */
+  queueName?: string;
   /** Moves a command to a new state (metrics, timeline, events): the service's. */
   transition(id: string, patch: CommandPatch): CommandRow | undefined;
 }
+
+/**
+ * In a cluster each instance has a queue of its own: a job names commands by id, and only the
+ * tracker of the instance holding their terminal has them (and the connection to publish on), so
+ * a peer's worker taking the job from a shared queue would find nothing to send and drop it.
+ */
+export const commandQueueName = (cluster: { clustered: boolean; instanceId: string }) =>
+  cluster.clustered ? `${COMMAND_QUEUE}.${cluster.instanceId}` : COMMAND_QUEUE;
 
 const wireMessage = (c: CommandRow): CommandMessage => ({
   id: c.id,
@@ -123,8 +133,9 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
 
   return {
     start() {
-      queue = deps.queues.queue<DeliveryJob>(COMMAND_QUEUE);
-      deps.queues.worker<DeliveryJob>(COMMAND_QUEUE, (job) => deliver(job.data.ids, { retry: job.attemptsMade > 0 }), {
+      const name = deps.queueName ?? COMMAND_QUEUE;
+      queue = deps.queues.queue<DeliveryJob>(name);
+      deps.queues.worker<DeliveryJob>(name, (job) => deliver(job.data.ids, { retry: job.attemptsMade > 0 }), {
         concurrency: 8,
         settings: { backoffStrategy: backoffStrategyOf(retryStrategies.commandDelivery) },
       });

@@ -1,9 +1,12 @@
 // Commands to terminals, the API the routes and the domain modules use: create (one or a batch),
 // read, cancel, and acks. A command is stored, tracked in memory until final and written behind
 // (commandStore.ts); commandDelivery.ts gets it to the terminal. OTA, keys and binding reuse it.
+// In a cluster only the instance holding a terminal tracks and delivers its commands
+// (commandHolding.ts); any instance creates, reads and cancels them through the database.
 import type { CommandPayload } from '../../schemas/commands.ts';
 import type { CommandRow, CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandType } from '../../schemas/wire.ts';
+import type { Cluster } from '../cluster/cluster.ts';
 import { newId } from '../core/ids.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import { createBatcher } from '../db/batcher.ts';
@@ -14,10 +17,12 @@ import type { EventBus } from '../events/eventBus.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { createCommandDelivery, DELIVERY_CHUNK, type CommandBroker } from './commandDelivery.ts';
+import { commandQueueName, createCommandDelivery, DELIVERY_CHUNK, type CommandBroker } from './commandDelivery.ts';
+import { createCommandHolding } from './commandHolding.ts';
 import { abortRequest, isFinal, stateAfterAck } from './commandRules.ts';
 import { createCommandStore, INSERT_CHUNK } from './commandStore.ts';
 import type { CommandPatch, CommandTracker } from './commandTracker.ts';
+import { createOrphanExpiry, ORPHAN_EXPIRY_PERIOD_MS } from './orphanExpiry.ts';
 
 export interface CommandServiceDeps {
   db: Db;
@@ -30,6 +35,10 @@ export interface CommandServiceDeps {
   log: Logger;
   defaultTtlS: number;
   flushIntervalMs?: number;
+  /** This instance and its peers (server/cluster/cluster.ts); alone when absent or not clustered. */
+  cluster?: Pick<Cluster, 'clustered' | 'instanceId' | 'link' | 'instances'>;
+  /** In a cluster: whether this instance holds the terminal's connection, and so tracks and delivers its commands. */
+  heldHere?: (deviceId: string) => boolean;
 }
 
 /** A payload may be left out only where `{}` is a valid one. */
@@ -81,24 +90,24 @@ export function createCommandService(deps: CommandServiceDeps) {
   const { tracker, log } = deps;
   const store = createCommandStore(deps);
   const timers: NodeJS.Timeout[] = [];
+  const cluster = deps.cluster?.clustered ? deps.cluster : undefined;
+  const heldHere = deps.heldHere ?? (() => true);
 
-  function transition(id: string, patch: CommandPatch): CommandRow | undefined {
-    const before = tracker.get(id)?.state;
-    const cmd = tracker.update(id, patch);
-    if (!cmd) return undefined;
-    if (patch.state && patch.state !== before) {
-      deps.metrics.commandsByState.inc({ state: patch.state });
-      if (!quietStates.includes(patch.state)) {
+  /** Metrics, timeline and `command.updated` for a change; `entered`: the state it moved to, if it moved. */
+  function announce(cmd: CommandRow, entered: CommandState | undefined) {
+    if (entered) {
+      deps.metrics.commandsByState.inc({ state: entered });
+      if (!quietStates.includes(entered)) {
         deps.timeline.add({
           deviceId: cmd.deviceId,
           kind: 'ack',
-          summary: `${cmd.type} ${patch.state}${cmd.stage ? ` (${cmd.stage})` : ''}${cmd.error ? `: ${cmd.error.code}` : ''}`,
-          data: { cmdId: id, state: patch.state, stage: cmd.stage, error: cmd.error },
+          summary: `${cmd.type} ${entered}${cmd.stage ? ` (${cmd.stage})` : ''}${cmd.error ? `: ${cmd.error.code}` : ''}`,
+          data: { cmdId: cmd.id, state: entered, stage: cmd.stage, error: cmd.error },
         });
       }
     }
     deps.bus.emit('command.updated', {
-      id,
+      id: cmd.id,
       deviceId: cmd.deviceId,
       type: cmd.type,
       state: cmd.state,
@@ -108,10 +117,25 @@ export function createCommandService(deps: CommandServiceDeps) {
       error: cmd.error,
       result: cmd.result,
     });
+  }
+
+  function transition(id: string, patch: CommandPatch): CommandRow | undefined {
+    const before = tracker.get(id)?.state;
+    const cmd = tracker.update(id, patch);
+    if (!cmd) return undefined;
+    announce(cmd, patch.state && patch.state !== before ? patch.state : undefined);
+    if (isFinal(cmd.state)) holding?.finished(id);
     return cmd;
   }
 
-  const delivery = createCommandDelivery({ queues: deps.queues, tracker, broker: deps.broker, log, transition });
+  const delivery = createCommandDelivery({
+    queues: deps.queues,
+    tracker,
+    broker: deps.broker,
+    log,
+    transition,
+    ...(cluster ? { queueName: commandQueueName(cluster) } : {}),
+  });
 
   const rows = <T extends CommandType>(deviceIds: string[], input: NewCommand<T>, batchId: string | null) =>
     pendingCommandRows(deviceIds, input, { batchId, defaultTtlS: deps.defaultTtlS, now: new Date() });
@@ -119,6 +143,32 @@ export function createCommandService(deps: CommandServiceDeps) {
   // A failed write is logged by the store and retried with the next one.
   const changeWrites = serialWrites(() => store.writeChanges(tracker.takeChanges()).catch(() => undefined));
   const flush = () => changeWrites.flush();
+
+  const holding = cluster
+    ? createCommandHolding({ tracker, store, delivery, link: cluster.link, heldHere, isCommandReady: deps.broker.isCommandReady, flush, applyAck, log })
+    : undefined;
+  const expireOrphans = cluster
+    ? createOrphanExpiry({
+        store,
+        instances: cluster.instances,
+        log,
+        expired(list) {
+          for (const row of list) {
+            // Tracked here but past the grace: this instance's own expiry did not get it written.
+            if (tracker.drop(row.id)) holding?.finished(row.id);
+            announce(row, 'expired');
+          }
+        },
+      })
+    : undefined;
+  // Commands created in one burst for terminals held elsewhere: one hint per burst.
+  const announceCreated = createBatcher(
+    async (ids: string[]) => {
+      cluster?.link.publish('commands', { kind: 'created', ids });
+      return ids.map(() => null);
+    },
+    { max: INSERT_CHUNK, windowMs: 2 },
+  );
 
   function expireDue() {
     const now = Date.now();
@@ -163,11 +213,61 @@ export function createCommandService(deps: CommandServiceDeps) {
     const row = rows([deviceId], input, null)[0]!;
     const failed = await insertCoalesced(row);
     if (failed) throw failed;
-    tracker.add(row);
+    // Checked once the row is stored: a terminal connecting here from now on loads it itself.
+    const here = !cluster || heldHere(deviceId);
+    if (here) tracker.add(row);
     deps.metrics.commandsByState.inc({ state: 'pending' });
     deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row.id, type: input.type, by: input.createdBy } });
-    await enqueueCoalesced(row.id);
+    if (here) await enqueueCoalesced(row.id);
+    else void announceCreated(row.id);
     return row;
+  }
+
+  function applyAck(deviceId: string, ack: AckMessage) {
+    const cmd = tracker.get(ack.cmdId);
+    if (!cmd) return; // finished already, or unknown: a late or duplicate ack changes nothing
+    if (cmd.deviceId !== deviceId) {
+      deps.timeline.addCoalesced(`${deviceId}:foreign_ack`, { deviceId, kind: 'security', summary: 'ack for another device\'s command ignored', data: { cmdId: ack.cmdId } });
+      return;
+    }
+    const next = stateAfterAck(cmd.state, ack.state);
+    const patch: CommandPatch = {};
+    if (next) patch.state = next;
+    if (ack.stage !== undefined) patch.stage = ack.stage;
+    if (ack.progress !== undefined) patch.progress = Math.round(ack.progress);
+    if (ack.error) patch.error = ack.error;
+    if (ack.result) patch.result = ack.result;
+    if (next && isFinal(next)) patch.finishedAt = new Date();
+    if (next === 'succeeded') patch.progress = 100;
+    if (Object.keys(patch).length) transition(cmd.id, patch);
+  }
+
+  async function askAbort(deviceId: string, id: string, ask: { ttlS: number } | null, createdBy: string | null): Promise<string | null> {
+    if (!ask) return null;
+    try {
+      return (await create(deviceId, { type: 'cancel', payload: { cmdId: id }, ttlS: ask.ttlS, createdBy })).id;
+    } catch (err) {
+      log.warn({ err, deviceId, cmdId: id }, 'could not ask the device to abort a cancelled command');
+      return null;
+    }
+  }
+
+  /**
+   * A cancel in a cluster of a command this tracker does not hold: the database decides (a final
+   * row stays as it is), the holder is told to forget it, and the abort request is judged by the
+   * stored state, which may be up to one write-behind interval behind the holder's.
+   */
+  async function cancelStored(deviceId: string, id: string, opts: { abort?: boolean }): Promise<{ command: CommandRow; abortId: string | null }> {
+    await flush(); // what this instance finished is stored before the database decides
+    const at = new Date();
+    const outcome = await store.cancelStored(deviceId, id, at);
+    if (!outcome) throw notFound(`command ${id}`);
+    if (!outcome.cancelled) throw conflict('command_final', `command ${id} is already ${outcome.before.state}`);
+    const command = outcome.cancelled;
+    announce(command, 'cancelled');
+    cluster?.link.publish('commands', { kind: 'cancelled', ids: [id] });
+    const ask = opts.abort === false ? null : abortRequest(outcome.before, at.getTime());
+    return { command, abortId: await askAbort(deviceId, id, ask, outcome.before.createdBy) };
   }
 
   /**
@@ -179,34 +279,47 @@ export function createCommandService(deps: CommandServiceDeps) {
   async function cancelAndAbort(deviceId: string, id: string, opts: { abort?: boolean } = {}): Promise<{ command: CommandRow; abortId: string | null }> {
     const cmd = tracker.get(id);
     if (!cmd || cmd.deviceId !== deviceId) {
+      if (cluster) return cancelStored(deviceId, id, opts);
       const existing = await get(deviceId, id);
       throw conflict('command_final', `command ${id} is already ${existing.state}`);
     }
     const ask = opts.abort === false ? null : abortRequest(cmd, Date.now());
     const command = transition(id, { state: 'cancelled', finishedAt: new Date() })!;
-    if (!ask) return { command, abortId: null };
-    try {
-      const abort = await create(deviceId, { type: 'cancel', payload: { cmdId: id }, ttlS: ask.ttlS, createdBy: cmd.createdBy });
-      return { command, abortId: abort.id };
-    } catch (err) {
-      log.warn({ err, deviceId, cmdId: id }, 'could not ask the device to abort a cancelled command');
-      return { command, abortId: null };
-    }
+    return { command, abortId: await askAbort(deviceId, id, ask, cmd.createdBy) };
   }
 
   return {
     async start() {
-      const open = await store.open();
-      for (const c of open) tracker.add(c);
+      // In a cluster nothing is loaded up front: each terminal's commands come with it (adopt).
+      if (!holding) {
+        const open = await store.open();
+        for (const c of open) tracker.add(c);
+        log.info({ open: open.length }, 'command tracker loaded');
+      }
+      holding?.start();
       delivery.start();
       timers.push(setInterval(() => void flush(), deps.flushIntervalMs ?? 200));
-      timers.push(setInterval(expireDue, 1000));
+      timers.push(
+        setInterval(() => {
+          expireDue();
+          holding?.sweep();
+        }, 1000),
+      );
       timers.push(setInterval(delivery.redispatchStale, 10_000));
-      log.info({ open: open.length }, 'command tracker loaded');
+      if (expireOrphans) timers.push(setInterval(() => void expireOrphans(), ORPHAN_EXPIRY_PERIOD_MS));
     },
     async stop() {
       for (const t of timers) clearInterval(t);
+      holding?.stop();
       await flush();
+    },
+
+    /**
+     * In a cluster: the terminal is held by another instance now (it moved); its pending command
+     * changes are written and its commands leave this tracker. Nothing to do alone.
+     */
+    async release(deviceId: string): Promise<void> {
+      await holding?.release(deviceId);
     },
     flush,
     deliver: delivery.deliver,
@@ -221,7 +334,8 @@ export function createCommandService(deps: CommandServiceDeps) {
       const batchId = newId('bat');
       const list = rows(deviceIds, input, batchId);
       await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
-      tracker.startBatch(batchId, list.length);
+      // In a cluster the counts come from the database: this tracker sees only its own terminals.
+      if (!cluster) tracker.startBatch(batchId, list.length);
       const queued: Promise<void>[] = [];
       for (let i = 0; i < list.length; i += INSERT_CHUNK) {
         const chunk = list.slice(i, i + INSERT_CHUNK);
@@ -232,12 +346,18 @@ export function createCommandService(deps: CommandServiceDeps) {
           await Promise.all(queued);
           throw err;
         }
+        const here: string[] = [];
+        const elsewhere: string[] = [];
         for (const r of chunk) {
-          tracker.add(r);
+          if (!cluster || heldHere(r.deviceId)) {
+            tracker.add(r);
+            here.push(r.id);
+          } else elsewhere.push(r.id);
           deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
         }
         deps.metrics.commandsByState.inc({ state: 'pending' }, chunk.length);
-        queued.push(delivery.enqueueSoon(chunk.map((r) => r.id)));
+        if (here.length) queued.push(delivery.enqueueSoon(here));
+        if (elsewhere.length) cluster?.link.publish('commands', { kind: 'created', ids: elsewhere });
       }
       await Promise.all(queued);
       return { batchId, total: list.length, commandIds: list.map((r) => r.id) };
@@ -254,7 +374,7 @@ export function createCommandService(deps: CommandServiceDeps) {
     async batchStatus(batchId: string) {
       const batch = await store.batch(batchId);
       if (!batch) throw notFound(`command batch ${batchId}`);
-      let counts = tracker.batchCounts(batchId);
+      let counts = cluster ? undefined : tracker.batchCounts(batchId);
       if (!counts) {
         await flush();
         counts = await store.batchCounts(batchId);
@@ -269,25 +389,13 @@ export function createCommandService(deps: CommandServiceDeps) {
     cancelAndAbort,
 
     onAck(deviceId: string, ack: AckMessage) {
-      const cmd = tracker.get(ack.cmdId);
-      if (!cmd) return; // finished already, or unknown: a late or duplicate ack changes nothing
-      if (cmd.deviceId !== deviceId) {
-        deps.timeline.addCoalesced(`${deviceId}:foreign_ack`, { deviceId, kind: 'security', summary: 'ack for another device\'s command ignored', data: { cmdId: ack.cmdId } });
-        return;
-      }
-      const next = stateAfterAck(cmd.state, ack.state);
-      const patch: CommandPatch = {};
-      if (next) patch.state = next;
-      if (ack.stage !== undefined) patch.stage = ack.stage;
-      if (ack.progress !== undefined) patch.progress = Math.round(ack.progress);
-      if (ack.error) patch.error = ack.error;
-      if (ack.result) patch.result = ack.result;
-      if (next && isFinal(next)) patch.finishedAt = new Date();
-      if (next === 'succeeded') patch.progress = 100;
-      if (Object.keys(patch).length) transition(cmd.id, patch);
+      // In a cluster an unknown command may be one whose terminal's commands are still loading.
+      if (holding && !tracker.get(ack.cmdId)) return holding.untrackedAck(deviceId, ack);
+      applyAck(deviceId, ack);
     },
 
-    onCommandReady: delivery.onCommandReady,
+    /** The terminal holds its command subscription here: in a cluster its commands are loaded first. */
+    onCommandReady: holding ? (deviceId: string) => void holding.adopt(deviceId) : delivery.onCommandReady,
   };
 }
 

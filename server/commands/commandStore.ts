@@ -1,6 +1,6 @@
 // The commands' SQL: inserts as one JSON parameter per chunk, state changes written behind in
 // chunks, and the reads the API needs. No state of its own beyond the rows whose write failed.
-import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import type { Db } from '../db/database.ts';
@@ -10,6 +10,12 @@ import type { Metrics } from '../metrics.ts';
 
 export const INSERT_CHUNK = 1000;
 const WRITE_CHUNK = 500;
+/** Rows one orphan expiry pass moves at most: each statement stays short. */
+const EXPIRY_CHUNK = 2000;
+
+/** The final states as an SQL list; they are code constants, never input. */
+const finalList = sql.raw(finalCommandStates.map((s) => `'${s}'`).join(', '));
+const notFinal = notInArray(commands.state, [...finalCommandStates]);
 
 export interface CommandStoreDeps {
   db: Db;
@@ -43,7 +49,9 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
   });
 
   // One JSON parameter per chunk, as for inserts: ten bound parameters a row, built by the query
-  // builder for thousands of rows, held the broker's thread during every fan-out.
+  // builder for thousands of rows, held the broker's thread during every fan-out. A final row is
+  // never written over: with several instances a late write of one (a terminal that moved, a
+  // cancel or expiry done in SQL) would otherwise undo the answer another one stored.
   const changeWrites = createJsonBulkWriter({
     db,
     columns: {
@@ -77,7 +85,7 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
         state = x.state, stage = x.stage, progress = x.progress, error = x.error, result = x.result,
         attempts = x.attempts, sent_at = x.sent_at, finished_at = x.finished_at, updated_at = x.updated_at
       from ${x}
-      where c.id = x.id`,
+      where c.id = x.id and c.state not in (${finalList})`,
   });
 
   return {
@@ -105,7 +113,51 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
     },
 
     /** Commands not final: what the tracker holds again after a restart. */
-    open: () => db.select().from(commands).where(notInArray(commands.state, [...finalCommandStates])),
+    open: () => db.select().from(commands).where(notFinal),
+
+    /** The open commands of these devices (a terminal taken in by this instance). */
+    openOf: (deviceIds: readonly string[]) =>
+      deviceIds.length ? db.select().from(commands).where(and(inArray(commands.deviceId, [...deviceIds]), notFinal)) : Promise.resolve([]),
+
+    /** Those of these commands still open (created by another instance). */
+    openByIds: (ids: readonly string[]) => (ids.length ? db.select().from(commands).where(and(inArray(commands.id, [...ids]), notFinal)) : Promise.resolve([])),
+
+    /**
+     * Cancels a command in the database, for one no tracker of this instance holds. Undefined:
+     * no such command; `cancelled` null: it was final already (`before` says how).
+     */
+    async cancelStored(deviceId: string, id: string, at: Date): Promise<{ before: CommandRow; cancelled: CommandRow | null } | undefined> {
+      return db.transaction(async (tx) => {
+        const [before] = await tx.select().from(commands).where(and(eq(commands.id, id), eq(commands.deviceId, deviceId))).for('update');
+        if (!before) return undefined;
+        if (finalCommandStates.includes(before.state)) return { before, cancelled: null };
+        const [cancelled] = await tx
+          .update(commands)
+          .set({ state: 'cancelled', finishedAt: at, updatedAt: at })
+          .where(and(eq(commands.id, id), notFinal))
+          .returning();
+        return { before, cancelled: cancelled ?? null };
+      });
+    },
+
+    /**
+     * Expires open commands past their time by more than `graceMs`, a chunk at a time: those of
+     * terminals no instance holds (a holder expires its own in memory within a second).
+     * SKIP LOCKED: a row some writer holds is left for the next pass.
+     */
+    async expireOverdue(graceMs: number): Promise<CommandRow[]> {
+      const due = db
+        .select({ id: commands.id })
+        .from(commands)
+        .where(and(notFinal, sql`${commands.expiresAt} <= now() - make_interval(secs => ${graceMs / 1000})`))
+        .limit(EXPIRY_CHUNK)
+        .for('update', { skipLocked: true });
+      return db
+        .update(commands)
+        .set({ state: 'expired', finishedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(and(inArray(commands.id, due), notFinal))
+        .returning();
+    },
 
     async get(deviceId: string, id: string): Promise<CommandRow | undefined> {
       const [row] = await db.select().from(commands).where(and(eq(commands.id, id), eq(commands.deviceId, deviceId))).limit(1);

@@ -20,6 +20,15 @@ export interface CommandTracker {
   batchCounts(batchId: string): Record<string, number> | undefined;
   startBatch(batchId: string, total: number): void;
   size(): number;
+  /** Devices with open commands here. */
+  devices(): IterableIterator<string>;
+  /**
+   * Forgets a device's open commands (its terminal is held by another instance now) and returns
+   * them; their changes not yet written stay queued for writing.
+   */
+  release(deviceId: string): TrackedCommand[];
+  /** Forgets one command another instance finished in the database; nothing is written for it. */
+  drop(id: string): TrackedCommand | undefined;
 }
 
 export function createCommandTracker(): CommandTracker {
@@ -79,5 +88,18 @@ export function createCommandTracker(): CommandTracker {
       if (batches.size > 1000) batches.delete(batches.keys().next().value!);
     },
     size: () => open.size,
+    devices: () => byDevice.keys(),
+    release(deviceId) {
+      const out = [...(byDevice.get(deviceId) ?? [])].map((id) => open.get(id)).filter((c) => c !== undefined);
+      for (const cmd of out) forget(cmd);
+      return out;
+    },
+    drop(id) {
+      const cmd = open.get(id);
+      if (!cmd) return undefined;
+      forget(cmd);
+      changed.delete(id);
+      return cmd;
+    },
   };
 }
