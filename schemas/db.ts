@@ -84,6 +84,8 @@ export const deviceState = pgTable(
     connectedAt: ts('connected_at'),
     disconnectedAt: ts('disconnected_at'),
     health: jsonb('health').$type<HealthSample>(),
+    /** Cluster mode: the instance holding the terminal's connection, the only one writing the row. */
+    heldBy: text('held_by'),
     updatedAt: updatedAt(),
   },
   (t) => [index('device_state_online_idx').on(t.online)],

@@ -67,6 +67,11 @@ export interface ServerModule {
   onEvent?(deviceId: string, event: DeviceEvent): void;
   onPresence?(change: PresenceChange): void;
   onState?(deviceId: string, msg: StateMessage): void;
+  /**
+   * Cluster mode: the terminal is now held by another instance: drop per-terminal rule state;
+   * the new holder starts it again. Synchronous and cheap, like the telemetry hooks.
+   */
+  onMoved?(deviceId: string): void;
 }
 
 export type ModuleFactory = (ctx: ModuleContext) => ServerModule;

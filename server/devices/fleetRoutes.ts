@@ -42,6 +42,8 @@ export function registerFleetRoutes(app: AppRouter, deps: { db: Db; live: LiveSt
     const toMap = (rows: { k: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.k, r.n]));
     const statuses = toMap(byStatus);
     const enrolled = statuses.enrolled ?? 0;
+    // The live state counts every terminal online on any instance of a cluster (its holder shares
+    // its presence); firmware comes from device_state, which each terminal's holder writes.
     const online = deps.live.onlineCount();
     return c.json(
       {

@@ -10,6 +10,16 @@ import { toPoint } from './healthPoint.ts';
 import type { LiveState, PresenceChange } from './liveState.ts';
 import type { StateWriter } from './stateWriter.ts';
 
+/**
+ * Cluster mode (server/cluster/presenceHold.ts): a local connection opening or closing does not
+ * settle a terminal's presence alone, since the terminal may have moved to another instance.
+ */
+export interface HoldGate {
+  connected(deviceId: string): void;
+  /** Calls `offline` unless the terminal is now held by another instance or came back here. */
+  disconnected(deviceId: string, offline: () => void): void;
+}
+
 export interface IngestDeps {
   live: LiveState;
   writer: StateWriter;
@@ -23,6 +33,8 @@ export interface IngestDeps {
   onEvent?: (deviceId: string, event: DeviceEvent) => void;
   onPresence?: (change: PresenceChange) => void;
   onState?: (deviceId: string, msg: StateMessage) => void;
+  /** Absent on a single instance: a close is an offline at once. */
+  hold?: () => HoldGate | undefined;
   now?: () => number;
 }
 
@@ -53,12 +65,15 @@ export function createIngest(deps: IngestDeps): Ingest {
     presenceChanged,
     connected(id) {
       apply(deps.live.connected(id, now()));
+      deps.hold?.()?.connected(id);
     },
     commandReady(id) {
       deps.onCommandReady(id);
     },
     disconnected(id) {
-      apply(deps.live.disconnected(id, now()));
+      const gate = deps.hold?.();
+      if (gate) gate.disconnected(id, () => apply(deps.live.disconnected(id, now())));
+      else apply(deps.live.disconnected(id, now()));
     },
     heard(id) {
       apply(deps.live.seen(id, now()));

@@ -1,5 +1,5 @@
 // Writes what the live state marked dirty, and the kept history samples, in chunked batches.
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { deviceState, healthHistory } from '../../schemas/db.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
 import { createJsonBulkWriter, type WriteBehindOutcome } from '../core/jsonBulkWrite.ts';
@@ -25,6 +25,8 @@ export interface StateWriter {
    * nothing but crash recovery.
    */
   tick(): Promise<void>;
+  /** Cluster mode: the rows a dead instance held, written offline (no longer anyone's). */
+  releaseHeldBy(instanceId: string): Promise<void>;
 }
 
 /** With the default 1 s flush period, a device's latest sample reaches the database within ~10 s. */
@@ -41,14 +43,35 @@ const STATE_COLUMNS = {
   connected_at: 'timestamptz',
   disconnected_at: 'timestamptz',
   health: 'jsonb',
+  held_by: 'text',
 } as const;
 
 const HISTORY_COLUMNS = { device_id: 'text', ts: 'timestamptz', sample: 'jsonb' } as const;
 
 type HistoryRow = typeof healthHistory.$inferInsert;
 
-export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; metrics: Metrics; isKnown: (id: string) => boolean }): StateWriter {
+export interface StateWriterDeps {
+  db: Db;
+  live: LiveState;
+  log: Logger;
+  metrics: Metrics;
+  isKnown: (id: string) => boolean;
+  /** Cluster mode only: this instance's id, written as `held_by` of the terminals it holds. */
+  instanceId?: string;
+}
+
+export function createStateWriter(deps: StateWriterDeps): StateWriter {
   let history: HistoryRow[] = [];
+  const self = deps.instanceId;
+  const heldByThis = (d: DeviceLive) => self !== undefined && d.holder === self && d.connected;
+  // Only the holder writes a terminal's row: the old holder's late "offline" after a takeover
+  // must not overwrite the new holder's "online". A row is taken over by a holder whose
+  // connection is at least as recent, else only written while nobody or this instance holds it.
+  // A single instance writes as it always did (held_by stays null, last writer wins).
+  const guard = self === undefined
+    ? sql``
+    : sql`where ${deviceState.heldBy} is null or ${deviceState.heldBy} = ${self}
+        or (excluded.held_by is not null and (${deviceState.connectedAt} is null or excluded.connected_at >= ${deviceState.connectedAt}))`;
 
   const states = createJsonBulkWriter({
     db: deps.db,
@@ -64,15 +87,18 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
       connected_at: toIso(d.connectedAtMs),
       disconnected_at: toIso(d.disconnectedAtMs),
       health: d.health ?? null,
+      held_by: heldByThis(d) ? (self ?? null) : null,
     }),
     statement: (x) => sql`
-      insert into ${deviceState} (device_id, online, fw_version, slot, last_seen_at, connected_at, disconnected_at, health, updated_at)
-      select x.device_id, x.online, x.fw_version, x.slot, x.last_seen_at, x.connected_at, x.disconnected_at, x.health, now()
+      insert into ${deviceState} (device_id, online, fw_version, slot, last_seen_at, connected_at, disconnected_at, health, held_by, updated_at)
+      select x.device_id, x.online, x.fw_version, x.slot, x.last_seen_at, x.connected_at, x.disconnected_at, x.health, x.held_by, now()
       from ${x}
       on conflict (device_id) do update set
         online = excluded.online, fw_version = excluded.fw_version, slot = excluded.slot,
         last_seen_at = excluded.last_seen_at, connected_at = excluded.connected_at,
-        disconnected_at = excluded.disconnected_at, health = excluded.health, updated_at = excluded.updated_at`,
+        disconnected_at = excluded.disconnected_at, health = excluded.health, held_by = excluded.held_by,
+        updated_at = excluded.updated_at
+      ${guard}`,
   });
 
   const historyRows = createJsonBulkWriter({
@@ -88,7 +114,8 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
   });
 
   async function flushOnce(all: boolean) {
-    const dirty = deps.live.takeDirty(all).filter((d) => deps.isKnown(d.deviceId));
+    // A terminal held by a peer is that peer's to write (its holder changed since it was marked).
+    const dirty = deps.live.takeDirty(all).filter((d) => deps.isKnown(d.deviceId) && (d.holder === undefined || d.holder === self || self === undefined));
     const kept = history.filter((r) => deps.isKnown(r.deviceId));
     history = [];
     const stateOutcome = await states.writeBehind(dirty);
@@ -116,6 +143,12 @@ export function createStateWriter(deps: { db: Db; live: LiveState; log: Logger; 
       history.push({ deviceId, ts: new Date(sample.ts), sample });
     },
     flush: () => writes.flush(true),
+    async releaseHeldBy(instanceId) {
+      await deps.db
+        .update(deviceState)
+        .set({ online: false, heldBy: null, disconnectedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(eq(deviceState.heldBy, instanceId));
+    },
     async tick() {
       // A tick skipped while the previous write goes on does not count towards QUIET_EVERY.
       if (await writes.tick((ticks + 1) % QUIET_EVERY === 0)) ticks += 1;
