@@ -17,6 +17,7 @@ import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { createEventRelay } from './cluster/eventRelay.ts';
+import { createPresence } from './cluster/presence.ts';
 import { createInvalidations, wireInvalidation } from './cluster/invalidation.ts';
 import { brokerJoin } from './cluster/brokerJoin.ts';
 import { queuePrefix, type Config } from './config.ts';
@@ -94,10 +95,10 @@ async function assemble(config: Config, log: Logger) {
   const bus = createEventBus();
   const relay = createEventRelay({ bus, link: cluster.link });
   const invalidations = createInvalidations(cluster.link);
-  const live = createLiveState({ historyIntervalMs: config.HEALTH_HISTORY_INTERVAL_S * 1000 });
+  const live = createLiveState({ historyIntervalMs: config.HEALTH_HISTORY_INTERVAL_S * 1000, instanceId: cluster.instanceId });
   const timeline = createTimelineWriter({ db, log, metrics });
   const credentials = createCredentialCache({ db, verify: hasher.verify });
-  const stateWriter = createStateWriter({ db, live, log, metrics, isKnown: credentials.isKnown });
+  const stateWriter = createStateWriter({ db, live, log, metrics, isKnown: credentials.isKnown, instanceId: cluster.clustered ? cluster.instanceId : undefined });
   const enroll = loadEnrollToken({ dataDir, fromEnv: config.ENROLL_TOKEN });
   const bindingKey = loadBindingKey({ dataDir, pem: config.BINDING_SIGNING_KEY });
   const auth = createAuthService({ db, hasher, log, invalidated: invalidations.principal });
@@ -121,8 +122,9 @@ async function assemble(config: Config, log: Logger) {
     log,
     defaultTtlS: config.COMMAND_DEFAULT_TTL_S,
     cluster,
-    // The terminal's connection is here; presence sharing may later say so from its registry.
-    heldHere: (id: string) => broker?.isConnected(id) ?? false,
+    // Presence decides: during a takeover the old connection is still open here, yet the
+    // terminal (and its commands) belong to the instance it reconnected to.
+    heldHere: (id: string) => presence.isHeldHere(id),
   });
   const modules: ServerModule[] = [];
   const ingest = createIngest({
@@ -144,6 +146,20 @@ async function assemble(config: Config, log: Logger) {
     onState: (id, msg) => {
       for (const m of modules) m.onState?.(id, msg);
     },
+    hold: () => presence.gate,
+  });
+  const presence = createPresence({
+    cluster,
+    redisUrl: redis.url,
+    prefix: `{${queuePrefix(config)}}`,
+    live,
+    log,
+    onMoved: (id) => {
+      for (const m of modules) m.onMoved?.(id);
+    },
+    releaseCommands: (id) => commands.release(id),
+    offlinePath: (change) => ingest.presenceChanged(change),
+    releaseRows: stateWriter.releaseHeldBy,
   });
 
   const endpoints = { mqttUrl: '', httpUrl: '' };
@@ -255,6 +271,7 @@ async function assemble(config: Config, log: Logger) {
     queues,
     cluster,
     relay,
+    presence,
     bus,
     live,
     timeline,
@@ -291,6 +308,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
     p.relay.start();
     await p.credentials.load();
     await restoreLiveState(p.db, p.live);
+    await p.presence.start();
     await p.commands.start();
     await p.terminalControl.start();
     for (const m of p.modules) await m.start?.();
@@ -398,6 +416,8 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       }
       // No new device input from here on; in-flight deliveries find devices gone and re-queue.
       await p.broker()?.close();
+      // Each close decided (offline, or moved to a peer) before modules stop and state is flushed.
+      await p.presence.stop();
       // Domain modules flush what they buffered (and may still queue jobs) before queues close.
       for (const m of [...p.modules].reverse()) await m.stop?.().catch((err: unknown) => log.error({ err, module: m.name }, 'module stop failed'));
       p.terminalControl.stop();
