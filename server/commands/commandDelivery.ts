@@ -143,6 +143,19 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
     enqueueSoon,
     deliver,
 
+    /**
+     * Publishes again, without a change of state, commands the terminal said it holds: its agent
+     * ignores one it is still running and repeats the final answer of one it finished, which an
+     * instance that died before writing it lost.
+     */
+    async remind(ids: readonly string[]) {
+      for (const id of ids) {
+        const cmd = tracker.get(id);
+        if (!cmd || !broker.isCommandReady(cmd.deviceId)) continue;
+        await broker.sendCommand(cmd.deviceId, wireMessage(cmd)).catch((err: unknown) => log.debug({ err, cmdId: id }, 'reminder not published'));
+      }
+    },
+
     /** Commands still pending after a while, or queued for a device that can receive: queue again. */
     redispatchStale() {
       const cutoff = Date.now() - STALE_MS;

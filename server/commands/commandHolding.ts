@@ -15,7 +15,7 @@ import type { CommandTracker } from './commandTracker.ts';
 export interface CommandHoldingDeps {
   tracker: CommandTracker;
   store: Pick<CommandStore, 'openOf' | 'openByIds'>;
-  delivery: Pick<CommandDelivery, 'enqueueSoon' | 'onCommandReady'>;
+  delivery: Pick<CommandDelivery, 'enqueueSoon' | 'onCommandReady' | 'remind'>;
   link: Pick<ClusterLink, 'on'>;
   heldHere(deviceId: string): boolean;
   /** Connected here and holding its command subscription (the broker's). */
@@ -40,11 +40,15 @@ const WAITING_ACKS_MAX = 100;
  * of its final state must not bring it back as open.
  */
 const FINISHED_MEMORY_MS = 60_000;
+/** Stored as held by the terminal: not sent again by the delivery rules, so reminded once when loaded. */
+const heldStates: readonly CommandRow['state'][] = ['received', 'in_progress'];
 
 export function createCommandHolding(deps: CommandHoldingDeps) {
   const { tracker, heldHere, log } = deps;
   const finished = new Map<string, number>();
   const adopting = new Map<string, Promise<void>>();
+  /** Per terminal being loaded: the commands it holds by the stored state. */
+  const toRemind = new Map<string, string[]>();
   const waitingAcks = new Map<string, AckMessage[]>();
   const unsubscribe: (() => void)[] = [];
   // Deleted first so the map stays in time order (sweep stops at the first recent entry).
@@ -69,7 +73,9 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
   const loadDevices = createBatcher(
     async (deviceIds: string[]) => {
       await deps.flush();
-      take(await deps.store.openOf([...new Set(deviceIds)]));
+      for (const row of take(await deps.store.openOf([...new Set(deviceIds)]))) {
+        if (heldStates.includes(row.state)) toRemind.set(row.deviceId, [...(toRemind.get(row.deviceId) ?? []), row.id]);
+      }
       return deviceIds.map(() => null);
     },
     { max: ADOPT_MAX, windowMs: LOAD_WINDOW_MS },
@@ -109,10 +115,18 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
       () => {
         adopting.delete(deviceId);
         replayAcks(deviceId);
-        if (heldHere(deviceId)) deps.delivery.onCommandReady(deviceId);
+        const remind = toRemind.get(deviceId) ?? [];
+        toRemind.delete(deviceId);
+        if (!heldHere(deviceId)) return;
+        deps.delivery.onCommandReady(deviceId);
+        // What the stored state says the terminal holds: a final answer lost with an instance
+        // that died comes back, since the agent repeats it (agent/dispatcher.ts).
+        const stillHeld = remind.filter((id) => heldStates.some((s) => tracker.get(id)?.state === s));
+        if (stillHeld.length) void deps.delivery.remind(stillHeld);
       },
       (err: unknown) => {
         adopting.delete(deviceId);
+        toRemind.delete(deviceId);
         waitingAcks.delete(deviceId);
         log.warn({ err, deviceId }, 'could not load the open commands of a terminal; trying again');
         setTimeout(() => void (heldHere(deviceId) && adopt(deviceId)), RETRY_MS).unref();

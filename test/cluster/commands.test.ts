@@ -7,7 +7,8 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandMessage } from '../../schemas/wire.ts';
 import { createScratchPostgres, type ScratchDatabase } from '../helpers/databases.ts';
-import { registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
+import { createCommandStore } from '../../server/commands/commandStore.ts';
+import { connectDevice, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { rawTerminal } from '../helpers/rawTerminal.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
@@ -118,17 +119,60 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
     await eventually(() => !a.server.parts.broker()?.isConnected(d.deviceId), { what: 'gone from A' });
     // A lets go of it: the terminal is held nowhere now.
     await eventually(() => a.server.parts.tracker.get(res.body.id) === undefined, { what: 'released by A' });
-    // On B it finishes the command: an agent that had it running answers when it is done.
-    const second = await terminalOn(b, d, () => []);
-    await publishAck(second.client, d.deviceId, { cmdId: res.body.id, state: 'succeeded', result: { moved: true } });
+    // B loads it as received and reminds the terminal of it once; the agent, done meanwhile,
+    // repeats its final answer (agent/dispatcher.ts).
+    const second = await terminalOn(b, d, () => [{ state: 'succeeded', result: { moved: true } }]);
     const done = await waitState(a, d.deviceId, res.body.id, 'succeeded');
     expect(done.result).toEqual({ moved: true });
     await new Promise((r) => setTimeout(r, 500));
     expect(updates).toEqual(['succeeded']);
+    expect(second.seen.map((c) => c.id)).toEqual([res.body.id]);
     expect(a.server.parts.tracker.get(res.body.id)).toBeUndefined();
     expect(b.server.parts.tracker.get(res.body.id)).toBeUndefined();
-    // B re-sent what it loaded as only received? No: a received command is not sent again.
-    expect(second.seen).toEqual([]);
+  });
+
+  it('applies an answer a terminal sends right after connecting, before its commands are loaded', async () => {
+    const d = await registerAndEnroll(a);
+    const first = await terminalOn(a, d, () => [{ state: 'received' }]);
+    const res = await a.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'diag.run' });
+    await waitState(b, d.deviceId, res.body.id, 'received');
+    first.client.end(true);
+    await eventually(() => a.server.parts.tracker.get(res.body.id) === undefined, { what: 'released by A' });
+    // An agent replays its outbox as soon as it is connected, before it subscribes.
+    const client = await connectDevice(on(b, d));
+    clients.push(client);
+    await publishAck(client, d.deviceId, { cmdId: res.body.id, state: 'succeeded', result: { offline: true } });
+    const done = await waitState(a, d.deviceId, res.body.id, 'succeeded');
+    expect(done.result).toEqual({ offline: true });
+  });
+
+  it('expires on one instance a command of a terminal held nowhere', async () => {
+    const d = await registerAndEnroll(a);
+    const updates: string[] = [];
+    const cmd = await a.server.parts.commands.create(d.deviceId, { type: 'reboot', ttlS: 1, createdBy: null });
+    for (const t of [a, b]) t.server.parts.bus.on('command.updated', (e) => void (e.id === cmd.id && updates.push(e.state)));
+    await eventually(
+      async () => {
+        const r = await commandOf(b, d.deviceId, cmd.id);
+        return r.body.state === 'expired';
+      },
+      { timeoutMs: 20_000, stepMs: 250, what: 'expired in the database' },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(updates).toEqual(['expired']);
+  }, 30_000);
+
+  it('never writes a change over a command another instance finished', async () => {
+    const d = await registerAndEnroll(a);
+    const cmd = await a.server.parts.commands.create(d.deviceId, { type: 'reboot', createdBy: null });
+    expect((await b.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands/${cmd.id}/cancel`)).body.state).toBe('cancelled');
+    // A late write behind of an instance that still had it as sent.
+    const { db, metrics, log } = a.server.parts;
+    const late = { ...cmd, state: 'sent' as const, attempts: 1, sentAt: new Date(), updatedAt: new Date() };
+    await createCommandStore({ db, metrics, log }).writeChanges(new Map([[cmd.id, late]]));
+    const stored = (await commandOf(a, d.deviceId, cmd.id)).body;
+    expect(stored.state).toBe('cancelled');
+    expect(stored.attempts).toBe(0);
   });
 
   it('cancels through one instance a command the other holds, asks the terminal to abort, and its late answer changes nothing', async () => {
