@@ -69,6 +69,8 @@ export interface StartedServer {
   enrollTokenCreated: boolean;
   redis: ResolvedRedis;
   databaseKind: Database['kind'];
+  /** This instance's id when it runs in a cluster. */
+  instanceId?: string;
 }
 
 export interface PosfleetServer {
@@ -231,6 +233,7 @@ async function assemble(config: Config, log: Logger) {
   const context: ModuleContext = {
     config,
     dataDir,
+    sharedDir: config.SHARED_DIR ? resolve(config.SHARED_DIR) : dataDir,
     log,
     metrics,
     db,
@@ -378,6 +381,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       enrollTokenCreated: p.enroll.created,
       redis: p.redis,
       databaseKind: p.database.kind,
+      ...(p.cluster.clustered ? { instanceId: p.cluster.instanceId } : {}),
     };
   }
 

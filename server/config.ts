@@ -40,6 +40,8 @@ export const configSchema = z.object({
     .refine((v) => v.split(',').every((u) => u.trim() === '' || /^(mqtts?|wss?):\/\/\S+$/.test(u.trim())), 'must be comma-separated mqtt://, mqtts://, ws:// or wss:// URLs')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Firmware images and log bundles; default DATA_DIR. In a cluster, a directory every instance sees. */
+  SHARED_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** Prefix of every BullMQ key, so several deployments (or test runs) can share one Redis.
@@ -157,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = re
   // PGlite is one process's embedded database: instances cannot share it.
   if (/^(true|1|yes)$/.test(merged.CLUSTER ?? '') && !merged.DATABASE_URL)
     problems.push('CLUSTER: needs DATABASE_URL (a PostgreSQL every instance reaches); the embedded PGlite serves one instance only');
+  // An image uploaded through one instance is downloaded through any: they must share the files.
+  if (/^(true|1|yes)$/.test(merged.CLUSTER ?? '') && !merged.SHARED_DIR)
+    problems.push('CLUSTER: needs SHARED_DIR (firmware images and log bundles, on a file system every instance mounts)');
   // Without REDIS_URL each instance would find or start a Redis of its own.
   if (/^(true|1|yes)$/.test(merged.CLUSTER ?? '') && !merged.REDIS_URL) problems.push('CLUSTER: needs REDIS_URL (the one Redis every instance shares)');
   if (problems.length || !parsed.success) throw new ConfigError(problems);

@@ -14,6 +14,10 @@ export async function main(): Promise<void> {
     `  database   ${started.databaseKind === 'pglite' ? `PGlite in ${config.DATA_DIR}/db` : 'PostgreSQL (DATABASE_URL)'}`,
     `  redis      ${started.redis.url} (${started.redis.source})`,
   ];
+  // Behind a balancer the URLs above are the public ones: say where this process itself listens.
+  if (config.PUBLIC_HTTP_URL || config.PUBLIC_MQTT_URL || started.instanceId)
+    lines.push(`  listening  HTTP port ${started.httpPort}${started.mqttPort !== undefined ? `, MQTT port ${started.mqttPort}` : ''}${started.mqttsPort !== undefined ? `, MQTTS port ${started.mqttsPort}` : ''}`);
+  if (started.instanceId) lines.push(`  cluster    instance ${started.instanceId}`);
   if (started.adminToken) lines.push('', `  admin token (shown once, keep it): ${started.adminToken}`);
   if (started.enrollTokenCreated) lines.push(`  enrollment token (also in ${config.DATA_DIR}/enroll.token): ${started.enrollToken}`);
   process.stdout.write(`${lines.join('\n')}\n`);

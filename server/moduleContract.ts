@@ -23,8 +23,10 @@ import type { SecretHasher } from './security/secretHasher.ts';
 import type { TerminalControl } from './terminalControl/terminalControl.ts';
 export interface ModuleContext {
   config: Config;
-  /** Absolute DATA_DIR. */
+  /** Absolute DATA_DIR: this instance's own files. */
   dataDir: string;
+  /** Absolute SHARED_DIR (default DATA_DIR): files every instance of a cluster serves (firmware, log bundles). */
+  sharedDir: string;
   log: Logger;
   metrics: Metrics;
   db: Db;

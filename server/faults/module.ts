@@ -50,7 +50,7 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
     timeline: ctx.timeline,
     hasher: ctx.hasher,
     log,
-    dataDir: ctx.dataDir,
+    dataDir: ctx.sharedDir,
     httpUrl: ctx.httpUrl,
     maxBytes: config.LOG_BUNDLE_MAX_BYTES,
   });

@@ -15,7 +15,7 @@ import { createFirmwareService } from './firmwareService.ts';
 export const LINK_TTL_S = 24 * 3600;
 
 export function createFirmwareModule(ctx: ModuleContext): ServerModule {
-  const storage = createLocalStorage(join(ctx.dataDir, 'firmware'));
+  const storage = createLocalStorage(join(ctx.sharedDir, 'firmware'));
   const publisherKeys = () =>
     (ctx.config.FIRMWARE_PUBLISHER_KEYS ?? '')
       .split(',')

@@ -109,6 +109,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       QUEUE_PREFIX: stores.queuePrefix,
       PUBLIC_MQTT_URL: balancer.mqttUrl,
       PUBLIC_HTTP_URL: balancer.httpUrl,
+      // Firmware images and log bundles, which every instance serves.
+      SHARED_DIR: join(dir, 'shared'),
       ...secrets,
       ...opts.env,
     };
