@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gt, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices, type DeviceRow } from '../../schemas/db.ts';
 import type { EnrollAnswer, EnrollRequest } from '../../schemas/enrollment.ts';
+import type { HealthSample } from '../../schemas/wire.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { Actor } from '../core/actor.ts';
 import type { Db } from '../db/database.ts';
@@ -80,7 +81,11 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const byId = (id: string): Promise<DeviceRow> =>
     firstOrNotFound(db.select().from(devices).where(eq(devices.id, id)).limit(1), `device ${id}`);
 
-  const withLive = (row: DeviceRow) => {
+  // Presence, last-seen time and firmware are in this instance's live state for every terminal of
+  // a cluster; the latest health sample only on the instance holding it (telemetry never crosses
+  // instances): a terminal whose presence a peer told comes with device_state's copy instead,
+  // which its holder rewrites every few seconds.
+  const withLive = (row: DeviceRow, stored?: { health: HealthSample | null } | null) => {
     const live = deps.live.get(row.id);
     return {
       ...row,
@@ -90,7 +95,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       lastSeenAt: live?.lastSeenMs ? new Date(live.lastSeenMs).toISOString() : null,
       reportedFwVersion: live?.fwVersion ?? row.fwVersion,
       slot: live?.slot ?? null,
-      health: live?.health ?? null,
+      health: (live?.fromPeer ? stored?.health : live?.health) ?? null,
     };
   };
 
@@ -152,19 +157,22 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       const where = filterConditions(filter);
       if (cursor) where.push(gt(devices.serial, serialOf(cursor)));
       const rows = await db
-        .select({ device: devices })
+        .select({ device: devices, health: deviceState.health })
         .from(devices)
         .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
         .where(and(...where))
         .orderBy(asc(devices.serial))
         .limit(limit + 1);
-      const page = rows.slice(0, limit).map((r) => withLive(r.device));
+      const page = rows.slice(0, limit).map((r) => withLive(r.device, r));
       const last = page[page.length - 1];
       return { items: page, nextCursor: rows.length > limit && last ? cursorOf(last.serial) : null };
     },
 
     async detail(id: string) {
-      return withLive(await byId(id));
+      const row = await byId(id);
+      if (!deps.live.get(id)?.fromPeer) return withLive(row);
+      const [stored] = await db.select({ health: deviceState.health }).from(deviceState).where(eq(deviceState.deviceId, id)).limit(1);
+      return withLive(row, stored);
     },
 
     async enroll(input: EnrollRequest): Promise<EnrollAnswer> {

@@ -21,6 +21,11 @@ export interface DeviceLive {
   historyBucketMs?: number;
   /** The instance holding its connection (this one's id for a local one); none while offline. */
   holder?: string;
+  /**
+   * Its presence was last told by a peer (cluster mode): the latest health sample is not here
+   * (telemetry stays with the holder), device_state has the holder's copy.
+   */
+  fromPeer?: boolean;
 }
 
 /**
@@ -123,6 +128,7 @@ export function createLiveState(opts: { historyIntervalMs: number; instanceId?: 
       const d = entry(id, nowMs);
       d.connected = true;
       d.holder = self;
+      d.fromPeer = false;
       d.connectedAtMs = nowMs;
       d.lastSeenMs = nowMs;
       return setOnline(d, true, 'connect');
@@ -200,6 +206,7 @@ export function createLiveState(opts: { historyIntervalMs: number; instanceId?: 
       if (before === self && d.connected && !force) return 'contested';
       if (!note.connected && before !== undefined && before !== from && before !== self) return 'ignored';
       d.holder = note.connected ? from : undefined;
+      d.fromPeer = true;
       if (note.connected && d.connected !== note.connected) d.connectedAtMs = note.lastSeenMs;
       if (!note.connected && d.connected) d.disconnectedAtMs = note.lastSeenMs;
       d.connected = note.connected;
@@ -214,6 +221,7 @@ export function createLiveState(opts: { historyIntervalMs: number; instanceId?: 
     heldElsewhere(id, holder) {
       const d = entry(id, Date.now());
       d.holder = holder;
+      d.fromPeer = true;
       d.connected = true;
       dirty.delete(id);
       news.delete(id);
@@ -224,6 +232,7 @@ export function createLiveState(opts: { historyIntervalMs: number; instanceId?: 
         if (d.holder !== instanceId) continue;
         if (d.online) wereOnline.push(d.deviceId);
         d.holder = undefined;
+        d.fromPeer = true;
         d.connected = false;
         d.disconnectedAtMs = nowMs;
         countOnline(d, false);

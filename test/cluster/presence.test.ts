@@ -101,6 +101,19 @@ describe.skipIf(!postgresUrl)('presence across two instances', () => {
     expect(a.server.parts.live.takeDirty(true).map((x) => x.deviceId)).not.toContain(d.deviceId);
   });
 
+  it("serves a peer's terminal's latest health from the row its holder writes", async () => {
+    const d = await registerAndEnroll(a);
+    const c = await connectTo(b, d, '3.1.0');
+    await eventually(async () => (await view(a, d.deviceId)).online, { what: 'online on A via B' });
+    await publish(c, topicFor(d.deviceId, 'health'), { ts: Date.now(), seq: 1, battery: { level: 55, charging: false } });
+    // B keeps the sample in memory and writes it within QUIET_EVERY flushes (200 ms each here).
+    const level = async (t: TestServer) => (await t.api<{ health: { battery?: { level: number } } | null }>('GET', `/v1/devices/${d.deviceId}`)).body.health?.battery?.level;
+    expect(await eventually(() => level(b), { what: 'health on B' })).toBe(55);
+    expect(await eventually(() => level(a), { what: 'health on A', timeoutMs: 8_000 })).toBe(55);
+    const listed = await a.api<{ items: { id: string; health: { battery?: { level: number } } | null }[] }>('GET', `/v1/devices?online=true`);
+    expect(listed.body.items.find((i) => i.id === d.deviceId)?.health?.battery?.level).toBe(55);
+  });
+
   it('keeps a terminal that moves from B to A online everywhere, with no offline stored', async () => {
     const d = await registerAndEnroll(a);
     const first = await connectTo(b, d, '3.1.0');
