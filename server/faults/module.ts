@@ -15,6 +15,7 @@ import { createLogBundles } from './logBundles.ts';
 import { createNotifier } from './notifier.ts';
 import { createRuleEngine } from './ruleEngine.ts';
 import { createSettingsStore } from './settingsStore.ts';
+import { createInvalidations, onModuleInvalidated } from '../cluster/invalidation.ts';
 
 /** Log bundles are kept this long, then deleted (files and rows). */
 export const LOG_BUNDLE_RETENTION_DAYS = 30;
@@ -29,7 +30,9 @@ export interface FaultsModuleOptions {
 
 export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions = {}): ServerModule & { readonly internals: FaultsInternals } {
   const { db, log, config } = ctx;
-  const settings = createSettingsStore(db);
+  // Rules and notifier edits reach the other instances at once; the reconcile below is the net.
+  const announce = createInvalidations(ctx.cluster.link);
+  const settings = createSettingsStore(db, { changed: (key) => announce.module('faults', [key]) });
   const notifier = createNotifier({
     queues: ctx.queues,
     settings,
@@ -137,6 +140,17 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
       const enrolled = new Set((await db.select({ id: devices.id }).from(devices).where(eq(devices.status, 'enrolled'))).map((r) => r.id));
       for (const d of ctx.live.all()) if (!d.online && enrolled.has(d.deviceId)) engine.seedOffline(d.deviceId, now);
       unsubscribe.push(diagnostics.start(), logs.start());
+      unsubscribe.push(
+        onModuleInvalidated(
+          ctx.cluster.link,
+          'faults',
+          async (keys) => {
+            if (!keys || keys.includes('rules')) await loadRules();
+            if (!keys || keys.includes('notifier')) await notifier.reload();
+          },
+          log,
+        ),
+      );
       unsubscribe.push(
         // Merchant rules (relocation, transaction limits) arrive as alerts.
         ctx.bus.on('device.alert', (a) => engine.alert(a.deviceId, a.code, a.open, a.summary, Date.now())),

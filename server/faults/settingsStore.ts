@@ -12,7 +12,8 @@ interface SettingValues {
 }
 export type SettingKey = keyof SettingValues;
 
-export function createSettingsStore(db: Db) {
+/** `changed`: told each key written, after its commit (the cluster tells the other instances). */
+export function createSettingsStore(db: Db, opts: { changed?: (key: SettingKey) => void } = {}) {
   return {
     async get(key: SettingKey): Promise<{ value: unknown; updatedAt: Date; updatedBy: string | null } | null> {
       const [row] = await db.select().from(faultSettings).where(eq(faultSettings.key, key)).limit(1);
@@ -28,6 +29,7 @@ export function createSettingsStore(db: Db) {
           .onConflictDoUpdate({ target: faultSettings.key, set: { value, updatedBy, updatedAt } });
         await inTx(tx);
       });
+      opts.changed?.(key);
       return updatedAt;
     },
     /** When each key last changed (to notice another instance's edits). */

@@ -27,11 +27,12 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
   ctx.campaigns.register(createFirmwareKind({ service, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
 
   // A download storm asks this once per terminal: answer from memory. Devices that are not
-  // enrolled (registered, revoked) are loaded at start and tracked from the bus afterwards.
+  // enrolled (registered, revoked) are loaded at start and tracked from the bus afterwards, the
+  // events of every instance of a cluster: a terminal revoked through one downloads from none.
   const blocked = new Set<string>();
-  ctx.bus.on('device.revoked', ({ deviceId }) => void blocked.add(deviceId));
-  ctx.bus.on('device.enrolled', ({ deviceId }) => void blocked.delete(deviceId));
-  ctx.bus.on('device.registered', ({ deviceId }) => void blocked.add(deviceId));
+  ctx.bus.onCluster('device.revoked', ({ deviceId }) => void blocked.add(deviceId));
+  ctx.bus.onCluster('device.enrolled', ({ deviceId }) => void blocked.delete(deviceId));
+  ctx.bus.onCluster('device.registered', ({ deviceId }) => void blocked.add(deviceId));
   const deviceAllowed = async (id: string) => !blocked.has(id) && ctx.credentials.isKnown(id);
 
   return {
