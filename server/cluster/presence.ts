@@ -51,12 +51,26 @@ export function createPresence(deps: PresenceDeps): Presence {
   const registry = createTerminalRegistry({ redisUrl: deps.redisUrl, prefix: deps.prefix, instanceId, log });
   const hold = createPresenceHold({ instanceId, live, registry, log, onMoved: deps.onMoved, releaseCommands: deps.releaseCommands });
   const share = createPresenceShare({ instanceId, live, link: cluster.link, hold, log });
-  const reaper = createPresenceReaper({ live, registry, instances: cluster.instances, log, offlinePath: deps.offlinePath, releaseRows: deps.releaseRows });
+  const reaper = createPresenceReaper({
+    live,
+    registry,
+    instances: cluster.instances,
+    log,
+    offlinePath: deps.offlinePath,
+    releaseRows: deps.releaseRows,
+  });
 
   /** What the registry alone says of a peer's terminal: connected there; the peer's answer says more. */
   const connectedAt = (holder: string, deviceId: string) => {
     const d = live.get(deviceId);
-    return { deviceId, online: true, connected: true, fwVersion: d?.fwVersion ?? null, slot: d?.slot ?? null, lastSeenMs: d?.lastSeenMs ?? Date.now() };
+    return {
+      deviceId,
+      online: true,
+      connected: true,
+      fwVersion: d?.fwVersion ?? null,
+      slot: d?.slot ?? null,
+      lastSeenMs: d?.lastSeenMs ?? Date.now(),
+    };
   };
 
   return {

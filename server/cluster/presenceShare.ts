@@ -35,7 +35,13 @@ export const noteOf = (d: DeviceLive): PresenceNote => ({
   lastSeenMs: d.lastSeenMs,
 });
 
-export function createPresenceShare(deps: { instanceId: string; live: LiveState; link: ClusterLink; hold: PresenceHold; log: Logger }): PresenceShare {
+export function createPresenceShare(deps: {
+  instanceId: string;
+  live: LiveState;
+  link: ClusterLink;
+  hold: PresenceHold;
+  log: Logger;
+}): PresenceShare {
   const { live, link, hold, instanceId } = deps;
   const offs: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -83,9 +89,11 @@ export function createPresenceShare(deps: { instanceId: string; live: LiveState;
     start() {
       if (!link.clustered) return;
       live.onNews(() => void (timer ??= setTimeout(sendNews, BATCH_MS)));
-      offs.push(link.on('presence', (msg, from) => {
-        for (const note of msg.items) apply(note, from);
-      }));
+      offs.push(
+        link.on('presence', (msg, from) => {
+          for (const note of msg.items) apply(note, from);
+        }),
+      );
       link.serve(HELD_METHOD, async () => ({ items: live.heldHere().map(noteOf) }));
       const repeat = setInterval(sendLastSeen, LAST_SEEN_EVERY_MS);
       offs.push(() => clearInterval(repeat));

@@ -72,7 +72,8 @@ describe.skipIf(!postgresUrl)('presence across two instances', () => {
   }
   const view = async (t: TestServer, id: string) => (await t.api<DeviceView>('GET', `/v1/devices/${id}`)).body;
   const summary = async (t: TestServer) => (await t.api<Summary>('GET', '/v1/fleet/summary')).body;
-  const row = async (t: TestServer, id: string) => (await t.server.parts.db.select().from(deviceState).where(eq(deviceState.deviceId, id)))[0];
+  const row = async (t: TestServer, id: string) =>
+    (await t.server.parts.db.select().from(deviceState).where(eq(deviceState.deviceId, id)))[0];
   const timelineKinds = async (t: TestServer, id: string) =>
     (await t.api<Timeline>('GET', `/v1/devices/${id}/timeline`)).body.items.map((i) => i.kind);
 
@@ -81,10 +82,13 @@ describe.skipIf(!postgresUrl)('presence across two instances', () => {
     const before = await summary(a);
     await connectTo(b, d, '3.1.0');
 
-    const seen = await eventually(async () => {
-      const v = await view(a, d.deviceId);
-      return v.online && v.reportedFwVersion === '3.1.0' ? v : null;
-    }, { what: 'online on A with its firmware' });
+    const seen = await eventually(
+      async () => {
+        const v = await view(a, d.deviceId);
+        return v.online && v.reportedFwVersion === '3.1.0' ? v : null;
+      },
+      { what: 'online on A with its firmware' },
+    );
     expect(seen).toMatchObject({ connected: true, slot: 'B' });
     expect(seen.lastSeenAt).not.toBeNull();
     expect(a.server.parts.presence.holderOf(d.deviceId)).toBe('pres-b');
@@ -107,10 +111,14 @@ describe.skipIf(!postgresUrl)('presence across two instances', () => {
     await eventually(async () => (await view(a, d.deviceId)).online, { what: 'online on A via B' });
     await publish(c, topicFor(d.deviceId, 'health'), { ts: Date.now(), seq: 1, battery: { level: 55, charging: false } });
     // B keeps the sample in memory and writes it within QUIET_EVERY flushes (200 ms each here).
-    const level = async (t: TestServer) => (await t.api<{ health: { battery?: { level: number } } | null }>('GET', `/v1/devices/${d.deviceId}`)).body.health?.battery?.level;
+    const level = async (t: TestServer) =>
+      (await t.api<{ health: { battery?: { level: number } } | null }>('GET', `/v1/devices/${d.deviceId}`)).body.health?.battery?.level;
     expect(await eventually(() => level(b), { what: 'health on B' })).toBe(55);
     expect(await eventually(() => level(a), { what: 'health on A', timeoutMs: 8_000 })).toBe(55);
-    const listed = await a.api<{ items: { id: string; health: { battery?: { level: number } } | null }[] }>('GET', `/v1/devices?online=true`);
+    const listed = await a.api<{ items: { id: string; health: { battery?: { level: number } } | null }[] }>(
+      'GET',
+      `/v1/devices?online=true`,
+    );
     expect(listed.body.items.find((i) => i.id === d.deviceId)?.health?.battery?.level).toBe(55);
   });
 
@@ -147,10 +155,13 @@ describe.skipIf(!postgresUrl)('presence across two instances', () => {
     await eventually(async () => (await view(a, d.deviceId)).online, { what: 'online on A via B' });
     c.end(true);
     await eventually(async () => !(await view(a, d.deviceId)).online, { what: 'offline on A', timeoutMs: 3_000 });
-    await eventually(async () => {
-      const r = await row(a, d.deviceId);
-      return r && !r.online && r.heldBy === null;
-    }, { what: 'row written offline, held by nobody' });
+    await eventually(
+      async () => {
+        const r = await row(a, d.deviceId);
+        return r && !r.online && r.heldBy === null;
+      },
+      { what: 'row written offline, held by nobody' },
+    );
     await b.server.parts.timeline.flush();
     expect((await timelineKinds(a, d.deviceId)).filter((k) => k === 'offline')).toHaveLength(1);
   });

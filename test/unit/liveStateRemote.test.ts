@@ -81,7 +81,12 @@ describe('live state: remote entries', () => {
     live.state('d1', { online: true, fwVersion: '3.0.0', ts: 2 }, 2);
     live.connected('d2', 1);
     expect(told).toBe(1);
-    expect(live.takeNews().map((d) => d.deviceId).sort()).toEqual(['d1', 'd2']);
+    expect(
+      live
+        .takeNews()
+        .map((d) => d.deviceId)
+        .sort(),
+    ).toEqual(['d1', 'd2']);
     live.applyRemote(note({ deviceId: 'd9' }), 'b');
     expect(live.takeNews()).toEqual([]);
   });
