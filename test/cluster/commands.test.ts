@@ -131,6 +131,24 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
     expect(b.server.parts.tracker.get(res.body.id)).toBeUndefined();
   });
 
+  it('hands a command over when its terminal reconnects to the other instance while its old connection is still open', async () => {
+    const d = await registerAndEnroll(a);
+    const first = await terminalOn(a, d, () => [{ state: 'received' }]);
+    const res = await a.api<CommandView>('POST', `/v1/devices/${d.deviceId}/commands`, { type: 'diag.run' });
+    await waitState(b, d.deviceId, res.body.id, 'received');
+    const updates: string[] = [];
+    for (const t of [a, b]) t.server.parts.bus.on('command.updated', (e) => void (e.id === res.body.id && updates.push(e.state)));
+    // The same terminal on B: A closes its old session (the takeover crosses Redis) and lets go.
+    const second = await terminalOn(b, d, () => [{ state: 'succeeded', result: { took: 'over' } }]);
+    await eventually(() => first.isClosed(), { what: 'the old connection closed by A' });
+    const done = await waitState(a, d.deviceId, res.body.id, 'succeeded');
+    expect(done.result).toEqual({ took: 'over' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(updates).toEqual(['succeeded']);
+    expect(second.seen.map((c) => c.id)).toEqual([res.body.id]);
+    expect(a.server.parts.tracker.get(res.body.id)).toBeUndefined();
+  });
+
   it('applies an answer a terminal sends right after connecting, before its commands are loaded', async () => {
     const d = await registerAndEnroll(a);
     const first = await terminalOn(a, d, () => [{ state: 'received' }]);
