@@ -14,7 +14,7 @@ import type { CommandTracker } from './commandTracker.ts';
 
 export interface CommandHoldingDeps {
   tracker: CommandTracker;
-  store: Pick<CommandStore, 'openOf' | 'openByIds'>;
+  store: Pick<CommandStore, 'openOf' | 'openByIds' | 'pendingOf'>;
   delivery: Pick<CommandDelivery, 'enqueueSoon' | 'onCommandReady' | 'remind'>;
   link: Pick<ClusterLink, 'on'>;
   heldHere(deviceId: string): boolean;
@@ -40,6 +40,9 @@ const WAITING_ACKS_MAX = 100;
  * of its final state must not bring it back as open.
  */
 const FINISHED_MEMORY_MS = 60_000;
+/** A command still pending this long was not loaded by its holder: its `created` hint was lost. */
+const LOST_HINT_MS = 10_000;
+const RECONCILE_CHUNK = 1000;
 /** Stored as held by the terminal: not sent again by the delivery rules, so reminded once when loaded. */
 const heldStates: readonly CommandRow['state'][] = ['received', 'in_progress'];
 
@@ -47,6 +50,8 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
   const { tracker, heldHere, log } = deps;
   const finished = new Map<string, number>();
   const adopting = new Map<string, Promise<void>>();
+  /** Terminals whose commands were loaded here, while they stay held here. */
+  const adopted = new Set<string>();
   /** Per terminal being loaded: the commands it holds by the stored state. */
   const toRemind = new Map<string, string[]>();
   const waitingAcks = new Map<string, AckMessage[]>();
@@ -118,6 +123,7 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
         const remind = toRemind.get(deviceId) ?? [];
         toRemind.delete(deviceId);
         if (!heldHere(deviceId)) return;
+        adopted.add(deviceId);
         deps.delivery.onCommandReady(deviceId);
         // What the stored state says the terminal holds: a final answer lost with an instance
         // that died comes back, since the agent repeats it (agent/dispatcher.ts).
@@ -157,6 +163,7 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
     /** Writes a terminal's pending command changes and forgets its commands: another instance holds it now. */
     async release(deviceId: string): Promise<void> {
       waitingAcks.delete(deviceId);
+      adopted.delete(deviceId);
       if (tracker.release(deviceId).length) await deps.flush();
     },
 
@@ -166,11 +173,27 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
       for (const deviceId of [...tracker.devices()]) {
         if (!heldHere(deviceId)) released += tracker.release(deviceId).length;
       }
+      for (const deviceId of adopted) if (!heldHere(deviceId)) adopted.delete(deviceId);
       if (released) void deps.flush();
       const cutoff = Date.now() - FINISHED_MEMORY_MS;
       for (const [id, at] of finished) {
         if (at > cutoff) break; // insertion order is time order
         finished.delete(id);
+      }
+    },
+
+    /**
+     * Pub/sub delivers a hint at most once: commands created elsewhere for terminals held here
+     * and still pending after a while are loaded and sent now.
+     */
+    async reconcile() {
+      const held = [...adopted];
+      for (let i = 0; i < held.length; i += RECONCILE_CHUNK) {
+        const due = take(await deps.store.pendingOf(held.slice(i, i + RECONCILE_CHUNK), LOST_HINT_MS)).filter((c) => deps.isCommandReady(c.deviceId));
+        if (due.length) {
+          log.warn({ commands: due.length }, 'commands created elsewhere found without their hint');
+          await deps.delivery.enqueueSoon(due.map((c) => c.id));
+        }
       }
     },
 

@@ -53,6 +53,9 @@ export type NewCommand<T extends CommandType = CommandType> = {
 
 export const newCommandId = () => newId('cmd');
 
+/** In a cluster: how often a holder looks for commands whose `created` hint it missed. */
+const RECONCILE_MS = 30_000;
+
 /** State changes the timeline leaves out: the ordinary steps of every delivery. */
 const quietStates: readonly CommandState[] = ['queued', 'sent', 'received'];
 
@@ -306,6 +309,7 @@ export function createCommandService(deps: CommandServiceDeps) {
         }, 1000),
       );
       timers.push(setInterval(delivery.redispatchStale, 10_000));
+      if (holding) timers.push(setInterval(() => void holding.reconcile().catch((err: unknown) => log.warn({ err }, 'looking for commands without their hint failed')), RECONCILE_MS));
       if (expireOrphans) timers.push(setInterval(() => void expireOrphans(), ORPHAN_EXPIRY_PERIOD_MS));
     },
     async stop() {

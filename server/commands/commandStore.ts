@@ -119,6 +119,15 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
     openOf: (deviceIds: readonly string[]) =>
       deviceIds.length ? db.select().from(commands).where(and(inArray(commands.deviceId, [...deviceIds]), notFinal)) : Promise.resolve([]),
 
+    /** Commands of these devices still pending after `idleMs`: created elsewhere, their hint lost. */
+    pendingOf: (deviceIds: readonly string[], idleMs: number) =>
+      deviceIds.length
+        ? db
+            .select()
+            .from(commands)
+            .where(and(inArray(commands.deviceId, [...deviceIds]), eq(commands.state, 'pending'), sql`${commands.updatedAt} < now() - make_interval(secs => ${idleMs / 1000})`))
+        : Promise.resolve([]),
+
     /** Those of these commands still open (created by another instance). */
     openByIds: (ids: readonly string[]) => (ids.length ? db.select().from(commands).where(and(inArray(commands.id, [...ids]), notFinal)) : Promise.resolve([])),
 

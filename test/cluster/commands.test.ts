@@ -7,6 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandMessage } from '../../schemas/wire.ts';
 import { createScratchPostgres, type ScratchDatabase } from '../helpers/databases.ts';
+import { pendingCommandRows } from '../../server/commands/commandService.ts';
 import { createCommandStore } from '../../server/commands/commandStore.ts';
 import { connectDevice, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -179,6 +180,17 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(updates).toEqual(['expired']);
   }, 30_000);
+
+  it('finds and delivers a command whose hint its holder missed', async () => {
+    const d = await registerAndEnroll(a);
+    const term = await terminalOn(b, d);
+    // Stored by a peer whose `created` hint never arrived (pub/sub delivers at most once).
+    const { db, metrics, log } = a.server.parts;
+    const [row] = pendingCommandRows([d.deviceId], { type: 'reboot', createdBy: null }, { batchId: null, defaultTtlS: 300, now: new Date(Date.now() - 15_000) });
+    await createCommandStore({ db, metrics, log }).insert([row!]);
+    await eventually(() => term.seen.some((c) => c.id === row!.id), { timeoutMs: 40_000, stepMs: 250, what: 'delivered by the holder' });
+    await waitState(a, d.deviceId, row!.id, 'succeeded');
+  }, 60_000);
 
   it('never writes a change over a command another instance finished', async () => {
     const d = await registerAndEnroll(a);
