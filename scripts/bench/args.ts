@@ -1,10 +1,11 @@
-// Command line: --devices N, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
+// Command line: --devices N, --instances K, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultResultsFile } from './paths.ts';
 
 export interface CliOptions {
   devices: number;
+  instances?: number;
   quick: boolean;
   scenario: string;
   skipBaseline: boolean;
@@ -13,8 +14,9 @@ export interface CliOptions {
   help: boolean;
 }
 
-export const usage = `usage: npm run bench -- [--devices N] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
+export const usage = `usage: npm run bench -- [--devices N] [--instances K] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
   --devices N       simulated terminals (default 10000; 300 with --quick)
+  --instances K     server instances of the cluster scenario (default 3; 2 with --quick)
   --quick           CI-sized run: few devices, short steps, under 2 minutes
   --scenario NAME   which scenario to run (default core)
   --skip-baseline   do not measure raw aedes (reuses the previous baseline if it had the same size)
@@ -26,6 +28,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     args: [...argv],
     options: {
       devices: { type: 'string' },
+      instances: { type: 'string' },
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'core' },
       'skip-baseline': { type: 'boolean', default: false },
@@ -41,8 +44,13 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (!Number.isInteger(devices) || devices < 1 || devices > 50_000) {
     throw new Error(`--devices: expected an integer from 1 to 50000, got ${values.devices}`);
   }
+  const instances = values.instances === undefined ? undefined : Number(values.instances);
+  if (instances !== undefined && (!Number.isInteger(instances) || instances < 2 || instances > 8)) {
+    throw new Error(`--instances: expected an integer from 2 to 8, got ${values.instances}`);
+  }
   return {
     devices,
+    ...(instances === undefined ? {} : { instances }),
     quick,
     scenario: values.scenario ?? 'core',
     skipBaseline: values['skip-baseline'] ?? false,

@@ -60,11 +60,24 @@ export class SimDevice {
       will: { topic: this.stateTopic, payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
       ...(spec.username !== undefined ? { username: spec.username, password: spec.password } : {}),
     };
+    // The first broker, then the alternates from a random place, so a dead instance's terminals
+    // spread over the others instead of all landing on the next one.
+    const others = target.alternates ?? [];
+    const offset = others.length ? Math.floor(Math.random() * others.length) : 0;
+    const brokers = [{ host: target.host, port: target.port }, ...others.slice(offset), ...others.slice(0, offset)];
+    let current = 0;
+    let reachedSinceLastTry = false;
     // mqtt.js's own TCP builder does not pass `localAddress` to net.connect, so build the socket here.
-    this.client = new MqttClient(
-      () => createConnection({ host: target.host, port: target.port, localAddress: target.localAddress }),
-      options,
-    );
+    this.client = new MqttClient(() => {
+      const broker = brokers[current]!;
+      return createConnection({ host: broker.host, port: broker.port, localAddress: target.localAddress });
+    }, options);
+    this.client.on('connect', () => (reachedSinceLastTry = true));
+    this.client.on('close', () => {
+      // A session that ended is tried once more where it was; a connect that failed moves on.
+      if (!reachedSinceLastTry) current = (current + 1) % brokers.length;
+      reachedSinceLastTry = false;
+    });
     let onConnack: (at: number) => void = () => {};
     let onReady: (at: number) => void = () => {};
     this.firstConnack = new Promise((resolve) => (onConnack = resolve));

@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sourceAddress } from './ports.ts';
 import { terminate, track } from './procs.ts';
-import { isReply, type DeviceSpec, type Envelope, type ReplyFor, type Request } from './protocol.ts';
+import { isReply, type DeviceSpec, type Envelope, type ReplyFor, type Request, type TargetSpec } from './protocol.ts';
 import { withTimeout } from './util.ts';
 
 const entry = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
@@ -85,6 +85,13 @@ export class LoadgenPool {
     const slices = this.children.map((_, i) => devices.slice(i * per, (i + 1) * per));
     this.shares = slices.map((s) => s.length);
     await this.all((i) => ({ t: 'setup', target: { host, port, localAddress: sourceAddress(i) }, devices: slices[i]! }), 60_000);
+  }
+
+  /** One slice per generator, each with a target of its own (a cluster's instances). */
+  async assignEach(slices: readonly DeviceSpec[][], targetOf: (generator: number) => Omit<TargetSpec, 'localAddress'>): Promise<void> {
+    if (slices.length !== this.size) throw new Error(`${slices.length} slices for ${this.size} generators`);
+    this.shares = slices.map((s) => s.length);
+    await this.all((i) => ({ t: 'setup', target: { ...targetOf(i), localAddress: sourceAddress(i) }, devices: [...slices[i]!] }), 60_000);
   }
 
   async stop(): Promise<void> {

@@ -12,6 +12,9 @@ export interface TargetSpec {
   port: number;
   /** Source address for this generator's sockets (127.0.0.x). */
   localAddress: string;
+  /** Other brokers of a cluster, tried in turn once a connect to the current one fails: what a
+   *  terminal given several broker URLs does when its instance dies. */
+  alternates?: { host: string; port: number }[];
 }
 
 export type Request =

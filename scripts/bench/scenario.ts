@@ -3,6 +3,8 @@
 
 export interface BenchOptions {
   devices: number;
+  /** Server instances of the `cluster` scenario; undefined: the scenario's default. */
+  instances?: number;
   quick: boolean;
   skipBaseline: boolean;
   out: string;

@@ -1,4 +1,5 @@
-// Registered scenarios. `rollout` and `keys` will be added here.
+// Registered scenarios.
+import { cluster } from './cluster.ts';
 import { core } from './core.ts';
 import { keys } from './keys.ts';
 import { rollout } from './rollout.ts';
@@ -8,4 +9,5 @@ export const scenarios: Record<string, Scenario> = {
   [core.name]: core,
   [keys.name]: keys,
   [rollout.name]: rollout,
+  [cluster.name]: cluster,
 };

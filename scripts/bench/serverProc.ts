@@ -16,6 +16,8 @@ export interface ServerSettings {
   enrollToken: string;
   queuePrefix: string;
   redisUrl: string;
+  /** Further settings over the ones above (a cluster instance's CLUSTER, DATABASE_URL, shared secrets). */
+  extraEnv?: Readonly<Record<string, string>>;
 }
 
 export const serverEntry = join(repoRoot, 'server', 'main.ts');
@@ -36,6 +38,7 @@ function envFor(s: ServerSettings): NodeJS.ProcessEnv {
     // The per-device flood limit is a protection, not what is measured here.
     DEVICE_MAX_MSGS_PER_S: '1000',
     DEVICE_BURST: '1000',
+    ...s.extraEnv,
     // e.g. BENCH_SERVER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server alone.
     ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
   };
