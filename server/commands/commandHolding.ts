@@ -145,6 +145,9 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
   return {
     adopt,
 
+    /** The terminal's commands are being loaded: whatever is added now is sent with them. */
+    loading: (deviceId: string) => adopting.has(deviceId),
+
     /**
      * An ack for a command the tracker does not hold: the terminal's commands may still be
      * loading (an agent replays its outbox right after connecting), so it waits for the load.

@@ -221,8 +221,8 @@ export function createCommandService(deps: CommandServiceDeps) {
     if (here) tracker.add(row);
     deps.metrics.commandsByState.inc({ state: 'pending' });
     deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row.id, type: input.type, by: input.createdBy } });
-    if (here) await enqueueCoalesced(row.id);
-    else void announceCreated(row.id);
+    if (!here) void announceCreated(row.id);
+    else if (!holding?.loading(deviceId)) await enqueueCoalesced(row.id); // else sent with the loaded ones
     return row;
   }
 
@@ -355,7 +355,7 @@ export function createCommandService(deps: CommandServiceDeps) {
         for (const r of chunk) {
           if (!cluster || heldHere(r.deviceId)) {
             tracker.add(r);
-            here.push(r.id);
+            if (!holding?.loading(r.deviceId)) here.push(r.id);
           } else elsewhere.push(r.id);
           deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
         }
