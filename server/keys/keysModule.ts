@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
 import { compromisedDevices, keyPolicies, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
+import { createInvalidations, onModuleInvalidated } from '../cluster/invalidation.ts';
 import type { CommandUpdate } from '../campaigns/campaignKind.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { Principal } from '../http/types.ts';
@@ -50,8 +51,12 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   }
   const vault = createSoftwareVault(mastersRef);
   const keyService = createKeyService({ db: ctx.db, vault, timeline: ctx.timeline, log: ctx.log });
+  // Read by the rotation kind on whichever instance leads a rotation: marks and clears made
+  // through another instance are announced, and each peer re-reads those devices' marks.
   const compromised = new Set<string>();
-  const tamper = createTamperHandler({ db: ctx.db, keys: keyService, locks: ctx.terminalControl.locks, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, log: ctx.log, compromised });
+  const announce = createInvalidations(ctx.cluster.link);
+  const compromiseChanged = (deviceId: string) => announce.module('keys', [deviceId]);
+  const tamper = createTamperHandler({ db: ctx.db, keys: keyService, locks: ctx.terminalControl.locks, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, log: ctx.log, compromised, markedCompromised: compromiseChanged });
   const engine = ctx.campaigns;
   const settling = new Set<Promise<unknown>>();
 
@@ -133,6 +138,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
 
   let policyQueue: Queue | undefined;
   let offBus: (() => void) | undefined;
+  let offInvalidate: (() => void) | undefined;
   let expiryTimer: ReturnType<typeof setInterval> | undefined;
   const internals: KeysInternals = { vault, keyService, dual, runPolicies, compromised, settling: settled, tamperIdle: () => tamper.idle() };
 
@@ -142,6 +148,19 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     async start() {
       masters = await openVaultMasters({ db: ctx.db, dataDir: ctx.dataDir, fromEnv: ctx.config.KEY_VAULT_MASTER_KEY, log: ctx.log });
       for (const r of await ctx.db.select({ id: compromisedDevices.deviceId }).from(compromisedDevices)) compromised.add(r.id);
+      offInvalidate = onModuleInvalidated(
+        ctx.cluster.link,
+        'keys',
+        async (ids) => {
+          if (!ids?.length) return;
+          const marked = new Set((await ctx.db.select({ id: compromisedDevices.deviceId }).from(compromisedDevices).where(inArray(compromisedDevices.deviceId, ids))).map((r) => r.id));
+          for (const id of ids) {
+            if (marked.has(id)) compromised.add(id);
+            else compromised.delete(id);
+          }
+        },
+        ctx.log,
+      );
       // Installs that ended without an answer (expired, cancelled) release their pending keys.
       offBus = ctx.bus.on('command.updated', (e) => {
         if (e.type !== 'keys.install' || (e.state !== 'expired' && e.state !== 'cancelled')) return;
@@ -166,6 +185,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     async stop() {
       clearInterval(expiryTimer);
       offBus?.();
+      offInvalidate?.();
       await Promise.all([...settling]);
       await dual.idle();
       await tamper.idle();
@@ -212,6 +232,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
             return rows;
           });
           compromised.delete(deviceId);
+          if (gone.length) compromiseChanged(deviceId);
           return gone.length > 0;
         },
       });

@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Locks } from '../terminalControl/locks.ts';
 import type { KeyService } from './keyService.ts';
 
-export function createTamperHandler(deps: { db: Db; keys: KeyService; locks: Locks; commands: CommandService; bus: EventBus; timeline: TimelineWriter; audit: AuditLog; log: Logger; compromised: Set<string> }) {
+export function createTamperHandler(deps: { db: Db; keys: KeyService; locks: Locks; commands: CommandService; bus: EventBus; timeline: TimelineWriter; audit: AuditLog; log: Logger; compromised: Set<string>; markedCompromised?: (deviceId: string) => void }) {
   const inFlight = new Map<string, Promise<void>>();
 
   /**
@@ -31,6 +31,7 @@ export function createTamperHandler(deps: { db: Db; keys: KeyService; locks: Loc
     });
     deps.compromised.add(deviceId);
     if (!done) return;
+    deps.markedCompromised?.(deviceId);
     const { revoked, lockChanges } = done;
     await deps.locks.afterCommit(lockChanges, SYSTEM);
     await deps.commands.create(deviceId, { type: 'keys.zeroize', payload: { reason: 'tamper' }, createdBy: null });

@@ -1,6 +1,7 @@
 // The merchant binding lock (SPEC §6) as a server module: services, routes, rules on telemetry,
 // and the BullMQ job scheduler that expires undecided re-binding requests.
 import type { Queue } from 'bullmq';
+import { createInvalidations, onModuleInvalidated } from '../cluster/invalidation.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { createMerchantAlerts, type MerchantAlerts } from './alerts.ts';
@@ -12,7 +13,7 @@ import { registerMerchantRoutes } from './merchantRoutes.ts';
 import { createMerchantService, type MerchantService } from './merchantService.ts';
 import { createMonitor } from './monitor.ts';
 import { createRebindRequests, type RebindRequests } from './rebindRequests.ts';
-import { createRegistry } from './registry.ts';
+import { createRegistry, type Registry } from './registry.ts';
 import { createRelocation } from './relocation.ts';
 
 export const MERCHANT_QUEUE = 'merchants';
@@ -46,16 +47,54 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
     log: ctx.log.child({ module: 'merchants' }),
   };
   const registry = createRegistry(ctx.db);
+  // The services change the registry after their commits (a binding, a merchant, an exemption):
+  // in a cluster each such change is announced and every peer reloads its registry from the
+  // database. The monitor's own track updates (telemetry, per instance) are not announced.
+  const announce = createInvalidations(ctx.cluster.link);
+  const changed = (id: string) => announce.module('merchants', [id]);
+  const announcing: Registry = {
+    ...registry,
+    setBinding(deviceId, merchantId) {
+      registry.setBinding(deviceId, merchantId);
+      changed(deviceId);
+    },
+    setMerchant(m) {
+      registry.setMerchant(m);
+      changed(m.id);
+    },
+    setTrack(deviceId, t) {
+      registry.setTrack(deviceId, t);
+      changed(deviceId);
+    },
+  };
   const alerts = createMerchantAlerts(deps);
-  const relocation = createRelocation({ ...deps, registry });
+  const relocation = createRelocation({ ...deps, registry: announcing });
   const cards = createCardBlacklist(deps);
-  const bindings = createBindingService({ ...deps, registry, relocation, cards });
+  const bindings = createBindingService({ ...deps, registry: announcing, relocation, cards });
   const rebinds = createRebindRequests({ ...deps, bindings });
-  const merchants = createMerchantService({ ...deps, registry, bindings });
+  const merchants = createMerchantService({ ...deps, registry: announcing, bindings });
   const monitor = createMonitor({ registry, control: ctx.terminalControl, alerts, relocation, cards, log: deps.log });
   let queue: Queue | undefined;
   let reload: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
+  let offInvalidate: (() => void) | undefined;
+  // A burst of peers' changes costs one reload, plus one for those that arrive during it.
+  let reloading: Promise<void> | undefined;
+  let reloadAgain = false;
+  function reloadSoon() {
+    if (reloading) {
+      reloadAgain = true;
+      return;
+    }
+    reloading = (async () => {
+      do {
+        reloadAgain = false;
+        await registry.load();
+      } while (reloadAgain);
+    })()
+      .catch((err: unknown) => deps.log.warn({ err }, 'merchant registry reload failed'))
+      .finally(() => (reloading = undefined));
+  }
 
   return {
     name: 'merchants',
@@ -93,6 +132,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
         REGISTRY_RELOAD_MS,
       );
       reload.unref();
+      offInvalidate = onModuleInvalidated(ctx.cluster.link, 'merchants', async () => reloadSoon(), deps.log);
       // A terminal enrolled afresh (after a reset) has lost its binding: send it the current one.
       unsubscribe = ctx.bus.on('device.enrolled', (e) => {
         void bindings
@@ -103,6 +143,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
     async stop() {
       if (reload) clearInterval(reload);
       unsubscribe?.();
+      offInvalidate?.();
       await monitor.idle();
     },
     onHealth: monitor.onHealth,

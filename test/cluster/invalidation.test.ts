@@ -5,8 +5,11 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres, requiredDatabaseUrl, type ScratchDatabase } from '../helpers/databases.ts';
-import { connectDevice, connectRefusal, kekPublicKey, uniqueSerial, type EnrolledDevice } from '../helpers/devices.ts';
+import { topicFor } from '../../schemas/wire.ts';
+import { connectDevice, connectRefusal, kekPublicKey, publish, uniqueSerial, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { activeMerchant, createUser, uniqueTid } from '../merchants/helpers.ts';
 import { startTestServer, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
 const START_TIMEOUT_MS = 120_000;
@@ -158,5 +161,30 @@ describe('invalidation across two instances', () => {
       },
       { timeoutMs: WITHIN_MS, what: 'B applying the new rules' },
     );
+  });
+
+  it('a terminal bound through A is checked by B against its merchant’s limits at once', async () => {
+    const approver = await createUser(a, 'admin');
+    const m = await activeMerchant(a, approver, { policy: { currency: 'CNY', dailyCountLimit: 10, lockOnBreach: false } });
+    const { device, client } = await terminalOnB();
+    expect((await a.api('PUT', `/v1/devices/${device.deviceId}/binding`, { merchantId: m.id, tid: uniqueTid() })).status).toBe(200);
+    // Without the announcement B would learn of the binding at its next 30 s registry reload.
+    await eventually(
+      async () => {
+        await publish(client, topicFor(device.deviceId, 'health'), { ts: Date.now(), seq: 1, txn: { day: '2026-01-01', count: 11, amountMinor: 1, currency: 'CNY' } });
+        const alerts = await b.api<{ items: { code: string }[] }>('GET', `/v1/merchant-alerts?deviceId=${device.deviceId}`);
+        return alerts.body.items.some((x) => x.code === 'txn_limit_breach');
+      },
+      { timeoutMs: 2 * WITHIN_MS, stepMs: 200, what: 'B raising the limit breach' },
+    );
+  });
+
+  it('a terminal marked compromised through A is so for B’s key rotations, and cleared likewise', async () => {
+    const { deviceId } = await register(a);
+    const compromised = moduleInternals(b, 'keys').compromised;
+    expect((await a.api('POST', `/v1/devices/${deviceId}/compromised`, { reason: 'opened casing' })).status).toBe(200);
+    await eventually(() => compromised.has(deviceId), { timeoutMs: WITHIN_MS, what: 'B holding the mark' });
+    expect((await a.api('POST', `/v1/devices/${deviceId}/compromised/clear`)).status).toBe(200);
+    await eventually(() => !compromised.has(deviceId), { timeoutMs: WITHIN_MS, what: 'B dropping the mark' });
   });
 });
