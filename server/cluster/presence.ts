@@ -85,14 +85,11 @@ export function createPresence(deps: PresenceDeps): Presence {
       });
       const [held, alive] = await Promise.all([registry.all(), cluster.instances.alive()]);
       // The registry first (who holds what), then each peer's own view (online, firmware).
-      const mine: string[] = [];
-      for (const [deviceId, holder] of held) {
-        if (holder === instanceId) mine.push(deviceId);
-        else if (alive.has(holder)) live.applyRemote(connectedAt(holder, deviceId), holder);
-      }
+      for (const [deviceId, holder] of held)
+        if (holder !== instanceId && alive.has(holder)) live.applyRemote(connectedAt(holder, deviceId), holder);
       await share.sync([...alive].filter((id) => id !== instanceId));
-      await reaper.ownLeftovers(instanceId, mine);
-      share.announce(mine);
+      // Peers that missed this instance's death still count those terminals online here.
+      share.announce(await reaper.ownLeftovers(instanceId));
     },
     async stop() {
       await hold.idle();

@@ -119,7 +119,8 @@ export function createPresenceShare(deps: {
       const items: PresenceNote[] = [];
       for (const id of deviceIds) {
         const d = live.get(id);
-        if (d) items.push(noteOf(d));
+        // Never written before the crash: offline, nothing more known.
+        items.push(d ? noteOf(d) : { deviceId: id, online: false, connected: false, fwVersion: null, slot: null, lastSeenMs: Date.now() });
       }
       publish(items);
     },

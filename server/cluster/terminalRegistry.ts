@@ -16,7 +16,10 @@ export interface TerminalRegistry {
   holderOf(deviceId: string): Promise<string | null>;
   /** The whole hash, terminal → instance. */
   all(): Promise<Map<string, string>>;
-  /** Removes every entry of `instanceId` (a dead instance); returns their terminals. */
+  /**
+   * Removes every entry of `instanceId` (a dead instance); returns the terminals this call
+   * removed, so two instances cleaning up at once never both take the same terminal.
+   */
   removeInstance(instanceId: string): Promise<string[]>;
 }
 
@@ -26,13 +29,16 @@ local v = redis.call('HGET', KEYS[1], ARGV[2])
 if v == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[2]) end
 return v`;
 
-// Deletes the given fields whose value is still ARGV[1].
+// Deletes the given fields whose value is still ARGV[1]; returns those it deleted.
 const REMOVE_IF_OF = `
-local n = 0
+local removed = {}
 for i = 2, #ARGV do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then n = n + redis.call('HDEL', KEYS[1], ARGV[i]) end
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    removed[#removed + 1] = ARGV[i]
+  end
 end
-return n`;
+return removed`;
 
 const SCAN_COUNT = 1000;
 
@@ -72,12 +78,16 @@ export function createTerminalRegistry(opts: { redisUrl: string; prefix: string;
       return out;
     },
     async removeInstance(instanceId) {
-      const ids: string[] = [];
+      const listed: string[] = [];
       await scan((d, i) => {
-        if (i === instanceId) ids.push(d);
+        if (i === instanceId) listed.push(d);
       });
-      for (let i = 0; i < ids.length; i += SCAN_COUNT) await redis.eval(REMOVE_IF_OF, 1, key, instanceId, ...ids.slice(i, i + SCAN_COUNT));
-      return ids;
+      const removed: string[] = [];
+      for (let i = 0; i < listed.length; i += SCAN_COUNT) {
+        const got: unknown = await redis.eval(REMOVE_IF_OF, 1, key, instanceId, ...listed.slice(i, i + SCAN_COUNT));
+        if (Array.isArray(got)) for (const id of got) if (typeof id === 'string') removed.push(id);
+      }
+      return removed;
     },
   };
 }

@@ -1,6 +1,7 @@
 // The terminal registry on the real Redis: the last instance to connect a terminal holds it, an
 // instance lets go of it only while the entry is still its own (so the old holder's late
-// disconnect cannot remove the new holder's entry), and a dead instance's entries go at once.
+// disconnect cannot remove the new holder's entry), and a dead instance's entries go at once,
+// each to one remover.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,5 +55,14 @@ describe('terminal registry', () => {
     const left = await b!.all();
     expect(left.size).toBe(1_250);
     expect([...left.values()].every((v) => v === 'b')).toBe(true);
+  });
+
+  it("gives each of a dead instance's terminals to one remover only when several clean up at once", async () => {
+    const [dead, a, b] = await registries('x', 'a', 'b');
+    for (let i = 0; i < 3_000; i++) await dead!.hold(`dev_${i}`);
+    const [byA, byB] = await Promise.all([a!.removeInstance('x'), b!.removeInstance('x')]);
+    expect(byA.length + byB.length).toBe(3_000);
+    expect(new Set([...byA, ...byB]).size).toBe(3_000);
+    expect((await a!.all()).size).toBe(0);
   });
 });
