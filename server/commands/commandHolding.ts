@@ -192,7 +192,9 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
     async reconcile() {
       const held = [...adopted];
       for (let i = 0; i < held.length; i += RECONCILE_CHUNK) {
-        const due = take(await deps.store.pendingOf(held.slice(i, i + RECONCILE_CHUNK), LOST_HINT_MS)).filter((c) => deps.isCommandReady(c.deviceId));
+        const due = take(await deps.store.pendingOf(held.slice(i, i + RECONCILE_CHUNK), LOST_HINT_MS)).filter((c) =>
+          deps.isCommandReady(c.deviceId),
+        );
         if (due.length) {
           log.warn({ commands: due.length }, 'commands created elsewhere found without their hint');
           await deps.delivery.enqueueSoon(due.map((c) => c.id));

@@ -58,7 +58,8 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
     await eventually(() => t.server.parts.broker()?.isCommandReady(d.deviceId), { what: `${d.deviceId} ready for commands` });
     return term;
   }
-  const commandOf = (t: TestServer, deviceId: string, cmdId: string) => t.api<CommandView>('GET', `/v1/devices/${deviceId}/commands/${cmdId}`);
+  const commandOf = (t: TestServer, deviceId: string, cmdId: string) =>
+    t.api<CommandView>('GET', `/v1/devices/${deviceId}/commands/${cmdId}`);
   const waitState = (t: TestServer, deviceId: string, cmdId: string, state: string) =>
     eventually(
       async () => {
@@ -87,13 +88,19 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
     const offline = await registerAndEnroll(a);
     const fail = (id: string) => id === onB[0]!.deviceId;
     for (const d of onA) await terminalOn(a, d);
-    for (const d of onB) await terminalOn(b, d, () => (fail(d.deviceId) ? [{ state: 'received' }, { state: 'failed', error: { code: 'boom', message: 'no' } }] : [{ state: 'received' }, { state: 'succeeded' }]));
+    for (const d of onB)
+      await terminalOn(b, d, () =>
+        fail(d.deviceId)
+          ? [{ state: 'received' }, { state: 'failed', error: { code: 'boom', message: 'no' } }]
+          : [{ state: 'received' }, { state: 'succeeded' }],
+      );
     const all = [...onA, ...onB, offline].map((d) => d.deviceId);
     const res = await b.api<{ batchId: string; total: number }>('POST', '/v1/commands', { target: { deviceIds: all }, type: 'diag.run' });
     expect(res.status).toBe(201);
     expect(res.body.total).toBe(8);
     const expected = { succeeded: 6, failed: 1, pending: 1 };
-    const countsOn = async (t: TestServer) => (await t.api<{ counts: Record<string, number> }>('GET', `/v1/command-batches/${res.body.batchId}`)).body.counts;
+    const countsOn = async (t: TestServer) =>
+      (await t.api<{ counts: Record<string, number> }>('GET', `/v1/command-batches/${res.body.batchId}`)).body.counts;
     await eventually(async () => (await countsOn(a)).succeeded === 6, { what: 'the batch settled' });
     for (const t of [a, b]) expect(await countsOn(t)).toEqual(expected);
   });
@@ -186,7 +193,11 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
     const term = await terminalOn(b, d);
     // Stored by a peer whose `created` hint never arrived (pub/sub delivers at most once).
     const { db, metrics, log } = a.server.parts;
-    const [row] = pendingCommandRows([d.deviceId], { type: 'reboot', createdBy: null }, { batchId: null, defaultTtlS: 300, now: new Date(Date.now() - 15_000) });
+    const [row] = pendingCommandRows(
+      [d.deviceId],
+      { type: 'reboot', createdBy: null },
+      { batchId: null, defaultTtlS: 300, now: new Date(Date.now() - 15_000) },
+    );
     await createCommandStore({ db, metrics, log }).insert([row!]);
     await eventually(() => term.seen.some((c) => c.id === row!.id), { timeoutMs: 40_000, stepMs: 250, what: 'delivered by the holder' });
     await waitState(a, d.deviceId, row!.id, 'succeeded');
@@ -207,7 +218,9 @@ describe.skipIf(!postgresUrl)('commands across two instances', () => {
 
   it('cancels through one instance a command the other holds, asks the terminal to abort, and its late answer changes nothing', async () => {
     const d = await registerAndEnroll(a);
-    const term = await terminalOn(b, d, (cmd) => (cmd.type === 'cancel' ? [] : [{ state: 'received' }, { state: 'in_progress', stage: 'downloading' }]));
+    const term = await terminalOn(b, d, (cmd) =>
+      cmd.type === 'cancel' ? [] : [{ state: 'received' }, { state: 'in_progress', stage: 'downloading' }],
+    );
     const sha256 = 'ab'.repeat(32);
     const install = await b.server.parts.commands.create(d.deviceId, {
       type: 'ota.install',
