@@ -77,6 +77,8 @@ export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService,
   type PendingRow = typeof deviceDiagnostics.$inferInsert;
 
   // A fleet-wide `diag.run` brings thousands of results at once: one JSON parameter per chunk.
+  // A finished row is never written over: in a cluster the instance that held the terminal
+  // before it moved may flush its older, unfinished view after the new holder wrote the result.
   const rows = createJsonBulkWriter({
     db,
     columns: {
@@ -109,7 +111,8 @@ export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService,
         finished_at = coalesce(excluded.finished_at, ${deviceDiagnostics.finishedAt}),
         result = coalesce(excluded.result, ${deviceDiagnostics.result}),
         error = coalesce(excluded.error, ${deviceDiagnostics.error}),
-        updated_at = excluded.updated_at`,
+        updated_at = excluded.updated_at
+      where ${deviceDiagnostics.finishedAt} is null`,
   });
 
   async function writeOnce() {

@@ -187,4 +187,20 @@ describe('invalidation across two instances', () => {
     expect((await a.api('POST', `/v1/devices/${deviceId}/compromised/clear`)).status).toBe(200);
     await eventually(() => !compromised.has(deviceId), { timeoutMs: WITHIN_MS, what: 'B dropping the mark' });
   });
+
+  it('a diagnostics result written by the terminal’s new holder is not overwritten by its former holder’s older view', async () => {
+    const { serial } = await register(a);
+    const { deviceId } = await enroll(a, serial);
+    expect((await a.api('POST', `/v1/devices/${deviceId}/diagnostics`, {})).status).toBe(201);
+    const list = () => b.api<{ items: { cmdId: string; state: string }[] }>('GET', `/v1/devices/${deviceId}/diagnostics`);
+    const cmdId = (await list()).body.items[0]?.cmdId;
+    if (!cmdId) throw new Error('no diagnostics row after the request');
+    const update = (state: string) => ({ id: cmdId, deviceId, type: 'diag.run', state, batchId: null, stage: null, progress: null, error: null, result: null });
+    // B, the new holder, hears the result; A, the former one, still had `sent` unwritten.
+    b.server.parts.bus.emit('command.updated', update('succeeded'));
+    await moduleInternals(b, 'faults').diagnostics.flush();
+    a.server.parts.bus.emit('command.updated', update('sent'));
+    await moduleInternals(a, 'faults').diagnostics.flush();
+    expect((await list()).body.items[0]).toMatchObject({ cmdId, state: 'succeeded' });
+  });
 });
