@@ -73,6 +73,9 @@ export function createPresence(deps: PresenceDeps): Presence {
     };
   };
 
+  const reap = (id: string) =>
+    reaper.dead(id).catch((err: unknown) => log.error({ err, instance: id }, 'terminals of a dead instance not cleaned up'));
+
   return {
     gate: hold,
     isHeldHere: hold.isHeldHere,
@@ -80,13 +83,17 @@ export function createPresence(deps: PresenceDeps): Presence {
     async start() {
       await registry.start();
       share.start();
-      cluster.instances.onDead((id) => {
-        reaper.dead(id).catch((err: unknown) => log.error({ err, instance: id }, 'terminals of a dead instance not cleaned up'));
-      });
+      cluster.instances.onDead((id) => void reap(id));
       const [held, alive] = await Promise.all([registry.all(), cluster.instances.alive()]);
       // The registry first (who holds what), then each peer's own view (online, firmware).
-      for (const [deviceId, holder] of held)
-        if (holder !== instanceId && alive.has(holder)) live.applyRemote(connectedAt(holder, deviceId), holder);
+      const gone = new Set<string>();
+      for (const [deviceId, holder] of held) {
+        if (holder === instanceId) continue;
+        if (alive.has(holder)) live.applyRemote(connectedAt(holder, deviceId), holder);
+        else gone.add(holder);
+      }
+      // Instances that died while none watched: their first heartbeat may pass before onDead listens.
+      for (const id of gone) void reap(id);
       await share.sync([...alive].filter((id) => id !== instanceId));
       // Peers that missed this instance's death still count those terminals online here.
       share.announce(await reaper.ownLeftovers(instanceId));
