@@ -32,7 +32,8 @@ export const clusterChannels = {
   ]),
   /** Commands created or cancelled elsewhere, for the instance holding their terminals. */
   commands: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('created'), ids: z.array(z.string().min(1)).min(1) }),
+    // With each command its terminal: an instance not holding it skips the lookup.
+    z.object({ kind: z.literal('created'), commands: z.array(z.object({ id: z.string().min(1), deviceId: z.string().min(1) })).min(1) }),
     z.object({ kind: z.literal('cancelled'), ids: z.array(z.string().min(1)).min(1) }),
   ]),
   /** One instance asks another to do something it owns (a campaign's control goes to its leader). */

@@ -206,8 +206,8 @@ export function createCommandHolding(deps: CommandHoldingDeps) {
       unsubscribe.push(
         deps.link.on('commands', (msg) => {
           if (msg.kind === 'created') {
-            for (const id of msg.ids) {
-              if (!tracker.get(id)) void loadCreated(id);
+            for (const c of msg.commands) {
+              if (deps.isCommandReady(c.deviceId) && !tracker.get(c.id)) void loadCreated(c.id);
             }
             return;
           }

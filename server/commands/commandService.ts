@@ -166,9 +166,9 @@ export function createCommandService(deps: CommandServiceDeps) {
     : undefined;
   // Commands created in one burst for terminals held elsewhere: one hint per burst.
   const announceCreated = createBatcher(
-    async (ids: string[]) => {
-      cluster?.link.publish('commands', { kind: 'created', ids });
-      return ids.map(() => null);
+    async (commands: { id: string; deviceId: string }[]) => {
+      cluster?.link.publish('commands', { kind: 'created', commands });
+      return commands.map(() => null);
     },
     { max: INSERT_CHUNK, windowMs: 2 },
   );
@@ -221,7 +221,7 @@ export function createCommandService(deps: CommandServiceDeps) {
     if (here) tracker.add(row);
     deps.metrics.commandsByState.inc({ state: 'pending' });
     deps.timeline.add({ deviceId, kind: 'command', summary: `${input.type} issued`, data: { cmdId: row.id, type: input.type, by: input.createdBy } });
-    if (!here) void announceCreated(row.id);
+    if (!here) void announceCreated({ id: row.id, deviceId });
     else if (!holding?.loading(deviceId)) await enqueueCoalesced(row.id); // else sent with the loaded ones
     return row;
   }
@@ -351,17 +351,17 @@ export function createCommandService(deps: CommandServiceDeps) {
           throw err;
         }
         const here: string[] = [];
-        const elsewhere: string[] = [];
+        const elsewhere: { id: string; deviceId: string }[] = [];
         for (const r of chunk) {
           if (!cluster || heldHere(r.deviceId)) {
             tracker.add(r);
             if (!holding?.loading(r.deviceId)) here.push(r.id);
-          } else elsewhere.push(r.id);
+          } else elsewhere.push({ id: r.id, deviceId: r.deviceId });
           deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
         }
         deps.metrics.commandsByState.inc({ state: 'pending' }, chunk.length);
         if (here.length) queued.push(delivery.enqueueSoon(here));
-        if (elsewhere.length) cluster?.link.publish('commands', { kind: 'created', ids: elsewhere });
+        if (elsewhere.length) cluster?.link.publish('commands', { kind: 'created', commands: elsewhere });
       }
       await Promise.all(queued);
       return { batchId, total: list.length, commandIds: list.map((r) => r.id) };

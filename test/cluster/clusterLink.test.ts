@@ -48,7 +48,7 @@ describe('cluster link', () => {
     const [other] = await links(1);
     let heard = 0;
     other!.on('commands', () => heard++);
-    a!.publish('commands', { kind: 'created', ids: ['cmd_1'] });
+    a!.publish('commands', { kind: 'created', commands: [{ id: 'cmd_1', deviceId: 'dev_1' }] });
     await new Promise((r) => setTimeout(r, 200));
     expect(heard).toBe(0);
   });
