@@ -59,17 +59,19 @@ export type CampaignAnswer = z.output<typeof campaignAnswer>;
 /** The answer of a create: the scenario needs only the id. */
 export const createdAnswer = z.looseObject({ id: z.string() });
 
-/** Polls `GET path` every 250 ms until the campaign settles or `timeoutMs` passes; the last answer. */
+/** Polls `GET path` every 250 ms until the campaign settles, `timeoutMs` passes or `giveUp` says
+ *  so (a campaign that stopped moving); the last answer. */
 export async function pollCampaign(
   api: Api,
   path: string,
   timeoutMs: number,
   onPoll?: (last: CampaignAnswer) => void,
+  giveUp?: () => boolean,
 ): Promise<CampaignAnswer> {
   const started = performance.now();
   for (;;) {
     const last = await api.admin('GET', path, undefined, campaignAnswer);
-    if (settledStates.includes(last.state) || performance.now() - started >= timeoutMs) return last;
+    if (settledStates.includes(last.state) || performance.now() - started >= timeoutMs || giveUp?.()) return last;
     onPoll?.(last);
     await sleep(250);
   }

@@ -101,8 +101,14 @@ async function measure(
   // generators' terminals closed, the rollout's own terminals connected the same way.
   await pool.all(() => ({ t: 'close' }), 60_000);
   if (!cluster.instances[victimIndex]!.alive) {
-    await cluster.replace(victimIndex);
-    log(`  ${cluster.instances[victimIndex]!.id} started in place of the killed instance`);
+    try {
+      await cluster.replace(victimIndex);
+      log(`  ${cluster.instances[victimIndex]!.id} started in place of the killed instance`);
+    } catch (err) {
+      // The rollout is still worth measuring on the survivors; the table's errors say why.
+      run.errors.push(`replacing the killed instance: ${errorText(err)}`);
+      log(`  the killed instance could not be replaced, rolling out over ${cluster.alive().length}: ${errorText(err)}`);
+    }
   }
   log(`  rollout (${plan.imageBytes / 1024} KiB, 3 phases, thresholds on)…`);
   const rolloutSlices = slices.map((s) => s.map((d) => ({ id: d.id, password: d.password ?? '' })));

@@ -27,6 +27,8 @@ export interface ClusterPlan {
   /** How long the commands around the kill may take to succeed once the fleet is back. */
   killCommandsTimeoutMs: number;
   rolloutTimeoutMs: number;
+  /** A rollout whose counts have not moved for this long is given up (stuck, not slow). */
+  rolloutStallMs: number;
   imageBytes: number;
   /** Single-instance comparison: rounds at the same per-instance load. */
   singleRounds: number;
@@ -72,6 +74,7 @@ export function clusterPlan(devices: number, instances: number, quick: boolean):
     killConfirmMs: 12_000,
     killCommandsTimeoutMs: quick ? 20_000 : 60_000,
     rolloutTimeoutMs: quick ? 45_000 : 300_000,
+    rolloutStallMs: quick ? 20_000 : 60_000,
     imageBytes: 64 * 1024,
     singleRounds: quick ? 1 : 2,
     shutdownGraceMs: quick ? 10_000 : 30_000,

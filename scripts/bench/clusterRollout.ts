@@ -1,6 +1,7 @@
 // A firmware rollout over the cluster: the rollout scenario's terminals (rolloutGen.ts: verify,
 // download, hash, report the new version) spread over the instances as the load generators were,
 // the image uploaded and the rollout created and started on instance 0, polled to its end there.
+// Terminals go to the instances running now (all of them once the killed one is replaced).
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
@@ -47,7 +48,7 @@ export async function clusterRollout(
   let gens: GeneratorClient<RolloutGenRequest>[] = [];
   try {
     gens = startGenerators<RolloutGenRequest>(entry, 'cluster rollout', slices.length);
-    const ports = cluster.instances.map((i) => i.mqttPort);
+    const ports = cluster.alive().map((i) => i.mqttPort);
     await Promise.all(
       gens.map((g, i) =>
         g.request(
@@ -82,11 +83,22 @@ export async function clusterRollout(
     const t0 = performance.now();
     await api.admin('POST', `/v1/rollouts/${created.id}/start`);
     let lastLog = 0;
-    const last = await pollCampaign(api, `/v1/rollouts/${created.id}`, plan.rolloutTimeoutMs, (answer) => {
-      if (performance.now() - lastLog <= 5000) return;
-      lastLog = performance.now();
-      log(`  ${round((performance.now() - t0) / 1000, 1)} s: ${JSON.stringify(answer.counts)}`);
-    });
+    let lastCounts = '';
+    let movedAt = performance.now();
+    const stalled = () => performance.now() - movedAt > plan.rolloutStallMs;
+    const last = await pollCampaign(
+      api,
+      `/v1/rollouts/${created.id}`,
+      plan.rolloutTimeoutMs,
+      (answer) => {
+        const counts = JSON.stringify(answer.counts);
+        if (counts !== lastCounts) [lastCounts, movedAt] = [counts, performance.now()];
+        if (performance.now() - lastLog <= 5000) return;
+        lastLog = performance.now();
+        log(`  ${round((performance.now() - t0) / 1000, 1)} s: ${counts}`);
+      },
+      stalled,
+    );
     const seconds = (performance.now() - t0) / 1000;
     log(`  rollout ${last.state} after ${round(seconds, 1)} s: ${JSON.stringify(last.counts)}`);
     // One still running would go on sending after the measurement (and on the instance measured alone after).
@@ -100,7 +112,9 @@ export async function clusterRollout(
       counts: last.counts,
       downloadMBps: round(bytes / 1e6 / seconds, 1),
       ...generatorTotals(statuses),
-      ...(last.state === 'succeeded' ? {} : { error: `rollout ended ${last.state}` }),
+      ...(last.state === 'succeeded'
+        ? {}
+        : { error: `rollout ended ${last.state}${stalled() ? ` (counts unmoved for ${plan.rolloutStallMs / 1000} s)` : ''}` }),
     };
   } catch (err) {
     return { seconds: null, error: errorText(err) };
