@@ -7,6 +7,7 @@ import type { HoldGate } from '../telemetry/ingest.ts';
 import type { LiveState, PresenceChange } from '../telemetry/liveState.ts';
 import type { Cluster } from './cluster.ts';
 import { createPresenceHold } from './presenceHold.ts';
+import { createPresenceReconcile } from './presenceReconcile.ts';
 import { createPresenceReaper } from './presenceReaper.ts';
 import { createPresenceShare } from './presenceShare.ts';
 import { createTerminalRegistry } from './terminalRegistry.ts';
@@ -73,6 +74,7 @@ export function createPresence(deps: PresenceDeps): Presence {
     };
   };
 
+  const reconcile = createPresenceReconcile({ instanceId, live, registry, instances: cluster.instances, log });
   const reap = (id: string) =>
     reaper.dead(id).catch((err: unknown) => log.error({ err, instance: id }, 'terminals of a dead instance not cleaned up'));
 
@@ -97,8 +99,10 @@ export function createPresence(deps: PresenceDeps): Presence {
       await share.sync([...alive].filter((id) => id !== instanceId));
       // Peers that missed this instance's death still count those terminals online here.
       share.announce(await reaper.ownLeftovers(instanceId));
+      reconcile.start();
     },
     async stop() {
+      reconcile.stop();
       await hold.idle();
       share.stop();
       await registry.stop();
