@@ -84,20 +84,27 @@ export class SimDevice {
     this.firstReady = new Promise((resolve) => (onReady = resolve));
     let first = true;
 
-    this.client.on('connect', () => {
-      this.connected = true;
-      this.attempt = 0;
-      const state = this.publishState();
-      if (!first) return;
-      first = false;
-      onConnack(Date.now());
-      const subscribed = new Promise<void>((resolve) => {
+    const subscribe = () =>
+      new Promise<void>((resolve) => {
         this.client.subscribe(this.cmdTopic, { qos: 1 }, (err, granted) => {
           if (err || granted?.[0]?.qos === 128) note(this.counters, `subscribe ${spec.id}: ${err?.message ?? 'refused'}`);
           resolve();
         });
       });
-      void Promise.all([state, subscribed]).then(() => onReady(Date.now()));
+    this.client.on('connect', (connack) => {
+      this.connected = true;
+      this.attempt = 0;
+      if (!first) {
+        // A broker without our session (another instance of a cluster, a restarted one) holds no
+        // subscription: take it again, as the agent does, before saying we are online there.
+        if (connack.sessionPresent) void this.publishState();
+        else void subscribe().then(() => this.publishState());
+        return;
+      }
+      const state = this.publishState();
+      first = false;
+      onConnack(Date.now());
+      void Promise.all([state, subscribe()]).then(() => onReady(Date.now()));
     });
     this.client.on('message', (topic, payload) => {
       if (topic === this.cmdTopic) this.answer(payload);
