@@ -190,6 +190,10 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
     onPresence(change) {
       engine.presence(change.deviceId, change.online, Date.now());
     },
+    // The terminal's samples and presence now reach another instance, whose rules take over.
+    onMoved(deviceId) {
+      engine.forget(deviceId);
+    },
   };
 }
 

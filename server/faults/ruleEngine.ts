@@ -21,6 +21,8 @@ interface SampleTest {
   rule: FaultRule;
   test(deviceId: string, s: HealthSample): Verdict;
   describe(deviceId: string, s: HealthSample): string;
+  /** Drops what the test remembers of a device (a window of past samples). */
+  forget?(deviceId: string): void;
 }
 
 interface EventTest {
@@ -122,6 +124,7 @@ function sampleTest(rule: FaultRule, when: RuleCondition): SampleTest | null {
           return popcount(bits >>> 0) >= needed;
         },
         describe: (id) => `${popcount((windows.get(id) ?? 0) >>> 0)} of the last ${when.window} samples with a card reader error`,
+        forget: (id) => void windows.delete(id),
       };
     }
     case 'tamper':
@@ -168,7 +171,10 @@ export interface RuleEngine {
   sweepIntervalMs(): number | null;
   /** A device known to be offline since `sinceMs` (at start). */
   seedOffline(deviceId: string, sinceMs: number): void;
-  /** Stops watching a device (revoked, deleted). */
+  /**
+   * Stops watching a device (revoked, deleted, or now held by another instance of the cluster,
+   * where its samples arrive from now on): its offline timer and sample windows are dropped.
+   */
   forget(deviceId: string): void;
 }
 
@@ -261,6 +267,7 @@ export function createRuleEngine(initial: readonly FaultRule[], sink: FaultSink,
     },
     forget(deviceId) {
       offlineSince.delete(deviceId);
+      for (const t of samples) t.forget?.(deviceId);
     },
   };
 }

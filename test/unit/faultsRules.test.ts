@@ -172,6 +172,21 @@ describe('rule engine on health samples', () => {
     expect(s.codes('d1')).toEqual([]);
   });
 
+  it('forgets a device moved to another instance: its error window starts empty', () => {
+    const rules = faultRuleSet.parse({
+      rules: [{ code: 'rate', title: 'rate', severity: 'warning', when: { type: 'cardReaderErrorRate', window: 4, minRatio: 0.5 } }],
+    }).rules;
+    const s = recordingSink();
+    const e = createRuleEngine(rules, s.sink);
+    const err = sample({ cardReader: { msr: 'ok', icc: 'error', nfc: 'ok' } });
+    e.health('d1', err, 0); // 1 of 4
+    e.forget('d1');
+    e.health('d1', err, 0); // 1 of 4 again, not 2
+    expect(s.codes('d1')).toEqual([]);
+    e.health('d1', err, 0);
+    expect(s.codes('d1')).toEqual(['rate']);
+  });
+
   it('compares any metric with any operator; disabled rules do nothing', () => {
     const rules = faultRuleSet.parse({
       rules: [
