@@ -226,6 +226,8 @@ async function assemble(config: Config, log: Logger) {
     metrics,
     retryBaseMs: config.CAMPAIGN_RETRY_BASE_MS,
     tickMs: config.CAMPAIGN_TICK_MS,
+    cluster,
+    databaseUrl: config.DATABASE_URL,
   });
   const terminalControl = createTerminalControl({ db, audit, commands, timeline, bus, credentials, broker: brokerRef, log, invalidated: invalidations.devices });
   const localBroker = { isConnected: (id: string) => broker?.isConnected(id) ?? false, disconnect: brokerRef.disconnect };

@@ -1,12 +1,13 @@
 // The campaign engine: applies the pure rules (campaignRules.ts, phaseConditions.ts) to campaigns
 // of any kind. The database is the truth (campaigns, campaign_devices); running campaigns are
 // also held in memory (runningCampaign.ts) so acks at fleet speed do not each wait on the
-// database: member records are written behind every FLUSH_MS (memberRecords.ts). A BullMQ job
-// scheduler ticks every TICK_MS and applies the decisions (campaignTick.ts); answers arrive on
-// the bus (memberAnswers.ts); sends are claimed before they are made (memberSends.ts). This
-// file wires those parts and holds the API the routes and the kinds' modules use.
+// database: member records are written behind every FLUSH_MS (memberRecords.ts). A tick every
+// TICK_MS applies the decisions (campaignTick.ts, run by campaignTicker.ts); answers arrive on
+// the bus (memberAnswers.ts); sends are claimed before they are made (memberSends.ts). In a
+// cluster each campaign has one leader (campaignLeadership.ts) and controls reach it
+// (campaignRouting.ts). This file wires those parts and holds the API the routes and the kinds'
+// modules use.
 import { randomBytes } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import { and, eq } from 'drizzle-orm';
 import { MAX_TARGET, campaignSpec, type CampaignDeviceState, type CampaignSpec } from '../../schemas/campaigns.ts';
 import { campaigns, type CampaignDeviceRecord, type CampaignRow, type CampaignState } from '../../schemas/tables/campaigns.ts';
@@ -15,6 +16,8 @@ import type { CommandService } from '../commands/commandService.ts';
 import { newId } from '../core/ids.ts';
 import type { Tx } from '../core/transaction.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
+import type { Cluster } from '../cluster/cluster.ts';
+import { createPgLeases, createSoloLeases, type Leases } from '../cluster/leases.ts';
 import type { Db } from '../db/database.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { badRequest, conflict, notFound, unprocessable } from '../errors.ts';
@@ -26,19 +29,22 @@ import type { Metrics } from '../metrics.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import { createAbortWatch } from './abortWatch.ts';
 import type { CampaignKind } from './campaignKind.ts';
+import { createCampaignLeadership } from './campaignLeadership.ts';
 import { createCampaignLifecycle } from './campaignLifecycle.ts';
 import { createCampaignLoader } from './campaignLoader.ts';
 import { createCampaignMetrics } from './campaignMetrics.ts';
 import { drawPhases, inFlightDeviceStates, tally } from './campaignRules.ts';
+import { createControlRouting } from './campaignRouting.ts';
 import { createCampaignStore, recordFromRow, recordView } from './campaignStore.ts';
 import { campaignSummary, countsFromGroups, type CampaignSummary } from './campaignSummary.ts';
 import { createCampaignTick } from './campaignTick.ts';
+import { createLocalTicker, createQueueTicker } from './campaignTicker.ts';
 import { createMemberAnswers } from './memberAnswers.ts';
 import { createMemberRecords } from './memberRecords.ts';
 import { createMemberSends } from './memberSends.ts';
 import { effectiveState, emitCampaign, type RunningCampaign, type RunningCampaigns } from './runningCampaign.ts';
 
-export const CAMPAIGN_QUEUE = 'campaigns';
+export { CAMPAIGN_QUEUE } from './campaignTicker.ts';
 const FLUSH_MS = 100;
 
 export interface CampaignEngineDeps {
@@ -55,6 +61,10 @@ export interface CampaignEngineDeps {
   /** First retry delay; doubles per attempt (schemas/retry.ts campaignRetry). */
   retryBaseMs?: number;
   tickMs?: number;
+  /** Cluster mode: campaigns get one leader each; absent or solo, this instance leads every campaign. */
+  cluster?: Pick<Cluster, 'clustered' | 'instanceId' | 'link'>;
+  /** The PostgreSQL the leases are taken on (cluster mode has one). */
+  databaseUrl?: string;
 }
 
 export interface CreateCampaign {
@@ -73,7 +83,6 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const kinds = new Map<string, CampaignKind>();
   const running: RunningCampaigns = new Map();
   const byCommand = new Map<string, CampaignDeviceRecord>();
-  let queue: Queue | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let offBus: (() => void) | undefined;
   let stopped = false;
@@ -84,15 +93,13 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     return k;
   }
 
-  let kicking = false;
-  function kick() {
-    if (!queue || kicking || stopped) return;
-    kicking = true;
-    queue
-      .add('tick', {}, { deduplication: { id: 'tick-now' }, removeOnComplete: true, removeOnFail: true })
-      .catch(() => undefined)
-      .finally(() => (kicking = false));
-  }
+  const clustered = Boolean(deps.cluster?.clustered);
+  if (clustered && !deps.databaseUrl) throw new Error('cluster mode needs DATABASE_URL for campaign leases');
+  const leases: Leases =
+    clustered && deps.cluster && deps.databaseUrl
+      ? createPgLeases({ databaseUrl: deps.databaseUrl, instanceId: deps.cluster.instanceId, log })
+      : createSoloLeases(deps.cluster?.instanceId ?? 'solo');
+  const kick = () => ticker.kick();
 
   const metrics = createCampaignMetrics(deps.metrics.registry, () => running.values());
   const records = createMemberRecords({ store, bus: deps.bus, log, metrics });
@@ -135,6 +142,10 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     bus: deps.bus,
     log,
   });
+  const ticker = clustered
+    ? createLocalTicker({ queues: deps.queues, tickMs, tick, log })
+    : createQueueTicker({ queues: deps.queues, tickMs, tick });
+  const leadership = clustered ? createCampaignLeadership({ running, byCommand, leases, store, loader, records, log, kick }) : undefined;
 
   async function mustGet(id: string, kind: string): Promise<CampaignRow> {
     const row = running.get(id)?.row ?? (await store.campaign(id));
@@ -193,67 +204,9 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     return summary(c.row);
   }
 
-  return {
-    register(kind: CampaignKind) {
-      kinds.set(kind.name, kind);
-    },
-    async start() {
-      queue = deps.queues.queue(CAMPAIGN_QUEUE);
-      for (const row of await store.campaignsIn(['running', 'paused'])) {
-        try {
-          await loader.reconcile(await loader.load(row));
-        } catch (err) {
-          log.error({ err, campaign: row.id }, 'could not load a campaign');
-        }
-      }
-      offBus = deps.bus.on('command.updated', onCommandChange);
-      flushTimer = setInterval(() => void records.tick(), FLUSH_MS);
-      deps.queues.worker(CAMPAIGN_QUEUE, () => tick(), { concurrency: 1 });
-      await queue.upsertJobScheduler(
-        'campaign-tick',
-        { every: tickMs },
-        { name: 'tick', opts: { removeOnComplete: true, removeOnFail: true } },
-      );
-      log.info({ campaigns: running.size }, 'campaign engine started');
-    },
-    async stop() {
-      stopped = true;
-      offBus?.();
-      if (flushTimer) clearInterval(flushTimer);
-      await records.flush();
-    },
-    flush: records.flush,
-    /** Runs one tick now (tests, and the worker). */
-    tick,
-
-    /** `inTx` (the audit entry) runs in the insert's transaction: both commit or neither. */
-    async create(kindName: string, input: CreateCampaign, by: Principal, inTx?: (tx: Tx, row: CampaignRow) => Promise<unknown>) {
-      const kind = kindOf(kindName);
-      const spec = campaignSpec.parse(input.spec);
-      const params = kind.params.parse(input.params);
-      const id = newCampaignId();
-      const open = await kind.open(params, id, spec);
-      if (spec.onErrorThreshold === 'rollback' && !open.revert)
-        throw unprocessable('rollback_unsupported', `${kind.name} campaigns cannot roll back`);
-      if (spec.dynamic && !('filter' in spec.target))
-        throw badRequest('validation_failed', 'dynamic needs a target filter', [
-          { path: 'dynamic', message: 'dynamic campaigns target a filter' },
-        ]);
-      if ('deviceIds' in spec.target) {
-        const busy = await store.busy(kind.lane, await resolveTarget(spec));
-        if (busy.size) throw busyConflict(busy.size, kind.name, busy);
-      }
-      const draft = { id, kind: kind.name, lane: kind.lane, name: input.name, state: 'draft' as const, params, spec, seed: randomBytes(16).toString('hex'), createdBy: by.userId };
-      const row = await deps.db.transaction(async (tx) => {
-        const r = await store.insertCampaign(draft, tx);
-        await inTx?.(tx, r);
-        return r;
-      });
-      emitCampaign(deps.bus, row, { reason: 'created' });
-      return summary(row);
-    },
-
-    async startCampaign(kindName: string, id: string) {
+  /** The controls as the leader runs them (campaignRouting.ts brings them to it). */
+  const controls = {
+    async start(kindName: string, id: string) {
       const row = await mustGet(id, kindName);
       if (row.state === 'running') return summary(row);
       if (row.state !== 'draft') throw conflict('invalid_state', `campaign ${id} is ${row.state}`);
@@ -320,6 +273,79 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       }
       return summary((await store.campaign(id))!);
     },
+  };
+  const route = createControlRouting({
+    cluster: leadership && deps.cluster ? { leadership, link: deps.cluster.link } : undefined,
+    controls,
+    readBack: async (kindName, id) => summary(await mustGet(id, kindName)),
+  });
+
+  return {
+    register(kind: CampaignKind) {
+      kinds.set(kind.name, kind);
+    },
+    async start() {
+      // In a cluster only the campaigns whose lease this instance wins (campaignLeadership.ts).
+      if (leadership) await leadership.start();
+      else
+        for (const row of await store.campaignsIn(['running', 'paused'])) {
+          try {
+            await loader.reconcile(await loader.load(row));
+          } catch (err) {
+            log.error({ err, campaign: row.id }, 'could not load a campaign');
+          }
+        }
+      // Answers reach the leader from whichever instance holds the terminal (alone, the same as `on`).
+      offBus = deps.bus.onCluster('command.updated', onCommandChange);
+      flushTimer = setInterval(() => void records.tick(), FLUSH_MS);
+      await ticker.start();
+      log.info({ campaigns: running.size }, 'campaign engine started');
+    },
+    async stop() {
+      stopped = true;
+      await leadership?.stopClaims();
+      offBus?.();
+      if (flushTimer) clearInterval(flushTimer);
+      await ticker.stop();
+      await records.flush();
+      // Only once everything is written: the next leader loads it from the database.
+      await leases.stop();
+    },
+    flush: records.flush,
+    /** Runs one tick now (tests, and the worker). */
+    tick,
+
+    /** `inTx` (the audit entry) runs in the insert's transaction: both commit or neither. */
+    async create(kindName: string, input: CreateCampaign, by: Principal, inTx?: (tx: Tx, row: CampaignRow) => Promise<unknown>) {
+      const kind = kindOf(kindName);
+      const spec = campaignSpec.parse(input.spec);
+      const params = kind.params.parse(input.params);
+      const id = newCampaignId();
+      const open = await kind.open(params, id, spec);
+      if (spec.onErrorThreshold === 'rollback' && !open.revert)
+        throw unprocessable('rollback_unsupported', `${kind.name} campaigns cannot roll back`);
+      if (spec.dynamic && !('filter' in spec.target))
+        throw badRequest('validation_failed', 'dynamic needs a target filter', [
+          { path: 'dynamic', message: 'dynamic campaigns target a filter' },
+        ]);
+      if ('deviceIds' in spec.target) {
+        const busy = await store.busy(kind.lane, await resolveTarget(spec));
+        if (busy.size) throw busyConflict(busy.size, kind.name, busy);
+      }
+      const draft = { id, kind: kind.name, lane: kind.lane, name: input.name, state: 'draft' as const, params, spec, seed: randomBytes(16).toString('hex'), createdBy: by.userId };
+      const row = await deps.db.transaction(async (tx) => {
+        const r = await store.insertCampaign(draft, tx);
+        await inTx?.(tx, r);
+        return r;
+      });
+      emitCampaign(deps.bus, row, { reason: 'created' });
+      return summary(row);
+    },
+
+    startCampaign: (kindName: string, id: string) => route('start', kindName, id),
+    pause: (kindName: string, id: string) => route('pause', kindName, id),
+    resume: (kindName: string, id: string) => route('resume', kindName, id),
+    cancel: (kindName: string, id: string) => route('cancel', kindName, id),
 
     async get(kindName: string, id: string) {
       return summary(await mustGet(id, kindName));

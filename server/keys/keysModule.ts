@@ -6,6 +6,7 @@ import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
 import { compromisedDevices, keyPolicies, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { createInvalidations, onModuleInvalidated } from '../cluster/invalidation.ts';
+import { upsertSchedulerOnce } from '../cluster/schedulers.ts';
 import type { CommandUpdate } from '../campaigns/campaignKind.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { Principal } from '../http/types.ts';
@@ -176,7 +177,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       });
       policyQueue = ctx.queues.queue(POLICY_QUEUE);
       ctx.queues.worker(POLICY_QUEUE, async () => ({ created: await runPolicies() }), { concurrency: 1 });
-      await policyQueue.upsertJobScheduler(POLICY_SCHEDULER, { every: Number(process.env.KEY_POLICY_EVERY_MS ?? 3_600_000) }, { name: 'check-key-ages' });
+      await upsertSchedulerOnce(ctx.cluster, policyQueue, POLICY_SCHEDULER, { every: Number(process.env.KEY_POLICY_EVERY_MS ?? 3_600_000) }, { name: 'check-key-ages' });
       await dual.resume();
       // Pending requests past their time lose their sealed secret even if nobody looks at them.
       expiryTimer = setInterval(() => void dual.expire().catch((err: unknown) => ctx.log.warn({ err }, 'expiring dual-control requests failed')), EXPIRE_EVERY_MS);

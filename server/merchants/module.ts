@@ -2,6 +2,7 @@
 // and the BullMQ job scheduler that expires undecided re-binding requests.
 import type { Queue } from 'bullmq';
 import { createInvalidations, onModuleInvalidated } from '../cluster/invalidation.ts';
+import { upsertSchedulerOnce } from '../cluster/schedulers.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { createMerchantAlerts, type MerchantAlerts } from './alerts.ts';
@@ -126,7 +127,7 @@ export function createMerchantsModule(ctx: ModuleContext): MerchantsModule {
         },
         { concurrency: 1 },
       );
-      await queue.upsertJobScheduler(EXPIRY_JOB, { every: EXPIRY_EVERY_MS }, { name: EXPIRY_JOB });
+      await upsertSchedulerOnce(ctx.cluster, queue, EXPIRY_JOB, { every: EXPIRY_EVERY_MS }, { name: EXPIRY_JOB });
       reload = setInterval(
         () => void registry.load().catch((err: unknown) => deps.log.warn({ err }, 'merchant registry reload failed')),
         REGISTRY_RELOAD_MS,

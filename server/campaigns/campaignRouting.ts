@@ -1,0 +1,65 @@
+// Controls of a campaign reach its leader. An instance that leads it (or takes the lead because
+// nobody holds it) acts itself; otherwise it asks the leader over the cluster link and answers
+// with what the database then says (the leader stores every control's change before it answers).
+// A peer's AppError (409 invalid_state, 404...) crosses with its code.
+import { z } from 'zod';
+import type { ClusterLink } from '../cluster/clusterLink.ts';
+import { AppError } from '../errors.ts';
+import type { CampaignLeadership } from './campaignLeadership.ts';
+import type { CampaignSummary } from './campaignSummary.ts';
+
+export const controlActions = ['start', 'pause', 'resume', 'cancel'] as const;
+export type ControlAction = (typeof controlActions)[number];
+type Control = (kind: string, id: string) => Promise<CampaignSummary>;
+
+const controlParams = z.object({ kind: z.string().min(1), id: z.string().min(1) });
+/** A cancel writes every member's final state before it answers: more than the link's default. */
+const CONTROL_TIMEOUT_MS = 30_000;
+/** Tries when the lease was free at one moment and taken the next (a claim pass won meanwhile). */
+const TRIES = 3;
+
+const method = (action: ControlAction) => `campaign.${action}`;
+
+export interface ControlRoutingDeps {
+  /** Absent for a single instance: every control is local. */
+  cluster?: { leadership: CampaignLeadership; link: ClusterLink };
+  controls: Record<ControlAction, Control>;
+  /** The summary this instance reads after the leader acted. */
+  readBack: Control;
+}
+
+export function createControlRouting(deps: ControlRoutingDeps) {
+  const leadership = deps.cluster?.leadership;
+  const link = deps.cluster?.link;
+  if (leadership && link) {
+    for (const action of controlActions) {
+      link.serve(method(action), async (params) => {
+        const p = controlParams.parse(params);
+        const r = await leadership.lead(p.id, () => deps.controls[action](p.kind, p.id));
+        // It moved on meanwhile: the caller tries again and finds the new leader.
+        if (!r.here) throw new AppError(503, 'unavailable', `campaign ${p.id} is led by another instance now`);
+        return { state: r.value.state };
+      });
+    }
+  }
+
+  return async function route(action: ControlAction, kind: string, id: string): Promise<CampaignSummary> {
+    const local = () => deps.controls[action](kind, id);
+    if (!leadership || !link) return local();
+    let lastError: unknown;
+    for (let i = 0; i < TRIES; i++) {
+      const r = await leadership.lead(id, local);
+      if (r.here) return r.value;
+      if (!r.leader) continue;
+      try {
+        await link.call(r.leader, method(action), { kind, id }, CONTROL_TIMEOUT_MS);
+        return deps.readBack(kind, id);
+      } catch (err) {
+        // The leader's own refusal is the answer; an unreachable leader is tried again (it may have just died).
+        if (!(err instanceof AppError) || err.status !== 503) throw err;
+        lastError = err;
+      }
+    }
+    throw lastError instanceof AppError ? lastError : new AppError(503, 'unavailable', `no instance could act on campaign ${id} now`);
+  };
+}

@@ -1,0 +1,179 @@
+// A rollout in a cluster of two real server processes behind HAProxy, agents spread over both:
+// the instance that starts a rollout leads it (its PostgreSQL lease); a pause through the other
+// instance reaches the leader; a leader killed with SIGKILL leaves its rollout to the other,
+// which takes the lead within seconds and completes it with exact counts, no terminal sent the
+// update twice.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { campaignLease } from '../../server/campaigns/campaignLeadership.ts';
+import { HOLDER_SQL, LEASE_SPACE, instanceOfApp } from '../../server/cluster/leases.ts';
+import type { RolloutDevice, RolloutView } from '../campaigns/otaHarness.ts';
+import { publisher } from '../campaigns/otaHarness.ts';
+import { signedImage } from '../firmware/signedImage.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { startCluster, type Cluster, type ClusterInstance } from './harness/instances.ts';
+import { clusterPostgres } from './harness/stores.ts';
+
+const FLEET = 50;
+
+describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => {
+  let cluster: Cluster;
+  let fleet: FleetHandle;
+  let stateDir: string;
+  let fw2: string;
+  let db: pg.Client;
+  let a: ClusterInstance;
+  let b: ClusterInstance;
+
+  const api = async <T>(i: ClusterInstance, method: string, path: string, body?: unknown, raw?: Buffer) => {
+    const res = await fetch(`${i.httpUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${cluster.secrets.ADMIN_TOKEN}`,
+        'content-type': raw ? 'application/octet-stream' : 'application/json',
+      },
+      body: raw ? new Uint8Array(raw) : body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const rollout = async (i: ClusterInstance, id: string) => {
+    const r = await api<RolloutView>(i, 'GET', `/v1/rollouts/${id}`);
+    expect(r.status).toBe(200);
+    return r.body;
+  };
+  const devicesOf = async (i: ClusterInstance, id: string) =>
+    (await api<{ items: RolloutDevice[] }>(i, 'GET', `/v1/rollouts/${id}/devices?limit=500`)).body.items;
+  const leaderOf = async (id: string) => instanceOfApp((await db.query<{ app: string }>(HOLDER_SQL, [LEASE_SPACE, campaignLease(id)])).rows[0]?.app);
+  const sentOrDone = (r: RolloutView) => Object.entries(r.counts).reduce((n, [state, k]) => n + (state === 'pending' ? 0 : (k ?? 0)), 0);
+  const createRollout = async (i: ClusterInstance, name: string, deviceIds: string[], maxPerMinute: number) => {
+    const created = await api<{ id: string }>(i, 'POST', '/v1/rollouts', {
+      name,
+      firmwareId: fw2,
+      target: { deviceIds },
+      phases: [{ name: 'all', percent: 100 }],
+      successThreshold: 90,
+      errorThreshold: 10,
+      rate: { maxPerMinute },
+    });
+    expect(created.status).toBe(201);
+    return created.body.id;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster({
+      n: 2,
+      env: {
+        CLUSTER: 'true',
+        FIRMWARE_PUBLISHER_KEYS: publisher.publicKeyBase64,
+        CAMPAIGN_RETRY_BASE_MS: '300',
+        CAMPAIGN_TICK_MS: '200',
+        FLUSH_INTERVAL_MS: '200',
+      },
+    });
+    [a, b] = cluster.instances as [ClusterInstance, ClusterInstance];
+    db = new pg.Client({ connectionString: cluster.stores.databaseUrl });
+    await db.connect();
+    const { image, manifest, signature } = signedImage(publisher, 64 * 1024, '2.0.0', ['PAX-A920']);
+    const fw = await api<{ id: string }>(a, 'POST', '/v1/firmware', { manifest, signature });
+    expect(fw.status).toBe(201);
+    expect((await api(a, 'PUT', `/v1/firmware/${fw.body.id}/content`, undefined, image)).status).toBe(200);
+    fw2 = fw.body.id;
+    stateDir = mkdtempSync(join(tmpdir(), 'posfleet-fleet-'));
+    // Through the balancer: terminals land on both instances and move to the living one.
+    fleet = await runFleet({
+      server: cluster.httpUrl,
+      enrollToken: cluster.secrets.ENROLL_TOKEN,
+      adminToken: cluster.secrets.ADMIN_TOKEN,
+      stateDir,
+      devices: FLEET,
+      prefix: `LEAD${Date.now().toString(36)}`,
+      healthIntervalS: 30,
+      fwVersion: '1.0.0',
+      concurrency: 25,
+      backoff: { initialMs: 50, maxMs: 500, factor: 2 },
+      log: pino({ level: 'silent' }),
+    });
+    await fleet.ready;
+    await eventually(() => fleet.agents.every((x) => x.status === 'connected'), { timeoutMs: 30_000, what: 'every agent connected' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await db?.end();
+    await cluster?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('pauses, resumes and cancels through the other instance a rollout its starter leads', async () => {
+    const ids = fleet.agents.slice(0, 10).map((x) => x.deviceId!);
+    const id = await createRollout(a, 'paused through b', ids, 30);
+    expect((await api(a, 'POST', `/v1/rollouts/${id}/start`)).status).toBe(200);
+    expect(await leaderOf(id)).toBe('i1');
+    await eventually(async () => sentOrDone(await rollout(a, id)) >= 1, { what: 'a first send' });
+
+    const paused = await api<RolloutView>(b, 'POST', `/v1/rollouts/${id}/pause`);
+    expect(paused.status).toBe(200);
+    expect(paused.body.state).toBe('paused');
+    // The leader itself stopped: it answers paused from its memory and sends nothing more.
+    const atPause = await rollout(a, id);
+    expect(atPause.state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(sentOrDone(await rollout(a, id))).toBe(sentOrDone(atPause));
+    expect(await leaderOf(id)).toBe('i1');
+
+    const resumed = await api<RolloutView>(b, 'POST', `/v1/rollouts/${id}/resume`);
+    expect(resumed.body.state).toBe('running');
+    expect((await rollout(a, id)).state).toBe('running');
+    await eventually(async () => sentOrDone(await rollout(a, id)) > sentOrDone(atPause), { what: 'sends after the resume', timeoutMs: 15_000 });
+
+    const cancelled = await api<RolloutView>(b, 'POST', `/v1/rollouts/${id}/cancel`);
+    expect(cancelled.body.state).toBe('cancelled');
+    expect((await rollout(a, id)).state).toBe('cancelled');
+    // A control of a finished campaign is refused wherever it is asked.
+    const late = await api<{ error: { code: string } }>(b, 'POST', `/v1/rollouts/${id}/pause`);
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('invalid_state');
+  }, 90_000);
+
+  it('is taken over by the other instance when its leader is killed, and completes with exact counts', async () => {
+    const agents = fleet.agents.slice(10);
+    const ids = agents.map((x) => x.deviceId!);
+    // Slow enough (5 a second) that the kill falls in the middle.
+    const id = await createRollout(a, 'through a leader crash', ids, 300);
+    expect((await api(a, 'POST', `/v1/rollouts/${id}/start`)).status).toBe(200);
+    expect(await leaderOf(id)).toBe('i1');
+    await eventually(async () => ((await rollout(b, id)).counts.succeeded ?? 0) >= 5, { timeoutMs: 60_000, what: 'some devices done' });
+    expect((await rollout(b, id)).counts.pending ?? 0).toBeGreaterThan(0);
+
+    await a.kill9();
+    const killedAt = Date.now();
+    await eventually(async () => (await leaderOf(id)) === 'i2', { timeoutMs: 15_000, stepMs: 100, what: 'i2 leading the rollout' });
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+
+    const end = await eventually(
+      async () => {
+        const r = await rollout(b, id);
+        return r.state !== 'running' ? r : undefined;
+      },
+      { timeoutMs: 120_000, stepMs: 250, what: 'the rollout to end on i2' },
+    );
+    expect(end.state).toBe('succeeded');
+    expect(end.counts).toEqual({ succeeded: ids.length });
+    const devs = await devicesOf(b, id);
+    expect(devs).toHaveLength(ids.length);
+    expect(devs.every((d) => d.attempt === 1 && d.reportedVersion === '2.0.0')).toBe(true);
+    // One ota.install per terminal, and each terminal installed once.
+    const perDevice = await db.query<{ n: string }>(
+      `select count(*) as n from commands where type = 'ota.install' and device_id = any($1) group by device_id`,
+      [ids],
+    );
+    expect(perDevice.rows).toHaveLength(ids.length);
+    expect(perDevice.rows.every((r) => Number(r.n) === 1)).toBe(true);
+    for (const x of agents) expect(x.agent!.stats().commands['ota.install']).toBe(1);
+  }, 240_000);
+});
