@@ -76,7 +76,11 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
 
   it('counts a batch over the whole fleet exactly through every instance', async () => {
     const { a, b, c } = instances();
-    const res = await rig.on(b)<{ batchId: string; total: number }>('POST', '/v1/commands', { target: { deviceIds: fleet.ids() }, type: 'config.set', payload: { healthIntervalS: 5 } });
+    const res = await rig.on(b)<{ batchId: string; total: number }>('POST', '/v1/commands', {
+      target: { deviceIds: fleet.ids() },
+      type: 'config.set',
+      payload: { healthIntervalS: 5 },
+    });
     expect(res.status, res.text).toBe(201);
     expect(res.body.total).toBe(N);
     const countsOn = async (i: typeof a) =>
@@ -97,7 +101,10 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
       expect(stream.status()).toBe(200);
       const of = (name: string, deviceId: string) => (e: LiveEvent) => e.event === name && e.data.deviceId === deviceId;
       // Health samples stay with the holder unless someone watches: A's watcher is announced to C.
-      await eventually(() => stream.events.some(of('device.health', watched)), { what: "C's health sample on A's stream", timeoutMs: 15_000 });
+      await eventually(() => stream.events.some(of('device.health', watched)), {
+        what: "C's health sample on A's stream",
+        timeoutMs: 15_000,
+      });
       // A reboot, created through B: C delivers it, the terminal goes offline and comes back (wherever).
       const cmd = await rig.on(b)<CommandView>('POST', `/v1/devices/${rebooted}/commands`, { type: 'reboot' });
       expect(cmd.status, cmd.text).toBe(201);

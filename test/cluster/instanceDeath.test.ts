@@ -65,7 +65,10 @@ describe.skipIf(!clusterPostgres)('an instance killed under its terminals', () =
     // Created while the victim's terminals are away: each through a living instance.
     const away = await Promise.all(
       moving.map(async (id, k) => {
-        const r = await rig.on(living[k % 2]!)<CommandView>('POST', `/v1/devices/${id}/commands`, { type: 'config.set', payload: { healthIntervalS: 5 } });
+        const r = await rig.on(living[k % 2]!)<CommandView>('POST', `/v1/devices/${id}/commands`, {
+          type: 'config.set',
+          payload: { healthIntervalS: 5 },
+        });
         expect(r.status, r.text).toBe(201);
         return { deviceId: id, cmdId: r.body.id };
       }),
@@ -79,7 +82,10 @@ describe.skipIf(!clusterPostgres)('an instance killed under its terminals', () =
     for (const id of moving) await eventually(() => simOf(id).status === 'connected', { what: `${id} reconnected`, timeoutMs: 30_000 });
     for (const i of living)
       for (const id of moving)
-        await eventually(async () => (await rig.on(i)<DeviceView>('GET', `/v1/devices/${id}`)).body.online, { what: `${id} online on ${i.id}`, stepMs: 200 });
+        await eventually(async () => (await rig.on(i)<DeviceView>('GET', `/v1/devices/${id}`)).body.online, {
+          what: `${id} online on ${i.id}`,
+          stepMs: 200,
+        });
 
     // Every command reaches its terminal, once.
     const succeeded = (deviceId: string, cmdId: string) =>

@@ -83,7 +83,10 @@ describe.skipIf(!clusterPostgres)('invalidation across three instances behind a 
 
   it('a user disabled through A is refused by B within a second, although B had its token cached', async () => {
     const { a, b, c } = instances();
-    const created = await rig.on(a)<{ id: string; token: string }>('POST', '/v1/users', { name: `tech-${randomBytes(3).toString('hex')}`, role: 'technician' });
+    const created = await rig.on(a)<{ id: string; token: string }>('POST', '/v1/users', {
+      name: `tech-${randomBytes(3).toString('hex')}`,
+      role: 'technician',
+    });
     expect(created.status, created.text).toBe(201);
     const asUser = { token: created.body.token };
     for (const i of [b, c]) expect((await rig.on(i)('GET', '/v1/me', undefined, asUser)).status).toBe(200);

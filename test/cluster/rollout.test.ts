@@ -96,10 +96,13 @@ describe.skipIf(!clusterPostgres)('a rollout whose leader dies', () => {
       return r.body;
     };
 
-    const before = await eventually(async () => {
-      const r = await view();
-      return (r.counts.succeeded ?? 0) >= 6 ? r : null;
-    }, { timeoutMs: 40_000, stepMs: 200, what: 'some terminals updated' });
+    const before = await eventually(
+      async () => {
+        const r = await view();
+        return (r.counts.succeeded ?? 0) >= 6 ? r : null;
+      },
+      { timeoutMs: 40_000, stepMs: 200, what: 'some terminals updated' },
+    );
     expect(before.counts.succeeded ?? 0).toBeLessThan(N);
 
     await leader.kill9();
@@ -137,7 +140,10 @@ describe.skipIf(!clusterPostgres)('a rollout whose leader dies', () => {
     for (const deviceId of ids) {
       const cmds = (await rig.on(other)<{ items: CommandView[] }>('GET', `/v1/devices/${deviceId}/commands?limit=100`)).body.items;
       const installs = cmds.filter((c) => c.type === 'ota.install');
-      expect(installs.map((c) => c.state), deviceId).toEqual(['succeeded']);
+      expect(
+        installs.map((c) => c.state),
+        deviceId,
+      ).toEqual(['succeeded']);
     }
     // Agent side: each terminal ran one install and runs 2.0.0.
     for (const sim of fleet.fleet.agents) {

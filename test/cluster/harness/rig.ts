@@ -2,7 +2,7 @@
 // clients on each instance and on the balancer (the cluster's admin token), simulated fleets of
 // real agents enrolled and connected through the balancer, and where each terminal is held (the
 // cluster's terminal registry in Redis, the same hash the instances read).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -104,6 +104,9 @@ export async function startRig(opts: ClusterOptions): Promise<ClusterRig> {
     },
     async stop() {
       await Promise.allSettled(fleets.map((f) => f.stop()));
+      // CLUSTER_TEST_LOGS=<dir> keeps every instance's output there, to read after a failure.
+      const keep = process.env.CLUSTER_TEST_LOGS;
+      if (keep) for (const i of cluster.instances) writeFileSync(join(keep, `${i.id}.log`), i.logs());
       redis.disconnect();
       await cluster.stop();
     },
@@ -116,6 +119,7 @@ export const othersThan = (cluster: Cluster, i: ClusterInstance) => cluster.inst
 /** Some terminals of `ids` held by `instanceId`, at least `min` of them (fails otherwise). */
 export function heldBy(holders: Map<string, string>, ids: string[], instanceId: string, min = 1): string[] {
   const out = ids.filter((id) => holders.get(id) === instanceId);
-  if (out.length < min) throw new Error(`${instanceId} holds ${out.length} of the terminals, ${min} expected: ${JSON.stringify([...holders])}`);
+  if (out.length < min)
+    throw new Error(`${instanceId} holds ${out.length} of the terminals, ${min} expected: ${JSON.stringify([...holders])}`);
   return out;
 }
