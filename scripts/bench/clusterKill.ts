@@ -55,12 +55,17 @@ export async function clusterKill(
   const apis = survivors.map((s) => s.api);
   let firstAll: number | null = null;
   let lastSeen = { online: -1, connected: -1 };
+  let lastLog = 0;
   try {
     await pollUntil(
       async () => {
         const g = await gauges(apis);
         lastSeen = { online: g.online[0] ?? -1, connected: sum(g.connected) };
         const now = performance.now();
+        if (now - lastLog >= 10_000) {
+          lastLog = now;
+          log(`  ${round((now - t0) / 1000, 1)} s after the kill: connected ${lastSeen.connected}, online ${lastSeen.online}`);
+        }
         if (lastSeen.connected === devices && lastSeen.online === devices) firstAll ??= now;
         else firstAll = null;
         return firstAll !== null && now - t0 >= plan.killConfirmMs ? true : undefined;

@@ -72,7 +72,8 @@ export async function clusterRollout(
       {
         name: 'bench cluster rollout',
         firmwareId: fw.id,
-        target: { deviceIds: slices.flat().map((s) => s.id) },
+        // By model, the whole bench fleet: 50,000 ids would not fit in a 1 MiB request body.
+        target: { filter: { model: benchModel } },
         phases: canaryEarlyRestPhases(),
         successThreshold: 95,
         errorThreshold: 2,
