@@ -14,6 +14,8 @@ import type { CampaignMemory } from './runningCampaign.ts';
 const CLAIM_EVERY_MS = 1_000;
 /** A campaign that could not be loaded (its artifact gone...) is tried again after this. */
 const FAILED_LOAD_PAUSE_MS = 30_000;
+/** Past the command write-behind (200 ms) of whichever instance holds the terminals, with room. */
+const CATCH_UP_AFTER_MS = 2_000;
 
 export const campaignLease = (id: string) => `campaign:${id}`;
 
@@ -62,6 +64,13 @@ export function createCampaignLeadership(deps: CampaignLeadershipDeps) {
     await deps.loader.reconcile(c);
     log.info({ campaign: id, state: row.state }, 'leading a campaign taken over from the database');
     deps.kick();
+    // An answer the old leader missed, or that crossed the load, is in its command's row once the
+    // holder's write-behind has run: read the rows in flight once more after it.
+    const later = setTimeout(() => {
+      if (deps.running.get(id) !== c) return;
+      deps.loader.catchUp(c).catch((err: unknown) => log.warn({ err, campaign: id }, 'catching up on a taken-over campaign failed'));
+    }, CATCH_UP_AFTER_MS);
+    later.unref();
   }
 
   async function claim(id: string) {

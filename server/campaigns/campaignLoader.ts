@@ -43,6 +43,22 @@ export const newMember = (m: Pick<CampaignDeviceRecord, 'campaignId' | 'deviceId
 export function createCampaignLoader(deps: CampaignLoaderDeps) {
   const { store, records } = deps;
 
+  /**
+   * Answers stored while nobody listened: the command rows of members in flight. Members are
+   * listened for first, so an answer heard during the read is not lost (a final one stands: the
+   * member leaves `byCommand` and the older row read after it is ignored).
+   */
+  async function catchUp(c: RunningCampaign) {
+    const open = [...c.members.values()].filter((r) => r.commandId && !isFinalDeviceState(r.state) && r.state !== 'pending');
+    for (const r of open) if (r.commandId) deps.byCommand.set(r.commandId, r);
+    const cmds = await store.commandsById(open.flatMap((r) => (r.commandId ? [r.commandId] : [])));
+    for (const cmd of cmds) {
+      if (cmd.state === 'pending' || cmd.state === 'queued') continue;
+      deps.onCommandChange({ id: cmd.id, state: cmd.state, stage: cmd.stage, progress: cmd.progress, error: cmd.error, result: cmd.result });
+    }
+    await records.flush();
+  }
+
   return {
     async load(row: CampaignRow): Promise<RunningCampaign> {
       const kind = deps.kindOf(row.kind);
@@ -76,26 +92,10 @@ export function createCampaignLoader(deps: CampaignLoaderDeps) {
         if (cmd) records.patch(c, r, { sending: false, commandId: cmd.id, state: 'sent', sentAt: cmd.issuedAt.getTime() });
         else records.patch(c, r, unclaim(r, Date.now()));
       }
-      const open = [...c.members.values()].filter((r) => r.commandId && !isFinalDeviceState(r.state) && r.state !== 'pending');
-      const cmds = await store.commandsById(open.flatMap((r) => (r.commandId ? [r.commandId] : [])));
-      const byId = new Map(cmds.map((x) => [x.id, x]));
-      for (const r of open) {
-        if (!r.commandId) continue;
-        deps.byCommand.set(r.commandId, r);
-        const cmd = byId.get(r.commandId);
-        if (cmd && cmd.state !== 'pending' && cmd.state !== 'queued') {
-          deps.onCommandChange({
-            id: cmd.id,
-            state: cmd.state,
-            stage: cmd.stage,
-            progress: cmd.progress,
-            error: cmd.error,
-            result: cmd.result,
-          });
-        }
-      }
-      await records.flush();
+      await catchUp(c);
     },
+
+    catchUp,
 
     /** A dynamic campaign takes in devices that match its filter now and are free. */
     async addLateJoiners(c: RunningCampaign) {

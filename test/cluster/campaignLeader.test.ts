@@ -2,7 +2,7 @@
 // the instance that starts a rollout leads it (its PostgreSQL lease); a pause through the other
 // instance reaches the leader; a leader killed with SIGKILL leaves its rollout to the other,
 // which takes the lead within seconds and completes it with exact counts, no terminal sent the
-// update twice.
+// update twice; a leader whose lease session is cut while it lives lets go of its rollout.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,10 +50,17 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     (await api<{ items: RolloutDevice[] }>(i, 'GET', `/v1/rollouts/${id}/devices?limit=500`)).body.items;
   const leaderOf = async (id: string) => instanceOfApp((await db.query<{ app: string }>(HOLDER_SQL, [LEASE_SPACE, campaignLease(id)])).rows[0]?.app);
   const sentOrDone = (r: RolloutView) => Object.entries(r.counts).reduce((n, [state, k]) => n + (state === 'pending' ? 0 : (k ?? 0)), 0);
-  const createRollout = async (i: ClusterInstance, name: string, deviceIds: string[], maxPerMinute: number) => {
+  const publish = async (i: ClusterInstance, version: string) => {
+    const { image, manifest, signature } = signedImage(publisher, 64 * 1024, version, ['PAX-A920']);
+    const fw = await api<{ id: string }>(i, 'POST', '/v1/firmware', { manifest, signature });
+    expect(fw.status).toBe(201);
+    expect((await api(i, 'PUT', `/v1/firmware/${fw.body.id}/content`, undefined, image)).status).toBe(200);
+    return fw.body.id;
+  };
+  const createRollout = async (i: ClusterInstance, name: string, deviceIds: string[], maxPerMinute: number, firmwareId = fw2) => {
     const created = await api<{ id: string }>(i, 'POST', '/v1/rollouts', {
       name,
-      firmwareId: fw2,
+      firmwareId,
       target: { deviceIds },
       phases: [{ name: 'all', percent: 100 }],
       successThreshold: 90,
@@ -78,11 +85,7 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     [a, b] = cluster.instances as [ClusterInstance, ClusterInstance];
     db = new pg.Client({ connectionString: cluster.stores.databaseUrl });
     await db.connect();
-    const { image, manifest, signature } = signedImage(publisher, 64 * 1024, '2.0.0', ['PAX-A920']);
-    const fw = await api<{ id: string }>(a, 'POST', '/v1/firmware', { manifest, signature });
-    expect(fw.status).toBe(201);
-    expect((await api(a, 'PUT', `/v1/firmware/${fw.body.id}/content`, undefined, image)).status).toBe(200);
-    fw2 = fw.body.id;
+    fw2 = await publish(a, '2.0.0');
     stateDir = mkdtempSync(join(tmpdir(), 'posfleet-fleet-'));
     // Through the balancer: terminals land on both instances and move to the living one.
     fleet = await runFleet({
@@ -161,7 +164,14 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
         return r.state !== 'running' ? r : undefined;
       },
       { timeoutMs: 120_000, stepMs: 250, what: 'the rollout to end on i2' },
-    );
+    ).catch(async (err: unknown) => {
+      console.log('DEBUG', JSON.stringify(await rollout(b, id)), await leaderOf(id));
+      console.log('DEBUG devs', JSON.stringify((await devicesOf(b, id)).filter((d) => d.state !== 'succeeded')));
+      const cmds = await db.query(`select id, device_id, state, stage, updated_at from commands where type = 'ota.install' and payload->>'campaignId' = $1 and state <> 'succeeded'`, [id]);
+      console.log('DEBUG cmds', JSON.stringify(cmds.rows));
+      for (const i of cluster.instances) console.log('DEBUG log', i.id, i.logs().split('\n').filter((l) => /lease|campaign|leading|error/i.test(l)).slice(-30).join('\n'));
+      throw err;
+    });
     expect(end.state).toBe('succeeded');
     expect(end.counts).toEqual({ succeeded: ids.length });
     const devs = await devicesOf(b, id);
@@ -175,5 +185,46 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     expect(perDevice.rows).toHaveLength(ids.length);
     expect(perDevice.rows.every((r) => Number(r.n) === 1)).toBe(true);
     for (const x of agents) expect(x.agent!.stats().commands['ota.install']).toBe(1);
+  }, 240_000);
+
+  it('lets go of its campaigns at once when its lease session is cut while it lives, and the rollout still ends exactly', async () => {
+    const i1 = await cluster.restartInstance('i1');
+    const fw3 = await publish(b, '3.0.0');
+    const agents = fleet.agents.slice(10);
+    const ids = agents.map((x) => x.deviceId!);
+    const installsBefore = agents.map((x) => x.agent!.stats().commands['ota.install'] ?? 0);
+    const id = await createRollout(b, 'through a lost lease', ids, 300, fw3);
+    expect((await api(b, 'POST', `/v1/rollouts/${id}/start`)).status).toBe(200);
+    expect(await leaderOf(id)).toBe('i2');
+    await eventually(async () => ((await rollout(i1, id)).counts.succeeded ?? 0) >= 5, { timeoutMs: 60_000, what: 'some devices done' });
+
+    // The session PostgreSQL would end for a lost host: i2 lives on, but its locks are gone.
+    const cut = await db.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'posfleet-lease:i2' and datname = current_database()`);
+    expect(cut.rowCount).toBe(1);
+    await eventually(async () => (await leaderOf(id)) !== null, { timeoutMs: 10_000, stepMs: 100, what: 'a leader again' });
+
+    const end = await eventually(
+      async () => {
+        const r = await rollout(i1, id);
+        return r.state !== 'running' ? r : undefined;
+      },
+      { timeoutMs: 120_000, stepMs: 250, what: 'the rollout to end' },
+    ).catch(async (err: unknown) => {
+      console.log('DEBUG', JSON.stringify(await rollout(i1, id)), await leaderOf(id));
+      console.log('DEBUG devs', JSON.stringify((await devicesOf(i1, id)).filter((d) => d.state !== 'succeeded')));
+      for (const i of cluster.instances) console.log('DEBUG log', i.id, i.logs().split('\n').filter((l) => /lease|campaign|leading/i.test(l)).slice(-30).join('\n'));
+      throw err;
+    });
+    expect(end.state).toBe('succeeded');
+    expect(end.counts).toEqual({ succeeded: ids.length });
+    const devs = await devicesOf(i1, id);
+    expect(devs.every((d) => d.attempt === 1 && d.reportedVersion === '3.0.0')).toBe(true);
+    const perDevice = await db.query<{ n: string }>(
+      `select count(*) as n from commands where type = 'ota.install' and payload->>'campaignId' = $1 group by device_id`,
+      [id],
+    );
+    expect(perDevice.rows).toHaveLength(ids.length);
+    expect(perDevice.rows.every((r) => Number(r.n) === 1)).toBe(true);
+    expect(agents.map((x, n) => (x.agent!.stats().commands['ota.install'] ?? 0) - installsBefore[n]!)).toEqual(agents.map(() => 1));
   }, 240_000);
 });
