@@ -11,6 +11,7 @@ import { signedImage } from '../firmware/signedImage.ts';
 import type { Api } from '../helpers/apiClient.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { leaderReader, type LeaderReader } from './harness/leader.ts';
+import type { ClusterInstance } from './harness/instances.ts';
 import { othersThan, startRig, type ClusterRig, type RigFleet } from './harness/rig.ts';
 import { clusterPostgres } from './harness/stores.ts';
 
@@ -62,6 +63,29 @@ describe.skipIf(!clusterPostgres)('a rollout whose leader dies', () => {
     await leaders?.close();
     await rig?.stop();
   }, 60_000);
+
+  /** The members not succeeded, with their commands and agents, to say where a rollout stopped. */
+  async function stuck(id: string, via: ClusterInstance) {
+    const api = rig.on(via);
+    const members = (await api<{ items: RolloutDevice[] }>('GET', `/v1/rollouts/${id}/devices?limit=500`)).body.items;
+    const holders = await rig.holders();
+    return Promise.all(
+      members
+        .filter((m) => m.state !== 'succeeded' && m.state !== 'pending')
+        .map(async (m) => {
+          const sim = fleet.fleet.agents.find((a) => a.deviceId === m.deviceId);
+          const cmds = (
+            await api<{ items: (CommandView & { stage: string | null })[] }>('GET', `/v1/devices/${m.deviceId}/commands?limit=10`)
+          ).body.items;
+          return {
+            member: m,
+            holder: holders.get(m.deviceId),
+            commands: cmds.map((c) => `${c.id} ${c.type} ${c.state} ${c.stage ?? ''}`),
+            agent: { status: sim?.status, commands: sim?.agent?.stats().commands, acks: sim?.agent?.stats().acks },
+          };
+        }),
+    );
+  }
 
   it('completes after a kill -9 of its leader, each terminal updated once, the counts exact', async () => {
     const ids = fleet.ids();
@@ -117,13 +141,18 @@ describe.skipIf(!clusterPostgres)('a rollout whose leader dies', () => {
     expect(next).not.toBe(leaderId);
     expect(Date.now() - killedAt).toBeLessThan(5_000);
 
+    let last: RolloutView | undefined;
     const end = await eventually(
       async () => {
-        const r = await view();
-        return r.state !== 'running' ? r : null;
+        last = await view();
+        return last.state !== 'running' ? last : null;
       },
       { timeoutMs: 60_000, stepMs: 250, what: 'the rollout to end' },
-    );
+    ).catch(async (err: unknown) => {
+      throw new Error(
+        `${String(err)}; last seen: ${JSON.stringify(last && last.counts)}; stuck: ${JSON.stringify(await stuck(id, other))}`,
+      );
+    });
     expect(end.state).toBe('succeeded');
     expect(end.counts).toEqual({ succeeded: N });
     expect(end.phases.map((p) => p.total)).toEqual([3, 9, 18]);

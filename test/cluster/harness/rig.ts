@@ -106,7 +106,7 @@ export async function startRig(opts: ClusterOptions): Promise<ClusterRig> {
       await Promise.allSettled(fleets.map((f) => f.stop()));
       // CLUSTER_TEST_LOGS=<dir> keeps every instance's output there, to read after a failure.
       const keep = process.env.CLUSTER_TEST_LOGS;
-      if (keep) for (const i of cluster.instances) writeFileSync(join(keep, `${i.id}.log`), i.logs());
+      if (keep) for (const i of cluster.instances) writeFileSync(join(keep, `${cluster.stores.queuePrefix}-${i.id}.log`), i.logs());
       redis.disconnect();
       await cluster.stop();
     },
