@@ -45,8 +45,9 @@ export interface ClusterOptions {
   envFor?: (index: number) => ServerEnv;
   balance?: 'roundrobin' | 'leastconn';
   /**
-   * Start every instance at once. Default: the first alone, then the others together, so a
-   * test that is not about concurrent start-up does not depend on it.
+   * Start every instance at once (default): migrations and the first-admin bootstrap run under
+   * PostgreSQL advisory locks, so a first instance started alone only costs time. `false` starts
+   * the first alone, then the others together.
    */
   together?: boolean;
 }
@@ -119,7 +120,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       return startClusterInstance({ id, dataDir: join(dir, id), env: { ...shared, ...opts.envFor?.(index), ...extra } });
     };
     const indexes = Array.from({ length: opts.n }, (_, i) => i);
-    const first = opts.together ? [] : indexes.slice(0, 1);
+    const first = opts.together === false ? indexes.slice(0, 1) : [];
     for (const i of first) instances.push(await start(i));
     const rest = await Promise.allSettled(indexes.slice(first.length).map((i) => start(i)));
     for (const r of rest) if (r.status === 'fulfilled') instances.push(r.value);
