@@ -3,13 +3,16 @@
 // through one instance reaches a terminal held by another and its answer reads the same through
 // the third; a batch over the whole fleet counts exactly on every instance; the live stream of
 // one instance carries the events (commands, presence, health) of terminals held by another;
-// the fleet summary is the same whichever instance answers.
+// the fleet summary is the same whichever instance answers. Then, on the same rig with a second
+// fleet: a revocation or blacklisting made through A closes the terminal's live link on C within
+// a second, wherever its agent then tries again it is refused; a user disabled through A is
+// refused by B within a second although B had its token cached.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
-import type { LiveEvent } from '../helpers/liveStream.ts';
+import { openLiveStream, type LiveEvent } from '../helpers/liveStream.ts';
 import { heldBy, startRig, type ClusterRig, type RigFleet } from './harness/rig.ts';
 import { clusterPostgres } from './harness/stores.ts';
-import { openStream } from './harness/stream.ts';
 
 interface CommandView {
   id: string;
@@ -24,6 +27,10 @@ interface Summary {
 }
 
 const N = 9;
+/** What the design promises end to end. */
+const WITHIN_MS = 1_000;
+/** The second fleet's, whose terminals the invalidation tests revoke. */
+const M = 6;
 
 describe.skipIf(!clusterPostgres)('commands, stream and views across three instances', () => {
   let rig: ClusterRig;
@@ -95,7 +102,7 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
     const onC = heldBy(holders, fleet.ids(), c.id, 2);
     const [watched, rebooted] = onC;
     if (!watched || !rebooted) throw new Error('two terminals on C expected');
-    const stream = openStream(a.httpUrl, rig.cluster.secrets.ADMIN_TOKEN, `?types=command,device&health=${watched}`);
+    const stream = openLiveStream(a.httpUrl, `?types=command,device&health=${watched}`, rig.cluster.secrets.ADMIN_TOKEN);
     try {
       await stream.ready;
       expect(stream.status()).toBe(200);
@@ -145,5 +152,93 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
       const online = await rig.on(i)<{ items: { id: string }[] }>('GET', '/v1/devices?online=true&limit=100');
       expect(online.body.items.map((d) => d.id).sort()).toEqual([...fleet.ids()].sort());
     }
+  });
+
+  // After the views above: the summary counts the first fleet alone, and these revoke terminals.
+  describe('invalidation across three instances behind a balancer', () => {
+    let inx: RigFleet;
+    let inxHolders: Map<string, string>;
+
+    beforeAll(async () => {
+      inx = await rig.fleet({ devices: M, prefix: `INX${process.pid}` });
+      inxHolders = await rig.held(inx.ids());
+    }, 60_000);
+
+    const simOf = (deviceId: string) => {
+      const found = inx.fleet.agents.find((x) => x.deviceId === deviceId);
+      if (!found) throw new Error(`no agent for ${deviceId}`);
+      return found;
+    };
+    /** How long after `action` the agent of `deviceId` lost its link (its status left `connected`). */
+    async function linkLostAfter(deviceId: string, action: () => Promise<void>): Promise<number> {
+      const sim = simOf(deviceId);
+      expect(sim.status).toBe('connected');
+      const at = Date.now();
+      await action();
+      await eventually(() => sim.status !== 'connected', { timeoutMs: 5_000, stepMs: 10, what: `${deviceId} disconnected` });
+      return Date.now() - at;
+    }
+    const connectedOn = async (deviceId: string) => {
+      const all = await Promise.all(
+        rig.cluster.instances.map(async (i) => (await rig.on(i)<{ connected: boolean }>('GET', `/v1/devices/${deviceId}`)).body.connected),
+      );
+      return all.some(Boolean);
+    };
+
+    it('revoked through A: the link on C closes within a second and no instance lets it back', async () => {
+      const { a, c } = instances();
+      const [onC] = heldBy(inxHolders, inx.ids(), c.id);
+      if (!onC) throw new Error('a terminal on C expected');
+      const took = await linkLostAfter(onC, async () => {
+        const r = await rig.on(a)('POST', `/v1/devices/${onC}/revoke`, { reason: 'stolen' });
+        expect(r.status, r.text).toBe(200);
+      });
+      expect(took).toBeLessThan(WITHIN_MS);
+      // Its agent tries again through the balancer (any instance), and is refused everywhere.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(simOf(onC).status).not.toBe('connected');
+      expect(await connectedOn(onC)).toBe(false);
+      expect((await rig.holders()).get(onC)).toBeUndefined();
+    });
+
+    it('blacklisted through A: the link on C closes within a second', async () => {
+      const { a, c } = instances();
+      const onC = heldBy(inxHolders, inx.ids(), c.id, 2)[1];
+      if (!onC) throw new Error('a second terminal on C expected');
+      const took = await linkLostAfter(onC, async () => {
+        const r = await rig.on(a)('POST', `/v1/devices/${onC}/blacklist`, { reason: 'fraud' });
+        expect(r.status, r.text).toBe(200);
+      });
+      expect(took).toBeLessThan(WITHIN_MS);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await connectedOn(onC)).toBe(false);
+    });
+
+    it('a user disabled through A is refused by B within a second, although B had its token cached', async () => {
+      const { a, b, c } = instances();
+      const created = await rig.on(a)<{ id: string; token: string }>('POST', '/v1/users', {
+        name: `tech-${randomBytes(3).toString('hex')}`,
+        role: 'technician',
+      });
+      expect(created.status, created.text).toBe(201);
+      const asUser = { token: created.body.token };
+      for (const i of [b, c]) expect((await rig.on(i)('GET', '/v1/me', undefined, asUser)).status).toBe(200);
+      const at = Date.now();
+      expect((await rig.on(a)('POST', `/v1/users/${created.body.id}/disable`)).status).toBe(200);
+      await eventually(async () => (await rig.on(b)('GET', '/v1/me', undefined, asUser)).status === 401, {
+        timeoutMs: WITHIN_MS,
+        stepMs: 50,
+        what: 'B answering 401',
+      });
+      expect(Date.now() - at).toBeLessThan(WITHIN_MS);
+      expect((await rig.on(c)('GET', '/v1/me', undefined, asUser)).status).toBe(401);
+      // And through the balancer, whichever instance answers.
+      for (let k = 0; k < 3; k++) expect((await rig.lb('GET', '/v1/me', undefined, asUser)).status).toBe(401);
+    });
+
+    it('the other terminals stayed connected throughout', async () => {
+      const touched = new Set(heldBy(inxHolders, inx.ids(), instances().c.id, 2).slice(0, 2));
+      for (const id of inx.ids().filter((x) => !touched.has(x))) expect(simOf(id).status).toBe('connected');
+    });
   });
 });

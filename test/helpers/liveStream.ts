@@ -1,5 +1,6 @@
 // Reads the server's live stream (/v1/stream, server-sent events) in the background, as a test
-// subscriber: every event's name and JSON data, in order of arrival.
+// subscriber: every event's name and JSON data, in order of arrival. The token is the test
+// server's admin token unless given (a cluster has its own).
 import { TEST_ADMIN_TOKEN } from './testServer.ts';
 
 export interface LiveEvent {
@@ -16,17 +17,17 @@ export interface LiveStream {
   close(): void;
 }
 
-export function openLiveStream(url: string, query = ''): LiveStream {
+export function openLiveStream(url: string, query = '', token = TEST_ADMIN_TOKEN): LiveStream {
   const events: LiveEvent[] = [];
   const abort = new AbortController();
   let status = 0;
   let hello: (() => void) | undefined;
   const ready = new Promise<void>((r) => (hello = r));
   void (async () => {
-    const res = await fetch(`${url}/v1/stream${query}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, signal: abort.signal });
+    const res = await fetch(`${url}/v1/stream${query}`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
     status = res.status;
-    if (!res.ok) return hello?.();
-    const reader = res.body!.getReader();
+    if (!res.ok || !res.body) return hello?.();
+    const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buf = '';
     for (;;) {
