@@ -1,8 +1,8 @@
 // A rollout in a cluster of two real server processes behind HAProxy, agents spread over both:
 // the instance that starts a rollout leads it (its PostgreSQL lease); a pause through the other
-// instance reaches the leader; a leader killed with SIGKILL leaves its rollout to the other,
-// which takes the lead within seconds and completes it with exact counts, no terminal sent the
-// update twice; a leader whose lease session is cut while it lives lets go of its rollout.
+// instance reaches the leader; a leader whose lease session is cut while it lives lets go of its
+// rollout, which still ends with one install per terminal. (A leader killed with SIGKILL:
+// rollout.test.ts.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,8 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
   };
   const devicesOf = async (i: ClusterInstance, id: string) =>
     (await api<{ items: RolloutDevice[] }>(i, 'GET', `/v1/rollouts/${id}/devices?limit=500`)).body.items;
-  const leaderOf = async (id: string) => instanceOfApp((await db.query<{ app: string }>(HOLDER_SQL, [LEASE_SPACE, campaignLease(id)])).rows[0]?.app);
+  const leaderOf = async (id: string) =>
+    instanceOfApp((await db.query<{ app: string }>(HOLDER_SQL, [LEASE_SPACE, campaignLease(id)])).rows[0]?.app);
   const sentOrDone = (r: RolloutView) => Object.entries(r.counts).reduce((n, [state, k]) => n + (state === 'pending' ? 0 : (k ?? 0)), 0);
   const publish = async (i: ClusterInstance, version: string) => {
     const { image, manifest, signature } = signedImage(publisher, 64 * 1024, version, ['PAX-A920']);
@@ -132,7 +133,10 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     const resumed = await api<RolloutView>(b, 'POST', `/v1/rollouts/${id}/resume`);
     expect(resumed.body.state).toBe('running');
     expect((await rollout(a, id)).state).toBe('running');
-    await eventually(async () => sentOrDone(await rollout(a, id)) > sentOrDone(atPause), { what: 'sends after the resume', timeoutMs: 15_000 });
+    await eventually(async () => sentOrDone(await rollout(a, id)) > sentOrDone(atPause), {
+      what: 'sends after the resume',
+      timeoutMs: 15_000,
+    });
 
     const cancelled = await api<RolloutView>(b, 'POST', `/v1/rollouts/${id}/cancel`);
     expect(cancelled.body.state).toBe('cancelled');
@@ -143,52 +147,8 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     expect(late.body.error.code).toBe('invalid_state');
   }, 90_000);
 
-  it('is taken over by the other instance when its leader is killed, and completes with exact counts', async () => {
-    const agents = fleet.agents.slice(10);
-    const ids = agents.map((x) => x.deviceId!);
-    // Slow enough (5 a second) that the kill falls in the middle.
-    const id = await createRollout(a, 'through a leader crash', ids, 300);
-    expect((await api(a, 'POST', `/v1/rollouts/${id}/start`)).status).toBe(200);
-    expect(await leaderOf(id)).toBe('i1');
-    await eventually(async () => ((await rollout(b, id)).counts.succeeded ?? 0) >= 5, { timeoutMs: 60_000, what: 'some devices done' });
-    expect((await rollout(b, id)).counts.pending ?? 0).toBeGreaterThan(0);
-
-    await a.kill9();
-    const killedAt = Date.now();
-    await eventually(async () => (await leaderOf(id)) === 'i2', { timeoutMs: 15_000, stepMs: 100, what: 'i2 leading the rollout' });
-    expect(Date.now() - killedAt).toBeLessThan(5_000);
-
-    const end = await eventually(
-      async () => {
-        const r = await rollout(b, id);
-        return r.state !== 'running' ? r : undefined;
-      },
-      { timeoutMs: 120_000, stepMs: 250, what: 'the rollout to end on i2' },
-    ).catch(async (err: unknown) => {
-      console.log('DEBUG', JSON.stringify(await rollout(b, id)), await leaderOf(id));
-      console.log('DEBUG devs', JSON.stringify((await devicesOf(b, id)).filter((d) => d.state !== 'succeeded')));
-      const cmds = await db.query(`select id, device_id, state, stage, updated_at from commands where type = 'ota.install' and payload->>'campaignId' = $1 and state <> 'succeeded'`, [id]);
-      console.log('DEBUG cmds', JSON.stringify(cmds.rows));
-      for (const i of cluster.instances) console.log('DEBUG log', i.id, i.logs().split('\n').filter((l) => /lease|campaign|leading|error/i.test(l)).slice(-30).join('\n'));
-      throw err;
-    });
-    expect(end.state).toBe('succeeded');
-    expect(end.counts).toEqual({ succeeded: ids.length });
-    const devs = await devicesOf(b, id);
-    expect(devs).toHaveLength(ids.length);
-    expect(devs.every((d) => d.attempt === 1 && d.reportedVersion === '2.0.0')).toBe(true);
-    // One ota.install per terminal, and each terminal installed once.
-    const perDevice = await db.query<{ n: string }>(
-      `select count(*) as n from commands where type = 'ota.install' and device_id = any($1) group by device_id`,
-      [ids],
-    );
-    expect(perDevice.rows).toHaveLength(ids.length);
-    expect(perDevice.rows.every((r) => Number(r.n) === 1)).toBe(true);
-    for (const x of agents) expect(x.agent!.stats().commands['ota.install']).toBe(1);
-  }, 240_000);
-
   it('lets go of its campaigns at once when its lease session is cut while it lives, and the rollout still ends exactly', async () => {
-    const i1 = await cluster.restartInstance('i1');
+    const i1 = a;
     const fw3 = await publish(b, '3.0.0');
     const agents = fleet.agents.slice(10);
     const ids = agents.map((x) => x.deviceId!);
@@ -199,7 +159,9 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     await eventually(async () => ((await rollout(i1, id)).counts.succeeded ?? 0) >= 5, { timeoutMs: 60_000, what: 'some devices done' });
 
     // The session PostgreSQL would end for a lost host: i2 lives on, but its locks are gone.
-    const cut = await db.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'posfleet-lease:i2' and datname = current_database()`);
+    const cut = await db.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'posfleet-lease:i2' and datname = current_database()`,
+    );
     expect(cut.rowCount).toBe(1);
     await eventually(async () => (await leaderOf(id)) !== null, { timeoutMs: 10_000, stepMs: 100, what: 'a leader again' });
 
@@ -212,7 +174,17 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     ).catch(async (err: unknown) => {
       console.log('DEBUG', JSON.stringify(await rollout(i1, id)), await leaderOf(id));
       console.log('DEBUG devs', JSON.stringify((await devicesOf(i1, id)).filter((d) => d.state !== 'succeeded')));
-      for (const i of cluster.instances) console.log('DEBUG log', i.id, i.logs().split('\n').filter((l) => /lease|campaign|leading/i.test(l)).slice(-30).join('\n'));
+      for (const i of cluster.instances)
+        console.log(
+          'DEBUG log',
+          i.id,
+          i
+            .logs()
+            .split('\n')
+            .filter((l) => /lease|campaign|leading/i.test(l))
+            .slice(-30)
+            .join('\n'),
+        );
       throw err;
     });
     expect(end.state).toBe('succeeded');
