@@ -3,9 +3,12 @@
 // terminals of the dead instance reconnect through it to the living ones, show online there and
 // get the commands created while they were away (and the one in flight at the kill, run once);
 // the terminals that do not come back are offline on every living instance within
-// HEARTBEAT_TIMEOUT_S.
+// HEARTBEAT_TIMEOUT_S. Restarted under the same id on the same ports, the instance is UP in
+// HAProxy and takes connections again without a balancer reload; a kill -9 followed at once by
+// a restart under the same id still marks its terminal offline, once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
+import type { ClusterInstance } from './harness/instances.ts';
 import { heldBy, othersThan, startRig, type ClusterRig, type RigFleet } from './harness/rig.ts';
 import { clusterPostgres } from './harness/stores.ts';
 
@@ -16,6 +19,9 @@ interface CommandView {
 interface DeviceView {
   online: boolean;
   connected: boolean;
+}
+interface Timeline {
+  items: { kind: string }[];
 }
 
 const HEARTBEAT_TIMEOUT_S = 10;
@@ -121,5 +127,45 @@ describe.skipIf(!clusterPostgres)('an instance killed under its terminals', () =
     // Their rows say so too (the online filter reads them), written by whoever cleaned up.
     const online = await rig.on(x)<{ items: { id: string }[] }>('GET', '/v1/devices?online=false&limit=100');
     expect(online.body.items.map((d) => d.id).sort()).toEqual([...gone.ids()].sort());
+  }, 90_000);
+
+  it('takes connections again once restarted on its ports, and a kill -9 with an immediate restart marks its terminal offline once', async () => {
+    const [x, , victim] = rig.cluster.instances;
+    if (!x || !victim) throw new Error('three instances expected');
+    const { mqttPort } = victim;
+    await rig.cluster.restartInstance(victim.id);
+    expect(victim.isRunning()).toBe(true);
+    expect(victim.mqttPort).toBe(mqttPort);
+    await rig.cluster.balancer.waitServers((s) => s.length === 3 && s.every((v) => v.status === 'UP'), 5_000);
+    const totalBefore = (await rig.cluster.balancer.servers()).find((v) => v.name === victim.id)?.total ?? 0;
+    // Round robin over three living instances: one of three new terminals lands on it.
+    const back = await rig.fleet({ devices: 3, prefix: `BAK${process.pid}` });
+    heldBy(await rig.held(back.ids()), back.ids(), victim.id);
+    expect((await rig.cluster.balancer.servers()).find((v) => v.name === victim.id)?.total).toBeGreaterThan(totalBefore);
+
+    // Whether x sees the death or the restarted victim finds its previous run's registry
+    // entries first, the terminal goes offline, once.
+    const quick = await rig.fleet({ devices: 1, prefix: `QCK${process.pid}`, mqttUrl: `mqtt://127.0.0.1:${victim.mqttPort}` });
+    const [id] = quick.ids();
+    if (!id) throw new Error('one terminal expected');
+    await rig.held([id], { by: (h) => h === victim.id });
+    const view = async (i: ClusterInstance) => (await rig.on(i)<DeviceView>('GET', `/v1/devices/${id}`)).body;
+    await eventually(async () => (await view(x)).online, { what: `${id} online on ${x.id}`, stepMs: 200 });
+    await victim.kill9();
+    // Its agent stops while cut off, so only the server side decides it is gone.
+    await quick.stop();
+    await rig.cluster.restartInstance(victim.id);
+    const offlineEntries = async () =>
+      (await rig.on(x)<Timeline>('GET', `/v1/devices/${id}/timeline`)).body.items.filter((e) => e.kind === 'offline');
+    await eventually(async () => !(await view(x)).online, { what: 'offline after the quick restart', timeoutMs: 15_000, stepMs: 200 });
+    await eventually(
+      async () =>
+        !(await rig.on(x)<{ items: { id: string }[] }>('GET', '/v1/devices?online=true&limit=100')).body.items.some((d) => d.id === id),
+      { what: 'its row offline', stepMs: 200 },
+    );
+    await eventually(async () => (await offlineEntries()).length > 0, { what: 'offline on the timeline', stepMs: 200 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await offlineEntries()).toHaveLength(1);
+    expect((await view(victim)).online).toBe(false);
   }, 90_000);
 });

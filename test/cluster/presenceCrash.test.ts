@@ -1,8 +1,8 @@
 // A crashed instance's terminals, with real server processes: a terminal connected to i2 is
 // online on i1; i2 is killed with SIGKILL; within a few seconds i1 shows it offline (fleet
 // summary, device page, the stored row behind the online filter) with one offline entry on its
-// timeline, and when the terminal reconnects to i1 it is online again; the same after a kill -9
-// and an immediate restart under the same id.
+// timeline, and when the terminal reconnects to i1 it is online again. (A kill -9 followed at
+// once by a restart under the same id: instanceDeath.test.ts.)
 import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
@@ -96,21 +96,6 @@ describe.skipIf(!clusterPostgres)('presence after an instance crashes', () => {
       await connectTo(a, onB);
       await eventually(async () => (await view(a, onB.deviceId)).online, { what: 'online again on i1' });
       await eventually(async () => (await onlineIds()).includes(onB.deviceId), { what: 'row online again' });
-
-      // A crash and a restart under the same id at once: whether i1 sees the death or i2 finds
-      // its previous run's registry entries first, the terminal goes offline, once.
-      await cluster.restartInstance(b.id);
-      const again = await enroll();
-      await connectTo(b, again);
-      await eventually(async () => (await view(a, again.deviceId)).online, { what: 'online on i1 via the restarted i2' });
-      await b.kill9();
-      await cluster.restartInstance(b.id);
-      await eventually(async () => !(await view(a, again.deviceId)).online, { what: 'offline after the quick restart', timeoutMs: 15_000 });
-      await eventually(async () => !(await onlineIds()).includes(again.deviceId), { what: 'its row offline' });
-      await eventually(async () => (await offlineEntries(again.deviceId)).length, { what: 'offline on the timeline' });
-      await new Promise((r) => setTimeout(r, 1_500));
-      expect(await offlineEntries(again.deviceId)).toHaveLength(1);
-      expect((await view(b, again.deviceId)).online).toBe(false);
     } finally {
       for (const c of clients) c.end(true);
       await cluster.stop();
