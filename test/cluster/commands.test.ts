@@ -6,13 +6,13 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandMessage } from '../../schemas/wire.ts';
-import { createScratchPostgres, type ScratchDatabase } from '../helpers/databases.ts';
 import { pendingCommandRows } from '../../server/commands/commandService.ts';
 import { createCommandStore } from '../../server/commands/commandStore.ts';
 import { connectDevice, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { rawTerminal } from '../helpers/rawTerminal.ts';
-import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import type { TestServer } from '../helpers/testServer.ts';
+import { startInProcessPair, type InProcessPair } from './harness/inProcess.ts';
 
 interface CommandView {
   id: string;
@@ -24,31 +24,18 @@ interface CommandView {
 const postgresUrl = process.env.DATABASE_URL;
 
 describe.skipIf(!postgresUrl)('commands across two instances', () => {
-  let scratch: ScratchDatabase | undefined;
+  let pair: InProcessPair | undefined;
   let a: TestServer;
   let b: TestServer;
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    scratch = await createScratchPostgres(postgresUrl!);
-    // One database and Redis prefix; one pepper (device secrets and tokens verify on both), one
-    // binding key and one key vault master key, as every instance of a cluster is given.
-    const shared = {
-      DATABASE_URL: scratch.url,
-      CLUSTER: 'true',
-      QUEUE_PREFIX: `test-${randomBytes(6).toString('hex')}`,
-      SECRET_PEPPER: randomBytes(32).toString('hex'),
-      BINDING_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      KEY_VAULT_MASTER_KEY: randomBytes(32).toString('hex'),
-    };
-    a = await startTestServer({ env: { ...shared, INSTANCE_ID: 'cmd-a' } });
-    b = await startTestServer({ env: { ...shared, INSTANCE_ID: 'cmd-b' } });
+    pair = await startInProcessPair(postgresUrl!, ['cmd-a', 'cmd-b']);
+    ({ a, b } = pair);
   }, 120_000);
   afterAll(async () => {
     for (const c of clients) c.end(true);
-    await b?.stop();
-    await a?.stop();
-    await scratch?.drop();
+    await pair?.stop();
   }, 120_000);
 
   const on = (t: TestServer, d: EnrolledDevice): EnrolledDevice => ({ ...d, mqttUrl: t.started.mqttUrl });

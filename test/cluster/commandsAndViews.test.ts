@@ -46,13 +46,9 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
     await rig?.stop();
   }, 60_000);
 
-  const instances = () => {
-    const [a, b, c] = rig.cluster.instances;
-    if (!a || !b || !c) throw new Error('three instances expected');
-    return { a, b, c };
-  };
+  const instances = () => rig.three();
   const agentOf = (deviceId: string) => {
-    const found = fleet.fleet.agents.find((x) => x.deviceId === deviceId)?.agent;
+    const found = fleet.sim(deviceId).agent;
     if (!found) throw new Error(`no agent for ${deviceId}`);
     return found;
   };
@@ -164,11 +160,7 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
       inxHolders = await rig.held(inx.ids());
     }, 60_000);
 
-    const simOf = (deviceId: string) => {
-      const found = inx.fleet.agents.find((x) => x.deviceId === deviceId);
-      if (!found) throw new Error(`no agent for ${deviceId}`);
-      return found;
-    };
+    const simOf = (deviceId: string) => inx.sim(deviceId);
     /** How long after `action` the agent of `deviceId` lost its link (its status left `connected`). */
     async function linkLostAfter(deviceId: string, action: () => Promise<void>): Promise<number> {
       const sim = simOf(deviceId);

@@ -65,11 +65,7 @@ describe.skipIf(!clusterPostgres)('key rotations and re-bindings across an insta
     await rig?.stop();
   }, 60_000);
 
-  const simOf = (deviceId: string) => {
-    const found = fleet.fleet.agents.find((x) => x.deviceId === deviceId);
-    if (!found) throw new Error(`no agent for ${deviceId}`);
-    return found;
-  };
+  const simOf = (deviceId: string) => fleet.sim(deviceId);
 
   it('completes a key rotation whose starting instance is killed mid-way, the inventories agreeing', async () => {
     const [starter] = rig.cluster.instances;

@@ -11,10 +11,10 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceState } from '../../schemas/db.ts';
 import { topicFor } from '../../schemas/wire.ts';
-import { createScratchPostgres, type ScratchDatabase } from '../helpers/databases.ts';
 import { connectDevice, publish, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import type { TestServer } from '../helpers/testServer.ts';
+import { startInProcessPair, type InProcessPair } from './harness/inProcess.ts';
 
 interface DeviceView {
   online: boolean;
@@ -34,33 +34,21 @@ interface Timeline {
 const postgresUrl = process.env.DATABASE_URL;
 
 describe.skipIf(!postgresUrl)('presence across two instances', () => {
-  let scratch: ScratchDatabase | undefined;
+  let pair: InProcessPair | undefined;
   let a: TestServer;
   let b: TestServer;
   const clients: MqttClient[] = [];
   const movedOnB: string[] = [];
 
   beforeAll(async () => {
-    scratch = await createScratchPostgres(postgresUrl!);
-    const shared = {
-      DATABASE_URL: scratch.url,
-      CLUSTER: 'true',
-      SHARED_DIR: mkdtempSync(join(tmpdir(), 'posfleet-shared-')),
-      QUEUE_PREFIX: `test-${randomBytes(6).toString('hex')}`,
-      SECRET_PEPPER: randomBytes(32).toString('hex'),
-      BINDING_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      KEY_VAULT_MASTER_KEY: randomBytes(32).toString('hex'),
-    };
-    a = await startTestServer({ env: { ...shared, INSTANCE_ID: 'pres-a' } });
-    b = await startTestServer({ env: { ...shared, INSTANCE_ID: 'pres-b' } });
+    pair = await startInProcessPair(postgresUrl!, ['pres-a', 'pres-b']);
+    ({ a, b } = pair);
     // A module of B's that only records what it is told (the list the server calls onMoved on).
     b.server.parts.modules.push({ name: 'moved-probe', onMoved: (id) => void movedOnB.push(id) });
   }, 120_000);
   afterAll(async () => {
     for (const c of clients) c.end(true);
-    await b?.stop();
-    await a?.stop();
-    await scratch?.drop();
+    await pair?.stop();
   }, 120_000);
 
   const on = (t: TestServer, d: EnrolledDevice): EnrolledDevice => ({ ...d, mqttUrl: t.started.mqttUrl });

@@ -22,6 +22,8 @@ export interface RigFleet {
   /** Agent `serial`'s state is in `<stateDir>/<serial>`. */
   stateDir: string;
   ids(): string[];
+  /** The simulated terminal of `deviceId` (fails if this fleet has none). */
+  sim(deviceId: string): FleetHandle['agents'][number];
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface ClusterRig {
   on(i: ClusterInstance): Api;
   /** The API through the balancer. */
   lb: Api;
+  /** The first three instances, for the three-instance scenarios (fails with fewer). */
+  three(): { a: ClusterInstance; b: ClusterInstance; c: ClusterInstance };
   /** A fleet enrolled through the balancer; its agents connect to PUBLIC_MQTT_URL (the balancer) unless `mqttUrl` says otherwise. */
   fleet(opts: RigFleetOptions): Promise<RigFleet>;
   /** terminal → instance id, from the cluster's registry. */
@@ -57,6 +61,11 @@ export async function startRig(opts: ClusterOptions): Promise<ClusterRig> {
     on,
     lb,
     holders,
+    three() {
+      const [a, b, c] = cluster.instances;
+      if (!a || !b || !c) throw new Error('three instances expected');
+      return { a, b, c };
+    },
     async held(ids, o = {}) {
       const alive = new Set(cluster.instances.filter((i) => i.isRunning()).map((i) => i.id));
       const by = o.by ?? ((id: string) => alive.has(id));
@@ -91,6 +100,11 @@ export async function startRig(opts: ClusterOptions): Promise<ClusterRig> {
         fleet,
         stateDir,
         ids: () => fleet.agents.map((a) => a.deviceId ?? ''),
+        sim(deviceId) {
+          const found = fleet.agents.find((x) => x.deviceId === deviceId);
+          if (!found) throw new Error(`no agent for ${deviceId}`);
+          return found;
+        },
         stop: () =>
           (stopped ??= fleet.stop().then(() => {
             rmSync(stateDir, { recursive: true, force: true });
