@@ -30,18 +30,26 @@ function soloRegistry(instanceId: string): InstanceRegistry {
     stop: async () => undefined,
     alive: async () => new Set([instanceId]),
     onDead: () => undefined,
+    onRevived: () => undefined,
     claim: async () => true,
   };
 }
 
-export function createCluster(deps: { config: Pick<Config, 'CLUSTER' | 'INSTANCE_ID'>; redisUrl: string; prefix: string; log: Logger }): Cluster {
+/**
+ * How long an instance counts as alive after its last refresh: half the heartbeat timeout (a dead
+ * instance's terminals must be offline within it), at least 5 s and at most 15 s, since a busy
+ * event loop (a fleet reconnecting, a fleet-wide command) can delay a refresh by seconds.
+ */
+export const livenessTtlMs = (heartbeatTimeoutS: number) => Math.min(15_000, Math.max(5_000, (heartbeatTimeoutS * 1000) / 2));
+
+export function createCluster(deps: { config: Pick<Config, 'CLUSTER' | 'INSTANCE_ID' | 'HEARTBEAT_TIMEOUT_S'>; redisUrl: string; prefix: string; log: Logger }): Cluster {
   const instanceId = instanceIdOf(deps.config);
   if (!deps.config.CLUSTER) {
     return { instanceId, clustered: false, link: createSoloLink(instanceId), instances: soloRegistry(instanceId), start: async () => undefined, stop: async () => undefined };
   }
   const log = deps.log.child({ instance: instanceId });
   const link = createRedisLink({ redisUrl: deps.redisUrl, prefix: deps.prefix, instanceId, log });
-  const instances = createInstanceRegistry({ redisUrl: deps.redisUrl, prefix: deps.prefix, instanceId, log });
+  const instances = createInstanceRegistry({ redisUrl: deps.redisUrl, prefix: deps.prefix, instanceId, log, ttlMs: livenessTtlMs(deps.config.HEARTBEAT_TIMEOUT_S) });
   return {
     instanceId,
     clustered: true,

@@ -11,6 +11,11 @@ export interface InstanceRegistry {
   alive(): Promise<Set<string>>;
   /** Called once per instance seen dead (its key gone), on every instance. */
   onDead(fn: (instanceId: string) => void): void;
+  /**
+   * Called when this instance finds its own key gone at a refresh: its peers took it for dead (an
+   * event loop stalled past the TTL) and cleaned up after it, so what it holds must be told again.
+   */
+  onRevived(fn: () => void): void;
   /** True for exactly one caller cluster-wide per `what` (until `ttlMs`): who cleans up after a death. */
   claim(what: string, ttlMs: number): Promise<boolean>;
 }
@@ -32,10 +37,19 @@ export function createInstanceRegistry(opts: InstanceRegistryOptions): InstanceR
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   redis.on('error', (err) => opts.log.warn({ err: err.message }, 'instance registry: redis error'));
   const deadListeners: ((id: string) => void)[] = [];
+  const revivedListeners: (() => void)[] = [];
+  let started = false;
   let timer: NodeJS.Timeout | undefined;
   let known = new Set<string>();
 
-  const refresh = () => redis.multi().set(keyOf(opts.instanceId), String(Date.now()), 'PX', ttlMs).sadd(members, opts.instanceId).exec();
+  async function refresh() {
+    const replies = await redis.multi().set(keyOf(opts.instanceId), String(Date.now()), 'PX', ttlMs, 'GET').sadd(members, opts.instanceId).exec();
+    const previous = replies?.[0]?.[1];
+    if (started && previous === null) {
+      opts.log.warn({ instance: opts.instanceId }, 'this instance was taken for dead by its peers: telling them again what it holds');
+      for (const fn of revivedListeners) fn();
+    }
+  }
 
   async function alive(): Promise<Set<string>> {
     const ids = await redis.smembers(members);
@@ -60,6 +74,7 @@ export function createInstanceRegistry(opts: InstanceRegistryOptions): InstanceR
     async start() {
       await redis.connect();
       await refresh();
+      started = true;
       known = await alive();
       // Instances that died while none was watching are seen dead at the first beat.
       const listed = await redis.smembers(members);
@@ -68,6 +83,7 @@ export function createInstanceRegistry(opts: InstanceRegistryOptions): InstanceR
     },
     async stop() {
       if (timer) clearInterval(timer);
+      started = false;
       // A clean stop: the others see the key gone at once and take over what this instance held.
       await redis
         .multi()
@@ -80,6 +96,9 @@ export function createInstanceRegistry(opts: InstanceRegistryOptions): InstanceR
     alive,
     onDead(fn) {
       deadListeners.push(fn);
+    },
+    onRevived(fn) {
+      revivedListeners.push(fn);
     },
     async claim(what, claimTtlMs) {
       const won = await redis.set(`${opts.prefix}:claim:${what}`, opts.instanceId, 'PX', claimTtlMs, 'NX');

@@ -75,6 +75,14 @@ export function createPresence(deps: PresenceDeps): Presence {
   };
 
   const reconcile = createPresenceReconcile({ instanceId, live, registry, instances: cluster.instances, log });
+  /** Peers took this instance for dead and removed its registry entries: hold, write and announce them again. */
+  async function rehold() {
+    const mine = [...live.all()].filter((d) => hold.isHeldHere(d.deviceId)).map((d) => d.deviceId);
+    for (let i = 0; i < mine.length; i += 500) await Promise.all(mine.slice(i, i + 500).map((id) => registry.hold(id)));
+    live.markDirty(mine);
+    share.announce(mine);
+  }
+
   const reap = (id: string) =>
     reaper.dead(id).catch((err: unknown) => log.error({ err, instance: id }, 'terminals of a dead instance not cleaned up'));
 
@@ -86,6 +94,7 @@ export function createPresence(deps: PresenceDeps): Presence {
       await registry.start();
       share.start();
       cluster.instances.onDead((id) => void reap(id));
+      cluster.instances.onRevived(() => void rehold().catch((err: unknown) => log.error({ err }, 'could not tell peers again what this instance holds')));
       const [held, alive] = await Promise.all([registry.all(), cluster.instances.alive()]);
       // The registry first (who holds what), then each peer's own view (online, firmware).
       const gone = new Set<string>();

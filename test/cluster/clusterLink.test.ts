@@ -132,4 +132,22 @@ describe('instance registry', () => {
     const claims = await Promise.all(regs.slice(0, 2).map((r) => r.claim('reap:r2', 5000)));
     expect(claims.filter(Boolean)).toHaveLength(1);
   });
+
+  it('tells an instance taken for dead that it must announce itself again', async () => {
+    const prefix = `{t-${randomBytes(4).toString('hex')}}`;
+    const reg = createInstanceRegistry({ redisUrl: REDIS_URL, prefix, instanceId: 'slow', log, ttlMs: 900 });
+    await reg.start();
+    stops.push(() => reg.stop());
+    let revived = 0;
+    reg.onRevived(() => revived++);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(revived).toBe(0);
+    // What peers see when its refreshes stalled past the TTL: the key gone.
+    const raw = new Redis(REDIS_URL);
+    stops.push(async () => void (await raw.quit()));
+    await raw.del(`${prefix}:instance:slow`);
+    await eventually(() => revived === 1, { what: 'revived once' });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(revived).toBe(1);
+  });
 });
