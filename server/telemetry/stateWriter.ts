@@ -1,5 +1,5 @@
 // Writes what the live state marked dirty, and the kept history samples, in chunked batches.
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { deviceState, healthHistory } from '../../schemas/db.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
 import { createJsonBulkWriter, type WriteBehindOutcome } from '../core/jsonBulkWrite.ts';
@@ -28,6 +28,9 @@ export interface StateWriter {
   /** Cluster mode: the rows a dead instance held, written offline (no longer anyone's). */
   releaseHeldBy(instanceId: string): Promise<void>;
 }
+
+const RELEASE_BATCH = 1_000;
+const RELEASE_PASSES = 200;
 
 /** With the default 1 s flush period, a device's latest sample reaches the database within ~10 s. */
 export const QUIET_EVERY = 10;
@@ -144,10 +147,28 @@ export function createStateWriter(deps: StateWriterDeps): StateWriter {
     },
     flush: () => writes.flush(true),
     async releaseHeldBy(instanceId) {
-      await deps.db
-        .update(deviceState)
-        .set({ online: false, heldBy: null, disconnectedAt: sql`now()`, updatedAt: sql`now()` })
-        .where(eq(deviceState.heldBy, instanceId));
+      // In small batches, skipping rows a flush has locked: one UPDATE over a dead instance's
+      // 17,000 rows deadlocked with the new holders' flushes writing the same rows online. A
+      // skipped row is taken at a later pass, unless its new holder wrote it meanwhile.
+      for (let pass = 0; pass < RELEASE_PASSES; pass++) {
+        const batch = deps.db
+          .select({ id: deviceState.deviceId })
+          .from(deviceState)
+          .where(eq(deviceState.heldBy, instanceId))
+          .orderBy(deviceState.deviceId)
+          .limit(RELEASE_BATCH)
+          .for('update', { skipLocked: true });
+        const released = await deps.db
+          .update(deviceState)
+          .set({ online: false, heldBy: null, disconnectedAt: sql`now()`, updatedAt: sql`now()` })
+          .where(inArray(deviceState.deviceId, batch))
+          .returning({ id: deviceState.deviceId });
+        if (released.length > 0) continue;
+        const [left] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(deviceState).where(eq(deviceState.heldBy, instanceId));
+        if (!left?.n) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`rows still held by ${instanceId} after ${RELEASE_PASSES} passes`);
     },
     async tick() {
       // A tick skipped while the previous write goes on does not count towards QUIET_EVERY.

@@ -21,7 +21,8 @@ interface Timeline {
 
 describe.skipIf(!clusterPostgres)('presence after an instance crashes', () => {
   it('marks the terminals of a killed instance offline on the others within seconds, once, and online again where they reconnect', async () => {
-    const cluster = await startCluster({ n: 2, env: { CLUSTER: 'true', FLUSH_INTERVAL_MS: '200' } });
+    // A 10 s heartbeat timeout gives instance keys a 5 s TTL (server/cluster/cluster.ts livenessTtlMs).
+    const cluster = await startCluster({ n: 2, env: { CLUSTER: 'true', FLUSH_INTERVAL_MS: '200', HEARTBEAT_TIMEOUT_S: '10' } });
     const clients: MqttClient[] = [];
     try {
       const [a, b] = cluster.instances;
