@@ -2,7 +2,9 @@
 // thresholds, rate, windows, timeouts and retries; this says what a keys.install carries and
 // how its ack reads. A key is installed only when the device's KCV equals the vault's.
 import { z } from 'zod';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
+import { commands } from '../../schemas/db.ts';
+import { campaignDevices } from '../../schemas/tables/campaigns.ts';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { keys } from '../../schemas/tables/keys.ts';
 import type { CampaignKind, CommandUpdate, OpenCampaign, Verdict } from '../campaigns/campaignKind.ts';
@@ -60,6 +62,22 @@ export interface KeyKindDeps {
 }
 
 export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotationParams> {
+  /**
+   * Members stored as succeeded whose keys are still pending: a leader stored the member's answer
+   * and stopped (in a cluster: died) before the inventory write that the answer started. Their
+   * stored answer is settled again, before the campaign can read as finished (`settled`).
+   */
+  async function settleStoredSuccesses(campaignId: string, pendingDevices: string[]) {
+    if (!pendingDevices.length) return;
+    const answered = await deps.db
+      .select({ deviceId: campaignDevices.deviceId, commandId: commands.id, state: commands.state, stage: commands.stage, progress: commands.progress, error: commands.error, result: commands.result })
+      .from(campaignDevices)
+      .innerJoin(commands, eq(commands.id, campaignDevices.commandId))
+      .where(and(eq(campaignDevices.campaignId, campaignId), eq(campaignDevices.state, 'succeeded'), eq(commands.state, 'succeeded'), inArray(campaignDevices.deviceId, pendingDevices)));
+    for (const a of answered) deps.settle(a.deviceId, campaignId, a);
+    if (answered.length) deps.log.warn({ campaign: campaignId, devices: answered.length }, 'key installs answered before a leader change settled again');
+  }
+
   return {
     name: KEYS_KIND,
     lane: 'keys',
@@ -78,6 +96,7 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
         list.push({ keyId: p.id, kcv: p.kcv });
         expected.set(p.deviceId, list);
       }
+      await settleStoredSuccesses(campaignId, [...expected.keys()]);
       const usages = [...new Set(params.usages)];
       return {
         summary: `rotate ${usages.join('+')}`,
