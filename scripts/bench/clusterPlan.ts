@@ -21,8 +21,9 @@ export interface ClusterPlan {
   /** Commands created for the killed instance's terminals just before and just after the kill, each. */
   killCommands: number;
   killTimeoutMs: number;
-  /** Whole fleet online must still hold this long after the kill: past the ~5 s a dead peer takes
-   *  to be noticed, when the survivors mark its terminals offline. */
+  /** Whole fleet online must still hold this long after the kill: past the time a dead peer takes
+   *  to be noticed (its liveness TTL, 15 s at the default heartbeat timeout: server/cluster/cluster.ts
+   *  livenessTtlMs), when the survivors mark the terminals it still held offline. */
   killConfirmMs: number;
   /** How long the commands around the kill may take to succeed once the fleet is back. */
   killCommandsTimeoutMs: number;
@@ -72,7 +73,7 @@ export function clusterPlan(devices: number, instances: number, quick: boolean):
     limits: { maxP99Ms: 250, requireServerCount: true },
     killCommands: quick ? 50 : 500,
     killTimeoutMs: quick ? 60_000 : 180_000,
-    killConfirmMs: 12_000,
+    killConfirmMs: 20_000,
     killCommandsTimeoutMs: quick ? 20_000 : 60_000,
     rolloutTimeoutMs: quick ? 45_000 : 300_000,
     rolloutStallMs: quick ? 20_000 : 60_000,
