@@ -16,6 +16,7 @@ import type { RolloutDevice, RolloutView } from '../campaigns/otaHarness.ts';
 import { publisher } from '../campaigns/otaHarness.ts';
 import { signedImage } from '../firmware/signedImage.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { createApiClient } from '../helpers/apiClient.ts';
 import { startCluster, type Cluster, type ClusterInstance } from './harness/instances.ts';
 import { clusterPostgres } from './harness/stores.ts';
 
@@ -30,17 +31,13 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
   let a: ClusterInstance;
   let b: ClusterInstance;
 
-  const api = async <T>(i: ClusterInstance, method: string, path: string, body?: unknown, raw?: Buffer) => {
-    const res = await fetch(`${i.httpUrl}${path}`, {
+  const api = <T>(i: ClusterInstance, method: string, path: string, body?: unknown, raw?: Buffer) =>
+    createApiClient({ baseUrl: () => i.httpUrl, defaultToken: cluster.secrets.ADMIN_TOKEN })<T>(
       method,
-      headers: {
-        authorization: `Bearer ${cluster.secrets.ADMIN_TOKEN}`,
-        'content-type': raw ? 'application/octet-stream' : 'application/json',
-      },
-      body: raw ? new Uint8Array(raw) : body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+      path,
+      body,
+      raw ? { raw: new Uint8Array(raw), headers: { 'content-type': 'application/octet-stream' } } : {},
+    );
   const rollout = async (i: ClusterInstance, id: string) => {
     const r = await api<RolloutView>(i, 'GET', `/v1/rollouts/${id}`);
     expect(r.status).toBe(200);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { topicFor } from '../../schemas/wire.ts';
 import { connectDevice, kekPublicKey, publish, uniqueSerial, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { createApiClient } from '../helpers/apiClient.ts';
 import { startCluster, type ClusterInstance } from './harness/instances.ts';
 import { clusterPostgres } from './harness/stores.ts';
 
@@ -27,20 +28,13 @@ describe.skipIf(!clusterPostgres)('presence after an instance crashes', () => {
     try {
       const [a, b] = cluster.instances;
       if (!a || !b) throw new Error('two instances expected');
-      const api = async <T>(
+      const api = <T>(
         i: ClusterInstance,
         method: string,
         path: string,
         body?: unknown,
         token: string | null = cluster.secrets.ADMIN_TOKEN,
-      ) => {
-        const res = await fetch(`${i.httpUrl}${path}`, {
-          method,
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        return { status: res.status, body: (await res.json()) as T };
-      };
+      ) => createApiClient({ baseUrl: () => i.httpUrl })<T>(method, path, body, { token });
       const enroll = async (): Promise<EnrolledDevice> => {
         const serial = uniqueSerial('crash');
         expect((await api(a, 'POST', '/v1/devices', { serial, model: 'PAX-A920' })).status).toBe(201);
