@@ -3,11 +3,11 @@
 // (commandStore.ts); commandDelivery.ts gets it to the terminal. OTA, keys and binding reuse it.
 // In a cluster only the instance holding a terminal tracks and delivers its commands
 // (commandHolding.ts); any instance creates, reads and cancels them through the database.
-import type { CommandPayload } from '../../schemas/commands.ts';
 import type { CommandRow, CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandType } from '../../schemas/wire.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { newId } from '../core/ids.ts';
+import { pendingCommandRows, type NewCommand } from './commandRows.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { Db } from '../db/database.ts';
@@ -22,6 +22,8 @@ import { createCommandHolding } from './commandHolding.ts';
 import { abortRequest, isFinal, stateAfterAck } from './commandRules.ts';
 import { createCommandStore, INSERT_CHUNK } from './commandStore.ts';
 import type { CommandPatch, CommandTracker } from './commandTracker.ts';
+
+export { newCommandId, pendingCommandRows, type NewCommand } from './commandRows.ts';
 import { createOrphanExpiry, ORPHAN_EXPIRY_PERIOD_MS } from './orphanExpiry.ts';
 
 export interface CommandServiceDeps {
@@ -41,53 +43,12 @@ export interface CommandServiceDeps {
   heldHere?: (deviceId: string) => boolean;
 }
 
-/** A payload may be left out only where `{}` is a valid one. */
-type PayloadField<T extends CommandType> = {} extends CommandPayload<T> ? { payload?: CommandPayload<T> } : { payload: CommandPayload<T> };
-
-/** A command to create: its type, that type's payload (schemas/commands.ts), lifetime and author. */
-export type NewCommand<T extends CommandType = CommandType> = {
-  type: T;
-  ttlS?: number;
-  createdBy: string | null;
-} & PayloadField<T>;
-
-export const newCommandId = () => newId('cmd');
 
 /** In a cluster: how often a holder looks for commands whose `created` hint it missed. */
 const RECONCILE_MS = 30_000;
 
 /** State changes the timeline leaves out: the ordinary steps of every delivery. */
 const quietStates: readonly CommandState[] = ['queued', 'sent', 'received'];
-
-/** New commands as stored: one `pending` row per device, all issued at `now`. */
-export function pendingCommandRows<T extends CommandType>(
-  deviceIds: readonly string[],
-  input: NewCommand<T>,
-  opts: { batchId: string | null; defaultTtlS: number; now: Date },
-): CommandRow[] {
-  const { now, batchId } = opts;
-  const expiresAt = new Date(now.getTime() + (input.ttlS ?? opts.defaultTtlS) * 1000);
-  const payload: CommandRow['payload'] = input.payload ?? {};
-  return deviceIds.map((deviceId) => ({
-    id: newCommandId(),
-    deviceId,
-    batchId,
-    type: input.type,
-    payload,
-    state: 'pending',
-    stage: null,
-    progress: null,
-    error: null,
-    result: null,
-    attempts: 0,
-    issuedAt: now,
-    expiresAt,
-    sentAt: null,
-    finishedAt: null,
-    createdBy: input.createdBy,
-    updatedAt: now,
-  }));
-}
 
 export function createCommandService(deps: CommandServiceDeps) {
   const { tracker, log } = deps;
