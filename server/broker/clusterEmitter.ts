@@ -40,9 +40,52 @@ export interface ClusterEmitterOptions {
   concurrency?: number;
   /** The longest an emit, subscription or close waits for Redis. */
   redisTimeoutMs?: number;
+  /** The clock takeover notices are stamped and compared with (tests move it). */
+  now?: () => number;
 }
 
 const noop = () => undefined;
+
+const NEW_CLIENTS = /^\$SYS\/[^/]+\/new\/clients$/;
+/** Longer than any Redis delivery: a notice that late is not worth guarding against. */
+const ANNOUNCED_KEPT_MS = 30_000;
+
+/**
+ * aedes closes its own session of a client id whenever another instance announces that id
+ * (`closeSameClients` in aedes.js). A notice still on its way through Redis when the terminal has
+ * already reconnected here would close the newest session too, leaving none. So each notice
+ * carries when it was sent, and one sent before this instance announced the same id is stale and
+ * dropped. Compared across hosts' clocks: skew beyond Redis' latency at worst costs the terminal
+ * one reconnect, which is what happened without the guard.
+ */
+function takeoverNotices(now: () => number) {
+  const announced = new Map<string, number>();
+  const prune = (t: number) => {
+    for (const [id, at] of announced) {
+      if (t - at < ANNOUNCED_KEPT_MS) break;
+      announced.delete(id);
+    }
+  };
+  return {
+    /** A notice of this instance on its way out: stamped, and its client id remembered. */
+    stamp(message: Message): Message {
+      if (!NEW_CLIENTS.test(message.topic)) return message;
+      const t = now();
+      const id = String(message.payload);
+      announced.delete(id); // re-inserted last, so the map stays in announcement order for prune
+      announced.set(id, t);
+      prune(t);
+      return { ...message, sentAt: t };
+    },
+    /** Whether a notice from Redis was sent before this instance's own announcement of its id. */
+    stale(message: Message): boolean {
+      if (!NEW_CLIENTS.test(message.topic)) return false;
+      const mine = announced.get(String(message.payload));
+      const sentAt: unknown = message.sentAt;
+      return mine !== undefined && typeof sentAt === 'number' && sentAt < mine;
+    },
+  };
+}
 
 export function createClusterEmitter(opts: ClusterEmitterOptions): ClusterEmitter {
   const { log, keyPrefix } = opts;
@@ -53,6 +96,7 @@ export function createClusterEmitter(opts: ClusterEmitterOptions): ClusterEmitte
   const concurrency = opts.concurrency ?? 1000;
   const timeoutMs = opts.redisTimeoutMs ?? 3000;
   const local = mqemitter({ concurrency, matchEmptyLevels: true });
+  const notices = takeoverNotices(opts.now ?? Date.now);
 
   const connect = (role: string, extra: { enableOfflineQueue?: boolean }) => {
     const c = new Redis(opts.redisUrl, {
@@ -85,7 +129,15 @@ export function createClusterEmitter(opts: ClusterEmitterOptions): ClusterEmitte
     let byTopic = wrappers.get(fn);
     if (!byTopic) wrappers.set(fn, (byTopic = new Map()));
     let w = byTopic.get(topic);
-    if (!w) byTopic.set(topic, (w = (message, done) => fn({ ...message, topic: message.topic.slice(prefix.length) }, done)));
+    if (!w)
+      byTopic.set(
+        topic,
+        (w = (message, done) => {
+          const unprefixed = { ...message, topic: message.topic.slice(prefix.length) };
+          if (notices.stale(unprefixed)) return done();
+          fn(unprefixed, done);
+        }),
+      );
     return w;
   };
   const dropWrapper = (fn: Listener, topic: string) => {
@@ -159,7 +211,8 @@ export function createClusterEmitter(opts: ClusterEmitterOptions): ClusterEmitte
         );
       };
       const timer = setTimeout(() => finish(new Error(`Redis did not confirm within ${timeoutMs} ms`)), timeoutMs);
-      remote.emit({ ...message, topic: prefix + message.topic }, finish);
+      const stamped = notices.stamp(message);
+      remote.emit({ ...stamped, topic: prefix + stamped.topic }, finish);
     },
     close(cb = noop) {
       if (closed) return void setImmediate(cb);

@@ -213,6 +213,28 @@ describe('the cluster emitter', () => {
     await Promise.all([a, b].map((e) => new Promise<void>((ok) => e.close(ok))));
   });
 
+  it("drops another instance's takeover notice sent before this instance announced the same client id", async () => {
+    // Clocks set by hand: A announced dev_x at 1,000, B announced it again at 2,000 (the terminal
+    // reconnected to B), and A's notice reaches B only after that.
+    const keyPrefix = uniquePrefix();
+    let clockA = 1000;
+    const a = createClusterEmitter({ redisUrl: REDIS_URL, keyPrefix, log, now: () => clockA });
+    const b = createClusterEmitter({ redisUrl: REDIS_URL, keyPrefix, log, now: () => 2000 });
+    await Promise.all([a.ready(), b.ready()]);
+    const atB: string[] = [];
+    await new Promise<void>((ok) => b.on('$SYS/+/new/clients', (m, done) => (atB.push(`${m.topic} ${String(m.payload)}`), done()), ok));
+    await emitted(b, { topic: '$SYS/B/new/clients', payload: Buffer.from('dev_x') });
+    await emitted(a, { topic: '$SYS/A/new/clients', payload: Buffer.from('dev_x') });
+    clockA = 3000;
+    await emitted(a, { topic: '$SYS/A/new/clients', payload: Buffer.from('dev_y') });
+    await emitted(a, { topic: '$SYS/A/new/clients', payload: Buffer.from('dev_x') });
+    await eventually(() => atB.length === 3, { what: 'the notices at B' });
+    await new Promise((ok) => setTimeout(ok, 100));
+    // B's own notice, A's later ones; A's notice of 1,000 about dev_x never reaches aedes on B.
+    expect(atB).toEqual(['$SYS/B/new/clients dev_x', '$SYS/A/new/clients dev_y', '$SYS/A/new/clients dev_x']);
+    await Promise.all([a, b].map((e) => new Promise<void>((ok) => e.close(ok))));
+  });
+
   it('is closed, its Redis connections with it, when the broker closes', async () => {
     const keyPrefix = uniquePrefix();
     const inst = await startInstance('instance-closing', createClusterEmitter({ redisUrl: REDIS_URL, keyPrefix, log }));
