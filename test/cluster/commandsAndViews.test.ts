@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { openLiveStream, type LiveEvent } from '../helpers/liveStream.ts';
 import { heldBy, startRig, type ClusterRig, type RigFleet } from './harness/rig.ts';
+import type { ClusterInstance } from './harness/instance.ts';
 import { clusterPostgres } from './harness/stores.ts';
 
 interface CommandView {
@@ -143,11 +144,19 @@ describe.skipIf(!clusterPostgres)('commands, stream and views across three insta
     expect(summaries[0]).toMatchObject({ devices: N, online: N, offline: 0, byFirmware: { '1.0.0': N } });
     expect(summaries[1]).toEqual(summaries[0]);
     expect(summaries[2]).toEqual(summaries[0]);
-    // The online filter, read from each instance, names the same terminals.
-    for (const i of [a, b, c]) {
-      const online = await rig.on(i)<{ items: { id: string }[] }>('GET', '/v1/devices?online=true&limit=100');
-      expect(online.body.items.map((d) => d.id).sort()).toEqual([...fleet.ids()].sort());
-    }
+    // The online filter, read from each instance, names the same terminals once each has the
+    // presence the holders write behind.
+    const wanted = [...fleet.ids()].sort();
+    const onlineIds = async (i: ClusterInstance) =>
+      (await rig.on(i)<{ items: { id: string }[] }>('GET', '/v1/devices?online=true&limit=100')).body.items.map((d) => d.id).sort();
+    const lists = await eventually(
+      async () => {
+        const all = await Promise.all([a, b, c].map(onlineIds));
+        return all.every((l) => l.join() === wanted.join()) ? all : null;
+      },
+      { what: 'the online filter naming the whole fleet on every instance', stepMs: 200 },
+    );
+    for (const l of lists) expect(l).toEqual(wanted);
   });
 
   // After the views above: the summary counts the first fleet alone, and these revoke terminals.
