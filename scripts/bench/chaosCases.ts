@@ -1,0 +1,5 @@
+// The cases of the `chaos` scenario, run in this order. Add a case by writing a module under
+// scripts/bench/chaos/ that exports a ChaosCase and listing it here.
+import type { ChaosCase } from './chaosCase.ts';
+
+export const chaosCases: ChaosCase[] = [];
