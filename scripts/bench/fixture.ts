@@ -22,7 +22,10 @@ export interface PosfleetFixture {
   close(keepFiles: boolean, graceMs: number): Promise<void>;
 }
 
-export async function startPosfleet(log: (line: string) => void): Promise<PosfleetFixture> {
+/** What a scenario may set over the defaults: a Redis or data dir of its own (the chaos cases), further settings. */
+export type FixtureOverrides = Partial<Pick<ServerSettings, 'redisUrl' | 'dataDir' | 'extraEnv'>>;
+
+export async function startPosfleet(log: (line: string) => void, overrides: FixtureOverrides = {}): Promise<PosfleetFixture> {
   const workDir = await mkdtemp(join(tmpdir(), 'posfleet-bench-'));
   const settings: ServerSettings = {
     httpPort: await freePort(),
@@ -32,6 +35,7 @@ export async function startPosfleet(log: (line: string) => void): Promise<Posfle
     enrollToken: `bench-enroll-${randomBytes(12).toString('hex')}`,
     queuePrefix: `bench-${randomBytes(4).toString('hex')}`,
     redisUrl,
+    ...overrides,
   };
   let starts = 0;
   const launch = () => ServerProcess.start(settings, join(workDir, `server-${++starts}.log`));
@@ -47,15 +51,15 @@ export async function startPosfleet(log: (line: string) => void): Promise<Posfle
     startSeconds,
     close: async (keepFiles, graceMs) => {
       await current.stop(graceMs);
-      await dropQueueKeys(settings.queuePrefix).catch((err: unknown) => log(`  could not clean redis keys: ${String(err)}`));
+      await dropQueueKeys(settings.redisUrl, settings.queuePrefix).catch((err: unknown) => log(`  could not clean redis keys: ${String(err)}`));
       if (!keepFiles) await rm(workDir, { recursive: true, force: true });
     },
   };
 }
 
 /** Deletes this run's BullMQ keys; the prefix is random per run, so nothing else is touched. */
-async function dropQueueKeys(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+async function dropQueueKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
     let cursor = '0';
