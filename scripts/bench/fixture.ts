@@ -51,7 +51,9 @@ export async function startPosfleet(log: (line: string) => void, overrides: Fixt
     startSeconds,
     close: async (keepFiles, graceMs) => {
       await current.stop(graceMs);
-      await dropQueueKeys(settings.redisUrl, settings.queuePrefix).catch((err: unknown) => log(`  could not clean redis keys: ${String(err)}`));
+      await dropQueueKeys(settings.redisUrl, settings.queuePrefix).catch((err: unknown) =>
+        log(`  could not clean redis keys: ${String(err)}`),
+      );
       if (!keepFiles) await rm(workDir, { recursive: true, force: true });
     },
   };
