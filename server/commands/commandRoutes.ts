@@ -111,8 +111,9 @@ export function registerCommandRoutes(
     const input = operatorCommand(body.type, body.payload);
     await devices.enrolledById(id);
     const principal = c.get('principal');
-    const cmd = await commands.create(id, { ...input, ttlS: body.ttlS, createdBy: principal.userId });
-    await audit.append({ actor: principal, action: 'command.send', target: id, ip: clientIp(c), data: { cmdId: cmd.id, type: cmd.type } });
+    const cmd = await commands.create(id, { ...input, ttlS: body.ttlS, createdBy: principal.userId }, (tx, row) =>
+      audit.append({ actor: principal, action: 'command.send', target: id, ip: clientIp(c), data: { cmdId: row.id, type: row.type } }, tx),
+    );
     return c.json(cmd, 201);
   });
 
@@ -155,8 +156,9 @@ export function registerCommandRoutes(
     }
     if (!ids.length) throw unprocessable('no_target', 'the target matches no device');
     const principal = c.get('principal');
-    const { batchId, total } = await commands.createBatch(ids, { ...input, ttlS: body.ttlS, createdBy: principal.userId });
-    await audit.append({ actor: principal, action: 'command.batch', target: batchId, ip: clientIp(c), data: { type: body.type, total } });
+    const { batchId, total } = await commands.createBatch(ids, { ...input, ttlS: body.ttlS, createdBy: principal.userId }, (tx, batch) =>
+      audit.append({ actor: principal, action: 'command.batch', target: batch.batchId, ip: clientIp(c), data: { type: body.type, total: batch.total } }, tx),
+    );
     return c.json({ batchId, total }, 201);
   });
 

@@ -7,6 +7,7 @@ import type { CommandRow, CommandState } from '../../schemas/db.ts';
 import type { AckMessage, CommandType } from '../../schemas/wire.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { newId } from '../core/ids.ts';
+import type { Tx } from '../core/transaction.ts';
 import { pendingCommandRows, type NewCommand } from './commandRows.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import { createBatcher } from '../db/batcher.ts';
@@ -43,6 +44,9 @@ export interface CommandServiceDeps {
   heldHere?: (deviceId: string) => boolean;
 }
 
+
+/** What a caller writes in the transaction that stores new commands (its audit entry), given what was created. */
+export type InCommandTx<C> = (tx: Tx, created: C) => Promise<unknown>;
 
 /** In a cluster: how often a holder looks for commands whose `created` hint it missed. */
 const RECONCILE_MS = 30_000;
@@ -173,10 +177,21 @@ export function createCommandService(deps: CommandServiceDeps) {
     return row;
   }
 
-  async function create<T extends CommandType>(deviceId: string, input: NewCommand<T>): Promise<CommandRow> {
+  /**
+   * `inTx` (the request's audit entry) runs in the insert's transaction: both commit or neither.
+   * Without it, calls made within a few milliseconds share one insert (campaigns, modules).
+   */
+  async function create<T extends CommandType>(deviceId: string, input: NewCommand<T>, inTx?: InCommandTx<CommandRow>): Promise<CommandRow> {
     const row = rows([deviceId], input, null)[0]!;
-    const failed = await insertCoalesced(row);
-    if (failed) throw failed;
+    if (inTx) {
+      await deps.db.transaction(async (tx) => {
+        await store.insert([row], tx);
+        await inTx(tx, row);
+      });
+    } else {
+      const failed = await insertCoalesced(row);
+      if (failed) throw failed;
+    }
     // Checked once the row is stored: a terminal connecting here from now on loads it itself.
     const here = !cluster || heldHere(deviceId);
     if (here) tracker.add(row);
@@ -291,26 +306,29 @@ export function createCommandService(deps: CommandServiceDeps) {
     create,
 
     /**
-     * Stores and queues a batch chunk by chunk, so the first terminals have their command while
-     * the last rows are still being written. If a chunk cannot be stored, the batch keeps what
-     * was stored (and already sent) as its total, and the error goes to the caller.
+     * Stores a batch in one transaction (with `inTx`, the request's audit entry): the batch and
+     * every command of it commit together or not at all, and nothing is sent before the commit.
+     * Then queued chunk by chunk, so the first terminals have their command while the last are
+     * still being tracked.
      */
-    async createBatch<T extends CommandType>(deviceIds: string[], input: NewCommand<T>): Promise<{ batchId: string; total: number; commandIds: string[] }> {
+    async createBatch<T extends CommandType>(
+      deviceIds: string[],
+      input: NewCommand<T>,
+      inTx?: InCommandTx<{ batchId: string; total: number }>,
+    ): Promise<{ batchId: string; total: number; commandIds: string[] }> {
       const batchId = newId('bat');
       const list = rows(deviceIds, input, batchId);
-      await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy });
+      const created = { batchId, total: list.length };
+      await deps.db.transaction(async (tx) => {
+        await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy }, tx);
+        await store.insert(list, tx);
+        await inTx?.(tx, created);
+      });
       // In a cluster the counts come from the database: this tracker sees only its own terminals.
       if (!cluster) tracker.startBatch(batchId, list.length);
       const queued: Promise<void>[] = [];
       for (let i = 0; i < list.length; i += INSERT_CHUNK) {
         const chunk = list.slice(i, i + INSERT_CHUNK);
-        try {
-          await store.insert(chunk);
-        } catch (err) {
-          await store.setBatchTotal(batchId, i).catch(() => undefined);
-          await Promise.all(queued);
-          throw err;
-        }
         const here: string[] = [];
         const elsewhere: { id: string; deviceId: string }[] = [];
         for (const r of chunk) {
@@ -325,7 +343,7 @@ export function createCommandService(deps: CommandServiceDeps) {
         if (elsewhere.length) cluster?.link.publish('commands', { kind: 'created', commands: elsewhere });
       }
       await Promise.all(queued);
-      return { batchId, total: list.length, commandIds: list.map((r) => r.id) };
+      return { ...created, commandIds: list.map((r) => r.id) };
     },
 
     get,

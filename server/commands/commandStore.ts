@@ -3,6 +3,7 @@
 import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
+import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import type { Logger } from '../log.ts';
@@ -93,8 +94,9 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
      * Inserts commands in one statement per 1,000 rows. The rows differ only in id and device,
      * so they travel as one JSON parameter instead of ten parameters a row: building and cloning
      * a 10,000-row insert would otherwise hold the broker's thread for most of a second.
+     * With `tx`, in that transaction (with the audit entry of the request that sends them).
      */
-    insert: (list: readonly CommandRow[]) => inserts.writeAll(list),
+    insert: (list: readonly CommandRow[], tx?: Tx) => inserts.writeAll(list, tx),
 
     /**
      * Writes changed rows (with those a failed write left behind). A row the database refuses
@@ -185,13 +187,8 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
       return newestFirstPage(found, limit, (c) => ({ at: c.issuedAt, id: c.id }));
     },
 
-    async insertBatch(batch: typeof commandBatches.$inferInsert) {
-      await db.insert(commandBatches).values(batch);
-    },
-
-    /** A batch cut short: its total is what was stored. */
-    async setBatchTotal(batchId: string, total: number) {
-      await db.update(commandBatches).set({ total }).where(eq(commandBatches.id, batchId));
+    async insertBatch(batch: typeof commandBatches.$inferInsert, tx: Tx) {
+      await tx.insert(commandBatches).values(batch);
     },
 
     async batch(batchId: string) {

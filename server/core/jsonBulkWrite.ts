@@ -6,6 +6,7 @@
 // changes, diagnostics) goes through here.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import type { Tx } from './transaction.ts';
 import { sqlState } from './sqlState.ts';
 
 /** What a row carries in JSON for each SQL type of the record set. A Date becomes its ISO text through JSON.stringify. */
@@ -71,8 +72,11 @@ export interface WriteBehindOutcome<R> {
 }
 
 export interface JsonBulkWriter<R> {
-  /** Writes every row, chunk by chunk; the first failing chunk throws (the chunks before it stay written). */
-  writeAll(rows: readonly R[]): Promise<void>;
+  /**
+   * Writes every row, chunk by chunk; the first failing chunk throws (the chunks before it stay
+   * written, unless `tx` is given: then they are part of that transaction and go with it).
+   */
+  writeAll(rows: readonly R[], tx?: Tx): Promise<void>;
   /**
    * Writes as much as it can: a failing chunk is written again row by row, so a row the database
    * refuses for its own content is dropped alone and cannot hold the others back; when the
@@ -88,18 +92,18 @@ export function isRowError(err: unknown): boolean {
 }
 
 export function createJsonBulkWriter<R, C extends RecordsetColumns>(spec: JsonBulkWriterSpec<R, C>): JsonBulkWriter<R> {
-  async function write(rows: readonly R[]): Promise<void> {
+  async function write(rows: readonly R[], tx?: Tx): Promise<void> {
     const end = spec.time?.();
     try {
-      await spec.db.execute(spec.statement(jsonRecordset(spec.columns, rows.map(spec.toRecord), { ordered: spec.ordered })));
+      await (tx ?? spec.db).execute(spec.statement(jsonRecordset(spec.columns, rows.map(spec.toRecord), { ordered: spec.ordered })));
     } finally {
       end?.();
     }
   }
 
   return {
-    async writeAll(rows) {
-      for (let i = 0; i < rows.length; i += spec.chunkSize) await write(rows.slice(i, i + spec.chunkSize));
+    async writeAll(rows, tx) {
+      for (let i = 0; i < rows.length; i += spec.chunkSize) await write(rows.slice(i, i + spec.chunkSize), tx);
     },
     async writeBehind(rows) {
       const dropped: R[] = [];
