@@ -176,6 +176,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      await d.devices.byId(id);
       const cleared = await d.clearCompromised(id, actorOf(c));
       return c.json({ deviceId: id, compromised: false, cleared }, 200);
     },
