@@ -181,6 +181,8 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     if (bearer) {
       const principal = await deps.auth.authenticate(bearer[1]!);
       if (principal && ['admin', 'operator', 'technician'].includes(principal.role)) return;
+      // A valid token of another role is a 403, as on every route: asking it again will not help.
+      if (principal) throw forbidden('requires role admin or operator or technician');
     }
     c.header('WWW-Authenticate', 'Basic realm="firmware"');
     throw unauthorized('a signed link, device credentials (HTTP Basic) or an operator token is needed');
