@@ -124,6 +124,9 @@ export const errorCatalog = {
   503: {
     unavailable: 'service unavailable',
   },
+  507: {
+    insufficient_storage: "no space left on the server's disk to store this; retry once space is freed",
+  },
 } as const satisfies Record<number, Record<string, string>>;
 
 export type ErrorStatus = keyof typeof errorCatalog;

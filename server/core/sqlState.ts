@@ -8,6 +8,8 @@ export const SQLSTATE = {
   foreignKeyViolation: '23503',
   /** The object is in use, e.g. a database others are still connected to. */
   objectInUse: '55006',
+  /** The database could not extend a file: its disk is full. */
+  diskFull: '53100',
 } as const;
 
 const SQLSTATE_SHAPE = /^[0-9A-Z]{5}$/;

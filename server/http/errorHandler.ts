@@ -3,7 +3,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { AppError, codeForStatus, type ErrorCode, type ErrorStatus } from '../errors.ts';
+import { isDiskFull } from '../core/diskFull.ts';
+import { AppError, codeForStatus, errorCatalog, type ErrorCode, type ErrorStatus } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { refuseUnstorable } from './storableText.ts';
 
@@ -46,6 +47,11 @@ export function createErrorHandler(log: Logger) {
       return c.json(body, err.status);
     }
     if (err instanceof SyntaxError) return errorJson(c, 400, 'bad_json', 'request body is not valid JSON');
+    // Wherever the write was (a file under DATA_DIR, the database), the client may retry later.
+    if (isDiskFull(err)) {
+      log.error({ err, path: c.req.path, method: c.req.method }, 'disk full');
+      return errorJson(c, 507, 'insufficient_storage', errorCatalog[507].insufficient_storage);
+    }
     log.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
     return errorJson(c, 500, 'internal', 'internal server error');
   };

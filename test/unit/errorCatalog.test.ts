@@ -92,4 +92,23 @@ describe('error handler', () => {
     expect((await quiet.request()).status).toBe(409);
     expect(quiet.logged()).toEqual([]);
   });
+
+  it('answers a write the disk refused with 507 insufficient_storage, from a file or the database, and logs why', async () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    // As drizzle wraps what the PGlite worker or node-postgres raised when a file could not be extended.
+    const dbFull = new Error('Failed query: insert into "commands" …', {
+      cause: Object.assign(new Error('could not extend file "base/5/16513": No space left on device'), { code: '53100' }),
+    });
+    for (const err of [enospc, dbFull]) {
+      const t = appThrowing(err);
+      const res = await t.request();
+      expect([res.status, await res.json()]).toEqual([
+        507,
+        { error: { code: 'insufficient_storage', message: errorCatalog[507].insufficient_storage } },
+      ]);
+      const [line] = t.logged();
+      expect(line?.msg).toBe('disk full');
+      expect(line?.err?.stack).toMatch(/ENOSPC|could not extend file/);
+    }
+  });
 });
