@@ -12,6 +12,9 @@ export function createMetrics() {
   for (const costly of ['process_open_fds', 'nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_requests', 'nodejs_active_requests_total', 'nodejs_active_resources', 'nodejs_active_resources_total']) {
     registry.removeSingleMetric(`posfleet_${costly}`);
   }
+  // Sizes of the in-memory buffers (write-behind rows, commands tracked until final), asked of
+  // their owners at each scrape: a long run shows whether any of them grows without end.
+  const bufferSizes = new Map<string, () => number>();
   const m = {
     registry,
     connectedDevices: new Gauge({ name: 'posfleet_connected_devices', help: 'Devices connected to the broker', registers: [registry] }),
@@ -46,6 +49,17 @@ export function createMetrics() {
       },
     }),
     eventLoopLag: new Gauge({ name: 'posfleet_event_loop_lag_p99_seconds', help: 'p99 event-loop delay over the last interval', registers: [registry] }),
+    buffered: new Gauge({
+      name: 'posfleet_buffered_items',
+      help: 'Items held in memory per buffer: rows waiting for a write-behind, commands tracked until final',
+      labelNames: ['buffer'],
+      registers: [registry],
+      collect() {
+        for (const [buffer, size] of bufferSizes) this.set({ buffer }, size());
+      },
+    }),
+    /** Has `posfleet_buffered_items{buffer}` report `size()` at every scrape. */
+    watchBuffer: (buffer: string, size: () => number): void => void bufferSizes.set(buffer, size),
   };
   return m;
 }

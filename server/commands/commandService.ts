@@ -56,6 +56,7 @@ const quietStates: readonly CommandState[] = ['queued', 'sent', 'received'];
 
 export function createCommandService(deps: CommandServiceDeps) {
   const { tracker, log } = deps;
+  deps.metrics.watchBuffer('commands_open', tracker.size);
   const store = createCommandStore(deps);
   const timers: NodeJS.Timeout[] = [];
   const cluster = deps.cluster?.clustered ? deps.cluster : undefined;

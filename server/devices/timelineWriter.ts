@@ -56,6 +56,7 @@ export function createTimelineWriter(deps: { db: Db; log: Logger; metrics: Metri
   const now = deps.now ?? Date.now;
   let buffer: TimelineRow[] = [];
   const coalesce = new Map<string, { lastMs: number; suppressed: number }>();
+  deps.metrics.watchBuffer('timeline', () => buffer.length);
 
   const add = (e: TimelineEntry) => {
     if (buffer.length >= MAX_BUFFER) {

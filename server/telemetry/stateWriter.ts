@@ -65,6 +65,7 @@ export interface StateWriterDeps {
 
 export function createStateWriter(deps: StateWriterDeps): StateWriter {
   let history: HistoryRow[] = [];
+  deps.metrics.watchBuffer('health_history', () => history.length);
   const self = deps.instanceId;
   const heldByThis = (d: DeviceLive) => self !== undefined && d.holder === self && d.connected;
   // Only the holder writes a terminal's row: the old holder's late "offline" after a takeover

@@ -3,6 +3,7 @@
 import { eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { devices, deviceState, healthHistory } from '../../schemas/db.ts';
+import { createTimelineWriter } from '../../server/devices/timelineWriter.ts';
 import { createLiveState } from '../../server/telemetry/liveState.ts';
 import { createStateWriter, QUIET_EVERY } from '../../server/telemetry/stateWriter.ts';
 import { createLogger } from '../../server/log.ts';
@@ -10,6 +11,11 @@ import { createMetrics } from '../../server/metrics.ts';
 import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
 
 const sample = (ts: number, level: number) => ({ ts, seq: ts, battery: { level, charging: false } });
+
+async function buffered(metrics: ReturnType<typeof createMetrics>): Promise<Record<string, number>> {
+  const metric = await metrics.buffered.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.buffer), v.value]));
+}
 
 forEachDatabase('state writer', (getDb) => {
   beforeEach(async () => {
@@ -72,5 +78,21 @@ forEachDatabase('state writer', (getDb) => {
     await getDb().delete(deviceState);
     await writer.flush();
     expect(await getDb().select().from(deviceState)).toEqual([]);
+  });
+
+  // posfleet_buffered_items is read at the scrape, so a long run sees a buffer that does not drain.
+  it('reports the health history and timeline rows waiting in posfleet_buffered_items, and none once written', async () => {
+    const metrics = createMetrics();
+    const log = createLogger('silent');
+    const timeline = createTimelineWriter({ db: getDb(), log, metrics });
+    const writer = createStateWriter({ db: getDb(), live: createLiveState({ historyIntervalMs: 300_000 }), log, metrics, isKnown: () => true });
+    for (let i = 0; i < 3; i++) timeline.add({ deviceId: 'dev_a', kind: 'event', summary: `e${i}` });
+    writer.keepHistory('dev_a', sample(1_700_000_000_000, 80));
+    writer.keepHistory('dev_a', sample(1_700_000_300_000, 70));
+    expect(await buffered(metrics)).toEqual({ timeline: 3, health_history: 2 });
+    expect(await metrics.registry.metrics()).toMatch(/posfleet_buffered_items\{buffer="timeline"\} 3/);
+
+    await Promise.all([timeline.flush(), writer.flush()]);
+    expect(await buffered(metrics)).toEqual({ timeline: 0, health_history: 0 });
   });
 });
