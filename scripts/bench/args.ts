@@ -1,4 +1,4 @@
-// Command line: --devices N, --instances K, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
+// Command line: --devices N, --instances K, --minutes M, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultResultsFile } from './paths.ts';
@@ -6,6 +6,7 @@ import { defaultResultsFile } from './paths.ts';
 export interface CliOptions {
   devices: number;
   instances?: number;
+  minutes?: number;
   quick: boolean;
   scenario: string;
   skipBaseline: boolean;
@@ -14,9 +15,10 @@ export interface CliOptions {
   help: boolean;
 }
 
-export const usage = `usage: npm run bench -- [--devices N] [--instances K] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
+export const usage = `usage: npm run bench -- [--devices N] [--instances K] [--minutes M] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
   --devices N       simulated terminals (default 10000; 300 with --quick)
   --instances K     server instances of the cluster scenario (default 3; 2 with --quick)
+  --minutes M       length of the soak scenario's load (default 30; 3 with --quick)
   --quick           CI-sized run: few devices, short steps, under 2 minutes
   --scenario NAME   which scenario to run (default core)
   --skip-baseline   do not measure raw aedes (reuses the previous baseline if it had the same size)
@@ -29,6 +31,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     options: {
       devices: { type: 'string' },
       instances: { type: 'string' },
+      minutes: { type: 'string' },
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'core' },
       'skip-baseline': { type: 'boolean', default: false },
@@ -48,9 +51,14 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (instances !== undefined && (!Number.isInteger(instances) || instances < 2 || instances > 8)) {
     throw new Error(`--instances: expected an integer from 2 to 8, got ${values.instances}`);
   }
+  const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+  if (minutes !== undefined && !(minutes >= 1 && minutes <= 120)) {
+    throw new Error(`--minutes: expected a number from 1 to 120, got ${values.minutes}`);
+  }
   return {
     devices,
     ...(instances === undefined ? {} : { instances }),
+    ...(minutes === undefined ? {} : { minutes }),
     quick,
     scenario: values.scenario ?? 'core',
     skipBaseline: values['skip-baseline'] ?? false,

@@ -5,6 +5,8 @@ export interface BenchOptions {
   devices: number;
   /** Server instances of the `cluster` scenario; undefined: the scenario's default. */
   instances?: number;
+  /** Length of the `soak` scenario's load; undefined: the scenario's default. */
+  minutes?: number;
   quick: boolean;
   skipBaseline: boolean;
   out: string;

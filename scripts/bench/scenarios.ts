@@ -3,6 +3,7 @@ import { cluster } from './cluster.ts';
 import { core } from './core.ts';
 import { keys } from './keys.ts';
 import { rollout } from './rollout.ts';
+import { soak } from './soak.ts';
 import type { Scenario } from './scenario.ts';
 
 export const scenarios: Record<string, Scenario> = {
@@ -10,4 +11,5 @@ export const scenarios: Record<string, Scenario> = {
   [keys.name]: keys,
   [rollout.name]: rollout,
   [cluster.name]: cluster,
+  [soak.name]: soak,
 };

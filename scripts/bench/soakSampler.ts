@@ -1,0 +1,29 @@
+// One soak sample of the server under test: its process tree's RSS from /proc and the rest from
+// its /metrics (prom-client's heap gauge, the event-loop p99, open descriptors, the buffers'
+// sizes, the commands queue's depth).
+import type { Api } from './api.ts';
+import { metricByLabel, metricSum } from './promText.ts';
+import { treeRssBytes } from './procstat.ts';
+import type { SoakSample } from './soakStats.ts';
+import { round } from './util.ts';
+
+const MiB = 2 ** 20;
+
+export async function takeSample(api: Api, serverPid: number, tS: number): Promise<SoakSample> {
+  const rssMiB = round(treeRssBytes(serverPid) / MiB, 1);
+  const m = await api.metrics();
+  const s = m.samples;
+  const heap = metricSum(s, 'posfleet_nodejs_heap_size_used_bytes');
+  const lag = m.lagP99Ms;
+  return {
+    tS: round(tS, 1),
+    rssMiB,
+    heapUsedMiB: heap === undefined ? null : round(heap / MiB, 1),
+    lagP99Ms: lag === undefined ? null : round(lag, 1),
+    openFds: metricSum(s, 'posfleet_process_open_fds') ?? null,
+    connected: m.connected ?? null,
+    queueDepth: metricSum(s, 'posfleet_queue_depth', { queue: 'commands' }) ?? null,
+    faultsOpen: metricSum(s, 'posfleet_faults_open') ?? null,
+    buffers: metricByLabel(s, 'posfleet_buffered_items', 'buffer'),
+  };
+}
