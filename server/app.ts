@@ -326,6 +326,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       log,
       rateLimit: { perSecond: config.DEVICE_MAX_MSGS_PER_S, burst: config.DEVICE_BURST },
       floodDisconnectAfter: config.DEVICE_FLOOD_DISCONNECT_AFTER,
+      admission: { maxPending: config.MQTT_MAX_PENDING_CONNECTS, perSecond: config.MQTT_MAX_CONNECTS_PER_S, burst: config.MQTT_MAX_CONNECTS_PER_S },
     });
     p.setBroker(broker);
     const tls = config.TLS_CERT && config.TLS_KEY ? { cert: readFileSync(config.TLS_CERT), key: readFileSync(config.TLS_KEY) } : undefined;

@@ -73,6 +73,10 @@ export const configSchema = z.object({
   DEVICE_BURST: positive.default(100),
   /** Dropped messages over the limit, in a row, before the device is disconnected. */
   DEVICE_FLOOD_DISCONNECT_AFTER: positive.default(200),
+  /** New MQTT connections authenticating at once, beyond which the next get CONNACK 3 (docs/operations.md#connect-admission). */
+  MQTT_MAX_PENDING_CONNECTS: positive.int({ error: 'is not a positive whole number' }).default(1000),
+  /** MQTT authentications started per second (and at one instant), beyond which the next get CONNACK 3. */
+  MQTT_MAX_CONNECTS_PER_S: positive.default(1000),
   COMMAND_DEFAULT_TTL_S: positive.default(7 * 24 * 3600),
   HTTP_BODY_LIMIT_BYTES: positive.default(1024 * 1024),
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-separated). */

@@ -19,6 +19,12 @@ export function createMetrics() {
     registry,
     connectedDevices: new Gauge({ name: 'posfleet_connected_devices', help: 'Devices connected to the broker', registers: [registry] }),
     connectsTotal: new Counter({ name: 'posfleet_mqtt_connects_total', help: 'MQTT connection attempts by result', labelNames: ['result'], registers: [registry] }),
+    admissionRefused: new Counter({
+      name: 'posfleet_mqtt_admission_refused_total',
+      help: 'New MQTT connections answered CONNACK 3 before authentication: too many authentications in progress (pending) or per second (rate)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     messagesIn: new Counter({ name: 'posfleet_messages_in_total', help: 'Device messages accepted, by topic kind', labelNames: ['kind'], registers: [registry] }),
     messagesOut: new Counter({ name: 'posfleet_messages_out_total', help: 'Messages sent to devices, by kind', labelNames: ['kind'], registers: [registry] }),
     dropped: new Counter({ name: 'posfleet_messages_dropped_total', help: 'Device messages dropped, by reason', labelNames: ['reason'], registers: [registry] }),

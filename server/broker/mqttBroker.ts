@@ -14,7 +14,9 @@ import { ConnectRefused } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { mayDeviceSubscribe } from './acl.ts';
+import { createConnectAdmission } from './admissionControl.ts';
 import type { BrokerEmitter } from './clusterEmitter.ts';
+import type { AdmissionLimits } from './connectAdmission.ts';
 import { GuardedConnection, PacketTooLarge } from './guardedConnection.ts';
 import type { IngestSink } from './ingestSink.ts';
 import { packetLimits } from './packetSizeGuard.ts';
@@ -28,6 +30,8 @@ export interface BrokerOptions {
   log: Logger;
   rateLimit: RateLimit;
   floodDisconnectAfter: number;
+  /** Authentications in progress and per second beyond which new connections get CONNACK 3 (admissionControl.ts); unbounded when absent. */
+  admission?: AdmissionLimits;
   /** The message bus joining this broker to the others of a cluster (clusterEmitter.ts); aedes' in-process one when absent. */
   mq?: BrokerEmitter;
   /** aedes' broker id, which its $SYS topics carry: the instance's id in a cluster; random when absent. */
@@ -76,6 +80,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     sink.commandReady(id);
   };
   const servers: Server[] = [];
+  const admission = opts.admission && createConnectAdmission(opts.admission, (reason) => metrics.admissionRefused.inc({ reason }));
   const publishChecks = createPublishChecks({ sink, metrics, rateLimit: opts.rateLimit, floodDisconnectAfter: opts.floodDisconnectAfter });
 
   const aedes = await Aedes.createBroker({
@@ -121,6 +126,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
 
   aedes.on('client', (client) => {
     if (client.conn instanceof GuardedConnection) client.conn.authenticated();
+    admission?.authenticated(client.conn);
     // A takeover (same client id reconnecting) leaves the newest connection as the device's.
     clients.set(client.id, client);
     metrics.connectedDevices.set(clients.size);
@@ -160,11 +166,11 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     sink.rejected(client.id, 'too_large', `${err.message}: connection closed`);
   }
 
-  /** Every connection reaches aedes through the packet size guard, whatever its transport. */
+  /** Every connection reaches aedes through the packet size guard and the admission gate, whatever its transport. */
   const accept = (conn: Duplex, req?: IncomingMessage) =>
     new GuardedConnection(conn, {
       firstBytesWithinMs: CONNECT_TIMEOUT_MS,
-      handOver: (guarded) => aedes.handle(guarded, req),
+      handOver: (guarded) => (admission ? admission.handOver(guarded, () => aedes.handle(guarded, req)) : aedes.handle(guarded, req)),
       refusedEarly: () => metrics.connectsTotal.inc({ result: 'packet_too_large' }),
     });
 
