@@ -9,6 +9,7 @@ import type { ClusterLink } from '../cluster/clusterLink.ts';
 import { createBatcher } from '../db/batcher.ts';
 import type { Logger } from '../log.ts';
 import type { CommandDelivery } from './commandDelivery.ts';
+import { heldStates } from './commandRules.ts';
 import type { CommandStore } from './commandStore.ts';
 import type { CommandTracker } from './commandTracker.ts';
 
@@ -43,8 +44,6 @@ const FINISHED_MEMORY_MS = 60_000;
 /** A command still pending this long was not loaded by its holder: its `created` hint was lost. */
 const LOST_HINT_MS = 10_000;
 const RECONCILE_CHUNK = 1000;
-/** Stored as held by the terminal: not sent again by the delivery rules, so reminded once when loaded. */
-const heldStates: readonly CommandRow['state'][] = ['received', 'in_progress'];
 
 export function createCommandHolding(deps: CommandHoldingDeps) {
   const { tracker, heldHere, log } = deps;

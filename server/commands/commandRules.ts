@@ -7,6 +7,9 @@ export const isFinal = (s: CommandState) => finalCommandStates.includes(s);
 /** States in which the device has not confirmed it holds the command: re-send on reconnect. */
 export const undeliveredStates: readonly CommandState[] = ['pending', 'queued', 'sent'];
 
+/** Stored as held by the terminal: not sent again by the delivery rules, so reminded once when loaded. */
+export const heldStates: readonly CommandState[] = ['received', 'in_progress'];
+
 /** States in which the device may hold the command and be working on it: a cancel asks it to abort. */
 export const maybeRunningStates: readonly CommandState[] = ['sent', 'received', 'in_progress'];
 
@@ -18,10 +21,7 @@ export const ABORT_MAX_TTL_S = 3600;
  * lifetime: only long-running types the agent can stop, only once delivered, and no longer than
  * the original could still run (capped at ABORT_MAX_TTL_S). Null: nothing to ask the device.
  */
-export function abortRequest(
-  cmd: { type: string; state: CommandState; expiresAt: Date | null },
-  nowMs: number,
-): { ttlS: number } | null {
+export function abortRequest(cmd: { type: string; state: CommandState; expiresAt: Date | null }, nowMs: number): { ttlS: number } | null {
   if (!abortableCommandTypes.some((t) => t === cmd.type) || !maybeRunningStates.includes(cmd.state)) return null;
   const leftS = cmd.expiresAt ? Math.ceil((cmd.expiresAt.getTime() - nowMs) / 1000) : ABORT_MAX_TTL_S;
   if (leftS <= 0) return null;

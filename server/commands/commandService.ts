@@ -26,6 +26,7 @@ import type { CommandPatch, CommandTracker } from './commandTracker.ts';
 
 export { newCommandId, pendingCommandRows, type NewCommand } from './commandRows.ts';
 import { createOrphanExpiry, ORPHAN_EXPIRY_PERIOD_MS } from './orphanExpiry.ts';
+import { createStartReminders } from './startReminders.ts';
 
 export interface CommandServiceDeps {
   db: Db;
@@ -113,6 +114,7 @@ export function createCommandService(deps: CommandServiceDeps) {
   const changeWrites = serialWrites(() => store.writeChanges(tracker.takeChanges()).catch(() => undefined));
   const flush = () => changeWrites.flush();
 
+  const reminders = createStartReminders({ remind: delivery.remind, stateOf: (id) => tracker.get(id)?.state });
   const holding = cluster
     ? createCommandHolding({ tracker, store, delivery, link: cluster.link, heldHere, isCommandReady: deps.broker.isCommandReady, flush, applyAck, log })
     : undefined;
@@ -274,6 +276,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       if (!holding) {
         const open = await store.open();
         for (const c of open) tracker.add(c);
+        reminders.loaded(open);
         log.info({ open: open.length }, 'command tracker loaded');
       }
       holding?.start();
@@ -379,7 +382,12 @@ export function createCommandService(deps: CommandServiceDeps) {
     },
 
     /** The terminal holds its command subscription here: in a cluster its commands are loaded first. */
-    onCommandReady: holding ? (deviceId: string) => void holding.adopt(deviceId) : delivery.onCommandReady,
+    onCommandReady: holding
+      ? (deviceId: string) => void holding.adopt(deviceId)
+      : (deviceId: string) => {
+          delivery.onCommandReady(deviceId);
+          reminders.ready(deviceId);
+        },
   };
 }
 
