@@ -14,7 +14,7 @@ import { campaigns, type CampaignDeviceRecord, type CampaignRow, type CampaignSt
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
 import { newId } from '../core/ids.ts';
-import type { Tx } from '../core/transaction.ts';
+import type { InTx, Tx } from '../core/transaction.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
 import type { Cluster } from '../cluster/cluster.ts';
 import { createPgLeases, createSoloLeases, type Leases } from '../cluster/leases.ts';
@@ -34,7 +34,7 @@ import { createCampaignLifecycle } from './campaignLifecycle.ts';
 import { createCampaignLoader } from './campaignLoader.ts';
 import { createCampaignMetrics } from './campaignMetrics.ts';
 import { drawPhases, inFlightDeviceStates, tally } from './campaignRules.ts';
-import { createControlRouting } from './campaignRouting.ts';
+import { createControlRouting, type ControlActor } from './campaignRouting.ts';
 import { createCampaignStore, recordFromRow, recordView } from './campaignStore.ts';
 import { campaignSummary, countsFromGroups, type CampaignSummary } from './campaignSummary.ts';
 import { createCampaignTick } from './campaignTick.ts';
@@ -178,6 +178,10 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     return campaignSummary({ row, spec, counts, openSummary: c?.open.summary ?? null, kindLane: kinds.get(row.kind)?.lane ?? row.lane });
   }
 
+  /** An operator's control's audit entry, for the transaction of the change it records. */
+  const controlEntry = (by: ControlActor | undefined, id: string, from: CampaignState, to: CampaignState) =>
+    by ? (tx: Tx) => deps.audit.append({ actor: by.actor, action: by.action, target: id, ip: by.ip, data: { from, to } }, tx) : undefined;
+
   /** The state the controls act on: a campaign whose finish is under way is finished for them. */
   const controlState = (row: CampaignRow) => {
     const c = running.get(row.id);
@@ -192,21 +196,25 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     kindName: string,
     id: string,
     move: { from: CampaignState; to: CampaignState; reason: 'paused' | 'resumed' },
-    apply: (c: RunningCampaign) => Promise<void>,
+    apply: (c: RunningCampaign, entry: InTx | undefined) => Promise<void>,
+    by: ControlActor | undefined,
   ): Promise<CampaignSummary> {
     const row = await mustGet(id, kindName);
     const c = running.get(id);
     const state = controlState(row);
     if (state === move.to) return summary(row);
     if (state !== move.from || !c) throw conflict('invalid_state', `campaign ${id} is ${state}`);
-    await apply(c);
+    await apply(c, controlEntry(by, id, move.from, move.to));
     emitCampaign(deps.bus, c, { reason: move.reason });
     return summary(c.row);
   }
 
-  /** The controls as the leader runs them (campaignRouting.ts brings them to it). */
+  /**
+   * The controls as the leader runs them (campaignRouting.ts brings them to it), each change
+   * stored in one transaction with the audit entry of `by`.
+   */
   const controls = {
-    async start(kindName: string, id: string) {
+    async start(kindName: string, id: string, by?: ControlActor) {
       const row = await mustGet(id, kindName);
       if (row.state === 'running') return summary(row);
       if (row.state !== 'draft') throw conflict('invalid_state', `campaign ${id} is ${row.state}`);
@@ -223,52 +231,66 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         spec.phases.map((p) => p.percent),
       );
       const now = new Date();
-      // Only one start wins: the state guard, then the members.
-      const [claimed] = await deps.db
-        .update(campaigns)
-        .set({ state: 'running', phasesStarted: 1, phaseStartedAt: [now.toISOString()], startedAt: now, updatedAt: now })
-        .where(and(eq(campaigns.id, id), eq(campaigns.state, 'draft')))
-        .returning();
-      if (!claimed) return summary((await store.campaign(id))!);
+      const members = [...draw].map(([deviceId, p]) => ({ campaignId: id, deviceId, lane: kind.lane, phase: p.phase, rank: p.rank }));
+      const entry = controlEntry(by, id, 'draft', 'running');
+      // Only one start wins: the state guard, then the members and the entry, all in one transaction.
+      let claimed: CampaignRow | undefined;
       try {
-        const members = [...draw].map(([deviceId, p]) => ({ campaignId: id, deviceId, lane: kind.lane, phase: p.phase, rank: p.rank }));
-        await store.insertDevices(members);
+        claimed = await deps.db.transaction(async (tx) => {
+          const [won] = await tx
+            .update(campaigns)
+            .set({ state: 'running', phasesStarted: 1, phaseStartedAt: [now.toISOString()], startedAt: now, updatedAt: now })
+            .where(and(eq(campaigns.id, id), eq(campaigns.state, 'draft')))
+            .returning();
+          if (!won) return undefined;
+          await store.insertDevices(members, tx);
+          await entry?.(tx);
+          return won;
+        });
       } catch (err) {
-        await store.updateCampaign(id, { state: 'draft', phasesStarted: 0, phaseStartedAt: [], startedAt: null });
         if (isUniqueViolation(err)) throw conflict('device_busy', 'a target device joined another active campaign meanwhile', undefined, { cause: err });
         throw err;
       }
+      if (!claimed) return summary((await store.campaign(id))!);
       const c = await loader.load(claimed);
       emitCampaign(deps.bus, c, { reason: 'started' });
       kick();
       return summary(c.row);
     },
 
-    async pause(kindName: string, id: string) {
-      return pauseOrResume(kindName, id, { from: 'running', to: 'paused', reason: 'paused' }, async (c) => {
-        await records.saveRow(c, { state: 'paused', pausedReason: 'operator' });
-      });
+    async pause(kindName: string, id: string, by?: ControlActor) {
+      const move = { from: 'running', to: 'paused', reason: 'paused' } as const;
+      return pauseOrResume(kindName, id, move, (c, entry) => records.saveRow(c, { state: 'paused', pausedReason: 'operator' }, entry), by);
     },
 
-    async resume(kindName: string, id: string) {
-      return pauseOrResume(kindName, id, { from: 'paused', to: 'running', reason: 'resumed' }, async (c) => {
-        if (c.row.rollingBack) throw conflict('rolling_back', `campaign ${id} is rolling back; it cannot resume`);
-        // The errors an operator resumed past no longer trip the rule; new ones do.
-        const baseline = c.counts.map((p) => tally(p).errors);
-        await records.saveRow(c, { state: 'running', pausedReason: null, errorBaseline: baseline });
-        kick();
-      });
+    async resume(kindName: string, id: string, by?: ControlActor) {
+      const move = { from: 'paused', to: 'running', reason: 'resumed' } as const;
+      return pauseOrResume(
+        kindName,
+        id,
+        move,
+        async (c, entry) => {
+          if (c.row.rollingBack) throw conflict('rolling_back', `campaign ${id} is rolling back; it cannot resume`);
+          // The errors an operator resumed past no longer trip the rule; new ones do.
+          const baseline = c.counts.map((p) => tally(p).errors);
+          await records.saveRow(c, { state: 'running', pausedReason: null, errorBaseline: baseline }, entry);
+          kick();
+        },
+        by,
+      );
     },
 
-    async cancel(kindName: string, id: string) {
+    async cancel(kindName: string, id: string, by?: ControlActor) {
       const row = await mustGet(id, kindName);
-      const state = controlState(row);
-      if (state === 'cancelled') return summary(row);
-      if (state === 'succeeded' || state === 'failed') throw conflict('invalid_state', `campaign ${id} is ${state}`);
       const c = running.get(id);
-      if (c) await lifecycle.finish(c, 'cancelled');
+      const state = controlState(row);
+      // A cancel whose final write failed is cancelled for the engine but not stored: done again.
+      if (state === 'cancelled' && !(c && lifecycle.stalled(c))) return summary(row);
+      if (state === 'succeeded' || state === 'failed') throw conflict('invalid_state', `campaign ${id} is ${state}`);
+      const entry = controlEntry(by, id, row.state, 'cancelled');
+      if (c) await lifecycle.finish(c, 'cancelled', entry);
       else {
-        await store.updateCampaign(id, { state: 'cancelled', finishedAt: new Date() });
+        await store.updateCampaign(id, { state: 'cancelled', finishedAt: new Date() }, entry);
         emitCampaign(deps.bus, { ...row, state: 'cancelled' }, { reason: 'finished' });
       }
       return summary((await store.campaign(id))!);
@@ -342,10 +364,11 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       return summary(row);
     },
 
-    startCampaign: (kindName: string, id: string) => route('start', kindName, id),
-    pause: (kindName: string, id: string) => route('pause', kindName, id),
-    resume: (kindName: string, id: string) => route('resume', kindName, id),
-    cancel: (kindName: string, id: string) => route('cancel', kindName, id),
+    /** `by`: the operator whose audit entry commits with the change (absent for the server's own start of a policy rotation). */
+    startCampaign: (kindName: string, id: string, by?: ControlActor) => route('start', kindName, id, by),
+    pause: (kindName: string, id: string, by?: ControlActor) => route('pause', kindName, id, by),
+    resume: (kindName: string, id: string, by?: ControlActor) => route('resume', kindName, id, by),
+    cancel: (kindName: string, id: string, by?: ControlActor) => route('cancel', kindName, id, by),
 
     async get(kindName: string, id: string) {
       return summary(await mustGet(id, kindName));

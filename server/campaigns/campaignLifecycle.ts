@@ -4,6 +4,7 @@
 import type { CampaignDeviceRecord, CampaignState } from '../../schemas/tables/campaigns.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
+import type { InTx } from '../core/transaction.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
 import { ABORT_WATCH_MS, type AbortWatch } from './abortWatch.ts';
@@ -77,19 +78,27 @@ export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
         c,
         [...c.members.values()].filter((r) => r.action === 'apply' && r.state === 'succeeded'),
       );
-    await records.saveRow(c, { state: 'paused', pausedReason: 'error_threshold', tripped, rollingBack: c.row.rollingBack });
-    await deps.audit.append({
-      actor: null,
-      action: 'campaign.error_threshold',
-      target: c.row.id,
-      data: { kind: c.kind.name, rollback: d.rollback, ...tripped },
-    });
+    // Stored with its entry: if the entry is refused the row stays running, and a restart trips again.
+    await records.saveRow(c, { state: 'paused', pausedReason: 'error_threshold', tripped, rollingBack: c.row.rollingBack }, (tx) =>
+      deps.audit.append(
+        {
+          actor: null,
+          action: 'campaign.error_threshold',
+          target: c.row.id,
+          data: { kind: c.kind.name, rollback: d.rollback, ...tripped },
+        },
+        tx,
+      ),
+    );
     emitCampaign(deps.bus, c, { reason: 'error_threshold' });
     deps.kick();
   }
 
-  /** Cancels what is open, asks devices already working to abort, then stores the final state. */
-  async function finishNow(c: RunningCampaign, state: CampaignState) {
+  /**
+   * Cancels what is open, asks devices already working to abort, then stores the final state
+   * (with `inTx`, the operator's audit entry, in its transaction).
+   */
+  async function finishNow(c: RunningCampaign, state: CampaignState, inTx?: InTx) {
     const now = Date.now();
     // Synchronously: while the records are settled below (each cancel awaits the database), a
     // tick must neither send nor read "everything is cancelled" as succeeded.
@@ -121,7 +130,7 @@ export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
     }
     await records.flush();
     await c.open.settled?.();
-    await records.saveRow(c, { state, finishedAt: new Date(now) });
+    await records.saveRow(c, { state, finishedAt: new Date(now) }, inTx);
     deps.running.delete(c.row.id);
     log.info({ campaign: c.row.id, state }, 'campaign finished');
     emitCampaign(deps.bus, c, { reason: 'finished' });
@@ -132,15 +141,21 @@ export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
     trip,
     startRevert,
 
-    async finish(c: RunningCampaign, state: CampaignState) {
+    async finish(c: RunningCampaign, state: CampaignState, inTx?: InTx) {
       if (finishing.has(c.row.id)) return;
       finishing.add(c.row.id);
       try {
-        await finishNow(c, state);
+        await finishNow(c, state, inTx);
       } finally {
         finishing.delete(c.row.id);
       }
     },
+
+    /**
+     * A finish that stopped before its final state was stored (its entry refused, the database
+     * away): sends and decisions stay stopped, and the next cancel stores it.
+     */
+    stalled: (c: RunningCampaign) => c.ending !== null && !finishing.has(c.row.id),
 
     /** The error rule is checked on every answer, so a campaign stops at the exact answer that crosses it. */
     afterChange(c: RunningCampaign) {

@@ -11,6 +11,7 @@ import type { AppEnv, AppRouter } from '../http/types.ts';
 import { campaignDeviceActions, campaignDeviceStates, campaignSpecShape } from '../../schemas/campaigns.ts';
 import { campaignStates } from '../../schemas/tables/campaigns.ts';
 import type { CampaignEngine } from './campaignEngine.ts';
+import type { ControlActor } from './campaignRouting.ts';
 
 const timestamp = z.string().openapi({ format: 'date-time' });
 const stateCounts = z.record(z.string(), z.number().int()).openapi({ description: 'device state → count; states with no device left out' });
@@ -169,11 +170,13 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
     },
   );
 
+  // The engine writes the audit entry (from, to) with the change, on the instance that makes it,
+  // and only when the state changes: a repeated control is answered without one.
   const controls = {
-    start: (id: string) => o.engine.startCampaign(o.kind, id),
-    pause: (id: string) => o.engine.pause(o.kind, id),
-    resume: (id: string) => o.engine.resume(o.kind, id),
-    cancel: (id: string) => o.engine.cancel(o.kind, id),
+    start: (id: string, by: ControlActor) => o.engine.startCampaign(o.kind, id, by),
+    pause: (id: string, by: ControlActor) => o.engine.pause(o.kind, id, by),
+    resume: (id: string, by: ControlActor) => o.engine.resume(o.kind, id, by),
+    cancel: (id: string, by: ControlActor) => o.engine.cancel(o.kind, id, by),
   } as const;
   for (const [verb, run] of Object.entries(controls)) {
     app.openapi(
@@ -183,18 +186,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
       }),
       async (c) => {
         const id = c.req.valid('param').id;
-        const before = await o.engine.get(o.kind, id);
-        const after = await run(id);
-        if (after.state !== before.state) {
-          await o.audit.append({
-            actor: c.get('principal'),
-            action: `${o.noun}.${verb}`,
-            target: id,
-            ip: clientIp(c),
-            data: { from: before.state, to: after.state },
-          });
-        }
-        return c.json(after, 200);
+        return c.json(await run(id, { actor: c.get('principal'), ip: clientIp(c), action: `${o.noun}.${verb}` }), 200);
       },
     );
   }

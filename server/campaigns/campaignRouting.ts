@@ -1,8 +1,10 @@
 // Controls of a campaign reach its leader. An instance that leads it (or takes the lead because
 // nobody holds it) acts itself; otherwise it asks the leader over the cluster link and answers
 // with what the database then says (the leader stores every control's change before it answers).
-// A peer's AppError (409 invalid_state, 404...) crosses with its code.
+// A peer's AppError (409 invalid_state, 404...) crosses with its code. Who asked travels with the
+// control: the leader writes its audit entry in the transaction of the change it records.
 import { z } from 'zod';
+import { roles } from '../../schemas/db.ts';
 import type { ClusterLink } from '../cluster/clusterLink.ts';
 import { AppError } from '../errors.ts';
 import type { CampaignLeadership } from './campaignLeadership.ts';
@@ -10,9 +12,19 @@ import type { CampaignSummary } from './campaignSummary.ts';
 
 export const controlActions = ['start', 'pause', 'resume', 'cancel'] as const;
 export type ControlAction = (typeof controlActions)[number];
-type Control = (kind: string, id: string) => Promise<CampaignSummary>;
 
-const controlParams = z.object({ kind: z.string().min(1), id: z.string().min(1) });
+/** An operator's control as its audit entry names it: who, from where, and the verb (`rollout.pause`). */
+export const controlActor = z.object({
+  actor: z.object({ userId: z.string(), name: z.string(), role: z.enum(roles) }),
+  ip: z.string(),
+  action: z.string().min(1),
+});
+export type ControlActor = z.infer<typeof controlActor>;
+
+/** `by` absent: the server's own control (a key-age policy starting its rotation), audited with its creation. */
+type Control = (kind: string, id: string, by?: ControlActor) => Promise<CampaignSummary>;
+
+const controlParams = z.object({ kind: z.string().min(1), id: z.string().min(1), by: controlActor.optional() });
 /** A cancel writes every member's final state before it answers: more than the link's default. */
 const CONTROL_TIMEOUT_MS = 30_000;
 /** Tries when the lease was free at one moment and taken the next (a claim pass won meanwhile). */
@@ -35,7 +47,15 @@ export function createControlRouting(deps: ControlRoutingDeps) {
     for (const action of controlActions) {
       link.serve(method(action), async (params) => {
         const p = controlParams.parse(params);
-        const r = await leadership.lead(p.id, () => deps.controls[action](p.kind, p.id));
+        let r;
+        try {
+          r = await leadership.lead(p.id, () => deps.controls[action](p.kind, p.id, p.by));
+        } catch (err) {
+          // Not an unreachable leader, which the caller would try again: the change and its entry
+          // did not commit (e.g. the entry was refused), an internal error as on a single instance.
+          if (err instanceof AppError) throw err;
+          throw new AppError(500, 'internal', `campaign ${p.id}: ${action} failed on its leader`, undefined, { cause: err });
+        }
         // It moved on meanwhile: the caller tries again and finds the new leader.
         if (!r.here) throw new AppError(503, 'unavailable', `campaign ${p.id} is led by another instance now`);
         return { state: r.value.state };
@@ -43,8 +63,8 @@ export function createControlRouting(deps: ControlRoutingDeps) {
     }
   }
 
-  return async function route(action: ControlAction, kind: string, id: string): Promise<CampaignSummary> {
-    const local = () => deps.controls[action](kind, id);
+  return async function route(action: ControlAction, kind: string, id: string, by?: ControlActor): Promise<CampaignSummary> {
+    const local = () => deps.controls[action](kind, id, by);
     if (!leadership || !link) return local();
     let lastError: unknown;
     for (let i = 0; i < TRIES; i++) {
@@ -52,7 +72,7 @@ export function createControlRouting(deps: ControlRoutingDeps) {
       if (r.here) return r.value;
       if (!r.leader) continue;
       try {
-        await link.call(r.leader, method(action), { kind, id }, CONTROL_TIMEOUT_MS);
+        await link.call(r.leader, method(action), { kind, id, by }, CONTROL_TIMEOUT_MS);
         return deps.readBack(kind, id);
       } catch (err) {
         // The leader's own refusal is the answer; an unreachable leader is tried again (it may have just died).

@@ -12,7 +12,7 @@ import {
   type CampaignState,
 } from '../../schemas/tables/campaigns.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
-import type { Tx } from '../core/transaction.ts';
+import type { InTx, Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
@@ -119,11 +119,18 @@ export function createCampaignStore(db: Db) {
       const [r] = await (tx ?? db).insert(campaigns).values(row).returning();
       return r!;
     },
-    async updateCampaign(id: string, patch: Partial<typeof campaigns.$inferInsert>): Promise<void> {
-      await db
-        .update(campaigns)
-        .set({ ...patch, updatedAt: new Date() })
-        .where(eq(campaigns.id, id));
+    /** `inTx` (a control's audit entry) runs in the update's transaction: both commit or neither. */
+    async updateCampaign(id: string, patch: Partial<typeof campaigns.$inferInsert>, inTx?: InTx): Promise<void> {
+      const update = (q: Db | Tx) =>
+        q
+          .update(campaigns)
+          .set({ ...patch, updatedAt: new Date() })
+          .where(eq(campaigns.id, id));
+      if (!inTx) return void (await update(db));
+      await db.transaction(async (tx) => {
+        await update(tx);
+        await inTx(tx);
+      });
     },
     async campaign(id: string): Promise<CampaignRow | undefined> {
       const [r] = await db.select().from(campaigns).where(eq(campaigns.id, id)).limit(1);
@@ -192,10 +199,12 @@ export function createCampaignStore(db: Db) {
       return out;
     },
     /** Inserts members in one transaction: all or none (a unique violation means device_busy). */
-    async insertDevices(list: (typeof campaignDevices.$inferInsert)[]): Promise<void> {
-      await db.transaction(async (tx) => {
-        for (let i = 0; i < list.length; i += CHUNK) await tx.insert(campaignDevices).values(list.slice(i, i + CHUNK));
-      });
+    /** In `tx` when given (a start: with the state change and its audit entry), else a transaction of its own. */
+    async insertDevices(list: (typeof campaignDevices.$inferInsert)[], tx?: Tx): Promise<void> {
+      const insert = async (t: Tx) => {
+        for (let i = 0; i < list.length; i += CHUNK) await t.insert(campaignDevices).values(list.slice(i, i + CHUNK));
+      };
+      await (tx ? insert(tx) : db.transaction(insert));
     },
     async insertDevice(row: typeof campaignDevices.$inferInsert): Promise<void> {
       await db.insert(campaignDevices).values(row);

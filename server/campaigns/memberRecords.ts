@@ -2,6 +2,7 @@
 // `patch`, which keeps the campaign's counts in step, announces state changes on the bus and
 // marks the record for the next write (one UPDATE … FROM (VALUES …) per flush, campaignStore.ts).
 import type { CampaignDeviceRecord, CampaignRow } from '../../schemas/tables/campaigns.ts';
+import type { InTx } from '../core/transaction.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
@@ -83,9 +84,15 @@ export function createMemberRecords(deps: MemberRecordsDeps) {
     /** The timer's write: skipped while one is under way. */
     tick: () => writes.tick(),
 
-    async saveRow(c: RunningCampaign, change: Partial<CampaignRow>) {
+    /**
+     * Stores a change of the campaign's row. With `inTx` (its audit entry) both commit together
+     * and memory follows the commit, so a refused entry leaves the campaign as it was; without,
+     * memory goes first.
+     */
+    async saveRow(c: RunningCampaign, change: Partial<CampaignRow>, inTx?: InTx) {
+      if (!inTx) Object.assign(c.row, change);
+      await deps.store.updateCampaign(c.row.id, change, inTx);
       Object.assign(c.row, change);
-      await deps.store.updateCampaign(c.row.id, change);
     },
   };
 }

@@ -1,6 +1,7 @@
 // A rollout in a cluster of two real server processes behind HAProxy, agents spread over both:
 // the instance that starts a rollout leads it (its PostgreSQL lease); a pause through the other
-// instance reaches the leader; a leader whose lease session is cut while it lives lets go of its
+// instance reaches the leader, which stores the change with its audit entry (a refused entry
+// answers 500 and the rollout runs on); a leader whose lease session is cut while it lives lets go of its
 // rollout, which still ends with one install per terminal. (A leader killed with SIGKILL:
 // rollout.test.ts.)
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { createApiClient } from '../helpers/apiClient.ts';
 import { startCluster, type Cluster, type ClusterInstance } from './harness/instances.ts';
 import { clusterPostgres } from './harness/stores.ts';
+import { refuseAuditOver } from '../audit/refuseAudit.ts';
 
 const FLEET = 50;
 
@@ -117,6 +119,16 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     expect(await leaderOf(id)).toBe('i1');
     await eventually(async () => sentOrDone(await rollout(a, id)) >= 1, { what: 'a first send' });
 
+    // The leader writes the entry with the change: refused there, the pause asked of b is a 500
+    // and the rollout runs on.
+    const lift = await refuseAuditOver(db, 'rollout.pause');
+    try {
+      expect((await api(b, 'POST', `/v1/rollouts/${id}/pause`)).status).toBe(500);
+      expect((await rollout(a, id)).state).toBe('running');
+    } finally {
+      await lift();
+    }
+
     const paused = await api<RolloutView>(b, 'POST', `/v1/rollouts/${id}/pause`);
     expect(paused.status).toBe(200);
     expect(paused.body.state).toBe('paused');
@@ -142,6 +154,15 @@ describe.skipIf(!clusterPostgres)('campaign leadership across instances', () => 
     const late = await api<{ error: { code: string } }>(b, 'POST', `/v1/rollouts/${id}/pause`);
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('invalid_state');
+    const entries = (await api<{ items: { action: string; data: Record<string, unknown> }[] }>(a, 'GET', `/v1/audit?target=${id}`)).body
+      .items;
+    expect(entries.reverse().map((e) => [e.action, e.data.from, e.data.to])).toEqual([
+      ['rollout.create', undefined, undefined],
+      ['rollout.start', 'draft', 'running'],
+      ['rollout.pause', 'running', 'paused'],
+      ['rollout.resume', 'paused', 'running'],
+      ['rollout.cancel', 'running', 'cancelled'],
+    ]);
   }, 90_000);
 
   it('lets go of its campaigns at once when its lease session is cut while it lives, and the rollout still ends exactly', async () => {
