@@ -4,7 +4,7 @@
 // so thousands of connections do not run out of ephemeral ports.
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { topicFor } from '../../schemas/wire.ts';
+import { terminalAckStates, topicFor, type AckMessage } from '../../schemas/wire.ts';
 
 export interface BrokerTarget {
   host: string;
@@ -26,7 +26,7 @@ export interface BenchCommand<Payload> {
 
 export interface BenchTerminal {
   readonly client: MqttClient;
-  ack(msg: object): void;
+  ack(msg: AckMessage): void;
   /** Publishes the retained state message with what `firmware()` says is running now. */
   publishState(): void;
   /** Resolves once the first session is subscribed to the command topic. */
@@ -35,12 +35,19 @@ export interface BenchTerminal {
 
 export interface BenchTerminalOptions<Payload> {
   firmware(): { fwVersion: string; slot: 'A' | 'B' };
+  /** Called once per command id; a delivery of one already seen is answered by the terminal itself. */
   onCommand(cmd: BenchCommand<Payload>): void;
   note(message: string): void;
+  /** Distinct commands each terminal was given, by type: what the chaos cases count from the terminals' side. */
+  ledger?: CommandLedger;
 }
+
+/** Terminal id → command type → distinct command ids received. */
+export type CommandLedger = Record<string, Record<string, number>>;
 
 export function openBenchTerminal<Payload>(spec: TerminalLogin, target: BrokerTarget, o: BenchTerminalOptions<Payload>): BenchTerminal {
   const cmdTopic = topicFor(spec.id, 'cmd');
+  const seen = new Set<string>();
   const client = new MqttClient(() => createConnection(target), {
     protocolVersion: 4,
     clientId: spec.id,
@@ -51,7 +58,13 @@ export function openBenchTerminal<Payload>(spec: TerminalLogin, target: BrokerTa
     reconnectPeriod: 2000,
     connectTimeout: 60_000,
   });
-  const ack = (msg: object) => void client.publish(topicFor(spec.id, 'ack'), JSON.stringify(msg), { qos: 1 });
+  // As the agent does: a command id is acted on once, and a delivery of one already finished is
+  // answered with its final ack again (the server may have lost it, e.g. killed before writing it).
+  const finals = new Map<string, AckMessage>();
+  const ack = (msg: AckMessage) => {
+    if (terminalAckStates.includes(msg.state)) finals.set(msg.cmdId, msg);
+    void client.publish(topicFor(spec.id, 'ack'), JSON.stringify(msg), { qos: 1 });
+  };
   const publishState = () =>
     void client.publish(topicFor(spec.id, 'state'), JSON.stringify({ online: true, ...o.firmware(), ts: Date.now() }), {
       qos: 1,
@@ -64,6 +77,16 @@ export function openBenchTerminal<Payload>(spec: TerminalLogin, target: BrokerTa
       cmd = JSON.parse(payload.toString());
     } catch {
       return o.note(`${spec.id}: bad command`);
+    }
+    if (seen.has(cmd.id)) {
+      const final = finals.get(cmd.id);
+      if (final) ack(final);
+      return;
+    }
+    seen.add(cmd.id);
+    if (o.ledger) {
+      const mine = (o.ledger[spec.id] ??= {});
+      mine[cmd.type] = (mine[cmd.type] ?? 0) + 1;
     }
     o.onCommand(cmd);
   });

@@ -3,7 +3,7 @@
 // campaign polled to its end, and the generators' counts summed for latest.json.
 import { z } from 'zod';
 import { campaignStates, type CampaignState } from '../../schemas/tables/campaigns.ts';
-import type { PosfleetFixture } from './fixture.ts';
+import type { FixtureOverrides, PosfleetFixture } from './fixture.ts';
 import { startPosfleet } from './fixture.ts';
 import type { Api } from './api.ts';
 import type { GeneratorClient } from './generatorIpc.ts';
@@ -26,10 +26,10 @@ export interface CampaignScenarioRun<Req extends { t: string }> {
 /** Runs `body` on a fresh server; a failure lands in `errors` with the server's last output,
  *  and then the run's files are kept for a look. */
 export async function onCampaignServer<Req extends { t: string }>(
-  o: { name: string; generatorEntry: string; opts: BenchOptions; errors: string[] },
+  o: { name: string; generatorEntry: string; opts: BenchOptions; errors: string[]; overrides?: FixtureOverrides },
   body: (run: CampaignScenarioRun<Req>) => Promise<void>,
 ): Promise<void> {
-  const fx = await startPosfleet(o.opts.log);
+  const fx = await startPosfleet(o.opts.log, o.overrides);
   let gens: GeneratorClient<Req>[] = [];
   try {
     await body({ fx, startGenerators: () => (gens = startGenerators<Req>(o.generatorEntry, o.name, GENERATORS)) });

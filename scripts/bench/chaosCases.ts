@@ -1,5 +1,6 @@
 // The cases of the `chaos` scenario, run in this order. Add a case by writing a module under
 // scripts/bench/chaos/ that exports a ChaosCase and listing it here.
+import { killMidFleetCommand } from './chaos/killMidFleetCommand.ts';
 import type { ChaosCase } from './chaosCase.ts';
 
-export const chaosCases: ChaosCase[] = [];
+export const chaosCases: ChaosCase[] = [killMidFleetCommand];

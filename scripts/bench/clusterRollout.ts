@@ -2,10 +2,10 @@
 // download, hash, report the new version) spread over the instances as the load generators were,
 // the image uploaded and the rollout created and started on instance 0, polled to its end there.
 // Terminals go to the instances running now (all of them once the killed one is replaced).
-import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
-import { signManifest, type generatePublisherKey } from '../sign-firmware.ts';
+import type { generatePublisherKey } from '../sign-firmware.ts';
+import { uploadBenchImage } from './benchImage.ts';
 import { createdAnswer, generatorTotals, pollCampaign } from './campaignRun.ts';
 import type { BenchCluster } from './clusterFixture.ts';
 import type { ClusterPlan } from './clusterPlan.ts';
@@ -29,21 +29,7 @@ export async function clusterRollout(
   log: (l: string) => void,
 ): Promise<NonNullable<ClusterRun['rollout']>> {
   const api = cluster.instances[0]!.api;
-  const image = randomBytes(plan.imageBytes);
-  const manifest = {
-    name: 'bench-os',
-    version: '2.0.0',
-    models: [benchModel],
-    size: plan.imageBytes,
-    sha256: createHash('sha256').update(image).digest('hex'),
-  };
-  const fw = await api.admin(
-    'POST',
-    '/v1/firmware',
-    { manifest, signature: signManifest(manifest, publisher.privateKeyPem) },
-    createdAnswer,
-  );
-  await api.upload(`/v1/firmware/${fw.id}/content`, image);
+  const firmwareId = await uploadBenchImage(api, publisher, plan.imageBytes);
 
   let gens: GeneratorClient<RolloutGenRequest>[] = [];
   try {
@@ -71,7 +57,7 @@ export async function clusterRollout(
       '/v1/rollouts',
       {
         name: 'bench cluster rollout',
-        firmwareId: fw.id,
+        firmwareId,
         // By model, the whole bench fleet: 50,000 ids would not fit in a 1 MiB request body.
         target: { filter: { model: benchModel } },
         phases: canaryEarlyRestPhases(),

@@ -43,19 +43,35 @@ export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise
   }
 }
 
-export async function createClusterStores(redisUrl: string): Promise<ClusterStores> {
-  const suffix = randomBytes(5).toString('hex');
+export interface ScratchDatabase {
+  databaseName: string;
+  databaseUrl: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on the local server, named by `suffix`; `drop` removes it whoever still holds it. */
+export async function createScratchDatabase(suffix = randomBytes(5).toString('hex')): Promise<ScratchDatabase> {
   const databaseName = `posfleet_bench_${suffix}`;
   await onServer(`CREATE DATABASE ${databaseName}`);
   const url = new URL(benchPostgresUrl);
   url.pathname = `/${databaseName}`;
-  const queuePrefix = `bench-cluster-${suffix}`;
   return {
     databaseName,
     databaseUrl: url.toString(),
+    drop: () => onServer(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`),
+  };
+}
+
+export async function createClusterStores(redisUrl: string): Promise<ClusterStores> {
+  const suffix = randomBytes(5).toString('hex');
+  const db = await createScratchDatabase(suffix);
+  const queuePrefix = `bench-cluster-${suffix}`;
+  return {
+    databaseName: db.databaseName,
+    databaseUrl: db.databaseUrl,
     queuePrefix,
     async drop() {
-      await onServer(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+      await db.drop();
       await deleteRedisKeys(redisUrl, queuePrefix);
     },
   };

@@ -4,7 +4,7 @@
 import type { MqttClient } from 'mqtt';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { openTmkBlock, openWorkingBlock, parseBlock, x25519PrivateFromRaw } from '../../schemas/keyCrypto/keyBlock.ts';
-import { type BrokerTarget, firstErrorsInto, openBenchTerminal } from './benchTerminal.ts';
+import { type BrokerTarget, type CommandLedger, firstErrorsInto, openBenchTerminal } from './benchTerminal.ts';
 import { type GeneratorRequest, serveGenerator } from './generatorIpc.ts';
 import { mapBounded } from './util.ts';
 
@@ -20,9 +20,12 @@ export interface KeysGenStatus {
   installs: number;
   failures: number;
   errors: string[];
+  /** Key loads each terminal carried out (one per keys.install command id). */
+  installsByDevice: Record<string, number>;
+  commandsByDevice: CommandLedger;
 }
 
-const status: KeysGenStatus = { connected: 0, installs: 0, failures: 0, errors: [] };
+const status: KeysGenStatus = { connected: 0, installs: 0, failures: 0, errors: [], installsByDevice: {}, commandsByDevice: {} };
 const clients: MqttClient[] = [];
 const note = firstErrorsInto(status.errors);
 
@@ -34,6 +37,7 @@ async function device(spec: KeyDeviceSpec, target: BrokerTarget): Promise<void> 
   const terminal = openBenchTerminal<KeysCommandPayload>(spec, target, {
     firmware: () => ({ fwVersion: '1.0.0', slot: 'A' }),
     note,
+    ledger: status.commandsByDevice,
     onCommand(cmd) {
       if (cmd.type !== 'keys.install') return terminal.ack({ cmdId: cmd.id, state: 'succeeded' });
       try {
@@ -45,6 +49,7 @@ async function device(spec: KeyDeviceSpec, target: BrokerTarget): Promise<void> 
           return { slot: item.slot, usage: item.usage, keyId: item.keyId, version: item.version, kcv: keyCheckValue(key) };
         });
         status.installs++;
+        status.installsByDevice[spec.id] = (status.installsByDevice[spec.id] ?? 0) + 1;
         terminal.ack({ cmdId: cmd.id, state: 'succeeded', result: { installed, inventory: [] } });
       } catch (err) {
         status.failures++;

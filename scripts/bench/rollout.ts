@@ -2,12 +2,12 @@
 // (10,000 by default), 3 phases, thresholds on, no rate limit, through the real server (child
 // process on its embedded defaults), MQTT, Redis and HTTP downloads, against simulated
 // terminals that verify the signature and the sha256 of what they download.
-import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
-import { generatePublisherKey, signManifest } from '../sign-firmware.ts';
+import { generatePublisherKey } from '../sign-firmware.ts';
+import { uploadBenchImage } from './benchImage.ts';
 import { connectFleet, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
-import { benchModel, enrollFleet, importSerials } from './fleet.ts';
+import { enrollFleet, importSerials } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import type { RolloutGenRequest, RolloutGenStatus } from './rolloutGen.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
@@ -34,19 +34,7 @@ export const rollout: Scenario = {
       const fleet = await enrollFleet(fx.api, devices, fx.settings.enrollToken);
       opts.log(`  enrolled ${devices} in ${fleet.seconds} s; connecting…`);
 
-      const image = randomBytes(IMAGE_BYTES);
-      const manifest = {
-        name: 'bench-os',
-        version: '2.0.0',
-        models: [benchModel],
-        size: IMAGE_BYTES,
-        sha256: createHash('sha256').update(image).digest('hex'),
-      };
-      const fw = await fx.api.admin('POST', '/v1/firmware', {
-        manifest,
-        signature: signManifest(manifest, publisher.privateKeyPem),
-      }, createdAnswer);
-      await fx.api.upload(`/v1/firmware/${fw.id}/content`, image);
+      const firmwareId = await uploadBenchImage(fx.api, publisher, IMAGE_BYTES);
 
       const gens = startGenerators();
       const specs = fleet.devices.map((d) => ({ id: d.id, password: d.password! }));
@@ -63,7 +51,7 @@ export const rollout: Scenario = {
 
       const created = await fx.api.admin('POST', '/v1/rollouts', {
         name: 'bench rollout',
-        firmwareId: fw.id,
+        firmwareId,
         target: { deviceIds: specs.map((s) => s.id) },
         phases: canaryEarlyRestPhases(),
         successThreshold: 95,

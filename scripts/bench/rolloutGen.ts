@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import type { MqttClient } from 'mqtt';
 import { manifestSigner, otaInstallPayload } from '../../schemas/ota.ts';
-import { type BrokerTarget, firstErrorsInto, openBenchTerminal } from './benchTerminal.ts';
+import { type BrokerTarget, type CommandLedger, firstErrorsInto, openBenchTerminal } from './benchTerminal.ts';
 import { type GeneratorRequest, serveGenerator } from './generatorIpc.ts';
 import { mapBounded } from './util.ts';
 
@@ -23,6 +23,9 @@ export interface RolloutGenStatus {
   firstDownloadMs: number | null;
   lastDownloadMs: number | null;
   errors: string[];
+  /** Installs each terminal carried out (downloaded, flashed, rebooted into): never more than one per version. */
+  installsByDevice: Record<string, number>;
+  commandsByDevice: CommandLedger;
 }
 
 const status: RolloutGenStatus = {
@@ -33,6 +36,8 @@ const status: RolloutGenStatus = {
   firstDownloadMs: null,
   lastDownloadMs: null,
   errors: [],
+  installsByDevice: {},
+  commandsByDevice: {},
 };
 const clients: MqttClient[] = [];
 const note = firstErrorsInto(status.errors);
@@ -64,16 +69,14 @@ function download(url: string, localAddress: string): Promise<{ size: number; sh
 function device(spec: RolloutDeviceSpec, r: Extract<RolloutGenRequest, { t: 'setup' }>): Promise<void> {
   let version = '1.0.0';
   let slot: 'A' | 'B' = 'A';
-  const seen = new Set<string>();
   const terminal = openBenchTerminal<unknown>(
     spec,
     { host: r.host, port: r.port, localAddress: r.localAddress },
     {
       firmware: () => ({ fwVersion: version, slot }),
       note,
+      ledger: status.commandsByDevice,
       onCommand(cmd) {
-        if (seen.has(cmd.id)) return;
-        seen.add(cmd.id);
         ack({ cmdId: cmd.id, state: 'received' });
         if (cmd.type !== 'ota.install') return ack({ cmdId: cmd.id, state: 'succeeded' });
         install(cmd.id, cmd.payload).catch((err: unknown) => note(`${spec.id}: ${String(err)}`));
@@ -116,6 +119,7 @@ function device(spec: RolloutDeviceSpec, r: Extract<RolloutGenRequest, { t: 'set
     terminal.publishState();
     ack({ cmdId: id, state: 'in_progress', stage: 'selftest' });
     status.installs++;
+    status.installsByDevice[spec.id] = (status.installsByDevice[spec.id] ?? 0) + 1;
     ack({ cmdId: id, state: 'succeeded', result: { version, slot } });
   }
 
