@@ -1,4 +1,5 @@
 // Registered scenarios.
+import { chaos } from './chaos.ts';
 import { cluster } from './cluster.ts';
 import { core } from './core.ts';
 import { keys } from './keys.ts';
@@ -11,5 +12,6 @@ export const scenarios: Record<string, Scenario> = {
   [keys.name]: keys,
   [rollout.name]: rollout,
   [cluster.name]: cluster,
+  [chaos.name]: chaos,
   [soak.name]: soak,
 };
