@@ -108,6 +108,8 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
       );
     },
     authorizeSubscribe(client, sub, done) {
+      // Over the rate, refused (SUBACK 128) without the ACL's timeline entry: the rate has its own.
+      if (client && !publishChecks.admitControl(client)) return done(null, null);
       if (client && mayDeviceSubscribe(client.id, sub.topic)) return done(null, sub);
       if (client) sink.rejected(client.id, 'acl', `subscription to ${sub.topic.slice(0, 200)} refused`);
       metrics.dropped.inc({ reason: 'acl_subscribe' });
@@ -135,6 +137,9 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     if ((client as SessionClient).subscriptions[topicFor(client.id, 'cmd')]) markReady(client.id);
   });
   aedes.on('unsubscribe', (topics, client) => {
+    // An UNSUBSCRIBE is answered before this; it still counts against a flood. A closing client
+    // unsubscribes from everything too, which is no packet of its own.
+    if (!client.closed) publishChecks.admitControl(client);
     if (clients.get(client.id) === client && topics.includes(topicFor(client.id, 'cmd'))) commandReady.delete(client.id);
   });
   aedes.on('subscribe', (subs, client) => {
@@ -149,7 +154,9 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     metrics.connectedDevices.set(clients.size);
     sink.disconnected(client.id);
   });
-  aedes.on('ping', (_packet, client) => sink.heard(client.id));
+  // PINGREQs count against the rate: each is answered, and a flood of them (two bytes each) kept
+  // the event loop seconds behind and, unread, buffered 130 MB of answers.
+  aedes.on('ping', (_packet, client) => publishChecks.admitControl(client) && sink.heard(client.id));
   aedes.on('clientError', (client, err) => {
     if (err instanceof PacketTooLarge) tooLarge(client, err);
     log.debug({ deviceId: client.id, err: err.message }, 'client error');

@@ -23,6 +23,11 @@ export interface PublishChecksDeps {
 export interface PublishChecks {
   /** Runs the checks; true when the message passed and was handed to ingest, false when dropped. */
   admit(client: Sender, packet: Publish): boolean;
+  /**
+   * A PINGREQ, SUBSCRIBE or UNSUBSCRIBE: takes a token from the terminal's bucket like a publish,
+   * so that a flood of them is closed like a flood of publishes; false when over the rate.
+   */
+  admitControl(client: Sender): boolean;
   /** Forgets a device's rate bucket (its connection closed). */
   forget(deviceId: string): void;
 }
@@ -68,19 +73,21 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
   }
 
   /** One token from the device's bucket; a device refused too often in a row is disconnected. */
-  const withinRate: PublishStep = (client, _packet, facts) => {
-    let bucket = buckets.get(facts.deviceId);
-    if (!bucket) buckets.set(facts.deviceId, (bucket = newBucket(rateLimit, facts.nowMs)));
-    if (takeToken(bucket, rateLimit, facts.nowMs)) return true;
+  function spendToken(client: Sender, deviceId: string, nowMs: number): boolean {
+    let bucket = buckets.get(deviceId);
+    if (!bucket) buckets.set(deviceId, (bucket = newBucket(rateLimit, nowMs)));
+    if (takeToken(bucket, rateLimit, nowMs)) return true;
     metrics.dropped.inc({ reason: 'rate_limited' });
     // Told once per run of refusals: a flood must not flood the timeline too.
-    if (bucket.refusedInRow === 1) sink.rejected(facts.deviceId, 'rate_limited', 'over the message rate: throttled');
+    if (bucket.refusedInRow === 1) sink.rejected(deviceId, 'rate_limited', 'over the message rate: throttled');
     if (bucket.refusedInRow >= deps.floodDisconnectAfter) {
-      sink.flooded(facts.deviceId);
+      sink.flooded(deviceId);
       client.close();
     }
     return false;
-  };
+  }
+
+  const withinRate: PublishStep = (client, _packet, facts) => spendToken(client, facts.deviceId, facts.nowMs);
 
   /** Only the device's own state, health, event and ack topics (acl.ts). */
   const ownTopic: PublishStep = (_client, packet, facts) => {
@@ -128,6 +135,9 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
       const json = facts.json;
       facts.json = undefined; // not kept alive until the next message
       return validThenIngest(facts.kind, facts.deviceId, json);
+    },
+    admitControl(client) {
+      return spendToken(client, client.id, now());
     },
     forget(deviceId) {
       buckets.delete(deviceId);

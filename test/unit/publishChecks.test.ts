@@ -49,7 +49,7 @@ function setup(burst = 100) {
     checks.admit(client, { topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload });
   const dropped = async () =>
     (await metrics.registry.getSingleMetricAsString('posfleet_messages_dropped_total')).split('\n').filter((l) => !l.startsWith('#') && l);
-  return { ...rec, checks, publish, dropped, closed: () => closed, advance: (ms: number) => (nowMs += ms), metrics };
+  return { ...rec, checks, client, publish, dropped, closed: () => closed, advance: (ms: number) => (nowMs += ms), metrics };
 }
 
 const sample: HealthSample = { ts: 1_700_000_000_000, seq: 1, battery: { level: 80, charging: false } };
@@ -109,6 +109,21 @@ describe('publish checks', () => {
     t.advance(1000); // one token back
     expect(t.publish(topicFor(dev, 'state'), JSON.stringify({ online: true }))).toBe(true);
     expect(t.got.state).toEqual([[dev, { online: true }]]);
+  });
+
+  it('meters PINGREQs and subscriptions from the same bucket as publishes, and closes a flood of them', async () => {
+    const t = setup(2);
+    expect(t.checks.admitControl(t.client)).toBe(true);
+    expect(t.publish(topicFor(dev, 'health'), JSON.stringify(sample))).toBe(true);
+    // The bucket is empty: a publish and a PINGREQ alike are refused, and count as one run.
+    expect(t.publish(topicFor(dev, 'health'), JSON.stringify(sample))).toBe(false);
+    expect(t.checks.admitControl(t.client)).toBe(false);
+    expect(t.closed()).toBe(0);
+    expect(t.checks.admitControl(t.client)).toBe(false);
+    expect(t.flooded).toEqual([dev]);
+    expect(t.closed()).toBe(1);
+    expect(t.rejected.map(([, reason]) => reason)).toEqual(['rate_limited']);
+    expect(await t.dropped()).toEqual(['posfleet_messages_dropped_total{reason="rate_limited"} 3']);
   });
 
   it('starts a forgotten device with a full bucket again', () => {
