@@ -97,8 +97,9 @@ export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceS
     await devices.enrolledById(id);
     const body = (await optionalJson(c.req)) as { components?: (typeof selfTestComponents)[number][]; ttlS?: number };
     const principal = c.get('principal');
-    const { row } = await deps.diagnostics.request(id, body.components, principal.userId, body.ttlS);
-    await audit.append({ actor: principal, action: 'device.diagnostics', target: id, ip: clientIp(c), data: { cmdId: row.cmdId, components: body.components ?? 'all' } });
+    const { row } = await deps.diagnostics.request(id, body.components, principal.userId, body.ttlS, (tx, cmd) =>
+      audit.append({ actor: principal, action: 'device.diagnostics', target: id, ip: clientIp(c), data: { cmdId: cmd.id, components: body.components ?? 'all' } }, tx),
+    );
     return c.json(diagnosticsView(row), 201);
   });
 
@@ -111,8 +112,9 @@ export function registerDeviceJobRoutes(app: AppRouter, deps: { devices: DeviceS
     await devices.enrolledById(id);
     const body = (await optionalJson(c.req)) as { ttlS?: number };
     const principal = c.get('principal');
-    const { bundle: row, cmd } = await deps.logs.request(id, principal.userId, body.ttlS ?? DEFAULT_TTL_S);
-    await audit.append({ actor: principal, action: 'device.logs_request', target: id, ip: clientIp(c), data: { bundleId: row.id, cmdId: cmd.id } });
+    const { bundle: row } = await deps.logs.request(id, principal.userId, body.ttlS ?? DEFAULT_TTL_S, (tx, made) =>
+      audit.append({ actor: principal, action: 'device.logs_request', target: id, ip: clientIp(c), data: { bundleId: made.bundle.id, cmdId: made.cmd.id } }, tx),
+    );
     return c.json(logBundleView(row), 201);
   });
 

@@ -4,8 +4,8 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import { selfTestComponents, type SelfTestComponent } from '../../schemas/commands.ts';
 import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
-import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
-import type { CommandService } from '../commands/commandService.ts';
+import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
+import type { CommandService, InCommandTx } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import { serialWrites } from '../core/writeBehind.ts';
@@ -134,12 +134,15 @@ export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService,
     start: () => deps.bus.on('command.updated', onCommand),
     flush,
 
-    async request(deviceId: string, components: SelfTestComponent[] | undefined, by: string | null, ttlS?: number) {
-      const cmd = await deps.commands.create(deviceId, { type: 'diag.run', payload: components ? { components } : {}, ttlS, createdBy: by });
-      await db
-        .insert(deviceDiagnostics)
-        .values({ cmdId: cmd.id, deviceId, state: cmd.state, requestedBy: by, requestedAt: cmd.issuedAt })
-        .onConflictDoUpdate({ target: deviceDiagnostics.cmdId, set: { requestedBy: by, requestedAt: cmd.issuedAt } });
+    /** The command, its diagnostics row and `inTx` (the request's audit entry) commit together. */
+    async request(deviceId: string, components: SelfTestComponent[] | undefined, by: string | null, ttlS?: number, inTx?: InCommandTx<CommandRow>) {
+      const cmd = await deps.commands.create(deviceId, { type: 'diag.run', payload: components ? { components } : {}, ttlS, createdBy: by }, async (tx, row) => {
+        await tx
+          .insert(deviceDiagnostics)
+          .values({ cmdId: row.id, deviceId, state: row.state, requestedBy: by, requestedAt: row.issuedAt })
+          .onConflictDoUpdate({ target: deviceDiagnostics.cmdId, set: { requestedBy: by, requestedAt: row.issuedAt } });
+        await inTx?.(tx, row);
+      });
       return { cmd, row: { cmdId: cmd.id, deviceId, state: cmd.state, requestedBy: by, requestedAt: cmd.issuedAt, finishedAt: null, result: null, error: null, updatedAt: new Date() } };
     },
 

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
+import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
 import { logBundles, type LogBundleRow } from '../../schemas/tables/faults.ts';
-import type { CommandService } from '../commands/commandService.ts';
+import type { CommandService, InCommandTx } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors.ts';
@@ -86,17 +86,24 @@ export function createLogBundles(deps: LogBundleDeps) {
       return deps.bus.on('command.updated', (e) => void onCommand(e).catch((err: unknown) => deps.log.warn({ err }, 'log bundle update failed')));
     },
 
-    async request(deviceId: string, by: string | null, ttlS: number) {
+    /** The bundle, its command and `inTx` (the request's audit entry) commit together. */
+    async request(deviceId: string, by: string | null, ttlS: number, inTx?: InCommandTx<{ bundle: LogBundleRow; cmd: CommandRow }>) {
       const id = newId('lb');
       const now = Date.now();
       const expMs = now + ttlS * 1000;
-      await db.insert(logBundles).values({ id, deviceId, state: 'requested', requestedBy: by, requestedAt: new Date(now), expiresAt: new Date(expMs) });
       const url = uploadUrl(deps.httpUrl(), id, expMs, signUpload(deps.hasher, id, expMs));
-      const cmd = await deps.commands.create(deviceId, { type: 'logs.upload', payload: { url, bundleId: id }, ttlS, createdBy: by });
-      const [row] = await db.update(logBundles).set({ cmdId: cmd.id }).where(eq(logBundles.id, id)).returning();
+      // Filled in the transaction: the row as stored, for the answer and the event.
+      const stored: { bundle?: LogBundleRow } = {};
+      const cmd = await deps.commands.create(deviceId, { type: 'logs.upload', payload: { url, bundleId: id }, ttlS, createdBy: by }, async (tx, c) => {
+        [stored.bundle] = await tx
+          .insert(logBundles)
+          .values({ id, deviceId, state: 'requested', cmdId: c.id, requestedBy: by, requestedAt: new Date(now), expiresAt: new Date(expMs) })
+          .returning();
+        await inTx?.(tx, { bundle: stored.bundle!, cmd: c });
+      });
       deps.timeline.add({ deviceId, kind: 'logs', summary: 'log bundle requested', data: { bundleId: id, cmdId: cmd.id, by } });
-      emit(row!);
-      return { bundle: row!, cmd };
+      emit(stored.bundle!);
+      return { bundle: stored.bundle!, cmd };
     },
 
     /** The terminal's PUT to the signed link. */

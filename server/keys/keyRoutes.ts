@@ -8,6 +8,7 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
 import type { Actor } from '../core/actor.ts';
 import { admins, operators, readers } from '../auth/roleSets.ts';
+import type { InCommandTx } from '../commands/commandService.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
 import { conflict } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, pathParams } from '../http/schemas.ts';
@@ -95,7 +96,8 @@ export interface KeyRouteDeps {
   devices: DeviceService;
   audit: AuditLog;
   vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file'; masterKcv: string };
-  report(deviceId: string, by: string): Promise<{ commandId: string }>;
+  /** `inTx` (the audit entry) commits with the command. */
+  report(deviceId: string, by: string, inTx?: InCommandTx<{ commandId: string }>): Promise<{ commandId: string }>;
   /** The revocation and its `keys.revoke` entry by `actor` commit together; the zeroize command follows. */
   revokeOnDevice(deviceId: string, keyIds: string[] | undefined, reason: string, actor: Actor): Promise<{ revoked: number; commandId: string | null }>;
   /** With its `device.mark_compromised` entry by `actor`, in one transaction. */
@@ -135,8 +137,10 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     async (c) => {
       const { id } = c.req.valid('param');
       await d.devices.enrolledById(id);
-      const out = await d.report(id, c.get('principal').userId);
-      await d.audit.append({ actor: c.get('principal'), action: 'keys.report', target: id, ip: clientIp(c), data: out });
+      const principal = c.get('principal');
+      const out = await d.report(id, principal.userId, (tx, sent) =>
+        d.audit.append({ actor: principal, action: 'keys.report', target: id, ip: clientIp(c), data: sent }, tx),
+      );
       return c.json(out, 202);
     },
   );

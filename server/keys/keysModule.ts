@@ -207,9 +207,10 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
         devices: ctx.devices,
         audit: ctx.audit,
         vaultState: () => ({ replacing: must().replacing(), masterKeyFrom: must().from, masterKcv: must().generations().active.kcv }),
-        async report(deviceId, by) {
-          const cmd = await ctx.commands.create(deviceId, { type: 'keys.install', payload: { items: [] }, createdBy: by });
-          return { commandId: cmd.id };
+        async report(deviceId, by, inTx) {
+          const sent = (cmd: { id: string }) => ({ commandId: cmd.id });
+          const cmd = await ctx.commands.create(deviceId, { type: 'keys.install', payload: { items: [] }, createdBy: by }, inTx && ((tx, row) => inTx(tx, sent(row))));
+          return sent(cmd);
         },
         async revokeOnDevice(deviceId, keyIds, reason, actor) {
           const gone = await ctx.db.transaction(async (tx) => {

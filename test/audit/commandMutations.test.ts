@@ -1,5 +1,6 @@
-// Issue #16, commands: a command sent through the API (one terminal or a batch) is stored with its
-// audit entry or not at all, and nothing reaches the terminal before both are in. The database
+// Issue #16, commands: a command sent through the API (one terminal, a batch, or a device job that
+// sends one: diagnostics, logs, key report) is stored with its audit entry or not at all, and
+// nothing reaches the terminal before both are in. The database
 // refuses the entry (refuseAudit.ts).
 import { count } from 'drizzle-orm';
 import type { MqttClient } from 'mqtt';
@@ -78,6 +79,37 @@ forEachServer('command sends and their audit entries', (server) => {
     });
     expect((await auditOf('command.send')).filter((e) => e.target === device.deviceId)).toHaveLength(1);
     await expectChainOk();
+  });
+
+  it('a device job whose audit entry is refused stores no job and no command, and sends nothing', async () => {
+    const jobs = [
+      { action: 'device.diagnostics', path: 'diagnostics', body: { components: ['printer'] }, list: 'diagnostics' },
+      { action: 'device.logs_request', path: 'logs', body: {}, list: 'logs' },
+      { action: 'keys.report', path: 'keys/report', body: undefined, list: undefined },
+    ];
+    for (const job of jobs) {
+      await refuse(job.action);
+      expect((await server().api('POST', `/v1/devices/${device.deviceId}/${job.path}`, job.body)).status, job.action).toBe(500);
+      await lift!();
+      lift = undefined;
+      if (job.list)
+        expect(
+          (await server().api<{ items: unknown[] }>('GET', `/v1/devices/${device.deviceId}/${job.list}`)).body.items,
+          job.action,
+        ).toEqual([]);
+      expect(
+        (await auditOf(job.action)).filter((e) => e.target === device.deviceId),
+        job.action,
+      ).toEqual([]);
+    }
+    expect(await commandsOf(device.deviceId)).toEqual([]);
+    await expectChainOk();
+
+    await expectOnlyNextDelivered(async () => {
+      expect((await server().api('POST', `/v1/devices/${device.deviceId}/diagnostics`, { components: ['printer'] })).status).toBe(201);
+    });
+    expect((await server().api<{ items: unknown[] }>('GET', `/v1/devices/${device.deviceId}/diagnostics`)).body.items).toHaveLength(1);
+    expect((await auditOf('device.diagnostics')).filter((e) => e.target === device.deviceId)).toHaveLength(1);
   });
 
   it('a batch whose audit entry is refused stores no batch and no command, and sends nothing', async () => {
