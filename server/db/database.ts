@@ -70,11 +70,23 @@ async function migrateOnce(pool: pg.Pool): Promise<void> {
   }
 }
 
-async function openPostgres(url: string): Promise<Database> {
+/**
+ * The server's connections to PostgreSQL. A connection the server drops (restart, failover,
+ * pg_terminate_backend) emits 'error' on its client, and an 'error' nobody listens to ends the
+ * process. The pool listens only while a client is idle (and re-emits as the pool's 'error'), so
+ * every client also gets a listener of its own for its whole life: one dropped while checked out,
+ * a transaction between two statements, killed the server at a PostgreSQL restart under load.
+ * Its statement in flight fails instead, and the pool discards it when it is released.
+ */
+export function createPool(url: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  // An idle client dropped by the server (restart, failover) emits here; without a listener the
-  // process would die. The pool replaces it on the next query.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = createPool(url);
   const db = drizzlePg({ client: pool, schema });
   try {
     await migrateOnce(pool);
