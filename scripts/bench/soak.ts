@@ -51,7 +51,8 @@ async function soakLoad(
   const at = () => (performance.now() - t0) / 1000;
   let nextRound = 0;
   let lastLog = -Infinity;
-  for (let i = 0; at() * 1000 < runMs; i++) {
+  // The last sample at the end itself, so the judged half is as long as the warm-up.
+  for (let i = 0; i * SAMPLE_MS <= runMs; i++) {
     const due = i * SAMPLE_MS;
     await sleep(Math.max(0, due - (performance.now() - t0)));
     if (performance.now() - t0 >= nextRound && nextRound < runMs) {

@@ -64,7 +64,9 @@ function repeat(delay: () => number, fn: () => void): void {
 async function device(spec: SoakDeviceSpec, target: BrokerTarget, timing: SoakTiming): Promise<void> {
   const sensor = spec.fault === 'sensor' ? sensorFaultOf(spec.index) : null;
   const bootAt = Date.now();
-  let seq = 0;
+  // A random place in the fault's show-and-clear cycle, so the fleet's faults do not all open
+  // and resolve in the same minute.
+  let seq = Math.floor(Math.random() * 4);
   const terminal = openBenchTerminal<{ components?: string[] }>(spec, target, {
     firmware: () => ({ fwVersion: '1.0.0', slot: 'A' }),
     note,

@@ -82,7 +82,7 @@ export function soakLimits(devices: number): SoakLimits {
     lagP99Ms: 50,
     handlesAllowance: Math.max(20, Math.ceil(devices * 0.01)),
     bufferAllowance: Math.max(100, Math.ceil(devices * 0.01)),
-    minJudgedMinutes: 5,
+    minJudgedMinutes: 10,
   };
 }
 
@@ -139,7 +139,8 @@ export function soakFigures(samples: readonly SoakSample[], runS: number): SoakF
   const lags = series(judged, (s) => s.lagP99Ms).map((p) => p.value);
   const span = judged.length ? judged[judged.length - 1]!.tS - judged[0]!.tS : 0;
   return {
-    judgedMinutes: span / 60,
+    // To a tenth of a minute: a sample taken a little late must not leave a full window short.
+    judgedMinutes: Math.round(span / 6) / 10,
     rss: figureOf(series(judged, (s) => s.rssMiB)),
     heap: figureOf(series(judged, (s) => s.heapUsedMiB)),
     handles: figureOf(series(judged, (s) => s.openFds)),

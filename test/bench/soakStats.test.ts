@@ -99,6 +99,23 @@ describe('soakFigures and judgeSoak', () => {
     expect(judgeSoak(f, limits, sent).rss).toBeNull();
   });
 
+  it('judges a window of the minimum length even when its first sample came a little late', () => {
+    const samples = run(20, (tS) => ({ rssMiB: 300 + (12 * tS) / 3600 })).map((x) => (x.tS === 600 ? { ...x, tS: 600.4 } : x));
+    const f = soakFigures(samples, 1200);
+    expect(f.judgedMinutes).toBe(limits.minJudgedMinutes);
+    expect(judgeSoak(f, limits, sent).rss).toBe(false);
+    expect(
+      judgeSoak(
+        soakFigures(
+          run(19, () => ({})),
+          1140,
+        ),
+        limits,
+        sent,
+      ).rss,
+    ).toBeNull();
+  });
+
   it('fails descriptors that climb and a buffer that never drains', () => {
     const f = soakFigures(
       run(20, (tS, i) => ({ openFds: 1040 + tS / 10, buffers: { timeline: i * 3, health_history: 0, commands_open: i % 2 } })),
