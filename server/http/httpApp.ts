@@ -38,6 +38,11 @@ export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitB
   app.use('*', async (c, next) => {
     c.set('clientIp', resolveClientAddress(peerAddress(c), c.req.header('x-forwarded-for'), deps.trustedProxies));
     await next();
+    // Answered before its body was read (a 401 or 403 ahead of validation): the rest of the body
+    // is still on the connection, and @hono/node-server drops the socket under the client's next
+    // request on it ("other side closed" on a POST a client cannot safely retry). Closing it
+    // after this answer tells the client not to reuse it.
+    if (hasBody(c.req.raw) && !c.req.raw.bodyUsed) c.header('Connection', 'close');
   });
   app.notFound((c) => errorJson(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   const limitBody = bodyLimit({
@@ -56,3 +61,5 @@ export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitB
     },
   };
 }
+
+const hasBody = (req: Request) => req.headers.has('transfer-encoding') || Number(req.headers.get('content-length') ?? 0) > 0;
