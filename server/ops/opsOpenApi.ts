@@ -2,6 +2,7 @@
 // (text/plain) and the live stream (text/event-stream). A reader of /openapi.json alone must find
 // them, with the media types they really answer in.
 import { z } from '@hono/zod-openapi';
+import { streamQuery } from '../events/streamRoutes.ts';
 import { errorResponses } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
 
@@ -77,18 +78,7 @@ export function registerOpsOpenApi(app: AppRouter, metricsType: string) {
       'First `event: hello`, then one SSE event per domain event (`device.presence`, `command.updated`, `fault.opened`, `campaign.updated`…; ' +
       'see docs/api.md, "Live stream"), `data` JSON, `id` increasing; a `: keep-alive` comment after 15 s of silence. No replay. ' +
       'Roles: admin, operator, technician, auditor.',
-    request: {
-      query: z.object({
-        types: z.string().optional().openapi({
-          description: 'comma-separated event names or prefixes before a dot, e.g. `device,command.updated`',
-          example: 'device,command.updated',
-        }),
-        health: z.string().optional().openapi({
-          description: 'comma-separated device ids (at most 50) whose `device.health` samples to add',
-          example: 'dev_lvw9CzIgB-zsfMlu',
-        }),
-      }),
-    },
+    request: { query: streamQuery },
     responses: {
       200: {
         description: 'the event stream (kept open)',
