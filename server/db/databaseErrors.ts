@@ -76,3 +76,21 @@ export function describeDatabaseError(err: unknown, url: string): string | undef
       return undefined;
   }
 }
+
+/** SQLSTATEs of a server going away or not there yet: admin_shutdown, crash_shutdown, cannot_connect_now, and class 08 (connection exception). */
+const GONE_STATES = /^(57P0[123]|08[0-9A-Z]{3})$/;
+// What node-postgres says, without a code, about a connection it lost or cannot use any more.
+const LOST_CONNECTION = /^(Connection terminated|Client has encountered a connection error and is not queryable)/;
+
+/**
+ * The database could not be reached or dropped the connection while running (a restart, a
+ * failover, the network): not a bug of the request, which can be retried once it is back.
+ */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  if (networkCode(err)) return true;
+  if (GONE_STATES.test(sqlState(err) ?? '')) return true;
+  for (let e: unknown = err; typeof e === 'object' && e !== null; e = 'cause' in e ? e.cause : undefined) {
+    if (e instanceof Error && LOST_CONNECTION.test(e.message)) return true;
+  }
+  return false;
+}

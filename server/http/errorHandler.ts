@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { isDiskFull } from '../core/diskFull.ts';
+import { isDatabaseUnreachable } from '../db/databaseErrors.ts';
 import { AppError, codeForStatus, errorCatalog, type ErrorCode, type ErrorStatus } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { refuseUnstorable } from './storableText.ts';
@@ -51,6 +52,10 @@ export function createErrorHandler(log: Logger) {
     if (isDiskFull(err)) {
       log.error({ err, path: c.req.path, method: c.req.method }, 'disk full');
       return errorJson(c, 507, 'insufficient_storage', errorCatalog[507].insufficient_storage);
+    }
+    if (isDatabaseUnreachable(err)) {
+      log.error({ err, path: c.req.path, method: c.req.method }, 'database unreachable');
+      return errorJson(c, 503, 'unavailable', 'the database cannot be reached; retry once it is back');
     }
     log.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
     return errorJson(c, 500, 'internal', 'internal server error');

@@ -111,4 +111,32 @@ describe('error handler', () => {
       expect(line?.err?.stack).toMatch(/ENOSPC|could not extend file/);
     }
   });
+
+  it('answers a database that cannot be reached or dropped the connection with 503 unavailable, and logs why', async () => {
+    const wrapped = (cause: Error) => new Error('Failed query: select 1', { cause });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+    });
+    const cases = [
+      wrapped(refused),
+      wrapped(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })),
+      wrapped(Object.assign(new Error('the database system is starting up'), { code: '57P03' })),
+      wrapped(new Error('Client has encountered a connection error and is not queryable')),
+      wrapped(new Error('Connection terminated unexpectedly')),
+    ];
+    for (const err of cases) {
+      const t = appThrowing(err);
+      const res = await t.request();
+      expect([res.status, await res.json()]).toEqual([
+        503,
+        { error: { code: 'unavailable', message: 'the database cannot be reached; retry once it is back' } },
+      ]);
+      expect(t.logged()[0]?.msg).toBe('database unreachable');
+    }
+    // Any other failed query stays a bug.
+    const bug = await appThrowing(wrapped(Object.assign(new Error('syntax error at or near "selec"'), { code: '42601' }))).request();
+    expect(bug.status).toBe(500);
+  });
 });
