@@ -132,8 +132,9 @@ export function registerCommandRoutes(
 
   app.openapi(cancelRoute, async (c) => {
     const { id, cmdId } = c.req.valid('param');
-    const cmd = await commands.cancel(id, cmdId);
-    await audit.append({ actor: c.get('principal'), action: 'command.cancel', target: id, ip: clientIp(c), data: { cmdId } });
+    const cmd = await commands.cancel(id, cmdId, {}, (tx) =>
+      audit.append({ actor: c.get('principal'), action: 'command.cancel', target: id, ip: clientIp(c), data: { cmdId } }, tx),
+    );
     return c.json(redactCommand(cmd), 200);
   });
 

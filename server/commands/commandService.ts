@@ -253,6 +253,30 @@ export function createCommandService(deps: CommandServiceDeps) {
   }
 
   /**
+   * A cancel with its audit entry (`inTx`): the stored row is cancelled in the entry's transaction
+   * (what this instance changed written first), then the tracker follows; the abort request goes
+   * out after the commit. A refused entry leaves the command as it was.
+   */
+  async function cancelRecorded(deviceId: string, id: string, opts: { abort?: boolean }, inTx: InCommandTx<CommandRow>) {
+    const tracked = tracker.get(id);
+    const mine = tracked?.deviceId === deviceId ? tracked : undefined;
+    await flush();
+    const at = new Date();
+    const outcome = await store.cancelStored(deviceId, id, at, inTx);
+    if (!outcome) throw notFound(`command ${id}`);
+    if (!outcome.cancelled) throw conflict('command_final', `command ${id} is already ${outcome.before.state}`);
+    const before = mine ?? outcome.before;
+    let command = outcome.cancelled;
+    if (mine && !isFinal(mine.state)) command = transition(id, { state: 'cancelled', finishedAt: at }) ?? command;
+    else {
+      announce(command, 'cancelled');
+      cluster?.link.publish('commands', { kind: 'cancelled', ids: [id] });
+    }
+    const ask = opts.abort === false ? null : abortRequest(before, at.getTime());
+    return { command, abortId: await askAbort(deviceId, id, ask, before.createdBy) };
+  }
+
+  /**
    * Cancels a command. If the device may already be working on it (delivered, of a long-running
    * type: commandRules.abortRequest), also sends it a `cancel` command through the normal path,
    * so an offline device gets it when it is back; its acks say whether the device stopped.
@@ -370,8 +394,9 @@ export function createCommandService(deps: CommandServiceDeps) {
       return { id: batch.id, type: batch.type, total: batch.total, createdAt: batch.createdAt, createdBy: batch.createdBy, counts: clean };
     },
 
-    async cancel(deviceId: string, id: string, opts: { abort?: boolean } = {}): Promise<CommandRow> {
-      return (await cancelAndAbort(deviceId, id, opts)).command;
+    /** With `inTx` (the request's audit entry), the cancel is stored with it: both or neither. */
+    async cancel(deviceId: string, id: string, opts: { abort?: boolean } = {}, inTx?: InCommandTx<CommandRow>): Promise<CommandRow> {
+      return (await (inTx ? cancelRecorded(deviceId, id, opts, inTx) : cancelAndAbort(deviceId, id, opts))).command;
     },
     cancelAndAbort,
 

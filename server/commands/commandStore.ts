@@ -134,10 +134,16 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
     openByIds: (ids: readonly string[]) => (ids.length ? db.select().from(commands).where(and(inArray(commands.id, [...ids]), notFinal)) : Promise.resolve([])),
 
     /**
-     * Cancels a command in the database, for one no tracker of this instance holds. Undefined:
+     * Cancels a command in the database, for one no tracker of this instance holds, or one with
+     * its audit entry (`inTx`, run in the same transaction once the row is cancelled). Undefined:
      * no such command; `cancelled` null: it was final already (`before` says how).
      */
-    async cancelStored(deviceId: string, id: string, at: Date): Promise<{ before: CommandRow; cancelled: CommandRow | null } | undefined> {
+    async cancelStored(
+      deviceId: string,
+      id: string,
+      at: Date,
+      inTx?: (tx: Tx, cancelled: CommandRow) => Promise<unknown>,
+    ): Promise<{ before: CommandRow; cancelled: CommandRow | null } | undefined> {
       return db.transaction(async (tx) => {
         const [before] = await tx.select().from(commands).where(and(eq(commands.id, id), eq(commands.deviceId, deviceId))).for('update');
         if (!before) return undefined;
@@ -147,6 +153,7 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
           .set({ state: 'cancelled', finishedAt: at, updatedAt: at })
           .where(and(eq(commands.id, id), notFinal))
           .returning();
+        if (cancelled) await inTx?.(tx, cancelled);
         return { before, cancelled: cancelled ?? null };
       });
     },

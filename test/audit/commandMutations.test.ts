@@ -1,11 +1,11 @@
 // Issue #16, commands: a command sent through the API (one terminal, a batch, or a device job that
 // sends one: diagnostics, logs, key report) is stored with its audit entry or not at all, and
-// nothing reaches the terminal before both are in. The database
+// nothing reaches the terminal before both are in; a cancel is stored with its entry or not at all. The database
 // refuses the entry (refuseAudit.ts).
-import { count } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { commandBatches } from '../../schemas/db.ts';
+import { commandBatches, commands } from '../../schemas/db.ts';
 import { commandMessage, topicFor } from '../../schemas/wire.ts';
 import { connectDevice, registerAndEnroll, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -78,6 +78,31 @@ forEachServer('command sends and their audit entries', (server) => {
       expect((await server().api('POST', `/v1/devices/${device.deviceId}/commands`, diag)).status).toBe(201);
     });
     expect((await auditOf('command.send')).filter((e) => e.target === device.deviceId)).toHaveLength(1);
+    await expectChainOk();
+  });
+
+  it('a cancel whose audit entry is refused leaves the command open, in memory and stored', async () => {
+    const away = await registerAndEnroll(server());
+    const sent = await server().api<{ id: string }>('POST', `/v1/devices/${away.deviceId}/commands`, diag);
+    expect(sent.status).toBe(201);
+    const path = `/v1/devices/${away.deviceId}/commands/${sent.body.id}`;
+    const stored = async () =>
+      (await server().server.parts.db.select({ state: commands.state }).from(commands).where(eq(commands.id, sent.body.id)))[0]?.state;
+    await refuse('command.cancel');
+    expect((await server().api('POST', `${path}/cancel`)).status).toBe(500);
+    // Still open: waiting for its terminal, queued or not yet.
+    const open = ['pending', 'queued'];
+    expect(open).toContain((await server().api<{ state: string }>('GET', path)).body.state);
+    expect(open).toContain(await stored());
+    expect((await auditOf('command.cancel')).filter((e) => e.target === away.deviceId)).toEqual([]);
+    await expectChainOk();
+
+    await lift!();
+    lift = undefined;
+    expect((await server().api('POST', `${path}/cancel`)).status).toBe(200);
+    expect((await server().api<{ state: string }>('GET', path)).body.state).toBe('cancelled');
+    expect(await stored()).toBe('cancelled');
+    expect((await auditOf('command.cancel')).filter((e) => e.target === away.deviceId).map((e) => e.data.cmdId)).toEqual([sent.body.id]);
     await expectChainOk();
   });
 
