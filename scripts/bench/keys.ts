@@ -30,15 +30,8 @@ interface RotationRun {
   counts?: unknown;
 }
 
-async function rotation(
-  api: Api,
-  name: string,
-  usages: string[],
-  deviceIds: string[],
-  timeoutMs: number,
-  log: (l: string) => void,
-): Promise<RotationRun> {
-  const started = performance.now();
+/** Creates and starts a key rotation of `usages` on `deviceIds`; its id. `rate`: sends per minute. */
+export async function startRotation(api: Api, name: string, usages: string[], deviceIds: string[], rate?: number): Promise<string> {
   const created = await api.admin('POST', '/v1/key-rotations', {
     name,
     usages,
@@ -50,12 +43,40 @@ async function rotation(
     successThreshold: 95,
     errorThreshold: 2,
     deviceTimeoutS: 600,
+    ...(rate ? { rate: { maxPerMinute: rate } } : {}),
   }, createdAnswer);
   await api.admin('POST', `/v1/key-rotations/${created.id}/start`);
-  const last = await pollCampaign(api, `/v1/key-rotations/${created.id}`, timeoutMs - (performance.now() - started));
+  return created.id;
+}
+
+export async function rotation(
+  api: Api,
+  name: string,
+  usages: string[],
+  deviceIds: string[],
+  timeoutMs: number,
+  log: (l: string) => void,
+): Promise<RotationRun> {
+  const started = performance.now();
+  const id = await startRotation(api, name, usages, deviceIds);
+  const last = await pollCampaign(api, `/v1/key-rotations/${id}`, timeoutMs - (performance.now() - started));
   const seconds = last.state === 'succeeded' ? round((performance.now() - started) / 1000, 2) : null;
   log(`  ${name}: ${last.state} after ${round((performance.now() - started) / 1000, 1)} s`);
   return { seconds, state: last.state, counts: last.counts ?? last.phases };
+}
+
+/** Imports and enrolls `devices` terminals, each with an X25519 KEK the keys generator unwraps with. */
+export async function enrollKeyFleet(api: Api, devices: number, enrollToken: string): Promise<KeyDeviceSpec[]> {
+  await importSerials(api, devices);
+  const keks = Array.from({ length: devices }, () => kekPair());
+  return mapBounded(
+    Array.from({ length: devices }, (_, i) => i),
+    64,
+    async (i): Promise<KeyDeviceSpec> => {
+      const r = await api.enroll({ serial: serialOf(i), model: benchModel, fwVersion: '1.0.0', kekPublicKey: keks[i]!.pub, enrollToken });
+      return { id: r.deviceId, password: r.mqtt.password, kek: keks[i]!.priv };
+    },
+  );
 }
 
 export const keys: Scenario = {
@@ -67,23 +88,8 @@ export const keys: Scenario = {
     const errors = result.errors as string[];
     opts.log(`keys: ${devices} terminals`);
     await onCampaignServer<KeysGenRequest>({ name: 'keys', generatorEntry: entry, opts, errors }, async ({ fx, startGenerators }) => {
-      await importSerials(fx.api, devices);
-      const keks = Array.from({ length: devices }, () => kekPair());
       const t0 = performance.now();
-      const specs = await mapBounded(
-        Array.from({ length: devices }, (_, i) => i),
-        64,
-        async (i): Promise<KeyDeviceSpec> => {
-          const r = await fx.api.enroll({
-            serial: serialOf(i),
-            model: benchModel,
-            fwVersion: '1.0.0',
-            kekPublicKey: keks[i]!.pub,
-            enrollToken: fx.settings.enrollToken,
-          });
-          return { id: r.deviceId, password: r.mqtt.password, kek: keks[i]!.priv };
-        },
-      );
+      const specs = await enrollKeyFleet(fx.api, devices, fx.settings.enrollToken);
       opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
       const gens = startGenerators();
       await connectFleet(gens, specs, (slice, localAddress) => ({

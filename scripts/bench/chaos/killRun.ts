@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { campaignDeviceStates } from '../../../schemas/campaigns.ts';
 import { commandStates } from '../../../schemas/db.ts';
 import type { Api } from '../api.ts';
-import { onCampaignServer, type CampaignScenarioRun } from '../campaignRun.ts';
+import { campaignAnswer, onCampaignServer, type CampaignScenarioRun } from '../campaignRun.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../clusterStores.ts';
 import type { PosfleetFixture } from '../fixture.ts';
 import { exited } from '../procs.ts';
@@ -109,6 +109,22 @@ export async function commandsOf(api: Api, deviceIds: readonly string[]): Promis
   const lists = await mapBounded(deviceIds, 16, (id) => allPages(api, `/v1/devices/${encodeURIComponent(id)}/commands`, serverCommand));
   return new Map(deviceIds.map((id, i) => [id, lists[i]!]));
 }
+
+/** `path`: `/v1/rollouts/{id}` or `/v1/key-rotations/{id}`. */
+const countsOf = z.record(z.string(), z.number()).catch({});
+/** A campaign's members by state. */
+export const stateCounts = async (api: Api, path: string): Promise<Record<string, number>> =>
+  countsOf.parse((await api.admin('GET', path, undefined, campaignAnswer)).counts);
+/** Members the server has sent to and not yet heard the end from. */
+export const inFlight = (c: Readonly<Record<string, number>>): number =>
+  (c.sent ?? 0) + (c.downloading ?? 0) + (c.installing ?? 0) + (c.rebooting ?? 0);
+
+/** When to kill a campaign of `n`: a quarter done and some members sent to but not finished; two
+ *  thirds done whatever is in flight, so the kill falls mid-campaign even when no poll catches one. */
+export const midCampaign =
+  (n: number) =>
+  (c: Readonly<Record<string, number>>): boolean =>
+    ((c.succeeded ?? 0) >= n / 4 && inFlight(c) > 0) || (c.succeeded ?? 0) >= (2 * n) / 3;
 
 /** `path`: `/v1/rollouts/{id}` or `/v1/key-rotations/{id}`. */
 export const membersOf = (api: Api, path: string): Promise<CampaignMember[]> => allPages(api, `${path}/devices`, member);
