@@ -1,8 +1,9 @@
 // The cases of the `chaos` scenario, run in this order. Add a case by writing a module under
 // scripts/bench/chaos/ that exports a ChaosCase and listing it here.
+import { killInstance } from './chaos/killInstance.ts';
 import { killMidFleetCommand } from './chaos/killMidFleetCommand.ts';
 import { killMidRollout } from './chaos/killMidRollout.ts';
 import { killMidRotation } from './chaos/killMidRotation.ts';
 import type { ChaosCase } from './chaosCase.ts';
 
-export const chaosCases: ChaosCase[] = [killMidRollout, killMidRotation, killMidFleetCommand];
+export const chaosCases: ChaosCase[] = [killMidRollout, killMidRotation, killMidFleetCommand, killInstance];
