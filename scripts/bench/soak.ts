@@ -82,15 +82,15 @@ export const soak: Scenario = {
     const devices = opts.quick ? 1000 : opts.devices;
     const minutes = opts.minutes ?? (opts.quick ? 3 : 30);
     const limits = soakLimits(devices);
+    const errors: string[] = [];
     const result: Record<string, unknown> = {
       devices,
       minutes,
       faultyShare: FAULTY_SHARE,
       timing,
       machine: machineInfo(),
-      errors: [] as string[],
+      errors,
     };
-    const errors = result.errors as string[];
     opts.log(`soak: ${devices} terminals (${FAULTY_SHARE * 100} % faulty) for ${minutes} min`);
     const fx = await startPosfleet(opts.log);
     let gens: GeneratorClient<SoakGenRequest>[] = [];
