@@ -71,6 +71,12 @@ const DROP_TOPIC = '$posfleet/dropped';
 // bytes, is not one of ours and only holds a slot.
 const CONNECT_TIMEOUT_MS = 5_000;
 
+// Node's default accept queue (511) overflowed when a whole fleet came back at once: a handshake
+// dropped there leaves the terminal's side established and its CONNECT retransmitted by TCP for
+// up to its connect timeout, rather than answered (CONNACK 3 when over the admission limits). The
+// kernel caps this at net.core.somaxconn (4096 on current Linux).
+const LISTEN_BACKLOG = 4096;
+
 export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker> {
   const { metrics, log, sink } = opts;
   const clients = new Map<string, Client>();
@@ -185,7 +191,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve((server.address() as { port: number }).port);
       });
