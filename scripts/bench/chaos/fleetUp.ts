@@ -55,3 +55,18 @@ export async function connectFleet(fx: PosfleetFixture, count: number, log: (lin
     },
   };
 }
+
+/** Runs `body` with the fleet connected; the fleet is closed whatever happens. */
+export async function withFleet<T>(
+  fx: PosfleetFixture,
+  count: number,
+  log: (line: string) => void,
+  body: (fleet: ChaosFleet) => Promise<T>,
+): Promise<T> {
+  const fleet = await connectFleet(fx, count, log);
+  try {
+    return await body(fleet);
+  } finally {
+    await fleet.close();
+  }
+}

@@ -4,7 +4,7 @@
 // never a 500, and the server keeps running; once the ballast is gone: uploads and writes succeed
 // again and every command accepted with a 2xx is acked.
 import type { ChaosCase, ChaosCaseResult } from '../chaosCase.ts';
-import { startPosfleet } from '../fixture.ts';
+import { onChaosServer } from './chaosServer.ts';
 import { enrollFleet, importSerials } from '../fleet.ts';
 import type { BenchOptions } from '../scenario.ts';
 import { round, sleep } from '../util.ts';
@@ -33,10 +33,8 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
     return [skipped(NAME, disk.unavailable)];
   }
   const checks = new Checks();
-  let keep = false;
   try {
-    const fx = await startPosfleet(opts.log, { dataDir: `${disk.dir}/data` });
-    try {
+    return await onChaosServer(opts, { dataDir: `${disk.dir}/data` }, async (fx) => {
       await importSerials(fx.api, TERMINALS);
       const fleet = await enrollFleet(fx.api, TERMINALS, fx.settings.enrollToken, 8);
       const terminals = await openUploadingTerminals(fleet.devices, fx.settings.mqttPort, { bundleBytes: 256 * 1024, healthEveryMs: 500 });
@@ -129,15 +127,11 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
             healthAckedWhileFull: healthWhileFull,
           },
         });
-        keep = !result.ok;
-        return [result];
+        return result;
       } finally {
         await terminals.close();
       }
-    } finally {
-      await fx.close(opts.keepFiles || keep, 30_000);
-      if (keep) opts.log(`  server logs kept in ${fx.workDir}`);
-    }
+    });
   } finally {
     await disk.unmount();
   }

@@ -4,13 +4,13 @@
 // must stay up; afterwards every command accepted with a 2xx is succeeded in the database, and
 // every history bucket the outage spanned holds one row per terminal (write-behind retried).
 import type { ChaosCase, ChaosCaseResult } from '../chaosCase.ts';
-import { startPosfleet } from '../fixture.ts';
 import type { BenchOptions } from '../scenario.ts';
 import { pollUntil, round, sleep } from '../util.ts';
 import { startReadyProbe } from './answerLoop.ts';
 import { Checks } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
-import { connectFleet } from './fleetUp.ts';
+import { onChaosServer } from './chaosServer.ts';
+import { withFleet } from './fleetUp.ts';
 import { commandOutcomes, lostCount } from './outcomes.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './privatePostgres.ts';
 
@@ -49,12 +49,9 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
   const downMs = 5000;
   const checks = new Checks();
   const db = await startPrivatePostgres();
-  let keep = false;
   try {
-    const fx = await startPosfleet(opts.log, { extraEnv: { DATABASE_URL: db.url, HEALTH_HISTORY_INTERVAL_S: '1' } });
-    try {
-      const fleet = await connectFleet(fx, devices, opts.log);
-      try {
+    return await onChaosServer(opts, { extraEnv: { DATABASE_URL: db.url, HEALTH_HISTORY_INTERVAL_S: '1' } }, (fx) =>
+      withFleet(fx, devices, opts.log, async (fleet) => {
         const base = { baseUrl: fx.api.baseUrl, token: fx.settings.adminToken };
         const ingestFrom = Date.now();
         const ingest = fleet.pool.all(
@@ -154,15 +151,9 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
             historyRowsMissing: history.missing,
           },
         });
-        keep = !result.ok;
-        return [result];
-      } finally {
-        await fleet.close();
-      }
-    } finally {
-      await fx.close(opts.keepFiles || keep, 30_000);
-      if (keep) opts.log(`  server logs kept in ${fx.workDir}`);
-    }
+        return result;
+      }),
+    );
   } finally {
     await db.destroy();
   }
