@@ -4,6 +4,9 @@ import { killInstance } from './chaos/killInstance.ts';
 import { killMidFleetCommand } from './chaos/killMidFleetCommand.ts';
 import { killMidRollout } from './chaos/killMidRollout.ts';
 import { killMidRotation } from './chaos/killMidRotation.ts';
+import { fullDisk } from './chaos/fullDisk.ts';
+import { postgresRestart } from './chaos/postgresRestart.ts';
+import { redisRestart } from './chaos/redisRestart.ts';
 import type { ChaosCase } from './chaosCase.ts';
 
-export const chaosCases: ChaosCase[] = [killMidRollout, killMidRotation, killMidFleetCommand, killInstance];
+export const chaosCases: ChaosCase[] = [killMidRollout, killMidRotation, killMidFleetCommand, killInstance, redisRestart, postgresRestart, fullDisk];
