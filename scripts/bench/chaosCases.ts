@@ -9,4 +9,12 @@ import { postgresRestart } from './chaos/postgresRestart.ts';
 import { redisRestart } from './chaos/redisRestart.ts';
 import type { ChaosCase } from './chaosCase.ts';
 
-export const chaosCases: ChaosCase[] = [killMidRollout, killMidRotation, killMidFleetCommand, killInstance, redisRestart, postgresRestart, fullDisk];
+export const chaosCases: ChaosCase[] = [
+  killMidRollout,
+  killMidRotation,
+  killMidFleetCommand,
+  killInstance,
+  redisRestart,
+  postgresRestart,
+  fullDisk,
+];
