@@ -1,6 +1,7 @@
 // Scenario `chaos` (issue 16): failures injected into real processes under load, one case after
 // another (chaosCases.ts), each checking the exact counts it must leave (chaosCase.ts). A row per
 // case; latest.json gets `reliability`: cases tried, failures, commands lost, and each case.
+import { notCounted } from './chaos/killChecks.ts';
 import { chaosCases } from './chaosCases.ts';
 import type { ChaosCaseResult } from './chaosCase.ts';
 import { machineInfo } from './machine.ts';
@@ -33,16 +34,7 @@ export const chaos: Scenario = {
         results.push(...(await c.run(opts)));
       } catch (err) {
         // A case that cannot even start is a failed case, not the end of the run.
-        results.push({
-          name: c.name,
-          ok: false,
-          commandsAccepted: 0,
-          commandsAcked: 0,
-          commandsLost: 0,
-          duplicateInstalls: 0,
-          recoverySeconds: 0,
-          failures: [errorText(err)],
-        });
+        results.push(notCounted(c.name, [errorText(err)]));
       }
     }
     for (const r of results) if (!r.ok) errors.push(...r.failures.map((f) => `${r.name}: ${f}`));

@@ -2,6 +2,7 @@
 // what the server reports (each terminal's commands, each campaign member) and what the
 // terminals themselves counted (benchTerminal's ledger, the installs they carried out).
 import type { CommandLedger } from '../benchTerminal.ts';
+import type { ChaosCaseResult } from '../chaosCase.ts';
 
 export interface ServerCommand {
   id: string;
@@ -123,3 +124,15 @@ export function mergeTerminalSides(statuses: readonly { commandsByDevice: Comman
     installsByDevice: Object.assign({}, ...statuses.map((s) => s.installsByDevice ?? {})),
   };
 }
+
+/** A case's result before anything was counted: not ok until its checks say so. */
+export const notCounted = (name: string, failures: string[] = []): ChaosCaseResult => ({
+  name,
+  ok: false,
+  commandsAccepted: 0,
+  commandsAcked: 0,
+  commandsLost: 0,
+  duplicateInstalls: 0,
+  recoverySeconds: 0,
+  failures,
+});

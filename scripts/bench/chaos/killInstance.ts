@@ -10,6 +10,7 @@ import { clusterPlan } from '../clusterPlan.ts';
 import type { ChaosCase, ChaosCaseResult } from '../chaosCase.ts';
 import { importSerials } from '../fleet.ts';
 import { LoadgenPool } from '../pool.ts';
+import { notCounted } from './killChecks.ts';
 import { errorText } from '../util.ts';
 
 const INSTANCES = 2;
@@ -20,16 +21,7 @@ export const killInstance: ChaosCase = {
   async run(opts) {
     const devices = opts.quick ? Math.min(opts.devices, 600) : opts.devices;
     const plan = clusterPlan(devices, INSTANCES, opts.quick);
-    const result: ChaosCaseResult = {
-      name: 'kill-instance/cluster',
-      ok: false,
-      commandsAccepted: 0,
-      commandsAcked: 0,
-      commandsLost: 0,
-      duplicateInstalls: 0,
-      recoverySeconds: 0,
-      failures: [],
-    };
+    const result: ChaosCaseResult = notCounted('kill-instance/cluster');
     const pool = LoadgenPool.start(plan.generators);
     let cluster: BenchCluster | undefined;
     try {

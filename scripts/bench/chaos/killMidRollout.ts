@@ -1,29 +1,19 @@
-// kill -9 of the server a third of the way through a firmware rollout (signed 256 KiB image,
-// canary/early/rest phases, sends spread over about 15 s so members are mid-install at the kill),
-// restart on the same data, rollout polled to its end. Then, per terminal: the rollout's record
+// kill -9 of the server a quarter of the way into a firmware rollout, members in flight (signed
+// 256 KiB image, canary/early/rest phases, sends spread over about 15 s so members are
+// mid-install at the kill), restart on the same data, rollout polled to its end. Then, per terminal: the rollout's record
 // succeeded on 2.0.0 with as many attempts as ota.install commands its terminal received, each
 // of those commands acked, and the terminal itself installed exactly once.
 import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../../schemas/campaigns.ts';
 import { generatePublisherKey } from '../../sign-firmware.ts';
 import { uploadBenchImage } from '../benchImage.ts';
-import { connectFleet, createdAnswer, pollCampaign } from '../campaignRun.ts';
+import { connectFleet, createdAnswer } from '../campaignRun.ts';
 import type { ChaosCase } from '../chaosCase.ts';
 import { enrollFleet, importSerials } from '../fleet.ts';
 import type { RolloutGenRequest, RolloutGenStatus } from '../rolloutGen.ts';
-import { round } from '../util.ts';
 import { installCounts, memberChecks, mergeTerminalSides, tallyCommands } from './killChecks.ts';
-import {
-  commandsOf,
-  inFlight,
-  killWhen,
-  membersOf,
-  midCampaign,
-  onEachDatabase,
-  restartAfterKill,
-  stateCounts,
-  waitFleetOnline,
-} from './killRun.ts';
+import { commandsOf, membersOf, onEachDatabase } from './killRun.ts';
+import { campaignOutcome, killMidCampaign } from './killCampaign.ts';
 
 const entry = fileURLToPath(new URL('../rolloutGen.ts', import.meta.url));
 const IMAGE_BYTES = 256 * 1024;
@@ -72,47 +62,15 @@ export const killMidRollout: ChaosCase = {
         );
         const path = `/v1/rollouts/${created.id}`;
         await fx.api.admin('POST', `${path}/start`);
-        const { last, killedAt } = await killWhen(
-          fx,
-          () => stateCounts(fx.api, path),
-          midCampaign(n),
-          'members in flight a quarter of the way in',
-        );
-        opts.log(`  killed at ${JSON.stringify(last)}`);
-        const readySeconds = await restartAfterKill(fx, killedAt);
-        opts.log(`  ready again after ${readySeconds} s`);
-        await waitFleetOnline(fx.api, n, 120_000);
-        const end = await pollCampaign(fx.api, path, 180_000);
-        const recoverySeconds = round((performance.now() - killedAt) / 1000, 2);
-        opts.log(`  rollout ${end.state} ${recoverySeconds} s after the kill: ${JSON.stringify(end.counts)}`);
+        const killed = await killMidCampaign(fx, n, path, opts.log);
 
         const statuses = await Promise.all(gens.map((g) => g.request<RolloutGenStatus>({ t: 'status' }, 30_000)));
         const { ledger, installsByDevice } = mergeTerminalSides(statuses);
         const members = await membersOf(fx.api, path);
         const tally = tallyCommands('ota.install', ids, await commandsOf(fx.api, ids), ledger);
         const installs = installCounts(ids, installsByDevice, 1);
-        const failures = [
-          ...(end.state === 'succeeded' ? [] : [`rollout ended ${end.state}: ${JSON.stringify(end.counts)}`]),
-          ...memberChecks(ids, members, (id) => ledger[id]?.['ota.install'] ?? 0, VERSION),
-          ...tally.failures,
-          ...installs.failures,
-        ];
-        return {
-          commandsAccepted: tally.accepted,
-          commandsAcked: tally.acked,
-          commandsLost: tally.lost,
-          duplicateInstalls: installs.duplicates,
-          recoverySeconds,
-          failures,
-          figures: {
-            devices: n,
-            succeededAtKill: last.succeeded ?? 0,
-            inFlightAtKill: inFlight(last),
-            readySeconds,
-            retriedMembers: members.filter((m) => m.attempt > 1).length,
-            commandsByState: JSON.stringify(tally.byState),
-          },
-        };
+        const checks = memberChecks(ids, members, (id) => ledger[id]?.['ota.install'] ?? 0, VERSION);
+        return campaignOutcome(killed, members, tally, installs, checks);
       },
     ),
 };

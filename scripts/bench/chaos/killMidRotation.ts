@@ -1,26 +1,16 @@
-// kill -9 of the server a third of the way through a key rotation (TPK+TAK, after a first load
+// kill -9 of the server a quarter of the way into a key rotation, members in flight (TPK+TAK, after a first load
 // that is not interrupted; sends spread over about 15 s), restart on the same data, rotation
 // polled to its end. Then, per terminal: its record succeeded with as many attempts as the
 // rotation's keys.install commands its terminal received, every keys.install acked, and each
 // terminal loaded the rotated keys exactly once.
 import { fileURLToPath } from 'node:url';
-import { connectFleet, pollCampaign } from '../campaignRun.ts';
+import { connectFleet } from '../campaignRun.ts';
 import type { ChaosCase } from '../chaosCase.ts';
 import { enrollKeyFleet, rotation, startRotation } from '../keys.ts';
 import type { KeysGenRequest, KeysGenStatus } from '../keysGen.ts';
-import { round } from '../util.ts';
 import { installCounts, memberChecks, mergeTerminalSides, tallyCommands } from './killChecks.ts';
-import {
-  commandsOf,
-  inFlight,
-  killWhen,
-  membersOf,
-  midCampaign,
-  onEachDatabase,
-  restartAfterKill,
-  stateCounts,
-  waitFleetOnline,
-} from './killRun.ts';
+import { commandsOf, membersOf, onEachDatabase } from './killRun.ts';
+import { campaignOutcome, killMidCampaign } from './killCampaign.ts';
 
 const entry = fileURLToPath(new URL('../keysGen.ts', import.meta.url));
 const TYPE = 'keys.install';
@@ -50,19 +40,7 @@ export const killMidRotation: ChaosCase = {
       // Spread over ~15 s, so that the kill falls among sends and acks.
       const id = await startRotation(fx.api, 'chaos: kill mid-rotation', USAGES, ids, n * 4);
       const path = `/v1/key-rotations/${id}`;
-      const { last, killedAt } = await killWhen(
-        fx,
-        () => stateCounts(fx.api, path),
-        midCampaign(n),
-        'members in flight a quarter of the way in',
-      );
-      opts.log(`  killed at ${JSON.stringify(last)}`);
-      const readySeconds = await restartAfterKill(fx, killedAt);
-      opts.log(`  ready again after ${readySeconds} s`);
-      await waitFleetOnline(fx.api, n, 120_000);
-      const end = await pollCampaign(fx.api, path, 180_000);
-      const recoverySeconds = round((performance.now() - killedAt) / 1000, 2);
-      opts.log(`  rotation ${end.state} ${recoverySeconds} s after the kill: ${JSON.stringify(end.counts)}`);
+      const killed = await killMidCampaign(fx, n, path, opts.log);
 
       const after = mergeTerminalSides(await status());
       const since = (m: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) =>
@@ -75,28 +53,10 @@ export const killMidRotation: ChaosCase = {
       // Over both campaigns: every keys.install the server created reached its terminal and was acked.
       const tally = tallyCommands(TYPE, ids, await commandsOf(fx.api, ids), after.ledger);
       const installs = installCounts(ids, since(after.installsByDevice, before.installsByDevice), 1);
-      const failures = [
+      const checks = [
         ...(first.state === 'succeeded' ? [] : [`first load ended ${first.state}`]),
-        ...(end.state === 'succeeded' ? [] : [`rotation ended ${end.state}: ${JSON.stringify(end.counts)}`]),
         ...memberChecks(ids, members, (d) => received[d] ?? 0),
-        ...tally.failures,
-        ...installs.failures,
       ];
-      return {
-        commandsAccepted: tally.accepted,
-        commandsAcked: tally.acked,
-        commandsLost: tally.lost,
-        duplicateInstalls: installs.duplicates,
-        recoverySeconds,
-        failures,
-        figures: {
-          devices: n,
-          succeededAtKill: last.succeeded ?? 0,
-          inFlightAtKill: inFlight(last),
-          readySeconds,
-          retriedMembers: members.filter((m) => m.attempt > 1).length,
-          commandsByState: JSON.stringify(tally.byState),
-        },
-      };
+      return campaignOutcome(killed, members, tally, installs, checks);
     }),
 };

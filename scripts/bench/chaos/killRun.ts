@@ -13,7 +13,7 @@ import { exited } from '../procs.ts';
 import type { BenchOptions } from '../scenario.ts';
 import { errorText, mapBounded, pollUntil, round } from '../util.ts';
 import type { ChaosCaseResult } from '../chaosCase.ts';
-import type { CampaignMember, ServerCommand } from './killChecks.ts';
+import { notCounted, type CampaignMember, type ServerCommand } from './killChecks.ts';
 
 export const chaosDatabases = ['pglite', 'postgres'] as const;
 export type ChaosDatabase = (typeof chaosDatabases)[number];
@@ -145,14 +145,7 @@ export async function onEachDatabase<Req extends { t: string }>(
     const name = `${caseName}/${db}`;
     opts.log(`${name}`);
     const errors: string[] = [];
-    let outcome: KillOutcome = {
-      commandsAccepted: 0,
-      commandsAcked: 0,
-      commandsLost: 0,
-      duplicateInstalls: 0,
-      recoverySeconds: 0,
-      failures: [],
-    };
+    let outcome: KillOutcome = notCounted(name);
     // A failed check counts as an error of the run, so its server logs and data dir are kept.
     await onKillServer<Req>({ name, db, generatorEntry, opts, errors, ...(o.env ? { env: o.env } : {}) }, async (run) => {
       outcome = await body(run, db);
