@@ -6,6 +6,7 @@
 import type { Client, PublishPacket } from 'aedes';
 import type { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, inboundSchemas, type DevicePublishKind, type InboundMessages } from '../../schemas/wire.ts';
+import { MAX_NESTING, unstorableFields } from '../http/storableText.ts';
 import type { Metrics } from '../metrics.ts';
 import { decidePublish } from './acl.ts';
 import type { IngestSink, MessageHandlers, RejectReason } from './ingestSink.ts';
@@ -51,6 +52,21 @@ type PublishStep = (client: Sender, packet: Publish, facts: MessageFacts) => boo
 
 type SchemaOf = { [K in DevicePublishKind]: z.ZodType<InboundMessages[K]> };
 const schemaOf: SchemaOf = inboundSchemas;
+
+/**
+ * Whether a payload's JSON may hold what `storable` refuses, so that nearly every message is spared
+ * the walk: only a `\u` escape decodes to U+0000 or a lone surrogate (UTF-8 decoding gives U+FFFD,
+ * and JSON allows no raw control character in a string), and passing MAX_NESTING levels takes more
+ * brackets than that.
+ */
+function mayBeUnstorable(payload: Buffer | string): boolean {
+  if (payload.includes('\\u')) return true;
+  let brackets = 0;
+  for (const open of ['{', '[']) {
+    for (let i = payload.indexOf(open); i >= 0; i = payload.indexOf(open, i + 1)) if (++brackets > MAX_NESTING) return true;
+  }
+  return false;
+}
 
 export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
   const { metrics, sink, rateLimit } = deps;
@@ -111,7 +127,21 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
     }
   };
 
-  const steps: readonly PublishStep[] = [withinRate, ownTopic, withinSize, jsonPayload];
+  /**
+   * What PostgreSQL cannot store (U+0000, a lone surrogate) fails every write that carries it, and
+   * JSON nested thousands of levels deep overflows the stack of the write's JSON.stringify: one
+   * such event stalled the timeline of every terminal, retried at each flush. Both break the schema.
+   */
+  const storable: PublishStep = (_client, packet, facts) => {
+    if (!mayBeUnstorable(packet.payload)) return true;
+    const fields = unstorableFields(facts.json);
+    if (fields.length === 0) return true;
+    // Paths are made of the sender's keys: each is cut, as the ACL's detail cuts the topic.
+    const issues = fields.slice(0, 5).map((f) => `${f.path.slice(0, 200) || '(root)'}: ${f.message}`);
+    return drop(facts.deviceId, 'schema', `${facts.kind}: ${issues.join('; ')}`);
+  };
+
+  const steps: readonly PublishStep[] = [withinRate, ownTopic, withinSize, jsonPayload, storable];
 
   /** The last step: the topic's schema, then ingest, with the message typed by that schema. */
   function validThenIngest<K extends DevicePublishKind>(kind: K, deviceId: string, json: unknown): boolean {

@@ -15,6 +15,12 @@ export interface UnstorableField {
 // With the `u` flag a surrogate range matches only surrogates that are not half of a pair.
 const UNSTORABLE = /\u0000|[\uD800-\uDFFF]/u;
 
+/**
+ * `text` with each character PostgreSQL cannot store replaced by U+FFFD: for what the server
+ * writes itself out of what a client sent (the topic of a dropped message), which it cannot refuse.
+ */
+export const storableCopy = (text: string): string => text.replace(/\u0000|[\uD800-\uDFFF]/gu, '\uFFFD');
+
 /** Why `text` cannot be stored, or undefined when it can. */
 export function unstorableReason(text: string): string | undefined {
   const found = UNSTORABLE.exec(text)?.[0];

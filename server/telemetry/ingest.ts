@@ -6,6 +6,7 @@ import type { AckMessage, DeviceEvent, HealthSample, StateMessage } from '../../
 import type { IngestSink } from '../broker/ingestSink.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus } from '../events/eventBus.ts';
+import { storableCopy } from '../http/storableText.ts';
 import { toPoint } from './healthPoint.ts';
 import type { LiveState, PresenceChange } from './liveState.ts';
 import type { StateWriter } from './stateWriter.ts';
@@ -107,7 +108,9 @@ export function createIngest(deps: IngestDeps): Ingest {
     },
     rejected(id, reason, detail) {
       const kind = reason === 'acl' ? 'security' : 'rejected';
-      deps.timeline.addCoalesced(`${id}:${reason}`, { deviceId: id, kind, summary: `message dropped: ${reason}`, data: { reason, detail } });
+      // The detail quotes what was sent (a topic, cut at 200 characters): it must not fail the write.
+      const data = { reason, detail: storableCopy(detail) };
+      deps.timeline.addCoalesced(`${id}:${reason}`, { deviceId: id, kind, summary: `message dropped: ${reason}`, data });
       deps.bus.emit('device.rejected', { deviceId: id, reason });
     },
     flooded(id) {

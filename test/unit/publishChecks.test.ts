@@ -126,6 +126,23 @@ describe('publish checks', () => {
     expect(await t.dropped()).toEqual(['posfleet_messages_dropped_total{reason="rate_limited"} 3']);
   });
 
+  it('drops as schema what the database cannot store: U+0000, a lone surrogate, nesting past 32 levels', async () => {
+    const t = setup();
+    const event = (data: string) => `{"ts":1700000000000,"seq":1,"type":"log","data":${data}}`;
+    expect(t.publish(topicFor(dev, 'event'), event('{"m":"a\\u0000b"}'))).toBe(false);
+    expect(t.publish(topicFor(dev, 'event'), event('{"m":"\\ud800"}'))).toBe(false);
+    expect(t.publish(topicFor(dev, 'event'), event(`{"d":${'['.repeat(5000)}${']'.repeat(5000)}}`))).toBe(false);
+    expect(t.got.event).toEqual([]);
+    expect(t.rejected.map(([, reason, detail]) => [reason, detail])).toEqual([
+      ['schema', 'event: data.m: contains U+0000 (NUL), which cannot be stored'],
+      ['schema', 'event: data.m: contains a lone surrogate U+D800, which cannot be stored'],
+      ['schema', `event: data.d.${Array.from({ length: 30 }, () => 0).join('.')}: nested deeper than 32 levels`],
+    ]);
+    // A pair of escaped surrogates is one character, and 32 levels are allowed.
+    expect(t.publish(topicFor(dev, 'event'), event(`{"m":"\\ud83d\\ude00","d":${'['.repeat(31)}${']'.repeat(31)}}`))).toBe(true);
+    expect(await t.dropped()).toEqual(['posfleet_messages_dropped_total{reason="schema"} 3']);
+  });
+
   it('starts a forgotten device with a full bucket again', () => {
     const t = setup(1);
     expect(t.publish(topicFor(dev, 'ack'), JSON.stringify({ cmdId: 'cmd_1', state: 'received' }))).toBe(true);
