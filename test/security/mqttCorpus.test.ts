@@ -205,6 +205,18 @@ describe('MQTT packet corpus over raw TCP', () => {
         },
         { what: `every health sample of ${h.device.deviceId}` },
       );
+      // Its timeline is still written: no message of the corpus poisoned the write-behind.
+      await h.terminal.event('log', { after: 'corpus' });
+      await eventually(
+        async () => {
+          const r = await t.api<{ items: { data: { data?: { after?: string } } }[] }>(
+            'GET',
+            `/v1/devices/${h.device.deviceId}/timeline?kind=event`,
+          );
+          return r.body.items.some((i) => i.data.data?.after === 'corpus');
+        },
+        { what: `the event of ${h.device.deviceId} on its timeline` },
+      );
     }
 
     // The corpus's own terminal has its closings on its timeline, and nothing failed to be stored.

@@ -113,6 +113,13 @@ function replaceFirst(bytes: Buffer, from: string, to: Buffer): Buffer {
   return copy;
 }
 
+/** JSON arrays nested `depth` levels deep. */
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const deepEvent = (depth: number) => `{"ts":1700000000000,"seq":1,"type":"log","data":{"d":${nested(depth)}}}`;
+
+/** `prefix`, a NUL, then padding that puts the high half of an emoji at the topic's 200th character. */
+const unstorableTopic = (prefix: string) => `${prefix}\u0000`.padEnd(199, 'x') + '\u{1F600}';
+
 /** Two bytes that are no UTF-8 (a lone continuation byte, then an overlong encoding's lead). */
 const BAD_UTF8 = Buffer.from([0x80, 0xc0]);
 
@@ -198,6 +205,13 @@ function connectedCases(ctx: CorpusContext): CorpusCase[] {
     self('SUBSCRIBE with an empty filter list', [Buffer.from([0x82, 0x02, 0x00, 0x03])], closed),
     // MQTT-3.10.3-2 calls it a protocol violation; aedes answers it with an UNSUBACK, harmless.
     self('UNSUBSCRIBE with an empty filter list', [Buffer.from([0xa2, 0x02, 0x00, 0x04])], { kind: 'alive' }),
+    // The first ACL drop, so that its timeline entry is the one stored (one per reason a minute): its
+    // detail quotes the topic cut at 200 characters, here through a NUL and half of a surrogate pair.
+    self(
+      'PUBLISH with a NUL in its topic, cut by the timeline detail inside a surrogate pair',
+      [publish(unstorableTopic(own('health')), health(1))],
+      dropped('acl'),
+    ),
     self('PUBLISH to $SYS forging a takeover of the victim', [publish('$SYS/other-broker/new/clients', ctx.victim)], dropped('acl')),
     self('PUBLISH to the victim health topic', [publish(topicFor(ctx.victim, 'health'), health(1), qos1)], dropped('acl')),
     self(
@@ -211,8 +225,18 @@ function connectedCases(ctx: CorpusContext): CorpusCase[] {
       [replaceFirst(ownHealth(health(1)), 'health', Buffer.concat([Buffer.from('heal'), BAD_UTF8]))],
       dropped('acl'),
     ),
-    self('PUBLISH with a NUL in its topic', [publish(`${own('health')}\u0000x`, health(1))], dropped('acl')),
     self('PUBLISH whose payload is not JSON', [ownHealth(Buffer.from([0xff, 0x00, 0x7b]))], dropped('bad_json')),
+    self('PUBLISH of an event nested 30,000 levels deep', [publish(own('event'), deepEvent(30_000))], dropped('schema')),
+    self(
+      'PUBLISH of an ack whose result is nested 30,000 levels deep',
+      [publish(own('ack'), `{"cmdId":"cmd_x","state":"received","result":{"r":${nested(30_000)}}}`)],
+      dropped('schema'),
+    ),
+    self(
+      'PUBLISH of an event holding U+0000 and a lone surrogate',
+      [publish(own('event'), JSON.stringify({ ts: 1_700_000_000_000, seq: 1, type: 'log', data: { nul: 'a\u0000b', half: '\ud800' } }))],
+      dropped('schema'),
+    ),
     self('PUBLISH whose payload breaks the health schema', [ownHealth('{"seq":"x"}')], dropped('schema')),
     self(
       'PUBLISH of 100 KiB (over the payload limit, under the packet limit)',
