@@ -9,7 +9,7 @@ export interface ChaosFleet {
   pool: LoadgenPool;
   devices: DeviceSpec[];
   /** The generators' counters added up. */
-  status(): Promise<Omit<StatusReport, 'errors'> & { errors: string[] }>;
+  status(): Promise<StatusReport>;
   close(): Promise<void>;
 }
 

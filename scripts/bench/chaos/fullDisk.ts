@@ -12,7 +12,7 @@ import { startAnswerLoop, type LoopTally } from './answerLoop.ts';
 import { tallyKey } from './answers.ts';
 import { Checks, skipped } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
-import { commandOutcomes, lostCount } from './outcomes.ts';
+import { ackedCount, commandOutcomes, lostCount } from './outcomes.ts';
 import { mountSmallDisk } from './smallDisk.ts';
 import { openUploadingTerminals } from './uploadingTerminals.ts';
 
@@ -111,7 +111,7 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         const result = checks.result({
           name: NAME,
           commandsAccepted: cmdTally.accepted.length,
-          commandsAcked: outcomes.succeeded,
+          commandsAcked: ackedCount(outcomes),
           commandsLost: lost,
           duplicateInstalls: 0,
           // Until the first command stored again: what an operator freeing space waits for.

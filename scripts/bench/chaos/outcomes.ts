@@ -68,9 +68,12 @@ export async function commandOutcomes(
   return out;
 }
 
-/** Accepted commands neither acked nor in a final state the server explains. */
-export function lostCount(o: Outcomes): number {
-  const explained = (o.otherFinal.expired ?? 0) + (o.otherFinal.cancelled ?? 0);
-  const finalOther = Object.values(o.otherFinal).reduce((a, b) => a + b, 0);
-  return o.unknown + Object.values(o.open).reduce((a, b) => a + b, 0) + (finalOther - explained);
-}
+/** Final states the terminal's ack put the command in. */
+const ackedStates: ReadonlySet<string> = new Set(['succeeded', 'failed', 'rejected']);
+
+/** Accepted commands the terminal acked (to any final answer). */
+export const ackedCount = (o: Outcomes): number =>
+  o.succeeded + Object.entries(o.otherFinal).reduce((n, [state, k]) => (ackedStates.has(state) ? n + k : n), 0);
+
+/** Accepted commands neither acked nor in a final state the server explains (expired, cancelled). */
+export const lostCount = (o: Outcomes): number => o.unknown + Object.values(o.open).reduce((a, b) => a + b, 0);

@@ -11,7 +11,7 @@ import { Checks } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
 import { onChaosServer } from './chaosServer.ts';
 import { withFleet } from './fleetUp.ts';
-import { commandOutcomes, lostCount } from './outcomes.ts';
+import { ackedCount, commandOutcomes, lostCount } from './outcomes.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './privatePostgres.ts';
 
 const NAME = 'postgres-restart';
@@ -134,7 +134,7 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         const result = checks.result({
           name: NAME,
           commandsAccepted: tally.accepted.length,
-          commandsAcked: outcomes.succeeded,
+          commandsAcked: ackedCount(outcomes),
           commandsLost: lost,
           duplicateInstalls: 0,
           recoverySeconds: round(((tally.phases.after?.firstOkAt ?? doneAt) - upAt) / 1000, 2),

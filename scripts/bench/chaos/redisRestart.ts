@@ -11,7 +11,7 @@ import { Checks } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
 import { onChaosServer } from './chaosServer.ts';
 import { withFleet } from './fleetUp.ts';
-import { commandOutcomes, lostCount } from './outcomes.ts';
+import { ackedCount, commandOutcomes, lostCount } from './outcomes.ts';
 import { startPrivateRedis } from './privateRedis.ts';
 
 /** An answer slower than this is a hang (the server bounds its own wait on Redis at 2 s). */
@@ -59,6 +59,8 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         checks.expect((downAnswers?.answers ?? 0) > 0, 'no command request was answered while Redis was down');
         checks.equal(outcomes.succeeded, tally.accepted.length, `accepted commands acked (${JSON.stringify(outcomes.open)} open)`);
         checks.equal(lost, 0, 'accepted commands lost');
+        // Acked exactly once: each accepted command reached its terminal once, not again after Redis came back.
+        checks.equal(status.cmdsReceived, tally.accepted.length, 'commands the terminals received');
         checks.expect(
           readyDown !== undefined && readyDown.answers > 0 && readyDown.byAnswer['503'] === readyDown.answers,
           `/readyz while Redis was down: ${JSON.stringify(readyDown?.byAnswer)}, expected every one 503`,
@@ -75,7 +77,7 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         const result = checks.result({
           name,
           commandsAccepted: tally.accepted.length,
-          commandsAcked: outcomes.succeeded,
+          commandsAcked: ackedCount(outcomes),
           commandsLost: lost,
           duplicateInstalls: 0,
           recoverySeconds: round((doneAt - upAt) / 1000, 1),
