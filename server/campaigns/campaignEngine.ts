@@ -114,6 +114,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     bus: deps.bus,
     log,
     kick,
+    sendsSettled: (c) => sends.settled(c),
   });
   const sends = createMemberSends({
     running,

@@ -22,6 +22,8 @@ export interface CampaignLifecycleDeps extends CampaignMemory {
   log: Logger;
   /** Asks for a tick soon. */
   kick(): void;
+  /** Once the campaign's sends under way are done (memberSends.ts `settled`). */
+  sendsSettled(c: RunningCampaign): Promise<void>;
 }
 
 export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
@@ -103,6 +105,9 @@ export function createCampaignLifecycle(deps: CampaignLifecycleDeps) {
     // Synchronously: while the records are settled below (each cancel awaits the database), a
     // tick must neither send nor read "everything is cancelled" as succeeded.
     c.ending = state;
+    // A send under way (a cancel asked while the tick sends) lands first: its command is then
+    // cancelled below like any other, instead of going out after the campaign reads as finished.
+    await deps.sendsSettled(c);
     for (const r of c.members.values()) {
       if (!r.active && isFinalDeviceState(r.state)) continue;
       const cancel = !isFinalDeviceState(r.state);

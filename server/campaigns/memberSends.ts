@@ -44,6 +44,8 @@ export const unclaim = (r: CampaignDeviceRecord, retryAt: number): Partial<Campa
 
 export function createMemberSends(deps: MemberSendsDeps) {
   const { records } = deps;
+  /** Sends under way, by campaign: a finish waits for them (`settled`). */
+  const inFlight = new Map<string, Set<Promise<unknown>>>();
 
   async function sendOne(c: RunningCampaign, r: CampaignDeviceRecord) {
     // Stopped meanwhile (error threshold, pause, cancel): what is not sent yet stays unsent.
@@ -104,7 +106,16 @@ export function createMemberSends(deps: MemberSendsDeps) {
       if (counted) c.sentTimes.push(now);
     }
     await records.flush();
-    await pool(batch, c.kind.sendConcurrency ?? SEND_CONCURRENCY, (r) => sendOne(c, r));
+    const going = pool(batch, c.kind.sendConcurrency ?? SEND_CONCURRENCY, (r) => sendOne(c, r));
+    let set = inFlight.get(c.row.id);
+    if (!set) inFlight.set(c.row.id, (set = new Set()));
+    set.add(going);
+    try {
+      await going;
+    } finally {
+      set.delete(going);
+      if (!set.size) inFlight.delete(c.row.id);
+    }
     await records.flush();
   }
 
@@ -144,7 +155,12 @@ export function createMemberSends(deps: MemberSendsDeps) {
     deps.lifecycle.afterChange(c);
   }
 
-  return { send, sendDue };
+  return {
+    send,
+    sendDue,
+    /** Once every send under way for `c` has created its command or given up (none starts once `c.ending` is set). */
+    settled: async (c: RunningCampaign) => void (await Promise.allSettled([...(inFlight.get(c.row.id) ?? [])])),
+  };
 }
 
 export type MemberSends = ReturnType<typeof createMemberSends>;
