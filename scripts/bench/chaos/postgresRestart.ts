@@ -43,7 +43,9 @@ async function missingHistory(
   return { buckets: expectedBuckets, rows: found, missing: expectedBuckets * terminals - found };
 }
 
-async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
+/** `fast`: PostgreSQL rolls back its sessions and checkpoints; `immediate`: it dies as in a crash and replays its WAL at start. */
+async function runWith(opts: BenchOptions, mode: 'fast' | 'immediate'): Promise<ChaosCaseResult[]> {
+  const name = `${NAME}/${mode}`;
   const devices = Math.min(opts.devices, opts.quick ? 200 : 1000);
   const ingestMs = opts.quick ? 25_000 : 60_000;
   const downMs = 5000;
@@ -66,18 +68,18 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         const loop = startCommandLoop(fleet.devices, { ...base, lanes: 4, boundMs: ANSWER_BOUND_MS, pauseMs: 20 });
         const ready = startReadyProbe(fx.api.baseUrl, 250);
         await sleep(Math.min(8000, ingestMs / 3));
-        await db.stop('fast');
+        await db.stop(mode);
         const downAt = performance.now();
         loop.phase('down');
         ready.phase('down');
-        opts.log(`  ${NAME}: PostgreSQL stopped (fast) under ingest of ${devices * SAMPLES_PER_S} msg/s`);
+        opts.log(`  ${name}: PostgreSQL stopped (${mode}) under ingest of ${devices * SAMPLES_PER_S} msg/s`);
         await sleep(downMs);
         ready.phase('restarting');
         loop.phase('after');
         await db.start();
         const upAt = performance.now();
         ready.phase('after');
-        opts.log(`  ${NAME}: PostgreSQL started again after ${round((upAt - downAt) / 1000)} s`);
+        opts.log(`  ${name}: PostgreSQL started again after ${round((upAt - downAt) / 1000)} s`);
         const reports = await ingest;
         const ingestTo = Date.now();
         const [tally, probe] = await Promise.all([loop.stop(), ready.stop()]);
@@ -129,10 +131,10 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         checks.expect(fx.server().child.exitCode === null, 'the server exited');
         checks.equal(status.connected, devices, 'terminals connected at the end');
         opts.log(
-          `  ${NAME}: ${tally.accepted.length} accepted, answers while down ${JSON.stringify(downAnswers?.byAnswer)}; ${outcomes.succeeded} acked, in the database ${JSON.stringify(stored)}; history ${history.rows} rows, ${history.missing} missing`,
+          `  ${name}: ${tally.accepted.length} accepted, answers while down ${JSON.stringify(downAnswers?.byAnswer)}; ${outcomes.succeeded} acked, in the database ${JSON.stringify(stored)}; history ${history.rows} rows, ${history.missing} missing`,
         );
         const result = checks.result({
-          name: NAME,
+          name,
           commandsAccepted: tally.accepted.length,
           commandsAcked: ackedCount(outcomes),
           commandsLost: lost,
@@ -159,8 +161,17 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
   }
 }
 
+/** A quick run stops PostgreSQL the way a restart does; a full run also crashes it. */
+async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
+  const modes = opts.quick && !process.env.BENCH_CHAOS_PG_CRASH ? (['fast'] as const) : (['fast', 'immediate'] as const);
+  const results: ChaosCaseResult[] = [];
+  for (const mode of modes) results.push(...(await runWith(opts, mode)));
+  return results;
+}
+
 export const postgresRestart: ChaosCase = {
   name: NAME,
-  description: 'a private PostgreSQL stopped (fast) for ~5 s and started again under health ingest and command creation',
+  description:
+    'a private PostgreSQL stopped for ~5 s (fast; and immediate, a crash, in a full run) and started again under health ingest and command creation',
   run,
 };
