@@ -12,7 +12,7 @@ import { startAnswerLoop, type LoopTally } from './answerLoop.ts';
 import { tallyKey } from './answers.ts';
 import { Checks, skipped } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
-import { ackedCount, commandOutcomes, lostCount } from './outcomes.ts';
+import { commandCounts, commandOutcomes, lostCount } from './outcomes.ts';
 import { mountSmallDisk } from './smallDisk.ts';
 import { openUploadingTerminals } from './uploadingTerminals.ts';
 
@@ -110,10 +110,7 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         );
         const result = checks.result({
           name: NAME,
-          commandsAccepted: cmdTally.accepted.length,
-          commandsAcked: ackedCount(outcomes),
-          commandsLost: lost,
-          duplicateInstalls: 0,
+          ...commandCounts(cmdTally.accepted.length, outcomes),
           // Until the first command stored again: what an operator freeing space waits for.
           recoverySeconds: round(((cmdTally.phases.after?.firstOkAt ?? doneAt) - freedAt) / 1000, 2),
           figures: {

@@ -77,3 +77,11 @@ export const ackedCount = (o: Outcomes): number =>
 
 /** Accepted commands neither acked nor in a final state the server explains (expired, cancelled). */
 export const lostCount = (o: Outcomes): number => o.unknown + Object.values(o.open).reduce((a, b) => a + b, 0);
+
+/** The command counts of a ChaosCaseResult: none of these cases installs anything, so none twice. */
+export const commandCounts = (accepted: number, o: Outcomes) => ({
+  commandsAccepted: accepted,
+  commandsAcked: ackedCount(o),
+  commandsLost: lostCount(o),
+  duplicateInstalls: 0,
+});

@@ -11,7 +11,7 @@ import { Checks } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
 import { onChaosServer } from './chaosServer.ts';
 import { withFleet } from './fleetUp.ts';
-import { ackedCount, commandOutcomes, lostCount } from './outcomes.ts';
+import { commandCounts, commandOutcomes, lostCount } from './outcomes.ts';
 import { startPrivatePostgres, type PrivatePostgres } from './privatePostgres.ts';
 
 const NAME = 'postgres-restart';
@@ -135,10 +135,7 @@ async function runWith(opts: BenchOptions, mode: 'fast' | 'immediate'): Promise<
         );
         const result = checks.result({
           name,
-          commandsAccepted: tally.accepted.length,
-          commandsAcked: ackedCount(outcomes),
-          commandsLost: lost,
-          duplicateInstalls: 0,
+          ...commandCounts(tally.accepted.length, outcomes),
           recoverySeconds: round(((tally.phases.after?.firstOkAt ?? doneAt) - upAt) / 1000, 2),
           figures: {
             terminals: devices,

@@ -11,7 +11,7 @@ import { Checks } from './checks.ts';
 import { startCommandLoop } from './commandLoop.ts';
 import { onChaosServer } from './chaosServer.ts';
 import { withFleet } from './fleetUp.ts';
-import { ackedCount, commandOutcomes, lostCount } from './outcomes.ts';
+import { commandCounts, commandOutcomes, lostCount } from './outcomes.ts';
 import { startPrivateRedis } from './privateRedis.ts';
 
 /** An answer slower than this is a hang (the server bounds its own wait on Redis at 2 s). */
@@ -76,10 +76,7 @@ async function run(opts: BenchOptions): Promise<ChaosCaseResult[]> {
         );
         const result = checks.result({
           name,
-          commandsAccepted: tally.accepted.length,
-          commandsAcked: ackedCount(outcomes),
-          commandsLost: lost,
-          duplicateInstalls: 0,
+          ...commandCounts(tally.accepted.length, outcomes),
           recoverySeconds: round((doneAt - upAt) / 1000, 1),
           figures: {
             terminals: devices,
