@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { Api } from './api.ts';
+import { deleteRedisKeys } from './clusterStores.ts';
 import { freePort } from './ports.ts';
 import { ServerProcess, type ServerSettings } from './serverProc.ts';
 
@@ -51,27 +51,11 @@ export async function startPosfleet(log: (line: string) => void, overrides: Fixt
     startSeconds,
     close: async (keepFiles, graceMs) => {
       await current.stop(graceMs);
-      await dropQueueKeys(settings.redisUrl, settings.queuePrefix).catch((err: unknown) =>
+      // The server wraps its prefix in {} (a Redis Cluster hash tag): `prefix:*` alone matched none of its keys.
+      await deleteRedisKeys(settings.redisUrl, settings.queuePrefix).catch((err: unknown) =>
         log(`  could not clean redis keys: ${String(err)}`),
       );
       if (!keepFiles) await rm(workDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Deletes this run's BullMQ keys; the prefix is random per run, so nothing else is touched. */
-async function dropQueueKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    for (let i = 0; i < 100_000; i++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
-  }
 }
