@@ -1,8 +1,13 @@
 // Issue #16, campaign controls: start, pause, resume and cancel store the campaign's new state with
 // their audit entry or not at all; a refused entry (refuseAudit.ts) answers 500 and leaves the
-// campaign in the state it had, and the same control then goes through.
+// campaign in the state it had, and the same control then goes through. The engine's own stop at
+// the error threshold commits with its entry too.
+import { eq, sql } from 'drizzle-orm';
 import { afterEach, expect, it } from 'vitest';
-import { registerAndEnroll } from '../helpers/devices.ts';
+import { campaigns } from '../../schemas/tables/campaigns.ts';
+import { commandMessage, topicFor } from '../../schemas/wire.ts';
+import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { forEachServer } from '../helpers/testServer.ts';
 import { refuseAuditOf } from './refuseAudit.ts';
 
@@ -31,9 +36,9 @@ forEachServer('campaign controls and their audit entries', (server) => {
   const control = async (id: string, verb: string) => (await server().api<{ state: string }>('POST', `${base}/${id}/${verb}`)).status;
   const expectChainOk = async () => expect((await server().api<{ ok: boolean }>('GET', '/v1/audit/verify')).body.ok).toBe(true);
 
-  /** A draft rotation of one enrolled terminal that stays offline, so a started one keeps running. */
-  async function draft(): Promise<string> {
-    const device = await registerAndEnroll(server());
+  /** A draft rotation of one enrolled terminal (offline unless given), so a started one keeps running. */
+  async function draft(deviceId?: string): Promise<string> {
+    const device = deviceId ? { deviceId } : await registerAndEnroll(server());
     const spec = {
       name: 'controls',
       usages: ['TPK'],
@@ -41,6 +46,7 @@ forEachServer('campaign controls and their audit entries', (server) => {
       phases: [{ name: 'all', percent: 100 }],
       successThreshold: 100,
       errorThreshold: 0,
+      retries: 0,
     };
     const created = await server().api<{ id: string }>('POST', base, spec);
     expect(created.status).toBe(201);
@@ -89,5 +95,59 @@ forEachServer('campaign controls and their audit entries', (server) => {
   it('a cancel of a draft whose entry is refused leaves the draft', async () => {
     const id = await draft();
     await expectRefusedThenDone(id, 'cancel', 'draft', 'cancelled');
+  });
+
+  it('a stop at the error threshold whose entry is refused leaves the stored campaign running, and it trips again once loaded', async () => {
+    // Read again after the restart: the server's database handle is a new one.
+    const db = () => server().server.parts.db;
+    const device = await registerAndEnroll(server());
+    const client = await connectDevice(device);
+    // The terminal fails every command it gets: its one answer crosses an error threshold of 0.
+    client.on('message', (_topic, payload) => {
+      const cmd = commandMessage.parse(JSON.parse(payload.toString()));
+      void publish(client, topicFor(device.deviceId, 'ack'), {
+        cmdId: cmd.id,
+        state: 'failed',
+        error: { code: 'test', message: 'refused by the test terminal' },
+      });
+    });
+    await client.subscribeAsync(topicFor(device.deviceId, 'cmd'), { qos: 1 });
+    // Counts each refused entry outside the refused transaction (a sequence is not rolled back).
+    await db().execute(sql.raw('create sequence if not exists refused_trips'));
+    const refusedTrips = async () =>
+      Number(
+        (
+          await db()
+            .select({ n: sql<string>`case when is_called then last_value else 0 end` })
+            .from(sql`refused_trips`)
+        )[0]!.n,
+      );
+    const before = await refusedTrips();
+    await db().execute(
+      sql.raw(`create or replace function refuse_trip() returns trigger language plpgsql as $$
+      begin perform nextval('refused_trips'); raise exception 'insert refused by the test'; end $$`),
+    );
+    await db().execute(
+      sql.raw(
+        `create trigger refuse_trip before insert on audit_log for each row when (new.action = 'campaign.error_threshold') execute function refuse_trip()`,
+      ),
+    );
+    lift = async () => void (await db().execute(sql.raw('drop trigger if exists refuse_trip on audit_log')));
+
+    const id = await draft(device.deviceId);
+    expect(await control(id, 'start')).toBe(200);
+    await eventually(async () => (await refusedTrips()) > before, { what: "the trip's entry refused" });
+    const stored = async () => (await db().select({ state: campaigns.state }).from(campaigns).where(eq(campaigns.id, id)))[0]?.state;
+    expect(await stored()).toBe('running');
+    expect(await entriesOf('campaign.error_threshold', id)).toEqual([]);
+    await expectChainOk();
+    client.end(true);
+
+    await unrefuse();
+    await server().restart();
+    await eventually(async () => (await stored()) === 'paused', { what: 'the reloaded campaign to trip again' });
+    expect(await stateOf(id)).toBe('paused');
+    expect((await entriesOf('campaign.error_threshold', id)).map((e) => e.data.rollback)).toEqual([false]);
+    await expectChainOk();
   });
 });
