@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { roles } from '../../schemas/db.ts';
 import type { ClusterLink } from '../cluster/clusterLink.ts';
+import { isDiskFull } from '../core/diskFull.ts';
+import { isDatabaseUnreachable } from '../db/databaseErrors.ts';
 import { AppError } from '../errors.ts';
 import type { CampaignLeadership } from './campaignLeadership.ts';
 import type { CampaignSummary } from './campaignSummary.ts';
@@ -32,6 +34,17 @@ const TRIES = 3;
 
 const method = (action: ControlAction) => `campaign.${action}`;
 
+/**
+ * What the leader answers for a control that failed, as a single instance would answer it
+ * (http/errorHandler.ts): the change and its entry did not commit (e.g. the entry was refused), so
+ * only an unreachable database stays a 503, which the caller tries again.
+ */
+function asPeerAnswer(err: unknown, message: string): unknown {
+  if (err instanceof AppError || isDatabaseUnreachable(err)) return err;
+  if (isDiskFull(err)) return new AppError(507, 'insufficient_storage', message, undefined, { cause: err });
+  return new AppError(500, 'internal', message, undefined, { cause: err });
+}
+
 export interface ControlRoutingDeps {
   /** Absent for a single instance: every control is local. */
   cluster?: { leadership: CampaignLeadership; link: ClusterLink };
@@ -51,10 +64,7 @@ export function createControlRouting(deps: ControlRoutingDeps) {
         try {
           r = await leadership.lead(p.id, () => deps.controls[action](p.kind, p.id, p.by));
         } catch (err) {
-          // Not an unreachable leader, which the caller would try again: the change and its entry
-          // did not commit (e.g. the entry was refused), an internal error as on a single instance.
-          if (err instanceof AppError) throw err;
-          throw new AppError(500, 'internal', `campaign ${p.id}: ${action} failed on its leader`, undefined, { cause: err });
+          throw asPeerAnswer(err, `campaign ${p.id}: ${action} failed on its leader`);
         }
         // It moved on meanwhile: the caller tries again and finds the new leader.
         if (!r.here) throw new AppError(503, 'unavailable', `campaign ${p.id} is led by another instance now`);
