@@ -61,6 +61,8 @@ export interface FuzzRequest {
   /** Path and query, percent-encoded as sent. */
   url: string;
   body?: { text: string | Uint8Array<ArrayBuffer>; contentType: string };
+  /** Headers besides the caller's token and the body's type; an `authorization` here replaces the token. */
+  headers?: Record<string, string>;
   /** Which mutation made it, for the failure message. */
   mutation: string;
   /** The schema (or the storable-text rule) must refuse it: a 2xx is a finding. */
@@ -384,6 +386,16 @@ export function encodeLoose(text: string): string {
   return out;
 }
 
+/**
+ * `text` percent-encoded with `garbage` spliced in between two of its characters, never inside
+ * one's `%XX` bytes: `%00` within a broken sequence stays undecoded, as three characters.
+ */
+const spliceEncoded = (text: string, garbage: string) => {
+  const chars = Array.from(text);
+  const mid = Math.ceil(chars.length / 2);
+  return encodeLoose(chars.slice(0, mid).join('')) + garbage + encodeLoose(chars.slice(mid).join(''));
+};
+
 /** Encoded pieces spliced into a path id or query value as they stand: garbage a decoder must survive. */
 const ENCODED_GARBAGE = [
   '%00',
@@ -437,7 +449,30 @@ function partsOf(op: FuzzOperation, ctx: RequestContext): fc.Arbitrary<Parts> {
   return fc.record({ pathValues, query, body });
 }
 
-const CHOICES = ['none', 'body', 'bodyWhole', 'query', 'path'] as const;
+const CHOICES = ['none', 'body', 'bodyWhole', 'query', 'path', 'header'] as const;
+
+/** Headers a client may send broken (values a fetch client can send: Latin-1, no CR/LF). */
+const HEADER_GARBAGE: [name: string, value: string][] = [
+  ['idempotency-key', ''],
+  ['idempotency-key', ' '],
+  ['idempotency-key', 'k'.repeat(256)],
+  ['idempotency-key', 'caf\u00e9'],
+  ['idempotency-key', 'a\tb'],
+  ['authorization', 'Bearer'],
+  ['authorization', 'Bearer  '],
+  ['authorization', 'Basic dXNlcjpwYXNz'],
+  ['authorization', `Bearer pf_${'a'.repeat(4_000)}`],
+  ['authorization', 'Bearer pf_\u00ff\u00fe'],
+  ['authorization', 'Bearer a b c'],
+  ['x-forwarded-for', 'garbage, 999.1.1.1, ::ffff:, '],
+  ['x-forwarded-for', '1.2.3.4,'.repeat(500)],
+  ['accept', 'text/html'],
+  ['range', 'bytes=abc'],
+  ['range', 'bytes=-0'],
+  ['range', 'bytes=99999999999999999999-'],
+  ['range', 'bytes=5-1, 0-0, 1-'],
+  ['if-none-match', '"\u00ff"'],
+];
 
 /** One request to `op`: its parts of valid shape, then (mostly) one mutation. */
 export function requestOf(op: FuzzOperation, ctx: RequestContext): fc.Arbitrary<FuzzRequest> {
@@ -472,7 +507,7 @@ function build(op: FuzzOperation, ctx: RequestContext, parts: Parts, ch: Choice)
     // Long ids stay under Node's 16 KiB header limit, which answers 431 before the app sees them.
     if (garbage === 'long') ids[p.name] = 'a'.repeat(4_000);
     else if (garbage === 'surrogate') ids[p.name] = encodeLoose(insertInto(before, pickOf(SURROGATES, ch.pick)));
-    else ids[p.name] = insertInto(encodeLoose(before), garbage);
+    else ids[p.name] = spliceEncoded(before, garbage);
     // A lone surrogate travels as WTF-8 bytes no decoder takes: the id arrives still encoded.
     refuse = garbage === '%00' || garbage === 'long';
     mutations.push(`path ${p.name} ${garbage}`);
@@ -492,7 +527,7 @@ function build(op: FuzzOperation, ctx: RequestContext, parts: Parts, ch: Choice)
       mutations.push(`query ${p.name} twice`);
     } else if (shape === 1) {
       const garbage = pickOf(ENCODED_GARBAGE, ch.garbagePick);
-      pairs = [...others, [p.name, insertInto(encodeLoose(current), garbage)]];
+      pairs = [...others, [p.name, spliceEncoded(current, garbage)]];
       refuse = garbage === '%00';
       mutations.push(`query ${p.name} with ${garbage}`);
     } else if (shape === 2) {
@@ -547,10 +582,32 @@ function build(op: FuzzOperation, ctx: RequestContext, parts: Parts, ch: Choice)
       };
     mutations.push(`${op.body.mediaType} body`);
   }
-  return { method: op.method, url, ...(body ? { body } : {}), mutation: mutations.join('; ') || 'none (valid shape)', refuse };
+  let headers: Record<string, string> | undefined;
+  if (ch.target === 'header') {
+    const [name, value] = pickOf(HEADER_GARBAGE, ch.garbagePick);
+    headers = { [name]: value };
+    mutations.push(`header ${name}: ${JSON.stringify(value.slice(0, 40))}`);
+  }
+  return {
+    method: op.method,
+    url,
+    ...(body ? { body } : {}),
+    ...(headers ? { headers } : {}),
+    mutation: mutations.join('; ') || 'none (valid shape)',
+    refuse,
+  };
 }
 
 /** The whole JSON body replaced: absent, broken, of the wrong media type. */
+const parses = (text: string) => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 function wholeBody(required: boolean, valid: string, pick: number): { body?: FuzzRequest['body']; refuse: boolean; name: string } {
   const broken = [
     '{',
@@ -571,10 +628,11 @@ function wholeBody(required: boolean, valid: string, pick: number): { body?: Fuz
     () => ({ body: { text: '', contentType: 'application/json' }, refuse: required, name: 'empty, content-type JSON' }),
     () => {
       const text = pickOf(broken, Math.floor(pick / 5));
-      // A BOM before valid JSON is the one broken text a lenient parser may take.
+      // Refused even where the body is optional: a body sent is a body read. A BOM before valid
+      // JSON is the one broken text a lenient parser may take.
       return {
         body: { text, contentType: 'application/json' },
-        refuse: required && !text.startsWith('\uFEFF'),
+        refuse: !parses(text) && !text.startsWith('\uFEFF'),
         name: `invalid JSON ${JSON.stringify(text.slice(0, 20))}`,
       };
     },
