@@ -652,6 +652,12 @@ function wholeBody(required: boolean, valid: string, pick: number): { body?: Fuz
       refuse: required,
       name: 'nesting 2000 arrays',
     }),
+    // Over the 1 MiB body limit (HTTP_BODY_LIMIT_BYTES): 413 whatever the route.
+    () => ({
+      body: { text: JSON.stringify({ pad: 'x'.repeat(1_100_000) }), contentType: 'application/json' },
+      refuse: true,
+      name: 'over the body limit',
+    }),
   ];
   return pickOf(shapes, pick)();
 }
