@@ -19,8 +19,8 @@ import { drainBatches, sendRound, type CommandTally, type SentBatch } from './so
 import { faultModeOf } from './soakFaults.ts';
 import type { SoakDeviceSpec, SoakGenRequest, SoakGenStatus, SoakTiming } from './soakGen.ts';
 import { reliabilityEntry, soakRows } from './soakReport.ts';
-import { takeSample } from './soakSampler.ts';
-import { judgeSoak, soakFigures, soakLimits, type SoakSample } from './soakStats.ts';
+import { cpuSince, takeSample } from './soakSampler.ts';
+import { judgeSoak, lagContext, soakFigures, soakLimits, type SoakSample } from './soakStats.ts';
 import { errorText, round, sleep } from './util.ts';
 
 const entry = fileURLToPath(new URL('./soakGen.ts', import.meta.url));
@@ -43,6 +43,7 @@ async function soakLoad(
   minutes: number,
   errors: string[],
   log: (l: string) => void,
+  cpu: ReturnType<typeof cpuSince>,
 ): Promise<Load> {
   const samples: SoakSample[] = [];
   const batches: SentBatch[] = [];
@@ -59,14 +60,14 @@ async function soakLoad(
       nextRound += COMMAND_ROUND_MS;
       batches.push(...(await sendRound(fx.api, ids, at()).catch((err: unknown) => (errors.push(`command round: ${errorText(err)}`), []))));
     }
-    const sample = await takeSample(fx.api, fx.server().pid, at()).catch(
+    const sample = await takeSample(fx.api, fx.server().pid, at(), cpu).catch(
       (err: unknown) => (errors.push(`sample: ${errorText(err)}`), undefined),
     );
     if (sample) samples.push(sample);
     if (sample && performance.now() - lastLog >= 60_000) {
       lastLog = performance.now();
       log(
-        `  ${round(sample.tS / 60, 1)} min: RSS ${sample.rssMiB} MiB, heap ${sample.heapUsedMiB} MiB, fds ${sample.openFds}, lag p99 ${sample.lagP99Ms} ms, connected ${sample.connected}, faults open ${sample.faultsOpen}, buffers ${JSON.stringify(sample.buffers)}`,
+        `  ${round(sample.tS / 60, 1)} min: RSS ${sample.rssMiB} MiB, heap ${sample.heapUsedMiB} MiB, fds ${sample.openFds}, lag p99 ${sample.lagP99Ms} ms, connected ${sample.connected}, CPU server ${sample.serverCores} / others ${sample.otherCores} cores, faults open ${sample.faultsOpen}, buffers ${JSON.stringify(sample.buffers)}`,
       );
     }
   }
@@ -124,6 +125,10 @@ export const soak: Scenario = {
         minutes,
         errors,
         opts.log,
+        cpuSince(
+          () => fx.server().pid,
+          () => [fx.server().pid, ...gens.map((g) => g.child.pid ?? -1)],
+        ),
       );
       result.otherCpuShare = shareOf(other(), (performance.now() - wall0) / 1000, cpus().length);
       opts.log(`  load done; following ${load.batches.length} command batches to their end`);
@@ -152,7 +157,8 @@ export const soak: Scenario = {
     const figures = soakFigures(load.samples, load.runS);
     const verdicts = judgeSoak(figures, limits, commands);
     result.commandErrors = commands.errors;
-    result.reliability = reliabilityEntry(figures, verdicts, limits, commands, load.samples);
+    const lag = lagContext(load.samples, load.runS, limits.lagP99Ms);
+    result.reliability = reliabilityEntry(figures, verdicts, limits, commands, load.samples, lag);
     const notes = [
       `slopes are least squares over the samples after warm-up (the run's second half), ± one standard error`,
       ...(verdicts.rss === null
@@ -166,7 +172,7 @@ export const soak: Scenario = {
       result,
       rows: [
         { metric: 'soak: terminals × minutes', ours: `${devices} × ${minutes}`, pass: null },
-        ...soakRows(figures, verdicts, limits, commands),
+        ...soakRows(figures, verdicts, limits, commands, lag),
       ],
       notes,
     };

@@ -1,7 +1,7 @@
 // The soak scenario's table rows and `reliability` entry, from its figures and verdicts.
 import type { TableRow } from './scenario.ts';
 import type { CommandTally } from './soakCommands.ts';
-import type { SeriesFigure, SoakFigures, SoakLimits, SoakSample, SoakVerdicts } from './soakStats.ts';
+import type { LagContext, SeriesFigure, SoakFigures, SoakLimits, SoakSample, SoakVerdicts } from './soakStats.ts';
 import { cell } from './table.ts';
 import { round } from './util.ts';
 
@@ -22,6 +22,7 @@ export function reliabilityEntry(
   limits: SoakLimits,
   commands: CommandTally,
   samples: readonly SoakSample[],
+  lag: LagContext,
 ) {
   return {
     judgedMinutes: round(f.judgedMinutes, 1),
@@ -31,6 +32,7 @@ export function reliabilityEntry(
     handlesSlopePerHour: r1(f.handles.slopePerHour),
     handlesMax: f.handles.max,
     lagP99Ms: f.lagP99Ms,
+    lagWindowsOverLimit: lag,
     queueDepth: compact(f.queue),
     faultsOpen: compact(f.faultsOpen),
     buffers: Object.fromEntries(Object.entries(f.buffers).map(([b, fig]) => [b, compact(fig)])),
@@ -50,7 +52,7 @@ const flatTarget = (allowance: number) => `drift ≤ ${allowance}`;
 const slopeCell = (f: SeriesFigure, unit: string) =>
   f.slopePerHour === null ? '-' : `${cell(f.slopePerHour, unit, 1)} ±${cell(f.stdErrPerHour, '', 1)}`;
 
-export function soakRows(f: SoakFigures, v: SoakVerdicts, limits: SoakLimits, commands: CommandTally): TableRow[] {
+export function soakRows(f: SoakFigures, v: SoakVerdicts, limits: SoakLimits, commands: CommandTally, lag: LagContext): TableRow[] {
   const rows: TableRow[] = [
     {
       metric: `soak: RSS slope (last ${round(f.judgedMinutes, 1)} min)`,
@@ -67,6 +69,11 @@ export function soakRows(f: SoakFigures, v: SoakVerdicts, limits: SoakLimits, co
       pass: v.handles,
     },
     { metric: 'soak: event-loop p99 (worst 5 s)', ours: cell(f.lagP99Ms, ' ms', 1), target: `≤ ${limits.lagP99Ms} ms`, pass: v.lag },
+    {
+      metric: `soak: 5 s windows over ${limits.lagP99Ms} ms (others' CPU)`,
+      ours: `${lag.over} of ${lag.of} (${cell(lag.otherCoresOver, '', 2)} vs ${cell(lag.otherCoresAll, ' cores', 2)})`,
+      pass: null,
+    },
     {
       metric: 'soak: commands queue depth slope (max)',
       ours: `${slopeCell(f.queue, '/h')} (${cell(f.queue.max)})`,

@@ -16,6 +16,10 @@ export interface SoakSample {
   queueDepth: number | null;
   /** Unresolved faults: the faulty share's come and go, so this stays level too. */
   faultsOpen?: number | null;
+  /** CPU cores used since the previous sample by the server's process tree, and by processes
+   *  outside the bench (a shared machine). */
+  serverCores?: number;
+  otherCores?: number;
   /** posfleet_buffered_items by buffer (commands_open among them). */
   buffers: Record<string, number>;
 }
@@ -149,6 +153,26 @@ export function soakFigures(samples: readonly SoakSample[], runS: number): SoakF
     buffers: Object.fromEntries(names.map((b) => [b, figureOf(series(judged, (s) => s.buffers[b]))])),
     lagP99Ms: lags.length ? Math.max(...lags) : null,
   };
+}
+
+export interface LagContext {
+  /** Judged 5 s windows over the limit, of all judged windows. */
+  over: number;
+  of: number;
+  /** Mean cores other processes used around the windows over the limit, and around all. */
+  otherCoresOver: number | null;
+  otherCoresAll: number | null;
+}
+
+/** Whether the slow windows were the server's or the machine's: other processes' CPU around them. */
+export function lagContext(samples: readonly SoakSample[], runS: number, limitMs: number): LagContext {
+  const judged = judgedWindow(samples, runS).filter((s) => s.lagP99Ms !== null);
+  const over = judged.filter((s) => (s.lagP99Ms ?? 0) > limitMs);
+  const meanOther = (list: readonly SoakSample[]) => {
+    const v = list.map((s) => s.otherCores).filter((c) => c !== undefined);
+    return v.length ? Math.round((v.reduce((a, b) => a + b, 0) / v.length) * 100) / 100 : null;
+  };
+  return { over: over.length, of: judged.length, otherCoresOver: meanOther(over), otherCoresAll: meanOther(judged) };
 }
 
 /** `commands`: sent and lost; none sent is no evidence either way, so it fails. */

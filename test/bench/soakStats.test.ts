@@ -5,6 +5,7 @@ import {
   isFlat,
   judgeSoak,
   judgedWindow,
+  lagContext,
   leastSquares,
   soakFigures,
   soakLimits,
@@ -138,6 +139,18 @@ describe('soakFigures and judgeSoak', () => {
       600,
     );
     expect(judgeSoak(late, limits, sent).lag).toBe(false);
+  });
+
+  it('says how busy the rest of the machine was around the slow windows', () => {
+    const samples = run(10, (tS) => ({ lagP99Ms: tS === 400 || tS === 500 ? 90 : 20, otherCores: tS === 400 || tS === 500 ? 1.8 : 0.6 }));
+    expect(lagContext(samples, 600, 50)).toEqual({ over: 2, of: 31, otherCoresOver: 1.8, otherCoresAll: 0.68 });
+    expect(
+      lagContext(
+        run(10, () => ({})),
+        600,
+        50,
+      ),
+    ).toEqual({ over: 0, of: 31, otherCoresOver: null, otherCoresAll: null });
   });
 
   it('fails on a lost command, and when none was sent at all', () => {
