@@ -6,7 +6,8 @@ import { campaignStates, type CampaignState } from '../../schemas/tables/campaig
 import type { FixtureOverrides, PosfleetFixture } from './fixture.ts';
 import { startPosfleet } from './fixture.ts';
 import type { Api } from './api.ts';
-import type { GeneratorClient } from './generatorIpc.ts';
+import type { BrokerTarget } from './benchTerminal.ts';
+import type { GeneratorClient, GeneratorRequest } from './generatorIpc.ts';
 import { startGenerators, stopGenerators } from './generatorProcs.ts';
 import { sourceAddress } from './ports.ts';
 import type { BenchOptions } from './scenario.ts';
@@ -51,6 +52,17 @@ export async function connectFleet<Spec, Req extends { t: string }>(
 ): Promise<void> {
   const per = Math.ceil(specs.length / gens.length);
   await Promise.all(gens.map((g, i) => g.request(setupRequest(specs.slice(i * per, (i + 1) * per), sourceAddress(i)), 300_000)));
+}
+
+/** connectFleet to one server's broker on 127.0.0.1: each generator's setup is its slice, its own
+ *  source address and `extra`, the fields of that generator's own (a publisher key, a work time). */
+export function connectFleetTo<Spec, Extra extends object>(
+  gens: readonly GeneratorClient<GeneratorRequest<BrokerTarget & { devices: Spec[] } & Extra>>[],
+  specs: readonly Spec[],
+  port: number,
+  extra: Extra,
+): Promise<void> {
+  return connectFleet(gens, specs, (devices, localAddress) => ({ t: 'setup', host: '127.0.0.1', port, localAddress, devices, ...extra }));
 }
 
 /** What the scenarios read of `GET /v1/rollouts/{id}` and `/v1/key-rotations/{id}`. */

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Api } from './api.ts';
-import { connectFleet, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
+import { connectFleetTo, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
 import { benchModel, importSerials, serialOf } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
@@ -92,13 +92,7 @@ export const keys: Scenario = {
       const specs = await enrollKeyFleet(fx.api, devices, fx.settings.enrollToken);
       opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
       const gens = startGenerators();
-      await connectFleet(gens, specs, (slice, localAddress) => ({
-        t: 'setup',
-        host: '127.0.0.1',
-        port: fx.settings.mqttPort,
-        localAddress,
-        devices: slice,
-      }));
+      await connectFleetTo(gens, specs, fx.settings.mqttPort, {});
       opts.log(`  ${devices} terminals connected`);
       await sleep(2000);
       const ids = specs.map((s) => s.id);

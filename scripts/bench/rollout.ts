@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
 import { generatePublisherKey } from '../sign-firmware.ts';
 import { uploadBenchImage } from './benchImage.ts';
-import { connectFleet, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
+import { connectFleetTo, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
 import { enrollFleet, importSerials } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import type { RolloutGenRequest, RolloutGenStatus } from './rolloutGen.ts';
@@ -38,14 +38,7 @@ export const rollout: Scenario = {
 
       const gens = startGenerators();
       const specs = fleet.devices.map((d) => ({ id: d.id, password: d.password! }));
-      await connectFleet(gens, specs, (slice, localAddress) => ({
-        t: 'setup',
-        host: '127.0.0.1',
-        port: fx.settings.mqttPort,
-        localAddress,
-        publisherKey: publisher.publicKeyBase64,
-        devices: slice,
-      }));
+      await connectFleetTo(gens, specs, fx.settings.mqttPort, { publisherKey: publisher.publicKeyBase64 });
       opts.log(`  ${devices} terminals connected`);
       await sleep(2000);
 

@@ -3,7 +3,7 @@
 // command accepted with a 2xx must end acked by its terminal (or in a final state the server
 // explains), each terminal must have received each of its commands once, none twice.
 import { fileURLToPath } from 'node:url';
-import { connectFleet } from '../campaignRun.ts';
+import { connectFleetTo } from '../campaignRun.ts';
 import type { ChaosCase } from '../chaosCase.ts';
 import { enrollFleet, importSerials } from '../fleet.ts';
 import { pollUntil, round } from '../util.ts';
@@ -29,14 +29,7 @@ export const killMidFleetCommand: ChaosCase = {
         const specs = fleet.devices.map((d) => ({ id: d.id, password: d.password! }));
         const ids = specs.map((s) => s.id);
         const gens = startGenerators();
-        await connectFleet(gens, specs, (slice, localAddress) => ({
-          t: 'setup',
-          host: '127.0.0.1',
-          port: fx.settings.mqttPort,
-          localAddress,
-          devices: slice,
-          workMs,
-        }));
+        await connectFleetTo(gens, specs, fx.settings.mqttPort, { workMs });
         opts.log(`  ${n} terminals connected`);
         const send = () => fx.api.sendCommand({ target: { deviceIds: ids }, type: TYPE, payload: {} });
         const before = await send();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { canaryEarlyRestPhases } from '../../../schemas/campaigns.ts';
 import { generatePublisherKey } from '../../sign-firmware.ts';
 import { uploadBenchImage } from '../benchImage.ts';
-import { connectFleet, createdAnswer } from '../campaignRun.ts';
+import { connectFleetTo, createdAnswer } from '../campaignRun.ts';
 import type { ChaosCase } from '../chaosCase.ts';
 import { enrollFleet, importSerials } from '../fleet.ts';
 import type { RolloutGenRequest, RolloutGenStatus } from '../rolloutGen.ts';
@@ -35,14 +35,7 @@ export const killMidRollout: ChaosCase = {
         const ids = specs.map((s) => s.id);
         const firmwareId = await uploadBenchImage(fx.api, publisher, IMAGE_BYTES, VERSION);
         const gens = startGenerators();
-        await connectFleet(gens, specs, (slice, localAddress) => ({
-          t: 'setup',
-          host: '127.0.0.1',
-          port: fx.settings.mqttPort,
-          localAddress,
-          publisherKey: publisher.publicKeyBase64,
-          devices: slice,
-        }));
+        await connectFleetTo(gens, specs, fx.settings.mqttPort, { publisherKey: publisher.publicKeyBase64 });
         opts.log(`  ${n} terminals connected`);
         const created = await fx.api.admin(
           'POST',

@@ -4,7 +4,7 @@
 // rotation's keys.install commands its terminal received, every keys.install acked, and each
 // terminal loaded the rotated keys exactly once.
 import { fileURLToPath } from 'node:url';
-import { connectFleet } from '../campaignRun.ts';
+import { connectFleetTo } from '../campaignRun.ts';
 import type { ChaosCase } from '../chaosCase.ts';
 import { enrollKeyFleet, rotation, startRotation } from '../keys.ts';
 import type { KeysGenRequest, KeysGenStatus } from '../keysGen.ts';
@@ -25,13 +25,7 @@ export const killMidRotation: ChaosCase = {
       const specs = await enrollKeyFleet(fx.api, n, fx.settings.enrollToken);
       const ids = specs.map((s) => s.id);
       const gens = startGenerators();
-      await connectFleet(gens, specs, (slice, localAddress) => ({
-        t: 'setup',
-        host: '127.0.0.1',
-        port: fx.settings.mqttPort,
-        localAddress,
-        devices: slice,
-      }));
+      await connectFleetTo(gens, specs, fx.settings.mqttPort, {});
       opts.log(`  ${n} terminals connected`);
       const status = () => Promise.all(gens.map((g) => g.request<KeysGenStatus>({ t: 'status' }, 30_000)));
       const first = await rotation(fx.api, 'chaos: first load', USAGES, ids, 300_000, opts.log);
