@@ -1,6 +1,6 @@
 // Property-based fuzzing of every operation in /openapi.json (issue #16): requests derived from
 // each operation's schemas (path ids, query, body), mutated as a broken or hostile client would
-// (test/helpers/openapiArbitraries.ts). Whatever comes in, the answer is never a 5xx, every 4xx
+// (test/helpers/openapiFuzz/). Whatever comes in, the answer is never a 5xx, every 4xx
 // is `{error: {code, message}}`, a request the schema must refuse is never a 2xx, and after each
 // operation's run the server still answers /healthz.
 //
@@ -27,7 +27,7 @@ import {
   type FuzzOperation,
   type FuzzRequest,
   type OpenApiDocument,
-} from '../helpers/openapiArbitraries.ts';
+} from '../helpers/openapiFuzz/index.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 16);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
