@@ -28,6 +28,12 @@ export function createMetrics() {
     messagesIn: new Counter({ name: 'posfleet_messages_in_total', help: 'Device messages accepted, by topic kind', labelNames: ['kind'], registers: [registry] }),
     messagesOut: new Counter({ name: 'posfleet_messages_out_total', help: 'Messages sent to devices, by kind', labelNames: ['kind'], registers: [registry] }),
     dropped: new Counter({ name: 'posfleet_messages_dropped_total', help: 'Device messages dropped, by reason', labelNames: ['reason'], registers: [registry] }),
+    writeBehindDropped: new Counter({
+      name: 'posfleet_write_behind_dropped_total',
+      help: 'Write-behind rows dropped as never writable, by buffer and reason: unserialisable (JSON cannot hold it) or refused (the database refuses that row alone)',
+      labelNames: ['buffer', 'reason'],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({ name: 'posfleet_queue_depth', help: 'Jobs waiting per queue', labelNames: ['queue'], registers: [registry] }),
     jobLatency: new Histogram({
       name: 'posfleet_job_latency_seconds',

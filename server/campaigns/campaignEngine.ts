@@ -102,7 +102,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const kick = () => ticker.kick();
 
   const metrics = createCampaignMetrics(deps.metrics.registry, () => running.values());
-  const records = createMemberRecords({ store, bus: deps.bus, log, metrics });
+  const records = createMemberRecords({ store, bus: deps.bus, log, metrics, drops: deps.metrics });
   const aborts = createAbortWatch({ records, liveState: deps.liveState, log });
   const lifecycle = createCampaignLifecycle({
     running,

@@ -209,8 +209,11 @@ export function createCampaignStore(db: Db) {
     async insertDevice(row: typeof campaignDevices.$inferInsert): Promise<void> {
       await db.insert(campaignDevices).values(row);
     },
-    /** Writes the records' current values (every mutable column). */
-    writeDevices: (list: readonly CampaignDeviceRecord[]) => members.writeAll(list),
+    /**
+     * Writes the records' current values (every mutable column), as many as it can: a record that
+     * can never be written comes back dropped, the rest to retry when the database is away.
+     */
+    writeDevices: (list: readonly CampaignDeviceRecord[]) => members.writeBehind(list),
     /** The command a claimed send created, if it got that far (found by campaign and attempt). */
     async commandFor(deviceId: string, campaignId: string, attempt: number): Promise<CommandRow | undefined> {
       const [row] = await db

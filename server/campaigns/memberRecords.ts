@@ -2,10 +2,12 @@
 // `patch`, which keeps the campaign's counts in step, announces state changes on the bus and
 // marks the record for the next write (one UPDATE … FROM (VALUES …) per flush, campaignStore.ts).
 import type { CampaignDeviceRecord, CampaignRow } from '../../schemas/tables/campaigns.ts';
+import { reportDropped } from '../core/droppedRows.ts';
 import type { InTx } from '../core/transaction.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { CampaignMetrics } from './campaignMetrics.ts';
 import { isFinalDeviceState } from './campaignRules.ts';
 import type { CampaignStore } from './campaignStore.ts';
@@ -16,6 +18,8 @@ export interface MemberRecordsDeps {
   bus: EventBus;
   log: Logger;
   metrics: CampaignMetrics;
+  /** Where the records dropped as never writable are counted. */
+  drops: Pick<Metrics, 'writeBehindDropped'>;
 }
 
 export function createMemberRecords(deps: MemberRecordsDeps) {
@@ -43,11 +47,11 @@ export function createMemberRecords(deps: MemberRecordsDeps) {
     const list = [...dirty];
     dirty.clear();
     if (!list.length) return;
-    try {
-      await deps.store.writeDevices(list);
-    } catch (err) {
-      for (const r of list) dirty.add(r);
-      deps.log.error({ err }, 'writing campaign device records failed; will retry');
+    const outcome = await deps.store.writeDevices(list);
+    reportDropped(outcome.dropped, { buffer: 'campaign_devices', key: (r) => `${r.campaignId} ${r.deviceId}`, log: deps.log, metrics: deps.drops });
+    if (outcome.retry.length) {
+      for (const r of outcome.retry) dirty.add(r);
+      deps.log.error({ err: outcome.error }, 'writing campaign device records failed; will retry');
     }
   }
 

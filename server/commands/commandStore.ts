@@ -2,6 +2,7 @@
 // chunks, and the reads the API needs. No state of its own beyond the rows whose write failed.
 import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
+import { reportDropped } from '../core/droppedRows.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
@@ -107,7 +108,7 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
       const changes = unwritten.filter((c) => !fresh.has(c.id)).concat([...fresh.values()]);
       const outcome = await changeWrites.writeBehind(changes);
       unwritten = outcome.retry;
-      if (outcome.dropped.length) log.error({ err: outcome.error, dropped: outcome.dropped.map((c) => c.id) }, 'command changes the database refuses dropped');
+      reportDropped(outcome.dropped, { buffer: 'commands', key: (c) => c.id, log, metrics });
       if (outcome.retry.length) {
         log.error({ err: outcome.error }, 'writing command changes failed; will retry');
         throw outcome.error;

@@ -2,6 +2,7 @@
 // every bad message into a database write. Repeats of the same rejection are coalesced.
 import { sql } from 'drizzle-orm';
 import { timeline } from '../../schemas/db.ts';
+import { reportDropped } from '../core/droppedRows.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import type { Db } from '../db/database.ts';
@@ -87,8 +88,8 @@ export function createTimelineWriter(deps: { db: Db; log: Logger; metrics: Metri
       buffer = [];
       const outcome = await rows.writeBehind(batch);
       if (outcome.dropped.length) {
-        // A row for a device deleted meanwhile is dropped alone; it must not lose the others.
-        deps.log.warn({ err: outcome.error, dropped: outcome.dropped.length }, 'timeline rows dropped');
+        // A row for a device deleted meanwhile, or one that cannot be stored, is dropped alone; it must not lose the others.
+        reportDropped(outcome.dropped, { buffer: 'timeline', key: (r) => `${r.deviceId} ${r.kind}`, log: deps.log, metrics: deps.metrics });
         deps.metrics.dropped.inc({ reason: 'timeline_write_failed' }, outcome.dropped.length);
       }
       if (outcome.retry.length) {

@@ -7,11 +7,13 @@ import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/fau
 import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
 import type { CommandService, InCommandTx } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
+import { reportDropped } from '../core/droppedRows.ts';
 import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import type { EventBus, LiveEvents } from '../events/eventBus.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 
 const WRITE_CHUNK = 1000;
 
@@ -44,7 +46,7 @@ export function diagnosticsView(r: DiagnosticsRow) {
   };
 }
 
-export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService, 'create'>; bus: EventBus; timeline: TimelineWriter; log: Logger }) {
+export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService, 'create'>; bus: EventBus; timeline: TimelineWriter; log: Logger; metrics: Metrics }) {
   const { db } = deps;
   const pending = new Map<string, typeof deviceDiagnostics.$inferInsert>();
 
@@ -119,8 +121,8 @@ export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService,
     const batch = [...pending.values()];
     pending.clear();
     const outcome = await rows.writeBehind(batch);
-    // A device deleted meanwhile: its rows are dropped alone, so they cannot hold up the rest.
-    if (outcome.dropped.length) deps.log.warn({ err: outcome.error, dropped: outcome.dropped.length }, 'diagnostics of devices no longer stored dropped');
+    // A device deleted meanwhile, a result that cannot be stored: dropped alone, so they cannot hold up the rest.
+    reportDropped(outcome.dropped, { buffer: 'diagnostics', key: (r) => r.cmdId, log: deps.log, metrics: deps.metrics });
     if (outcome.retry.length) {
       // The database away: keep what is left for the next flush, unless a newer update replaced it.
       deps.log.warn({ err: outcome.error }, 'writing diagnostics failed; will retry');

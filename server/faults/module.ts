@@ -45,7 +45,7 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
   const service = createFaultService({ db, bus: ctx.bus, timeline: ctx.timeline, audit: ctx.audit, notifier, log });
   const engine = createRuleEngine(defaultRules(), service.sink);
   const queries = createFaultQueries(db);
-  const diagnostics = createDiagnostics({ db, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, log });
+  const diagnostics = createDiagnostics({ db, commands: ctx.commands, bus: ctx.bus, timeline: ctx.timeline, log, metrics: ctx.metrics });
   const logs = createLogBundles({
     db,
     commands: ctx.commands,

@@ -2,6 +2,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { deviceState, healthHistory } from '../../schemas/db.ts';
 import type { HealthSample } from '../../schemas/wire.ts';
+import { reportDropped } from '../core/droppedRows.ts';
 import { createJsonBulkWriter, type WriteBehindOutcome } from '../core/jsonBulkWrite.ts';
 import { serialWrites } from '../core/writeBehind.ts';
 import type { Db } from '../db/database.ts';
@@ -125,8 +126,9 @@ export function createStateWriter(deps: StateWriterDeps): StateWriter {
     const stateOutcome = await states.writeBehind(dirty);
     // With the database away, the history is not even tried: it all waits for the next flush.
     const historyOutcome: WriteBehindOutcome<HistoryRow> = stateOutcome.retry.length ? { retry: kept, dropped: [] } : await historyRows.writeBehind(kept);
-    const dropped = stateOutcome.dropped.length + historyOutcome.dropped.length;
-    if (dropped) deps.log.warn({ dropped }, 'telemetry rows of devices no longer stored dropped');
+    // Rows of deleted devices are filtered out above: what is dropped here can never be written.
+    reportDropped(stateOutcome.dropped, { buffer: 'device_state', key: (d) => d.deviceId, log: deps.log, metrics: deps.metrics });
+    reportDropped(historyOutcome.dropped, { buffer: 'health_history', key: (r) => `${r.deviceId} ${r.ts.toISOString()}`, log: deps.log, metrics: deps.metrics });
     if (stateOutcome.retry.length || historyOutcome.retry.length) {
       deps.log.error({ err: stateOutcome.error ?? historyOutcome.error }, 'telemetry flush failed; will retry');
       // Put the rows back so the next flush retries them; nothing is lost on a transient error.

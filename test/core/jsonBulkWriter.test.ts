@@ -88,11 +88,14 @@ forEachDatabase('JSON bulk writer', (getDb) => {
     ];
     const outcome = await timelineWriter(getDb(), 4, statements).writeBehind(rows);
     expect(outcome.retry).toEqual([]);
-    expect(outcome.dropped.map((r) => r.summary)).toEqual(['orphan', 'nul \u0000 byte']);
+    expect(outcome.dropped.map((d) => [d.row.summary, d.reason])).toEqual([
+      ['orphan', 'refused'],
+      ['nul \u0000 byte', 'refused'],
+    ]);
     expect(isRowError(outcome.error)).toBe(true);
     expect((await stored()).map((r) => r.summary)).toEqual(['a', 'b', 'c', 'd']);
-    // The first chunk failed and went row by row (1 + 4), the second was whole (1).
-    expect(statements.n).toBe(6);
+    // The first chunk failed and was halved down to its bad rows (1 + 2 + 4), the second was whole (1).
+    expect(statements.n).toBe(8);
   });
 
   it('hands every row back to retry when the failure is not the rows own', async () => {

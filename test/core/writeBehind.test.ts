@@ -65,7 +65,7 @@ forEachDatabase('write-behind buffers', (getDb) => {
   it('upserts a fleet of diagnostics results at once and keeps the first result when a later update has none', async () => {
     const bus = createEventBus();
     const timelineWriter = createTimelineWriter({ db: getDb(), log, metrics: createMetrics() });
-    const diagnostics = createDiagnostics({ db: getDb(), commands: { create: () => Promise.reject(new Error('not used here')) }, bus, timeline: timelineWriter, log });
+    const diagnostics = createDiagnostics({ db: getDb(), commands: { create: () => Promise.reject(new Error('not used here')) }, bus, timeline: timelineWriter, log, metrics: createMetrics() });
     diagnostics.start();
     for (const id of ids) bus.emit('command.updated', diagUpdate(id, 'sent'));
     await diagnostics.flush();
@@ -90,6 +90,7 @@ forEachDatabase('write-behind buffers', (getDb) => {
       bus,
       timeline: createTimelineWriter({ db: getDb(), log, metrics: createMetrics() }),
       log,
+      metrics: createMetrics(),
     });
     diagnostics.start();
     bus.emit('command.updated', diagUpdate(ids[0]!, 'sent'));
