@@ -5,7 +5,8 @@ import { asc, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { devices, deviceState, healthHistory, timeline } from '../../schemas/db.ts';
-import { campaignDevices, type CampaignDeviceRecord } from '../../schemas/tables/campaigns.ts';
+import { campaignDevices } from '../../schemas/tables/campaigns.ts';
+import { newMember } from '../../server/campaigns/campaignLoader.ts';
 import { createCampaignMetrics } from '../../server/campaigns/campaignMetrics.ts';
 import { createCampaignStore } from '../../server/campaigns/campaignStore.ts';
 import { createMemberRecords } from '../../server/campaigns/memberRecords.ts';
@@ -150,28 +151,7 @@ forEachDatabase('write-behind drops', (getDb) => {
       sql`insert into campaigns (id, kind, lane, name, params, spec, seed) values ('cmp_1', 'ota', 'firmware', 'c', '{}'::jsonb, '{}'::jsonb, 's')`,
     );
     await store.insertDevices(ids.map((deviceId, i) => ({ campaignId: 'cmp_1', deviceId, lane: 'firmware', phase: 0, rank: i })));
-    const member = (deviceId: string): CampaignDeviceRecord => ({
-      campaignId: 'cmp_1',
-      deviceId,
-      phase: 0,
-      rank: 0,
-      state: 'pending',
-      action: 'apply',
-      attempt: 0,
-      deferrals: 0,
-      sending: false,
-      commandId: null,
-      nextAttemptAt: null,
-      sentAt: null,
-      lastHeardAt: null,
-      finishedAt: null,
-      progress: null,
-      fromVersion: null,
-      reportedVersion: null,
-      note: null,
-      error: null,
-      active: true,
-    });
+    const member = (deviceId: string) => newMember({ campaignId: 'cmp_1', deviceId, phase: 0, rank: 0, note: null });
     const records = createMemberRecords({
       store,
       bus: createEventBus(),
