@@ -1,4 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   decipherPinBlock,
@@ -241,5 +242,36 @@ describe('KSN and bad inputs', () => {
     refused(() => initialKey(hex(aes128.bdk), ikid.subarray(1)));
     refused(() => workingKey(hex(aes128.txn[0]!), ikid, 1, 'pinEncryption', 'AES256'));
     refused(() => deriveKey(hex(aes128.txn[0]!), 'AES128', Buffer.alloc(15)));
+  });
+});
+
+describe('the AES DUKPT vectors of docs/keys.md', () => {
+  const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
+  const lines = (/```aes-dukpt\n([\s\S]*?)```/.exec(doc)?.[1] ?? '').trim().split('\n');
+  const usages = { pin: 'pinEncryption', mac: 'macGeneration', data: 'dataEncrypt' } as const;
+  const random = hex(pinExample.pinField).subarray(8);
+  function compute(suite: string, name: string): string {
+    const bdk = hex((suite === 'aes256' ? aes256 : aes128).bdk);
+    const ik = initialKey(bdk, ikid);
+    const [what, a, b] = name.split('.');
+    if (what === 'bdk') return HEX(bdk);
+    if (what === 'initial_key') return HEX(ik);
+    if (what === 'dk') return HEX(derivationKeyFor(ik, ikid, parseInt(a!, 16)));
+    if (what === 'pin_block')
+      return HEX(
+        encipherPinBlock(
+          hostWorkingKey(bdk, encodeKsn(ikid, parseInt(a!, 16)), 'pinEncryption', 'AES128'),
+          pinExample.pin,
+          pinExample.pan,
+          random,
+        ),
+      );
+    if (what === 'pin' || what === 'mac' || what === 'data')
+      return HEX(hostWorkingKey(bdk, encodeKsn(ikid, parseInt(b!, 16)), usages[what], a as DukptKeyType));
+    throw new Error(`unknown vector ${suite} ${name}`);
+  }
+  it('has the block', () => expect(lines.length).toBeGreaterThanOrEqual(20));
+  it.each(lines.map((l) => /^(aes128|aes256) (\S+) = ([0-9A-F]+)$/.exec(l)?.slice(1) ?? [l, '', '']))('%s %s', (suite, name, value) => {
+    expect(compute(suite!, name!)).toBe(value);
   });
 });
