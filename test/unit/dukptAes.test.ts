@@ -17,6 +17,7 @@ import {
   parseKsn,
   pinField,
   workingKey,
+  keyTypes,
   type DukptKeyType,
   type WorkingKeyUsage,
 } from '../../schemas/keyCrypto/dukptAes.ts';
@@ -27,14 +28,8 @@ const hex = (s: string) => Buffer.from(s, 'hex');
 const HEX = (b: Buffer) => b.toString('hex').toUpperCase();
 const ikid = hex(initialKeyId);
 const refused = (f: () => unknown, code: KeyBlockError['code'] = 'bad_block') => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(KeyBlockError);
-  expect((caught as KeyBlockError).code).toBe(code);
+  expect(f).toThrow(KeyBlockError);
+  expect(f).toThrow(expect.objectContaining({ code }));
 };
 
 describe('derivation data (X9.24-3 §6.3.2)', () => {
@@ -248,6 +243,7 @@ describe('KSN and bad inputs', () => {
 describe('the AES DUKPT vectors of docs/keys.md', () => {
   const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
   const lines = (/```aes-dukpt\n([\s\S]*?)```/.exec(doc)?.[1] ?? '').trim().split('\n');
+  const keyTypeNames = Object.keys(keyTypes).filter((t): t is DukptKeyType => t in keyTypes);
   const usages = { pin: 'pinEncryption', mac: 'macGeneration', data: 'dataEncrypt' } as const;
   const random = hex(pinExample.pinField).subarray(8);
   function compute(suite: string, name: string): string {
@@ -266,8 +262,9 @@ describe('the AES DUKPT vectors of docs/keys.md', () => {
           random,
         ),
       );
-    if (what === 'pin' || what === 'mac' || what === 'data')
-      return HEX(hostWorkingKey(bdk, encodeKsn(ikid, parseInt(b!, 16)), usages[what], a as DukptKeyType));
+    const keyType = keyTypeNames.find((t) => t === a);
+    if ((what === 'pin' || what === 'mac' || what === 'data') && keyType)
+      return HEX(hostWorkingKey(bdk, encodeKsn(ikid, parseInt(b!, 16)), usages[what], keyType));
     throw new Error(`unknown vector ${suite} ${name}`);
   }
   it('has the block', () => expect(lines.length).toBeGreaterThanOrEqual(20));
