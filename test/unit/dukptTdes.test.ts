@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   COUNTER_LIFETIME,
@@ -167,4 +168,38 @@ describe('TDES DUKPT inputs and round trips', () => {
     expect(new Set(keys).size).toBe(5);
     expect(keys[3]).not.toBe(up(Buffer.from(key.map((b, i) => b ^ (i === 5 || i === 13 ? 0xff : 0)))));
   });
+});
+
+describe('TDES DUKPT vectors of docs/keys.md', () => {
+  const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
+  const block = /```tdes-dukpt-vectors\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+  const documented = Object.fromEntries(
+    block
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' = ') as [string, string]),
+  );
+  const data = Buffer.alloc(24);
+  Buffer.from(TXN_DATA, 'ascii').copy(data);
+  const ksn = (c: number) => withCounter(hex(INITIAL_KSN), c);
+  const key = (c: number) => deriveTransactionKey(ipek, ksn(c));
+  const computed: Record<string, string> = {
+    ipek: up(ipek),
+    clear_pin_block: up(pinBlockFormat0(PIN, PAN)),
+    ksn_1: up(ksn(1)),
+    transaction_key_1: up(key(1)),
+    pin_key_1: up(sessionKey(key(1), 'pin')),
+    encrypted_pin_block_1: up(encryptPinBlock(key(1), PIN, PAN)),
+    mac_request_1: up(retailMac(sessionKey(key(1), 'macRequest'), Buffer.from(TXN_DATA, 'ascii')).subarray(0, 4)),
+    mac_response_1: up(retailMac(sessionKey(key(1), 'macResponse'), Buffer.from(TXN_DATA, 'ascii')).subarray(0, 4)),
+    data_request_1: up(tdesCbc(sessionKey(key(1), 'dataRequest'), Buffer.alloc(8), data)),
+    ksn_2: up(ksn(2)),
+    transaction_key_2: up(key(2)),
+    encrypted_pin_block_2: up(encryptPinBlock(key(2), PIN, PAN)),
+    ksn_rollover: up(ksn(0x100000)),
+    transaction_key_rollover: up(key(0x100000)),
+    encrypted_pin_block_rollover: up(encryptPinBlock(key(0x100000), PIN, PAN)),
+  };
+  it('documents every value', () => expect(Object.keys(documented).sort()).toEqual(Object.keys(computed).sort()));
+  it.each(Object.keys(computed))('%s matches', (name) => expect(computed[name]).toBe(documented[name]));
 });
