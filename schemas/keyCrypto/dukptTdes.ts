@@ -100,6 +100,30 @@ export function nextCounter(c: number): number | null {
   return n > COUNTER_MASK ? null : n;
 }
 
+const binomial = (n: number, k: number): number => {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return r;
+};
+
+/**
+ * How many valid counters remain after `c` before the terminal is exhausted (0 after 0x1FF800),
+ * for inventory and alerting: 1,048,575 minus the valid counters from 1 to c, counted by prefix
+ * (for each one-bit of c, the counters that share c's higher bits, have a 0 there, and stay within 10 one-bits).
+ */
+export function countersLeft(c: number): number {
+  if (!Number.isInteger(c) || c < 0 || c > COUNTER_MASK) throw new KeyBlockError('bad_block', 'the counter is 21 bits');
+  let upTo = 0; // valid counters in [0, c], 0 included
+  let ones = 0;
+  for (let p = 20; p >= 0; p--) {
+    if (!(c & (1 << p))) continue;
+    for (let k = 0; k <= MAX_ONE_BITS - ones && k <= p; k++) upTo += binomial(p, k);
+    ones++;
+  }
+  if (ones <= MAX_ONE_BITS) upTo++;
+  return COUNTER_LIFETIME - (upTo - 1);
+}
+
 /**
  * Initial key (IPEK) from the BDK and a KSN (X9.24-1 A.6): the KSN's leftmost 8 bytes with the
  * counter cleared, TDES-encrypted under the BDK (left half) and under BDK xor KEY_MASK (right half).

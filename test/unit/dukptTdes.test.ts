@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   COUNTER_LIFETIME,
   counterOf,
+  countersLeft,
   decryptPinBlock,
   deriveIpek,
   deriveTransactionKey,
@@ -92,13 +93,26 @@ describe('TDES DUKPT counter', () => {
   it('runs out after 1,048,575 counters, the last 0x1FF800', () => {
     let n = 0;
     let last = 0;
+    // Every 997th counter on the walk, with how many follow it, to check countersLeft against.
+    const walked: number[] = [];
     for (let c = nextCounter(0); c !== null; c = nextCounter(c)) {
       n++;
       last = c;
+      if (n % 997 === 0) walked.push(c, n);
     }
+    const walkedLeft: [number, number][] = [];
+    for (let i = 0; i < walked.length; i += 2) walkedLeft.push([walked[i]!, n - walked[i + 1]!]);
+    expect(walkedLeft.length).toBeGreaterThan(1000);
     expect(n).toBe(COUNTER_LIFETIME);
     expect(last).toBe(0x1ff800);
+    expect(walkedLeft.every(([c, left]) => countersLeft(c) === left)).toBe(true);
     expect(nextCounter(0x1ff800)).toBeNull();
+    expect(countersLeft(0)).toBe(COUNTER_LIFETIME);
+    expect(countersLeft(1)).toBe(COUNTER_LIFETIME - 1);
+    expect(countersLeft(0x1ff800)).toBe(0);
+    expect(countersLeft(0x7ff)).toBe(countersLeft(0x7fe)); // 0x7FF has 11 one-bits: it is not a counter of its own
+    expect(countersLeft(0x1fffff)).toBe(0);
+    expect(countersLeft(0x0ffc00)).toBe(countersLeft(0x100000) + 1); // the skipped counters in between are not counted
   });
   it('reads and writes the 21 counter bits only', () => {
     const ksn = hex('FFFF9876543210FFFFFF');
