@@ -1,6 +1,7 @@
 // How acks move a command through its states. Pure: unit-tested without a broker.
 import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import { abortableCommandTypes, type AckMessage } from '../../schemas/wire.ts';
+import type { CommandPatch } from './commandTracker.ts';
 
 export const isFinal = (s: CommandState) => finalCommandStates.includes(s);
 
@@ -41,6 +42,20 @@ export function stateAfterAck(current: CommandState, ack: AckMessage['state']): 
     case 'rejected':
       return ack;
   }
+}
+
+/** What an ack changes in its command: its state, stage, progress, error and result; empty when nothing. */
+export function patchAfterAck(current: CommandState, ack: AckMessage, now: () => Date = () => new Date()): CommandPatch {
+  const next = stateAfterAck(current, ack.state);
+  const patch: CommandPatch = {};
+  if (next) patch.state = next;
+  if (ack.stage !== undefined) patch.stage = ack.stage;
+  if (ack.progress !== undefined) patch.progress = Math.round(ack.progress);
+  if (ack.error) patch.error = ack.error;
+  if (ack.result) patch.result = ack.result;
+  if (next && isFinal(next)) patch.finishedAt = now();
+  if (next === 'succeeded') patch.progress = 100;
+  return patch;
 }
 
 /** Per-type payload rules for commands an operator may send directly. */

@@ -20,7 +20,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { commandQueueName, createCommandDelivery, DELIVERY_CHUNK, type CommandBroker } from './commandDelivery.ts';
 import { createCommandHolding } from './commandHolding.ts';
-import { abortRequest, isFinal, stateAfterAck } from './commandRules.ts';
+import { abortRequest, isFinal, patchAfterAck } from './commandRules.ts';
 import { createCommandStore, INSERT_CHUNK } from './commandStore.ts';
 import type { CommandPatch, CommandTracker } from './commandTracker.ts';
 
@@ -212,15 +212,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       deps.timeline.addCoalesced(`${deviceId}:foreign_ack`, { deviceId, kind: 'security', summary: 'ack for another device\'s command ignored', data: { cmdId: ack.cmdId } });
       return;
     }
-    const next = stateAfterAck(cmd.state, ack.state);
-    const patch: CommandPatch = {};
-    if (next) patch.state = next;
-    if (ack.stage !== undefined) patch.stage = ack.stage;
-    if (ack.progress !== undefined) patch.progress = Math.round(ack.progress);
-    if (ack.error) patch.error = ack.error;
-    if (ack.result) patch.result = ack.result;
-    if (next && isFinal(next)) patch.finishedAt = new Date();
-    if (next === 'succeeded') patch.progress = 100;
+    const patch = patchAfterAck(cmd.state, ack);
     if (Object.keys(patch).length) transition(cmd.id, patch);
   }
 
@@ -235,29 +227,19 @@ export function createCommandService(deps: CommandServiceDeps) {
   }
 
   /**
-   * A cancel in a cluster of a command this tracker does not hold: the database decides (a final
-   * row stays as it is), the holder is told to forget it, and the abort request is judged by the
-   * stored state, which may be up to one write-behind interval behind the holder's.
+   * A cancel the database decides (a final row stays as it is): with its audit entry (`inTx`), in
+   * the entry's transaction, so a refused entry leaves the command as it was; or, in a cluster, of
+   * a command this tracker does not hold, whose holder is told to forget it. What this instance
+   * changed is written first; the tracker follows the commit and the abort request goes out after
+   * it, judged by the tracked state or else the stored one (up to one write-behind interval behind
+   * the holder's).
    */
-  async function cancelStored(deviceId: string, id: string, opts: { abort?: boolean }): Promise<{ command: CommandRow; abortId: string | null }> {
-    await flush(); // what this instance finished is stored before the database decides
-    const at = new Date();
-    const outcome = await store.cancelStored(deviceId, id, at);
-    if (!outcome) throw notFound(`command ${id}`);
-    if (!outcome.cancelled) throw conflict('command_final', `command ${id} is already ${outcome.before.state}`);
-    const command = outcome.cancelled;
-    announce(command, 'cancelled');
-    cluster?.link.publish('commands', { kind: 'cancelled', ids: [id] });
-    const ask = opts.abort === false ? null : abortRequest(outcome.before, at.getTime());
-    return { command, abortId: await askAbort(deviceId, id, ask, outcome.before.createdBy) };
-  }
-
-  /**
-   * A cancel with its audit entry (`inTx`): the stored row is cancelled in the entry's transaction
-   * (what this instance changed written first), then the tracker follows; the abort request goes
-   * out after the commit. A refused entry leaves the command as it was.
-   */
-  async function cancelRecorded(deviceId: string, id: string, opts: { abort?: boolean }, inTx: InCommandTx<CommandRow>) {
+  async function cancelInStore(
+    deviceId: string,
+    id: string,
+    opts: { abort?: boolean },
+    inTx?: InCommandTx<CommandRow>,
+  ): Promise<{ command: CommandRow; abortId: string | null }> {
     const tracked = tracker.get(id);
     const mine = tracked?.deviceId === deviceId ? tracked : undefined;
     await flush();
@@ -285,7 +267,7 @@ export function createCommandService(deps: CommandServiceDeps) {
   async function cancelAndAbort(deviceId: string, id: string, opts: { abort?: boolean } = {}): Promise<{ command: CommandRow; abortId: string | null }> {
     const cmd = tracker.get(id);
     if (!cmd || cmd.deviceId !== deviceId) {
-      if (cluster) return cancelStored(deviceId, id, opts);
+      if (cluster) return cancelInStore(deviceId, id, opts);
       const existing = await get(deviceId, id);
       throw conflict('command_final', `command ${id} is already ${existing.state}`);
     }
@@ -396,7 +378,7 @@ export function createCommandService(deps: CommandServiceDeps) {
 
     /** With `inTx` (the request's audit entry), the cancel is stored with it: both or neither. */
     async cancel(deviceId: string, id: string, opts: { abort?: boolean } = {}, inTx?: InCommandTx<CommandRow>): Promise<CommandRow> {
-      return (await (inTx ? cancelRecorded(deviceId, id, opts, inTx) : cancelAndAbort(deviceId, id, opts))).command;
+      return (await (inTx ? cancelInStore(deviceId, id, opts, inTx) : cancelAndAbort(deviceId, id, opts))).command;
     },
     cancelAndAbort,
 

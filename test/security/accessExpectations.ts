@@ -40,7 +40,7 @@ const errorCode = (body: unknown): unknown =>
 
 /**
  * Why the answer breaks the expectation, or undefined if it keeps it. Passing means getting past
- * authentication and the role check: any status but 401 and 403 (a made-up id is a 404, an empty
+ * authentication and the role check: every status but 401 and 403 (a made-up id is a 404, an empty
  * body a 400). Never a 5xx, whoever asks.
  */
 export function mismatch(expected: Expected, answer: Answer): string | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFinal, stateAfterAck, undeliveredStates } from '../../server/commands/commandRules.ts';
+import { isFinal, patchAfterAck, stateAfterAck, undeliveredStates } from '../../server/commands/commandRules.ts';
 import { commandStates, finalCommandStates, type CommandState } from '../../schemas/db.ts';
 import { ackStates, type AckState } from '../../schemas/wire.ts';
 
@@ -67,5 +67,20 @@ describe('isFinal / undeliveredStates', () => {
   });
   it('undelivered states are never final', () => {
     for (const s of undeliveredStates) expect(isFinal(s)).toBe(false);
+  });
+  it('an ack patches state, stage, rounded progress, error and result; a final one its finish time', () => {
+    const at = new Date(1_700_000_000_000);
+    expect(patchAfterAck('sent', { cmdId: 'c', state: 'in_progress', stage: 'downloading', progress: 41.6 }, () => at)).toEqual({
+      state: 'in_progress',
+      stage: 'downloading',
+      progress: 42,
+    });
+    expect(patchAfterAck('in_progress', { cmdId: 'c', state: 'succeeded', progress: 90, result: { ok: true } }, () => at)).toEqual({
+      state: 'succeeded',
+      progress: 100,
+      result: { ok: true },
+      finishedAt: at,
+    });
+    expect(patchAfterAck('failed', { cmdId: 'c', state: 'succeeded' }, () => at)).toEqual({});
   });
 });

@@ -28,7 +28,7 @@ async function ids(): Promise<{ uid: number; gid: number }> {
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/** As the postgres user when we are root; as ourselves otherwise (PostgreSQL runs as any non-root user). */
+/** As the postgres user when we are root; as ourselves otherwise (PostgreSQL runs as whichever non-root user starts it). */
 const asOwner = (bin: string, args: string[]) =>
   userInfo().uid === 0 ? exec('runuser', ['-u', OS_USER, '--', join(BIN, bin), ...args]) : exec(join(BIN, bin), args);
 
