@@ -1,7 +1,6 @@
 // How acks move a command through its states. Pure: unit-tested without a broker.
-import { finalCommandStates, type CommandState } from '../../schemas/db.ts';
+import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
 import { abortableCommandTypes, type AckMessage } from '../../schemas/wire.ts';
-import type { CommandPatch } from './commandTracker.ts';
 
 export const isFinal = (s: CommandState) => finalCommandStates.includes(s);
 
@@ -44,10 +43,13 @@ export function stateAfterAck(current: CommandState, ack: AckMessage['state']): 
   }
 }
 
+/** The fields of a command an ack may change. */
+export type AckPatch = Partial<Pick<CommandRow, 'state' | 'stage' | 'progress' | 'error' | 'result' | 'finishedAt'>>;
+
 /** What an ack changes in its command: its state, stage, progress, error and result; empty when nothing. */
-export function patchAfterAck(current: CommandState, ack: AckMessage, now: () => Date = () => new Date()): CommandPatch {
+export function patchAfterAck(current: CommandState, ack: AckMessage, now: () => Date = () => new Date()): AckPatch {
   const next = stateAfterAck(current, ack.state);
-  const patch: CommandPatch = {};
+  const patch: AckPatch = {};
   if (next) patch.state = next;
   if (ack.stage !== undefined) patch.stage = ack.stage;
   if (ack.progress !== undefined) patch.progress = Math.round(ack.progress);
