@@ -5,11 +5,11 @@
 // TICK_MS applies the decisions (campaignTick.ts, run by campaignTicker.ts); answers arrive on
 // the bus (memberAnswers.ts); sends are claimed before they are made (memberSends.ts). In a
 // cluster each campaign has one leader (campaignLeadership.ts) and controls reach it
-// (campaignRouting.ts). This file wires those parts and holds the API the routes and the kinds'
-// modules use.
+// (campaignRouting.ts); summaries and member lists are read by campaignReads.ts. This file wires
+// those parts and holds the API the routes and the kinds' modules use.
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { MAX_TARGET, campaignSpec, type CampaignDeviceState, type CampaignSpec } from '../../schemas/campaigns.ts';
+import { MAX_TARGET, campaignSpec, type CampaignSpec } from '../../schemas/campaigns.ts';
 import { campaigns, type CampaignDeviceRecord, type CampaignRow, type CampaignState } from '../../schemas/tables/campaigns.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import type { CommandService } from '../commands/commandService.ts';
@@ -20,7 +20,7 @@ import type { Cluster } from '../cluster/cluster.ts';
 import { createPgLeases, createSoloLeases, type Leases } from '../cluster/leases.ts';
 import type { Db } from '../db/database.ts';
 import type { DeviceService } from '../devices/deviceService.ts';
-import { badRequest, conflict, notFound, unprocessable } from '../errors.ts';
+import { badRequest, conflict, unprocessable } from '../errors.ts';
 import type { EventBus } from '../events/eventBus.ts';
 import type { Principal } from '../http/types.ts';
 import type { JobQueues } from '../jobs/jobQueues.ts';
@@ -33,10 +33,11 @@ import { createCampaignLeadership } from './campaignLeadership.ts';
 import { createCampaignLifecycle } from './campaignLifecycle.ts';
 import { createCampaignLoader } from './campaignLoader.ts';
 import { createCampaignMetrics } from './campaignMetrics.ts';
-import { drawPhases, inFlightDeviceStates, tally } from './campaignRules.ts';
+import { drawPhases, tally } from './campaignRules.ts';
 import { createControlRouting, type ControlActor } from './campaignRouting.ts';
-import { createCampaignStore, recordFromRow, recordView } from './campaignStore.ts';
-import { campaignSummary, countsFromGroups, type CampaignSummary } from './campaignSummary.ts';
+import { createCampaignReads } from './campaignReads.ts';
+import { createCampaignStore } from './campaignStore.ts';
+import type { CampaignSummary } from './campaignSummary.ts';
 import { createCampaignTick } from './campaignTick.ts';
 import { createLocalTicker, createQueueTicker } from './campaignTicker.ts';
 import { createMemberAnswers } from './memberAnswers.ts';
@@ -148,11 +149,8 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     : createQueueTicker({ queues: deps.queues, tickMs, tick });
   const leadership = clustered ? createCampaignLeadership({ running, byCommand, leases, store, loader, records, log, kick }) : undefined;
 
-  async function mustGet(id: string, kind: string): Promise<CampaignRow> {
-    const row = running.get(id)?.row ?? (await store.campaign(id));
-    if (!row || row.kind !== kind) throw notFound(`${kind} campaign ${id}`);
-    return row;
-  }
+  const reads = createCampaignReads({ store, running, records, laneOf: (name) => kinds.get(name)?.lane });
+  const { mustGet, summary } = reads;
 
   async function resolveTarget(spec: CampaignSpec): Promise<string[]> {
     if ('deviceIds' in spec.target) {
@@ -168,16 +166,6 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
 
   const busyConflict = (n: number, kind: string, devices: Set<string>) =>
     conflict('device_busy', `${n} devices are in another active ${kind} campaign`, { devices: [...devices].slice(0, 100) });
-
-  async function summary(row: CampaignRow): Promise<CampaignSummary> {
-    const c = running.get(row.id);
-    const spec = c?.spec ?? campaignSpec.parse(row.spec);
-    if (c) await records.flush();
-    const counts = c
-      ? { phases: c.counts, reverting: c.revertsOpen }
-      : countsFromGroups(await store.countsFromDb(row.id), spec.phases.length);
-    return campaignSummary({ row, spec, counts, openSummary: c?.open.summary ?? null, kindLane: kinds.get(row.kind)?.lane ?? row.lane });
-  }
 
   /** An operator's control's audit entry, for the transaction of the change it records. */
   const controlEntry = (by: ControlActor | undefined, id: string, from: CampaignState, to: CampaignState) =>
@@ -371,44 +359,14 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     resume: (kindName: string, id: string, by?: ControlActor) => route('resume', kindName, id, by),
     cancel: (kindName: string, id: string, by?: ControlActor) => route('cancel', kindName, id, by),
 
-    async get(kindName: string, id: string) {
-      return summary(await mustGet(id, kindName));
-    },
-
-    async list(kindName: string, limit: number, cursor?: string) {
-      const rows = await store.list(kindName, limit, cursor);
-      const items = await Promise.all(rows.slice(0, limit).map((r) => summary(running.get(r.id)?.row ?? r)));
-      const last = rows[limit - 1];
-      return { items, nextCursor: rows.length > limit && last ? `${last.createdAt.toISOString()}|${last.id}` : null };
-    },
-
-    async devices(kindName: string, id: string, q: { limit: number; cursor?: string; state?: CampaignDeviceState; phase?: number }) {
-      await mustGet(id, kindName);
-      await records.flush();
-      const rows = await store.pageDevices(id, q);
-      const c = running.get(id);
-      const items = rows.slice(0, q.limit).map((row) => recordView(c?.members.get(row.deviceId) ?? recordFromRow(row)));
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > q.limit && last ? last.deviceId : null };
-    },
-
-    /** For tests and metrics: in-flight devices of a running campaign. */
-    inFlight(id: string): number {
-      const c = running.get(id);
-      return c ? [...c.members.values()].filter((r) => inFlightDeviceStates.includes(r.state)).length : 0;
-    },
+    get: reads.get,
+    list: reads.list,
+    devices: reads.devices,
+    inFlight: reads.inFlight,
 
     // ---------- read API for the kinds' modules (they never query campaign tables) ----------
 
-    /** The campaign whose member `deviceId` was sent command `commandId`, if any. */
-    /**
-     * Memory first: a running campaign's member records reach the database write-behind, so a
-     * command cancelled right after it was sent may not be in `campaign_devices` yet.
-     */
-    async campaignOfCommand(commandId: string, deviceId: string): Promise<string | undefined> {
-      for (const c of running.values()) if (c.members.get(deviceId)?.commandId === commandId) return c.row.id;
-      return store.campaignOfCommand(commandId, deviceId);
-    },
+    campaignOfCommand: reads.campaignOfCommand,
     /** Devices among `ids` already in an active campaign of this kind's lane. */
     busyDevices: (kindName: string, ids: readonly string[]) => store.busy(kindOf(kindName).lane, ids),
   };
