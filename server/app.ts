@@ -1,20 +1,14 @@
 // Wires the whole server from its parts. No hidden singletons: a test can start several on
 // free ports and stop each cleanly.
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpServer } from 'node:http';
 import { resolve, join } from 'node:path';
-import { serve } from '@hono/node-server';
 import { createAuditLog } from './audit/auditLog.ts';
-import { registerAuditRoutes } from './audit/routes.ts';
 import { createAuthService } from './auth/authService.ts';
-import { registerUserRoutes } from './auth/routes.ts';
-import { createUserRequests } from './auth/userRequests.ts';
 import { createMqttBroker, type MqttBroker } from './broker/mqttBroker.ts';
-import { registerCommandRoutes } from './commands/commandRoutes.ts';
 import { createCampaignEngine } from './campaigns/campaignEngine.ts';
 import { createCommandService } from './commands/commandService.ts';
 import { createCommandTracker } from './commands/commandTracker.ts';
+import { mountCoreRoutes } from './coreRoutes.ts';
 import { createCluster } from './cluster/cluster.ts';
 import { createEventRelay } from './cluster/eventRelay.ts';
 import { createPresence } from './cluster/presence.ts';
@@ -23,22 +17,17 @@ import { brokerJoin } from './cluster/brokerJoin.ts';
 import { queuePrefix, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { createCredentialCache } from './devices/credentialCache.ts';
-import { registerDeviceRoutes } from './devices/deviceRoutes.ts';
 import { createDeviceService } from './devices/deviceService.ts';
-import { registerEnrollRoutes } from './devices/enrollRoutes.ts';
-import { registerFleetRoutes } from './devices/fleetRoutes.ts';
-import { createTimelineReader } from './devices/timelineReader.ts';
 import { createTimelineWriter } from './devices/timelineWriter.ts';
 import { createEventBus } from './events/eventBus.ts';
-import { registerStreamRoutes } from './events/streamRoutes.ts';
-import { registerHealthHistoryRoutes } from './telemetry/historyRoutes.ts';
 import { createIngest } from './telemetry/ingest.ts';
 import { createLiveState } from './telemetry/liveState.ts';
 import { restoreLiveState } from './telemetry/restore.ts';
 import { createStateWriter } from './telemetry/stateWriter.ts';
 import { trustedProxies } from './http/clientAddress.ts';
 import { createHttpApp, createRouter } from './http/httpApp.ts';
-import { idempotency, purgeIdempotencyKeys } from './http/idempotency.ts';
+import { purgeIdempotencyKeys } from './http/idempotency.ts';
+import { listenBroker, listenHttp, publicHost, tlsFiles } from './listeners.ts';
 import { createJobQueues } from './jobs/jobQueues.ts';
 import { resolveRedis, type ResolvedRedis } from './jobs/redisResolver.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -46,7 +35,6 @@ import type { ModuleContext, ServerModule } from './moduleContract.ts';
 import { moduleFactories } from './modules.ts';
 import { createMetrics } from './metrics.ts';
 import { startEventLoopMonitor } from './ops/eventLoopMonitor.ts';
-import { registerOpsRoutes } from './ops/opsRoutes.ts';
 import { loadBindingKey } from './security/bindingKey.ts';
 import { loadEnrollToken } from './security/enrollToken.ts';
 import { ensurePrivateDir } from './security/privateDir.ts';
@@ -136,18 +124,10 @@ async function assemble(config: Config, log: Logger) {
     bus,
     onAck: commands.onAck,
     onCommandReady: commands.onCommandReady,
-    onHealth: (id, sample) => {
-      for (const m of modules) m.onHealth?.(id, sample);
-    },
-    onEvent: (id, event) => {
-      for (const m of modules) m.onEvent?.(id, event);
-    },
-    onPresence: (change) => {
-      for (const m of modules) m.onPresence?.(change);
-    },
-    onState: (id, msg) => {
-      for (const m of modules) m.onState?.(id, msg);
-    },
+    onHealth: (id, sample) => modules.forEach((m) => m.onHealth?.(id, sample)),
+    onEvent: (id, event) => modules.forEach((m) => m.onEvent?.(id, event)),
+    onPresence: (change) => modules.forEach((m) => m.onPresence?.(change)),
+    onState: (id, msg) => modules.forEach((m) => m.onState?.(id, msg)),
     hold: () => presence.gate,
   });
   const presence = createPresence({
@@ -156,9 +136,7 @@ async function assemble(config: Config, log: Logger) {
     prefix: `{${queuePrefix(config)}}`,
     live,
     log,
-    onMoved: (id) => {
-      for (const m of modules) m.onMoved?.(id);
-    },
+    onMoved: (id) => modules.forEach((m) => m.onMoved?.(id)),
     releaseCommands: (id) => commands.release(id),
     offlinePath: (change) => ingest.presenceChanged(change),
     releaseRows: stateWriter.releaseHeldBy,
@@ -189,30 +167,23 @@ async function assemble(config: Config, log: Logger) {
 
   const http = createHttpApp({ auth, log, bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES, trustedProxies: trustedProxies(config.TRUSTED_PROXIES) });
   const { app } = http;
-  registerOpsRoutes(app, {
-    metrics,
+  mountCoreRoutes(http, {
     version: VERSION,
-    probes: [
-      { name: 'database', check: async () => (await db.execute('select 1'), true) },
-      { name: 'redis', check: () => queues.ping() },
-      { name: 'mqtt', check: async () => Boolean(broker) },
-    ],
-  });
-  const enrollRoutes = createRouter();
-  registerEnrollRoutes(enrollRoutes, { devices });
-  // Terminals enroll with the fleet's enrollment token, not a bearer token.
-  http.mount(enrollRoutes, [{ methods: ['ALL'], path: '/v1/enroll', skip: ['auth'] }]);
-  registerUserRoutes(app, { auth, audit, userRequests: createUserRequests({ db, hasher, audit, log }) });
-  registerAuditRoutes(app, { audit });
-  registerDeviceRoutes(app, {
+    maxBodyBytes: config.HTTP_BODY_LIMIT_BYTES,
+    metrics,
+    log,
+    db,
+    queues,
+    brokerStarted: () => Boolean(broker),
+    auth,
+    audit,
+    hasher,
     devices,
-    timeline: createTimelineReader({ db, writer: timeline }),
-    maxImportBytes: config.HTTP_BODY_LIMIT_BYTES,
+    timeline,
+    live,
+    commands,
+    bus,
   });
-  registerFleetRoutes(app, { db, live });
-  registerHealthHistoryRoutes(app, { db, devices });
-  registerCommandRoutes(app, { commands, devices, audit, idempotency: idempotency(db, { log }) });
-  registerStreamRoutes(app, { bus });
 
   const campaigns = createCampaignEngine({
     db,
@@ -252,7 +223,7 @@ async function assemble(config: Config, log: Logger) {
     auth,
     hasher,
     bindingKey,
-    broker: { isConnected: (id) => broker?.isConnected(id) ?? false, disconnect: brokerRef.disconnect },
+    broker: localBroker,
     terminalControl,
     httpUrl: () => endpoints.httpUrl,
     mqttUrl: () => config.PUBLIC_MQTT_URL ?? endpoints.mqttUrl,
@@ -329,33 +300,16 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
       admission: { maxPending: config.MQTT_MAX_PENDING_CONNECTS, perSecond: config.MQTT_MAX_CONNECTS_PER_S, burst: config.MQTT_MAX_CONNECTS_PER_S },
     });
     p.setBroker(broker);
-    const tls = config.TLS_CERT && config.TLS_KEY ? { cert: readFileSync(config.TLS_CERT), key: readFileSync(config.TLS_KEY) } : undefined;
-    const publicHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
-    const mqttPort = config.TLS_ONLY ? undefined : await broker.listen(config.MQTT_PORT, config.HOST);
-    const mqttsPort = tls ? await broker.listen(config.MQTTS_PORT, config.HOST, tls) : undefined;
-    const wsPort =
-      config.MQTT_WS_PORT !== undefined && !config.TLS_ONLY ? await broker.listenWebSocket(config.MQTT_WS_PORT, config.HOST) : undefined;
-    // Terminals are told the TLS endpoint whenever there is one.
-    p.endpoints.mqttUrl = mqttsPort !== undefined ? `mqtts://${publicHost}:${mqttsPort}` : `mqtt://${publicHost}:${mqttPort}`;
-
-    const httpPort = await new Promise<number>((ok, fail) => {
-      const listening = (info: { port: number }) => ok(info.port);
-      http = (
-        tls
-          ? serve(
-              { fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpsServer, serverOptions: tls },
-              listening,
-            )
-          : serve({ fetch: p.app.fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, listening)
-      ) as HttpServer;
-      http.once('error', fail);
-    });
+    const tls = tlsFiles(config);
+    const { mqttPort, mqttsPort, wsPort, mqttUrl } = await listenBroker(broker, config, tls);
+    p.endpoints.mqttUrl = mqttUrl;
+    const httpPort = await listenHttp(p.app.fetch, config, tls, (server) => (http = server));
 
     // Only once everything listens: a start that fails earlier must not consume the one-time token.
     const bootstrap = await p.auth.bootstrapAdmin(config.ADMIN_TOKEN, {
       inTx: (tx, admin) => p.audit.append({ actor: null, action: 'user.bootstrap', target: admin.id }, tx),
     });
-    p.endpoints.httpUrl = config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost}:${httpPort}`;
+    p.endpoints.httpUrl = config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost(config)}:${httpPort}`;
     const flush = () =>
       Promise.all([p.stateWriter.tick(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
     timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
