@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStateStore } from '../../agent/stateStore.ts';
+import { finalCommandStates } from '../../schemas/db.ts';
 import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { publisher, publishFirmware, rollout } from '../campaigns/otaHarness.ts';
@@ -82,11 +83,19 @@ forEachServer(
       await t.restart({ FIRMWARE_PUBLISHER_KEYS: older });
       await pinnedEverywhere([older]);
       const deviceId = fleet!.agents[0]!.deviceId!;
-      const cmds = await t.api<{ items: Array<{ type: string; state: string; createdBy: string | null }> }>(
-        'GET',
-        `/v1/devices/${deviceId}/commands`,
+      // The terminal pins the key before its final ack reaches the server: read once that ack is in.
+      const trustSets = await eventually(
+        async () => {
+          const cmds = await t.api<{ items: Array<{ type: string; state: string; createdBy: string | null }> }>(
+            'GET',
+            `/v1/devices/${deviceId}/commands`,
+          );
+          const sets = cmds.body.items.filter((c) => c.type === 'trust.set');
+          return sets.every((c) => finalCommandStates.some((f) => f === c.state)) ? sets : null;
+        },
+        { what: 'the trust.set command final' },
       );
-      expect(cmds.body.items.filter((c) => c.type === 'trust.set').map((c) => c.state)).toEqual(['succeeded']);
+      expect(trustSets.map((c) => c.state)).toEqual(['succeeded']);
       // Only the server's own settings can change whom terminals trust, not an API caller.
       const pushed = await t.api<{ error: { code: string } }>('POST', `/v1/devices/${deviceId}/commands`, {
         type: 'trust.set',
