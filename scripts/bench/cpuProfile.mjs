@@ -1,11 +1,11 @@
 // Profiles the process it is imported into and writes a .cpuprofile when it exits:
-//   BENCH_SERVER_NODE_OPTIONS="--import ./scripts/bench/cpuProfile.mjs" CPU_PROFILE_OUT=/tmp/server.cpuprofile npm run bench
+//   BENCH_SERVER_NODE_OPTIONS="--import ./scripts/bench/cpuProfile.mjs" CPU_PROFILE_OUT=/tmp/server npm run bench   # writes /tmp/server-<pid>.cpuprofile
 // Node 20 refuses --cpu-prof in NODE_OPTIONS; an inspector session in the process itself does not
 // need it. The server exits cleanly on SIGTERM, which is how the bench stops it.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
-const out = process.env.CPU_PROFILE_OUT ?? `/tmp/posfleet-${process.pid}.cpuprofile`;
+const out = `${process.env.CPU_PROFILE_OUT ?? "/tmp/posfleet"}-${process.pid}.cpuprofile`;
 const session = new Session();
 session.connect();
 session.post('Profiler.enable');
