@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
-const out = `${process.env.CPU_PROFILE_OUT ?? "/tmp/posfleet"}-${process.pid}.cpuprofile`;
+const out = `${process.env.CPU_PROFILE_OUT ?? '/tmp/posfleet'}-${process.pid}.cpuprofile`;
 const session = new Session();
 session.connect();
 session.post('Profiler.enable');
