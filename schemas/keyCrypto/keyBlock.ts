@@ -87,9 +87,22 @@ export interface WorkingSealInput {
 }
 
 export function sealWorkingBlock(input: WorkingSealInput): Buffer {
+  const wrap = kbek(input.tmk);
+  try {
+    return sealWorkingBlockUnderKbek({ header: input.header, key: input.key, kbek: wrap, ...(input.nonce ? { nonce: input.nonce } : {}) });
+  } finally {
+    wrap.fill(0);
+  }
+}
+
+/**
+ * The same block from the TMK's KBEK (`kbek(tmk)`) derived once: a device's working keys all
+ * travel under one TMK, so the vault derives it once per device rather than once per key.
+ */
+export function sealWorkingBlockUnderKbek(input: { header: KeyBlockHeader; key: Uint8Array; kbek: Uint8Array; nonce?: Uint8Array }): Buffer {
   if (input.header.usage === 'TMK' || input.header.wk === WRAPPED_BY_KEK) throw new KeyBlockError('bad_block', 'a working key block is under a TMK');
   if (input.key.length !== KEY_BYTES) throw new KeyBlockError('bad_block', 'keys are 32 bytes');
-  return seal(kbek(input.tmk), input.nonce ?? randomBytes(NONCE), prefix(encodeHeader(input.header)), input.key);
+  return seal(input.kbek, input.nonce ?? randomBytes(NONCE), prefix(encodeHeader(input.header)), input.key);
 }
 
 export interface ParsedBlock {

@@ -2,7 +2,6 @@
 // inventory, revocation. Only sealed tokens, KCVs and ids are handled here; blocks exist only in
 // command payloads, which only the target device can open.
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import { devices } from '../../schemas/db.ts';
 import type { KeyBlockHeader, KeyUsage } from '../../schemas/keyCrypto/header.ts';
 import type { KeyInstallItem, KeysInstallPayload } from '../../schemas/keys.ts';
 import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
@@ -13,12 +12,15 @@ import type { TimelineWriter } from '../devices/timelineWriter.ts';
 import { unprocessable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { readInstallAck, type Expected } from './ackCheck.ts';
-import { planInstall, type CurrentKey } from './installPlan.ts';
+import { planInstall, type CurrentKey, type PlannedKey } from './installPlan.ts';
 import { createBatcher } from '../db/batcher.ts';
 import { newKeyId } from './keyIds.ts';
-import type { KeyRef, KeyVault } from './keyVault.ts';
+import { createKeyStore, type InstalledKeys, type LiveKey, type NewKey, type PendingKey } from './keyStore.ts';
+import type { KeyRef, KeyVault, SealedKey } from './keyVault.ts';
 
 const liveStates = ['installed', 'pending'] as const;
+/** Devices prepared together: the engine sends a key rotation's members 256 at a time. */
+const PREPARE_BATCH = 256;
 const ref = (k: Pick<KeyRow, 'id' | 'deviceId' | 'usage' | 'version'>): KeyRef => ({ keyId: k.id, deviceId: k.deviceId, usage: k.usage as KeyUsage, version: k.version });
 
 /** What the API shows of a key: never `sealed`. */
@@ -52,6 +54,7 @@ export interface SettleOutcome {
 
 export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: TimelineWriter; log: Logger }) {
   const { db, vault } = deps;
+  const store = createKeyStore(db);
 
   interface PrepareInput {
     deviceId: string;
@@ -62,71 +65,81 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
   /** Many devices at once: three reads and one insert for the whole batch. */
   async function prepareMany(inputs: PrepareInput[]): Promise<Array<Prepared | Error>> {
     const ids = [...new Set(inputs.map((i) => i.deviceId))];
-    const devs = new Map(
-      (await db.select({ id: devices.id, kek: devices.kekPublicKey, status: devices.status }).from(devices).where(inArray(devices.id, ids))).map((d) => [d.id, d]),
-    );
-    const live = await db.select().from(keys).where(and(inArray(keys.deviceId, ids), inArray(keys.state, [...liveStates])));
-    const versions = await db
-      .select({ deviceId: keys.deviceId, slot: keys.slot, max: sql<number>`max(${keys.version})::int` })
-      .from(keys)
-      .where(inArray(keys.deviceId, ids))
-      .groupBy(keys.deviceId, keys.slot);
-    const liveBy = new Map<string, KeyRow[]>();
+    const devs = new Map((await store.devices(ids)).map((d) => [d.id, d]));
+    const live = await store.live(ids);
+    const versions = await store.maxVersions(ids);
+    const liveBy = new Map<string, LiveKey[]>();
     for (const r of live) liveBy.set(r.deviceId, [...(liveBy.get(r.deviceId) ?? []), r]);
     const versionsBy = new Map<string, Map<string, number>>();
     for (const v of versions) versionsBy.set(v.deviceId, (versionsBy.get(v.deviceId) ?? new Map()).set(v.slot, v.max));
     // Installs still pending from an earlier rotation are superseded by this one.
     await endKeys(live.filter((r) => r.state === 'pending').map((r) => r.id), 'failed', 'superseded by a newer install', { code: 'replaced', message: 'a newer install was sent' });
-    const fresh: KeyRow[] = [];
+    const fresh: NewKey[] = [];
+    const now = new Date();
     const out = inputs.map((input) => {
       try {
         const device = devs.get(input.deviceId);
         if (!device) throw unprocessable('unknown_device', `device ${input.deviceId} does not exist`);
         if (device.status !== 'enrolled' || !device.kek) throw unprocessable('device_not_enrolled', `device ${input.deviceId} has no KEK (not enrolled)`);
         const installed = (liveBy.get(input.deviceId) ?? []).filter((r) => r.state === 'installed');
-        const r = planOne(input, Buffer.from(device.kek, 'base64'), installed, versionsBy.get(input.deviceId) ?? new Map());
+        const r = planOne(input, Buffer.from(device.kek, 'base64'), installed, versionsBy.get(input.deviceId) ?? new Map(), now);
         fresh.push(...r.fresh);
         return r.prepared;
       } catch (err) {
         return err as Error;
       }
     });
-    for (let i = 0; i < fresh.length; i += 1000) await db.insert(keys).values(fresh.slice(i, i + 1000));
+    await store.insertPending(fresh);
     return out;
   }
 
-  function planOne(input: PrepareInput, kek: Buffer, installed: KeyRow[], maxVersion: Map<string, number>): { prepared: Prepared; fresh: KeyRow[] } {
+  /** One device's install: one vault operation for its TMK (when new) and one for every key under it. */
+  function planOne(input: PrepareInput, kek: Buffer, installed: LiveKey[], maxVersion: Map<string, number>, now: Date): { prepared: Prepared; fresh: NewKey[] } {
     const { deviceId, rotationId } = input;
     const plan = planInstall(input.usages, installed as CurrentKey[], maxVersion);
-    const tmkPlan = plan.find((p) => p.usage === 'TMK');
-    let tmk: KeyRow | undefined = installed.find((k) => k.usage === 'TMK');
-    const fresh: KeyRow[] = [];
-    const now = new Date();
-    const row = (p: (typeof plan)[number], parent: string | null): KeyRow => {
-      const id = newKeyId();
-      const sealed = vault.generate({ keyId: id, deviceId, usage: p.usage, version: p.version });
-      return { id, deviceId, usage: p.usage, slot: p.slot, version: p.version, state: 'pending', kcv: sealed.kcv, sealed: sealed.sealed, masterGen: sealed.masterGen, parentKeyId: parent, rotationId, commandId: null, error: null, createdAt: now, installedAt: null, endedAt: null, endReason: null };
-    };
+    const fresh: NewKey[] = [];
     const items: KeyInstallItem[] = [];
-    const header = (k: KeyRow, wk: string): KeyBlockHeader => ({ usage: k.usage as KeyUsage, alg: 'AES256', ver: k.version, kid: k.id, dev: deviceId, slot: k.slot, wk });
-    const item = (k: KeyRow, block: Buffer): KeyInstallItem => ({ slot: k.slot, usage: k.usage as KeyUsage, keyId: k.id, version: k.version, kcv: k.kcv, block: block.toString('base64') });
+    const header = (k: KeyRef & { slot: string }, wk: string): KeyBlockHeader => ({ usage: k.usage, alg: 'AES256', ver: k.version, kid: k.keyId, dev: deviceId, slot: k.slot, wk });
+    const item = (k: Pick<LiveKey, 'id' | 'usage' | 'slot' | 'version' | 'kcv'>, block: Buffer): KeyInstallItem => ({ slot: k.slot, usage: k.usage as KeyUsage, keyId: k.id, version: k.version, kcv: k.kcv, block: block.toString('base64') });
+    const newKey = (r: KeyRef & { slot: string }, sealed: SealedKey, parent: string | null): NewKey => ({
+      id: r.keyId, deviceId, usage: r.usage, slot: r.slot, version: r.version, kcv: sealed.kcv, sealed: sealed.sealed, masterGen: sealed.masterGen, parentKeyId: parent, rotationId, createdAt: now,
+    });
+    const refOf = (p: PlannedKey) => ({ keyId: newKeyId(), deviceId, usage: p.usage, version: p.version, slot: p.slot });
+    const tmkPlan = plan.find((p) => p.usage === 'TMK');
+    let tmk: { ref: KeyRef; sealed: string } | undefined;
     if (tmkPlan) {
-      tmk = row(tmkPlan, null);
-      fresh.push(tmk);
-      items.push(item(tmk, vault.exportTmk({ ref: ref(tmk), sealed: tmk.sealed! }, header(tmk, 'KEK'), kek)));
+      const r = refOf(tmkPlan);
+      const made = vault.generateTmk(r, header(r, 'KEK'), kek);
+      const row = newKey(r, made, null);
+      fresh.push(row);
+      items.push(item(row, made.block));
+      tmk = { ref: r, sealed: made.sealed };
+    } else {
+      // planInstall plans a new TMK whenever the device has none installed.
+      const t = installed.find((k) => k.usage === 'TMK')!;
+      tmk = { ref: ref(t), sealed: t.sealed! };
     }
-    const t = tmk!;
-    for (const p of plan) {
-      if (p.usage === 'TMK') continue;
-      const k = p.action === 'generate' ? row(p, t.id) : installed.find((i) => i.id === p.keyId)!;
-      if (p.action === 'generate') fresh.push(k);
-      items.push(item(k, vault.exportUnderTmk({ ref: ref(k), sealed: k.sealed! }, { ref: ref(t), sealed: t.sealed! }, header(k, t.id))));
-    }
+    const t = tmk;
+    const work = plan
+      .filter((p) => p.usage !== 'TMK')
+      .map((p): { generate: KeyRef & { slot: string } } | { resend: LiveKey } => (p.action === 'generate' ? { generate: refOf(p) } : { resend: installed.find((i) => i.id === p.keyId)! }));
+    const blocks = vault.underTmk(
+      t,
+      work.map((w) => ('generate' in w ? { header: header(w.generate, t.ref.keyId), generate: w.generate } : { header: header({ ...ref(w.resend), slot: w.resend.slot }, t.ref.keyId), key: { ref: ref(w.resend), sealed: w.resend.sealed! } })),
+    );
+    work.forEach((w, i) => {
+      const b = blocks[i]!;
+      if ('generate' in w) {
+        const row = newKey(w.generate, b.generated!, t.ref.keyId);
+        fresh.push(row);
+        items.push(item(row, b.block));
+      } else items.push(item(w.resend, b.block));
+    });
     return { prepared: { payload: { items, rotationId }, expected: items.map((i) => ({ keyId: i.keyId, kcv: i.kcv })) }, fresh };
   }
 
-  // Sends wait a few ms for company: the campaign engine sends 32 at a time.
-  const prepareBatched = createBatcher(prepareMany, { max: 200, windowMs: 5 });
+  // Sends wait a few ms for company: the campaign engine sends up to sendConcurrency at a time.
+  const prepareBatched = createBatcher(prepareMany, { max: PREPARE_BATCH, windowMs: 5 });
 
   /** One device's install: fresh keys in the vault (pending) and the payload that carries them. */
   async function prepare(deviceId: string, usages: readonly KeyUsage[], rotationId: string): Promise<Prepared> {
@@ -150,19 +163,18 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     update: { commandId: string; state: string; error: ErrorInfo | null; result: AckResult | null };
   }
 
-  /** Final keys.install answers of many devices: one read and one transaction for the batch. */
+  /** Final keys.install answers of many devices: one read and one statement for the batch. */
   async function settleMany(inputs: SettleInput[]): Promise<SettleOutcome[]> {
-    const pending = await db
-      .select()
-      .from(keys)
-      .where(and(inArray(keys.deviceId, [...new Set(inputs.map((i) => i.deviceId))]), inArray(keys.rotationId, [...new Set(inputs.map((i) => i.rotationId))]), eq(keys.state, 'pending')));
-    const pendingOf = (i: SettleInput) => pending.filter((p) => p.deviceId === i.deviceId && p.rotationId === i.rotationId);
-    const installs: Array<{ id: string; cmd: string }> = [];
-    const supersede: Array<{ deviceId: string; slot: string; keep: string }> = [];
-    const reparent: Array<{ id: string; tmk: string; deviceId: string }> = [];
+    const pending = await store.pending([...new Set(inputs.map((i) => i.deviceId))], [...new Set(inputs.map((i) => i.rotationId))]);
+    const pendingBy = new Map<string, PendingKey[]>();
+    for (const p of pending) {
+      const k = `${p.deviceId} ${p.rotationId}`;
+      pendingBy.set(k, [...(pendingBy.get(k) ?? []), p]);
+    }
+    const installed: InstalledKeys = { installs: [], reparent: [] };
     const outcomes: SettleOutcome[] = [];
     for (const i of inputs) {
-      const mine = pendingOf(i);
+      const mine = pendingBy.get(`${i.deviceId} ${i.rotationId}`) ?? [];
       if (i.update.state !== 'succeeded') {
         const error = i.update.error ?? { code: i.update.state, message: `command ${i.update.state}` };
         await endKeys(mine.map((p) => p.id), 'failed', `install ${i.update.state}`, error);
@@ -176,34 +188,12 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
         outcomes.push({ ok: false, code: reading.code, message: reading.message });
         continue;
       }
-      for (const p of mine) {
-        installs.push({ id: p.id, cmd: i.update.commandId });
-        supersede.push({ deviceId: i.deviceId, slot: p.slot, keep: p.id });
-      }
+      for (const p of mine) installed.installs.push({ id: p.id, deviceId: i.deviceId, slot: p.slot, commandId: i.update.commandId });
       const newTmk = mine.find((p) => p.usage === 'TMK');
-      if (newTmk) for (const id of reading.kcvs.keys()) if (!mine.some((p) => p.id === id)) reparent.push({ id, tmk: newTmk.id, deviceId: i.deviceId });
+      if (newTmk) for (const id of reading.kcvs.keys()) if (!mine.some((p) => p.id === id)) installed.reparent.push({ id, tmk: newTmk.id, deviceId: i.deviceId });
       outcomes.push({ ok: true });
     }
-    if (installs.length) {
-      const now = new Date().toISOString();
-      await db.transaction(async (tx) => {
-        const pairs = sql.join(supersede.map((x) => sql`(${x.deviceId}, ${x.slot}, ${x.keep})`), sql`, `);
-        await tx.execute(sql`
-          update ${keys} as k set state = 'superseded', sealed = null, ended_at = ${now}::timestamptz, end_reason = 'replaced by ' || v.keep
-          from (values ${pairs}) as v(device_id, slot, keep)
-          where k.device_id = v.device_id and k.slot = v.slot and k.state = 'installed' and k.id <> v.keep`);
-        const inst = sql.join(installs.map((x) => sql`(${x.id}, ${x.cmd})`), sql`, `);
-        await tx.execute(sql`
-          update ${keys} as k set state = 'installed', installed_at = ${now}::timestamptz, command_id = v.cmd
-          from (values ${inst}) as v(id, cmd) where k.id = v.id and k.state = 'pending'`);
-        if (reparent.length) {
-          const rp = sql.join(reparent.map((x) => sql`(${x.id}, ${x.tmk}, ${x.deviceId})`), sql`, `);
-          await tx.execute(sql`
-            update ${keys} as k set parent_key_id = v.tmk
-            from (values ${rp}) as v(id, tmk, device_id) where k.id = v.id and k.device_id = v.device_id`);
-        }
-      });
-    }
+    await store.markInstalled(installed, new Date());
     return outcomes;
   }
 

@@ -30,6 +30,9 @@ export interface VaultInfo {
   masterGen: number;
 }
 
+/** A working key to travel under a TMK: a fresh one the vault generates, or one it holds already. */
+export type UnderTmkItem = { header: KeyBlockHeader } & ({ generate: KeyRef } | { key: { ref: KeyRef; sealed: string } });
+
 export interface KeyVault {
   info(): VaultInfo;
   /** A fresh random key, sealed. Never derived from another key. */
@@ -38,6 +41,13 @@ export interface KeyVault {
   exportTmk(tmk: { ref: KeyRef; sealed: string }, header: KeyBlockHeader, kekPublicKey: Uint8Array): Buffer;
   /** A working key as a PFK1 block under its TMK. */
   exportUnderTmk(key: { ref: KeyRef; sealed: string }, tmk: { ref: KeyRef; sealed: string }, header: KeyBlockHeader): Buffer;
+  /** A fresh random TMK, sealed, and its PFK1 block under the device's X25519 KEK, in one operation. */
+  generateTmk(ref: KeyRef, header: KeyBlockHeader, kekPublicKey: Uint8Array): SealedKey & { block: Buffer };
+  /**
+   * One device's working keys as PFK1 blocks under its TMK, in the order given, the TMK opened once
+   * for all of them: fresh ones are generated, sealed and wrapped without being opened again.
+   */
+  underTmk(tmk: { ref: KeyRef; sealed: string }, items: readonly UnderTmkItem[]): Array<{ block: Buffer; generated?: SealedKey }>;
   /** Master-key replacement: the same key under the new generation (null: already there). */
   reseal(key: { ref: KeyRef; sealed: string }): SealedKey | null;
 }

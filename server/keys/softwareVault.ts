@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import type { KeyBlockHeader } from '../../schemas/keyCrypto/header.ts';
-import { KEY_BYTES, sealTmkBlock, sealWorkingBlock } from '../../schemas/keyCrypto/keyBlock.ts';
+import { kbek, KEY_BYTES, sealTmkBlock, sealWorkingBlock, sealWorkingBlockUnderKbek } from '../../schemas/keyCrypto/keyBlock.ts';
 import type { KeyRef, KeyVault, SealedKey } from './keyVault.ts';
 
 export const SOFTWARE_VAULT_NOTICE =
@@ -65,16 +65,35 @@ export function createSoftwareVault(masters: MasterKeys): KeyVault {
     }
   }
 
+  /** A fresh key, sealed, handed to `use` in the clear (wiped after) for what else it must become. */
+  function fresh<T>(ref: KeyRef, use: (clear: Buffer) => T): SealedKey & T {
+    const clear = randomBytes(KEY_BYTES);
+    try {
+      const { gen, key } = masters.current();
+      return { sealed: sealUnder(gen, key, ref, clear), masterGen: gen, kcv: keyCheckValue(clear), ...use(clear) };
+    } finally {
+      clear.fill(0);
+    }
+  }
+
   return {
     info: () => ({ kind: 'software', simulated: true, notice: SOFTWARE_VAULT_NOTICE, masterGen: masters.current().gen }),
-    generate(ref) {
-      const clear = randomBytes(KEY_BYTES);
-      try {
-        const { gen, key } = masters.current();
-        return { sealed: sealUnder(gen, key, ref, clear), masterGen: gen, kcv: keyCheckValue(clear) };
-      } finally {
-        clear.fill(0);
-      }
+    generate: (ref) => fresh(ref, () => ({})),
+    generateTmk: (ref, header, kekPublicKey) => fresh(ref, (key) => ({ block: sealTmkBlock({ header, key, kekPublicKey }) })),
+    underTmk(tmk, items) {
+      return withClear(tmk.ref, tmk.sealed, (t) => {
+        const wrap = kbek(t);
+        try {
+          return items.map((item) => {
+            const header = item.header;
+            if ('key' in item) return { block: withClear(item.key.ref, item.key.sealed, (key) => sealWorkingBlockUnderKbek({ header, key, kbek: wrap })) };
+            const { block, ...generated } = fresh(item.generate, (key) => ({ block: sealWorkingBlockUnderKbek({ header, key, kbek: wrap }) }));
+            return { block, generated };
+          });
+        } finally {
+          wrap.fill(0);
+        }
+      });
     },
     exportTmk(tmk, header: KeyBlockHeader, kekPublicKey) {
       return withClear(tmk.ref, tmk.sealed, (key) => sealTmkBlock({ header, key, kekPublicKey }));

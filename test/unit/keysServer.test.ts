@@ -1,9 +1,9 @@
 // Pure parts of server-side key management: install planning, reading acks, the campaign
 // verdicts, dual-control rules, the software vault's AAD binding, master-key parsing.
-import { createDecipheriv, randomBytes } from 'node:crypto';
+import { createDecipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
-import { openWorkingBlock, parseBlock } from '../../schemas/keyCrypto/keyBlock.ts';
+import { openTmkBlock, openWorkingBlock, parseBlock, rawX25519Public } from '../../schemas/keyCrypto/keyBlock.ts';
 import { readInstallAck } from '../../server/keys/ackCheck.ts';
 import { createBatcher } from '../../server/db/batcher.ts';
 import { redactCommand } from '../../schemas/commands.ts';
@@ -102,6 +102,28 @@ describe('software vault', () => {
       return Buffer.concat([d.update(b.subarray(16, 48)), d.final()]);
     })();
     expect(keyCheckValue(openWorkingBlock(parseBlock(block), tmkClear))).toBe(k.kcv);
+  });
+  it('wraps a device\'s fresh and installed keys under its TMK in one operation, each block opening to its KCV', () => {
+    const header = (kid: string, usage: 'TPK' | 'TAK', slot: string) => ({ usage, alg: 'AES256' as const, ver: 1, kid, dev: 'dev_a', slot, wk: 'key_t' });
+    const tmkHeader = { usage: 'TMK' as const, alg: 'AES256' as const, ver: 1, kid: 'key_t', dev: 'dev_a', slot: 'tmk', wk: 'KEK' };
+    const kek = generateKeyPairSync('x25519');
+    const t = vault.generateTmk(tmkRef, tmkHeader, rawX25519Public(kek.publicKey));
+    const tmkClear = openTmkBlock(parseBlock(t.block), kek.privateKey);
+    expect(keyCheckValue(tmkClear)).toBe(t.kcv);
+    const old = vault.generate(ref);
+    const takRef = { keyId: 'key_k', deviceId: 'dev_a', usage: 'TAK' as const, version: 1 };
+    const out = vault.underTmk({ ref: tmkRef, sealed: t.sealed }, [
+      { header: header('key_k', 'TAK', 'tak'), generate: takRef },
+      { header: header('key_a', 'TPK', 'tpk'), key: { ref, sealed: old.sealed } },
+    ]);
+    expect(out).toHaveLength(2);
+    expect(keyCheckValue(openWorkingBlock(parseBlock(out[0]!.block), tmkClear))).toBe(out[0]!.generated!.kcv);
+    expect(keyCheckValue(openWorkingBlock(parseBlock(out[1]!.block), tmkClear))).toBe(old.kcv);
+    expect(out[1]!.generated).toBeUndefined();
+    // The fresh key's sealed form opens later under its own ref only, like any generated key.
+    expect(() => vault.exportUnderTmk({ ref: takRef, sealed: out[0]!.generated!.sealed }, { ref: tmkRef, sealed: t.sealed }, header('key_k', 'TAK', 'tak'))).not.toThrow();
+    expect(() => vault.underTmk({ ref: { ...tmkRef, version: 2 }, sealed: t.sealed }, [])).toThrowError(VaultError);
+    expect(() => vault.underTmk({ ref: tmkRef, sealed: t.sealed }, [{ header: header('key_a', 'TPK', 'tpk'), key: { ref: { ...ref, deviceId: 'dev_b' }, sealed: old.sealed } }])).toThrowError(VaultError);
   });
   it('parses master keys as hex or base64 of 32 bytes', () => {
     const k = randomBytes(32);
