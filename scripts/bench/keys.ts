@@ -2,19 +2,24 @@
 // as a campaign with thresholds on, through the real server (child process on its embedded
 // defaults), MQTT and Redis, against simulated terminals that really unwrap and check every key.
 // The first load (TMK by X25519 + TPK + TAK) is measured too but is not the target.
+import { cpus } from 'node:os';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import type { Api } from './api.ts';
 import { connectFleetTo, createdAnswer, generatorTotals, onCampaignServer, pollCampaign } from './campaignRun.ts';
 import { benchModel, importSerials, serialOf } from './fleet.ts';
 import { machineInfo } from './machine.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
+import { disturbedAbove, shareOf } from './interference.ts';
+import { cpuSecondsOf, foreignCpu, treeCpuSeconds } from './procstat.ts';
 import { cell } from './table.ts';
 import { mapBounded, round, sleep } from './util.ts';
 import type { KeyDeviceSpec, KeysGenRequest, KeysGenStatus } from './keysGen.ts';
 
 const entry = fileURLToPath(new URL('./keysGen.ts', import.meta.url));
-const TARGET_S = 30;
+/** Issue 13: the TPK+TAK rotation of 10,000 terminals (28.9 s measured before). */
+const TARGET_S = 15;
 
 function kekPair(): { pub: string; priv: string } {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
@@ -24,11 +29,26 @@ function kekPair(): { pub: string; priv: string } {
   };
 }
 
+/** The processes whose CPU a rotation is charged with, so a run on a shared machine can be read. */
+export interface RotationWatch {
+  serverPid: number;
+  generatorPids: number[];
+}
+
 interface RotationRun {
   seconds: number | null;
   state: string;
   counts?: unknown;
+  /** Seconds from the create request: the server's own start, phase starts and finish, and when the polls first saw every member succeeded. */
+  milestones?: Record<string, number | null>;
+  serverCpuSeconds?: number;
+  generatorCpuSeconds?: number;
+  /** Share (0..1) of the machine's CPU other processes used meanwhile. */
+  otherCpuShare?: number | null;
 }
+
+const phaseStarts = z.array(z.looseObject({ startedAt: z.string().nullable() }));
+const sinceCreate = (t0Ms: number, iso: unknown) => (typeof iso === 'string' ? round((Date.parse(iso) - t0Ms) / 1000, 2) : null);
 
 /** Creates and starts a key rotation of `usages` on `deviceIds`; its id. `rate`: sends per minute. */
 export async function startRotation(api: Api, name: string, usages: string[], deviceIds: string[], rate?: number): Promise<string> {
@@ -56,13 +76,35 @@ export async function rotation(
   deviceIds: string[],
   timeoutMs: number,
   log: (l: string) => void,
+  watch?: RotationWatch,
 ): Promise<RotationRun> {
+  const other = watch ? foreignCpu(() => [watch.serverPid, ...watch.generatorPids]) : undefined;
+  const cpu0 = watch ? { server: treeCpuSeconds(watch.serverPid), gens: cpuSecondsOf(watch.generatorPids) } : undefined;
+  const wall0 = Date.now();
   const started = performance.now();
   const id = await startRotation(api, name, usages, deviceIds);
-  const last = await pollCampaign(api, `/v1/key-rotations/${id}`, timeoutMs - (performance.now() - started));
-  const seconds = last.state === 'succeeded' ? round((performance.now() - started) / 1000, 2) : null;
-  log(`  ${name}: ${last.state} after ${round((performance.now() - started) / 1000, 1)} s`);
-  return { seconds, state: last.state, counts: last.counts ?? last.phases };
+  let allSucceeded: number | null = null;
+  const last = await pollCampaign(api, `/v1/key-rotations/${id}`, timeoutMs - (performance.now() - started), (a) => {
+    const succeeded = z.looseObject({ succeeded: z.number().optional() }).safeParse(a.counts);
+    if (allSucceeded === null && succeeded.success && succeeded.data.succeeded === deviceIds.length) allSucceeded = round((performance.now() - started) / 1000, 2);
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const seconds = last.state === 'succeeded' ? round(elapsed, 2) : null;
+  const phases = phaseStarts.safeParse(last.phases);
+  const milestones = {
+    started: sinceCreate(wall0, last.startedAt),
+    ...Object.fromEntries((phases.success ? phases.data : []).map((p, i) => [`phase${i}Started`, sinceCreate(wall0, p.startedAt)])),
+    allSucceededSeen: allSucceeded,
+    finished: sinceCreate(wall0, last.finishedAt),
+  };
+  const run: RotationRun = { seconds, state: last.state, counts: last.counts ?? last.phases, milestones };
+  if (watch && cpu0 && other) {
+    run.serverCpuSeconds = round(treeCpuSeconds(watch.serverPid) - cpu0.server, 2);
+    run.generatorCpuSeconds = round(cpuSecondsOf(watch.generatorPids) - cpu0.gens, 2);
+    run.otherCpuShare = shareOf(other(), elapsed, cpus().length);
+  }
+  log(`  ${name}: ${last.state} after ${round(elapsed, 1)} s ${JSON.stringify(milestones)}${watch ? `, cpu server ${run.serverCpuSeconds} s / generators ${run.generatorCpuSeconds} s / others ${run.otherCpuShare}` : ''}`);
+  return run;
 }
 
 /** Imports and enrolls `devices` terminals, each with an X25519 KEK the keys generator unwraps with. */
@@ -86,6 +128,7 @@ export const keys: Scenario = {
     const devices = opts.quick ? Math.min(opts.devices, 1000) : opts.devices;
     const result: Record<string, unknown> = { devices, machine: machineInfo(), errors: [] as string[] };
     const errors = result.errors as string[];
+    let rotationCpu: number | null = null;
     opts.log(`keys: ${devices} terminals`);
     await onCampaignServer<KeysGenRequest>({ name: 'keys', generatorEntry: entry, opts, errors }, async ({ fx, startGenerators }) => {
       const t0 = performance.now();
@@ -96,11 +139,17 @@ export const keys: Scenario = {
       opts.log(`  ${devices} terminals connected`);
       await sleep(2000);
       const ids = specs.map((s) => s.id);
-      const first = await rotation(fx.api, 'initial load TMK+TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
+      const watch: RotationWatch = { serverPid: fx.server().pid, generatorPids: gens.flatMap((g) => (g.child.pid ? [g.child.pid] : [])) };
+      const first = await rotation(fx.api, 'initial load TMK+TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log, watch);
       result.initialLoadSeconds = first.seconds;
-      const rot = await rotation(fx.api, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log);
+      result.initialLoad = first;
+      const rot = await rotation(fx.api, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log, watch);
       result.seconds = rot.seconds;
+      result.targetSeconds = TARGET_S;
       result.state = rot.state;
+      result.rotation = rot;
+      rotationCpu = rot.serverCpuSeconds ?? null;
+      result.interference = rot.otherCpuShare ?? null;
       const statuses = await Promise.all(gens.map((g) => g.request<KeysGenStatus>({ t: 'status' }, 10_000)));
       Object.assign(result, generatorTotals(statuses));
       if (rot.state !== 'succeeded') errors.push(`rotation ended ${rot.state}`);
@@ -115,7 +164,13 @@ export const keys: Scenario = {
         target: `≤ ${TARGET_S} s`,
         pass: seconds === null ? false : seconds <= TARGET_S && devices >= 10_000,
       },
+      { metric: 'keys: rotation server CPU', ours: cell(rotationCpu, ' s', 1), pass: null },
     ];
-    return { result, rows };
+    const share = typeof result.interference === 'number' ? result.interference : 0;
+    const notes = [
+      ...(devices < 10_000 ? [`the target is set for 10,000 terminals; at ${cell(devices)} the figure is not judged`] : []),
+      ...(share > disturbedAbove ? [`interference: other processes used ${Math.round(share * 100)} % of the machine's CPU during the rotation; the figure is disturbed`] : []),
+    ];
+    return { result, rows, notes };
   },
 };
