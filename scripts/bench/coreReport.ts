@@ -12,7 +12,7 @@ import { round } from './util.ts';
 
 export const minDevicesForRss = 2000;
 
-export const targets = { ratio: 0.8, rssPerDeviceKb: 25, fanoutMs: 1500, lagP99Ms: 50, reconnectS: 60, rulesThroughputKept: 0.95 } as const;
+export const targets = { ratio: 0.8, rssPerDeviceKb: 25, fanoutMs: 1500, fanoutRatio: 1.25, lagP99Ms: 50, reconnectS: 60, rulesThroughputKept: 0.95 } as const;
 
 /** The baseline block of latest.json; also what --skip-baseline reuses from a previous run. */
 export interface BaselineEntry {
@@ -78,6 +78,13 @@ export function fixedRateComparison(ours: PosfleetRun, base: BaselineEntry | nul
 
 const le = (v: number | null | undefined, limit: number): boolean | null => (v === null || v === undefined ? null : v <= limit);
 
+/** Ours ÷ raw aedes, time until a fleet-wide command is acked by every terminal (issue #13: at most 1.25). */
+const fanoutRatio = (ours: PosfleetRun, base: BaselineEntry | null): number | null => {
+  const mine = ours.fanout?.allAckedMs;
+  const raw = base?.fanout.allAckedMs;
+  return mine !== null && mine !== undefined && raw ? round(mine / raw, 3) : null;
+};
+
 export function coreResult(plan: CorePlan, quick: boolean, generators: number, machine: ReturnType<typeof machineInfo>, ours: PosfleetRun, base: BaselineEntry | null): Record<string, unknown> {
   const oursRate = ours.ingest?.msgsPerSec ?? null;
   const baseRate = base?.ingest.msgsPerSec ?? null;
@@ -98,7 +105,7 @@ export function coreResult(plan: CorePlan, quick: boolean, generators: number, m
       steps: ours.ingest?.steps ?? [],
     },
     rulesCost: ours.rulesCost ?? null,
-    fanout: ours.fanout ?? null,
+    fanout: ours.fanout ? { ...ours.fanout, ratioToRawAedes: fanoutRatio(ours, base) } : null,
     eventLoopLag: { p99Ms: lagMs(ours.ingest?.lagP99MsSustained), p99MsAllSteps: lagMs(ours.ingest?.lagP99MsAllSteps) },
     atFixedRate: fixedRateComparison(ours, base),
     reconnect: ours.reconnect ?? null,
@@ -147,6 +154,7 @@ export function coreRows(ours: PosfleetRun, base: BaselineEntry | null, devices:
       pass: ours.rulesCost ? ours.rulesCost.throughputKept >= targets.rulesThroughputKept : null,
     },
     { metric: 'fan-out, all acked (ms)', ours: cell(ours.fanout?.allAckedMs), baseline: cell(base?.fanout.allAckedMs), target: `<= ${targets.fanoutMs}`, pass: ours.fanout ? le(ours.fanout.allAckedMs, targets.fanoutMs) ?? false : null },
+    { metric: 'fan-out ratio to raw aedes', ours: cell(fanoutRatio(ours, base), '', 2), target: `<= ${targets.fanoutRatio}`, pass: le(fanoutRatio(ours, base), targets.fanoutRatio) },
     { metric: 'event-loop p99, sustained load (ms)', ours: cell(ours.ingest?.lagP99MsSustained, '', 1), baseline: cell(base?.eventLoopLag.p99Ms, '', 1), target: `<= ${targets.lagP99Ms}`, pass: le(ours.ingest?.lagP99MsSustained, targets.lagP99Ms) },
     { metric: 'event-loop p99, all steps (ms)', ours: cell(ours.ingest?.lagP99MsAllSteps, '', 1), baseline: cell(base?.eventLoopLag.p99MsAllSteps, '', 1), pass: null },
     ...fixedRateRows(fixedRateComparison(ours, base)),
