@@ -11,6 +11,7 @@ import { createDownloadLinks } from './downloadLinks.ts';
 import { createFirmwareKind, firmwareParams } from './firmwareKind.ts';
 import { registerFirmwareRoutes } from './firmwareRoutes.ts';
 import { createFirmwareService } from './firmwareService.ts';
+import { createImageCache } from './imageCache.ts';
 
 export const LINK_TTL_S = 24 * 3600;
 
@@ -22,6 +23,7 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
       .map((k) => k.trim())
       .filter(Boolean);
   const service = createFirmwareService({ db: ctx.db, storage, publisherKeys });
+  const images = createImageCache(storage);
   // The link key is derived from the server pepper: stable across restarts and instances.
   const links = createDownloadLinks(Buffer.from(ctx.hasher.hash('posfleet/firmware-download-links/v1'), 'hex'));
   ctx.campaigns.register(createFirmwareKind({ service, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
@@ -51,6 +53,7 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
       registerFirmwareRoutes(app, {
         service,
         storage,
+        images,
         links,
         credentials: ctx.credentials,
         auth: ctx.auth,

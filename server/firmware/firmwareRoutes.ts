@@ -18,6 +18,7 @@ import { parseRange } from './byteRange.ts';
 import type { DownloadLinks } from './downloadLinks.ts';
 import type { FirmwareService } from './firmwareService.ts';
 import { firmwareView } from './firmwareService.ts';
+import type { ImageCache } from './imageCache.ts';
 
 const firmwareSchema = z
   .looseObject({
@@ -54,6 +55,8 @@ const getRoute = route.get('/v1/firmware/{id}', readers, 'One firmware artifact'
 export interface FirmwareRouteDeps {
   service: FirmwareService;
   storage: ArtifactStorage;
+  /** Ready images held in memory: a rollout's thousands of downloads of one image read it once. */
+  images: ImageCache;
   links: DownloadLinks;
   credentials: CredentialCache;
   auth: AuthService;
@@ -98,7 +101,7 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     responses: { 200: jsonResponse(firmwareSchema, 'ready'), ...errorResponses(400, 401, 403, 404, 422) },
   });
   app.put('/v1/firmware/:id/content', operators, async (c) => {
-    const { id } = checkedPathParams(c, 'id');
+    const { id } = checkedPathParams(c, idParams);
     const type = c.req.header('content-type') ?? '';
     if (!type.startsWith('application/octet-stream'))
       throw new AppError(400, 'bad_content_type', 'send the image as application/octet-stream');
@@ -128,7 +131,7 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
   const download = async (c: Context<AppEnv>) => {
     // Who asks comes first, as for every route: a caller without access learns nothing of the id.
     await authorizeDownload(c, c.req.param('id') ?? '');
-    const { id } = checkedPathParams(c, 'id');
+    const { id } = checkedPathParams(c, idParams);
     const row = await service.byId(id);
     if (row.state !== 'ready') throw new AppError(409, 'not_ready', `firmware ${id} has no content yet`);
     const size = row.size;
@@ -136,6 +139,11 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     c.header('Accept-Ranges', 'bytes');
     c.header('ETag', `"${row.sha256}"`);
     c.header('Cache-Control', 'private, no-store');
+    // A terminal downloads once: a kept-alive socket would only hold a descriptor beside the
+    // fleet's MQTT sockets, and a client reusing it just as the server times it out gets a
+    // 'socket hang up' (hundreds of failed downloads, each retried a backoff later, in the
+    // 10,000-terminal rollout).
+    c.header('Connection', 'close');
     // A resume must not stitch two different images: If-Range with another ETag gets it all.
     const ifRange = c.req.header('if-range');
     const honourRange = !ifRange || ifRange === `"${row.sha256}"`;
@@ -151,7 +159,9 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     if (part) c.header('Content-Range', `bytes ${start}-${end}/${size}`);
     c.status(part ? 206 : 200);
     if (c.req.method === 'HEAD') return c.body(null);
-    // Streamed from storage with back-pressure; never the whole image in memory.
+    const image = await deps.images.get(row);
+    if (image) return c.body(image.subarray(start, end + 1));
+    // Too large to hold: streamed from storage with back-pressure, never the whole image in memory.
     const source = deps.storage.read(row.sha256, { start, end });
     return c.body(byteStream(source));
   };
