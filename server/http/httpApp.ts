@@ -49,7 +49,10 @@ export function createHttpApp(deps: { auth: AuthService; log: Logger; bodyLimitB
     maxSize: deps.bodyLimitBytes,
     onError: (c) => errorJson(c, 413, 'payload_too_large', `request body over ${deps.bodyLimitBytes} bytes`),
   });
-  app.use('*', async (c, next) => (skips(c, 'bodyLimit') ? next() : limitBody(c, next)));
+  // @hono/node-server gives a GET or HEAD no body, so the limit has nothing to count there; and
+  // asking for the body built a whole fetch Request, once for each of a rollout's downloads.
+  const bodiless = (method: string) => method === 'GET' || method === 'HEAD';
+  app.use('*', async (c, next) => (bodiless(c.req.method) || skips(c, 'bodyLimit') ? next() : limitBody(c, next)));
   const requireAuth = authMiddleware(deps.auth);
   app.use('/v1/*', async (c, next) => (skips(c, 'auth') ? next() : requireAuth(c, next)));
 
