@@ -5,6 +5,7 @@
 // object reused for every message: a message costs no allocation here beyond parsing it.
 import type { Client, PublishPacket } from 'aedes';
 import type { z } from 'zod';
+import { createInboundValidators } from '../../schemas/inboundValidators.ts';
 import { MAX_PAYLOAD_BYTES, inboundSchemas, type DevicePublishKind, type InboundMessages } from '../../schemas/wire.ts';
 import { MAX_NESTING, unstorableFields } from '../http/storableText.ts';
 import type { Metrics } from '../metrics.ts';
@@ -53,17 +54,25 @@ type PublishStep = (client: Sender, packet: Publish, facts: MessageFacts) => boo
 type SchemaOf = { [K in DevicePublishKind]: z.ZodType<InboundMessages[K]> };
 const schemaOf: SchemaOf = inboundSchemas;
 
+const BACKSLASH = 0x5c;
+const LETTER_U = 0x75;
+const OPENERS = [0x7b, 0x5b]; // { [
+
 /**
  * Whether a payload's JSON may hold what `storable` refuses, so that nearly every message is spared
  * the walk: only a `\u` escape decodes to U+0000 or a lone surrogate (UTF-8 decoding gives U+FFFD,
- * and JSON allows no raw control character in a string), and passing MAX_NESTING levels takes more
- * brackets than that.
+ * and JSON allows no raw control character in a string; a backslash in valid JSON always starts an
+ * escape, so `\\\\` is skipped whole), and passing MAX_NESTING levels takes more brackets than that.
  */
 function mayBeUnstorable(payload: Buffer | string): boolean {
-  if (payload.includes('\\u')) return true;
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  // Byte needles: a string needle is converted to bytes again at each call.
+  for (let i = bytes.indexOf(BACKSLASH); i >= 0; i = bytes.indexOf(BACKSLASH, i + 2)) if (bytes[i + 1] === LETTER_U) return true;
+  // Fewer bytes than MAX_NESTING levels need cannot nest that deep.
+  if (bytes.length <= MAX_NESTING) return false;
   let brackets = 0;
-  for (const open of ['{', '[']) {
-    for (let i = payload.indexOf(open); i >= 0; i = payload.indexOf(open, i + 1)) if (++brackets > MAX_NESTING) return true;
+  for (const open of OPENERS) {
+    for (let i = bytes.indexOf(open); i >= 0; i = bytes.indexOf(open, i + 1)) if (++brackets > MAX_NESTING) return true;
   }
   return false;
 }
@@ -73,15 +82,6 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
   const now = deps.now ?? Date.now;
   const buckets = new Map<string, Bucket>();
   const handlers: MessageHandlers = sink;
-  // Bound once: resolving the label set on every message showed in the ingest profile.
-  const acceptedOf = (kind: DevicePublishKind) => metrics.messagesIn.labels({ kind });
-  const accepted: Record<DevicePublishKind, ReturnType<typeof acceptedOf>> = {
-    state: acceptedOf('state'),
-    health: acceptedOf('health'),
-    event: acceptedOf('event'),
-    ack: acceptedOf('ack'),
-  };
-
   function drop(deviceId: string, reason: RejectReason, detail: string): false {
     metrics.dropped.inc({ reason });
     sink.rejected(deviceId, reason, detail);
@@ -143,15 +143,23 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
 
   const steps: readonly PublishStep[] = [withinRate, ownTopic, withinSize, jsonPayload, storable];
 
-  /** The last step: the topic's schema, then ingest, with the message typed by that schema. */
+  const valid = createInboundValidators();
+
+  /**
+   * The last step: the topic's schema, then ingest, with the message typed by that schema. The
+   * compiled validator decides; zod, which accepts the same payloads, names a refusal's issues.
+   */
   function validThenIngest<K extends DevicePublishKind>(kind: K, deviceId: string, json: unknown): boolean {
+    if (valid[kind](json)) return ingest(kind, deviceId, json);
     const parsed = schemaOf[kind].safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-      return drop(deviceId, 'schema', `${kind}: ${issues.join('; ')}`);
-    }
-    accepted[kind].inc();
-    handlers[kind](deviceId, parsed.data);
+    if (parsed.success) return ingest(kind, deviceId, parsed.data);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return drop(deviceId, 'schema', `${kind}: ${issues.join('; ')}`);
+  }
+
+  function ingest<K extends DevicePublishKind>(kind: K, deviceId: string, message: InboundMessages[K]): true {
+    metrics.countAccepted(kind);
+    handlers[kind](deviceId, message);
     return true;
   }
 
