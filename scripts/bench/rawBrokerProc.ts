@@ -22,7 +22,9 @@ export class RawBrokerProcess {
   ) {}
 
   static async start(port: number, host = '127.0.0.1'): Promise<RawBrokerProcess> {
-    const child = track(fork(entry, [String(port), host], { execArgv: ['--import', 'tsx'], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    // BENCH_RAW_IMPORT: a module the baseline imports too (cpuProfile.mjs), to profile both brokers alike.
+    const extra = process.env.BENCH_RAW_IMPORT ? ['--import', process.env.BENCH_RAW_IMPORT] : [];
+    const child = track(fork(entry, [String(port), host], { execArgv: ['--import', 'tsx', ...extra], detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     child.on('error', () => {}); // a send racing its exit; the caller's promise reports it
     const ready = new Promise<void>((resolve, reject) => {
       child.on('message', (m: unknown) => isMsg(m, 'ready') && resolve());
