@@ -2,7 +2,9 @@
 import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
 import { abortableCommandTypes, type AckMessage } from '../../schemas/wire.ts';
 
-export const isFinal = (s: CommandState) => finalCommandStates.includes(s);
+const finalStates: ReadonlySet<CommandState> = new Set(finalCommandStates);
+/** Asked several times for every ack: a set lookup rather than a scan of the list. */
+export const isFinal = (s: CommandState) => finalStates.has(s);
 
 /** States in which the device has not confirmed it holds the command: re-send on reconnect. */
 export const undeliveredStates: readonly CommandState[] = ['pending', 'queued', 'sent'];

@@ -96,16 +96,25 @@ export function createEventBus(): EventBus {
   // Local listeners hear `name`; cluster-wide ones `cluster:name`; the stream `*`, the relay `local:*`.
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
+  const clusterNames = new Map<string, string>();
+  const clusterName = (name: string) => {
+    const built = `cluster:${name}`;
+    clusterNames.set(name, built);
+    return built;
+  };
   const subscribe = <A extends unknown[]>(event: string, fn: (...args: A) => void) => {
     emitter.on(event, fn);
     return () => void emitter.off(event, fn);
   };
   return {
+    // Called for every ack of a fleet-wide command: an emit nobody listens to (no stream open,
+    // alone without a relay) is skipped before its channel name is even built.
     emit(name, data) {
-      emitter.emit(name, data);
-      emitter.emit(`cluster:${name}`, data);
-      emitter.emit('*', name, data);
-      emitter.emit('local:*', name, data);
+      if (emitter.listenerCount(name)) emitter.emit(name, data);
+      const cluster = clusterNames.get(name) ?? clusterName(name);
+      if (emitter.listenerCount(cluster)) emitter.emit(cluster, data);
+      if (emitter.listenerCount('*')) emitter.emit('*', name, data);
+      if (emitter.listenerCount('local:*')) emitter.emit('local:*', name, data);
     },
     emitRemote(event) {
       emitter.emit(`cluster:${event.name}`, event.data);

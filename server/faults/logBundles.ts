@@ -65,8 +65,11 @@ export function createLogBundles(deps: LogBundleDeps) {
     deps.bus.emit('logs.updated', { deviceId: r.deviceId, id: r.id, cmdId: r.cmdId, state: r.state });
   }
 
+  /** Whether a change is a log upload that ended without its bundle: checked before any promise is made, for every ack. */
+  const uploadFailed = (e: LiveEvents['command.updated']) =>
+    e.type === 'logs.upload' && e.state !== 'succeeded' && finalCommandStates.includes(e.state as CommandState);
+
   async function onCommand(e: LiveEvents['command.updated']) {
-    if (e.type !== 'logs.upload' || !finalCommandStates.includes(e.state as CommandState) || e.state === 'succeeded') return;
     // The terminal could not upload (or never got the command): the bundle will not come.
     const error = e.error ?? { code: e.state, message: `command ${e.state}` };
     const [r] = await db
@@ -83,7 +86,9 @@ export function createLogBundles(deps: LogBundleDeps) {
   return {
     start() {
       ensurePrivateDir(dir);
-      return deps.bus.on('command.updated', (e) => void onCommand(e).catch((err: unknown) => deps.log.warn({ err }, 'log bundle update failed')));
+      return deps.bus.on('command.updated', (e) => {
+        if (uploadFailed(e)) void onCommand(e).catch((err: unknown) => deps.log.warn({ err }, 'log bundle update failed'));
+      });
     },
 
     /** The bundle, its command and `inTx` (the request's audit entry) commit together. */
