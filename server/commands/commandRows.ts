@@ -2,7 +2,7 @@
 import type { CommandPayload } from '../../schemas/commands.ts';
 import type { CommandRow } from '../../schemas/db.ts';
 import type { CommandType } from '../../schemas/wire.ts';
-import { newId } from '../core/ids.ts';
+import { newId, newIds } from '../core/ids.ts';
 
 /** A payload may be left out only where `{}` is a valid one. */
 type PayloadField<T extends CommandType> = {} extends CommandPayload<T> ? { payload?: CommandPayload<T> } : { payload: CommandPayload<T> };
@@ -25,8 +25,9 @@ export function pendingCommandRows<T extends CommandType>(
   const { now, batchId } = opts;
   const expiresAt = new Date(now.getTime() + (input.ttlS ?? opts.defaultTtlS) * 1000);
   const payload: CommandRow['payload'] = input.payload ?? {};
-  return deviceIds.map((deviceId) => ({
-    id: newCommandId(),
+  const ids = newIds('cmd', deviceIds.length);
+  return deviceIds.map((deviceId, i) => ({
+    id: ids[i]!,
     deviceId,
     batchId,
     type: input.type,

@@ -27,6 +27,9 @@ import type { CommandPatch, CommandTracker } from './commandTracker.ts';
 export { newCommandId, pendingCommandRows, type NewCommand } from './commandRows.ts';
 import { createOrphanExpiry, ORPHAN_EXPIRY_PERIOD_MS } from './orphanExpiry.ts';
 import { createStartReminders } from './startReminders.ts';
+import { createBatchMemory } from './batchMemory.ts';
+import { createAnnounce } from './commandAnnounce.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export interface CommandServiceDeps {
   db: Db;
@@ -52,42 +55,17 @@ export type InCommandTx<C> = (tx: Tx, created: C) => Promise<unknown>;
 /** In a cluster: how often a holder looks for commands whose `created` hint it missed. */
 const RECONCILE_MS = 30_000;
 
-/** State changes the timeline leaves out: the ordinary steps of every delivery. */
-const quietStates: readonly CommandState[] = ['queued', 'sent', 'received'];
 
 export function createCommandService(deps: CommandServiceDeps) {
   const { tracker, log } = deps;
   deps.metrics.watchBuffer('commands_open', tracker.size);
   const store = createCommandStore(deps);
   const timers: NodeJS.Timeout[] = [];
+  const batches = createBatchMemory();
   const cluster = deps.cluster?.clustered ? deps.cluster : undefined;
   const heldHere = deps.heldHere ?? (() => true);
 
-  /** Metrics, timeline and `command.updated` for a change; `entered`: the state it moved to, if it moved. */
-  function announce(cmd: CommandRow, entered: CommandState | undefined) {
-    if (entered) {
-      deps.metrics.commandsByState.inc({ state: entered });
-      if (!quietStates.includes(entered)) {
-        deps.timeline.add({
-          deviceId: cmd.deviceId,
-          kind: 'ack',
-          summary: `${cmd.type} ${entered}${cmd.stage ? ` (${cmd.stage})` : ''}${cmd.error ? `: ${cmd.error.code}` : ''}`,
-          data: { cmdId: cmd.id, state: entered, stage: cmd.stage, error: cmd.error },
-        });
-      }
-    }
-    deps.bus.emit('command.updated', {
-      id: cmd.id,
-      deviceId: cmd.deviceId,
-      type: cmd.type,
-      state: cmd.state,
-      batchId: cmd.batchId,
-      stage: cmd.stage,
-      progress: cmd.progress,
-      error: cmd.error,
-      result: cmd.result,
-    });
-  }
+  const announce = createAnnounce(deps);
 
   function transition(id: string, patch: CommandPatch): CommandRow | undefined {
     const before = tracker.get(id)?.state;
@@ -287,7 +265,9 @@ export function createCommandService(deps: CommandServiceDeps) {
       }
       holding?.start();
       delivery.start();
-      timers.push(setInterval(() => void flush(), deps.flushIntervalMs ?? 200));
+      // A tick, not a flush: when a write outlasts the interval (the database busy under a fleet
+      // command) the next one waits for the tick after, instead of queueing writes behind it.
+      timers.push(setInterval(() => void changeWrites.tick(), deps.flushIntervalMs ?? 200));
       timers.push(
         setInterval(() => {
           expireDue();
@@ -329,15 +309,22 @@ export function createCommandService(deps: CommandServiceDeps) {
       const batchId = newId('bat');
       const list = rows(deviceIds, input, batchId);
       const created = { batchId, total: list.length };
-      await deps.db.transaction(async (tx) => {
-        await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy }, tx);
+      const batch = await deps.db.transaction(async (tx) => {
+        const stored = await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy }, tx);
         await store.insert(list, tx);
         await inTx?.(tx, created);
+        return stored;
       });
       // In a cluster the counts come from the database: this tracker sees only its own terminals.
-      if (!cluster) tracker.startBatch(batchId, list.length);
+      if (!cluster) {
+        tracker.startBatch(batchId, list.length);
+        batches.keep(batch);
+      }
       const queued: Promise<void>[] = [];
       for (let i = 0; i < list.length; i += INSERT_CHUNK) {
+        // One chunk a turn: a fleet of 10,000 tracked, put on the timeline and queued in one go
+        // held the broker's thread (and every terminal's message) for that whole time.
+        if (i) await nextTurn();
         const chunk = list.slice(i, i + INSERT_CHUNK);
         const here: string[] = [];
         const elsewhere: { id: string; deviceId: string }[] = [];
@@ -365,7 +352,9 @@ export function createCommandService(deps: CommandServiceDeps) {
     },
 
     async batchStatus(batchId: string) {
-      const batch = await store.batch(batchId);
+      // A batch row never changes: one created here is answered from memory, so polling a
+      // fleet-wide command's progress does not queue behind its own writes to the database.
+      const batch = (cluster ? undefined : batches.get(batchId)) ?? (await store.batch(batchId));
       if (!batch) throw notFound(`command batch ${batchId}`);
       let counts = cluster ? undefined : tracker.batchCounts(batchId);
       if (!counts) {

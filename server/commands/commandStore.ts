@@ -195,8 +195,10 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
       return newestFirstPage(found, limit, (c) => ({ at: c.issuedAt, id: c.id }));
     },
 
+    /** The batch row as stored (its `createdAt` the database's). */
     async insertBatch(batch: typeof commandBatches.$inferInsert, tx: Tx) {
-      await tx.insert(commandBatches).values(batch);
+      const [row] = await tx.insert(commandBatches).values(batch).returning();
+      return row!;
     },
 
     async batch(batchId: string) {

@@ -18,6 +18,11 @@ export interface CommandTracker {
   unwritten(id: string): TrackedCommand | undefined;
   /** Counts by state of a batch this process created, or undefined. */
   batchCounts(batchId: string): Record<string, number> | undefined;
+  /**
+   * Counts a batch this process just stored: all `total` commands pending, before any of them is
+   * added (a fleet-wide batch is added chunk by chunk, and its counts must add up meanwhile).
+   * Adding its commands does not count them again; their transitions do.
+   */
   startBatch(batchId: string, total: number): void;
   size(): number;
   /** Devices with open commands here. */
@@ -37,10 +42,10 @@ export function createCommandTracker(): CommandTracker {
   const changed = new Map<string, TrackedCommand>();
   const batches = new Map<string, Record<string, number>>();
 
-  const count = (batchId: string | null, from: CommandState | null, to: CommandState) => {
+  const count = (batchId: string | null, from: CommandState, to: CommandState) => {
     const counts = batchId ? batches.get(batchId) : undefined;
     if (!counts) return;
-    if (from) counts[from] = (counts[from] ?? 1) - 1;
+    counts[from] = (counts[from] ?? 1) - 1;
     counts[to] = (counts[to] ?? 0) + 1;
   };
 
@@ -57,7 +62,6 @@ export function createCommandTracker(): CommandTracker {
       let set = byDevice.get(cmd.deviceId);
       if (!set) byDevice.set(cmd.deviceId, (set = new Set()));
       set.add(cmd.id);
-      count(cmd.batchId, null, cmd.state);
     },
     get: (id) => open.get(id),
     openFor(deviceId) {
@@ -69,7 +73,8 @@ export function createCommandTracker(): CommandTracker {
       const cmd = open.get(id);
       if (!cmd) return undefined;
       const from = cmd.state;
-      Object.assign(cmd, patch, { updatedAt: new Date() });
+      Object.assign(cmd, patch);
+      cmd.updatedAt = new Date();
       if (patch.state && patch.state !== from) count(cmd.batchId, from, patch.state);
       changed.set(id, cmd);
       if (isFinal(cmd.state)) forget(cmd);
@@ -82,8 +87,8 @@ export function createCommandTracker(): CommandTracker {
     },
     unwritten: (id) => changed.get(id),
     batchCounts: (batchId) => batches.get(batchId),
-    startBatch(batchId, _total) {
-      if (!batches.has(batchId)) batches.set(batchId, {});
+    startBatch(batchId, total) {
+      if (!batches.has(batchId)) batches.set(batchId, { pending: total });
       // Batches are kept for status queries; cap memory by dropping the oldest.
       if (batches.size > 1000) batches.delete(batches.keys().next().value!);
     },
