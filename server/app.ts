@@ -311,7 +311,7 @@ export function createServer(config: Config, opts: { log?: Logger } = {}): Posfl
     });
     p.endpoints.httpUrl = config.PUBLIC_HTTP_URL ?? `${tls ? 'https' : 'http'}://${publicHost(config)}:${httpPort}`;
     const flush = () =>
-      Promise.all([p.stateWriter.tick(), p.timeline.flush()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
+      Promise.all([p.stateWriter.tick(), p.timeline.tick()]).catch((err: unknown) => log.error({ err }, 'flush failed'));
     timers.push(setInterval(() => void flush(), config.FLUSH_INTERVAL_MS));
     const timeoutMs = config.HEARTBEAT_TIMEOUT_S * 1000;
     timers.push(

@@ -44,6 +44,8 @@ export interface TimelineWriter {
   /** Adds at most one entry per key per window; the next one carries how many were suppressed. */
   addCoalesced(key: string, entry: TimelineEntry): void;
   flush(): Promise<void>;
+  /** The timer's write: skipped while one is under way (its entries wait for the next tick), never queued behind it. */
+  tick(): Promise<void>;
   pending(): number;
 }
 
@@ -116,6 +118,7 @@ export function createTimelineWriter(deps: { db: Db; log: Logger; metrics: Metri
       add(suppressed ? { ...entry, data: { ...entry.data, suppressedSinceLast: suppressed } } : entry);
     },
     flush: () => writes.flush(),
+    tick: () => writes.tick().then(() => undefined),
     pending: () => buffer.length,
   };
 }

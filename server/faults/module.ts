@@ -157,7 +157,7 @@ export function createFaultsModule(ctx: ModuleContext, opts: FaultsModuleOptions
         ctx.bus.on('device.revoked', (d) => engine.forget(d.deviceId)),
       );
       const flushEvery = Math.max(100, Math.min(config.FLUSH_INTERVAL_MS, 1000));
-      timers.push(setInterval(() => void Promise.all([service.flush(), diagnostics.flush()]), flushEvery));
+      timers.push(setInterval(() => void Promise.all([service.flush(), diagnostics.tick()]), flushEvery));
       timers.push(
         setInterval(
           () => void reconcile().catch((err: unknown) => log.warn({ err }, 'fault reconcile failed')),
