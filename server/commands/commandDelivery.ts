@@ -2,6 +2,7 @@
 // worker that publishes to terminals holding their command subscription, re-sends when a
 // terminal is back, and a sweep for what Redis or a lost job left behind.
 import type { Queue } from 'bullmq';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CommandRow } from '../../schemas/db.ts';
 import { retryStrategies } from '../../schemas/retry.ts';
 import type { CommandMessage } from '../../schemas/wire.ts';
@@ -13,6 +14,8 @@ import type { CommandPatch, CommandTracker } from './commandTracker.ts';
 
 export const COMMAND_QUEUE = 'commands';
 export const DELIVERY_CHUNK = 500;
+/** Publishes issued in one turn: a job's 500 at once held the broker's thread (and the acks coming back) for tens of milliseconds. */
+const PUBLISH_SLICE = 100;
 const DELIVERY_ATTEMPTS = 5;
 /** A command untouched this long is no longer in the hands of a queued job. */
 const STALE_MS = 10_000;
@@ -100,33 +103,37 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
   async function deliver(ids: string[], opts: { retry?: boolean } = {}) {
     const now = Date.now();
     const failures: unknown[] = [];
-    await Promise.all(
-      ids.map(async (id) => {
-        const cmd = tracker.get(id);
-        if (!cmd || !undeliveredStates.includes(cmd.state)) return;
-        if (opts.retry && cmd.state === 'sent') return;
-        if (cmd.expiresAt && cmd.expiresAt.getTime() <= now) {
-          transition(id, { state: 'expired', finishedAt: new Date(now) });
-          return;
-        }
-        // Connected is not enough: until the device holds its command subscription a publish
-        // would go nowhere and the command would sit in `sent` forever.
-        if (!broker.isCommandReady(cmd.deviceId)) {
-          if (cmd.state !== 'queued') transition(id, { state: 'queued' });
-          return;
-        }
-        const stateBefore = cmd.state;
-        try {
-          await broker.sendCommand(cmd.deviceId, wireMessage(cmd));
-          const sent = { sentAt: new Date(), attempts: cmd.attempts + 1 };
-          // An ack may already have overtaken the publish callback; never step back to `sent`.
-          if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', ...sent });
-          else tracker.update(id, sent);
-        } catch (err) {
-          failures.push(err);
-        }
-      }),
-    );
+    const sends: Promise<void>[] = [];
+    const send = async (id: string) => {
+      const cmd = tracker.get(id);
+      if (!cmd || !undeliveredStates.includes(cmd.state)) return;
+      if (opts.retry && cmd.state === 'sent') return;
+      if (cmd.expiresAt && cmd.expiresAt.getTime() <= now) {
+        transition(id, { state: 'expired', finishedAt: new Date(now) });
+        return;
+      }
+      // Connected is not enough: until the device holds its command subscription a publish
+      // would go nowhere and the command would sit in `sent` forever.
+      if (!broker.isCommandReady(cmd.deviceId)) {
+        if (cmd.state !== 'queued') transition(id, { state: 'queued' });
+        return;
+      }
+      const stateBefore = cmd.state;
+      try {
+        await broker.sendCommand(cmd.deviceId, wireMessage(cmd));
+        const sent = { sentAt: new Date(), attempts: cmd.attempts + 1 };
+        // An ack may already have overtaken the publish callback; never step back to `sent`.
+        if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', ...sent });
+        else tracker.update(id, sent);
+      } catch (err) {
+        failures.push(err);
+      }
+    };
+    for (let i = 0; i < ids.length; i += PUBLISH_SLICE) {
+      if (i) await nextTurn();
+      for (const id of ids.slice(i, i + PUBLISH_SLICE)) sends.push(send(id));
+    }
+    await Promise.all(sends);
     // BullMQ retries the job (retryStrategies.commandDelivery); delivered commands are skipped next time.
     if (failures.length) throw new Error(`${failures.length} of ${ids.length} commands could not be published`);
   }
