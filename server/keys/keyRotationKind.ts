@@ -82,8 +82,9 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
     name: KEYS_KIND,
     lane: 'keys',
     params: keyRotationParams,
-    // A key install is one small message: more in flight, larger coalesced inserts.
-    sendConcurrency: 256,
+    // A key install is one small message: more in flight, larger coalesced inserts, fewer
+    // round trips per device (each batch of prepares reads and writes its keys in four statements).
+    sendConcurrency: 512,
     async open(params, campaignId): Promise<OpenCampaign> {
       // Expected KCVs of keys in flight: rebuilt from the database after a restart.
       const expected = new Map<string, Expected[]>();

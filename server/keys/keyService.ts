@@ -19,8 +19,10 @@ import { createKeyStore, type InstalledKeys, type LiveKey, type NewKey, type Pen
 import type { KeyRef, KeyVault, SealedKey } from './keyVault.ts';
 
 const liveStates = ['installed', 'pending'] as const;
-/** Devices prepared together: the engine sends a key rotation's members 256 at a time. */
-const PREPARE_BATCH = 256;
+/** Devices prepared together: the engine sends a key rotation's members 512 at a time (keyRotationKind.ts). */
+const PREPARE_BATCH = 512;
+/** Devices whose keys are made between two turns of the event loop: the vault's work is synchronous. */
+const VAULT_SLICE = 128;
 const ref = (k: Pick<KeyRow, 'id' | 'deviceId' | 'usage' | 'version'>): KeyRef => ({ keyId: k.id, deviceId: k.deviceId, usage: k.usage as KeyUsage, version: k.version });
 
 /** What the API shows of a key: never `sealed`. */
@@ -76,7 +78,10 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     await endKeys(live.filter((r) => r.state === 'pending').map((r) => r.id), 'failed', 'superseded by a newer install', { code: 'replaced', message: 'a newer install was sent' });
     const fresh: NewKey[] = [];
     const now = new Date();
-    const out = inputs.map((input) => {
+    const out: Array<Prepared | Error> = [];
+    for (const input of inputs) {
+      // The broker shares this thread: a batch's keys are made a slice at a time.
+      if (out.length % VAULT_SLICE === VAULT_SLICE - 1) await new Promise<void>((resolve) => setImmediate(resolve));
       try {
         const device = devs.get(input.deviceId);
         if (!device) throw unprocessable('unknown_device', `device ${input.deviceId} does not exist`);
@@ -84,11 +89,11 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
         const installed = (liveBy.get(input.deviceId) ?? []).filter((r) => r.state === 'installed');
         const r = planOne(input, Buffer.from(device.kek, 'base64'), installed, versionsBy.get(input.deviceId) ?? new Map(), now);
         fresh.push(...r.fresh);
-        return r.prepared;
+        out.push(r.prepared);
       } catch (err) {
-        return err as Error;
+        out.push(err as Error);
       }
-    });
+    }
     await store.insertPending(fresh);
     return out;
   }
