@@ -13,6 +13,8 @@ import { effectiveState, memberDevice, type CampaignMemory, type RunningCampaign
 
 /** Commands being created at once for a campaign whose kind does not say (CampaignKind.sendConcurrency). */
 const SEND_CONCURRENCY = 32;
+/** Members claimed ahead of their sends, a part at a time. */
+const CLAIM_AHEAD = 1024;
 
 export interface MemberSendsDeps extends CampaignMemory {
   records: MemberRecords;
@@ -95,9 +97,9 @@ export function createMemberSends(deps: MemberSendsDeps) {
     }
   }
 
-  /** Claims the batch durably, then creates its commands. `counted` sends use up the rate. */
-  async function send(c: RunningCampaign, batch: CampaignDeviceRecord[], now: number, counted = true) {
-    for (const r of batch) {
+  /** Marks members claimed and writes the claims: no command is created before its claim is stored. */
+  function claim(c: RunningCampaign, part: readonly CampaignDeviceRecord[], now: number, counted: boolean) {
+    for (const r of part) {
       records.patch(c, r, {
         sending: true,
         attempt: r.attempt + 1,
@@ -105,8 +107,28 @@ export function createMemberSends(deps: MemberSendsDeps) {
       });
       if (counted) c.sentTimes.push(now);
     }
-    await records.flush();
-    const going = pool(batch, c.kind.sendConcurrency ?? SEND_CONCURRENCY, (r) => sendOne(c, r));
+    return records.flush();
+  }
+
+  /**
+   * Claims the batch durably, a part at a time, and creates each part's commands once its claims
+   * are stored; the next part is claimed while one sends (a phase of 10,000 members claimed whole
+   * held every send back until 10,000 claims were written). `counted` sends use up the rate.
+   */
+  async function claimAndSend(c: RunningCampaign, batch: CampaignDeviceRecord[], now: number, counted: boolean) {
+    const n = c.kind.sendConcurrency ?? SEND_CONCURRENCY;
+    const part = (i: number) => batch.slice(i, i + CLAIM_AHEAD);
+    let claimed = claim(c, part(0), now, counted);
+    for (let i = 0; i < batch.length; i += CLAIM_AHEAD) {
+      await claimed;
+      claimed = i + CLAIM_AHEAD < batch.length ? claim(c, part(i + CLAIM_AHEAD), now, counted) : Promise.resolve();
+      await pool(part(i), n, (r) => sendOne(c, r));
+    }
+    await claimed;
+  }
+
+  async function send(c: RunningCampaign, batch: CampaignDeviceRecord[], now: number, counted = true) {
+    const going = claimAndSend(c, batch, now, counted);
     let set = inFlight.get(c.row.id);
     if (!set) inFlight.set(c.row.id, (set = new Set()));
     set.add(going);
