@@ -11,12 +11,16 @@ import {
   type CampaignRow,
   type CampaignState,
 } from '../../schemas/tables/campaigns.ts';
-import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
+import { createJsonBulkWriter, jsonRecordset } from '../core/jsonBulkWrite.ts';
 import type { InTx, Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
 const CHUNK = 500;
+
+/** What a start inserts of each member; the rest are the columns' defaults. */
+export type NewMember = Pick<typeof campaignDevices.$inferInsert, 'campaignId' | 'deviceId' | 'lane' | 'phase' | 'rank'>;
+const newMemberColumns = { campaign_id: 'text', device_id: 'text', lane: 'text', phase: 'int', rank: 'jsonb' } as const;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const ms = (d: Date | null) => (d ? d.getTime() : null);
@@ -200,9 +204,16 @@ export function createCampaignStore(db: Db) {
     },
     /** Inserts members in one transaction: all or none (a unique violation means device_busy). */
     /** In `tx` when given (a start: with the state change and its audit entry), else a transaction of its own. */
-    async insertDevices(list: (typeof campaignDevices.$inferInsert)[], tx?: Tx): Promise<void> {
+    /** One JSON parameter per chunk: the query builder's bound values for a 10,000-terminal start held the broker's thread for over a second. */
+    async insertDevices(list: readonly NewMember[], tx?: Tx): Promise<void> {
       const insert = async (t: Tx) => {
-        for (let i = 0; i < list.length; i += CHUNK) await t.insert(campaignDevices).values(list.slice(i, i + CHUNK));
+        for (let i = 0; i < list.length; i += CHUNK) {
+          const rows = list.slice(i, i + CHUNK).map((m) => ({ campaign_id: m.campaignId, device_id: m.deviceId, lane: m.lane, phase: m.phase, rank: m.rank }));
+          // The rank travels as a JSON number and is cast to the column's real, as a bound number would be.
+          await t.execute(sql`
+            insert into ${campaignDevices} (campaign_id, device_id, lane, phase, rank)
+            select x.campaign_id, x.device_id, x.lane, x.phase, x.rank::real from ${jsonRecordset(newMemberColumns, rows)}`);
+        }
       };
       await (tx ? insert(tx) : db.transaction(insert));
     },
