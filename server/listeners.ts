@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import type { MqttBroker } from './broker/mqttBroker.ts';
 import type { Config } from './config.ts';
 
@@ -29,6 +29,14 @@ export async function listenBroker(broker: MqttBroker, config: Config, tls: TlsF
   return { mqttPort, mqttsPort, wsPort, mqttUrl };
 }
 
+/**
+ * Connections the kernel holds for the API before it accepts them (capped by net.core.somaxconn).
+ * Node's default of 511 overflowed when a rollout phase sent thousands of terminals to download
+ * at once: each refused connect was retried by its terminal a second or more later, and many
+ * downloads ran into their timeouts (73,000 listen overflows in one 10,000-terminal rollout).
+ */
+const HTTP_BACKLOG = 8192;
+
 /** Serves the API; `created` is handed the server before it listens, so a failed listen is still closed at stop. */
 export function listenHttp(
   fetch: (request: Request) => Response | Promise<Response>,
@@ -37,13 +45,17 @@ export function listenHttp(
   created: (server: HttpServer) => void,
 ): Promise<number> {
   return new Promise<number>((ok, fail) => {
-    const listening = (info: { port: number }) => ok(info.port);
     const server = (
       tls
-        ? serve({ fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpsServer, serverOptions: tls }, listening)
-        : serve({ fetch, port: config.HTTP_PORT, hostname: config.HOST, createServer: createHttpServer }, listening)
+        ? createAdaptorServer({ fetch, hostname: config.HOST, createServer: createHttpsServer, serverOptions: tls })
+        : createAdaptorServer({ fetch, hostname: config.HOST, createServer: createHttpServer })
     ) as HttpServer;
     created(server);
     server.once('error', fail);
+    server.listen({ port: config.HTTP_PORT, host: config.HOST, backlog: HTTP_BACKLOG }, () => {
+      const address = server.address();
+      if (address && typeof address === 'object') ok(address.port);
+      else fail(new Error('the HTTP server has no port'));
+    });
   });
 }
