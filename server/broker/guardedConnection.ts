@@ -32,6 +32,8 @@ export interface GuardedConnectionOptions {
   refusedEarly(oversize: Oversize): void;
 }
 
+type WriteCallback = (err?: Error | null) => void;
+
 export class GuardedConnection extends Duplex {
   readonly #socket: Duplex;
   readonly #guard;
@@ -58,6 +60,7 @@ export class GuardedConnection extends Duplex {
       if (!this.push(chunk)) socket.pause();
     });
     socket.on('end', () => this.push(null));
+    socket.on('drain', () => this.emit('drain'));
     // Before the hand-over nobody listens for this stream's errors: a reset socket just closes.
     socket.on('error', (err: Error) => this.destroy(this.#handedOver ? err : undefined));
     socket.on('close', () => {
@@ -75,15 +78,24 @@ export class GuardedConnection extends Duplex {
     this.#socket.resume();
   }
 
-  override _write(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.#socket.write(chunk, encoding, done);
+  // Writes skip this stream's own Writable buffer and go to the socket, which buffers, corks and
+  // reports backpressure itself: every PUBACK went through two Writables, and the first one's
+  // bookkeeping showed in the ingest profile. aedes only writes, corks and waits for 'drain'.
+  override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+    if (typeof encoding === 'function') return this.#socket.write(chunk, encoding);
+    return encoding === undefined ? this.#socket.write(chunk, cb) : this.#socket.write(chunk, encoding, cb);
   }
 
-  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+  override cork(): void {
     this.#socket.cork();
-    for (let i = 0; i < chunks.length - 1; i++) this.#socket.write(chunks[i]!.chunk);
-    this.#socket.write(chunks[chunks.length - 1]!.chunk, done);
+  }
+
+  override uncork(): void {
     this.#socket.uncork();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#socket.write(chunk, encoding, done);
   }
 
   override _final(done: (err?: Error | null) => void): void {
