@@ -65,6 +65,10 @@ type SessionClient = Client & { subscriptions: Record<string, unknown> };
 // Dropped messages are rewritten to a topic nobody can subscribe to, so the connection
 // stays up (aedes would close it on an authorizePublish error) and nothing is delivered.
 const DROP_TOPIC = '$posfleet/dropped';
+// So are accepted ones, once ingested: no client may subscribe to a terminal's telemetry (the ACL
+// gives a terminal its own command topic alone), so routing them only matched their four-level
+// topic against every subscription twice (aedes' offline queue and its emitter) for nobody.
+const INGESTED_TOPIC = '$posfleet/ingested';
 
 // A terminal sends its CONNECT right after the TCP (or TLS, or WebSocket) handshake; a socket
 // silent this long after it opened, or whose CONNECT is still incomplete this long after its first
@@ -123,7 +127,7 @@ export async function createMqttBroker(opts: BrokerOptions): Promise<MqttBroker>
     },
     authorizePublish(client, packet, done) {
       if (!client) return done(null); // an obsolete will of a device long gone: harmless
-      if (!publishChecks.admit(client, packet)) packet.topic = DROP_TOPIC;
+      packet.topic = publishChecks.admit(client, packet) ? INGESTED_TOPIC : DROP_TOPIC;
       // Nothing a device sends is retained. The server holds each device's latest state itself,
       // and no device may read another's topics: a retained copy would serve nobody, while aedes
       // scans every retained message on each SUBSCRIBE, which made a fleet-wide reconnect quadratic.

@@ -10,9 +10,9 @@ describe('cluster routing of concrete topics', () => {
     expect(crossesInstances('$SYS/instance-2/new/clients')).toBe(true);
   });
 
-  it('keeps telemetry, aedes notices other than takeover and dropped messages local', () => {
+  it('keeps telemetry, aedes notices other than takeover, and dropped and ingested messages local', () => {
     for (const kind of ['state', 'health', 'event', 'ack'] as const) expect(crossesInstances(topicFor('dev_a1', kind))).toBe(false);
-    for (const t of ['$SYS/instance-2/heartbeat', '$SYS/instance-2/birth', '$SYS/instance-2/disconnect/clients', '$posfleet/dropped'])
+    for (const t of ['$SYS/instance-2/heartbeat', '$SYS/instance-2/birth', '$SYS/instance-2/disconnect/clients', '$posfleet/dropped', '$posfleet/ingested'])
       expect(crossesInstances(t)).toBe(false);
   });
 
