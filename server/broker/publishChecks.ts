@@ -5,7 +5,7 @@
 // object reused for every message: a message costs no allocation here beyond parsing it.
 import type { Client, PublishPacket } from 'aedes';
 import type { z } from 'zod';
-import { createInboundValidators } from '../../schemas/inboundValidators.ts';
+import { inboundValidators } from '../../schemas/inboundValidators.ts';
 import { MAX_PAYLOAD_BYTES, inboundSchemas, type DevicePublishKind, type InboundMessages } from '../../schemas/wire.ts';
 import { MAX_NESTING, unstorableFields } from '../http/storableText.ts';
 import type { Metrics } from '../metrics.ts';
@@ -143,7 +143,7 @@ export function createPublishChecks(deps: PublishChecksDeps): PublishChecks {
 
   const steps: readonly PublishStep[] = [withinRate, ownTopic, withinSize, jsonPayload, storable];
 
-  const valid = createInboundValidators();
+  const valid = inboundValidators();
 
   /**
    * The last step: the topic's schema, then ingest, with the message typed by that schema. The
