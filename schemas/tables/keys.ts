@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { deviceKey, deviceRef } from '../db.ts';
+import { keyUsages } from '../keyCrypto/header.ts';
 import type { ErrorInfo } from '../wire.ts';
 import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 
@@ -14,7 +15,7 @@ export const keys = pgTable(
   {
     id: publicId(),
     deviceId: deviceRef({ onDelete: 'cascade' }),
-    usage: text('usage').notNull(),
+    usage: text('usage', { enum: keyUsages }).notNull(),
     slot: text('slot').notNull(),
     version: integer('version').notNull(),
     state: text('state', { enum: keyStates }).notNull().default('pending'),

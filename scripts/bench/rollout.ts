@@ -96,7 +96,11 @@ export const rollout: Scenario = {
       result.downloadMBps = round(bytes / 1e6 / seconds, 1);
       if (last.state !== 'succeeded') errors.push(`rollout ended ${last.state}`);
     });
-    const seconds = typeof result.seconds === 'number' ? result.seconds : null;
+    const numberAt = (key: string): number | null => {
+      const value = result[key];
+      return typeof value === 'number' ? value : null;
+    };
+    const seconds = numberAt('seconds');
     const rows: TableRow[] = [
       { metric: 'rollout: terminals', ours: cell(devices), pass: null },
       {
@@ -105,8 +109,8 @@ export const rollout: Scenario = {
         target: `≤ ${TARGET_S} s`,
         pass: seconds === null ? false : seconds <= TARGET_S && devices >= 10_000,
       },
-      { metric: 'rollout: download throughput', ours: cell(result.downloadMBps as number | null, ' MB/s', 1), pass: null },
-      { metric: 'rollout: server CPU', ours: cell(result.serverCpuSeconds as number | null, ' s', 1), pass: null },
+      { metric: 'rollout: download throughput', ours: cell(numberAt('downloadMBps'), ' MB/s', 1), pass: null },
+      { metric: 'rollout: server CPU', ours: cell(numberAt('serverCpuSeconds'), ' s', 1), pass: null },
     ];
     const share = typeof result.interference === 'number' ? result.interference : 0;
     const notes = [

@@ -1,5 +1,6 @@
 // In-process domain events: what the live stream (SSE) and other domains listen to.
 import { EventEmitter } from 'node:events';
+import type { CommandState } from '../../schemas/db.ts';
 import type { DeviceJobLiveEvent, FaultLiveEvent } from '../../schemas/faults.ts';
 import type { AckResult, ErrorInfo } from '../../schemas/wire.ts';
 import type { HealthPoint } from '../telemetry/healthPoint.ts';
@@ -25,7 +26,7 @@ export interface LiveEvents {
     id: string;
     deviceId: string;
     type: string;
-    state: string;
+    state: CommandState;
     batchId: string | null;
     stage: string | null;
     progress: number | null;

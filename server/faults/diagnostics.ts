@@ -4,7 +4,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import { selfTestComponents, type SelfTestComponent } from '../../schemas/commands.ts';
 import { deviceDiagnostics, type DiagnosticsRow } from '../../schemas/tables/faults.ts';
-import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
+import { finalCommandStates, type CommandRow } from '../../schemas/db.ts';
 import type { CommandService, InCommandTx } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
 import { reportDropped } from '../core/droppedRows.ts';
@@ -52,7 +52,7 @@ export function createDiagnostics(deps: { db: Db; commands: Pick<CommandService,
 
   function onCommand(e: LiveEvents['command.updated']) {
     if (e.type !== 'diag.run') return;
-    const final = finalCommandStates.includes(e.state as CommandState);
+    const final = finalCommandStates.includes(e.state);
     const prev = pending.get(e.id);
     // One clock read per answer: a fleet-wide diag.run brings thousands within a second.
     const at = new Date();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { finalCommandStates, type CommandRow, type CommandState } from '../../schemas/db.ts';
+import { finalCommandStates, type CommandRow } from '../../schemas/db.ts';
 import { logBundles, type LogBundleRow } from '../../schemas/tables/faults.ts';
 import type { CommandService, InCommandTx } from '../commands/commandService.ts';
 import type { Db } from '../db/database.ts';
@@ -67,7 +67,7 @@ export function createLogBundles(deps: LogBundleDeps) {
 
   /** Whether a change is a log upload that ended without its bundle: checked before any promise is made, for every ack. */
   const uploadFailed = (e: LiveEvents['command.updated']) =>
-    e.type === 'logs.upload' && e.state !== 'succeeded' && finalCommandStates.includes(e.state as CommandState);
+    e.type === 'logs.upload' && e.state !== 'succeeded' && finalCommandStates.includes(e.state);
 
   async function onCommand(e: LiveEvents['command.updated']) {
     // The terminal could not upload (or never got the command): the bundle will not come.

@@ -23,7 +23,7 @@ const liveStates = ['installed', 'pending'] as const;
 const PREPARE_BATCH = 512;
 /** Devices whose keys are made between two turns of the event loop: the vault's work is synchronous. */
 const VAULT_SLICE = 128;
-const ref = (k: Pick<KeyRow, 'id' | 'deviceId' | 'usage' | 'version'>): KeyRef => ({ keyId: k.id, deviceId: k.deviceId, usage: k.usage as KeyUsage, version: k.version });
+const ref = (k: Pick<KeyRow, 'id' | 'deviceId' | 'usage' | 'version'>): KeyRef => ({ keyId: k.id, deviceId: k.deviceId, usage: k.usage, version: k.version });
 
 /** What the API shows of a key: never `sealed`. */
 export const keyView = (k: KeyRow) => ({
@@ -105,7 +105,7 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     const fresh: NewKey[] = [];
     const items: KeyInstallItem[] = [];
     const header = (k: KeyRef & { slot: string }, wk: string): KeyBlockHeader => ({ usage: k.usage, alg: 'AES256', ver: k.version, kid: k.keyId, dev: deviceId, slot: k.slot, wk });
-    const item = (k: Pick<LiveKey, 'id' | 'usage' | 'slot' | 'version' | 'kcv'>, block: Buffer): KeyInstallItem => ({ slot: k.slot, usage: k.usage as KeyUsage, keyId: k.id, version: k.version, kcv: k.kcv, block: block.toString('base64') });
+    const item = (k: Pick<LiveKey, 'id' | 'usage' | 'slot' | 'version' | 'kcv'>, block: Buffer): KeyInstallItem => ({ slot: k.slot, usage: k.usage, keyId: k.id, version: k.version, kcv: k.kcv, block: block.toString('base64') });
     const newKey = (r: KeyRef & { slot: string }, sealed: SealedKey, parent: string | null): NewKey => ({
       id: r.keyId, deviceId, usage: r.usage, slot: r.slot, version: r.version, kcv: sealed.kcv, sealed: sealed.sealed, masterGen: sealed.masterGen, parentKeyId: parent, rotationId, createdAt: now,
     });

@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgres, requiredDatabaseUrl, type ScratchDatabase } from '../helpers/databases.ts';
+import type { CommandState } from '../../schemas/db.ts';
 import { topicFor } from '../../schemas/wire.ts';
 import { connectDevice, connectRefusal, kekPublicKey, publish, uniqueSerial, type EnrolledDevice } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -195,7 +196,7 @@ describe('invalidation across two instances', () => {
     const list = () => b.api<{ items: { cmdId: string; state: string }[] }>('GET', `/v1/devices/${deviceId}/diagnostics`);
     const cmdId = (await list()).body.items[0]?.cmdId;
     if (!cmdId) throw new Error('no diagnostics row after the request');
-    const update = (state: string) => ({ id: cmdId, deviceId, type: 'diag.run', state, batchId: null, stage: null, progress: null, error: null, result: null });
+    const update = (state: CommandState) => ({ id: cmdId, deviceId, type: 'diag.run', state, batchId: null, stage: null, progress: null, error: null, result: null });
     // B, the new holder, hears the result; A, the former one, still had `sent` unwritten.
     b.server.parts.bus.emit('command.updated', update('succeeded'));
     await moduleInternals(b, 'faults').diagnostics.flush();

@@ -3,7 +3,7 @@
 // order, and a row of a device deleted meanwhile costs only itself.
 import { asc, eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
-import { devices, timeline } from '../../schemas/db.ts';
+import { devices, timeline, type CommandState } from '../../schemas/db.ts';
 import { deviceDiagnostics } from '../../schemas/tables/faults.ts';
 import { createTimelineWriter } from '../../server/devices/timelineWriter.ts';
 import { createEventBus } from '../../server/events/eventBus.ts';
@@ -16,7 +16,7 @@ const log = createLogger('silent');
 const FLEET = 1500;
 const ids = Array.from({ length: FLEET }, (_, i) => `dev_${String(i).padStart(5, '0')}`);
 
-const diagUpdate = (deviceId: string, state: string, result: Record<string, unknown> | null = null) => ({
+const diagUpdate = (deviceId: string, state: CommandState, result: Record<string, unknown> | null = null) => ({
   id: `cmd_${deviceId}`,
   deviceId,
   type: 'diag.run',
