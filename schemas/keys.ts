@@ -5,8 +5,23 @@ import { keyUsages } from './keyCrypto/header.ts';
 
 export { keyUsages, workingUsages, type KeyUsage, type WorkingUsage } from './keyCrypto/header.ts';
 
-export const kcvString = z.string().regex(/^cmac:[0-9A-F]{6}$/);
-export const slotName = z.string().regex(/^(tmk|tpk|tak|tdk)(\.[0-9]{1,3})?$/);
+/** `cmac:` for AES keys, `enc0:` for TDES keys (DUKPT IPEKs), 6 upper-case hex digits (keyCrypto/kcv.ts). */
+export const kcvString = z.string().regex(/^(cmac|enc0):[0-9A-F]{6}$/);
+export const slotName = z.string().regex(/^(tmk|tpk|tak|tdk|dukpt)(\.[0-9]{1,3})?$/);
+
+/** DUKPT variants: AES (ANSI X9.24-3-2017) with a 128- or 256-bit BDK, TDES (X9.24-1) for older terminals. */
+export const dukptSchemes = ['aes128', 'aes256', 'tdes'] as const;
+export type DukptScheme = (typeof dukptSchemes)[number];
+
+/** What an IK item says of its initial key (docs/keys.md, "DUKPT injection"). */
+export const dukptInstallInfo = z.object({
+  scheme: z.enum(dukptSchemes),
+  /** Initial KSN, upper-case hex: AES 24 digits (initial key id ‖ counter 00000000), TDES 20 (counter bits 0). */
+  ksn: z.string().regex(/^([0-9A-F]{20}|[0-9A-F]{24})$/),
+  /** KCV of the BDK the initial key comes from (to tell key sets apart; not a secret). */
+  bdkKcv: kcvString,
+});
+export type DukptInstallInfo = z.infer<typeof dukptInstallInfo>;
 
 /** One key to install. TMK items come first; working keys may be under a TMK of the same command. */
 export const keyInstallItem = z.object({
@@ -17,6 +32,8 @@ export const keyInstallItem = z.object({
   /** What the server computed; the agent refuses the key if its own KCV differs. */
   kcv: kcvString,
   block: z.string().min(1).max(4096),
+  /** Only on an IK item (slot `dukpt`). */
+  dukpt: dukptInstallInfo.optional(),
 });
 export type KeyInstallItem = z.infer<typeof keyInstallItem>;
 

@@ -7,8 +7,12 @@
 // values match [A-Za-z0-9._:-]{1,64} (ver: a decimal integer 1..2^31-1 without leading zeros),
 // so no escaping exists and the encoding is canonical: one header, one byte string.
 
-export const keyUsages = ['TMK', 'TPK', 'TAK', 'TDK'] as const;
+/** IK: a DUKPT initial key (slot `dukpt`), derived from a BDK, never rotated by age. */
+export const keyUsages = ['TMK', 'TPK', 'TAK', 'TDK', 'IK'] as const;
 export type KeyUsage = (typeof keyUsages)[number];
+/** The usages the vault generates fresh and rotations and age policies replace. */
+export const rotatableUsages = ['TMK', 'TPK', 'TAK', 'TDK'] as const;
+export type RotatableUsage = (typeof rotatableUsages)[number];
 export const workingUsages = ['TPK', 'TAK', 'TDK'] as const;
 export type WorkingUsage = (typeof workingUsages)[number];
 export const KEY_ALGORITHM = 'AES256';
@@ -44,9 +48,9 @@ export class KeyBlockError extends Error {
   }
 }
 
-/** Whether `slot` is a slot for keys of `usage`: `tpk` or `tpk.<n>` for TPK, and so on. */
+/** Whether `slot` is a slot for keys of `usage`: `tpk` or `tpk.<n>` for TPK, and so on; `dukpt` for IK. */
 export function slotFitsUsage(slot: string, usage: KeyUsage): boolean {
-  const base = usage.toLowerCase();
+  const base = usage === 'IK' ? 'dukpt' : usage.toLowerCase();
   return slot === base || new RegExp(`^${base}\\.[0-9]{1,3}$`).test(slot);
 }
 

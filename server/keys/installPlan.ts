@@ -32,12 +32,13 @@ export function planInstall(usages: readonly KeyUsage[], installed: readonly Cur
   const next = (slot: string) => (maxVersion.get(slot) ?? 0) + 1;
   const plan: PlannedKey[] = [];
   if (newTmk) plan.push({ usage: 'TMK', slot: 'tmk', version: next('tmk'), action: 'generate' });
-  const working = [...new Set(usages.filter((u): u is WorkingUsage => u !== 'TMK'))];
+  const working = [...new Set(usages.filter((u): u is WorkingUsage => u !== 'TMK' && u !== 'IK'))];
   for (const u of working) plan.push({ usage: u, slot: defaultSlot(u), version: next(defaultSlot(u)), action: 'generate' });
   if (newTmk && tmk) {
     // A TMK rotation re-sends the working keys it does not replace, under the new TMK.
     const replaced = new Set(plan.map((p) => p.slot));
-    for (const k of installed) if (k.usage !== 'TMK' && !replaced.has(k.slot)) plan.push({ usage: k.usage, slot: k.slot, version: k.version, action: 'resend', keyId: k.id });
+    // A DUKPT initial key is not under the TMK once installed (the terminal derives from it alone).
+    for (const k of installed) if (k.usage !== 'TMK' && k.usage !== 'IK' && !replaced.has(k.slot)) plan.push({ usage: k.usage, slot: k.slot, version: k.version, action: 'resend', keyId: k.id });
   }
   return plan;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { and, eq, inArray } from 'drizzle-orm';
 import { commands } from '../../schemas/db.ts';
 import { campaignDevices } from '../../schemas/tables/campaigns.ts';
-import { keyUsages } from '../../schemas/keyCrypto/header.ts';
+import { rotatableUsages } from '../../schemas/keyCrypto/header.ts';
 import { keys } from '../../schemas/tables/keys.ts';
 import type { CampaignKind, CommandUpdate, OpenCampaign, Verdict } from '../campaigns/campaignKind.ts';
 import type { Db } from '../db/database.ts';
@@ -17,7 +17,7 @@ export const KEYS_KIND = 'keys';
 export const keyRotationParams = z
   .object({
     /** Key types to replace; TMK replaces the TMK and re-sends the working keys under it. */
-    usages: z.array(z.enum(keyUsages)).min(1).max(4),
+    usages: z.array(z.enum(rotatableUsages)).min(1).max(4),
     /** Lifetime of each keys.install command. */
     commandTtlS: z.number().int().min(10).max(7 * 24 * 3600).default(24 * 3600),
   })

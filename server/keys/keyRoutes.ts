@@ -2,7 +2,7 @@
 // inventories carry ids, versions and KCVs only. Rotations are campaign routes (keysModule.ts).
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { keyUsages } from '../../schemas/keyCrypto/header.ts';
+import { keyUsages, rotatableUsages } from '../../schemas/keyCrypto/header.ts';
 import { dualControlActions, keyStates } from '../../schemas/tables/keys.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
@@ -195,7 +195,7 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
 
   app.openapi(
     route.put('/v1/key-policies/{usage}', operators, 'Set (or with null, remove) the max age of a key type; due keys are rotated by a campaign', {
-      request: { params: z.object({ usage: z.enum(keyUsages).openapi({ param: { name: 'usage', in: 'path' } }) }), body: jsonBody(z.object({ maxAgeDays: z.number().int().min(1).max(3650).nullable() }).strict()) },
+      request: { params: z.object({ usage: z.enum(rotatableUsages).openapi({ param: { name: 'usage', in: 'path' } }) }), body: jsonBody(z.object({ maxAgeDays: z.number().int().min(1).max(3650).nullable() }).strict()) },
       responses: { 200: jsonResponse(anyObject, 'policy'), ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
