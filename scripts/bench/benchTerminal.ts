@@ -56,6 +56,9 @@ export function openBenchTerminal<Payload>(spec: TerminalLogin, target: BrokerTa
     clean: false,
     keepalive: 120,
     reconnectPeriod: 2000,
+    // As the agent does (agent/link.ts): a refused CONNECT (CONNACK 3 past the broker's
+    // admission limits) is tried again later; mqtt.js would otherwise end the client for good.
+    reconnectOnConnackError: true,
     connectTimeout: 60_000,
   });
   // As the agent does: a command id is acted on once, and a delivery of one already finished is
