@@ -176,10 +176,23 @@ export function derivationData(counter: number, usage: 0x0000 | 0x0001, kbpkLeng
   return Buffer.from([counter, usage >> 8, usage & 0xff, 0x00, alg >> 8, alg & 0xff, bits >> 8, bits & 0xff]);
 }
 
+/** The key block encryption key and MAC key of one KBPK. */
+export interface Tr31Keys {
+  kbek: Buffer;
+  kbmk: Buffer;
+}
+
 /** The key block encryption key and MAC key a KBPK gives. */
-export function deriveTr31Keys(kbpk: Uint8Array): { kbek: Buffer; kbmk: Buffer } {
+export function deriveTr31Keys(kbpk: Uint8Array): Tr31Keys {
   return { kbek: deriveKey(kbpk, 0x0000), kbmk: deriveKey(kbpk, 0x0001) };
 }
+
+/**
+ * What protects a block: the KBPK, or the KBEK and KBMK derived from it once (a sender wrapping
+ * several keys under one TMK derives them once, as a receiver opening several may).
+ */
+export type Tr31Protection = Uint8Array | Tr31Keys;
+const keysOf = (p: Tr31Protection): Tr31Keys => (p instanceof Uint8Array ? deriveTr31Keys(p) : p);
 
 function checkKeyLength(algorithm: string, length: number): void {
   const allowed: Record<string, number[]> = { A: [16, 24, 32], T: [16, 24] };
@@ -199,7 +212,7 @@ function cbc(encrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Array
 export interface Tr31WrapInput {
   header: Tr31Header;
   key: Uint8Array;
-  kbpk: Uint8Array;
+  kbpk: Tr31Protection;
   /** Pad the key field as if the key were this many bytes, to hide its length (X9.143 8.1 masks a 16-byte key as 32). */
   maskedKeyLength?: number;
   /** Fixed only for test vectors; otherwise random. */
@@ -209,7 +222,7 @@ export interface Tr31WrapInput {
 /** A TR-31 version D key block: the key under the KBPK, bound to its header by the MAC. */
 export function wrapTr31(input: Tr31WrapInput): string {
   checkKeyLength(input.header.algorithm, input.key.length);
-  const { kbek, kbmk } = deriveTr31Keys(input.kbpk);
+  const { kbek, kbmk } = keysOf(input.kbpk);
   const masked = Math.max(input.key.length, input.maskedKeyLength ?? 0);
   const dataLen = Math.ceil((2 + masked) / AES_BLOCK) * AES_BLOCK;
   const padLen = dataLen - 2 - input.key.length;
@@ -231,14 +244,14 @@ export interface Tr31Unwrapped {
 }
 
 /** Parses a version D block, checks its MAC in constant time and returns its header and key. */
-export function unwrapTr31(block: string, kbpk: Uint8Array): Tr31Unwrapped {
+export function unwrapTr31(block: string, kbpk: Tr31Protection): Tr31Unwrapped {
   const { header, blockLength, headerLength } = parseHeader(block);
   if (blockLength !== block.length) throw bad(`key block length field says ${blockLength}, the block has ${block.length} characters`);
   const body = block.slice(headerLength);
   if (!/^[0-9A-F]*$/.test(body)) throw bad('encrypted key data and MAC must be upper-case hex');
   const dataHex = body.length - 2 * MAC_LEN;
   if (dataHex < 2 * AES_BLOCK || dataHex % (2 * AES_BLOCK) !== 0) throw bad('encrypted key data must be whole AES blocks');
-  const { kbek, kbmk } = deriveTr31Keys(kbpk);
+  const { kbek, kbmk } = keysOf(kbpk);
   const encrypted = Buffer.from(body.slice(0, dataHex), 'hex');
   const mac = Buffer.from(body.slice(dataHex), 'hex');
   const keyData = cbc(false, kbek, mac, encrypted);
