@@ -5,7 +5,8 @@
 // design). The clear keys are recovered test-side (test/helpers/keySecrets.ts: sealed rows opened
 // with the master keys from DATA_DIR, the agents' own stores and KEKs) plus every master key and
 // ceremony component; test/helpers/secretScan.ts then looks for each in hex, base64, base64url and
-// byte lists, and for any 8 bytes of it. A canary line proves the server's log reaches the scan.
+// byte lists, and for any 8 bytes of it. A canary in a log line, an answer and an MQTT message
+// proves each channel reaches the scan.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -234,12 +235,20 @@ for (const kind of databaseKinds()) {
       expect(rec.tap.errors).toEqual([]);
       expect(rec.blocksLeftOut()).toBeGreaterThanOrEqual(DEVICES * 8);
 
-      // The canary: 8 bytes of a secret in a server log line, shorter than the log redactor takes
-      // for key material, must be found where it was written.
+      // The canary: 8 bytes of a secret (shorter than the log redactor takes for key material) put
+      // into a server log line, an API answer and an agent's MQTT message must be found in each:
+      // every channel reaches the scan.
       const canary = { name: 'canary', bytes: randomBytes(32) };
-      t.server.parts.log.info(`secret scan canary ${canary.bytes.subarray(5, 5 + WINDOW_BYTES).toString('hex')}`);
-      const canaryLine = t.logLines.findIndex((l) => l.includes('secret scan canary'));
+      const canaryHex = canary.bytes.subarray(5, 5 + WINDOW_BYTES).toString('hex');
+      t.server.parts.log.info(`secret scan canary ${canaryHex}`);
+      const canaryLine = t.logLines.findIndex((l) => l.includes(canaryHex));
       expect(canaryLine).toBeGreaterThanOrEqual(0);
+      expect((await api('POST', '/v1/users', { name: `canary ${canaryHex}`, role: 'operator' })).status).toBe(201);
+      dev(0).agent!.publishRaw('event', JSON.stringify({ canary: canaryHex }));
+      const canaryPublish = await eventually(() => {
+        const i = rec.tap.publishes.findIndex((p) => p.direction === 'to server' && p.payload.includes(canaryHex));
+        return i >= 0 ? `mqtt to server #${i} on ${rec.tap.publishes[i]!.topic}` : undefined;
+      }, { what: 'the canary event on the wire' });
 
       const all = [...secrets.list(), canary];
       const names = all.map((s) => s.name);
@@ -254,7 +263,10 @@ for (const kind of databaseKinds()) {
       expect(captured.filter((c) => c.where.startsWith('stream event')).length).toBeGreaterThan(10);
       expect(captured.filter((c) => c.where.startsWith('mqtt to agent')).length).toBeGreaterThan(DEVICES * 4);
       const leaks = findLeaks(captured, all);
-      expect(describeLeaks(leaks)).toBe(`canary: hex window in server log line ${canaryLine}`);
+      expect(describeLeaks(leaks.filter((l) => l.secret !== 'canary'))).toBe('');
+      expect(leaks.filter((l) => l.secret === 'canary')).toEqual(
+        expect.arrayContaining([`server log line ${canaryLine}`, 'POST /v1/users → 201', canaryPublish].map((where) => ({ secret: 'canary', form: 'hex window', where }))),
+      );
     }, 60_000);
   });
 }
