@@ -1,5 +1,6 @@
-// Key commands on the wire (SPEC §3, §5), shared by the server and the agent. Key blocks are
-// base64 of the PFK1 layout (keyCrypto/keyBlock.ts, docs/keys.md); a KCV is `cmac:XXXXXX`.
+// Key commands on the wire (SPEC §3, §5), shared by the server and the agent. A key block is
+// base64 of the PFK1 layout (keyCrypto/keyBlock.ts) or a TR-31 version D block as it is, ASCII
+// (keyCrypto/workingKeyTr31.ts), as the item's `format` says (docs/keys.md); a KCV is `cmac:XXXXXX`.
 import { z } from 'zod';
 import { keyUsages } from './keyCrypto/header.ts';
 
@@ -8,6 +9,9 @@ export { keyUsages, workingUsages, type KeyUsage, type WorkingUsage } from './ke
 /** `cmac:` for AES keys, `enc0:` for TDES keys (DUKPT IPEKs), 6 upper-case hex digits (keyCrypto/kcv.ts). */
 export const kcvString = z.string().regex(/^(cmac|enc0):[0-9A-F]{6}$/);
 export const slotName = z.string().regex(/^(tmk|tpk|tak|tdk|dukpt)(\.[0-9]{1,3})?$/);
+/** How an item's `block` is written: `pfk1` base64 of PFK1 bytes, `tr31` the TR-31 block's own printable ASCII. */
+export const keyBlockFormats = ['pfk1', 'tr31'] as const;
+export type KeyBlockFormat = (typeof keyBlockFormats)[number];
 
 /** DUKPT variants: AES (ANSI X9.24-3-2017) with a 128- or 256-bit BDK, TDES (X9.24-1) for older terminals. */
 export const dukptSchemes = ['aes128', 'aes256', 'tdes'] as const;
@@ -31,6 +35,8 @@ export const keyInstallItem = z.object({
   version: z.number().int().min(1),
   /** What the server computed; the agent refuses the key if its own KCV differs. */
   kcv: kcvString,
+  /** Absent means `pfk1`, as servers before TR-31 sent it. A TMK is always `pfk1` (under the KEK). */
+  format: z.enum(keyBlockFormats).default('pfk1'),
   block: z.string().min(1).max(4096),
   /** Only on an IK item (slot `dukpt`). */
   dukpt: dukptInstallInfo.optional(),

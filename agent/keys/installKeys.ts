@@ -3,20 +3,12 @@
 import type { KeyObject } from 'node:crypto';
 import { keyCheckValue, sameKcv } from '../../schemas/keyCrypto/cmac.ts';
 import { KeyBlockError, slotFitsUsage, WRAPPED_BY_KEK } from '../../schemas/keyCrypto/header.ts';
-import { openTmkBlock, openWorkingBlock, parseBlock } from '../../schemas/keyCrypto/keyBlock.ts';
 import type { KeyInstallItem } from '../../schemas/keys.ts';
+import { KeyInstallError } from './installError.ts';
+import { readItemBlock } from './itemBlock.ts';
 import type { NewKey, SecureStore } from './secureStore.ts';
 
-export class KeyInstallError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly state: 'rejected' | 'failed',
-  ) {
-    super(message);
-    this.name = 'KeyInstallError';
-  }
-}
+export { KeyInstallError } from './installError.ts';
 
 const reject = (code: string, message: string) => new KeyInstallError(code, message, 'rejected');
 
@@ -26,12 +18,8 @@ export function unwrapItems(items: readonly KeyInstallItem[], ctx: { deviceId: s
   const tmks = new Map<string, Buffer>();
   try {
     for (const item of items) {
-      let p;
-      try {
-        p = parseBlock(Buffer.from(item.block, 'base64'));
-      } catch (err) {
-        throw reject('bad_block', (err as Error).message);
-      }
+      // PFK1 or TR-31, as the item says: either reads as a posfleet header before any key opens it.
+      const p = readItemBlock(item);
       const h = p.header;
       if (h.dev !== ctx.deviceId) throw reject('wrong_device', `block ${item.keyId} is for another device`);
       if (h.slot !== item.slot || h.usage !== item.usage || !slotFitsUsage(h.slot, h.usage)) throw reject('wrong_slot', `block ${item.keyId} is for slot ${h.slot} (${h.usage}), not ${item.slot}`);
@@ -44,7 +32,7 @@ export function unwrapItems(items: readonly KeyInstallItem[], ctx: { deviceId: s
       try {
         if (h.usage === 'TMK') {
           if (h.wk !== WRAPPED_BY_KEK) throw reject('unknown_wrapping_key', 'a TMK travels under the KEK');
-          key = openTmkBlock(p, ctx.kek);
+          key = p.openWithKek(ctx.kek);
         } else {
           let tmk = tmks.get(h.wk);
           if (!tmk) {
@@ -53,16 +41,19 @@ export function unwrapItems(items: readonly KeyInstallItem[], ctx: { deviceId: s
             tmk = ctx.store.keyOf('tmk')!;
             tmks.set(h.wk, tmk);
           }
-          key = openWorkingBlock(p, tmk);
+          key = p.openWithTmk(tmk);
         }
       } catch (err) {
-        if (err instanceof KeyBlockError) throw new KeyInstallError('unwrap_failed', err.message, 'failed');
+        // A block that authenticates but holds no key posfleet can use is malformed, not a failed unwrap.
+        if (err instanceof KeyBlockError) throw new KeyInstallError(err.code, err.message, err.code === 'bad_block' ? 'rejected' : 'failed', { cause: err });
         throw err;
       }
       const kcv = keyCheckValue(key);
-      if (!sameKcv(kcv, item.kcv)) {
+      const expected = p.kcv === undefined ? [item.kcv] : [item.kcv, p.kcv];
+      const differs = expected.find((e) => !sameKcv(kcv, e));
+      if (differs) {
         key.fill(0);
-        throw new KeyInstallError('kcv_mismatch', `key ${item.keyId}: computed ${kcv}, expected ${item.kcv}`, 'failed');
+        throw new KeyInstallError('kcv_mismatch', `key ${item.keyId}: computed ${kcv}, expected ${differs}`, 'failed');
       }
       if (h.usage === 'TMK') tmks.set(h.kid, key);
       out.push({ slot: h.slot, usage: h.usage, keyId: h.kid, version: h.ver, kcv, key, wk: h.wk });

@@ -95,7 +95,10 @@ export function createRunSecrets(): RunSecrets {
         n++;
       }
       // The raw X25519 private key is the last 32 bytes of its PKCS#8 DER.
-      add(`agent ${serial} KEK private key`, openStateStore(dir).loadOrCreateKek().privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32));
+      add(
+        `agent ${serial} KEK private key`,
+        openStateStore(dir).loadOrCreateKek().privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32),
+      );
       return n + 1;
     },
     list: () => [...byHex.values()],

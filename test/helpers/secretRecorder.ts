@@ -53,7 +53,8 @@ function parsedOrText(payload: Buffer): unknown {
 }
 
 export async function startSecretRecorder(t: TestServer): Promise<SecretRecorder> {
-  if (!t.config.LOG_LEVEL || t.config.LOG_LEVEL === 'silent') throw new Error('start the test server with capture: true: its log lines are part of the scan');
+  if (!t.config.LOG_LEVEL || t.config.LOG_LEVEL === 'silent')
+    throw new Error('start the test server with capture: true: its log lines are part of the scan');
   const answers: Captured[] = [];
   const agentLines: string[] = [];
   const tap = await startMqttTap(() => t.started.mqttPort ?? 0);
@@ -61,7 +62,7 @@ export async function startSecretRecorder(t: TestServer): Promise<SecretRecorder
   await stream.ready;
   if (stream.status() !== 200) throw new Error(`the live stream answered ${stream.status()}`);
 
-  const api: Api = async <T,>(method: string, path: string, body?: unknown, opts?: ApiRequestOptions) => {
+  const api: Api = async <T>(method: string, path: string, body?: unknown, opts?: ApiRequestOptions) => {
     const r = await t.api<T>(method, path, body, opts);
     answers.push({ where: `${method} ${path} → ${r.status}`, text: r.text });
     return r;
@@ -71,7 +72,10 @@ export async function startSecretRecorder(t: TestServer): Promise<SecretRecorder
     const count = { n: 0 };
     const captured = tap.publishes.map((p, i): Captured => {
       const body = p.direction === 'to agent' ? withoutBlocks(parsedOrText(p.payload), count) : parsedOrText(p.payload);
-      return { where: `mqtt ${p.direction} #${i} on ${p.topic}`, text: `${p.topic} ${typeof body === 'string' ? body : JSON.stringify(body)}` };
+      return {
+        where: `mqtt ${p.direction} #${i} on ${p.topic}`,
+        text: `${p.topic} ${typeof body === 'string' ? body : JSON.stringify(body)}`,
+      };
     });
     return { captured, blocks: count.n };
   };

@@ -50,7 +50,8 @@ interface Candidate {
 function indexWindows(secrets: readonly Secret[]): Map<number, Candidate[]> {
   const index = new Map<number, Candidate[]>();
   for (const secret of secrets) {
-    if (secret.bytes.length < WINDOW_BYTES) throw new Error(`secret ${secret.name} has ${secret.bytes.length} bytes; the scan needs at least ${WINDOW_BYTES}`);
+    if (secret.bytes.length < WINDOW_BYTES)
+      throw new Error(`secret ${secret.name} has ${secret.bytes.length} bytes; the scan needs at least ${WINDOW_BYTES}`);
     for (let offset = 0; offset + WINDOW_BYTES <= secret.bytes.length; offset++) {
       const head = secret.bytes.readInt32BE(offset);
       const list = index.get(head);
@@ -70,7 +71,8 @@ function decodedRuns(text: string): Array<{ encoding: Encoding; bytes: Buffer }>
   }
   for (const [run] of text.matchAll(separatedHex)) out.push({ encoding: 'hex', bytes: Buffer.from(run.replace(/[ :]/g, ''), 'hex') });
   for (const [run] of text.matchAll(base64Run)) {
-    for (let shift = 0; shift < 4 && run.length - shift >= 11; shift++) out.push({ encoding: 'base64', bytes: Buffer.from(run.slice(shift), 'base64') });
+    for (let shift = 0; shift < 4 && run.length - shift >= 11; shift++)
+      out.push({ encoding: 'base64', bytes: Buffer.from(run.slice(shift), 'base64') });
   }
   for (const [run] of text.matchAll(byteList)) {
     const values = run.split(',').map((v) => Number(v.trim()));

@@ -71,7 +71,7 @@ for (const kind of databaseKinds()) {
     let admin2: string;
     let operator: string;
     const secrets = createRunSecrets();
-    const api = <T,>(method: string, path: string, body?: unknown, opts?: ApiRequestOptions) => rec.api<T>(method, path, body, opts);
+    const api = <T>(method: string, path: string, body?: unknown, opts?: ApiRequestOptions) => rec.api<T>(method, path, body, opts);
     const db = () => t.server.parts.db;
     const dev = (i: number) => fleet.agents[i]!;
     const ids = () => fleet.agents.map((a) => a.deviceId!);
@@ -85,26 +85,43 @@ for (const kind of databaseKinds()) {
     }
 
     async function rotate(usages: string[], deviceIds: string[]) {
-      const rot = await api<RotationView>('POST', '/v1/key-rotations', { name: `rotate ${usages.join('+')}`, usages, target: { deviceIds }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+      const rot = await api<RotationView>('POST', '/v1/key-rotations', {
+        name: `rotate ${usages.join('+')}`,
+        usages,
+        target: { deviceIds },
+        phases: [{ name: 'all', percent: 100 }],
+        successThreshold: 100,
+        errorThreshold: 0,
+      });
       expect(rot.status, JSON.stringify(rot.body)).toBe(201);
       expect((await api('POST', `/v1/key-rotations/${rot.body.id}/start`)).status).toBe(200);
-      await eventually(async () => (await api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000, what: `rotation of ${usages.join('+')} succeeded` });
+      await eventually(async () => (await api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', {
+        timeoutMs: 30_000,
+        what: `rotation of ${usages.join('+')} succeeded`,
+      });
       await moduleInternals(t, 'keys').settling();
       await api('GET', `/v1/key-rotations/${rot.body.id}/devices`);
       await harvest();
     }
 
     async function decided(id: string) {
-      return eventually(async () => {
-        const r = await api<ApprovalView>('GET', `/v1/key-vault/requests/${id}`);
-        return r.body.state === 'done' ? r.body : undefined;
-      }, { timeoutMs: 30_000, what: `request ${id} done` });
+      return eventually(
+        async () => {
+          const r = await api<ApprovalView>('GET', `/v1/key-vault/requests/${id}`);
+          return r.body.state === 'done' ? r.body : undefined;
+        },
+        { timeoutMs: 30_000, what: `request ${id} done` },
+      );
     }
 
     /** The server's record of a terminal's slots and the terminal's own agree, KCVs included. */
     async function inventoriesAgree(i: number) {
       const server = (await api<KeyInventory>('GET', `/v1/devices/${dev(i).deviceId}/keys`)).body.slots;
-      expect(store(i).inventory().map(({ slot, keyId, version, kcv }) => ({ slot, keyId, version, kcv }))).toEqual(server.map(({ slot, keyId, version, kcv }) => ({ slot, keyId, version, kcv })));
+      expect(
+        store(i)
+          .inventory()
+          .map(({ slot, keyId, version, kcv }) => ({ slot, keyId, version, kcv })),
+      ).toEqual(server.map(({ slot, keyId, version, kcv }) => ({ slot, keyId, version, kcv })));
       return server;
     }
 
@@ -139,10 +156,13 @@ for (const kind of databaseKinds()) {
     it('key report, inventory and KCV reads, commands, timeline and policies', async () => {
       const sent = await api<ReportSent>('POST', `/v1/devices/${dev(0).deviceId}/keys/report`);
       expect(sent.status).toBe(202);
-      const cmd = await eventually(async () => {
-        const c = await api<ReportCommand>('GET', `/v1/devices/${dev(0).deviceId}/commands/${sent.body.commandId}`);
-        return c.body.state === 'succeeded' ? c.body : undefined;
-      }, { what: 'the key report answered' });
+      const cmd = await eventually(
+        async () => {
+          const c = await api<ReportCommand>('GET', `/v1/devices/${dev(0).deviceId}/commands/${sent.body.commandId}`);
+          return c.body.state === 'succeeded' ? c.body : undefined;
+        },
+        { what: 'the key report answered' },
+      );
       const server = await inventoriesAgree(0);
       expect(cmd.result.inventory.map((e) => `${e.keyId}:${e.kcv}`).sort()).toEqual(server.map((s) => `${s.keyId}:${s.kcv}`).sort());
       for (const id of ids()) {
@@ -188,11 +208,22 @@ for (const kind of databaseKinds()) {
       secrets.add('ceremony component 1', c1);
       secrets.add('ceremony component 2', c2);
       secrets.add('imported master key (c1 XOR c2)', imported);
-      const req = await api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.import', reason: 'secret scan ceremony', component: c1.toString('hex') });
+      const req = await api<ApprovalView>('POST', '/v1/key-vault/requests', {
+        action: 'master_key.import',
+        reason: 'secret scan ceremony',
+        component: c1.toString('hex'),
+      });
       expect(req.status, req.text).toBe(201);
       expect(req.body.params).toEqual({ component1Kcv: keyCheckValue(c1) });
-      expect((await api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: c2.toString('hex') })).body.error.code).toBe('dual_control');
-      const ok = await api<ApprovalView>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: c2.toString('hex').toUpperCase() }, { token: admin2 });
+      expect(
+        (await api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, { component: c2.toString('hex') })).body.error.code,
+      ).toBe('dual_control');
+      const ok = await api<ApprovalView>(
+        'POST',
+        `/v1/key-vault/requests/${req.body.id}/approve`,
+        { component: c2.toString('hex').toUpperCase() },
+        { token: admin2 },
+      );
       expect(ok.status, ok.text).toBe(200);
       expect(ok.body.params).toMatchObject({ component2Kcv: keyCheckValue(c2), keyKcv: keyCheckValue(imported) });
       await decided(req.body.id);
@@ -203,7 +234,11 @@ for (const kind of databaseKinds()) {
 
     it('bulk revocation under dual control zeroizes the terminals', async () => {
       await harvest();
-      const req = await api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'keys.bulk_revoke', reason: 'secret scan', params: { deviceIds: [dev(2).deviceId], usages: ['TMK'] } });
+      const req = await api<ApprovalView>('POST', '/v1/key-vault/requests', {
+        action: 'keys.bulk_revoke',
+        reason: 'secret scan',
+        params: { deviceIds: [dev(2).deviceId], usages: ['TMK'] },
+      });
       expect(req.status, req.text).toBe(201);
       expect((await api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`)).body.error.code).toBe('dual_control');
       expect((await api('POST', `/v1/key-vault/requests/${req.body.id}/approve`, undefined, { token: admin2 })).status).toBe(200);
@@ -227,9 +262,13 @@ for (const kind of databaseKinds()) {
       await harvest();
       // Every command an agent answered went through the recorded relay: nothing bypassed it.
       const tapped = new Set(
-        rec.tap.publishes.filter((p) => p.direction === 'to agent' && p.topic.endsWith('/cmd')).map((p) => commandMessage.parse(JSON.parse(p.payload.toString('utf8'))).id),
+        rec.tap.publishes
+          .filter((p) => p.direction === 'to agent' && p.topic.endsWith('/cmd'))
+          .map((p) => commandMessage.parse(JSON.parse(p.payload.toString('utf8'))).id),
       );
-      const answered = (await db().select({ id: commands.id, type: commands.type, state: commands.state }).from(commands)).filter((c) => answeredStates.has(c.state));
+      const answered = (await db().select({ id: commands.id, type: commands.type, state: commands.state }).from(commands)).filter((c) =>
+        answeredStates.has(c.state),
+      );
       expect(answered.filter((c) => c.type.startsWith('keys.')).length).toBeGreaterThanOrEqual(DEVICES * 4);
       expect(answered.filter((c) => !tapped.has(c.id))).toEqual([]);
       expect(rec.tap.errors).toEqual([]);
@@ -245,10 +284,13 @@ for (const kind of databaseKinds()) {
       expect(canaryLine).toBeGreaterThanOrEqual(0);
       expect((await api('POST', '/v1/users', { name: `canary ${canaryHex}`, role: 'operator' })).status).toBe(201);
       dev(0).agent!.publishRaw('event', JSON.stringify({ canary: canaryHex }));
-      const canaryPublish = await eventually(() => {
-        const i = rec.tap.publishes.findIndex((p) => p.direction === 'to server' && p.payload.includes(canaryHex));
-        return i >= 0 ? `mqtt to server #${i} on ${rec.tap.publishes[i]!.topic}` : undefined;
-      }, { what: 'the canary event on the wire' });
+      const canaryPublish = await eventually(
+        () => {
+          const i = rec.tap.publishes.findIndex((p) => p.direction === 'to server' && p.payload.includes(canaryHex));
+          return i >= 0 ? `mqtt to server #${i} on ${rec.tap.publishes[i]!.topic}` : undefined;
+        },
+        { what: 'the canary event on the wire' },
+      );
 
       const all = [...secrets.list(), canary];
       const names = all.map((s) => s.name);
@@ -265,7 +307,13 @@ for (const kind of databaseKinds()) {
       const leaks = findLeaks(captured, all);
       expect(describeLeaks(leaks.filter((l) => l.secret !== 'canary'))).toBe('');
       expect(leaks.filter((l) => l.secret === 'canary')).toEqual(
-        expect.arrayContaining([`server log line ${canaryLine}`, 'POST /v1/users → 201', canaryPublish].map((where) => ({ secret: 'canary', form: 'hex window', where }))),
+        expect.arrayContaining(
+          [`server log line ${canaryLine}`, 'POST /v1/users → 201', canaryPublish].map((where) => ({
+            secret: 'canary',
+            form: 'hex window',
+            where,
+          })),
+        ),
       );
     }, 60_000);
   });

@@ -15,7 +15,10 @@ describe('secret scan', () => {
   it('finds nothing in clean text, ids, KCVs and other random bytes', () => {
     const clean = [
       line('GET /v1/devices/dev_1/keys → 200', JSON.stringify({ slots: [{ slot: 'tpk', keyId: 'key_01J9ZX8Q4KQ3', kcv: 'cmac:7A3C1B' }] })),
-      line('server log line 1', JSON.stringify({ level: 30, msg: 'rotation done', block: '[redacted]', other: randomBytes(32).toString('hex') })),
+      line(
+        'server log line 1',
+        JSON.stringify({ level: 30, msg: 'rotation done', block: '[redacted]', other: randomBytes(32).toString('hex') }),
+      ),
       line('mqtt to dev_1 cmd', JSON.stringify({ payload: { items: [{ block: randomBytes(96).toString('base64') }] } })),
     ];
     expect(findLeaks(clean, secrets)).toEqual([]);
