@@ -16,7 +16,7 @@ import { planInstall, type CurrentKey, type PlannedKey } from './installPlan.ts'
 import { createBatcher } from '../db/batcher.ts';
 import { newKeyId } from './keyIds.ts';
 import { createKeyStore, type InstalledKeys, type LiveKey, type NewKey, type PendingKey } from './keyStore.ts';
-import type { KeyRef, KeyVault, SealedKey } from './keyVault.ts';
+import type { KeyRef, KeyVault, SealedKey, WireBlock } from './keyVault.ts';
 
 const liveStates = ['installed', 'pending'] as const;
 /** Devices prepared together: the engine sends a key rotation's members 512 at a time (keyRotationKind.ts). */
@@ -105,7 +105,7 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
     const fresh: NewKey[] = [];
     const items: KeyInstallItem[] = [];
     const header = (k: KeyRef & { slot: string }, wk: string): KeyBlockHeader => ({ usage: k.usage, alg: 'AES256', ver: k.version, kid: k.keyId, dev: deviceId, slot: k.slot, wk });
-    const item = (k: Pick<LiveKey, 'id' | 'usage' | 'slot' | 'version' | 'kcv'>, block: Buffer): KeyInstallItem => ({ slot: k.slot, usage: k.usage, keyId: k.id, version: k.version, kcv: k.kcv, block: block.toString('base64') });
+    const item = (k: Pick<LiveKey, 'id' | 'usage' | 'slot' | 'version' | 'kcv'>, block: WireBlock): KeyInstallItem => ({ slot: k.slot, usage: k.usage, keyId: k.id, version: k.version, kcv: k.kcv, ...block });
     const newKey = (r: KeyRef & { slot: string }, sealed: SealedKey, parent: string | null): NewKey => ({
       id: r.keyId, deviceId, usage: r.usage, slot: r.slot, version: r.version, kcv: sealed.kcv, sealed: sealed.sealed, masterGen: sealed.masterGen, parentKeyId: parent, rotationId, createdAt: now,
     });
@@ -117,7 +117,7 @@ export function createKeyService(deps: { db: Db; vault: KeyVault; timeline: Time
       const made = vault.generateTmk(r, header(r, 'KEK'), kek);
       const row = newKey(r, made, null);
       fresh.push(row);
-      items.push(item(row, made.block));
+      items.push(item(row, { format: 'pfk1', block: made.block.toString('base64') }));
       tmk = { ref: r, sealed: made.sealed };
     } else {
       // planInstall plans a new TMK whenever the device has none installed.

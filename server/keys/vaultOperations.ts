@@ -3,28 +3,34 @@
 // inside the custody; a clear key leaves it only through openForTransport, inside the one call
 // that wraps it for the terminal.
 import type { KeyBlockHeader } from '../../schemas/keyCrypto/header.ts';
-import { kbek, sealTmkBlock, sealWorkingBlockUnderKbek } from '../../schemas/keyCrypto/keyBlock.ts';
+import { sealTmkBlock } from '../../schemas/keyCrypto/keyBlock.ts';
+import { deriveTr31Keys } from '../../schemas/keyCrypto/tr31.ts';
+import { workingKeyTr31 } from '../../schemas/keyCrypto/workingKeyTr31.ts';
 import type { HeldKey, KeyCustody } from './keyCustody.ts';
-import type { KeyVault } from './keyVault.ts';
+import type { KeyVault, WireBlock } from './keyVault.ts';
 
 /** Terminal keys are AES-256. */
 const TERMINAL_KEY = 'AES256';
 
 export interface WorkingKeyWrapper {
-  wrap(header: KeyBlockHeader, key: Buffer): Buffer;
+  wrap(header: KeyBlockHeader, key: Buffer): WireBlock;
   /** Wipes what was derived from the TMK. */
   dispose(): void;
 }
 
 /**
  * How working keys travel under a clear TMK (while it is open for transport): the one place that
- * names the working-key block format. The TMK's KBEK is derived once per device.
+ * names the working-key block format, TR-31 version D with the TMK as KBPK (PFK1 is only read now,
+ * docs/keys.md "Migration"). The TMK's KBEK and KBMK are derived once per device.
  */
 export function workingKeyWrapper(tmk: Buffer): WorkingKeyWrapper {
-  const wrapKey = kbek(tmk);
+  const keys = deriveTr31Keys(tmk);
   return {
-    wrap: (header, key) => sealWorkingBlockUnderKbek({ header, key, kbek: wrapKey }),
-    dispose: () => void wrapKey.fill(0),
+    wrap: (header, key) => ({ format: 'tr31', block: workingKeyTr31({ header, key, tmk: keys }) }),
+    dispose: () => {
+      keys.kbek.fill(0);
+      keys.kbmk.fill(0);
+    },
   };
 }
 

@@ -3,7 +3,9 @@
 import { createDecipheriv, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
-import { openTmkBlock, openWorkingBlock, parseBlock, rawX25519Public } from '../../schemas/keyCrypto/keyBlock.ts';
+import { openTmkBlock, parseBlock, rawX25519Public } from '../../schemas/keyCrypto/keyBlock.ts';
+import { openDeliveryTr31 } from '../../schemas/keyCrypto/tr31Delivery.ts';
+import { headerOfDelivery } from '../../schemas/keyCrypto/workingKeyTr31.ts';
 import { readInstallAck } from '../../server/keys/ackCheck.ts';
 import { createBatcher } from '../../server/db/batcher.ts';
 import { redactCommand } from '../../schemas/commands.ts';
@@ -89,7 +91,7 @@ describe('software vault', () => {
     expect(k.sealed).not.toContain(master.toString('base64'));
     expect(k.kcv).toMatch(/^cmac:[0-9A-F]{6}$/);
   });
-  it('exports a block the device opens to the key whose KCV the vault reported', () => {
+  it('exports a TR-31 block the device opens to the key whose KCV the vault reported, bound to the header asked for', () => {
     const k = vault.generate(ref);
     const t = vault.generate(tmkRef);
     const block = vault.exportUnderTmk({ ref, sealed: k.sealed }, { ref: tmkRef, sealed: t.sealed }, { usage: 'TPK', alg: 'AES256', ver: 1, kid: 'key_a', dev: 'dev_a', slot: 'tpk', wk: 'key_t' });
@@ -101,7 +103,11 @@ describe('software vault', () => {
       d.setAuthTag(b.subarray(48));
       return Buffer.concat([d.update(b.subarray(16, 48)), d.final()]);
     })();
-    expect(keyCheckValue(openWorkingBlock(parseBlock(block), tmkClear))).toBe(k.kcv);
+    expect(block.format).toBe('tr31');
+    const opened = openDeliveryTr31(block.block, tmkClear);
+    expect(keyCheckValue(opened.key)).toBe(k.kcv);
+    expect(opened.delivery.kcv).toBe(k.kcv);
+    expect(headerOfDelivery(opened.delivery, 'TPK')).toEqual({ usage: 'TPK', alg: 'AES256', ver: 1, kid: 'key_a', dev: 'dev_a', slot: 'tpk', wk: 'key_t' });
   });
   it('wraps a device\'s fresh and installed keys under its TMK in one operation, each block opening to its KCV', () => {
     const header = (kid: string, usage: 'TPK' | 'TAK', slot: string) => ({ usage, alg: 'AES256' as const, ver: 1, kid, dev: 'dev_a', slot, wk: 'key_t' });
@@ -117,8 +123,9 @@ describe('software vault', () => {
       { header: header('key_a', 'TPK', 'tpk'), key: { ref, sealed: old.sealed } },
     ]);
     expect(out).toHaveLength(2);
-    expect(keyCheckValue(openWorkingBlock(parseBlock(out[0]!.block), tmkClear))).toBe(out[0]!.generated!.kcv);
-    expect(keyCheckValue(openWorkingBlock(parseBlock(out[1]!.block), tmkClear))).toBe(old.kcv);
+    expect(out.map((o) => o.block.format)).toEqual(['tr31', 'tr31']);
+    expect(keyCheckValue(openDeliveryTr31(out[0]!.block.block, tmkClear).key)).toBe(out[0]!.generated!.kcv);
+    expect(keyCheckValue(openDeliveryTr31(out[1]!.block.block, tmkClear).key)).toBe(old.kcv);
     expect(out[1]!.generated).toBeUndefined();
     // The fresh key's sealed form opens later under its own ref only, like any generated key.
     expect(() => vault.exportUnderTmk({ ref: takRef, sealed: out[0]!.generated!.sealed }, { ref: tmkRef, sealed: t.sealed }, header('key_k', 'TAK', 'tak'))).not.toThrow();
