@@ -9,7 +9,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import { commands, type CommandState } from '../../schemas/db.ts';
-import type { KeysInstallResult } from '../../schemas/keys.ts';
+import { keysInstallPayload, keysInstallResult, type KeysInstallResult } from '../../schemas/keys.ts';
+import { parseHeader } from '../../schemas/keyCrypto/tr31.ts';
+import { readDeliveryTr31 } from '../../schemas/keyCrypto/tr31Delivery.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keys, type KeyRow } from '../../schemas/tables/keys.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
@@ -104,6 +106,26 @@ describe(`key rotation on ${N} simulated terminals`, () => {
     }
   });
 
+  it('sent the working keys over MQTT as TR-31 blocks and the TMK as PFK1, and each terminal installed them with the KCV sent', async () => {
+    const a = fleet.agents[2]!;
+    const rows = await t.server.parts.db.select().from(commands).where(eq(commands.deviceId, a.deviceId!));
+    const install = rows.filter((c) => c.type === 'keys.install' && c.state === 'succeeded');
+    expect(install).toHaveLength(1);
+    const items = keysInstallPayload.parse(install[0]!.payload).items;
+    expect(items.map((i) => [i.usage, i.format])).toEqual([
+      ['TMK', 'pfk1'],
+      ['TPK', 'tr31'],
+      ['TAK', 'tr31'],
+    ]);
+    const stored = storeOf(a.serial);
+    for (const i of items.filter((x) => x.format === 'tr31')) {
+      expect(parseHeader(i.block).header).toMatchObject({ versionId: 'D', keyUsage: i.usage === 'TPK' ? 'P0' : 'M6', algorithm: 'A' });
+      expect(stored.slot(i.slot)).toMatchObject({ keyId: i.keyId, version: i.version, kcv: i.kcv });
+    }
+    // What the terminal acked is what it computed from the key it holds.
+    expect(keysInstallResult.parse(install[0]!.result).installed.map((k) => k.kcv)).toEqual(items.map((i) => i.kcv));
+  });
+
   it('a TMK rotation replaces the TMK and re-sends the working keys under it', async () => {
     const before = await t.api<KeyInventory>('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys`);
     await rotate(['TMK']);
@@ -118,6 +140,16 @@ describe(`key rotation on ${N} simulated terminals`, () => {
       }
       expect(storeOf(a.serial).slot('tpk')?.wk).toBe(tmk.keyId);
     }
+    // The re-sent working keys travelled as TR-31 under the new TMK (block 05 names it).
+    const a = fleet.agents[0]!;
+    const rows = await t.server.parts.db.select().from(commands).where(eq(commands.deviceId, a.deviceId!));
+    const resend = rows.filter((c) => c.type === 'keys.install').sort((x, y) => y.issuedAt.getTime() - x.issuedAt.getTime())[0]!;
+    const items = keysInstallPayload.parse(resend.payload).items;
+    const newTmk = items.find((i) => i.usage === 'TMK')!;
+    expect(newTmk.format).toBe('pfk1');
+    const working = items.filter((i) => i.usage !== 'TMK');
+    expect(working.map((i) => `${i.slot} ${i.format} v${i.version}`).sort()).toEqual(['tak tr31 v1', 'tpk tr31 v1']);
+    for (const w of working) expect(readDeliveryTr31(w.block).wrappingKeyId).toBe(newTmk.keyId);
     const after = await t.api<KeyInventoryWithHistory>('GET', `/v1/devices/${fleet.agents[0]!.deviceId}/keys?history=true`);
     const oldTmk = (before.body.slots as Array<{ slot: string; keyId: string }>).find((s) => s.slot === 'tmk')!;
     expect((after.body.history as Array<{ id: string; state: string }>).find((h) => h.id === oldTmk.keyId)?.state).toBe('superseded');
@@ -152,7 +184,10 @@ describe(`key rotation on ${N} simulated terminals`, () => {
     // Wrapped keys: every block sent; vault ciphertext: every sealed row.
     const db = t.server.parts.db;
     for (const c of await db.select().from(commands).where(eq(commands.type, 'keys.install'))) {
-      for (const item of (c.payload as { items: Array<{ block: string }> }).items) secrets.push(Buffer.from(item.block, 'base64'));
+      // A PFK1 block is base64 of its bytes; a TR-31 block is ASCII whose wrapped key and MAC are upper-case hex.
+      for (const item of keysInstallPayload.parse(c.payload).items) {
+        secrets.push(item.format === 'tr31' ? Buffer.from(item.block.slice(parseHeader(item.block).headerLength), 'hex') : Buffer.from(item.block, 'base64'));
+      }
     }
     for (const k of await db.select({ sealed: keys.sealed }).from(keys)) if (k.sealed) secrets.push(Buffer.from(k.sealed, 'base64'));
     expect(secrets.length).toBeGreaterThan(N * 6);
