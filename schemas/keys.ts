@@ -57,6 +57,21 @@ export const keysZeroizePayload = z.looseObject({
 });
 export type KeysZeroizePayload = z.infer<typeof keysZeroizePayload>;
 
+/** A KSN as upper-case hex: AES 24 digits (initial key id ‖ counter), TDES 20. */
+const ksnHex = z.string().regex(/^([0-9A-F]{20}|[0-9A-F]{24})$/);
+
+/** A DUKPT slot's transaction counter as the terminal reports it (docs/keys.md "DUKPT injection"). */
+export const dukptState = z.object({
+  scheme: z.enum(dukptSchemes),
+  /** The KSN of the last counter used; the initial KSN while none is. */
+  ksn: ksnHex,
+  /** The last counter used, 0 while none is. */
+  counter: z.number().int().nonnegative(),
+  /** Usable counters after `counter`; at 0 the slot refuses transactions until a new initial key. */
+  countersLeft: z.number().int().nonnegative(),
+});
+export type DukptState = z.infer<typeof dukptState>;
+
 /** One entry of the device's key inventory: never the key. */
 export const inventoryEntry = z.object({
   slot: slotName,
@@ -65,13 +80,26 @@ export const inventoryEntry = z.object({
   version: z.number().int(),
   kcv: kcvString,
   installedAt: z.number().int().optional(),
+  /** Only for a `dukpt` slot. */
+  dukpt: dukptState.optional(),
 });
 export type InventoryEntry = z.infer<typeof inventoryEntry>;
+
+/** The terminal's round trip after an initial key: PIN 1234, PAN 4111111111111111, at its next counter. */
+export const dukptCheck = z.object({
+  slot: slotName,
+  ksn: ksnHex,
+  /** Upper-case hex: AES ISO 9564 format 4 (16 bytes), TDES format 0 (8 bytes). */
+  pinBlock: z.string().regex(/^([0-9A-F]{16}|[0-9A-F]{32})$/),
+});
+export type DukptCheck = z.infer<typeof dukptCheck>;
 
 /** `result` of a succeeded `keys.install` ack. */
 export const keysInstallResult = z.looseObject({
   installed: z.array(inventoryEntry.pick({ slot: true, usage: true, keyId: true, version: true, kcv: true })),
   inventory: z.array(inventoryEntry),
+  /** When the command installed an initial key (the first one of the command). */
+  dukptCheck: dukptCheck.optional(),
 });
 export type KeysInstallResult = z.infer<typeof keysInstallResult>;
 

@@ -3,11 +3,12 @@
 import type { KeysInstallResult } from '../../schemas/keys.ts';
 import { CommandError, type CommandHandler } from '../dispatcher.ts';
 import { KeyInstallError, unwrapItems } from '../keys/installKeys.ts';
+import { dukptCheckAfterInstall, type DukptTerminal } from '../keys/dukptTerminal.ts';
 import type { SecureStore } from '../keys/secureStore.ts';
 import type { HandlerEnv } from './env.ts';
 
 export const keysInstallHandler =
-  (env: HandlerEnv, store: SecureStore): CommandHandler<'keys.install'> =>
+  (env: HandlerEnv, store: SecureStore, dukpt?: DukptTerminal): CommandHandler<'keys.install'> =>
   async (ctx) => {
     const deviceId = env.store.loadEnrollment()?.deviceId;
     if (!deviceId) throw new CommandError('not_enrolled', 'this terminal has no enrollment', 'rejected');
@@ -30,7 +31,9 @@ export const keysInstallHandler =
         for (const k of keys) k.key.fill(0);
       }
       env.log.info({ cmdId: ctx.command.id, keys: keys.map((k) => ({ slot: k.slot, keyId: k.keyId, version: k.version, kcv: k.kcv })) }, 'keys installed');
-      const result: KeysInstallResult = { installed: keys.map(({ slot, usage, keyId, version, kcv }) => ({ slot, usage, keyId, version, kcv })), inventory: store.inventory() };
+      // After the store: the check takes the initial key's next counter, as a transaction would.
+      const dukptCheck = dukpt && dukptCheckAfterInstall(dukpt, keys);
+      const result: KeysInstallResult = { installed: keys.map(({ slot, usage, keyId, version, kcv }) => ({ slot, usage, keyId, version, kcv })), inventory: store.inventory(), ...(dukptCheck ? { dukptCheck } : {}) };
       return result;
     }
     return { installed: [], inventory: store.inventory() } satisfies KeysInstallResult;

@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { keyCheckValue, sameKcv } from '../../schemas/keyCrypto/cmac.ts';
 import { KeyBlockError, slotFitsUsage, WRAPPED_BY_KEK } from '../../schemas/keyCrypto/header.ts';
 import type { KeyInstallItem } from '../../schemas/keys.ts';
+import { unwrapInitialKey } from './dukptInstall.ts';
 import { KeyInstallError } from './installError.ts';
 import { readItemBlock } from './itemBlock.ts';
 import type { NewKey, SecureStore } from './secureStore.ts';
@@ -18,6 +19,10 @@ export function unwrapItems(items: readonly KeyInstallItem[], ctx: { deviceId: s
   const tmks = new Map<string, Buffer>();
   try {
     for (const item of items) {
+      if (item.usage === 'IK' || item.dukpt) {
+        out.push(unwrapInitialKey(item, { deviceId: ctx.deviceId, store: ctx.store, pending: out }));
+        continue;
+      }
       // PFK1 or TR-31, as the item says: either reads as a posfleet header before any key opens it.
       const p = readItemBlock(item);
       const h = p.header;

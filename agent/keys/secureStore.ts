@@ -63,7 +63,7 @@ export function openSecureStore(dir: string): SecureStore {
     writeFileAtomic(storePath, sealed);
   }
 
-  const view = (s: StoredKey): InventoryEntry => ({ slot: s.slot, usage: s.usage, keyId: s.keyId, version: s.version, kcv: s.kcv, ...(s.installedAt ? { installedAt: s.installedAt } : {}) });
+  const view = (s: StoredKey): InventoryEntry => ({ slot: s.slot, usage: s.usage, keyId: s.keyId, version: s.version, kcv: s.kcv, ...(s.installedAt ? { installedAt: s.installedAt } : {}), ...(s.dukpt ? { dukpt: s.dukpt } : {}) });
 
   return {
     inventory: () => Object.values(read()).map(view).sort((a, b) => a.slot.localeCompare(b.slot)),
@@ -78,7 +78,7 @@ export function openSecureStore(dir: string): SecureStore {
     install(list, now) {
       const slots = read();
       for (const k of list) {
-        slots[k.slot] = { slot: k.slot, usage: k.usage, keyId: k.keyId, version: k.version, kcv: k.kcv, installedAt: now, key: k.key.toString('base64'), wk: k.wk };
+        slots[k.slot] = { slot: k.slot, usage: k.usage, keyId: k.keyId, version: k.version, kcv: k.kcv, installedAt: now, key: k.key.toString('base64'), wk: k.wk, ...(k.dukpt ? { dukpt: k.dukpt } : {}) };
       }
       write(slots);
     },
