@@ -20,6 +20,7 @@ export const errorCatalog = {
     bad_component: 'a key component must be 64 hex digits (32 bytes)',
     component_required: 'this approval takes a key component',
     component_not_expected: 'this decision takes no key component',
+    bad_key_set_id: 'a key set id is 8 hex digits (AES) or 10 (TDES)',
   },
   401: {
     unauthorized: 'missing or invalid credentials',
@@ -88,6 +89,9 @@ export const errorCatalog = {
     component_unreadable: 'key component 1 of this request no longer opens',
     key_zero: 'component 2 equals component 1: the key would be all zeros',
     key_is_current: 'the components make the current master key',
+    bdk_exists: 'a BDK with this name or key set id exists',
+    bdk_not_active: 'the BDK is retired',
+    bdk_exhausted: 'the BDK has no derivation id left',
   },
   413: {
     payload_too_large: 'request body too large',
@@ -105,6 +109,7 @@ export const errorCatalog = {
     idempotency_key_reused: 'this Idempotency-Key was used with a different request',
     unknown_device: 'the device does not exist',
     unknown_firmware: 'the firmware does not exist',
+    unknown_bdk: 'the BDK does not exist',
     unknown_assignee: 'no such active user',
     firmware_not_ready: 'the firmware has no content yet',
     hash_mismatch: 'the content does not match the manifest',

@@ -15,6 +15,7 @@ export const idPrefixes = {
   key: 'key',
   keyRotation: 'krot',
   keyApproval: 'kapr',
+  bdk: 'bdk',
   merchant: 'mer',
   binding: 'bnd',
   rebindRequest: 'rbr',

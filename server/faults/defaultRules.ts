@@ -25,6 +25,9 @@ const defaults: FaultRuleInput[] = [
   // Raised by the keys module when a terminal is marked compromised (SPEC §5): its keys are revoked
   // and it stays locked until an admin clears it, so the fault never closes by itself.
   { code: 'key_compromise', title: 'Terminal compromised: keys revoked, locked', severity: 'critical', autoResolve: false, when: { type: 'alert', alert: 'key_compromise' } },
+  // Raised by the keys module from the counters a terminal reports (docs/keys.md, "DUKPT inventory");
+  // it closes when the terminal reports enough counters again, i.e. once a new initial key is installed.
+  { code: 'dukpt_counter_low', title: 'DUKPT transaction counters near exhaustion (under 10 % left)', severity: 'major', when: { type: 'alert', alert: 'dukpt_counter_low' } },
   { code: 'relocated', title: 'Terminal moved outside its merchant location', severity: 'critical', autoResolve: false, when: { type: 'alert', alert: 'relocated' } },
   {
     code: 'txn_limit_breach',

@@ -5,23 +5,31 @@ import { z } from 'zod';
 import { and, eq, inArray } from 'drizzle-orm';
 import { commands } from '../../schemas/db.ts';
 import { campaignDevices } from '../../schemas/tables/campaigns.ts';
-import { rotatableUsages } from '../../schemas/keyCrypto/header.ts';
+import { rotatableUsages, slotFitsUsage } from '../../schemas/keyCrypto/header.ts';
+import { slotName } from '../../schemas/keys.ts';
 import { keys } from '../../schemas/tables/keys.ts';
 import type { CampaignKind, CommandUpdate, OpenCampaign, Verdict } from '../campaigns/campaignKind.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import { readInstallAck, type Expected } from './ackCheck.ts';
+import type { DukptService } from './dukpt/dukptService.ts';
 import type { KeyService } from './keyService.ts';
 
 export const KEYS_KIND = 'keys';
 export const keyRotationParams = z
   .object({
     /** Key types to replace; TMK replaces the TMK and re-sends the working keys under it. */
-    usages: z.array(z.enum(rotatableUsages)).min(1).max(4),
+    usages: z.array(z.enum(rotatableUsages)).max(4).default([]),
+    /** (Re-)inject a DUKPT initial key from this BDK into `slot` (docs/keys.md, "DUKPT injection"). */
+    dukpt: z
+      .object({ bdkId: z.string().min(1).max(64), slot: slotName.refine((s) => slotFitsUsage(s, 'IK'), 'a DUKPT slot is dukpt or dukpt.<n>').default('dukpt') })
+      .strict()
+      .optional(),
     /** Lifetime of each keys.install command. */
     commandTtlS: z.number().int().min(10).max(7 * 24 * 3600).default(24 * 3600),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.usages.length > 0 || p.dukpt !== undefined, { message: 'a key rotation names usages, a dukpt injection, or both', path: ['usages'] });
 export type KeyRotationParams = z.infer<typeof keyRotationParams>;
 
 /** Codes a device answers that may pass on a later attempt. */
@@ -53,6 +61,7 @@ export function judgeKeyInstall(u: CommandUpdate, expected: readonly Expected[] 
 export interface KeyKindDeps {
   db: Db;
   keys: KeyService;
+  dukpt: DukptService;
   log: Logger;
   isCompromised(deviceId: string): boolean;
   /** Every final answer goes to the inventory (async; the verdict does not wait for it). */
@@ -99,11 +108,15 @@ export function createKeyRotationKind(deps: KeyKindDeps): CampaignKind<KeyRotati
       }
       await settleStoredSuccesses(campaignId, [...expected.keys()]);
       const usages = [...new Set(params.usages)];
+      const inject = params.dukpt;
+      // Refused at creation (and reported at a restart) when the BDK is unknown or retired.
+      if (inject) await deps.dukpt.activeBdk(inject.bdkId);
       return {
-        summary: `rotate ${usages.join('+')}`,
+        summary: [usages.length ? `rotate ${usages.join('+')}` : '', inject ? `inject ${inject.slot} from ${inject.bdkId}` : ''].filter(Boolean).join(', '),
         screen: (d) => (deps.isCompromised(d.deviceId) ? 'compromised' : null),
         async command(d) {
-          const prepared = await deps.keys.prepare(d.deviceId, usages, campaignId);
+          const base = await deps.keys.prepare(d.deviceId, usages, campaignId);
+          const prepared = inject ? await deps.dukpt.addInitialKey(d.deviceId, campaignId, inject.bdkId, inject.slot, base) : base;
           // Working keys re-sent under a new TMK are checked too: their KCV proves the re-wrap.
           expected.set(d.deviceId, prepared.expected);
           return { type: 'keys.install', payload: prepared.payload, ttlS: params.commandTtlS };

@@ -14,6 +14,7 @@ import { conflict } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
+import { bdkComponentHex, bdkGenerateRequest, bdkImportRequest, type BdkCeremony } from './dukpt/bdkCeremony.ts';
 import type { DualControl } from './dualControl.ts';
 import { COMPONENT_HEX } from './keyComponents.ts';
 import type { MasterKeyImport } from './masterKeyImport.ts';
@@ -93,6 +94,7 @@ export interface KeyRouteDeps {
   vault: KeyVault;
   dual: DualControl;
   masterImport: MasterKeyImport;
+  bdkCeremony: BdkCeremony;
   devices: DeviceService;
   audit: AuditLog;
   vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file'; masterKcv: string };
@@ -215,7 +217,14 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     z.object({ action: z.literal('master_key.replace'), reason: z.string().min(1).max(500) }).strict(),
     z.object({ action: z.literal('master_key.import'), reason: z.string().min(1).max(500), component: keyComponent }).strict(),
     z.object({ action: z.literal('keys.bulk_revoke'), reason: z.string().min(1).max(500), params: bulkRevokeParams }).strict(),
+    bdkImportRequest.extend({ component: bdkImportRequest.shape.component.openapi({ description: 'BDK component 1: 32 hex digits (AES-128, TDES) or 64 (AES-256); only its KCV is returned', format: 'password' }) }),
+    bdkGenerateRequest,
   ]);
+  /** Component 2 of a master-key import (64 hex digits) or of a BDK import (32 or 64). */
+  const approvalComponent = z
+    .string()
+    .regex(new RegExp(`${COMPONENT_HEX.source}|${bdkComponentHex.source}`), 'a key component is 32 or 64 hex digits')
+    .openapi({ description: 'key component 2: 64 hex digits (master key, AES-256 BDK) or 32 (AES-128 or TDES BDK); only its KCV is ever returned', format: 'password' });
   app.openapi(
     route.post('/v1/key-vault/requests', admins, `Dual control: request ${dualControlActions.join(' or ')}; another admin approves`, {
       request: { body: jsonBody(requestBody) },
@@ -229,6 +238,14 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
       if (b.action === 'master_key.import') {
         // Component 1: only its KCV (params) and its sealed form (the row) are kept.
         const part = d.masterImport.request(b.component);
+        try {
+          return c.json(await d.dual.request(c.get('principal'), b.action, part.params, b.reason, clientIp(c), part.secret), 201);
+        } finally {
+          part.dispose();
+        }
+      }
+      if (b.action === 'bdk.import' || b.action === 'bdk.generate') {
+        const part = await d.bdkCeremony.request(b);
         try {
           return c.json(await d.dual.request(c.get('principal'), b.action, part.params, b.reason, clientIp(c), part.secret), 201);
         } finally {
@@ -253,8 +270,8 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
     async (c) => c.json(await d.dual.get(c.req.valid('param').id), 200),
   );
   app.openapi(
-    route.post('/v1/key-vault/requests/{id}/approve', admins, 'Approve a dual-control request (an admin other than the requester); a master-key import takes key component 2', {
-      request: { params: reqParams, body: { ...jsonBody(z.object({ component: keyComponent.optional() }).strict()), required: false } },
+    route.post('/v1/key-vault/requests/{id}/approve', admins, 'Approve a dual-control request (an admin other than the requester); a master-key or BDK import takes key component 2', {
+      request: { params: reqParams, body: { ...jsonBody(z.object({ component: approvalComponent.optional() }).strict()), required: false } },
       responses: { 200: jsonResponse(anyObject, 'decided'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {

@@ -19,7 +19,12 @@ import type { KeyVault } from './keyVault.ts';
 import { createMasterKeyImport } from './masterKeyImport.ts';
 import { replaceMasterKey } from './masterKeyReplacement.ts';
 import { devicesDue, POLICY_QUEUE, POLICY_SCHEDULER } from './rotationPolicy.ts';
-import { createSoftwareVault, type MasterKeys } from './softwareVault.ts';
+import { createSoftwareCustody } from './custody/softwareCustody.ts';
+import { createBdkCeremony } from './dukpt/bdkCeremony.ts';
+import { registerDukptRoutes } from './dukpt/dukptRoutes.ts';
+import { createDukptService, type DukptService } from './dukpt/dukptService.ts';
+import type { MasterKeys } from './softwareVault.ts';
+import { createKeyVault } from './vaultOperations.ts';
 import { createTamperHandler } from './tamper.ts';
 import { openVaultMasters, type VaultMasters } from './vaultMasters.ts';
 
@@ -31,6 +36,7 @@ const EXPIRE_EVERY_MS = 60_000;
 export interface KeysInternals {
   vault: KeyVault;
   keyService: KeyService;
+  dukpt: DukptService;
   dual: DualControl;
   runPolicies(nowMs?: number): Promise<string[]>;
   compromised: ReadonlySet<string>;
@@ -50,8 +56,11 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     if (!masters) throw new Error('key vault not open yet');
     return masters;
   }
-  const vault = createSoftwareVault(mastersRef);
+  const custody = createSoftwareCustody(mastersRef);
+  const vault = createKeyVault(custody);
   const keyService = createKeyService({ db: ctx.db, vault, timeline: ctx.timeline, log: ctx.log });
+  const dukpt = createDukptService({ db: ctx.db, custody: () => custody, timeline: ctx.timeline, bus: ctx.bus, log: ctx.log });
+  const bdkCeremony = createBdkCeremony({ db: ctx.db, custody: () => custody });
   // Read by the rotation kind on whichever instance leads a rotation: marks and clears made
   // through another instance are announced, and each peer re-reads those devices' marks.
   const compromised = new Set<string>();
@@ -71,7 +80,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   }
 
   const settled = () => Promise.all([...settling]);
-  engine.register(createKeyRotationKind({ db: ctx.db, keys: keyService, log: ctx.log, isCompromised: (id) => compromised.has(id), settle, settled }));
+  engine.register(createKeyRotationKind({ db: ctx.db, keys: keyService, dukpt, log: ctx.log, isCompromised: (id) => compromised.has(id), settle, settled }));
 
   async function zeroizeSlots(byDevice: Map<string, Set<string>>, reason: string) {
     // Devices with the same slots share one batch.
@@ -117,8 +126,10 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       // The imported key already waits as the next generation (written when the approval was accepted).
       'master_key.import': (row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress, begin: async () => masterImport.generationOf(row) }),
       'keys.bulk_revoke': bulkRevoke,
+      'bdk.import': (row) => bdkCeremony.finish(row),
+      'bdk.generate': (row) => bdkCeremony.finish(row),
     },
-    hooks: { 'master_key.import': masterImport.hooks },
+    hooks: { 'master_key.import': masterImport.hooks, ...bdkCeremony.hooks },
   });
 
   async function runPolicies(nowMs = Date.now()) {
@@ -141,7 +152,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
   let offBus: (() => void) | undefined;
   let offInvalidate: (() => void) | undefined;
   let expiryTimer: ReturnType<typeof setInterval> | undefined;
-  const internals: KeysInternals = { vault, keyService, dual, runPolicies, compromised, settling: settled, tamperIdle: () => tamper.idle() };
+  const internals: KeysInternals = { vault, keyService, dukpt, dual, runPolicies, compromised, settling: settled, tamperIdle: () => tamper.idle() };
 
   return {
     name: 'keys',
@@ -164,6 +175,15 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       );
       // Installs that ended without an answer (expired, cancelled) release their pending keys.
       offBus = ctx.bus.on('command.updated', (e) => {
+        if (e.type === 'keys.install' && e.state === 'succeeded') {
+          // Every inventory a terminal answers with (rotations and reports): DUKPT counters and checks.
+          const seen: Promise<unknown> = dukpt
+            .observe(e.deviceId, e.result)
+            .catch((err: unknown) => ctx.log.error({ err, deviceId: e.deviceId }, 'reading a DUKPT answer failed'))
+            .finally(() => settling.delete(seen));
+          settling.add(seen);
+          return;
+        }
         if (e.type !== 'keys.install' || (e.state !== 'expired' && e.state !== 'cancelled')) return;
         const state = e.state;
         // Held in `settling` from the lookup on: a rotation cancelled meanwhile reads as cancelled
@@ -204,6 +224,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
         vault,
         dual,
         masterImport,
+        bdkCeremony,
         devices: ctx.devices,
         audit: ctx.audit,
         vaultState: () => ({ replacing: must().replacing(), masterKeyFrom: must().from, masterKcv: must().generations().active.kcv }),
@@ -238,6 +259,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
           return gone.length > 0;
         },
       });
+      registerDukptRoutes(app, { db: ctx.db, dukpt, devices: ctx.devices });
       registerCampaignRoutes(app, {
         engine,
         audit: ctx.audit,
