@@ -1,0 +1,187 @@
+// DUKPT end to end through the real server, MQTT, agents and database (both engines): the
+// published X9.24-3 AES-128 and X9.24-1 TDES BDKs imported by the dual-control ceremony (two
+// admins, one component each, KCVs of each and of the result; the requester cannot approve); a
+// key rotation injects each terminal's initial key as a TR-31 block under its TMK, the terminal
+// installs it with the KCV of the published initial key, and its round-trip PIN check verifies on
+// the server; a generated BDK; the counter-low alert raised and cleared; and no BDK, component or
+// initial key, in any encoding, in an API answer or a log line.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeyApprovalRow } from '../../schemas/tables/keys.ts';
+import { kcv } from '../../schemas/keyCrypto/kcv.ts';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import type { ErrorBody } from '../../server/http/errorHandler.ts';
+import { databaseKinds } from '../helpers/databases.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
+import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { aes128, initialKeyId } from '../unit/dukptAesVectors.ts';
+import { BDK as TDES_BDK, INITIAL_KSN as TDES_KSN, IPEK as TDES_IPEK } from '../unit/dukptTdesVectors.ts';
+import { findKeyMaterial } from './keyMaterial.ts';
+
+type ApprovalView = Pick<KeyApprovalRow, 'id' | 'action' | 'state' | 'params' | 'progress'>;
+interface BdkView {
+  id: string;
+  name: string;
+  scheme: string;
+  kcv: string;
+  keySetId: string;
+  initialKeys: number;
+  createdBy: string;
+  approvedBy: string | null;
+}
+interface DukptSlotView {
+  keyId: string;
+  slot: string;
+  state: string;
+  kcv: string;
+  initialKsn: string;
+  ksn: string | null;
+  counter: number | null;
+  countersLeft: number | null;
+  counterLow: boolean;
+  verifiedAt: string | null;
+  verifyError: { code: string } | null;
+}
+interface FaultPage {
+  items: Array<{ code: string; state: string; deviceId: string }>;
+}
+interface CommandView {
+  payload: { items: Array<{ slot: string; usage: string; format: string; kcv: string; block: string; dukpt?: { scheme: string; ksn: string; bdkKcv: string } }> };
+}
+
+const h = (s: string) => Buffer.from(s, 'hex');
+const hex = (b: Buffer) => b.toString('hex').toUpperCase();
+
+for (const kind of databaseKinds()) {
+  describe(`DUKPT [${kind}]`, () => {
+    let t: TestServer;
+    let fleet: FleetHandle;
+    let admin2: string;
+    const aesC1 = randomBytes(16);
+    const aesC2 = Buffer.from(h(aes128.bdk).map((b, i) => b ^ aesC1[i]!));
+    const tdesC1 = randomBytes(16);
+    const tdesC2 = Buffer.from(h(TDES_BDK).map((b, i) => b ^ tdesC1[i]!));
+    const secrets = [h(aes128.bdk), h(aes128.initialKey), h(TDES_BDK), h(TDES_IPEK), aesC1, aesC2, tdesC1, tdesC2];
+    const devices = () => fleet.agents.map((a) => a.deviceId!);
+
+    beforeAll(async () => {
+      t = await startTestServer({ database: kind, capture: true });
+      ({ fleet } = await startTestFleet(t, { devices: 2, prefix: `DK${kind}` }));
+      admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
+    }, 180_000);
+    afterAll(async () => {
+      await fleet?.stop();
+      await t?.stop();
+    });
+
+    async function ceremony(body: Record<string, unknown>, component2?: Buffer): Promise<{ request: ApprovalView; approved: ApprovalView; bdk: BdkView }> {
+      const r = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { reason: 'BDK ceremony', ...body });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const approveBody = component2 ? { component: hex(component2) } : undefined;
+      // The requester cannot approve their own request.
+      const own = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${r.body.id}/approve`, approveBody);
+      expect(own.status).toBe(403);
+      expect(own.body.error.code).toBe('dual_control');
+      const a = await t.api<ApprovalView>('POST', `/v1/key-vault/requests/${r.body.id}/approve`, approveBody, { token: admin2 });
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      await eventually(async () => (await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${r.body.id}`)).body.state === 'done');
+      const bdkId = String(r.body.params.bdkId);
+      const bdk = await t.api<BdkView>('GET', `/v1/bdks/${bdkId}`);
+      expect(bdk.status).toBe(200);
+      return { request: r.body, approved: a.body, bdk: bdk.body };
+    }
+
+    async function inject(bdkId: string, deviceIds: string[]) {
+      const rot = await t.api<{ id: string }>('POST', '/v1/key-rotations', { name: 'inject', dukpt: { bdkId }, target: { deviceIds }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 });
+      expect(rot.status, JSON.stringify(rot.body)).toBe(201);
+      await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+      await eventually(async () => (await t.api<{ state: string }>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', { timeoutMs: 30_000 });
+      await moduleInternals(t, 'keys').settling();
+      return rot.body.id;
+    }
+
+    const slots = async (deviceId: string) => (await t.api<{ items: DukptSlotView[] }>('GET', `/v1/devices/${deviceId}/dukpt`)).body.items;
+
+    it('imports the published AES-128 BDK from two components and injects the published initial key, verified by the round trip', async () => {
+      const { request, approved, bdk } = await ceremony({ action: 'bdk.import', name: 'aes vector', scheme: 'aes128', keySetId: initialKeyId.slice(0, 8), firstDerivationId: 0x90123456, component: hex(aesC1) }, aesC2);
+      expect(request.params.component1Kcv).toBe(kcv('cmac', aesC1));
+      expect(approved.params.component2Kcv).toBe(kcv('cmac', aesC2));
+      expect(approved.params.keyKcv).toBe(kcv('cmac', h(aes128.bdk)));
+      expect(bdk).toMatchObject({ scheme: 'aes128', kcv: kcv('cmac', h(aes128.bdk)), keySetId: '12345678', approvedBy: expect.any(String) });
+      expect(bdk.approvedBy).not.toBe(bdk.createdBy);
+
+      const [dev] = devices();
+      await inject(bdk.id, [dev!]);
+      const [s] = await slots(dev!);
+      expect(s).toMatchObject({ slot: 'dukpt', state: 'installed', initialKsn: `${initialKeyId}00000000`, kcv: kcv('cmac', h(aes128.initialKey)) });
+      await eventually(async () => (await slots(dev!))[0]?.verifiedAt !== null);
+      expect((await slots(dev!))[0]?.verifyError).toBeNull();
+      // The command sent: one IK item, TR-31 with the scheme, KSN and BDK KCV (the block redacted in views).
+      const cmds = await t.api<{ items: Array<{ id: string; type: string }> }>('GET', `/v1/devices/${dev}/commands`);
+      const install = cmds.body.items.find((c) => c.type === 'keys.install');
+      const cmd = await t.api<CommandView>('GET', `/v1/devices/${dev}/commands/${install!.id}`);
+      const ik = cmd.body.payload.items.find((i) => i.usage === 'IK');
+      expect(ik).toMatchObject({ slot: 'dukpt', format: 'tr31', dukpt: { scheme: 'aes128', ksn: `${initialKeyId}00000000`, bdkKcv: bdk.kcv } });
+      const keysView = await t.api<{ slots: Array<{ slot: string; usage: string; kcv: string }> }>('GET', `/v1/devices/${dev}/keys`);
+      expect(keysView.body.slots.find((k) => k.slot === 'dukpt')).toMatchObject({ usage: 'IK', kcv: kcv('cmac', h(aes128.initialKey)) });
+      expect((await t.api<BdkView>('GET', `/v1/bdks/${bdk.id}`)).body.initialKeys).toBe(1);
+    }, 120_000);
+
+    it('imports the published TDES BDK and injects the published IPEK (enc0 KCV), verified by the round trip', async () => {
+      const { approved, bdk } = await ceremony({ action: 'bdk.import', name: 'tdes vector', scheme: 'tdes', keySetId: TDES_KSN.slice(0, 10), firstDerivationId: 0x19087, component: hex(tdesC1) }, tdesC2);
+      expect(approved.params.keyKcv).toBe(kcv('enc0', h(TDES_BDK)));
+      const dev = devices()[1]!;
+      await inject(bdk.id, [dev]);
+      const [s] = await slots(dev);
+      expect(s).toMatchObject({ state: 'installed', initialKsn: TDES_KSN, kcv: kcv('enc0', h(TDES_IPEK)) });
+      await eventually(async () => (await slots(dev))[0]?.verifiedAt !== null);
+    }, 120_000);
+
+    it('refuses bad ceremony input and keeps the request pending', async () => {
+      const r = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'bdk.import', reason: 'x', name: 'bad', scheme: 'aes256', keySetId: 'AABBCCDD', component: hex(randomBytes(32)) });
+      expect(r.status).toBe(201);
+      const short = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${r.body.id}/approve`, { component: hex(randomBytes(16)) }, { token: admin2 });
+      expect([short.status, short.body.error.code]).toEqual([400, 'bad_component']);
+      const none = await t.api<ErrorBody>('POST', `/v1/key-vault/requests/${r.body.id}/approve`, undefined, { token: admin2 });
+      expect([none.status, none.body.error.code]).toEqual([400, 'component_required']);
+      expect((await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${r.body.id}`)).body.state).toBe('pending');
+      const taken = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'bdk.generate', reason: 'x', name: 'aes vector', scheme: 'aes128' });
+      expect([taken.status, taken.body.error.code]).toEqual([409, 'bdk_exists']);
+      const badSet = await t.api<ErrorBody>('POST', '/v1/key-vault/requests', { action: 'bdk.generate', reason: 'x', name: 'n', scheme: 'tdes', keySetId: 'AABBCCDD' });
+      expect([badSet.status, badSet.body.error.code]).toEqual([400, 'bad_key_set_id']);
+    });
+
+    it('generates an AES-256 BDK under dual control and re-injects a terminal from it, the old initial key superseded', async () => {
+      const { approved, bdk } = await ceremony({ action: 'bdk.generate', name: 'generated', scheme: 'aes256' });
+      expect(approved.params.keyKcv).toBe(bdk.kcv);
+      const dev = devices()[0]!;
+      await inject(bdk.id, [dev]);
+      const all = await slots(dev);
+      expect(all.map((s) => s.state)).toEqual(['installed', 'superseded']);
+      expect(all[0]!.initialKsn.slice(0, 8)).toBe(bdk.keySetId);
+      await eventually(async () => (await slots(dev))[0]?.verifiedAt !== null);
+    }, 120_000);
+
+    it('raises dukpt_counter_low from a reported inventory and clears it when the counters are fine again', async () => {
+      const dev = devices()[1]!;
+      const [s] = await slots(dev);
+      const dukpt = moduleInternals(t, 'keys').dukpt;
+      const entry = (countersLeft: number) => ({ installed: [], inventory: [{ slot: 'dukpt', usage: 'IK', keyId: s!.keyId, version: 1, kcv: s!.kcv, dukpt: { scheme: 'tdes', ksn: TDES_KSN, counter: 5, countersLeft } }] });
+      await dukpt.observe(dev, entry(1_000));
+      const open = async () => (await t.api<FaultPage>('GET', `/v1/faults?deviceId=${dev}&state=all`)).body.items.filter((f) => f.code === 'dukpt_counter_low');
+      await eventually(async () => (await open()).some((f) => f.state === 'open'));
+      expect((await slots(dev))[0]).toMatchObject({ counterLow: true, countersLeft: 1_000, counter: 5 });
+      await dukpt.observe(dev, entry(900_000));
+      await eventually(async () => (await open()).every((f) => f.state === 'resolved'));
+      expect((await slots(dev))[0]?.counterLow).toBe(false);
+    });
+
+    it('lets no BDK, component or initial key out in any answer or log line', () => {
+      const haystack = [...t.responses, ...t.logLines].join('\n');
+      expect(findKeyMaterial(haystack, secrets)).toEqual([]);
+      expect(t.responses.length).toBeGreaterThan(20);
+    });
+  });
+}
