@@ -14,7 +14,10 @@ import {
   type TxnDeclineReason,
   type TxnEventData,
 } from '../schemas/binding.ts';
+import type { DukptCheck } from '../schemas/keys.ts';
 import type { DeviceEvent, HealthSample, Severity } from '../schemas/wire.ts';
+import { enterPin, openDukptTerminal, type DukptTerminal } from './keys/dukptTerminal.ts';
+import { openSecureStore } from './keys/secureStore.ts';
 import type { AgentConfig } from './schemas.ts';
 import { JOURNAL_MAX } from './merchantState.ts';
 import { decidePayment, figuresToday, type PaymentRequest } from './paymentRules.ts';
@@ -23,9 +26,12 @@ import type { StateStore } from './stateStore.ts';
 export interface Payment extends Omit<PaymentRequest, 'cardHash'> {
   /** Card number as read; only its salted hash leaves this function. */
   pan?: string;
+  /** PIN as entered; only its block, enciphered under the next DUKPT transaction key, leaves this function. */
+  pin?: string;
 }
 
-export type PaymentResult = { approved: true; txnId: string } | { approved: false; txnId: string; reason: TxnDeclineReason };
+/** `pinBlock`: the PIN payment's block and KSN, as the terminal would send them to its acquirer. */
+export type PaymentResult = { approved: true; txnId: string; pinBlock?: DukptCheck } | { approved: false; txnId: string; reason: TxnDeclineReason };
 
 export interface PaymentApp {
   pay(p: Payment): PaymentResult;
@@ -41,6 +47,8 @@ export interface PaymentAppDeps {
   deviceId: string;
   now: () => number;
   raiseEvent(type: DeviceEvent['type'], data: DeviceEvent['data'], severity?: Severity): void;
+  /** The DUKPT slots PINs are enciphered under; by default those of the key store in the state dir. */
+  pinPad?: DukptTerminal;
 }
 
 export function cardHashOf(saltBase64: string, pan: string): string {
@@ -59,6 +67,7 @@ export function cardBlacklistFromConfig(config: AgentConfig): CardBlacklistConfi
 }
 
 export function createPaymentApp(d: PaymentAppDeps): PaymentApp {
+  const pinPad = d.pinPad ?? openDukptTerminal(d.store.dir, openSecureStore(d.store.dir));
   return {
     policy: () => policyFromConfig(d.store.loadConfig()),
     binding: () => d.store.loadMerchant().binding?.claims ?? null,
@@ -69,7 +78,9 @@ export function createPaymentApp(d: PaymentAppDeps): PaymentApp {
       const cards = cardBlacklistFromConfig(config);
       const nowMs = d.now();
       const cardHash = p.pan && cards ? cardHashOf(cards.salt, p.pan) : undefined;
-      const decision = decidePayment(
+      // A PIN takes a transaction counter whatever the outcome, as on a real PIN pad.
+      const pinBlock = p.pin ? enterPin(pinPad, p.pin, p.pan) : undefined;
+      const decision = pinBlock === null ? ({ approved: false, reason: 'pin_unavailable' } as const) : decidePayment(
         {
           binding: state.binding?.claims ?? null,
           locked: d.store.loadLock().locked,
@@ -109,7 +120,7 @@ export function createPaymentApp(d: PaymentAppDeps): PaymentApp {
         ...(cardHash ? { cardHash } : {}),
       };
       d.raiseEvent('txn', event, decision.approved ? undefined : 'info');
-      return decision.approved ? { approved: true, txnId } : { approved: false, txnId, reason: decision.reason };
+      return decision.approved ? { approved: true, txnId, ...(pinBlock ? { pinBlock } : {}) } : { approved: false, txnId, reason: decision.reason };
     },
     figures() {
       const state = d.store.loadMerchant();

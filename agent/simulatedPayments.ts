@@ -21,6 +21,8 @@ export interface PaymentTraffic {
   runLength?: number;
   /** Distinct cards the terminal sees. */
   cards?: number;
+  /** Share (0..1) of payments made with a PIN, enciphered under the terminal's DUKPT slot if it has one. */
+  pinShare?: number;
 }
 
 export interface PlannedPayment {
@@ -38,6 +40,19 @@ const pan = (n: number) => `4${String(400_000_000_000_000 + n).padStart(15, '0')
 
 /** The next payment and when, pure given `random`. */
 export function nextPayment(
+  t: PaymentTraffic,
+  s: TrafficState,
+  random: () => number,
+  ctx: { subMerchants?: string[]; singleLimitMinor?: number },
+): { plan: PlannedPayment; state: TrafficState } {
+  const next = nextPlainPayment(t, s, random, ctx);
+  // Drawn only when PINs are asked for, so seeded traffic without them stays as it was.
+  if (!t.pinShare || random() >= t.pinShare) return next;
+  const pin = String(Math.floor(random() * 10_000)).padStart(4, '0');
+  return { ...next, plan: { ...next.plan, payment: { ...next.plan.payment, pin } } };
+}
+
+function nextPlainPayment(
   t: PaymentTraffic,
   s: TrafficState,
   random: () => number,

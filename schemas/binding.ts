@@ -171,6 +171,8 @@ export const txnDeclineReasons = [
   'single_limit',
   'daily_count_limit',
   'daily_amount_limit',
+  /** A PIN payment the terminal cannot encipher: its DUKPT initial key is used up (docs/keys.md "DUKPT injection"). */
+  'pin_unavailable',
 ] as const;
 export type TxnDeclineReason = (typeof txnDeclineReasons)[number];
 
