@@ -56,6 +56,15 @@ export const configSchema = z.object({
   BINDING_SIGNING_KEY: z.string().includes('PRIVATE KEY', { error: 'must be a PKCS#8 PEM private key' }).optional(),
   /** Checked here, so a bad key is a configuration error at start rather than a key module's stack. */
   KEY_VAULT_MASTER_KEY: z.string().refine(isMasterKey, 'must be 32 bytes: 64 hex digits or base64 of 32 bytes').optional(),
+  /** Who holds the keys (docs/keys.md): the software simulation, or a PKCS#11 token (an HSM). */
+  KEY_VAULT: oneOf(['software', 'pkcs11'] as const).default('software'),
+  /** KEY_VAULT=pkcs11: the vendor's PKCS#11 library (.so). */
+  HSM_PKCS11_LIBRARY: z.string().optional(),
+  /** KEY_VAULT=pkcs11: the slot id, or else HSM_TOKEN_LABEL names the token. */
+  HSM_SLOT: z.coerce.number({ error: 'must be a slot id (a whole number)' }).int({ error: 'must be a slot id (a whole number)' }).min(0, { error: 'must be a slot id (a whole number)' }).optional(),
+  HSM_TOKEN_LABEL: z.string().max(32, 'a PKCS#11 token label is at most 32 characters').optional(),
+  /** KEY_VAULT=pkcs11: a file holding the user PIN (never the PIN itself in the environment). */
+  HSM_PIN_FILE: z.string().optional(),
   TLS_CERT: z.string().optional(),
   TLS_KEY: z.string().optional(),
   MQTTS_PORT: port.default(8883),
@@ -168,6 +177,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dotenvPath = re
     problems.push('CLUSTER: needs SHARED_DIR (firmware images and log bundles, on a file system every instance mounts)');
   // Without REDIS_URL each instance would find or start a Redis of its own.
   if (/^(true|1|yes)$/.test(merged.CLUSTER ?? '') && !merged.REDIS_URL) problems.push('CLUSTER: needs REDIS_URL (the one Redis every instance shares)');
+  if (merged.KEY_VAULT === 'pkcs11') {
+    if (!merged.HSM_PKCS11_LIBRARY) problems.push('HSM_PKCS11_LIBRARY: needed with KEY_VAULT=pkcs11 (the path of the PKCS#11 library)');
+    if (!merged.HSM_PIN_FILE) problems.push('HSM_PIN_FILE: needed with KEY_VAULT=pkcs11 (a file holding the user PIN)');
+    if (!merged.HSM_SLOT === !merged.HSM_TOKEN_LABEL) problems.push('HSM_SLOT or HSM_TOKEN_LABEL: set one of them with KEY_VAULT=pkcs11');
+    if (merged.HSM_PIN) problems.push('HSM_PIN: the PIN is read only from the file HSM_PIN_FILE names, never from the environment');
+    if (merged.KEY_VAULT_MASTER_KEY) problems.push('KEY_VAULT_MASTER_KEY: not used with KEY_VAULT=pkcs11 (the master key is a key in the token)');
+  }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -97,7 +97,7 @@ export interface KeyRouteDeps {
   bdkCeremony: BdkCeremony;
   devices: DeviceService;
   audit: AuditLog;
-  vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file'; masterKcv: string };
+  vaultState(): { replacing: boolean; masterKeyFrom: 'env' | 'file' | 'hsm'; masterKcv: string };
   /** `inTx` (the audit entry) commits with the command. */
   report(deviceId: string, by: string, inTx?: InCommandTx<{ commandId: string }>): Promise<{ commandId: string }>;
   /** The revocation and its `keys.revoke` entry by `actor` commit together; the zeroize command follows. */

@@ -19,14 +19,14 @@ import type { KeyVault } from './keyVault.ts';
 import { createMasterKeyImport } from './masterKeyImport.ts';
 import { replaceMasterKey } from './masterKeyReplacement.ts';
 import { devicesDue, POLICY_QUEUE, POLICY_SCHEDULER } from './rotationPolicy.ts';
-import { createSoftwareCustody } from './custody/softwareCustody.ts';
+import { forwardingCustody, openCustody, type OpenedCustody } from './custody/openCustody.ts';
 import { createBdkCeremony } from './dukpt/bdkCeremony.ts';
+import { resealBdks } from './dukpt/bdkReseal.ts';
 import { registerDukptRoutes } from './dukpt/dukptRoutes.ts';
 import { createDukptService, type DukptService } from './dukpt/dukptService.ts';
-import type { MasterKeys } from './softwareVault.ts';
 import { createKeyVault } from './vaultOperations.ts';
 import { createTamperHandler } from './tamper.ts';
-import { openVaultMasters, type VaultMasters } from './vaultMasters.ts';
+import type { MasterGenerations } from './vaultMasters.ts';
 
 const SYSTEM: Principal = { userId: 'system', name: 'key-rotation-policy', role: 'admin' };
 const CHUNK = 1000;
@@ -47,16 +47,14 @@ export interface KeysInternals {
 }
 
 export function createKeysModule(ctx: ModuleContext): ServerModule & { internals: KeysInternals } {
-  let masters: VaultMasters | undefined;
-  const mastersRef: MasterKeys = {
-    get: (gen) => must().get(gen),
-    current: () => must().current(),
-  };
-  function must(): VaultMasters {
-    if (!masters) throw new Error('key vault not open yet');
-    return masters;
+  // KEY_VAULT picks the custody at start; the vault is built now over one that forwards to it.
+  let opened: OpenedCustody | undefined;
+  function openedOrThrow(): OpenedCustody {
+    if (!opened) throw new Error('key vault not open yet');
+    return opened;
   }
-  const custody = createSoftwareCustody(mastersRef);
+  const must = (): MasterGenerations => openedOrThrow().masters;
+  const custody = forwardingCustody(() => openedOrThrow().custody);
   const vault = createKeyVault(custody);
   const keyService = createKeyService({ db: ctx.db, vault, timeline: ctx.timeline, log: ctx.log });
   const dukpt = createDukptService({ db: ctx.db, custody: () => custody, timeline: ctx.timeline, bus: ctx.bus, log: ctx.log });
@@ -116,15 +114,21 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     return { revoked, devices: byDevice.size, zeroizeBatches: batches };
   }
 
+  // BDKs are resealed under the new generation as soon as a replacement begins (bdkReseal.ts).
+  const withBdks = (begin: () => Promise<number>) => async () => {
+    const gen = await begin();
+    await resealBdks(ctx.db, custody, gen);
+    return gen;
+  };
   const masterImport = createMasterKeyImport({ masters: must });
   const dual = createDualControl({
     db: ctx.db,
     audit: ctx.audit,
     log: ctx.log,
     executors: {
-      'master_key.replace': (_row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress }),
+      'master_key.replace': (_row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress, begin: withBdks(() => must().beginReplacement()) }),
       // The imported key already waits as the next generation (written when the approval was accepted).
-      'master_key.import': (row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress, begin: async () => masterImport.generationOf(row) }),
+      'master_key.import': (row, progress) => replaceMasterKey({ db: ctx.db, vault, masters: must(), progress, begin: withBdks(async () => masterImport.generationOf(row)) }),
       'keys.bulk_revoke': bulkRevoke,
       'bdk.import': (row) => bdkCeremony.finish(row),
       'bdk.generate': (row) => bdkCeremony.finish(row),
@@ -158,7 +162,7 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
     name: 'keys',
     internals,
     async start() {
-      masters = await openVaultMasters({ db: ctx.db, dataDir: ctx.dataDir, fromEnv: ctx.config.KEY_VAULT_MASTER_KEY, log: ctx.log });
+      opened = await openCustody({ config: ctx.config, db: ctx.db, dataDir: ctx.dataDir, log: ctx.log });
       for (const r of await ctx.db.select({ id: compromisedDevices.deviceId }).from(compromisedDevices)) compromised.add(r.id);
       offInvalidate = onModuleInvalidated(
         ctx.cluster.link,
@@ -210,6 +214,8 @@ export function createKeysModule(ctx: ModuleContext): ServerModule & { internals
       await Promise.all([...settling]);
       await dual.idle();
       await tamper.idle();
+      opened?.close();
+      opened = undefined;
     },
     onEvent(deviceId, event) {
       if (event.type === 'tamper' && !compromised.has(deviceId)) void tamper.markCompromised(deviceId, 'tamper event');

@@ -8,8 +8,8 @@ import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import type { KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { badRequest, conflict } from '../errors.ts';
 import { ActionFailed, type ActionHooks, type RequestSecret } from './dualControl.ts';
-import { combineComponents, isAllZero, openComponent, parseComponent, sealComponent } from './keyComponents.ts';
-import { MasterKeyBusy, type VaultMasters } from './vaultMasters.ts';
+import { combineComponents, isAllZero, parseComponent } from './keyComponents.ts';
+import { MasterKeyBusy, type MasterGenerations } from './vaultMasters.ts';
 
 /** A pending import request (and its sealed component 1) lives this long. */
 export const IMPORT_REQUEST_TTL_MS = 24 * 3_600_000;
@@ -25,8 +25,8 @@ function parse(hex: string, n: 1 | 2): Buffer {
   }
 }
 
-export function createMasterKeyImport(deps: { masters(): VaultMasters }) {
-  function available(): VaultMasters {
+export function createMasterKeyImport(deps: { masters(): MasterGenerations }) {
+  function available(): MasterGenerations {
     const m = deps.masters();
     if (m.from === 'env') throw conflict('master_key_external', MASTER_KEY_EXTERNAL_MESSAGE);
     if (m.replacing()) throw conflict('master_key_busy', 'a master-key replacement or import is under way; wait until it is done');
@@ -42,7 +42,7 @@ export function createMasterKeyImport(deps: { masters(): VaultMasters }) {
       try {
         const m = available();
         if (isAllZero(c2)) throw conflict('component_zero', 'key component 2 is all zeros');
-        c1 = row.sealed ? openComponent((gen) => m.get(gen), row.id, row.sealed) : null;
+        c1 = row.sealed ? m.openComponent(row.id, row.sealed) : null;
         if (!c1) throw conflict('component_unreadable', 'key component 1 of this request no longer opens (the master key changed since); request the import again');
         key = combineComponents(c1, c2);
         if (isAllZero(key)) throw conflict('key_zero', 'component 2 equals component 1: the key would be all zeros');
@@ -78,7 +78,7 @@ export function createMasterKeyImport(deps: { masters(): VaultMasters }) {
       try {
         const m = available();
         if (isAllZero(c1)) throw conflict('component_zero', 'key component 1 is all zeros');
-        return { params: { component1Kcv: keyCheckValue(c1) }, secret: { seal: (id) => sealComponent(m.current(), id, c1), ttlMs: IMPORT_REQUEST_TTL_MS }, dispose: () => void c1.fill(0) };
+        return { params: { component1Kcv: keyCheckValue(c1) }, secret: { seal: (id) => m.sealComponent(id, c1), ttlMs: IMPORT_REQUEST_TTL_MS }, dispose: () => void c1.fill(0) };
       } catch (err) {
         c1.fill(0);
         throw err;

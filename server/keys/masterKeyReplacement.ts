@@ -6,14 +6,14 @@ import { keys } from '../../schemas/tables/keys.ts';
 import type { Db } from '../db/database.ts';
 import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
 import type { KeyVault } from './keyVault.ts';
-import type { VaultMasters } from './vaultMasters.ts';
+import type { MasterGenerations } from './vaultMasters.ts';
 
 const PAGE = 500;
 
 export interface ReplacementDeps {
   db: Db;
   vault: KeyVault;
-  masters: VaultMasters;
+  masters: MasterGenerations;
   progress(p: Record<string, unknown>): Promise<void>;
   /** The generation to re-encrypt into; default: begin (or resume) a replacement by a fresh key.
    *  A master-key import passes its own (its key is already waiting as the next generation). */

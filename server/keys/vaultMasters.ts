@@ -8,12 +8,17 @@ import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { keyVaultMasters } from '../../schemas/tables/keys.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import { openComponent, sealComponent } from './keyComponents.ts';
 import { loadMasterKey } from './masterKey.ts';
-import type { MasterKeys } from './softwareVault.ts';
+import type { MasterKeys } from './custody/softwareCustody.ts';
 
-export interface VaultMasters extends MasterKeys {
-  from: 'env' | 'file';
+/** The master-key generations of either backend: what replacement, import and the API need. */
+export interface MasterGenerations {
+  /** `env` keys cannot be replaced by the server; `hsm`: token objects of a PKCS#11 token. */
+  from: 'env' | 'file' | 'hsm';
   replacing(): boolean;
+  /** The generation new keys are sealed under (the next one while a replacement runs). */
+  currentGen(): number;
   /** Generation and KCV of the active key and of the next one (replacement or import under way). */
   generations(): { active: { gen: number; kcv: string }; next: { gen: number; kcv: string } | null };
   /** Is `key` the active (or the next) master key? */
@@ -26,6 +31,15 @@ export interface VaultMasters extends MasterKeys {
   beginReplacement(imported?: Buffer): Promise<number>;
   /** Every stored key is under the next generation: make it the master key. */
   finishReplacement(): Promise<void>;
+  /** Component 1 of an import, sealed under the current master key for its request row. */
+  sealComponent(approvalId: string, component: Buffer): string;
+  /** Component 1 back, or null if it does not open (other request, master key gone, tampered). */
+  openComponent(approvalId: string, sealed: string): Buffer | null;
+}
+
+/** The software vault's master keys: files (or the environment) the server reads. */
+export interface VaultMasters extends MasterGenerations, MasterKeys {
+  from: 'env' | 'file';
 }
 
 /** Another master-key replacement or import is under way. */
@@ -63,16 +77,22 @@ export async function openVaultMasters(opts: { db: Db; dataDir: string; fromEnv?
   }
   log.info({ gen: active.gen, from: source.from, replacing: Boolean(next) }, 'key vault opened (software vault: a simulation, not an HSM)');
 
+  function get(gen: number): Buffer | undefined {
+    if (gen === active.gen) return source.key;
+    if (next && gen === next.gen && source.next) return source.next;
+    return undefined;
+  }
+  function current(): { gen: number; key: Buffer } {
+    return next && source.next ? { gen: next.gen, key: source.next } : { gen: active.gen, key: source.key };
+  }
+
   return {
     from: source.from,
-    get(gen) {
-      if (gen === active.gen) return source.key;
-      if (next && gen === next.gen && source.next) return source.next;
-      return undefined;
-    },
-    current() {
-      return next && source.next ? { gen: next.gen, key: source.next } : { gen: active.gen, key: source.key };
-    },
+    sealComponent: (approvalId, component) => sealComponent(current(), approvalId, component),
+    openComponent: (approvalId, sealed) => openComponent(get, approvalId, sealed),
+    get,
+    current,
+    currentGen: () => current().gen,
     replacing: () => Boolean(next),
     generations: () => ({ active: { gen: active.gen, kcv: active.kcv }, next: next ? { gen: next.gen, kcv: next.kcv } : null }),
     holds: (key) => sameBytes(key, source.key) || (source.next !== null && sameBytes(key, source.next)),
