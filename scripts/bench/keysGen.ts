@@ -1,9 +1,13 @@
 // Child process of the `keys` scenario: simulated terminals on raw mqtt.js that do what the
-// agent does with keys (SPEC §5): unwrap TMK blocks with their KEK, working keys under the TMK,
-// compute the KCV and ack with it. Keys are kept in memory only.
+// agent does with keys (SPEC §5): unwrap TMK blocks (PFK1) with their KEK, working keys under the
+// TMK (TR-31 when the item says `format: "tr31"`, else PFK1), compute the KCV and ack with it.
+// Keys are kept in memory only.
+import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { openTmkBlock, openWorkingBlock, parseBlock, x25519PrivateFromRaw } from '../../schemas/keyCrypto/keyBlock.ts';
+import { deriveTr31Keys, type Tr31Keys } from '../../schemas/keyCrypto/tr31.ts';
+import { openDeliveryTr31, readDeliveryTr31 } from '../../schemas/keyCrypto/tr31Delivery.ts';
 import { type BrokerTarget, type CommandLedger, firstErrorsInto, openBenchTerminal } from './benchTerminal.ts';
 import { type GeneratorRequest, serveGenerator } from './generatorIpc.ts';
 import { mapBounded } from './util.ts';
@@ -29,11 +33,36 @@ const status: KeysGenStatus = { connected: 0, installs: 0, failures: 0, errors: 
 const clients: MqttClient[] = [];
 const note = firstErrorsInto(status.errors);
 
-type KeysCommandPayload = { items?: Array<{ slot: string; usage: string; keyId: string; version: number; block: string }> };
+type KeyItem = { slot: string; usage: string; keyId: string; version: number; format?: string; block: string };
+type KeysCommandPayload = { items?: KeyItem[] };
+
+interface HeldTmk {
+  key: Buffer;
+  /** TR-31's KBEK and KBMK, derived once per TMK as the server does. */
+  tr31?: Tr31Keys;
+}
+
+/** The clear key of one item, the block's device checked; a TMK lands in `tmks`. */
+function openItem(item: KeyItem, deviceId: string, kek: KeyObject, tmks: Map<string, HeldTmk>): Buffer {
+  if (item.format === 'tr31') {
+    const d = readDeliveryTr31(item.block);
+    if (d.deviceId !== deviceId) throw new Error('wrong_device');
+    const tmk = tmks.get(d.wrappingKeyId);
+    if (!tmk) throw new Error('unknown_wrapping_key');
+    tmk.tr31 ??= deriveTr31Keys(tmk.key);
+    return openDeliveryTr31(item.block, tmk.tr31).key;
+  }
+  const p = parseBlock(Buffer.from(item.block, 'base64'));
+  if (p.header.dev !== deviceId) throw new Error('wrong_device');
+  if (p.header.usage !== 'TMK') return openWorkingBlock(p, tmks.get(p.header.wk)?.key ?? Buffer.alloc(32));
+  const key = openTmkBlock(p, kek);
+  tmks.set(p.header.kid, { key });
+  return key;
+}
 
 async function device(spec: KeyDeviceSpec, target: BrokerTarget): Promise<void> {
   const kek = x25519PrivateFromRaw(Buffer.from(spec.kek, 'base64'));
-  const tmks = new Map<string, Buffer>();
+  const tmks = new Map<string, HeldTmk>();
   const terminal = openBenchTerminal<KeysCommandPayload>(spec, target, {
     firmware: () => ({ fwVersion: '1.0.0', slot: 'A' }),
     note,
@@ -42,10 +71,7 @@ async function device(spec: KeyDeviceSpec, target: BrokerTarget): Promise<void> 
       if (cmd.type !== 'keys.install') return terminal.ack({ cmdId: cmd.id, state: 'succeeded' });
       try {
         const installed = (cmd.payload.items ?? []).map((item) => {
-          const p = parseBlock(Buffer.from(item.block, 'base64'));
-          if (p.header.dev !== spec.id) throw new Error('wrong_device');
-          const key = p.header.usage === 'TMK' ? openTmkBlock(p, kek) : openWorkingBlock(p, tmks.get(p.header.wk) ?? Buffer.alloc(32));
-          if (p.header.usage === 'TMK') tmks.set(p.header.kid, key);
+          const key = openItem(item, spec.id, kek, tmks);
           return { slot: item.slot, usage: item.usage, keyId: item.keyId, version: item.version, kcv: keyCheckValue(key) };
         });
         status.installs++;

@@ -28,9 +28,9 @@ const reqParams = pathParams('id');
 const anyObject = z.looseObject({});
 const route = routesTagged('keys');
 const timestamp = z.string().openapi({ format: 'date-time' });
-const kcv = z.string().openapi({ description: 'key check value with its method: `cmac:` and 6 upper-case hex digits', example: 'cmac:7A3C1B' });
-const usage = z.string().openapi({ description: 'TMK, TPK, TAK or TDK' });
-const slot = z.string().openapi({ description: '`tmk`, `tpk`, `tak`, `tdk`, or `<slot>.<n>` (n: 1–3 digits) for further keys of that usage' });
+const kcv = z.string().openapi({ description: 'key check value with its method: `cmac:` (AES keys) or `enc0:` (TDES DUKPT IPEKs) and 6 upper-case hex digits', example: 'cmac:7A3C1B' });
+const usage = z.string().openapi({ description: 'TMK, TPK, TAK, TDK, or IK (a DUKPT initial key)' });
+const slot = z.string().openapi({ description: '`tmk`, `tpk`, `tak`, `tdk`, `dukpt`, or `<slot>.<n>` (n: 1–3 digits) for further keys of that usage' });
 
 /** An installed key as `GET /v1/devices/{id}/keys` lists it: never the key itself. */
 const installedKey = z

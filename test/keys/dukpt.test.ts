@@ -178,6 +178,19 @@ for (const kind of databaseKinds()) {
       expect((await slots(dev))[0]?.counterLow).toBe(false);
     });
 
+    it('keeps the BDKs usable across a master-key replacement: they are resealed under the new generation', async () => {
+      const r = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      expect((await t.api('POST', `/v1/key-vault/requests/${r.body.id}/approve`, undefined, { token: admin2 })).status).toBe(200);
+      await eventually(async () => (await t.api<ApprovalView>('GET', `/v1/key-vault/requests/${r.body.id}`)).body.state === 'done', { timeoutMs: 30_000 });
+      const aes = (await t.api<{ items: BdkView[] }>('GET', '/v1/bdks')).body.items.find((b) => b.name === 'aes vector')!;
+      const dev = devices()[1]!;
+      await inject(aes.id, [dev]);
+      const [s] = await slots(dev);
+      expect(s).toMatchObject({ state: 'installed', initialKsn: `${initialKeyId.slice(0, 8)}9012345700000000` });
+      await eventually(async () => (await slots(dev))[0]?.verifiedAt !== null);
+    }, 120_000);
+
     it('lets no BDK, component or initial key out in any answer or log line', () => {
       const haystack = [...t.responses, ...t.logLines].join('\n');
       expect(findKeyMaterial(haystack, secrets)).toEqual([]);
