@@ -61,4 +61,3 @@ const tdesRules: CounterRules = {
 };
 
 export const counterRules = (scheme: DukptScheme): CounterRules => (scheme === 'tdes' ? tdesRules : aesRules);
-

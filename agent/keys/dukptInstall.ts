@@ -6,7 +6,13 @@
 import { KeyBlockError, slotFitsUsage } from '../../schemas/keyCrypto/header.ts';
 import { kcv, matchesKcv, type KcvMethod } from '../../schemas/keyCrypto/kcv.ts';
 import { DEVICE_BLOCK_ID, parseHeader, unwrapTr31, type Tr31Header } from '../../schemas/keyCrypto/tr31.ts';
-import { KCV_BLOCK_ID, KEY_ID_BLOCK_ID, SLOT_BLOCK_ID, VERSION_BLOCK_ID, WRAPPING_KEY_BLOCK_ID } from '../../schemas/keyCrypto/tr31Delivery.ts';
+import {
+  KCV_BLOCK_ID,
+  KEY_ID_BLOCK_ID,
+  SLOT_BLOCK_ID,
+  VERSION_BLOCK_ID,
+  WRAPPING_KEY_BLOCK_ID,
+} from '../../schemas/keyCrypto/tr31Delivery.ts';
 import type { DukptScheme, KeyInstallItem } from '../../schemas/keys.ts';
 import { counterRules } from './dukptCounters.ts';
 import { KeyInstallError } from './installError.ts';
@@ -54,11 +60,19 @@ function checkHeader(item: KeyInstallItem, h: Tr31Header, shape: SchemeShape, de
   if (device === undefined) throw rejected('bad_block', `block ${item.keyId} names no device (optional block ${DEVICE_BLOCK_ID})`);
   if (device !== deviceId) throw rejected('wrong_device', `block ${item.keyId} is for another device`);
   if (h.keyUsage !== TR31_INITIAL_KEY_USAGE || h.modeOfUse !== TR31_DERIVE_MODE)
-    throw rejected('wrong_slot', `block ${item.keyId} has key usage ${h.keyUsage} mode ${h.modeOfUse}; slot ${item.slot} takes a DUKPT initial key (B1, X)`);
-  if (h.algorithm !== shape.algorithm) throw rejected('bad_block', `block ${item.keyId} holds an algorithm ${h.algorithm} key; a ${item.dukpt?.scheme} initial key is ${shape.algorithm}`);
+    throw rejected(
+      'wrong_slot',
+      `block ${item.keyId} has key usage ${h.keyUsage} mode ${h.modeOfUse}; slot ${item.slot} takes a DUKPT initial key (B1, X)`,
+    );
+  if (h.algorithm !== shape.algorithm)
+    throw rejected(
+      'bad_block',
+      `block ${item.keyId} holds an algorithm ${h.algorithm} key; a ${item.dukpt?.scheme} initial key is ${shape.algorithm}`,
+    );
   const name = single(h, shape.nameBlock);
   if (name === undefined) throw rejected('bad_block', `block ${item.keyId} has no ${shape.nameBlock} block naming its initial key`);
-  if (name !== shape.nameOf(initialKsn)) throw rejected('wrong_slot', `block ${item.keyId} is for initial key ${name}, not ${shape.nameOf(initialKsn)}`);
+  if (name !== shape.nameOf(initialKsn))
+    throw rejected('wrong_slot', `block ${item.keyId} is for initial key ${name}, not ${shape.nameOf(initialKsn)}`);
   const binding: [string, string][] = [
     [KEY_ID_BLOCK_ID, item.keyId],
     [VERSION_BLOCK_ID, String(item.version)],
@@ -66,7 +80,8 @@ function checkHeader(item: KeyInstallItem, h: Tr31Header, shape: SchemeShape, de
   ];
   for (const [id, expected] of binding) {
     const data = single(h, id);
-    if (data !== undefined && data !== expected) throw rejected('wrong_slot', `block ${item.keyId}: optional block ${id} says ${data}, the item ${expected}`);
+    if (data !== undefined && data !== expected)
+      throw rejected('wrong_slot', `block ${item.keyId}: optional block ${id} says ${data}, the item ${expected}`);
   }
 }
 
@@ -75,7 +90,8 @@ export function unwrapInitialKey(item: KeyInstallItem, ctx: { deviceId: string; 
   const info = item.dukpt;
   if (!info) throw rejected('bad_block', `item ${item.keyId} is an initial key without its dukpt scheme and KSN`);
   if (item.format !== 'tr31') throw rejected('bad_block', `item ${item.keyId}: an initial key travels as a TR-31 block (format tr31)`);
-  if (item.usage !== 'IK' || !slotFitsUsage(item.slot, 'IK')) throw rejected('wrong_slot', `an initial key goes to slot dukpt or dukpt.<n>, not ${item.slot}`);
+  if (item.usage !== 'IK' || !slotFitsUsage(item.slot, 'IK'))
+    throw rejected('wrong_slot', `an initial key goes to slot dukpt or dukpt.<n>, not ${item.slot}`);
   const shape = shapes[info.scheme];
   const rules = counterRules(info.scheme);
   const initial = Buffer.from(info.ksn, 'hex');
@@ -96,7 +112,8 @@ export function unwrapInitialKey(item: KeyInstallItem, ctx: { deviceId: string; 
   const wk = single(header, WRAPPING_KEY_BLOCK_ID);
   let key: Buffer;
   try {
-    if (wk !== undefined && wk !== tmk.keyId) throw rejected('unknown_wrapping_key', `block ${item.keyId} is under TMK ${wk}; this terminal holds ${tmk.keyId}`);
+    if (wk !== undefined && wk !== tmk.keyId)
+      throw rejected('unknown_wrapping_key', `block ${item.keyId} is under TMK ${wk}; this terminal holds ${tmk.keyId}`);
     key = unwrapTr31(item.block, tmk.key).key;
   } catch (err) {
     if (err instanceof KeyBlockError && err.code === 'unwrap_failed') throw failed('unwrap_failed', err.message, err);
@@ -106,12 +123,18 @@ export function unwrapInitialKey(item: KeyInstallItem, ctx: { deviceId: string; 
     if (tmk.stored) tmk.key.fill(0);
   }
   try {
-    if (key.length !== shape.keyBytes) throw rejected('bad_block', `block ${item.keyId} holds a ${key.length}-byte key; a ${info.scheme} initial key is ${shape.keyBytes} bytes`);
+    if (key.length !== shape.keyBytes)
+      throw rejected(
+        'bad_block',
+        `block ${item.keyId} holds a ${key.length}-byte key; a ${info.scheme} initial key is ${shape.keyBytes} bytes`,
+      );
     const own = kcv(shape.kcvMethod, key);
-    if (!item.kcv.startsWith(`${shape.kcvMethod}:`) || !matchesKcv(key, item.kcv)) throw failed('kcv_mismatch', `key ${item.keyId}: computed ${own}, expected ${item.kcv}`);
+    if (!item.kcv.startsWith(`${shape.kcvMethod}:`) || !matchesKcv(key, item.kcv))
+      throw failed('kcv_mismatch', `key ${item.keyId}: computed ${own}, expected ${item.kcv}`);
     const carried = single(header, KCV_BLOCK_ID);
     // KC: the KCV algorithm (00 encryption of zeros, 01 CMAC), then at least the 3 bytes posfleet compares.
-    if (carried !== undefined && carried.slice(0, 8) !== `${shape.kcvMethod === 'cmac' ? '01' : '00'}${own.slice(5)}`) throw failed('kcv_mismatch', `key ${item.keyId}: computed ${own}, its KC block says ${carried}`);
+    if (carried !== undefined && carried.slice(0, 8) !== `${shape.kcvMethod === 'cmac' ? '01' : '00'}${own.slice(5)}`)
+      throw failed('kcv_mismatch', `key ${item.keyId}: computed ${own}, its KC block says ${carried}`);
     return {
       slot: item.slot,
       usage: 'IK',

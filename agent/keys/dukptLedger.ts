@@ -37,7 +37,8 @@ export function openDukptLedger(dir: string): DukptLedger {
     advance(initialKsn, counter) {
       const used = read();
       const last = used[initialKsn] ?? 0;
-      if (counter <= last) throw new DukptError('counter_reused', `counter ${counter} is not after ${last}, the last one used under ${initialKsn}`);
+      if (counter <= last)
+        throw new DukptError('counter_reused', `counter ${counter} is not after ${last}, the last one used under ${initialKsn}`);
       used[initialKsn] = counter;
       writeFileAtomic(path, `${JSON.stringify({ v: 1, used }, null, 2)}\n`);
     },

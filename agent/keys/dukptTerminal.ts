@@ -73,7 +73,11 @@ export function createDukptTerminal(deps: DukptTerminalDeps): DukptTerminal {
   const entryOf = (slot: string) => deps.store.inventory().find((e) => e.slot === slot);
 
   return {
-    slots: () => deps.store.inventory().filter((e) => stateOf(e)).map((e) => e.slot),
+    slots: () =>
+      deps.store
+        .inventory()
+        .filter((e) => stateOf(e))
+        .map((e) => e.slot),
     state(slot) {
       const e = entryOf(slot);
       return e && stateOf(e);
@@ -84,7 +88,8 @@ export function createDukptTerminal(deps: DukptTerminalDeps): DukptTerminal {
       if (!now) throw new DukptError('no_initial_key', `slot ${slot} holds no DUKPT initial key`);
       const rules = counterRules(now.scheme);
       const next = rules.next(now.counter);
-      if (next === null) throw new DukptError('exhausted', `slot ${slot}: every counter of initial KSN ${now.ksn} is used; it needs a new initial key`);
+      if (next === null)
+        throw new DukptError('exhausted', `slot ${slot}: every counter of initial KSN ${now.ksn} is used; it needs a new initial key`);
       const initial = initialKsnOf(now);
       deps.ledger.advance(hex(initial), next);
       const ksn = rules.ksn(initial, next);
@@ -105,7 +110,8 @@ export function createDukptTerminal(deps: DukptTerminalDeps): DukptTerminal {
 }
 
 /** The DUKPT slots of the key store in a state dir. */
-export const openDukptTerminal = (dir: string, store: SecureStore): DukptTerminal => createDukptTerminal({ store, ledger: openDukptLedger(dir) });
+export const openDukptTerminal = (dir: string, store: SecureStore): DukptTerminal =>
+  createDukptTerminal({ store, ledger: openDukptLedger(dir) });
 
 /**
  * The key store as the handlers report it: the same store, whose inventory shows each DUKPT slot's
@@ -117,7 +123,10 @@ export const reportingDukpt = (store: SecureStore, dukpt: DukptTerminal): Secure
  * The round trip of the first initial key a command installed (CHECK_PIN, CHECK_PAN at the slot's
  * next counter), for the ack; none when that key's counters are already used up (re-injected).
  */
-export function dukptCheckAfterInstall(dukpt: DukptTerminal, installed: readonly Pick<InventoryEntry, 'slot' | 'usage'>[]): DukptCheck | undefined {
+export function dukptCheckAfterInstall(
+  dukpt: DukptTerminal,
+  installed: readonly Pick<InventoryEntry, 'slot' | 'usage'>[],
+): DukptCheck | undefined {
   const first = installed.find((k) => k.usage === 'IK');
   if (!first) return undefined;
   try {

@@ -28,7 +28,12 @@ describe('agent DUKPT, AES (X9.24-3-2017 vectors)', () => {
     const { dir, tmk } = terminalWithTmk();
     install(dir, [ikItem('aes128', tmk)]);
     const terminal = reopen(dir, publishedRandom);
-    expect(terminal.state('dukpt')).toEqual({ scheme: 'aes128', ksn: published.aes128.ksn, counter: 0, countersLeft: AES_COUNTER_LIFETIME });
+    expect(terminal.state('dukpt')).toEqual({
+      scheme: 'aes128',
+      ksn: published.aes128.ksn,
+      counter: 0,
+      countersLeft: AES_COUNTER_LIFETIME,
+    });
     for (let i = 0; i < 8; i++) {
       const r = terminal.encipherPin('dukpt', pinExample.pin, pinExample.pan);
       const ksn = `${initialKeyId}${(i + 1).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -63,7 +68,12 @@ describe('agent DUKPT, AES (X9.24-3-2017 vectors)', () => {
     expect(hostPin(aes128.bdk, check.ksn, check.pinBlock, 'AES128')).toBe('1234');
     // What the handler acks is the wire shape, counter and all.
     const result = keysInstallResult.parse({ installed: [], inventory: reportingDukpt(store, terminal).inventory(), dukptCheck: check });
-    expect(result.inventory.find((e) => e.slot === 'dukpt')?.dukpt).toEqual({ scheme: 'aes128', ksn: check.ksn, counter: 1, countersLeft: AES_COUNTER_LIFETIME - 1 });
+    expect(result.inventory.find((e) => e.slot === 'dukpt')?.dukpt).toEqual({
+      scheme: 'aes128',
+      ksn: check.ksn,
+      counter: 1,
+      countersLeft: AES_COUNTER_LIFETIME - 1,
+    });
   });
 
   it('walks the last counters (0xFFFE8000, 0xFFFF0000), then refuses: exhausted, countersLeft 0', () => {
@@ -110,7 +120,8 @@ describe('agent DUKPT, TDES (X9.24-1:2009 A.4 vectors)', () => {
     const first = rolloverSequence[0]!;
     useCountersUntil(dir, 'dukpt', tdes.countersLeft(tdes.counterOf(h(first.ksn))) + 1);
     const terminal = reopen(dir);
-    for (const row of rolloverSequence) expect(terminal.encipherPin('dukpt', PIN, PAN)).toEqual({ slot: 'dukpt', ksn: row.ksn, pinBlock: row.pinBlock });
+    for (const row of rolloverSequence)
+      expect(terminal.encipherPin('dukpt', PIN, PAN)).toEqual({ slot: 'dukpt', ksn: row.ksn, pinBlock: row.pinBlock });
   });
 
   it('refuses after its last counter, 0x1FF800', () => {
@@ -153,11 +164,24 @@ describe('agent DUKPT counter', () => {
     const other = Buffer.from(aes.initialKey(h(aes128.bdk), h('1234567890ABCDEF')));
     const ikid = '1234567890ABCDEF';
     install(dir, [
-      ikItem('aes128', tmk, { key: other, blocks: [{ id: '01', data: 'dev_dukpt' }, { id: 'IK', data: ikid }] }, { keyId: 'key_ik2', version: 2, dukpt: { scheme: 'aes128', ksn: `${ikid}00000000`, bdkKcv: 'cmac:000000' } }),
+      ikItem(
+        'aes128',
+        tmk,
+        {
+          key: other,
+          blocks: [
+            { id: '01', data: 'dev_dukpt' },
+            { id: 'IK', data: ikid },
+          ],
+        },
+        { keyId: 'key_ik2', version: 2, dukpt: { scheme: 'aes128', ksn: `${ikid}00000000`, bdkKcv: 'cmac:000000' } },
+      ),
     ]);
     const terminal = reopen(dir);
     expect(terminal.encipherPin('dukpt', CHECK_PIN, CHECK_PAN).ksn).toBe(`${ikid}00000001`);
-    const entry = reportingDukpt(openSecureStore(dir), terminal).inventory().find((e) => e.slot === 'dukpt')!;
+    const entry = reportingDukpt(openSecureStore(dir), terminal)
+      .inventory()
+      .find((e) => e.slot === 'dukpt')!;
     expect(inventoryEntry.parse(entry)).toEqual(entry);
     expect(entry).toMatchObject({ usage: 'IK', keyId: 'key_ik2', version: 2, dukpt: { ksn: `${ikid}00000001`, counter: 1 } });
     expect(JSON.stringify(entry)).not.toContain(other.toString('hex').toUpperCase());

@@ -7,7 +7,15 @@ import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import * as aes from '../../schemas/keyCrypto/dukptAes.ts';
 import * as tdes from '../../schemas/keyCrypto/dukptTdes.ts';
 import { kcv } from '../../schemas/keyCrypto/kcv.ts';
-import { deriveTr31Keys, deviceBlock, initialKeyIdBlock, keySetIdBlock, parseHeader, wrapTr31, type Tr31Header } from '../../schemas/keyCrypto/tr31.ts';
+import {
+  deriveTr31Keys,
+  deviceBlock,
+  initialKeyIdBlock,
+  keySetIdBlock,
+  parseHeader,
+  wrapTr31,
+  type Tr31Header,
+} from '../../schemas/keyCrypto/tr31.ts';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import { tempDir } from '../agent/helpers.ts';
 import { DEV, ikItem, install, reopen, TMK_ID } from './dukptAgentFixtures.ts';
@@ -39,7 +47,10 @@ const header = (algorithm: string, name: Tr31Header['optionalBlocks'][number]): 
 function terminalWithDocTmk() {
   const dir = tempDir('posfleet-dukpt-doc-');
   const tmk = h(get('tmk'));
-  openSecureStore(dir).install([{ slot: 'tmk', usage: 'TMK', keyId: TMK_ID, version: 1, kcv: keyCheckValue(tmk), key: Buffer.from(tmk), wk: 'KEK' }], 1);
+  openSecureStore(dir).install(
+    [{ slot: 'tmk', usage: 'TMK', keyId: TMK_ID, version: 1, kcv: keyCheckValue(tmk), key: Buffer.from(tmk), wk: 'KEK' }],
+    1,
+  );
   return { dir, tmk };
 }
 
@@ -50,7 +61,12 @@ describe('docs/keys.md DUKPT injection worked example', () => {
     expect([x(keys.kbek), x(keys.kbmk)]).toEqual([get('kbek'), get('kbmk')]);
     const ik = h(get('initial_key'));
     expect(kcv('cmac', ik)).toBe(get('kcv'));
-    const block = wrapTr31({ header: header('A', initialKeyIdBlock(h(get('ksn').slice(0, 16)))), key: ik, kbpk: tmk, padding: h(get('padding')) });
+    const block = wrapTr31({
+      header: header('A', initialKeyIdBlock(h(get('ksn').slice(0, 16)))),
+      key: ik,
+      kbpk: tmk,
+      padding: h(get('padding')),
+    });
     expect(block).toBe(get('block'));
     const { headerLength } = parseHeader(block);
     expect(block.slice(0, headerLength)).toBe(get('header'));
@@ -76,10 +92,19 @@ describe('docs/keys.md DUKPT injection worked example', () => {
     const { dir, tmk } = terminalWithDocTmk();
     const ipek = h('6AC292FAA1315B4D858AB3A3D7D5933A');
     expect(kcv('enc0', ipek)).toBe(get('tdes_kcv'));
-    const block = wrapTr31({ header: header('T', keySetIdBlock(h('FFFF9876543210E00000'))), key: ipek, kbpk: tmk, padding: h(get('padding')) });
+    const block = wrapTr31({
+      header: header('T', keySetIdBlock(h('FFFF9876543210E00000'))),
+      key: ipek,
+      kbpk: tmk,
+      padding: h(get('padding')),
+    });
     expect(block).toBe(get('tdes_block'));
     install(dir, [ikItem('tdes', tmk, {}, { block, kcv: get('tdes_kcv') })]);
-    expect(reopen(dir).encipherPin('dukpt', '1234', '4111111111111111')).toEqual({ slot: 'dukpt', ksn: get('tdes_check_ksn'), pinBlock: get('tdes_pin_block') });
+    expect(reopen(dir).encipherPin('dukpt', '1234', '4111111111111111')).toEqual({
+      slot: 'dukpt',
+      ksn: get('tdes_check_ksn'),
+      pinBlock: get('tdes_pin_block'),
+    });
     const txnKey = tdes.deriveTransactionKey(ipek, h(get('tdes_check_ksn')));
     expect(x(tdes.sessionKey(txnKey, 'pin'))).toBe(get('tdes_pin_key'));
     expect(x(tdes.pinBlockFormat0('1234', '4111111111111111'))).toBe(get('tdes_clear_pin_block'));

@@ -71,7 +71,10 @@ export function terminalWithTmk() {
   const dir = tempDir('posfleet-dukpt-');
   const store = openSecureStore(dir);
   const tmk = randomBytes(32);
-  store.install([{ slot: 'tmk', usage: 'TMK', keyId: TMK_ID, version: 1, kcv: keyCheckValue(tmk), key: Buffer.from(tmk), wk: 'KEK' }], 1000);
+  store.install(
+    [{ slot: 'tmk', usage: 'TMK', keyId: TMK_ID, version: 1, kcv: keyCheckValue(tmk), key: Buffer.from(tmk), wk: 'KEK' }],
+    1000,
+  );
   return { dir, store, tmk };
 }
 

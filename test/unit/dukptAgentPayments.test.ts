@@ -49,7 +49,9 @@ describe('keys.install of an initial key, through the dispatcher', () => {
     expect(result.inventory.find((e) => e.slot === 'dukpt')?.dukpt).toMatchObject({ scheme: 'aes128', ksn: check.ksn, counter: 1 });
     // The key report (no items) and the zeroize answer carry the counter too.
     send('c2', 'keys.install', { items: [] });
-    expect(keysInstallResult.parse((await finalAck('c2'))?.result).inventory.find((e) => e.slot === 'dukpt')?.dukpt).toMatchObject({ counter: 1 });
+    expect(keysInstallResult.parse((await finalAck('c2'))?.result).inventory.find((e) => e.slot === 'dukpt')?.dukpt).toMatchObject({
+      counter: 1,
+    });
     send('c3', 'keys.zeroize', { slots: ['tmk'] });
     expect((await finalAck('c3'))?.result).toMatchObject({ inventory: [{ slot: 'dukpt', dukpt: { counter: 1 } }] });
   });
@@ -98,9 +100,15 @@ describe('PIN payments', () => {
     send('c1', 'keys.install', { items: [ikItem('aes128', tmk)] });
     await finalAck('c1');
     useCountersUntil(dir, 'dukpt', 1);
-    expect(app.pay({ amountMinor: 100, pan: '4111111111111111', pin: '1234' })).toMatchObject({ approved: true, pinBlock: { ksn: '1234567890123456FFFF0000' } });
+    expect(app.pay({ amountMinor: 100, pan: '4111111111111111', pin: '1234' })).toMatchObject({
+      approved: true,
+      pinBlock: { ksn: '1234567890123456FFFF0000' },
+    });
     expect(reopen(dir).state('dukpt')).toMatchObject({ countersLeft: 0 });
-    expect(app.pay({ amountMinor: 100, pan: '4111111111111111', pin: '1234' })).toMatchObject({ approved: false, reason: 'pin_unavailable' });
+    expect(app.pay({ amountMinor: 100, pan: '4111111111111111', pin: '1234' })).toMatchObject({
+      approved: false,
+      reason: 'pin_unavailable',
+    });
     expect(app.pay({ amountMinor: 100, pan: '4111111111111111' })).toMatchObject({ approved: true });
   });
 

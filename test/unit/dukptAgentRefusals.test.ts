@@ -26,8 +26,12 @@ describe('agent DUKPT refusals', () => {
     expect(attempt([{ ...withoutInfo, usage: 'IK' }])).toBe('rejected:bad_block');
     expect(attempt([ikItem('aes128', tmk, {}, { format: 'pfk1' })])).toBe('rejected:bad_block');
     // An initial KSN whose counter is not 0, or of the other scheme's length.
-    expect(attempt([ikItem('aes128', tmk, {}, { dukpt: { scheme: 'aes128', ksn: '123456789012345600000001', bdkKcv: 'cmac:000000' } })])).toBe('rejected:bad_block');
-    expect(attempt([ikItem('tdes', tmk, {}, { dukpt: { scheme: 'tdes', ksn: published.aes128.ksn, bdkKcv: 'enc0:000000' } })])).toBe('rejected:bad_block');
+    expect(
+      attempt([ikItem('aes128', tmk, {}, { dukpt: { scheme: 'aes128', ksn: '123456789012345600000001', bdkKcv: 'cmac:000000' } })]),
+    ).toBe('rejected:bad_block');
+    expect(attempt([ikItem('tdes', tmk, {}, { dukpt: { scheme: 'tdes', ksn: published.aes128.ksn, bdkKcv: 'enc0:000000' } })])).toBe(
+      'rejected:bad_block',
+    );
   });
 
   it('refuses a block without its device block or its IK block, with the other algorithm, or holding a key of the wrong length: rejected bad_block', () => {
@@ -40,7 +44,9 @@ describe('agent DUKPT refusals', () => {
 
   it('refuses a block for another device: rejected wrong_device', () => {
     const { tmk, attempt } = setup();
-    expect(attempt([ikItem('aes128', tmk, { blocks: [deviceBlock('dev_other'), initialKeyIdBlock(h('1234567890123456'))] })])).toBe('rejected:wrong_device');
+    expect(attempt([ikItem('aes128', tmk, { blocks: [deviceBlock('dev_other'), initialKeyIdBlock(h('1234567890123456'))] })])).toBe(
+      'rejected:wrong_device',
+    );
   });
 
   it('refuses another slot, another key usage or mode, another initial key id than the item names: rejected wrong_slot', () => {
@@ -49,8 +55,12 @@ describe('agent DUKPT refusals', () => {
     expect(attempt([ikItem('aes128', tmk, {}, { usage: 'TPK' })])).toBe('rejected:wrong_slot');
     expect(attempt([ikItem('aes128', tmk, { keyUsage: 'B0' })])).toBe('rejected:wrong_slot');
     expect(attempt([ikItem('aes128', tmk, { modeOfUse: 'E' })])).toBe('rejected:wrong_slot');
-    expect(attempt([ikItem('aes128', tmk, { blocks: [deviceBlock(DEV), initialKeyIdBlock(h('1234567890ABCDEF'))] })])).toBe('rejected:wrong_slot');
-    expect(attempt([ikItem('tdes', tmk, { blocks: [deviceBlock(DEV), { id: 'KS', data: 'FFFF9876543210A00000' }] })])).toBe('rejected:wrong_slot');
+    expect(attempt([ikItem('aes128', tmk, { blocks: [deviceBlock(DEV), initialKeyIdBlock(h('1234567890ABCDEF'))] })])).toBe(
+      'rejected:wrong_slot',
+    );
+    expect(attempt([ikItem('tdes', tmk, { blocks: [deviceBlock(DEV), { id: 'KS', data: 'FFFF9876543210A00000' }] })])).toBe(
+      'rejected:wrong_slot',
+    );
   });
 
   it('accepts the delivery layout of working keys (02-05 and KC), and refuses it when a binding block disagrees with the item', () => {
@@ -58,7 +68,19 @@ describe('agent DUKPT refusals', () => {
     const key = h(published.aes128.key);
     const block = (over: { keyId?: string; version?: number; slot?: string; wrappingKeyId?: string } = {}) =>
       deliveryTr31({
-        delivery: { keyUsage: 'B1', algorithm: 'A', modeOfUse: 'X', exportability: 'N', deviceId: DEV, keyId: 'key_ik1', version: 1, slot: 'dukpt', wrappingKeyId: TMK_ID, blocks: [initialKeyIdBlock(h('1234567890123456'))], ...over },
+        delivery: {
+          keyUsage: 'B1',
+          algorithm: 'A',
+          modeOfUse: 'X',
+          exportability: 'N',
+          deviceId: DEV,
+          keyId: 'key_ik1',
+          version: 1,
+          slot: 'dukpt',
+          wrappingKeyId: TMK_ID,
+          blocks: [initialKeyIdBlock(h('1234567890123456'))],
+          ...over,
+        },
         key,
         kbpk: tmk,
         kcvMethod: 'cmac',
@@ -93,7 +115,7 @@ describe('agent DUKPT refusals', () => {
     expect(attempt([{ ...good, block: flipped }])).toBe('failed:unwrap_failed');
   });
 
-  it('fails a KCV that is not the key\'s, or by the other scheme\'s method: failed kcv_mismatch', () => {
+  it("fails a KCV that is not the key's, or by the other scheme's method: failed kcv_mismatch", () => {
     const { tmk, attempt } = setup();
     expect(attempt([ikItem('aes128', tmk, {}, { kcv: 'cmac:000000' })])).toBe('failed:kcv_mismatch');
     expect(attempt([ikItem('tdes', tmk, {}, { kcv: 'cmac:000000' })])).toBe('failed:kcv_mismatch');
