@@ -1,12 +1,18 @@
-// Command line: --devices N, --instances K, --minutes M, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
+// Command line: --devices N, --instances K, --minutes M, --vault V, --quick, --scenario NAME, --skip-baseline, --out FILE, --keep.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultResultsFile } from './paths.ts';
+
+export const benchVaults = ['software', 'pkcs11'] as const;
+export type BenchVault = (typeof benchVaults)[number];
+const isVault = (v: string): v is BenchVault => (benchVaults as readonly string[]).includes(v);
 
 export interface CliOptions {
   devices: number;
   instances?: number;
   minutes?: number;
+  /** Key vault of the `keys` scenario's measured run; undefined: software. */
+  vault?: BenchVault;
   quick: boolean;
   scenario: string;
   skipBaseline: boolean;
@@ -15,10 +21,11 @@ export interface CliOptions {
   help: boolean;
 }
 
-export const usage = `usage: npm run bench -- [--devices N] [--instances K] [--minutes M] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
+export const usage = `usage: npm run bench -- [--devices N] [--instances K] [--minutes M] [--vault software|pkcs11] [--quick] [--scenario core] [--skip-baseline] [--out FILE] [--keep]
   --devices N       simulated terminals (default 10000; 300 with --quick)
   --instances K     server instances of the cluster scenario (default 3; 2 with --quick)
   --minutes M       length of the soak scenario's load (default 30; 3 with --quick)
+  --vault V         key vault of the keys scenario (default software; the PKCS#11 figure is run beside it when SoftHSM2 is installed)
   --quick           CI-sized run: few devices, short steps, under 2 minutes
   --scenario NAME   which scenario to run (default core)
   --skip-baseline   do not measure raw aedes (reuses the previous baseline if it had the same size)
@@ -32,6 +39,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       devices: { type: 'string' },
       instances: { type: 'string' },
       minutes: { type: 'string' },
+      vault: { type: 'string' },
       quick: { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'core' },
       'skip-baseline': { type: 'boolean', default: false },
@@ -55,8 +63,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (minutes !== undefined && !(minutes >= 1 && minutes <= 120)) {
     throw new Error(`--minutes: expected a number from 1 to 120, got ${values.minutes}`);
   }
+  const vault = values.vault;
+  if (vault !== undefined && !isVault(vault)) throw new Error(`--vault: expected ${benchVaults.join(' or ')}, got ${vault}`);
   return {
     devices,
+    ...(vault === undefined ? {} : { vault }),
     ...(instances === undefined ? {} : { instances }),
     ...(minutes === undefined ? {} : { minutes }),
     quick,

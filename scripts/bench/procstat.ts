@@ -74,3 +74,31 @@ export function foreignCpu(ourPids: () => number[]): () => number {
   const ours0 = ours();
   return () => Math.max(0, machineBusySeconds() - busy0 - (ours() - ours0));
 }
+
+/**
+ * CPU seconds of the process tree's threads, summed by name: `main` for each process's main
+ * thread, the others by their kernel name (a worker thread is `node` too, V8's and libuv's pools
+ * theirs): says whether the server's time went to its main thread, its database worker or a pool.
+ */
+export function threadCpuSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of processTree(pid)) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const text = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
+        const name = tid === String(p) ? 'main' : text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / clockTicks;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return out;
+}

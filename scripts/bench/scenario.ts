@@ -1,5 +1,6 @@
 // The extension point: a scenario measures something and returns its own latest.json entry and
 // table rows. Add one by writing a module that exports a Scenario and listing it in scenarios.ts.
+import type { BenchVault } from './args.ts';
 
 export interface BenchOptions {
   devices: number;
@@ -7,6 +8,8 @@ export interface BenchOptions {
   instances?: number;
   /** Length of the `soak` scenario's load; undefined: the scenario's default. */
   minutes?: number;
+  /** Key vault of the `keys` scenario's measured run; undefined: software. */
+  vault?: BenchVault;
   quick: boolean;
   skipBaseline: boolean;
   out: string;
