@@ -2,7 +2,7 @@
 // through a server route: the vault's master keys from DATA_DIR (each matched to its generation by
 // the KCV key_vault_masters records), every sealed key row opened with them by the layout of
 // docs/keys.md ("Vault storage"), and each agent's secrets from its state dir (installed keys,
-// the storage and secure-element keys, the KEK's private key). The scanner (secretScan.ts) then
+// the storage and secure-element keys, the KEK's private key), and the BDKs from their table. The scanner (secretScan.ts) then
 // looks for all of them.
 import { createDecipheriv } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,21 +11,40 @@ import { isNotNull } from 'drizzle-orm';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import { openStateStore } from '../../agent/stateStore.ts';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
-import { keys, keyVaultMasters, type KeyRow } from '../../schemas/tables/keys.ts';
+import { matchesKcv } from '../../schemas/keyCrypto/kcv.ts';
+import { bdks, keys, keyVaultMasters } from '../../schemas/tables/keys.ts';
 import type { Db } from '../../server/db/database.ts';
+import { custodyKeyBytes, custodyKeyTypes } from '../../server/keys/keyCustody.ts';
 import type { Secret } from './secretScan.ts';
 
 const GEN_BYTES = 4;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
+const AES256_BYTES = 32;
 
-/** Opens a vault-sealed key (gen ‖ nonce ‖ ct ‖ tag, AAD naming id, device, usage, version) with its master key. */
-export function openSealedKey(master: Buffer, k: Pick<KeyRow, 'id' | 'deviceId' | 'usage' | 'version'> & { sealed: string }): Buffer {
-  const b = Buffer.from(k.sealed, 'base64');
+/** What a sealed key is bound to (its AAD): a key row's id, device, usage and version; a BDK's id, `-`, `BDK`, 1. */
+export interface SealedRef {
+  keyId: string;
+  deviceId: string;
+  usage: string;
+  version: number;
+}
+
+/**
+ * Opens a vault-sealed key (gen ‖ nonce ‖ ct ‖ tag, AAD naming id, device, usage and version) with
+ * its master key. The plaintext of an AES-256 key is the key; of any other type, one type byte
+ * (custodyKeyTypes' index) ‖ the key.
+ */
+export function openSealedKey(master: Buffer, ref: SealedRef, sealed: string): Buffer {
+  const b = Buffer.from(sealed, 'base64');
   const d = createDecipheriv('aes-256-gcm', master, b.subarray(GEN_BYTES, GEN_BYTES + NONCE_BYTES));
-  d.setAAD(Buffer.from(`posfleet-vault/v1;kid=${k.id};dev=${k.deviceId};usage=${k.usage};ver=${k.version}`, 'utf8'));
+  d.setAAD(Buffer.from(`posfleet-vault/v1;kid=${ref.keyId};dev=${ref.deviceId};usage=${ref.usage};ver=${ref.version}`, 'utf8'));
   d.setAuthTag(b.subarray(b.length - TAG_BYTES));
-  return Buffer.concat([d.update(b.subarray(GEN_BYTES + NONCE_BYTES, b.length - TAG_BYTES)), d.final()]);
+  const plain = Buffer.concat([d.update(b.subarray(GEN_BYTES + NONCE_BYTES, b.length - TAG_BYTES)), d.final()]);
+  if (plain.length === AES256_BYTES) return plain;
+  const type = custodyKeyTypes[plain[0]!];
+  if (!type || plain.length - 1 !== custodyKeyBytes[type]) throw new Error(`sealed ${ref.keyId} holds no key of a known type`);
+  return plain.subarray(1);
 }
 
 /**
@@ -39,6 +58,8 @@ export interface RunSecrets {
   harvestMasters(db: Db, dataDir: string): Promise<void>;
   /** Every key row still sealed, opened with the master key of its generation (harvestMasters first). */
   harvestVault(db: Db): Promise<number>;
+  /** Every BDK still sealed (and a TDES BDK's sealed variant), opened like the keys. */
+  harvestBdks(db: Db): Promise<number>;
   /** What agent `serial` holds in `<stateDir>/<serial>`. */
   harvestAgent(stateDir: string, serial: string): number;
   list(): Secret[];
@@ -47,6 +68,12 @@ export interface RunSecrets {
 export function createRunSecrets(): RunSecrets {
   const byHex = new Map<string, Secret>();
   const masters = new Map<number, Buffer>();
+  const open = (ref: SealedRef, sealed: string) => {
+    const gen = Buffer.from(sealed, 'base64').readUInt32BE(0);
+    const master = masters.get(gen);
+    if (!master) throw new Error(`${ref.keyId} is sealed under master-key generation ${gen}, which the test never read`);
+    return openSealedKey(master, ref, sealed);
+  };
   const add = (name: string, bytes: Buffer) => {
     const hex = bytes.toString('hex');
     if (!byHex.has(hex)) byHex.set(hex, { name, bytes: Buffer.from(bytes) });
@@ -70,12 +97,24 @@ export function createRunSecrets(): RunSecrets {
       const rows = await db.select().from(keys).where(isNotNull(keys.sealed));
       for (const r of rows) {
         if (!r.sealed) continue;
-        const gen = Buffer.from(r.sealed, 'base64').readUInt32BE(0);
-        const master = masters.get(gen);
-        if (!master) throw new Error(`key ${r.id} is sealed under master-key generation ${gen}, which the test never read`);
-        const clear = openSealedKey(master, { ...r, sealed: r.sealed });
-        if (keyCheckValue(clear) !== r.kcv) throw new Error(`key ${r.id} opened to a key whose KCV is not the recorded ${r.kcv}`);
+        const clear = open({ keyId: r.id, deviceId: r.deviceId, usage: r.usage, version: r.version }, r.sealed);
+        if (!matchesKcv(clear, r.kcv)) throw new Error(`key ${r.id} opened to a key whose KCV is not the recorded ${r.kcv}`);
         add(`vault key ${r.id} (${r.usage} v${r.version} of ${r.deviceId})`, clear);
+      }
+      return rows.length;
+    },
+    async harvestBdks(db) {
+      const rows = await db.select().from(bdks).where(isNotNull(bdks.sealed));
+      for (const r of rows) {
+        if (!r.sealed) continue;
+        const clear = open({ keyId: r.id, deviceId: '-', usage: 'BDK', version: 1 }, r.sealed);
+        if (!matchesKcv(clear, r.kcv)) throw new Error(`BDK ${r.id} opened to a key whose KCV is not the recorded ${r.kcv}`);
+        add(`vault BDK ${r.id} (${r.scheme})`, clear);
+        if (r.variantSealed)
+          add(
+            `vault BDK ${r.id} TDES variant`,
+            open({ keyId: `${r.id}.variant`, deviceId: '-', usage: 'BDK', version: 1 }, r.variantSealed),
+          );
       }
       return rows.length;
     },

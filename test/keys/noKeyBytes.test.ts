@@ -53,6 +53,14 @@ type ApprovalView = Pick<KeyApprovalRow, 'id' | 'action' | 'state' | 'params' | 
 interface ApprovalPage {
   items: ApprovalView[];
 }
+/** GET /v1/bdks. */
+interface BdkPage {
+  items: Array<{ id: string }>;
+}
+/** GET /v1/devices/{id}/dukpt. */
+interface DukptPage {
+  items: Array<{ verifiedAt: string | null; verifyError: { code: string } | null }>;
+}
 /** GET /v1/audit. */
 interface AuditPage {
   items: Array<Pick<AuditRow, 'action' | 'actorName' | 'target'>>;
@@ -81,13 +89,16 @@ for (const kind of databaseKinds()) {
     async function harvest() {
       await secrets.harvestMasters(db(), t.dataDir);
       await secrets.harvestVault(db());
+      await secrets.harvestBdks(db());
       for (const a of fleet.agents) secrets.harvestAgent(stateDir, a.serial);
     }
 
-    async function rotate(usages: string[], deviceIds: string[]) {
+    /** A one-phase key rotation run to success: `usages`, or a DUKPT injection from a BDK. */
+    async function rotate(usages: string[] | { bdkId: string }, deviceIds: string[]) {
+      const what = Array.isArray(usages) ? usages.join('+') : `DUKPT from ${usages.bdkId}`;
       const rot = await api<RotationView>('POST', '/v1/key-rotations', {
-        name: `rotate ${usages.join('+')}`,
-        usages,
+        name: `rotate ${what}`,
+        ...(Array.isArray(usages) ? { usages } : { dukpt: usages }),
         target: { deviceIds },
         phases: [{ name: 'all', percent: 100 }],
         successThreshold: 100,
@@ -97,7 +108,7 @@ for (const kind of databaseKinds()) {
       expect((await api('POST', `/v1/key-rotations/${rot.body.id}/start`)).status).toBe(200);
       await eventually(async () => (await api<RotationView>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', {
         timeoutMs: 30_000,
-        what: `rotation of ${usages.join('+')} succeeded`,
+        what: `rotation of ${what} succeeded`,
       });
       await moduleInternals(t, 'keys').settling();
       await api('GET', `/v1/key-rotations/${rot.body.id}/devices`);
@@ -187,6 +198,45 @@ for (const kind of databaseKinds()) {
       expect((await inventoriesAgree(1)).map((s) => s.slot)).toEqual(['tak', 'tmk', 'tpk']);
     });
 
+    it('BDK ceremonies under dual control (an AES-128 import from two components, a TDES generation) and DUKPT injection', async () => {
+      const c1 = randomBytes(16);
+      const c2 = randomBytes(16);
+      secrets.add('BDK ceremony component 1', c1);
+      secrets.add('BDK ceremony component 2', c2);
+      secrets.add('imported BDK (c1 XOR c2)', Buffer.from(c1.map((b, i) => b ^ c2[i]!)));
+      const ceremony = async (body: Record<string, unknown>, component2?: Buffer) => {
+        const req = await api<ApprovalView>('POST', '/v1/key-vault/requests', { reason: 'secret scan BDK', ...body });
+        expect(req.status, req.text).toBe(201);
+        const approval = component2 ? { component: component2.toString('hex') } : undefined;
+        expect((await api<ErrorBody>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, approval)).body.error.code).toBe(
+          'dual_control',
+        );
+        const ok = await api<ApprovalView>('POST', `/v1/key-vault/requests/${req.body.id}/approve`, approval, { token: admin2 });
+        expect(ok.status, ok.text).toBe(200);
+        await decided(req.body.id);
+        return String(req.body.params.bdkId);
+      };
+      const aes = await ceremony(
+        { action: 'bdk.import', name: 'scan aes', scheme: 'aes128', keySetId: 'A1B2C3D4', component: c1.toString('hex') },
+        c2,
+      );
+      const tdes = await ceremony({ action: 'bdk.generate', name: 'scan tdes', scheme: 'tdes' });
+      await rotate({ bdkId: aes }, [dev(0).deviceId!]);
+      await rotate({ bdkId: tdes }, [dev(1).deviceId!]);
+      for (const i of [0, 1]) {
+        // The terminal's round-trip PIN check ran under its initial key.
+        await eventually(
+          async () => {
+            const slots = (await api<DukptPage>('GET', `/v1/devices/${dev(i).deviceId}/dukpt`)).body.items;
+            return slots[0]?.verifiedAt && !slots[0].verifyError;
+          },
+          { what: `terminal ${i}'s DUKPT check verified` },
+        );
+        expect(store(i).slot('dukpt')?.usage).toBe('IK');
+      }
+      await harvest();
+    });
+
     it('master-key replacement under dual control: the requester and an operator cannot approve, a second admin can', async () => {
       const before = (await api<VaultView>('GET', '/v1/key-vault')).body;
       const req = await api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'secret scan' });
@@ -252,7 +302,15 @@ for (const kind of databaseKinds()) {
       expect(audit.find((a) => a.action === 'master_key.replace.approve')?.actorName).toBe('second custodian');
       expect(audit.some((a) => a.action === 'keys.bulk_revoke.done')).toBe(true);
       const requests = (await api<ApprovalPage>('GET', '/v1/key-vault/requests')).body.items;
-      expect(requests.map((r) => r.action).sort()).toEqual(['keys.bulk_revoke', 'master_key.import', 'master_key.replace']);
+      expect(requests.map((r) => r.action).sort()).toEqual([
+        'bdk.generate',
+        'bdk.import',
+        'keys.bulk_revoke',
+        'master_key.import',
+        'master_key.replace',
+      ]);
+      for (const b of (await api<BdkPage>('GET', '/v1/bdks')).body.items) await api('GET', `/v1/bdks/${b.id}`);
+      for (const id of ids()) await api('GET', `/v1/devices/${id}/dukpt`);
       for (const r of requests) await api('GET', `/v1/key-vault/requests/${r.id}`);
       for (const id of ids()) await api('GET', `/v1/devices/${id}/keys?history=true`);
     });
@@ -297,6 +355,9 @@ for (const kind of databaseKinds()) {
       // Generations 1 (first start) and 2 (replacement) from DATA_DIR; 3 is the imported key, named as the test made it.
       expect(names.filter((n) => n.startsWith('master key gen')).length).toBe(2);
       expect(names).toContain('imported master key (c1 XOR c2)');
+      // The generated TDES BDK and its variant from the vault; the initial keys from the terminals.
+      expect(names.filter((n) => /^vault BDK .* \(tdes\)$|TDES variant$/.test(n)).length).toBe(2);
+      expect(names.filter((n) => / dukpt key |\(IK v/.test(n)).length).toBeGreaterThanOrEqual(2);
       expect(names.filter((n) => n.startsWith('vault key')).length).toBeGreaterThanOrEqual(DEVICES * 6);
       expect(names.filter((n) => n.includes(' KEK private key')).length).toBe(DEVICES);
       const captured = rec.captured();
