@@ -1,8 +1,8 @@
 // The clear secrets of a test run, recovered the way an auditor with the master key would, never
 // through a server route: the vault's master keys from DATA_DIR (each matched to its generation by
-// the KCV key_vault_masters records), every sealed key row opened with them by the layout of
-// docs/keys.md ("Vault storage"), and each agent's secrets from its state dir (installed keys,
-// the storage and secure-element keys, the KEK's private key), and the BDKs from their table. The scanner (secretScan.ts) then
+// the KCV key_vault_masters records), every sealed key and BDK row opened with them by the layout
+// of docs/keys.md ("Vault storage"), and each agent's secrets from its state dir (installed keys,
+// the storage and secure-element keys, the KEK's private key). The scanner (secretScan.ts) then
 // looks for all of them.
 import { createDecipheriv } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
