@@ -11,10 +11,11 @@ import type { KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { kcv } from '../../schemas/keyCrypto/kcv.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import type { ErrorBody } from '../../server/http/errorHandler.ts';
-import { databaseKinds } from '../helpers/databases.ts';
+import { databaseKinds, type DatabaseKind } from '../helpers/databases.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
+import { createSoftToken, softhsmMissing, type SoftToken } from '../helpers/softhsm.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 import { aes128, initialKeyId } from '../unit/dukptAesVectors.ts';
 import { BDK as TDES_BDK, INITIAL_KSN as TDES_KSN, IPEK as TDES_IPEK } from '../unit/dukptTdesVectors.ts';
@@ -54,9 +55,17 @@ interface CommandView {
 const h = (s: string) => Buffer.from(s, 'hex');
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
-for (const kind of databaseKinds()) {
-  describe(`DUKPT [${kind}]`, () => {
+// The software vault on every engine, and a PKCS#11 token (SoftHSM2) on the first: the ECB
+// derivations, the TDES halves and the check's PIN key then happen in the token.
+const cases: Array<{ kind: DatabaseKind; hsm: boolean; skip: string | false }> = [
+  ...databaseKinds().map((kind) => ({ kind, hsm: false, skip: false as const })),
+  { kind: databaseKinds()[0]!, hsm: true, skip: softhsmMissing() ?? false },
+];
+
+for (const { kind, hsm, skip } of cases) {
+  describe.skipIf(skip)(`DUKPT [${kind}${hsm ? ', pkcs11' : ''}${skip ? ` — skipped: ${skip}` : ''}]`, () => {
     let t: TestServer;
+    let token: SoftToken | undefined;
     let fleet: FleetHandle;
     let admin2: string;
     const aesC1 = randomBytes(16);
@@ -67,13 +76,15 @@ for (const kind of databaseKinds()) {
     const devices = () => fleet.agents.map((a) => a.deviceId!);
 
     beforeAll(async () => {
-      t = await startTestServer({ database: kind, capture: true });
-      ({ fleet } = await startTestFleet(t, { devices: 2, prefix: `DK${kind}` }));
+      token = hsm ? createSoftToken() : undefined;
+      t = await startTestServer({ database: kind, capture: true, ...(token ? { env: token.env } : {}) });
+      ({ fleet } = await startTestFleet(t, { devices: 2, prefix: `DK${kind}${hsm ? 'H' : ''}` }));
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
     }, 180_000);
     afterAll(async () => {
       await fleet?.stop();
       await t?.stop();
+      token?.dispose();
     });
 
     async function ceremony(body: Record<string, unknown>, component2?: Buffer): Promise<{ request: ApprovalView; approved: ApprovalView; bdk: BdkView }> {
@@ -127,6 +138,9 @@ for (const kind of databaseKinds()) {
       const keysView = await t.api<{ slots: Array<{ slot: string; usage: string; kcv: string }> }>('GET', `/v1/devices/${dev}/keys`);
       expect(keysView.body.slots.find((k) => k.slot === 'dukpt')).toMatchObject({ usage: 'IK', kcv: kcv('cmac', h(aes128.initialKey)) });
       expect((await t.api<BdkView>('GET', `/v1/bdks/${bdk.id}`)).body.initialKeys).toBe(1);
+      // The ceremony is in the audit log: request, the requester's refused approval, the approval, done.
+      const audit = (await t.api<{ items: Array<{ action: string; target: string }> }>('GET', '/v1/audit?limit=200')).body.items.filter((a) => a.target === request.id).map((a) => a.action);
+      expect(audit).toEqual(expect.arrayContaining(['bdk.import.request', 'bdk.import.refused', 'bdk.import.approve', 'bdk.import.done']));
     }, 120_000);
 
     it('imports the published TDES BDK and injects the published IPEK (enc0 KCV), verified by the round trip', async () => {
