@@ -2,9 +2,7 @@
 // as a campaign with thresholds on, through the real server (child process on its embedded
 // defaults), MQTT and Redis, against simulated terminals that really unwrap and check every key.
 // The first load (TMK by X25519 + TPK + TAK) is measured too but is not the target.
-import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -163,8 +161,8 @@ interface VaultRun {
   [generatorCount: string]: unknown;
 }
 
-/** What the server logs once it opened each vault (vaultMasters.ts, pkcs11/hsmMasters.ts). */
-const vaultOpened: Record<BenchVault, string> = { software: 'key vault opened (software vault', pkcs11: 'key vault opened (PKCS#11)' };
+/** What the scenario reads of `GET /v1/key-vault`: which vault the server runs. */
+const vaultAnswer = z.looseObject({ kind: z.string() });
 
 /** A fresh server on `vault`: the fleet enrolled and connected, the first load, then the measured rotation. */
 async function runOnVault(opts: BenchOptions, devices: number, vault: BenchVault): Promise<VaultRun> {
@@ -174,9 +172,9 @@ async function runOnVault(opts: BenchOptions, devices: number, vault: BenchVault
   opts.log(`keys: ${devices} terminals, ${vault} vault`);
   try {
     await onCampaignServer<KeysGenRequest>({ name: `keys/${vault}`, generatorEntry: entry, opts, errors: run.errors, ...(overrides ? { overrides } : {}) }, async ({ fx, startGenerators }) => {
-      // The figure is the vault's only if the server says it opened that one.
-      const opened = await readFile(join(fx.workDir, 'server-1.log'), 'utf8');
-      if (!opened.includes(vaultOpened[vault])) throw new Error(`the server did not log "${vaultOpened[vault]}"`);
+      // The figure is the vault's only if the server says it runs that one.
+      const running = await fx.api.admin('GET', '/v1/key-vault', undefined, vaultAnswer);
+      if (running.kind !== vault) throw new Error(`GET /v1/key-vault says ${running.kind}, not ${vault}`);
       const t0 = performance.now();
       const specs = await enrollKeyFleet(fx.api, devices, fx.settings.enrollToken);
       opts.log(`  enrolled ${devices} in ${round((performance.now() - t0) / 1000, 1)} s; connecting…`);
