@@ -22,18 +22,18 @@ export function softhsmMissing(): string | null {
   return null;
 }
 
-let tokenDir: string | undefined;
+// The library reads SOFTHSM2_CONF once per process, so the directory keeps its path; it is
+// removed when the last token of the process is disposed and laid again for the next one.
+let root: string | undefined;
+let live = 0;
 
 function processTokenDir(): string {
-  if (tokenDir) return tokenDir;
-  const root = mkdtempSync(join(tmpdir(), 'posfleet-softhsm-'));
+  root ??= mkdtempSync(join(tmpdir(), 'posfleet-softhsm-'));
   const dir = join(root, 'tokens');
-  mkdirSync(dir);
+  mkdirSync(dir, { recursive: true });
   const conf = join(root, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${dir}\nobjectstore.backend = file\nlog.level = ERROR\n`);
   process.env.SOFTHSM2_CONF = conf;
-  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
-  tokenDir = root;
   return root;
 }
 
@@ -50,12 +50,13 @@ export interface SoftToken {
 export function createSoftToken(): SoftToken {
   const missing = softhsmMissing();
   if (missing) throw new Error(missing);
-  const root = processTokenDir();
+  const dir = processTokenDir();
   const label = `pf-${randomBytes(6).toString('hex')}`;
   const pin = randomBytes(6).toString('hex');
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', randomBytes(6).toString('hex')], { stdio: 'pipe' });
-  const pinFile = join(root, `${label}.pin`);
+  const pinFile = join(dir, `${label}.pin`);
   writeFileSync(pinFile, `${pin}\n`, { mode: 0o600 });
+  live++;
   const library = softhsmLibrary()!;
   return {
     label,
@@ -66,6 +67,7 @@ export function createSoftToken(): SoftToken {
     dispose() {
       spawnSync('softhsm2-util', ['--delete-token', '--token', label], { stdio: 'pipe' });
       rmSync(pinFile, { force: true });
+      if (--live === 0) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
