@@ -6,7 +6,10 @@
 // the server; a generated BDK; the counter-low alert raised and cleared; and no BDK, component or
 // initial key, in any encoding, in an API answer or a log line.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useCountersUntil } from '../../agent/keys/dukptSimulation.ts';
 import type { KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { kcv } from '../../schemas/keyCrypto/kcv.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
@@ -67,6 +70,7 @@ for (const { kind, hsm, skip } of cases) {
     let t: TestServer;
     let token: SoftToken | undefined;
     let fleet: FleetHandle;
+    let stateDir: string;
     let admin2: string;
     const aesC1 = randomBytes(16);
     const aesC2 = Buffer.from(h(aes128.bdk).map((b, i) => b ^ aesC1[i]!));
@@ -78,13 +82,14 @@ for (const { kind, hsm, skip } of cases) {
     beforeAll(async () => {
       token = hsm ? createSoftToken() : undefined;
       t = await startTestServer({ database: kind, capture: true, ...(token ? { env: token.env } : {}) });
-      ({ fleet } = await startTestFleet(t, { devices: 2, prefix: `DK${kind}${hsm ? 'H' : ''}` }));
+      ({ fleet, stateDir } = await startTestFleet(t, { devices: 2, prefix: `DK${kind}${hsm ? 'H' : ''}` }));
       admin2 = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'second custodian', role: 'admin' })).body.token;
     }, 180_000);
     afterAll(async () => {
       await fleet?.stop();
       await t?.stop();
       token?.dispose();
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     });
 
     async function ceremony(body: Record<string, unknown>, component2?: Buffer): Promise<{ request: ApprovalView; approved: ApprovalView; bdk: BdkView }> {
@@ -191,6 +196,24 @@ for (const { kind, hsm, skip } of cases) {
       await eventually(async () => (await open()).every((f) => f.state === 'resolved'));
       expect((await slots(dev))[0]?.counterLow).toBe(false);
     });
+
+    it('a terminal near exhaustion says so in its report: the fault opens, and resolves once a new initial key is installed', async () => {
+      const dev = devices()[1]!;
+      // Simulator knob: the terminal's ledger moves on until 1,000 counters are left.
+      useCountersUntil(join(stateDir, fleet.agents[1]!.serial), 'dukpt', 1_000);
+      expect((await t.api('POST', `/v1/devices/${dev}/keys/report`)).status).toBe(202);
+      const faults = async () => (await t.api<FaultPage>('GET', `/v1/faults?deviceId=${dev}&state=all`)).body.items.filter((f) => f.code === 'dukpt_counter_low');
+      await eventually(async () => (await faults()).some((f) => f.state === 'open'), { timeoutMs: 15_000 });
+      const [low] = await slots(dev);
+      expect(low?.counterLow).toBe(true);
+      expect(low?.countersLeft).toBeLessThanOrEqual(1_000);
+      const tdes = (await t.api<{ items: BdkView[] }>('GET', '/v1/bdks')).body.items.find((b) => b.name === 'tdes vector')!;
+      await inject(tdes.id, [dev]);
+      await eventually(async () => (await faults()).every((f) => f.state === 'resolved'), { timeoutMs: 15_000 });
+      const now = await slots(dev);
+      expect(now.map((s) => s.state)).toEqual(['installed', 'superseded']);
+      expect(now[0]).toMatchObject({ counterLow: false, initialKsn: 'FFFF9876543211000000' });
+    }, 120_000);
 
     it('keeps the BDKs usable across a master-key replacement: they are resealed under the new generation', async () => {
       const r = await t.api<ApprovalView>('POST', '/v1/key-vault/requests', { action: 'master_key.replace', reason: 'yearly' });
