@@ -208,8 +208,11 @@ for (const b of backends) {
     if (b.name === 'pkcs11') {
       it('keeps the master key inside the token: sensitive, never extractable, its value refused', () => {
         const token = be.token!;
-        const h = token.findByLabel(masterLabel(be.masters.currentGen()));
-        expect(h).not.toBeNull();
+        const [h, ...more] = token.findByLabel(masterLabel(be.masters.currentGen()));
+        expect(h).toBeDefined();
+        expect(more).toEqual([]);
+        // Earlier generations were destroyed once every key was resealed past them.
+        for (let g = 1; g < be.masters.currentGen(); g++) expect(token.findByLabel(masterLabel(g))).toEqual([]);
         const attrs = token.p11.C_GetAttributeValue(token.session, h!, [{ type: P.CKA_SENSITIVE }, { type: P.CKA_EXTRACTABLE }, { type: P.CKA_TOKEN }]);
         expect(attrs.map((a) => a.value[0])).toEqual([1, 0, 1]);
         expect(() => token.p11.C_GetAttributeValue(token.session, h!, [{ type: P.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);

@@ -44,25 +44,29 @@ export async function openHsmMasters(opts: { db: Db; token: Token; log: Logger }
   const { db, token, log } = opts;
 
   function createMaster(gen: number, imported?: Buffer): Handle {
-    const stale = token.findByLabel(masterLabel(gen));
     // A key object the database never recorded (a replacement cut short before its row) sealed nothing.
-    if (stale) token.discard(stale);
+    token.discard(...token.findByLabel(masterLabel(gen)));
     if (imported) return createKey(token, 'AES256', Buffer.from(imported), masterTemplate(gen));
     return token.p11.C_GenerateKey(token.session, { mechanism: P.CKM_AES_KEY_GEN }, [...masterTemplate(gen), { type: P.CKA_VALUE_LEN, value: 32 }]);
   }
 
   function mustFind(gen: number, kcv: string, role: string): Handle {
-    const h = token.findByLabel(masterLabel(gen));
-    if (!h) throw new VaultError(`key vault: the PKCS#11 token has no ${role} master key ${masterLabel(gen)}; refusing to start`);
-    if (!sameKcv(kcvIn(token, 'AES256', h), kcv)) throw new VaultError(`key vault: the token's ${masterLabel(gen)} does not match generation ${gen}'s check value; refusing to start`);
+    const found = token.findByLabel(masterLabel(gen));
+    if (!found.length) throw new VaultError(`key vault: the PKCS#11 token has no ${role} master key ${masterLabel(gen)}; refusing to start`);
+    const h = found.find((f) => sameKcv(kcvIn(token, 'AES256', f), kcv));
+    if (!h) throw new VaultError(`key vault: the token's ${masterLabel(gen)} does not match generation ${gen}'s check value; refusing to start`);
     return h;
   }
 
   let rows = await db.select().from(keyVaultMasters);
   if (!rows.length) {
-    const h = token.findByLabel(masterLabel(1)) ?? createMaster(1);
-    await db.insert(keyVaultMasters).values({ gen: 1, kcv: kcvIn(token, 'AES256', h), state: 'active', activatedAt: new Date() }).onConflictDoNothing();
+    const existing = token.findByLabel(masterLabel(1))[0];
+    const h = existing ?? createMaster(1);
+    const kcv = kcvIn(token, 'AES256', h);
+    await db.insert(keyVaultMasters).values({ gen: 1, kcv, state: 'active', activatedAt: new Date() }).onConflictDoNothing();
     rows = await db.select().from(keyVaultMasters);
+    // Another instance on the same token recorded its key first: ours sealed nothing.
+    if (!existing && !rows.some((r) => r.gen === 1 && sameKcv(r.kcv, kcv))) token.discard(h);
   }
   let active = rows.find((r) => r.state === 'active')!;
   let next = rows.find((r) => r.state === 'next') ?? null;

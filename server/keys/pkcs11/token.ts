@@ -32,8 +32,8 @@ export interface Token {
   readonly p11: pkcs11js.PKCS11;
   readonly session: Handle;
   readonly description: TokenDescription;
-  /** The object of class secret key with this label among the token objects, or null. */
-  findByLabel(label: string): Handle | null;
+  /** The secret-key token objects with this label (several only if two instances raced to create one). */
+  findByLabel(label: string): Handle[];
   /** Destroys a session object made for one operation; never throws (it goes with the session anyway). */
   discard(...handles: Array<Handle | null | undefined>): void;
   close(): void;
@@ -122,7 +122,7 @@ export function openToken(opts: TokenOptions): Token {
           { type: pkcs11js.CKA_LABEL, value: label },
         ]);
         try {
-          return p11.C_FindObjects(s);
+          return p11.C_FindObjects(s, 16);
         } finally {
           p11.C_FindObjectsFinal(s);
         }
