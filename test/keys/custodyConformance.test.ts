@@ -126,6 +126,8 @@ for (const b of backends) {
         { base, baseType: 'AES256', baseKey: aesKey, type: 'AES128', data: hex('0101000000000000000000000000abcd') },
         { base, baseType: 'AES256', baseKey: aesKey, type: 'AES256', data: hex('0101000000000000000000000000123401020000000000000000000000001234') },
         { base: tdesBase, baseType: 'TDES2', baseKey: tdesKey, type: 'TDES2', data: hex('FFFF9876543210E0FFFF9876543210E1') },
+        // A TDES IPEK half as the DUKPT code holds it: two TDES blocks kept as a 16-byte AES key.
+        { base: tdesBase, baseType: 'TDES2', baseKey: tdesKey, type: 'AES128', data: hex('FFFF9876543210E0FFFF9876543210E0') },
       ];
       for (const c of cases) {
         const r = ref('IK');
