@@ -11,7 +11,13 @@ export default defineConfig({
     reporters: ['default'],
     sequence: { sequencer: SlowFirstSequencer },
     projects: [
-      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'] } },
+      // One module graph per worker, not per file: importing the server's modules cost each file
+      // 2-4 s here (import 89 s → 15 s for test/core's 22 files). Files share no state through
+      // modules: every server, database and client comes from a factory in the file itself.
+      {
+        extends: true,
+        test: { name: 'main', isolate: false, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'] },
+      },
       // Several server processes and a balancer per file: one file at a time, after every other file.
       {
         extends: true,
