@@ -11,7 +11,7 @@ export interface CliOptions {
   devices: number;
   instances?: number;
   minutes?: number;
-  /** Key vault of the `keys` scenario's measured run; undefined: software. */
+  /** Key vault of the `keys` scenario, run alone; undefined: software, then PKCS#11 beside it. */
   vault?: BenchVault;
   quick: boolean;
   scenario: string;
@@ -25,7 +25,7 @@ export const usage = `usage: npm run bench -- [--devices N] [--instances K] [--m
   --devices N       simulated terminals (default 10000; 300 with --quick)
   --instances K     server instances of the cluster scenario (default 3; 2 with --quick)
   --minutes M       length of the soak scenario's load (default 30; 3 with --quick)
-  --vault V         key vault of the keys scenario (default software; the PKCS#11 figure is run beside it when SoftHSM2 is installed)
+  --vault V         key vault of the keys scenario, run alone (default: software, then PKCS#11 beside it when SoftHSM2 is installed)
   --quick           CI-sized run: few devices, short steps, under 2 minutes
   --scenario NAME   which scenario to run (default core)
   --skip-baseline   do not measure raw aedes (reuses the previous baseline if it had the same size)

@@ -8,7 +8,7 @@ export interface BenchOptions {
   instances?: number;
   /** Length of the `soak` scenario's load; undefined: the scenario's default. */
   minutes?: number;
-  /** Key vault of the `keys` scenario's measured run; undefined: software. */
+  /** Key vault of the `keys` scenario, run alone; undefined: software, then PKCS#11 beside it. */
   vault?: BenchVault;
   quick: boolean;
   skipBaseline: boolean;
