@@ -43,6 +43,7 @@ const idPrefixBySegment: Record<string, string> = {
   rollouts: idPrefixes.campaign,
   'key-rotations': idPrefixes.campaign,
   requests: idPrefixes.keyApproval,
+  bdks: idPrefixes.bdk,
 };
 const otherParams: Record<string, string> = {
   cmdId: `${idPrefixes.command}_${MADE_UP}`,

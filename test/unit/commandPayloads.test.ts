@@ -37,7 +37,7 @@ describe('redacting commands for API answers', () => {
 
   it('replaces key blocks of keys.install and keeps the rest of the payload', () => {
     const shown = redactCommand({ id: 'cmd_1', type: 'keys.install', payload: { items: [item], rotationId: 'rot_1', attempt: 2 } });
-    expect(shown).toEqual({ id: 'cmd_1', type: 'keys.install', payload: { items: [{ ...item, block: '[redacted]' }], rotationId: 'rot_1', attempt: 2 } });
+    expect(shown).toEqual({ id: 'cmd_1', type: 'keys.install', payload: { items: [{ ...item, format: 'pfk1', block: '[redacted]' }], rotationId: 'rot_1', attempt: 2 } });
   });
 
   it('shows nothing of a keys.install payload its schema refuses, and leaves other types alone', () => {
