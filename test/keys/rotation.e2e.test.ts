@@ -20,6 +20,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { startTestFleet } from '../helpers/fleet.ts';
 import { moduleInternals } from '../helpers/moduleInternals.ts';
 import { startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { vaultMatrix, type VaultSetup } from '../helpers/vaults.ts';
 import { findKeyMaterial } from './keyMaterial.ts';
 
 // Response bodies, as far as these tests read them.
@@ -41,16 +42,22 @@ interface ReportCommand {
 }
 
 const N = 100;
-const agentLines: string[] = [];
 
-describe(`key rotation on ${N} simulated terminals`, () => {
+// The software vault on the first engine and a SoftHSM2 token: the same rotations, the same bytes
+// on the wire, whichever custody holds the keys.
+const cases = vaultMatrix().filter((v, i, all) => v.vault === 'pkcs11' || v.database === all[0]!.database);
+
+for (const v of cases) describe.skipIf(v.skip)(`key rotation on ${N} simulated terminals [${v.name}]`, () => {
+  const agentLines: string[] = [];
+  let vault: VaultSetup | undefined;
   let t: TestServer;
   let fleet: FleetHandle;
   let stateDir: string;
   const ids = () => fleet.agents.map((a) => a.deviceId!);
 
   beforeAll(async () => {
-    t = await startTestServer({ capture: true });
+    vault = v.open();
+    t = await startTestServer({ capture: true, database: v.database, env: vault.env });
     ({ fleet, stateDir } = await startTestFleet(t, {
       devices: N,
       prefix: 'KEY',
@@ -61,6 +68,7 @@ describe(`key rotation on ${N} simulated terminals`, () => {
   afterAll(async () => {
     await fleet?.stop();
     await t?.stop();
+    vault?.dispose();
     rmSync(stateDir, { recursive: true, force: true });
   });
 
