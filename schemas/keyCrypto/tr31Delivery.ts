@@ -7,7 +7,7 @@
 // field says `00` (not versioned there) and the version travels in a block of its own. Numeric
 // block ids are left to proprietary use by X9.143: a third-party reader skips them and still
 // verifies the block.
-import { kcv, parseKcv, type KcvMethod } from './kcv.ts';
+import { kcv, kcvMethods, parseKcv, type KcvMethod } from './kcv.ts';
 import { KeyBlockError } from './header.ts';
 import { DEVICE_BLOCK_ID, PADDING_BLOCK_ID, parseHeader, unwrapTr31, wrapTr31, type Tr31Header, type Tr31OptionalBlock, type Tr31Protection } from './tr31.ts';
 
@@ -89,7 +89,7 @@ function kcvBlock(text: string): Tr31OptionalBlock {
 }
 
 function readKcvBlock(data: string): string {
-  const method = (Object.keys(kcvAlgorithm) as KcvMethod[]).find((m) => kcvAlgorithm[m] === data.slice(0, 2));
+  const method = kcvMethods.find((m) => kcvAlgorithm[m] === data.slice(0, 2));
   // X9.24-1 allows 5-byte CMAC check values; posfleet compares the first 3 bytes, as it writes them.
   if (!method || !/^[0-9A-F]{6,10}$/.test(data.slice(2))) throw bad('a KC block is 00 or 01 and 6 to 10 upper-case hex digits');
   return `${method}:${data.slice(2, 8)}`;

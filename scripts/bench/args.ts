@@ -5,7 +5,6 @@ import { defaultResultsFile } from './paths.ts';
 
 export const benchVaults = ['software', 'pkcs11'] as const;
 export type BenchVault = (typeof benchVaults)[number];
-const isVault = (v: string): v is BenchVault => (benchVaults as readonly string[]).includes(v);
 
 export interface CliOptions {
   devices: number;
@@ -63,8 +62,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (minutes !== undefined && !(minutes >= 1 && minutes <= 120)) {
     throw new Error(`--minutes: expected a number from 1 to 120, got ${values.minutes}`);
   }
-  const vault = values.vault;
-  if (vault !== undefined && !isVault(vault)) throw new Error(`--vault: expected ${benchVaults.join(' or ')}, got ${vault}`);
+  const vault = benchVaults.find((v) => v === values.vault);
+  if (values.vault !== undefined && !vault) throw new Error(`--vault: expected ${benchVaults.join(' or ')}, got ${values.vault}`);
   return {
     devices,
     ...(vault === undefined ? {} : { vault }),

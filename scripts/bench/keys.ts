@@ -149,7 +149,7 @@ export async function enrollKeyFleet(api: Api, devices: number, enrollToken: str
 }
 
 /** What one vault's run left in latest.json: the rotation's figures and the terminals' counts. */
-interface VaultRun {
+interface VaultRun extends Partial<ReturnType<typeof generatorTotals>> {
   vault: BenchVault;
   seconds: number | null;
   initialLoadSeconds: number | null;
@@ -158,7 +158,6 @@ interface VaultRun {
   rotation?: RotationRun;
   interference: number | null;
   errors: string[];
-  [generatorCount: string]: unknown;
 }
 
 /** What the scenario reads of `GET /v1/key-vault`: which vault the server runs. */

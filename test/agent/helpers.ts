@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createAgent, type Agent, type AgentDeps } from '../../agent/agent.ts';
 import { createDispatcher, type HandlerRegistry } from '../../agent/dispatcher.ts';
+import { KeyInstallError } from '../../agent/keys/installError.ts';
 import type { HandlerEnv } from '../../agent/handlers/env.ts';
 import type { Enrollment } from '../../agent/schemas.ts';
 import { createSeenLog } from '../../agent/seen.ts';
@@ -69,4 +70,15 @@ export async function startConnectedAgent(deps: AgentDeps, connectTimeoutMs = 50
   await agent.start();
   await agent.waitConnected(connectTimeoutMs);
   return agent;
+}
+
+/** `state:code` of a refused keys.install, or `accepted`. */
+export function installRefusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KeyInstallError) return `${err.state}:${err.code}`;
+    throw err;
+  }
+  return 'accepted';
 }

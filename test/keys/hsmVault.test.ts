@@ -13,7 +13,7 @@ import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
-import { loadConfig } from '../../server/config.ts';
+import { ConfigError, loadConfig } from '../../server/config.ts';
 import { combineComponents } from '../../server/keys/keyComponents.ts';
 import type { KeyRouteDeps } from '../../server/keys/keyRoutes.ts';
 import type { VaultInfo } from '../../server/keys/keyVault.ts';
@@ -130,7 +130,7 @@ describe('PKCS#11 vault configuration', () => {
       loadConfig(env, '/nonexistent/.env');
       return [];
     } catch (err) {
-      return (err as { problems?: string[] }).problems ?? [String(err)];
+      return err instanceof ConfigError ? err.problems : [String(err)];
     }
   };
   it('needs a library, a PIN file and one way to find the token; never a PIN in the environment', () => {

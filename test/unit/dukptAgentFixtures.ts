@@ -3,7 +3,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { openDukptLedger } from '../../agent/keys/dukptLedger.ts';
 import { createDukptTerminal } from '../../agent/keys/dukptTerminal.ts';
-import { KeyInstallError } from '../../agent/keys/installError.ts';
 import { unwrapItems } from '../../agent/keys/installKeys.ts';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
@@ -91,14 +90,3 @@ export function install(dir: string, items: KeyInstallItem[]): void {
 
 /** IK items never open anything under the KEK; unwrapItems still takes one. */
 export const kek = generateKeyPairSync('x25519').privateKey;
-
-/** `state:code` of a refusal, or `accepted`. */
-export function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KeyInstallError) return `${err.state}:${err.code}`;
-    throw err;
-  }
-  return 'accepted';
-}

@@ -7,7 +7,8 @@ import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import { deliveryTr31 } from '../../schemas/keyCrypto/tr31Delivery.ts';
 import { deviceBlock, initialKeyIdBlock } from '../../schemas/keyCrypto/tr31.ts';
 import type { KeyInstallItem } from '../../schemas/keys.ts';
-import { DEV, ikItem, install, kek, published, refusal, reopen, terminalWithTmk, TMK_ID } from './dukptAgentFixtures.ts';
+import { installRefusal as refusal } from '../agent/helpers.ts';
+import { DEV, ikItem, install, kek, published, reopen, terminalWithTmk, TMK_ID } from './dukptAgentFixtures.ts';
 
 const h = (s: string) => Buffer.from(s, 'hex');
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { documentedVectors } from '../helpers/docVectors.ts';
 import { describe, expect, it } from 'vitest';
 import {
   COUNTER_LIFETIME,
@@ -185,14 +185,7 @@ describe('TDES DUKPT inputs and round trips', () => {
 });
 
 describe('TDES DUKPT vectors of docs/keys.md', () => {
-  const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
-  const block = /```tdes-dukpt-vectors\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
-  const documented = Object.fromEntries(
-    block
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' = ') as [string, string]),
-  );
+  const documented = documentedVectors('tdes-dukpt-vectors');
   const data = Buffer.alloc(24);
   Buffer.from(TXN_DATA, 'ascii').copy(data);
   const ksn = (c: number) => withCounter(hex(INITIAL_KSN), c);

@@ -4,7 +4,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeyInstallError, unwrapItems } from '../../agent/keys/installKeys.ts';
+import { unwrapItems } from '../../agent/keys/installKeys.ts';
 import { openSecureStore } from '../../agent/keys/secureStore.ts';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
 import type { KeyBlockHeader } from '../../schemas/keyCrypto/header.ts';
@@ -13,7 +13,7 @@ import { wrapTr31 } from '../../schemas/keyCrypto/tr31.ts';
 import { deliveryHeader, deliveryTr31, type Tr31Delivery } from '../../schemas/keyCrypto/tr31Delivery.ts';
 import { workingKeyTr31 } from '../../schemas/keyCrypto/workingKeyTr31.ts';
 import { keyInstallItem, type KeyInstallItem } from '../../schemas/keys.ts';
-import { tempDir } from '../agent/helpers.ts';
+import { installRefusal as refusal, tempDir } from '../agent/helpers.ts';
 
 const DEV = 'dev_one';
 const kek = generateKeyPairSync('x25519').privateKey;
@@ -48,16 +48,6 @@ function setup() {
   store.install(installed, 1000);
   return { dir, store, tmk, tpk };
 }
-
-const refusal = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KeyInstallError) return `${err.state}:${err.code}`;
-    throw err;
-  }
-  return 'accepted';
-};
 
 describe('agent key install', () => {
   it('unwraps a TMK and a working key under it, and stores both encrypted', () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { documentedVectors } from '../helpers/docVectors.ts';
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KeyBlockError } from '../../schemas/keyCrypto/header.ts';
@@ -296,14 +296,7 @@ describe('wrap and unwrap', () => {
 });
 
 describe('worked example of docs/keys.md (TR-31 version D)', () => {
-  const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
-  const block = /```tr31-vectors\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
-  const documented = Object.fromEntries(
-    block
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' = ') as [string, string]),
-  );
+  const documented = documentedVectors('tr31-vectors');
   const computed = computeTr31Vectors();
   it('documents every value', () => expect(Object.keys(documented).sort()).toEqual(Object.keys(computed).sort()));
   it.each(Object.keys(computed))('%s matches', (name) => expect(computed[name]).toBe(documented[name]));

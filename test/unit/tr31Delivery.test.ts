@@ -1,6 +1,6 @@
 // posfleet's keys as TR-31 version D blocks: the header mapping (usage, slot, key id, version,
 // wrapping key, KCV), the builder C's DUKPT delivery shares, and tampering with any character.
-import { readFileSync } from 'node:fs';
+import { documentedVectors } from '../helpers/docVectors.ts';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyCheckValue } from '../../schemas/keyCrypto/cmac.ts';
@@ -181,14 +181,7 @@ describe('tampering with a delivered block', () => {
 });
 
 describe('TR-31 delivery example of docs/keys.md', () => {
-  const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
-  const text = /```tr31-delivery-vectors\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
-  const documented = Object.fromEntries(
-    text
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' = ') as [string, string]),
-  );
+  const documented = documentedVectors('tr31-delivery-vectors');
   const computed = computeTr31DeliveryVectors();
   it('documents every value', () => expect(Object.keys(documented).sort()).toEqual(Object.keys(computed).sort()));
   it.each(Object.keys(computed))('%s matches', (name) => expect(computed[name]).toBe(documented[name]));
