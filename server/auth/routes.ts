@@ -41,7 +41,7 @@ const CreateUserBody = z
   .strict()
   .openapi('CreateUser');
 
-const UserSchema = z
+export const UserSchema = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -52,15 +52,15 @@ const UserSchema = z
   })
   .openapi('User');
 
-const UserPageSchema = z.object({ items: z.array(UserSchema), nextCursor: z.string().nullable() }).openapi('UserPage');
+export const UserPageSchema = z.object({ items: z.array(UserSchema), nextCursor: z.string().nullable() }).openapi('UserPage');
 
-const IssuedTokenSchema = z
+export const IssuedTokenSchema = z
   .object({ token: z.string().openapi({ description: 'API token, shown only in this answer' }) })
   .openapi('IssuedToken');
 
 const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) }).openapi('DisabledUser');
 
-const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
+export const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
 
 const route = routesTagged('users', { security: bearerSecurity });
 

@@ -17,7 +17,7 @@ const timestamp = z.string().openapi({ format: 'date-time' });
 const stateCounts = z.record(z.string(), z.number().int()).openapi({ description: 'device state → count; states with no device left out' });
 
 /** One phase of a campaign as `GET …/{id}` shows it (campaignSummary.ts). */
-const phaseView = z
+export const phaseView = z
   .object({
     index: z.number().int(),
     name: z.string(),
@@ -35,7 +35,7 @@ const phaseView = z
   .openapi('CampaignPhase');
 
 /** One member of a campaign (`GET …/{id}/devices`). */
-const memberView = z
+export const memberView = z
   .object({
     deviceId: z.string(),
     phase: z.number().int(),
@@ -56,6 +56,37 @@ const memberView = z
     finishedAt: timestamp.nullable(),
   })
   .openapi('CampaignDevice');
+
+// The answer of create, get and every control: the request's fields (spec and the kind's
+// params) as stored, plus the state and per-phase counts.
+export function campaignView(noun: string, paramsShape: Record<string, z.ZodType>) {
+  return z
+    .looseObject({
+      id: z.string(),
+      kind: z.string(),
+      name: z.string(),
+      state: z.enum(campaignStates).openapi({ description: 'draft → running ⇄ paused → succeeded | failed | cancelled' }),
+      pausedReason: z.string().nullable().openapi({ description: '`error_threshold` when the campaign stopped itself' }),
+      tripped: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .openapi({ description: 'when the error threshold tripped: {reason, phase, the phase\'s counts, errorThreshold, at}' }),
+      rollingBack: z.boolean(),
+      seed: z.string().openapi({ description: 'seed of the random phase draw' }),
+      summary: z.string().nullable().openapi({ description: 'one line on what it sends, while it runs' }),
+      ...campaignSpecShape,
+      ...paramsShape,
+      phases: z.array(phaseView),
+      counts: stateCounts,
+      reverting: z.number().int().openapi({ description: 'members whose revert is not final yet' }),
+      kindLane: z.string(),
+      createdBy: z.string().nullable(),
+      createdAt: timestamp,
+      startedAt: timestamp.nullable(),
+      finishedAt: timestamp.nullable(),
+    })
+    .openapi(`${noun}Campaign`);
+}
 
 export interface CampaignRouteOptions {
   engine: CampaignEngine;
@@ -78,34 +109,7 @@ export interface CampaignRouteOptions {
 export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) {
   const controllers = requireRole(...(o.roles ?? ['admin', 'operator']));
   const route = routesTagged(`${o.noun}s`);
-  // The answer of create, get and every control: the request's fields (spec and the kind's
-  // params) as stored, plus the state and per-phase counts.
-  const view = z
-    .looseObject({
-      id: z.string(),
-      kind: z.string(),
-      name: z.string(),
-      state: z.enum(campaignStates).openapi({ description: 'draft → running ⇄ paused → succeeded | failed | cancelled' }),
-      pausedReason: z.string().nullable().openapi({ description: '`error_threshold` when the campaign stopped itself' }),
-      tripped: z
-        .record(z.string(), z.unknown())
-        .nullable()
-        .openapi({ description: 'when the error threshold tripped: {reason, phase, the phase\'s counts, errorThreshold, at}' }),
-      rollingBack: z.boolean(),
-      seed: z.string().openapi({ description: 'seed of the random phase draw' }),
-      summary: z.string().nullable().openapi({ description: 'one line on what it sends, while it runs' }),
-      ...campaignSpecShape,
-      ...o.paramsShape,
-      phases: z.array(phaseView),
-      counts: stateCounts,
-      reverting: z.number().int().openapi({ description: 'members whose revert is not final yet' }),
-      kindLane: z.string(),
-      createdBy: z.string().nullable(),
-      createdAt: timestamp,
-      startedAt: timestamp.nullable(),
-      finishedAt: timestamp.nullable(),
-    })
-    .openapi(`${o.noun}Campaign`);
+  const view = campaignView(o.noun, o.paramsShape);
   const idParams = pathParams('id');
   const body = z.object({ name: z.string().min(1).max(200), ...campaignSpecShape, ...o.paramsShape }).strict();
   const paramKeys = Object.keys(o.paramsShape);

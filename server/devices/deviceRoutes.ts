@@ -13,7 +13,7 @@ import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
 import type { DeviceService } from './deviceService.ts';
 import type { TimelineReader } from './timelineReader.ts';
 
-const device = z
+export const device = z
   .looseObject({
     id: z.string(),
     serial: z.string(),

@@ -23,7 +23,7 @@ export interface RulesControl {
   replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string, inTx: (tx: Tx) => Promise<unknown>): Promise<void>;
 }
 
-const fault = z
+export const fault = z
   .looseObject({
     id: z.string(),
     deviceId: z.string(),

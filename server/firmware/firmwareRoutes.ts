@@ -20,7 +20,7 @@ import type { FirmwareService } from './firmwareService.ts';
 import { firmwareView } from './firmwareService.ts';
 import type { ImageCache } from './imageCache.ts';
 
-const firmwareSchema = z
+export const firmwareSchema = z
   .looseObject({
     id: z.string(),
     name: z.string(),
