@@ -162,3 +162,60 @@ describe('parseDeviceCsv', () => {
     expect(r.rows[19_999]).toEqual({ line: 20_001, serial: 'SN19999', model: 'Move 5000', labels: { store: `store-${19_999 % 37}` } });
   });
 });
+
+describe('parseDeviceCsv over csv-parse: records spanning lines', () => {
+  it('reads a quoted field holding line breaks as one cell, the record at the line it starts on', () => {
+    const r = parseDeviceCsv('serial,model,note\nSN1,A920,"back office,\nshelf ""B""\nleft"\nSN2,A930,plain\n');
+    expect(r.errors).toEqual([]);
+    expect(r.rows).toEqual([
+      { line: 2, serial: 'SN1', model: 'A920', labels: { note: 'back office,\nshelf "B"\nleft' } },
+      { line: 5, serial: 'SN2', model: 'A930', labels: { note: 'plain' } },
+    ]);
+  });
+
+  it('reports an error on the right line after a multi-line field, in LF and in CRLF files', () => {
+    for (const nl of ['\n', '\r\n']) {
+      const text = ['serial,model,note', 'SN1,A920,"one', 'two', 'three"', 'bad serial,A920,x', '', 'SN3,bad;model,"a', 'b"', 'SN4,A920,'].join(nl);
+      const r = parseDeviceCsv(text);
+      expect(r.rows.map((x) => [x.line, x.serial])).toEqual([
+        [2, 'SN1'],
+        [9, 'SN4'],
+      ]);
+      expect(r.rows[0]!.labels.note).toBe(['one', 'two', 'three'].join(nl));
+      expect(r.errors).toEqual([
+        { line: 5, message: 'bad serial "bad serial"' },
+        { line: 7, message: 'bad model "bad;model"' },
+      ]);
+    }
+  });
+
+  it('a quote never closed keeps the rows before it and names where it opened', () => {
+    const r = parseDeviceCsv('serial,model\nSN1,A920\nSN2,"A920\nSN3,A920\n');
+    expect(r.rows.map((x) => x.serial)).toEqual(['SN1']);
+    expect(r.errors).toEqual([{ line: 3, message: 'a quoted field opened after line 2 is never closed; the rest was not read' }]);
+  });
+
+  it('a syntax error after a CRLF multi-line field is reported at its own line', () => {
+    const r = parseDeviceCsv('serial,model,note\r\nSN1,A920,"a\r\nb"\r\nSN2,A920,"x"y\r\nSN3,A920,z\r\n');
+    expect(r.rows.map((x) => x.serial)).toEqual(['SN1']);
+    expect(r.errors).toEqual([{ line: 4, message: expect.stringMatching(/^Invalid Closing Quote: .*; the rest was not read$/) }]);
+  });
+
+  it('keeps a stray quote inside an unquoted cell as a character', () => {
+    const r = parseDeviceCsv('serial,model,note\nSN1,A920,12" screen\n');
+    expect(r.errors).toEqual([]);
+    expect(r.rows[0]!.labels).toEqual({ note: '12" screen' });
+  });
+
+  it('refuses a lone surrogate, which reading as UTF-8 would turn into U+FFFD, naming its line', () => {
+    expect(() => parseDeviceCsv('serial,model,note\nSN1,A920,ok\nSN2,A920,x\ud800y\n')).toThrow(
+      expect.objectContaining({ details: [{ path: 'line 3', message: 'contains a lone surrogate U+D800, which cannot be stored' }] }),
+    );
+  });
+
+  it('names a NUL inside a multi-line field by the line its record starts on', () => {
+    expect(() => parseDeviceCsv('serial,model,note\nSN1,A920,"a\nb\u0000"\n')).toThrow(
+      expect.objectContaining({ details: [{ path: 'line 2.note', message: 'contains U+0000 (NUL), which cannot be stored' }] }),
+    );
+  });
+});
