@@ -362,6 +362,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     get: reads.get,
     list: reads.list,
     devices: reads.devices,
+    failures: reads.failures,
     inFlight: reads.inFlight,
 
     // ---------- read API for the kinds' modules (they never query campaign tables) ----------

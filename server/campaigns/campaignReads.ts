@@ -1,11 +1,11 @@
 // What the campaign API and the kinds' modules read of campaigns: a campaign's summary and its
 // members, from memory while it runs here (the database lags it by one write-behind flush), from
 // the database otherwise. Nothing here changes a campaign.
-import { campaignSpec, type CampaignDeviceState } from '../../schemas/campaigns.ts';
+import { campaignSpec } from '../../schemas/campaigns.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { notFound } from '../errors.ts';
 import { inFlightDeviceStates } from './campaignRules.ts';
-import { recordFromRow, recordView, type CampaignStore } from './campaignStore.ts';
+import { recordFromRow, recordView, type CampaignStore, type MemberPageQuery } from './campaignStore.ts';
 import { campaignSummary, countsFromGroups, type CampaignSummary } from './campaignSummary.ts';
 import type { MemberRecords } from './memberRecords.ts';
 import type { RunningCampaigns } from './runningCampaign.ts';
@@ -50,14 +50,24 @@ export function createCampaignReads({ store, running, records, laneOf }: Campaig
       return { items, nextCursor: rows.length > limit && last ? `${last.createdAt.toISOString()}|${last.id}` : null };
     },
 
-    async devices(kindName: string, id: string, q: { limit: number; cursor?: string; state?: CampaignDeviceState; phase?: number }) {
+    async devices(kindName: string, id: string, q: MemberPageQuery) {
       await mustGet(id, kindName);
       await records.flush();
       const rows = await store.pageDevices(id, q);
       const c = running.get(id);
-      const items = rows.slice(0, q.limit).map((row) => recordView(c?.members.get(row.deviceId) ?? recordFromRow(row)));
+      const items = rows
+        .slice(0, q.limit)
+        .map(({ member, serial }) => ({ ...recordView(c?.members.get(member.deviceId) ?? recordFromRow(member)), serial }));
       const last = items[items.length - 1];
       return { items, nextCursor: rows.length > q.limit && last ? last.deviceId : null };
+    },
+
+    /** Why members failed: the error codes of the members in an error state, most frequent first. */
+    async failures(kindName: string, id: string) {
+      await mustGet(id, kindName);
+      await records.flush();
+      const byCode = await store.failuresByCode(id);
+      return { total: byCode.reduce((n, f) => n + f.count, 0), byCode };
     },
 
     /** For tests and metrics: in-flight devices of a running campaign. */

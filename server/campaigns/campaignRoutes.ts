@@ -38,6 +38,7 @@ export const phaseView = z
 export const memberView = z
   .object({
     deviceId: z.string(),
+    serial: z.string().nullable().openapi({ description: 'the terminal\'s serial; null once the device was deleted' }),
     phase: z.number().int(),
     state: z.enum(campaignDeviceStates),
     action: z.enum(campaignDeviceActions).openapi({
@@ -56,6 +57,20 @@ export const memberView = z
     finishedAt: timestamp.nullable(),
   })
   .openapi('CampaignDevice');
+
+/** `GET …/{id}/failures`: the error states' members by `error.code`. */
+const failuresView = z
+  .object({
+    total: z.number().int().openapi({ description: 'members failed, rolled back or timed out' }),
+    byCode: z.array(
+      z.object({
+        code: z.string().openapi({ description: '`error.code` of the members (`unknown` for a member without one)' }),
+        count: z.number().int(),
+        message: z.string().openapi({ description: 'one of these members\' error messages, as an example' }),
+      }),
+    ),
+  })
+  .openapi('CampaignFailures');
 
 // The answer of create, get and every control: the request's fields (spec and the kind's
 // params) as stored, plus the state and per-phase counts.
@@ -161,6 +176,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
           ...pageQuery,
           state: z.enum(campaignDeviceStates).optional(),
           phase: z.coerce.number().int().min(0).max(19).optional(),
+          errorCode: z.string().min(1).max(64).optional().openapi({ description: 'only members whose last error has this `error.code`' }),
         }),
       },
       responses: {
@@ -172,6 +188,14 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
       const q = c.req.valid('query');
       return c.json(await o.engine.devices(o.kind, c.req.valid('param').id, q), 200);
     },
+  );
+
+  app.openapi(
+    route.get(`${o.basePath}/{id}/failures`, readers, `Why devices of a ${o.noun} failed: members in an error state counted by error.code`, {
+      request: { params: idParams },
+      responses: { 200: jsonResponse(failuresView, 'failures'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json(await o.engine.failures(o.kind, c.req.valid('param').id), 200),
   );
 
   // The engine writes the audit entry (from, to) with the change, on the instance that makes it,

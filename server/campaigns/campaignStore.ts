@@ -12,11 +12,21 @@ import {
   type CampaignState,
 } from '../../schemas/tables/campaigns.ts';
 import { createJsonBulkWriter, jsonRecordset } from '../core/jsonBulkWrite.ts';
+import { errorDeviceStates } from './campaignRules.ts';
 import type { InTx, Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
 const CHUNK = 500;
+
+export interface MemberPageQuery {
+  limit: number;
+  cursor?: string;
+  state?: CampaignDeviceState;
+  phase?: number;
+  /** Only members whose last error has this code. */
+  errorCode?: string;
+}
 
 /** What a start inserts of each member; the rest are the columns' defaults. */
 export type NewMember = Pick<typeof campaignDevices.$inferInsert, 'campaignId' | 'deviceId' | 'lane' | 'phase' | 'rank'>;
@@ -263,20 +273,31 @@ export function createCampaignStore(db: Db) {
         .where(eq(campaignDevices.campaignId, campaignId))
         .groupBy(campaignDevices.phase, campaignDevices.action, campaignDevices.state);
     },
-    async pageDevices(
-      campaignId: string,
-      q: { limit: number; cursor?: string; state?: CampaignDeviceState; phase?: number },
-    ): Promise<CampaignDeviceRow[]> {
+    /** A page of members by device id, each with its terminal's serial (null once the device is gone). */
+    async pageDevices(campaignId: string, q: MemberPageQuery): Promise<{ member: CampaignDeviceRow; serial: string | null }[]> {
       const where: SQL[] = [eq(campaignDevices.campaignId, campaignId)];
       if (q.state) where.push(eq(campaignDevices.state, q.state));
       if (q.phase !== undefined) where.push(eq(campaignDevices.phase, q.phase));
+      if (q.errorCode) where.push(sql`${campaignDevices.error}->>'code' = ${q.errorCode}`);
       if (q.cursor) where.push(gt(campaignDevices.deviceId, keyMatching(q.cursor, publicIdPattern('dev'))));
       return db
-        .select()
+        .select({ member: campaignDevices, serial: devices.serial })
         .from(campaignDevices)
+        .leftJoin(devices, eq(devices.id, campaignDevices.deviceId))
         .where(and(...where))
         .orderBy(asc(campaignDevices.deviceId))
         .limit(q.limit + 1);
+    },
+
+    /** The members that ended in error, counted by their error's code, with one message of each. */
+    async failuresByCode(campaignId: string): Promise<{ code: string; count: number; message: string }[]> {
+      const code = sql<string>`coalesce(${campaignDevices.error}->>'code', 'unknown')`;
+      return db
+        .select({ code, count: sql<number>`count(*)::int`, message: sql<string>`coalesce(min(${campaignDevices.error}->>'message'), '')` })
+        .from(campaignDevices)
+        .where(and(eq(campaignDevices.campaignId, campaignId), inArray(campaignDevices.state, [...errorDeviceStates])))
+        .groupBy(code)
+        .orderBy(sql`2 desc`, code);
     },
   };
 }

@@ -149,7 +149,7 @@ export function rolloutUntil(
 }
 
 /** One member of `GET /v1/rollouts/{id}/devices`. */
-export type RolloutDevice = ReturnType<typeof recordView>;
+export type RolloutDevice = ReturnType<typeof recordView> & { serial: string | null };
 
 export async function devicesOf(t: TestServer, id: string): Promise<RolloutDevice[]> {
   const out: RolloutDevice[] = [];
