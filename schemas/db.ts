@@ -2,19 +2,34 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { createdAt, publicId, ts, updatedAt } from './tables/columns.ts';
+import { organisations, ROOT_ORG_ID } from './tables/organisations.ts';
 import type { AckResult, CommandType, ErrorInfo, HealthSample } from './wire.ts';
+
+export { organisations, ROOT_ORG_ID, ROOT_ORG_PATH, type OrganisationRow } from './tables/organisations.ts';
+
+/** `org_id`: the organisation a user, merchant or terminal belongs to (docs/organisations.md). */
+export const orgRef = () =>
+  text('org_id')
+    .notNull()
+    .default(ROOT_ORG_ID)
+    .references(() => organisations.id);
 
 export const roles = ['admin', 'operator', 'technician', 'auditor'] as const;
 export type Role = (typeof roles)[number];
 
-export const users = pgTable('users', {
-  id: publicId(),
-  name: text('name').notNull(),
-  role: text('role', { enum: roles }).notNull(),
-  disabled: boolean('disabled').notNull().default(false),
-  createdBy: text('created_by'),
-  createdAt: createdAt(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: publicId(),
+    name: text('name').notNull(),
+    role: text('role', { enum: roles }).notNull(),
+    disabled: boolean('disabled').notNull().default(false),
+    orgId: orgRef(),
+    createdBy: text('created_by'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('users_org_idx').on(t.orgId)],
+);
 
 export const apiTokens = pgTable(
   'api_tokens',
@@ -45,6 +60,7 @@ export const devices = pgTable(
     kekPublicKey: text('kek_public_key'),
     fwVersion: text('fw_version'),
     merchantId: text('merchant_id'),
+    orgId: orgRef(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
     enrolledAt: ts('enrolled_at'),
     revokedAt: ts('revoked_at'),
@@ -55,6 +71,7 @@ export const devices = pgTable(
     uniqueIndex('devices_serial_uq').on(t.serial),
     index('devices_model_idx').on(t.model),
     index('devices_merchant_idx').on(t.merchantId),
+    index('devices_org_idx').on(t.orgId),
   ],
 );
 

@@ -4,6 +4,7 @@
 // brings the same fleet back online and `npm run demo:rollout` can update it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ROOT_ORG_ID, ROOT_ORG_PATH } from '../schemas/db.ts';
 import type { AuthService } from '../server/auth/authService.ts';
 import { loadConfigOrExit, startOrExit } from '../server/startup.ts';
 import { createLogger } from '../server/log.ts';
@@ -26,7 +27,7 @@ async function demoOperatorToken(auth: AuthService, dataDir: string): Promise<st
     const token = readFileSync(file, 'utf8').trim();
     if (await auth.authenticate(token)) return token;
   }
-  const { token } = await auth.createUser({ name: 'demo-operator', role: 'operator' }, { userId: 'system', name: 'demo', role: 'admin' });
+  const { token } = await auth.createUser({ name: 'demo-operator', role: 'operator' }, { userId: 'system', name: 'demo', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
 }

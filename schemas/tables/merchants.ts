@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { MerchantPolicy } from '../binding.ts';
-import { deviceKey, deviceRef } from '../db.ts';
+import { deviceKey, deviceRef, orgRef } from '../db.ts';
 import { createdAt, publicId, ts, updatedAt } from './columns.ts';
 
 export const merchantStatuses = ['pending_review', 'active', 'suspended', 'rejected'] as const;
@@ -35,6 +35,7 @@ export const merchants = pgTable(
     subMerchants: jsonb('sub_merchants').$type<SubMerchant[]>().notNull().default([]),
     policy: jsonb('policy').$type<MerchantPolicy>().notNull(),
     status: text('status', { enum: merchantStatuses }).notNull().default('pending_review'),
+    orgId: orgRef(),
     statusReason: text('status_reason'),
     createdBy: text('created_by'),
     reviewedBy: text('reviewed_by'),
@@ -42,7 +43,7 @@ export const merchants = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('merchants_mid_uq').on(t.mid), index('merchants_status_idx').on(t.status, t.id)],
+  (t) => [uniqueIndex('merchants_mid_uq').on(t.mid), index('merchants_status_idx').on(t.status, t.id), index('merchants_org_idx').on(t.orgId)],
 );
 
 /** Every binding a terminal ever had; the open one has `closed_at` null. Never deleted. */

@@ -1,7 +1,7 @@
 // People and their API tokens (SPEC §8). Tokens are `pf_` + 256 random bits; the database holds
 // only their keyed hash (SPEC §2), looked up through the unique index on api_tokens.token_hash.
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import { apiTokens, users, type Role, type UserRow } from '../../schemas/db.ts';
+import { apiTokens, organisations, users, type Role, type UserRow } from '../../schemas/db.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
@@ -150,13 +150,15 @@ export function createAuthService({
       }
       const gen = generation;
       const [row] = await db
-        .select({ tokenId: apiTokens.id, userId: users.id, name: users.name, role: users.role })
+        .select({ tokenId: apiTokens.id, userId: users.id, name: users.name, role: users.role, orgId: users.orgId, orgPath: organisations.path })
         .from(apiTokens)
         .innerJoin(users, eq(users.id, apiTokens.userId))
+        .innerJoin(organisations, eq(organisations.id, users.orgId))
         .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt), eq(users.disabled, false)))
         .limit(1);
       if (!row) return null;
-      const principal: Principal = Object.freeze({ userId: row.userId, name: row.name, role: row.role });
+      // A node's path never changes (nodes are not re-parented), so caching it with the token is safe.
+      const principal: Principal = Object.freeze({ userId: row.userId, name: row.name, role: row.role, orgId: row.orgId, orgPath: row.orgPath });
       if (gen === generation) remember(hash, { principal, tokenId: row.tokenId, expiresAt: now() + cacheTtlMs });
       return principal;
     },

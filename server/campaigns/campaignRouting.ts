@@ -17,7 +17,7 @@ export type ControlAction = (typeof controlActions)[number];
 
 /** An operator's control as its audit entry names it: who, from where, and the verb (`rollout.pause`). */
 export const controlActor = z.object({
-  actor: z.object({ userId: z.string(), name: z.string(), role: z.enum(roles) }),
+  actor: z.object({ userId: z.string(), name: z.string(), role: z.enum(roles), orgId: z.string(), orgPath: z.string() }),
   ip: z.string(),
   action: z.string().min(1),
 });

@@ -20,6 +20,7 @@ export const idPrefixes = {
   binding: 'bnd',
   rebindRequest: 'rbr',
   userRequest: 'urq',
+  organisation: 'org',
 } as const;
 
 export type IdPrefix = (typeof idPrefixes)[keyof typeof idPrefixes];

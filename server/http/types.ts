@@ -6,6 +6,10 @@ export interface Principal {
   userId: string;
   name: string;
   role: Role;
+  /** The organisation the user belongs to; it acts within this node's subtree (server/orgs/scope.ts). */
+  orgId: string;
+  /** That node's materialised path, `/org_root/…/<orgId>/`: a prefix of every path in its subtree. */
+  orgPath: string;
 }
 
 export interface AppEnv {

@@ -3,6 +3,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Queue } from 'bullmq';
 import type { KeyUsage } from '../../schemas/keyCrypto/header.ts';
+import { ROOT_ORG_ID, ROOT_ORG_PATH } from '../../schemas/db.ts';
 import { compromisedDevices, keyPolicies, keys, type KeyApprovalRow } from '../../schemas/tables/keys.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { createInvalidations, onModuleInvalidated } from '../cluster/invalidation.ts';
@@ -28,7 +29,7 @@ import { createKeyVault } from './vaultOperations.ts';
 import { createTamperHandler } from './tamper.ts';
 import type { MasterGenerations } from './vaultMasters.ts';
 
-const SYSTEM: Principal = { userId: 'system', name: 'key-rotation-policy', role: 'admin' };
+const SYSTEM: Principal = { userId: 'system', name: 'key-rotation-policy', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH };
 const CHUNK = 1000;
 const EXPIRE_EVERY_MS = 60_000;
 

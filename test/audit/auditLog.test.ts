@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
-import { auditLog } from '../../schemas/db.ts';
+import { auditLog, ROOT_ORG_ID, ROOT_ORG_PATH } from '../../schemas/db.ts';
 import { canonicalJson } from '../../schemas/canonicalJson.ts';
 import {
   computeAuditHash,
@@ -14,8 +14,8 @@ import type { Principal } from '../../server/http/types.ts';
 import { createLogger } from '../../server/log.ts';
 import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
 
-const alice: Principal = { userId: 'usr_alice', name: 'alice', role: 'admin' };
-const bob: Principal = { userId: 'usr_bob', name: 'bob', role: 'operator' };
+const alice: Principal = { userId: 'usr_alice', name: 'alice', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH };
+const bob: Principal = { userId: 'usr_bob', name: 'bob', role: 'operator', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH };
 
 it('canonical JSON sorts keys, drops undefined and has no white space', () => {
   expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: undefined, d: { z: 1.5, y: 'é' } })).toBe(

@@ -53,7 +53,7 @@ forEachDatabase('auth service', (getDb) => {
     expect(first.created).toBe(true);
     expect(first.token).toMatch(/^pf_[A-Za-z0-9_-]{43}$/);
     const token = first.token ?? '';
-    expect(await auth.authenticate(token)).toEqual({ userId: first.userId, name: 'admin', role: 'admin' });
+    expect(await auth.authenticate(token)).toEqual({ userId: first.userId, name: 'admin', role: 'admin', orgId: 'org_root', orgPath: '/org_root/' });
 
     const stored = await getDb().select().from(apiTokens);
     expect(stored).toHaveLength(1);
@@ -89,7 +89,7 @@ forEachDatabase('auth service', (getDb) => {
     expect(op.id).toMatch(/^usr_/);
     expect(op).toMatchObject({ name: 'olga', role: 'operator' });
     expect(op.token).toMatch(/^pf_/);
-    expect(await auth.authenticate(op.token)).toEqual({ userId: op.id, name: 'olga', role: 'operator' });
+    expect(await auth.authenticate(op.token)).toEqual({ userId: op.id, name: 'olga', role: 'operator', orgId: 'org_root', orgPath: '/org_root/' });
     const [row] = await getDb().select().from(users).where(eq(users.id, op.id));
     expect(row?.createdBy).toBe(admin.userId);
 

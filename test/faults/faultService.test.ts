@@ -2,7 +2,7 @@
 // (also across two instances sharing a database), the API lifecycle, notifications after writes.
 import { eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
-import { devices } from '../../schemas/db.ts';
+import { devices, ROOT_ORG_ID, ROOT_ORG_PATH } from '../../schemas/db.ts';
 import { faults } from '../../schemas/tables/faults.ts';
 import { createAuditLog } from '../../server/audit/auditLog.ts';
 import { defaultRules } from '../../server/faults/defaultRules.ts';
@@ -18,7 +18,7 @@ import type { Db } from '../../server/db/database.ts';
 import { forEachDatabase, truncateAll } from '../helpers/databases.ts';
 
 const log = createLogger('silent');
-const tina: Principal = { userId: 'usr_tina', name: 'tina', role: 'technician' };
+const tina: Principal = { userId: 'usr_tina', name: 'tina', role: 'technician', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH };
 const paperOut = { ts: 1, seq: 1, printer: { status: 'paper_out' as const } };
 const paperOk = { ts: 2, seq: 2, printer: { status: 'ok' as const } };
 

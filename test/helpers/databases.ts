@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { SQLSTATE, sqlState } from '../../server/core/sqlState.ts';
 import { openDatabase, type Database, type Db } from '../../server/db/database.ts';
+import { ensureRootOrganisation } from '../../server/orgs/rootOrg.ts';
 import { migratedPgliteDir } from './pgliteTemplate.ts';
 import { schemaTables } from './schemaTables.ts';
 
@@ -121,8 +122,12 @@ export function requiredDatabaseUrl(): string {
   return url;
 }
 
-/** Empties every table of the drizzle schema, schemas/tables/* included (identities restart), e.g. in a `beforeEach`. */
+/**
+ * Empties every table of the drizzle schema, schemas/tables/* included (identities restart), e.g. in a `beforeEach`;
+ * the migrations' one seed row, the root organisation, is laid again (users, merchants and terminals default to it).
+ */
 export async function truncateAll(db: Db): Promise<void> {
   const names = (await schemaTables()).map((table) => `"${getTableName(table)}"`);
   await db.execute(sql.raw(`TRUNCATE ${names.join(', ')} RESTART IDENTITY CASCADE`));
+  await ensureRootOrganisation(db);
 }

@@ -3,7 +3,7 @@
 // (createRouter) with the production error handler; no server, broker or database.
 import { z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import { roles, type Role } from '../../schemas/db.ts';
+import { roles, ROOT_ORG_ID, ROOT_ORG_PATH, type Role } from '../../schemas/db.ts';
 import { admins, operators, readers, technicians } from '../../server/auth/roleSets.ts';
 import { createErrorHandler } from '../../server/http/errorHandler.ts';
 import { createRouter } from '../../server/http/httpApp.ts';
@@ -24,7 +24,7 @@ function appWithRoleRoutes() {
   const app = createRouter();
   app.onError(createErrorHandler(createLogger('silent')));
   app.use('*', async (c, next) => {
-    c.set('principal', { userId: 'usr_test', name: 'test', role: z.enum(roles).parse(c.req.header('x-role')) });
+    c.set('principal', { userId: 'usr_test', name: 'test', role: z.enum(roles).parse(c.req.header('x-role')), orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH });
     await next();
   });
   const route = routesTagged('test', { security: [] });
