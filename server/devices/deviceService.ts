@@ -59,8 +59,8 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-/** The list filters as SQL conditions (over `devices` left-joined with `device_state`). */
-function filterConditions(filter: DeviceFilter): SQL[] {
+/** The list filters as SQL conditions (over `devices` left-joined with `device_state`); the device export reads with them too. */
+export function filterConditions(filter: DeviceFilter): SQL[] {
   const where: SQL[] = [];
   if (filter.status) where.push(eq(devices.status, filter.status));
   if (filter.model) where.push(eq(devices.model, filter.model));
