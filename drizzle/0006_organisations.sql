@@ -14,6 +14,8 @@ INSERT INTO "organisations" ("id", "parent_id", "name", "path") VALUES ('org_roo
 ALTER TABLE "users" ADD COLUMN "org_id" text DEFAULT 'org_root' NOT NULL;--> statement-breakpoint
 ALTER TABLE "merchants" ADD COLUMN "org_id" text DEFAULT 'org_root' NOT NULL;--> statement-breakpoint
 ALTER TABLE "devices" ADD COLUMN "org_id" text DEFAULT 'org_root' NOT NULL;--> statement-breakpoint
+ALTER TABLE "user_requests" ADD COLUMN "org_id" text DEFAULT 'org_root' NOT NULL;--> statement-breakpoint
+ALTER TABLE "user_requests" ADD CONSTRAINT "user_requests_org_id_organisations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "users" ADD CONSTRAINT "users_org_id_organisations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "merchants" ADD CONSTRAINT "merchants_org_id_organisations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "devices" ADD CONSTRAINT "devices_org_id_organisations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -1,7 +1,7 @@
 // Requests for a user that needs a second admin's approval (server/auth/userRequests.ts): once two
 // admins exist, a new admin is a request by one admin that another approves or rejects.
 import { index, pgTable, text } from 'drizzle-orm/pg-core';
-import { roles, users } from '../db.ts';
+import { orgRef, roles, users } from '../db.ts';
 import { createdAt, publicId, ts } from './columns.ts';
 
 /** `pending` past `expiresAt` reads as `expired` (nothing rewrites the row). */
@@ -13,6 +13,8 @@ export const userRequests = pgTable(
     id: publicId(),
     name: text('name').notNull(),
     role: text('role', { enum: roles }).notNull(),
+    /** The node the approval creates the user in; only an admin of that node or above decides. */
+    orgId: orgRef(),
     state: text('state', { enum: userRequestStates }).notNull().default('pending'),
     requestedBy: text('requested_by')
       .notNull()
