@@ -24,6 +24,12 @@ export const device = z
   })
   .openapi('Device');
 
+export const importReport = z.object({
+  created: z.number(),
+  skipped: z.array(z.object({ line: z.number(), serial: z.string(), reason: z.string() })),
+  errors: z.array(z.object({ line: z.number(), message: z.string() })),
+});
+
 const deviceIdParams = pathParams('id');
 const route = routesTagged('devices');
 
@@ -43,14 +49,7 @@ const registerRoute = route.post('/v1/devices', operators, 'Pre-register a termi
 const importRoute = route.post('/v1/devices/import', operators, 'Register terminals from CSV (header: serial,model[,label columns])', {
   request: { body: { required: true, content: { 'text/csv': { schema: z.string() } } } },
   responses: {
-    200: jsonResponse(
-      z.object({
-        created: z.number(),
-        skipped: z.array(z.object({ line: z.number(), serial: z.string(), reason: z.string() })),
-        errors: z.array(z.object({ line: z.number(), message: z.string() })),
-      }),
-      'import report',
-    ),
+    200: jsonResponse(importReport, 'import report'),
     ...errorResponses(400, 401, 403, 413),
   },
 });
