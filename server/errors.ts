@@ -21,6 +21,7 @@ export const errorCatalog = {
     component_required: 'this approval takes a key component',
     component_not_expected: 'this decision takes no key component',
     bad_key_set_id: 'a key set id is 8 hex digits (AES) or 10 (TDES)',
+    query_invalid: 'the fleet query is not valid (details: position, expected)',
   },
   401: {
     unauthorized: 'missing or invalid credentials',
@@ -92,6 +93,7 @@ export const errorCatalog = {
     bdk_exists: 'a BDK with this name or key set id exists',
     bdk_not_active: 'the BDK is retired',
     bdk_exhausted: 'the BDK has no derivation id left',
+    name_taken: 'another group or filter has this name',
   },
   413: {
     payload_too_large: 'request body too large',
@@ -110,6 +112,8 @@ export const errorCatalog = {
     unknown_device: 'the device does not exist',
     unknown_firmware: 'the firmware does not exist',
     unknown_bdk: 'the BDK does not exist',
+    unknown_group: 'the group does not exist',
+    unknown_filter: 'the saved filter does not exist',
     unknown_assignee: 'no such active user',
     firmware_not_ready: 'the firmware has no content yet',
     hash_mismatch: 'the content does not match the manifest',
