@@ -8,6 +8,7 @@ import { createFirmwareModule } from './firmware/firmwareModule.ts';
 import { createKeysModule } from './keys/keysModule.ts';
 import { createDashboardModule } from './dashboard/dashboardModule.tsx';
 import { createTrustModule } from './trust/trustModule.ts';
+import { createExportsModule } from './exports/exportsModule.ts';
 
 /** The domain modules of this build, in start order. */
-export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule, createTrustModule];
+export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule, createTrustModule, createExportsModule];

@@ -60,6 +60,13 @@ export const accessTable = {
   'GET /v1/audit': { roles: ['admin', 'auditor'] },
   'GET /v1/audit/verify': { roles: ['admin', 'auditor'] },
 
+  // Exports (docs/exports.md): the roles of the matching list route; the audit log's as for GET /v1/audit
+  'GET /v1/exports/devices': anyone,
+  'GET /v1/exports/faults': anyone,
+  'GET /v1/exports/keys': anyone,
+  'GET /v1/exports/campaigns/{id}/devices': anyone,
+  'GET /v1/exports/audit': { roles: ['admin', 'auditor'] },
+
   // Devices and the fleet
   'POST /v1/devices': fleetChanges,
   'POST /v1/devices/import': fleetChanges,

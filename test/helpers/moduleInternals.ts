@@ -1,5 +1,6 @@
 // Reaches into a domain module of a running test server for what a test must drive or wait on
 // directly (the keys module's settling, the faults module's log purge), typed by module name.
+import type { ExportsInternals } from '../../server/exports/exportService.ts';
 import type { FaultsInternals } from '../../server/faults/module.ts';
 import type { KeysInternals } from '../../server/keys/keysModule.ts';
 import type { ServerModule } from '../../server/moduleContract.ts';
@@ -8,6 +9,7 @@ import type { TestServer } from './testServer.ts';
 interface InternalsByModule {
   keys: KeysInternals;
   faults: FaultsInternals;
+  exports: ExportsInternals;
 }
 
 type ModuleName = keyof InternalsByModule;

@@ -42,6 +42,7 @@ const idPrefixBySegment: Record<string, string> = {
   firmware: idPrefixes.firmware,
   rollouts: idPrefixes.campaign,
   'key-rotations': idPrefixes.campaign,
+  campaigns: idPrefixes.campaign,
   requests: idPrefixes.keyApproval,
   bdks: idPrefixes.bdk,
 };
