@@ -63,6 +63,13 @@ export const campaignSpecShape = {
     .optional(),
   /** Terminal local time. */
   window: maintenanceWindow.optional(),
+  /** The draft starts by itself at this instant (an operator may still start or cancel it before). */
+  startAt: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * Each terminal is served only inside the recurring maintenance windows set for its merchant,
+   * groups or organisation (docs/maintenance-windows.md); true serves it at any hour (an urgent fix).
+   */
+  ignoreMaintenanceWindows: z.boolean().default(false),
   /** A device that has received its command and is silent this long becomes timed_out. */
   deviceTimeoutS: z
     .number()

@@ -145,6 +145,12 @@ export const accessTable = {
   'GET /v1/devices/{id}/logs/{bundleId}': onTerminals,
   'PUT /v1/uploads/logs/{bundleId}': { roles: 'public', credentials: ['signedLink'] },
 
+  // Recurring maintenance windows (campaign sends honour them)
+  'POST /v1/maintenance-windows': fleetChanges,
+  'GET /v1/maintenance-windows': anyone,
+  'GET /v1/maintenance-windows/{id}': anyone,
+  'DELETE /v1/maintenance-windows/{id}': fleetChanges,
+
   // Firmware and rollouts
   'POST /v1/firmware': fleetChanges,
   'GET /v1/firmware': anyone,

@@ -36,6 +36,8 @@ import { createCampaignMetrics } from './campaignMetrics.ts';
 import { drawPhases, tally } from './campaignRules.ts';
 import { createControlRouting, type ControlActor } from './campaignRouting.ts';
 import { createCampaignReads } from './campaignReads.ts';
+import { createMaintenanceWindowStore } from './maintenanceWindowStore.ts';
+import { createScheduledStarts } from './scheduledStarts.ts';
 import { createCampaignStore } from './campaignStore.ts';
 import type { CampaignSummary } from './campaignSummary.ts';
 import { createCampaignTick } from './campaignTick.ts';
@@ -81,6 +83,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const retryBaseMs = deps.retryBaseMs ?? 30_000;
   const tickMs = deps.tickMs ?? 1000;
   const store = createCampaignStore(deps.db);
+  const maintenance = createMaintenanceWindowStore({ db: deps.db, log });
   const kinds = new Map<string, CampaignKind>();
   const running: RunningCampaigns = new Map();
   const byCommand = new Map<string, CampaignDeviceRecord>();
@@ -128,6 +131,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     retryBaseMs,
     tickMs,
     isStopped: () => stopped,
+    windows: maintenance.windows,
   });
   const onCommandChange = createMemberAnswers({ running, byCommand, records, lifecycle, aborts, liveState: deps.liveState, retryBaseMs });
   const loader = createCampaignLoader({ store, devices: deps.devices, running, byCommand, records, kindOf, onCommandChange });
@@ -290,6 +294,13 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     controls,
     readBack: async (kindName, id) => summary(await mustGet(id, kindName)),
   });
+  const scheduled = createScheduledStarts({
+    queues: deps.queues,
+    audit: deps.audit,
+    log,
+    drafts: () => store.campaignsIn(['draft']),
+    start: (kindName, id, by) => route('start', kindName, id, by),
+  });
 
   return {
     register(kind: CampaignKind) {
@@ -309,12 +320,16 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       // Answers reach the leader from whichever instance holds the terminal (alone, the same as `on`).
       offBus = deps.bus.onCluster('command.updated', onCommandChange);
       flushTimer = setInterval(() => void records.tick(), FLUSH_MS);
+      await maintenance.start();
       await ticker.start();
+      await scheduled.start();
       log.info({ campaigns: running.size }, 'campaign engine started');
     },
     async stop() {
       stopped = true;
+      await scheduled.stop();
       await leadership?.stopClaims();
+      maintenance.stop();
       offBus?.();
       if (flushTimer) clearInterval(flushTimer);
       await ticker.stop();
@@ -332,6 +347,8 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       const spec = campaignSpec.parse(input.spec);
       const params = kind.params.parse(input.params);
       const id = newCampaignId();
+      if (spec.startAt && Date.parse(spec.startAt) <= Date.now())
+        throw badRequest('validation_failed', 'startAt is not in the future', [{ path: 'startAt', message: 'must be a future instant' }]);
       const open = await kind.open(params, id, spec);
       if (spec.onErrorThreshold === 'rollback' && !open.revert)
         throw unprocessable('rollback_unsupported', `${kind.name} campaigns cannot roll back`);
@@ -350,6 +367,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         return r;
       });
       emitCampaign(deps.bus, row, { reason: 'created' });
+      if (spec.startAt) await scheduled.schedule(row.id, row.kind, spec.startAt);
       return summary(row);
     },
 
@@ -363,6 +381,8 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
     list: reads.list,
     devices: reads.devices,
     failures: reads.failures,
+    /** The recurring maintenance windows its sends honour (routes: campaignModule). */
+    maintenanceWindows: maintenance,
     inFlight: reads.inFlight,
 
     // ---------- read API for the kinds' modules (they never query campaign tables) ----------

@@ -15,10 +15,10 @@ import type { CampaignSummary } from './campaignSummary.ts';
 export const controlActions = ['start', 'pause', 'resume', 'cancel'] as const;
 export type ControlAction = (typeof controlActions)[number];
 
-/** An operator's control as its audit entry names it: who, from where, and the verb (`rollout.pause`). */
+/** A control as its audit entry names it: who (null: the server's scheduler), from where, and the verb (`rollout.pause`). */
 export const controlActor = z.object({
-  actor: z.object({ userId: z.string(), name: z.string(), role: z.enum(roles), orgId: z.string(), orgPath: z.string() }),
-  ip: z.string(),
+  actor: z.object({ userId: z.string(), name: z.string(), role: z.enum(roles), orgId: z.string(), orgPath: z.string() }).nullable(),
+  ip: z.string().optional(),
   action: z.string().min(1),
 });
 export type ControlActor = z.infer<typeof controlActor>;

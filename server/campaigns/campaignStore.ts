@@ -1,7 +1,9 @@
 // Database access of the campaign engine. Member records change at fleet speed, so their
 // updates are batched into one UPDATE … FROM jsonb_to_recordset per chunk (server/core/jsonBulkWrite.ts).
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
-import { commands, devices, type CommandRow } from '../../schemas/db.ts';
+import { commands, devices, organisations, type CommandRow } from '../../schemas/db.ts';
+import { deviceGroupMembers } from '../../schemas/tables/groups.ts';
+import { merchants } from '../../schemas/tables/merchants.ts';
 import type { CampaignDeviceState } from '../../schemas/campaigns.ts';
 import {
   campaignDevices,
@@ -68,6 +70,11 @@ export interface TargetInfo {
   status: string;
   fwVersion: string | null;
   labels: Record<string, string>;
+  /** What a recurring maintenance window can be set for, and the bound merchant's time zone. */
+  merchantId: string | null;
+  merchantTimezone: string | null;
+  orgPath: string | null;
+  groupIds: string[];
 }
 
 /** Members of a campaign grouped by phase, action and state. */
@@ -185,11 +192,27 @@ export function createCampaignStore(db: Db) {
     async deviceInfo(ids: readonly string[]): Promise<Map<string, TargetInfo>> {
       const out = new Map<string, TargetInfo>();
       for (let i = 0; i < ids.length; i += 2000) {
-        const rows = await db
-          .select({ id: devices.id, model: devices.model, status: devices.status, fwVersion: devices.fwVersion, labels: devices.labels })
-          .from(devices)
-          .where(inArray(devices.id, ids.slice(i, i + 2000) as string[]));
-        for (const r of rows) out.set(r.id, r);
+        const chunk = ids.slice(i, i + 2000) as string[];
+        const [rows, memberships] = await Promise.all([
+          db
+            .select({
+              id: devices.id,
+              model: devices.model,
+              status: devices.status,
+              fwVersion: devices.fwVersion,
+              labels: devices.labels,
+              merchantId: devices.merchantId,
+              merchantTimezone: merchants.timezone,
+              orgPath: organisations.path,
+            })
+            .from(devices)
+            .leftJoin(merchants, eq(merchants.id, devices.merchantId))
+            .leftJoin(organisations, eq(organisations.id, devices.orgId))
+            .where(inArray(devices.id, chunk)),
+          db.select().from(deviceGroupMembers).where(inArray(deviceGroupMembers.deviceId, chunk)),
+        ]);
+        for (const r of rows) out.set(r.id, { ...r, groupIds: [] });
+        for (const m of memberships) out.get(m.deviceId)?.groupIds.push(m.groupId);
       }
       return out;
     },

@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import type { CampaignLifecycle } from './campaignLifecycle.ts';
 import { inWindow, sendBudget } from './campaignRules.ts';
+import { governingWindows, inRecurringWindows, type WindowsByScope } from './recurringWindows.ts';
 import type { MemberRecords } from './memberRecords.ts';
 import { effectiveState, memberDevice, type CampaignMemory, type RunningCampaign } from './runningCampaign.ts';
 
@@ -26,6 +27,8 @@ export interface MemberSendsDeps extends CampaignMemory {
   retryBaseMs: number;
   tickMs: number;
   isStopped(): boolean;
+  /** The recurring maintenance windows now in force (maintenanceWindowStore.ts). */
+  windows(): WindowsByScope;
 }
 
 async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>) {
@@ -168,7 +171,10 @@ export function createMemberSends(deps: MemberSendsDeps) {
           records.patch(c, r, { state: 'skipped', note: skip, finishedAt: now, active: false, reportedVersion: dev.reportedVersion });
           continue;
         }
-        if (!inWindow(c.spec.window, dev.labels.timezone ?? dev.labels.tz, now)) continue;
+        const zone = dev.labels.timezone ?? dev.labels.tz;
+        if (!inWindow(c.spec.window, zone, now)) continue;
+        if (target && !c.spec.ignoreMaintenanceWindows && !inRecurringWindows(governingWindows(target, deps.windows()), zone ?? target.merchantTimezone ?? undefined, now))
+          continue;
       }
       batch.push(r);
       budget--;

@@ -21,6 +21,7 @@ export const idPrefixes = {
   rebindRequest: 'rbr',
   userRequest: 'urq',
   organisation: 'org',
+  maintenanceWindow: 'mw',
 } as const;
 
 export type IdPrefix = (typeof idPrefixes)[keyof typeof idPrefixes];

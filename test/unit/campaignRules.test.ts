@@ -187,6 +187,7 @@ describe('summary counts', () => {
         successThreshold: 90,
         errorThreshold: 10,
         onErrorThreshold: 'rollback',
+        ignoreMaintenanceWindows: false,
         deviceTimeoutS: 3600,
         retries: 2,
       },
