@@ -11,6 +11,8 @@ export type Query = Record<string, QueryValue>;
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** A body sent as it is with its content type instead of `body`'s JSON: a CSV import, a firmware image (a stream is sent half-duplex, never held whole). */
+  content?: { type: string; data: BodyInit };
   /** Sent as Idempotency-Key on a POST; a fresh random one when absent. */
   idempotencyKey?: string;
   /** Overrides the client's token for this call (sign-in checks a candidate token). */
@@ -101,15 +103,20 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     const token = opts.token ?? options.token();
     if (token) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (opts.body !== undefined) {
+    let body: BodyInit | undefined;
+    if (opts.content !== undefined) {
+      headers['content-type'] = opts.content.type;
+      body = opts.content.data;
+    } else if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
     if (method === 'POST') headers['idempotency-key'] = opts.idempotencyKey ?? randomKey();
+    // fetch sends a stream body only half-duplex, and says so only when asked (Node's undici).
+    const init = { method, headers, body, cache: 'no-store' as const, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) };
     let res: Response;
     try {
-      res = await doFetch(urlFor(options.baseUrl, path, opts.query), { method, headers, body, cache: 'no-store' });
+      res = await doFetch(urlFor(options.baseUrl, path, opts.query), init);
     } catch (cause) {
       throw new ApiError(0, 'network', `The server at ${options.baseUrl} cannot be reached.`, undefined, { cause });
     }

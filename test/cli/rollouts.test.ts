@@ -1,0 +1,130 @@
+// A firmware rollout driven from the CLI alone, against a real server and real agents: the image
+// signed (`firmware sign`, the publisher's code in scripts/) and uploaded (`firmware upload`),
+// the rollout created from a spec file, started, and watched to `succeeded` (exit 0, one line per
+// change in a pipe); a cancelled one's watch exits 1; the API's refusal is its code, exit 3; an
+// unreadable spec file is exit 2.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { publisher, startOtaFleet, startOtaServer } from '../campaigns/otaHarness.ts';
+import { databaseKinds } from '../helpers/databases.ts';
+import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { runCli, scratchHome } from './runCli.ts';
+
+for (const kind of databaseKinds()) {
+  describe(`operator CLI: firmware and rollouts [${kind}]`, () => {
+    let t: TestServer | undefined;
+    let fleet: FleetHandle | undefined;
+    let dir = '';
+    let env: Record<string, string> = {};
+    beforeAll(async () => {
+      t = await startOtaServer({ database: kind });
+      fleet = await startOtaFleet(t, 3);
+      dir = mkdtempSync(join(tmpdir(), 'posfleet-cli-ota-'));
+      env = { HOME: scratchHome(), POSFLEET_URL: t.url, POSFLEET_TOKEN: TEST_ADMIN_TOKEN };
+    }, 120_000);
+    afterAll(async () => {
+      await fleet?.stop();
+      await t?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    let firmwareId = '';
+
+    it('firmware sign writes a manifest the server verifies; upload registers it and streams the image', async () => {
+      const key = join(dir, 'publisher.key');
+      writeFileSync(key, publisher.privateKeyPem, { mode: 0o600 });
+      const image = join(dir, 'pos-os-2.0.0.bin');
+      writeFileSync(image, randomBytes(48 * 1024 + 7));
+      const manifestFile = join(dir, 'pos-os-2.0.0.json');
+      const signed = await runCli(['firmware', 'sign', '--key', key, '--image', image, '--name', 'pos-os', '--version', '2.0.0', '--models', 'PAX-A920', '-o', manifestFile], { env });
+      expect(signed.stderr).toContain('signed manifest written to');
+      expect(signed.code).toBe(0);
+      const body: { manifest: { size: number; sha256: string } } = JSON.parse(readFileSync(manifestFile, 'utf8'));
+      expect(body.manifest.size).toBe(48 * 1024 + 7);
+
+      const up = await runCli(['firmware', 'upload', '--manifest', manifestFile, '--image', image, '--json'], { env });
+      expect(up.stderr).toBe('');
+      expect(up.code).toBe(0);
+      const fw: { id: string; state: string; sha256: string; size: number } = JSON.parse(up.stdout);
+      expect(fw).toMatchObject({ state: 'ready', sha256: body.manifest.sha256, size: body.manifest.size });
+      firmwareId = fw.id;
+
+      const tampered = join(dir, 'tampered.json');
+      writeFileSync(tampered, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), manifest: { ...body.manifest, name: 'evil-os' } }));
+      const refused = await runCli(['firmware', 'upload', '--manifest', tampered, '--image', image], { env });
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/^error: bad_signature \(422\): /);
+    });
+
+    it('rollouts create -f, start and watch to succeeded: exit 0, one line per change', async () => {
+      expect(firmwareId).not.toBe('');
+      const ids = fleet!.agents.map((a) => a.deviceId!);
+      const spec = join(dir, 'rollout.json');
+      writeFileSync(
+        spec,
+        JSON.stringify({
+          name: 'v2 via the CLI',
+          firmwareId,
+          target: { deviceIds: ids },
+          phases: [
+            { name: 'canary', percent: 34 },
+            { name: 'rest', percent: 66 },
+          ],
+          successThreshold: 100,
+          errorThreshold: 0,
+        }),
+      );
+      const created = await runCli(['rollouts', 'create', '-f', spec, '--json'], { env });
+      expect(created.code).toBe(0);
+      const rollout: { id: string; state: string } = JSON.parse(created.stdout);
+      expect(rollout.state).toBe('draft');
+
+      const started = await runCli(['rollouts', 'start', rollout.id], { env });
+      expect(started.code).toBe(0);
+      expect(started.stdout.trim()).toBe(`rollout ${rollout.id}: running`);
+
+      const watched = await runCli(['rollouts', 'watch', rollout.id, '--interval', '200'], { env, timeoutMs: 90_000 });
+      expect(watched.stderr).toBe('');
+      expect(watched.code).toBe(0);
+      const lines = watched.stdout.trim().split('\n');
+      // Not a TTY: timestamped lines, each different from the one before, no bar redraws.
+      expect(watched.stdout).not.toContain('\r');
+      for (const l of lines.slice(0, -1)) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\S+Z (running|succeeded)/);
+      expect(new Set(lines).size).toBe(lines.length);
+      expect(lines.at(-2)).toMatch(/succeeded phase 2\/2 \(rest\): 3\/3 final, 3 succeeded, 0 failed$/);
+      expect(lines.at(-1)).toBe(`rollout ${rollout.id} succeeded: 3/3 succeeded, 0 failed`);
+
+      const members = await runCli(['rollouts', 'devices', rollout.id, '--json'], { env });
+      const page: { items: { deviceId: string; state: string; reportedVersion: string | null }[] } = JSON.parse(members.stdout);
+      expect(page.items.map((m) => m.deviceId).sort()).toEqual([...ids].sort());
+      expect(page.items.every((m) => m.state === 'succeeded' && m.reportedVersion === '2.0.0')).toBe(true);
+      const failed = await runCli(['rollouts', 'devices', rollout.id, '--state', 'failed'], { env });
+      expect(failed.code).toBe(0);
+      expect(failed.stderr.trim()).toBe('(none)');
+
+      const table = await runCli(['rollouts', 'list'], { env });
+      expect(table.stdout).toMatch(new RegExp(`^${rollout.id}\\s+v2 via the CLI\\s+succeeded\\s`, 'm'));
+    });
+
+    it('watching a cancelled rollout exits 1; starting it again is the API refusal, exit 3', async () => {
+      const spec = join(dir, 'cancel.json');
+      writeFileSync(spec, JSON.stringify({ name: 'cancelled', firmwareId, target: { deviceIds: [fleet!.agents[0]!.deviceId!] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 }));
+      const created = await runCli(['rollouts', 'create', '-f', spec, '--json'], { env });
+      const { id }: { id: string } = JSON.parse(created.stdout);
+      expect((await runCli(['rollouts', 'cancel', id], { env })).stdout.trim()).toBe(`rollout ${id}: cancelled`);
+      const watched = await runCli(['rollouts', 'watch', id], { env });
+      expect(watched.code).toBe(1);
+      expect(watched.stderr.trim()).toBe(`rollout ${id} cancelled: 0/0 succeeded, 0 failed`);
+      const again = await runCli(['rollouts', 'start', id], { env });
+      expect(again.code).toBe(3);
+      expect(again.stderr).toMatch(/^error: [a-z_]+ \(409\): .+/);
+      const missing = await runCli(['rollouts', 'create', '-f', join(dir, 'nope.json')], { env });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/^error: ENOENT: .*nope\.json/);
+    });
+  });
+}
