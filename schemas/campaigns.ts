@@ -3,6 +3,7 @@
 // engine (server/campaigns/), its tables (schemas/tables/campaigns.ts) and the OpenAPI document
 // all take these; nothing retypes them.
 import { z } from 'zod';
+import { groupTarget, queryTarget, savedFilterTarget } from './fleetQuery.ts';
 import { maintenanceWindow } from './ota.ts';
 
 export const progressDeviceStates = ['downloading', 'installing', 'rebooting'] as const;
@@ -34,13 +35,18 @@ export type TargetFilter = z.infer<typeof targetFilter>;
 export const campaignTarget = z.union([
   z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_TARGET) }).strict(),
   z.object({ filter: targetFilter }).strict(),
+  groupTarget,
+  savedFilterTarget,
+  queryTarget,
 ]);
+/** Every form a target takes: ids, the field filter, a static group, a saved filter, a fleet query (docs/groups-and-filters.md). */
+export type CampaignTarget = z.infer<typeof campaignTarget>;
 
 const percent = z.number().min(0).max(100);
 
 export const campaignSpecShape = {
   target: campaignTarget,
-  /** Keeps the campaign open to devices that start to match the filter later. */
+  /** Keeps the campaign open to devices that start to match the target later (any target but deviceIds). */
   dynamic: z.boolean().default(false),
   /** Each phase's share of the target, in percent; the shares add up to 100. */
   phases: z

@@ -9,6 +9,7 @@ import { createKeysModule } from './keys/keysModule.ts';
 import { createDashboardModule } from './dashboard/dashboardModule.tsx';
 import { createTrustModule } from './trust/trustModule.ts';
 import { createExportsModule } from './exports/exportsModule.ts';
+import { createGroupsModule } from './groups/groupsModule.ts';
 
 /** The domain modules of this build, in start order. */
-export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule, createTrustModule, createExportsModule];
+export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createCampaignsModule, createDashboardModule, createTrustModule, createExportsModule, createGroupsModule];

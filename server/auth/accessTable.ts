@@ -78,6 +78,23 @@ export const accessTable = {
   'POST /v1/devices/{id}/reset-enrollment': fleetChanges,
   'GET /v1/fleet/summary': anyone,
 
+  // Labels, static groups, saved filters (docs/groups-and-filters.md)
+  'POST /v1/devices/labels': fleetChanges,
+  'POST /v1/devices/labels.csv': fleetChanges,
+  'POST /v1/groups': fleetChanges,
+  'GET /v1/groups': anyone,
+  'GET /v1/groups/{id}': anyone,
+  'PATCH /v1/groups/{id}': fleetChanges,
+  'DELETE /v1/groups/{id}': fleetChanges,
+  'POST /v1/groups/{id}/members': fleetChanges,
+  'POST /v1/filters': fleetChanges,
+  'GET /v1/filters': anyone,
+  'GET /v1/filters/{id}': anyone,
+  'PATCH /v1/filters/{id}': fleetChanges,
+  'DELETE /v1/filters/{id}': fleetChanges,
+  'GET /v1/filters/{id}/count': anyone,
+  'POST /v1/filters/preview': anyone,
+
   // Commands and the live stream
   'POST /v1/devices/{id}/commands': onTerminals,
   'GET /v1/devices/{id}/commands': anyone,

@@ -165,7 +165,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
         throw badRequest('unknown_devices', `${missing.length} device ids do not exist`, { missing: missing.slice(0, 100) });
       return wanted;
     }
-    return deps.devices.idsMatching(spec.target.filter, MAX_TARGET);
+    return deps.devices.idsForTarget(spec.target, MAX_TARGET);
   }
 
   const busyConflict = (n: number, kind: string, devices: Set<string>) =>
@@ -352,14 +352,16 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       const open = await kind.open(params, id, spec);
       if (spec.onErrorThreshold === 'rollback' && !open.revert)
         throw unprocessable('rollback_unsupported', `${kind.name} campaigns cannot roll back`);
-      if (spec.dynamic && !('filter' in spec.target))
-        throw badRequest('validation_failed', 'dynamic needs a target filter', [
-          { path: 'dynamic', message: 'dynamic campaigns target a filter' },
+      if (spec.dynamic && 'deviceIds' in spec.target)
+        throw badRequest('validation_failed', 'dynamic needs a target that can match more terminals later', [
+          { path: 'dynamic', message: 'dynamic campaigns target a filter, filterId, groupId or query' },
         ]);
       if ('deviceIds' in spec.target) {
         const busy = await store.busy(kind.lane, await resolveTarget(spec));
         if (busy.size) throw busyConflict(busy.size, kind.name, busy);
       }
+      // A query that does not parse, a group or filter unknown to the caller: refused now, not at start.
+      else if (!('filter' in spec.target)) await deps.devices.idsForTarget(spec.target, 1, { scope: by });
       const draft = { id, kind: kind.name, lane: kind.lane, name: input.name, state: 'draft' as const, params, spec, seed: randomBytes(16).toString('hex'), createdBy: by.userId };
       const row = await deps.db.transaction(async (tx) => {
         const r = await store.insertCampaign(draft, tx);

@@ -97,10 +97,10 @@ export function createCampaignLoader(deps: CampaignLoaderDeps) {
 
     catchUp,
 
-    /** A dynamic campaign takes in devices that match its filter now and are free. */
+    /** A dynamic campaign takes in devices that match its target now and are free (a deleted group or filter: none). */
     async addLateJoiners(c: RunningCampaign) {
-      if (!('filter' in c.spec.target)) return;
-      const ids = await deps.devices.idsMatching(c.spec.target.filter, MAX_TARGET);
+      if ('deviceIds' in c.spec.target) return;
+      const ids = await deps.devices.idsForTarget(c.spec.target, MAX_TARGET, { gone: 'empty' });
       const fresh = ids.filter((id) => !c.members.has(id));
       if (!fresh.length) return;
       const busy = await store.busy(c.row.lane, fresh, c.row.id);

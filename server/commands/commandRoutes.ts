@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
 import { commandStates } from '../../schemas/db.ts';
+import { groupTarget, queryTarget, savedFilterTarget } from '../../schemas/fleetQuery.ts';
 import { commandTypes } from '../../schemas/wire.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
@@ -67,7 +68,7 @@ const batchRoute = route.post('/v1/commands', operators, 'Send one command to ma
   request: {
     body: jsonBody(
       z.object({
-        target: z.union([z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_BATCH) }).strict(), z.object({ filter }).strict()]),
+        target: z.union([z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_BATCH) }).strict(), z.object({ filter }).strict(), groupTarget, savedFilterTarget, queryTarget]),
         ...commandInput,
       }).openapi({ example: { target: { filter: { model: 'PAX-A920' } }, type: 'config.set', payload: { healthIntervalS: 300 } } }),
     ),
@@ -153,7 +154,7 @@ export function registerCommandRoutes(
       }
       ids = wanted;
     } else {
-      ids = await devices.idsMatching(body.target.filter, MAX_BATCH);
+      ids = await devices.idsForTarget(body.target, MAX_BATCH);
     }
     if (!ids.length) throw unprocessable('no_target', 'the target matches no device');
     const principal = c.get('principal');

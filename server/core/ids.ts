@@ -21,6 +21,8 @@ export const idPrefixes = {
   rebindRequest: 'rbr',
   userRequest: 'urq',
   organisation: 'org',
+  deviceGroup: 'grp',
+  savedFilter: 'sfl',
   maintenanceWindow: 'mw',
 } as const;
 

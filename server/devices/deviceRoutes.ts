@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deviceStatuses } from '../../schemas/db.ts';
+import { MAX_QUERY_LENGTH } from '../../schemas/fleetQuery.ts';
 import type { Actor } from '../core/actor.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { operators, readers } from '../auth/roleSets.ts';
@@ -64,6 +65,7 @@ const listRoute = route.get('/v1/devices', readers, 'List terminals with filters
       fwVersion: z.string().max(64).optional(),
       merchantId: z.string().max(64).optional(),
       q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
+      query: z.string().min(1).max(MAX_QUERY_LENGTH).optional().openapi({ description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse' }),
     }),
   },
   responses: { 200: jsonResponse(page(device), 'a page of devices'), ...errorResponses(400, 401, 403) },
@@ -119,7 +121,7 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const online = q.online === undefined ? undefined : q.online === 'true';
-    const result = await devices.list({ status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q }, q.limit, q.cursor);
+    const result = await devices.list({ status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query }, q.limit, q.cursor);
     return c.json(result, 200);
   });
 

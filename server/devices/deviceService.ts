@@ -17,7 +17,11 @@ import type { LiveState } from '../telemetry/liveState.ts';
 import type { CredentialCache } from './credentialCache.ts';
 import { fromBase64url, keyMatching, toBase64url } from '../http/cursorParts.ts';
 import { parseDeviceCsv, SERIAL_PATTERN } from './csvImport.ts';
+import { scopedTo } from '../orgs/scope.ts';
 import type { TimelineWriter } from './timelineWriter.ts';
+import type { CampaignTarget } from '../../schemas/campaigns.ts';
+import { createTargetResolver, type ResolveOptions } from '../groups/targets.ts';
+import { conditionOf } from '../groups/deviceQueries.ts';
 
 export const newDeviceId = () => newId('dev');
 
@@ -30,6 +34,8 @@ export interface DeviceFilter {
   q?: string;
   /** Devices carrying every one of these labels with these values. */
   labels?: Record<string, string>;
+  /** A fleet query (docs/groups-and-filters.md), compiled by server/groups; 400 query_invalid when it does not parse. */
+  query?: string;
 }
 
 export interface DeviceServiceDeps {
@@ -68,6 +74,7 @@ export function filterConditions(filter: DeviceFilter): SQL[] {
   if (filter.fwVersion) where.push(sql`coalesce(${deviceState.fwVersion}, ${devices.fwVersion}) = ${filter.fwVersion}`);
   if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
   if (filter.labels && Object.keys(filter.labels).length) where.push(sql`${devices.labels} @> ${JSON.stringify(filter.labels)}::jsonb`);
+  if (filter.query) where.push(conditionOf(filter.query));
   if (filter.q) {
     const like = containing(filter.q);
     where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);
@@ -77,6 +84,7 @@ export function filterConditions(filter: DeviceFilter): SQL[] {
 
 export function createDeviceService(deps: DeviceServiceDeps) {
   const { db } = deps;
+  const targets = createTargetResolver(db);
 
   const byId = (id: string): Promise<DeviceRow> =>
     firstOrNotFound(db.select().from(devices).where(eq(devices.id, id)).limit(1), `device ${id}`);
@@ -257,6 +265,25 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         .from(devices)
         .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
         .where(and(...filterConditions({ ...filter, status: filter.status ?? 'enrolled' })))
+        .orderBy(asc(devices.serial))
+        .limit(max);
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * Ids of the enrolled terminals a target names, by serial, at most `max`: the one resolution of
+     * campaigns, fleet command batches, exports and parameter pushes. Ids come back as given (their
+     * callers check them); the field filter as idsMatching; a group, saved filter or fleet query
+     * through server/groups/targets.ts.
+     */
+    async idsForTarget(target: CampaignTarget, max: number, opts: ResolveOptions = {}): Promise<string[]> {
+      if ('deviceIds' in target) return [...new Set(target.deviceIds)].slice(0, max);
+      if (!('filter' in target)) return targets.ids(target, max, opts);
+      const rows = await db
+        .select({ id: devices.id })
+        .from(devices)
+        .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
+        .where(and(...filterConditions({ ...target.filter, status: 'enrolled' }), opts.scope ? scopedTo(opts.scope, devices.orgId) : undefined))
         .orderBy(asc(devices.serial))
         .limit(max);
       return rows.map((r) => r.id);

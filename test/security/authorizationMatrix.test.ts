@@ -45,6 +45,8 @@ const idPrefixBySegment: Record<string, string> = {
   campaigns: idPrefixes.campaign,
   requests: idPrefixes.keyApproval,
   bdks: idPrefixes.bdk,
+  groups: idPrefixes.deviceGroup,
+  filters: idPrefixes.savedFilter,
 };
 const otherParams: Record<string, string> = {
   cmdId: `${idPrefixes.command}_${MADE_UP}`,
