@@ -68,3 +68,4 @@ export type QueryProblem = z.infer<typeof queryProblem>;
 export const groupTarget = z.object({ groupId: z.string().min(1).max(64) }).strict();
 export const savedFilterTarget = z.object({ filterId: z.string().min(1).max(64) }).strict();
 export const queryTarget = z.object({ query: queryText }).strict();
+export type NamedTarget = z.infer<typeof groupTarget> | z.infer<typeof savedFilterTarget> | z.infer<typeof queryTarget>;
