@@ -9,6 +9,7 @@ import { createUserRequests } from './auth/userRequests.ts';
 import { registerCommandRoutes } from './commands/commandRoutes.ts';
 import type { CommandService } from './commands/commandService.ts';
 import type { Db } from './db/database.ts';
+import { pathScopeMiddleware } from './orgs/pathScope.ts';
 import { registerDeviceRoutes } from './devices/deviceRoutes.ts';
 import type { DeviceService } from './devices/deviceService.ts';
 import { registerEnrollRoutes } from './devices/enrollRoutes.ts';
@@ -58,6 +59,8 @@ export function mountCoreRoutes(http: HttpApp, deps: CoreRoutesDeps): void {
       { name: 'mqtt', check: async () => deps.brokerStarted() },
     ],
   });
+  // Before every route of every module: an object id in a path outside the caller's subtree is a 404.
+  app.use('/v1/*', pathScopeMiddleware(db));
   const enrollRoutes = createRouter();
   registerEnrollRoutes(enrollRoutes, { devices });
   // Terminals enroll with the fleet's enrollment token, not a bearer token.

@@ -117,6 +117,14 @@ export const accessTable = {
   'GET /v1/merchants/{id}/policy': anyone,
   'PUT /v1/merchants/{id}/policy': fleetChanges,
   'GET /v1/merchants/{id}/terminals': anyone,
+  'POST /v1/merchants/{id}/move': fleetChanges,
+
+  // Organisations and allocation (docs/organisations.md)
+  'POST /v1/orgs': adminOnly,
+  'GET /v1/orgs': anyone,
+  'GET /v1/orgs/{id}': anyone,
+  'PATCH /v1/orgs/{id}': adminOnly,
+  'POST /v1/orgs/{id}/allocations': fleetChanges,
 
   // Binding and re-binding
   'PUT /v1/devices/{id}/binding': fleetChanges,
@@ -210,4 +218,21 @@ export const accessTable = {
   'POST /v1/key-rotations/{id}/pause': fleetChanges,
   'POST /v1/key-rotations/{id}/resume': fleetChanges,
   'POST /v1/key-rotations/{id}/cancel': fleetChanges,
+
+  // Terminal parameters (docs/parameters.md)
+  'POST /v1/parameter-templates': fleetChanges,
+  'GET /v1/parameter-templates': anyone,
+  'GET /v1/parameter-templates/{id}': anyone,
+  'PUT /v1/parameter-templates/{id}/assignments': fleetChanges,
+  'GET /v1/devices/{id}/parameters': anyone,
+  'GET /v1/parameters/drift': anyone,
+  'POST /v1/parameter-pushes': fleetChanges,
+  'GET /v1/parameter-pushes': anyone,
+  'GET /v1/parameter-pushes/{id}': anyone,
+  'GET /v1/parameter-pushes/{id}/devices': anyone,
+  'GET /v1/parameter-pushes/{id}/failures': anyone,
+  'POST /v1/parameter-pushes/{id}/start': fleetChanges,
+  'POST /v1/parameter-pushes/{id}/pause': fleetChanges,
+  'POST /v1/parameter-pushes/{id}/resume': fleetChanges,
+  'POST /v1/parameter-pushes/{id}/cancel': fleetChanges,
 } satisfies Record<OperationKey, Access>;

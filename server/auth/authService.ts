@@ -7,6 +7,7 @@ import type { Db } from '../db/database.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { badCursor, epochMillis, fromBase64url, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 import type { Principal } from '../http/types.ts';
+import { scopedTo, type OrgScope } from '../orgs/scope.ts';
 import type { Logger } from '../log.ts';
 import type { SecretHasher } from '../security/secretHasher.ts';
 import { enabledAdmins, insertToken, insertUser, lockUsers, needsSecondAdmin, newApiToken, newUserId, type CreatedUser } from './userRows.ts';
@@ -17,7 +18,7 @@ const BOOTSTRAP_LOCK_KEY = '5064617574680001';
 /** Longest bearer token looked up; anything longer is not ours and is not hashed. */
 const MAX_TOKEN_LENGTH = 512;
 
-export type UserSummary = Pick<UserRow, 'id' | 'name' | 'role' | 'disabled' | 'createdBy' | 'createdAt'>;
+export type UserSummary = Pick<UserRow, 'id' | 'name' | 'role' | 'disabled' | 'orgId' | 'createdBy' | 'createdAt'>;
 export interface IssuedToken {
   tokenId: string;
   /** Shown once; only its hash is stored. */
@@ -51,7 +52,8 @@ export interface AuthService {
   /** Refuses an admin once two admins are enabled (403 dual_control): that goes through a user request. */
   createUser(input: { name: string; role: Role }, by: Principal, opts?: MutationOptions<CreatedUser>): Promise<CreatedUser>;
   getUser(userId: string): Promise<UserSummary | null>;
-  listUsers(q: { limit: number; cursor?: string }): Promise<{ items: UserSummary[]; nextCursor: string | null }>;
+  /** `scope`: only the users of this caller's subtree. */
+  listUsers(q: { limit: number; cursor?: string; scope?: OrgScope }): Promise<{ items: UserSummary[]; nextCursor: string | null }>;
   /** A new token for the caller itself (403 own_tokens_only for anyone else); older tokens stay valid. */
   issueToken(userId: string, by: Principal, opts?: MutationOptions<IssuedToken>): Promise<IssuedToken>;
   /** Revokes one token. Returns false if it was unknown or already revoked. */
@@ -86,6 +88,7 @@ const userColumns = {
   name: users.name,
   role: users.role,
   disabled: users.disabled,
+  orgId: users.orgId,
   createdBy: users.createdBy,
   createdAt: users.createdAt,
 };
@@ -189,7 +192,7 @@ export function createAuthService({
         if (needsSecondAdmin(role, await enabledAdmins(tx))) {
           throw forbidden('a new admin needs the approval of another admin (a user request)', 'dual_control');
         }
-        const result = await insertUser(tx, hasher, { name, role }, by.userId);
+        const result = await insertUser(tx, hasher, { name, role, orgId: by.orgId }, by.userId);
         await opts.inTx?.(tx, result);
         return result;
       });
@@ -202,15 +205,16 @@ export function createAuthService({
       return row ?? null;
     },
 
-    async listUsers({ limit, cursor }) {
+    async listUsers({ limit, cursor, scope }) {
       const after = cursor === undefined ? undefined : decodeUserCursor(cursor);
       const rows = await db
         .select(userColumns)
         .from(users)
         .where(
-          after
-            ? or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.id, after.id)))
-            : undefined,
+          and(
+            after ? or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.id, after.id))) : undefined,
+            scope ? scopedTo(scope, users.orgId) : undefined,
+          ),
         )
         .orderBy(asc(users.createdAt), asc(users.id))
         .limit(limit + 1);

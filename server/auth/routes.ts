@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import { errorAnswer, jsonBody, jsonResponse } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
+import { orgIdField } from '../orgs/orgSchemas.ts';
 import type { AuthService } from './authService.ts';
 import { clientIp } from './middleware.ts';
 import { admins, readers } from './roleSets.ts';
@@ -37,6 +38,7 @@ const CreateUserBody = z
   .object({
     name: z.string().trim().min(1).max(100),
     role: RoleSchema,
+    orgId: orgIdField.optional().openapi({ description: 'the organisation node of the new user; default the creator’s own node' }),
   })
   .strict()
   .openapi('CreateUser');
@@ -47,6 +49,7 @@ export const UserSchema = z
     name: z.string(),
     role: RoleSchema,
     disabled: z.boolean(),
+    orgId: z.string().openapi({ description: 'the organisation node the user belongs to; it sees and acts within its subtree' }),
     createdBy: z.string().nullable(),
     createdAt: z.string().openapi({ format: 'date-time' }),
   })
@@ -120,7 +123,7 @@ export function registerUserRoutes(app: AppRouter, deps: { auth: AuthService; au
   });
 
   app.openapi(listUsersRoute, async (c) => {
-    const page = await auth.listUsers(c.req.valid('query'));
+    const page = await auth.listUsers({ ...c.req.valid('query'), scope: c.get('principal') });
     return c.json(
       {
         items: page.items.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })),

@@ -28,7 +28,7 @@ export function registerUserRequestRoutes(app: AppRouter, requests: UserRequests
       request: { query: ListQuery },
       responses: { 200: jsonResponse(z.object({ items: z.array(UserRequestSchema) }), 'requests'), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json({ items: await requests.list(c.req.valid('query').limit) }, 200),
+    async (c) => c.json({ items: await requests.list(c.req.valid('query').limit, c.get('principal')) }, 200),
   );
   app.openapi(
     route.get('/v1/user-requests/{id}', admins, 'One user request', {

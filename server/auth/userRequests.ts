@@ -15,6 +15,8 @@ import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
 import type { SecretHasher } from '../security/secretHasher.ts';
 import { decisionRefusal } from '../keys/dualControl.ts';
+import { visibleOrg } from '../orgs/orgLookup.ts';
+import { scopedTo, type OrgScope } from '../orgs/scope.ts';
 import { enabledAdmins, insertUser, lockUsers, needsSecondAdmin, type CreatedUser } from './userRows.ts';
 
 /** How long a request waits for a decision (default 24 h); then it reads `expired`. */
@@ -29,6 +31,7 @@ export const userRequestView = (row: UserRequestRow, now: Date) => ({
   action: 'user.create' as const,
   name: row.name,
   role: row.role,
+  orgId: row.orgId,
   state: effectiveState(row, now),
   requestedBy: row.requestedBy,
   decidedBy: row.decidedBy,
@@ -85,11 +88,13 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
 
   return {
     /** Creates the user, or files a request when it needs a second admin (`needsSecondAdmin`). */
-    async create(input: { name: string; role: Role }, by: Principal, ip?: string): Promise<UserCreation> {
+    /** `orgId`: a node of the creator's subtree (404 otherwise); default the creator's own node. */
+    async create(input: { name: string; role: Role; orgId?: string }, by: Principal, ip?: string): Promise<UserCreation> {
       const outcome = await db.transaction(async (tx): Promise<UserCreation> => {
+        const orgId = (await visibleOrg(tx, by, input.orgId ?? by.orgId)).id;
         await lockUsers(tx);
         if (!needsSecondAdmin(input.role, await enabledAdmins(tx))) {
-          const user = await insertUser(tx, hasher, input, by.userId);
+          const user = await insertUser(tx, hasher, { name: input.name, role: input.role, orgId }, by.userId);
           await audit.append({ actor: by, action: 'user.create', target: user.id, ip, data: { name: user.name, role: user.role } }, tx);
           return { created: user };
         }
@@ -100,6 +105,7 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
             id: newId('urq'),
             name: input.name,
             role: input.role,
+            orgId,
             requestedBy: by.userId,
             expiresAt: new Date(at.getTime() + ttlMs),
             createdAt: at,
@@ -117,7 +123,7 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
     /** Creates the user and its first token for the approver to hand over. */
     async approve(id: string, by: Principal, ip?: string): Promise<{ user: CreatedUser; request: UserRequestView }> {
       const approved = await decide(id, by, ip, async (tx, row, at) => {
-        const user = await insertUser(tx, hasher, { name: row.name, role: row.role }, by.userId);
+        const user = await insertUser(tx, hasher, { name: row.name, role: row.role, orgId: row.orgId }, by.userId);
         const updated = await settle(tx, row, { state: 'approved', decidedBy: by.userId, decidedAt: at, userId: user.id });
         await audit.append(
           { actor: by, action: 'user.create.approve', target: id, ip, data: { requestedBy: row.requestedBy, userId: user.id } },
@@ -145,10 +151,11 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
       return userRequestView(await rowOf(db, id), now());
     },
 
-    /** Newest first. */
-    async list(limit: number): Promise<UserRequestView[]> {
+    /** Newest first; `scope`: only the requests for nodes of this caller's subtree. */
+    async list(limit: number, scope?: OrgScope): Promise<UserRequestView[]> {
       const at = now();
-      const rows = await db.select().from(userRequests).orderBy(desc(userRequests.createdAt), desc(userRequests.id)).limit(limit);
+      const visible = scope && scopedTo(scope, userRequests.orgId);
+      const rows = await db.select().from(userRequests).where(visible).orderBy(desc(userRequests.createdAt), desc(userRequests.id)).limit(limit);
       return rows.map((r) => userRequestView(r, at));
     },
   };

@@ -47,13 +47,14 @@ export async function insertToken(tx: Tx, hasher: SecretHasher, userId: string, 
 export async function insertUser(
   tx: Tx,
   hasher: SecretHasher,
-  input: { name: string; role: Role },
+  input: { name: string; role: Role; orgId?: string },
   createdBy: string,
 ): Promise<CreatedUser> {
   const id = newUserId();
   const token = newApiToken();
   const createdAt = new Date();
-  await tx.insert(users).values({ id, name: input.name, role: input.role, createdBy, createdAt });
+  // No orgId: the column's default, the root node.
+  await tx.insert(users).values({ id, name: input.name, role: input.role, orgId: input.orgId, createdBy, createdAt });
   await insertToken(tx, hasher, id, token, createdAt);
   return { id, name: input.name, role: input.role, token };
 }

@@ -22,6 +22,7 @@ export const UserRequestSchema = z
     action: z.literal('user.create'),
     name: z.string(),
     role: RoleSchema,
+    orgId: z.string().openapi({ description: 'the organisation node the approval creates the user in' }),
     state: z.enum(userRequestStates),
     requestedBy: z.string(),
     decidedBy: z.string().nullable(),

@@ -35,6 +35,7 @@ import { createCampaignLoader } from './campaignLoader.ts';
 import { createCampaignMetrics } from './campaignMetrics.ts';
 import { drawPhases, tally } from './campaignRules.ts';
 import { createControlRouting, type ControlActor } from './campaignRouting.ts';
+import type { OrgScope } from '../orgs/scope.ts';
 import { createCampaignReads } from './campaignReads.ts';
 import { createMaintenanceWindowStore } from './maintenanceWindowStore.ts';
 import { createScheduledStarts } from './scheduledStarts.ts';
@@ -156,16 +157,17 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const reads = createCampaignReads({ store, running, records, laneOf: (name) => kinds.get(name)?.lane });
   const { mustGet, summary } = reads;
 
-  async function resolveTarget(spec: CampaignSpec): Promise<string[]> {
+  /** `scope`: the caller's subtree (server/orgs/scope.ts); a terminal outside it is as unknown as a missing one. */
+  async function resolveTarget(spec: CampaignSpec, scope?: OrgScope): Promise<string[]> {
     if ('deviceIds' in spec.target) {
       const wanted = [...new Set(spec.target.deviceIds)];
-      const found = await deps.devices.existing(wanted);
+      const found = await deps.devices.existing(wanted, scope);
       const missing = wanted.filter((d) => !found.has(d));
       if (missing.length)
         throw badRequest('unknown_devices', `${missing.length} device ids do not exist`, { missing: missing.slice(0, 100) });
       return wanted;
     }
-    return deps.devices.idsForTarget(spec.target, MAX_TARGET);
+    return deps.devices.idsForTarget(spec.target, MAX_TARGET, { scope });
   }
 
   const busyConflict = (n: number, kind: string, devices: Set<string>) =>
@@ -213,7 +215,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       if (row.state !== 'draft') throw conflict('invalid_state', `campaign ${id} is ${row.state}`);
       const kind = kindOf(row.kind);
       const spec = campaignSpec.parse(row.spec);
-      let ids = await resolveTarget(spec);
+      let ids = await resolveTarget(spec, by?.actor ?? undefined);
       const busy = await store.busy(kind.lane, ids, id);
       if (busy.size && 'deviceIds' in spec.target) throw busyConflict(busy.size, kind.name, busy);
       ids = ids.filter((d) => !busy.has(d));
@@ -357,7 +359,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
           { path: 'dynamic', message: 'dynamic campaigns target a filter, filterId, groupId or query' },
         ]);
       if ('deviceIds' in spec.target) {
-        const busy = await store.busy(kind.lane, await resolveTarget(spec));
+        const busy = await store.busy(kind.lane, await resolveTarget(spec, by));
         if (busy.size) throw busyConflict(busy.size, kind.name, busy);
       }
       // A query that does not parse, a group or filter unknown to the caller: refused now, not at start.

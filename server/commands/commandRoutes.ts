@@ -145,7 +145,8 @@ export function registerCommandRoutes(
     let ids: string[];
     if ('deviceIds' in body.target) {
       const wanted = [...new Set(body.target.deviceIds)];
-      const found = await devices.existing(wanted);
+      // Terminals of another subtree are as unknown as ids that never existed.
+      const found = await devices.existing(wanted, c.get('principal'));
       const missing = wanted.filter((d) => !found.has(d));
       if (missing.length) throw badRequest('unknown_devices', `${missing.length} device ids do not exist`, { missing: missing.slice(0, 100) });
       const notEnrolled = wanted.filter((d) => found.get(d) !== 'enrolled');
@@ -154,7 +155,7 @@ export function registerCommandRoutes(
       }
       ids = wanted;
     } else {
-      ids = await devices.idsForTarget(body.target, MAX_BATCH);
+      ids = await devices.idsForTarget(body.target, MAX_BATCH, { scope: c.get('principal') });
     }
     if (!ids.length) throw unprocessable('no_target', 'the target matches no device');
     const principal = c.get('principal');

@@ -12,6 +12,7 @@ import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
 import type { DeviceService } from './deviceService.ts';
+import { orgIdField } from '../orgs/orgSchemas.ts';
 import type { TimelineReader } from './timelineReader.ts';
 
 export const device = z
@@ -22,6 +23,7 @@ export const device = z
     status: z.enum(deviceStatuses),
     online: z.boolean(),
     merchantId: z.string().nullable(),
+    orgId: z.string().openapi({ description: 'the organisation node the terminal belongs to (docs/organisations.md)' }),
   })
   .openapi('Device');
 
@@ -41,6 +43,7 @@ const registerRoute = route.post('/v1/devices', operators, 'Pre-register a termi
         serial: z.string().regex(SERIAL_PATTERN, 'letters, digits, . _ - (max 64)'),
         model: z.string().regex(MODEL_PATTERN, 'letters, digits, space . _ / - (max 64)'),
         labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+        orgId: orgIdField.optional().openapi({ description: 'the node it belongs to; default the caller’s own node' }),
       }).openapi({ example: { serial: 'PAX-0001', model: 'PAX-A920', labels: { store: 'berlin-12' } } }),
     ),
   },
@@ -48,7 +51,10 @@ const registerRoute = route.post('/v1/devices', operators, 'Pre-register a termi
 });
 
 const importRoute = route.post('/v1/devices/import', operators, 'Register terminals from CSV (header: serial,model[,label columns])', {
-  request: { body: { required: true, content: { 'text/csv': { schema: z.string() } } } },
+  request: {
+    query: z.object({ orgId: orgIdField.optional().openapi({ description: 'the node every imported terminal belongs to; default the caller’s own node' }) }),
+    body: { required: true, content: { 'text/csv': { schema: z.string() } } },
+  },
   responses: {
     200: jsonResponse(importReport, 'import report'),
     ...errorResponses(400, 401, 403, 413),
@@ -114,14 +120,15 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
     const type = c.req.header('content-type') ?? '';
     if (!type.startsWith('text/csv') && !type.startsWith('text/plain')) throw badRequest('unsupported_media_type', 'send the file as text/csv');
     const text = await c.req.text();
-    const report = await devices.importCsv(text, actorOf(c));
+    const report = await devices.importCsv(text, actorOf(c), { orgId: c.req.valid('query').orgId });
     return c.json(report, 200);
   });
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const online = q.online === undefined ? undefined : q.online === 'true';
-    const result = await devices.list({ status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query }, q.limit, q.cursor);
+    const filter = { status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query, scope: c.get('principal') };
+    const result = await devices.list(filter, q.limit, q.cursor);
     return c.json(result, 200);
   });
 

@@ -17,7 +17,8 @@ import type { LiveState } from '../telemetry/liveState.ts';
 import type { CredentialCache } from './credentialCache.ts';
 import { fromBase64url, keyMatching, toBase64url } from '../http/cursorParts.ts';
 import { parseDeviceCsv, SERIAL_PATTERN } from './csvImport.ts';
-import { scopedTo } from '../orgs/scope.ts';
+import { targetOrgId } from '../orgs/orgLookup.ts';
+import { scopedTo, type OrgScope } from '../orgs/scope.ts';
 import type { TimelineWriter } from './timelineWriter.ts';
 import type { CampaignTarget } from '../../schemas/campaigns.ts';
 import { createTargetResolver, type ResolveOptions } from '../groups/targets.ts';
@@ -36,6 +37,8 @@ export interface DeviceFilter {
   labels?: Record<string, string>;
   /** A fleet query (docs/groups-and-filters.md), compiled by server/groups; 400 query_invalid when it does not parse. */
   query?: string;
+  /** Only the terminals of this caller's subtree (server/orgs/scope.ts); absent: all. */
+  scope?: OrgScope;
 }
 
 export interface DeviceServiceDeps {
@@ -75,6 +78,8 @@ export function filterConditions(filter: DeviceFilter): SQL[] {
   if (filter.online !== undefined) where.push(sql`coalesce(${deviceState.online}, false) = ${filter.online}`);
   if (filter.labels && Object.keys(filter.labels).length) where.push(sql`${devices.labels} @> ${JSON.stringify(filter.labels)}::jsonb`);
   if (filter.query) where.push(conditionOf(filter.query));
+  const inScope = filter.scope && scopedTo(filter.scope, devices.orgId);
+  if (inScope) where.push(inScope);
   if (filter.q) {
     const like = containing(filter.q);
     where.push(or(ilike(devices.serial, like), ilike(devices.id, like), ilike(devices.model, like))!);
@@ -118,12 +123,14 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return row;
     },
 
-    async register(input: { serial: string; model: string; labels?: Record<string, string> }, actor: Actor) {
+    /** `orgId`: a node of the caller's subtree (404 otherwise); default the caller's own node. */
+    async register(input: { serial: string; model: string; labels?: Record<string, string>; orgId?: string }, actor: Actor) {
       try {
         const row = await db.transaction(async (tx) => {
+          const orgId = await targetOrgId(tx, actor.principal, input.orgId);
           const [r] = await tx
             .insert(devices)
-            .values({ id: newDeviceId(), serial: input.serial, model: input.model, labels: input.labels ?? {} })
+            .values({ id: newDeviceId(), serial: input.serial, model: input.model, labels: input.labels ?? {}, orgId })
             .returning();
           await deps.audit.append({ actor: actor.principal, action: 'device.register', target: r!.id, ip: actor.ip, data: { serial: r!.serial, model: r!.model } }, tx);
           return r!;
@@ -138,16 +145,17 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     },
 
     /** All rows and the audit entry in one transaction: an import is recorded whole or not made. */
-    async importCsv(text: string, actor: Actor) {
+    async importCsv(text: string, actor: Actor, into?: { orgId?: string }) {
       const parsed = parseDeviceCsv(text);
       const skipped: { line: number; serial: string; reason: string }[] = [];
       const made: { id: string }[] = [];
       await db.transaction(async (tx) => {
+        const orgId = await targetOrgId(tx, actor.principal, into?.orgId);
         for (let i = 0; i < parsed.rows.length; i += 500) {
           const chunk = parsed.rows.slice(i, i + 500);
           const inserted = await tx
             .insert(devices)
-            .values(chunk.map((r) => ({ id: newDeviceId(), serial: r.serial, model: r.model, labels: r.labels })))
+            .values(chunk.map((r) => ({ id: newDeviceId(), serial: r.serial, model: r.model, labels: r.labels, orgId })))
             .onConflictDoNothing({ target: devices.serial })
             .returning({ id: devices.id, serial: devices.serial });
           made.push(...inserted);
@@ -289,11 +297,15 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return rows.map((r) => r.id);
     },
 
-    /** Status of each of these devices that exists. */
-    async existing(ids: string[]): Promise<Map<string, DeviceRow['status']>> {
+    /** Status of each of these devices that exists (and, given a scope, is in the caller's subtree). */
+    async existing(ids: string[], scope?: OrgScope): Promise<Map<string, DeviceRow['status']>> {
       const found = new Map<string, DeviceRow['status']>();
+      const visible = scope && scopedTo(scope, devices.orgId);
       for (let i = 0; i < ids.length; i += 1000) {
-        const rows = await db.select({ id: devices.id, status: devices.status }).from(devices).where(inArray(devices.id, ids.slice(i, i + 1000)));
+        const rows = await db
+          .select({ id: devices.id, status: devices.status })
+          .from(devices)
+          .where(and(inArray(devices.id, ids.slice(i, i + 1000)), visible));
         for (const r of rows) found.set(r.id, r.status);
       }
       return found;

@@ -1,5 +1,6 @@
 // Merchant alerts (relocation, transaction limits, suspicious cards): one open alert per terminal
 // and code, each on the timeline and the event bus as it opens and resolves.
+import { scopedDevice, type OrgScope } from '../orgs/scope.ts';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { merchantAlerts, type AlertCode, type MerchantAlertRow } from '../../schemas/tables/merchants.ts';
 import type { Severity } from '../../schemas/wire.ts';
@@ -64,13 +65,15 @@ export function createMerchantAlerts(d: Pick<MerchantDeps, 'db' | 'timeline' | '
       }
     },
 
-    async list(q: { deviceId?: string; open?: boolean; limit: number; cursor?: string }) {
+    /** `scope`: only the alerts of terminals in this caller's subtree. */
+    async list(q: { deviceId?: string; open?: boolean; limit: number; cursor?: string; scope?: OrgScope }) {
       const rows = await db
         .select()
         .from(merchantAlerts)
         .where(
           and(
             q.deviceId ? eq(merchantAlerts.deviceId, q.deviceId) : undefined,
+            q.scope ? scopedDevice(q.scope, merchantAlerts.deviceId) : undefined,
             q.open === undefined ? undefined : q.open ? isNull(merchantAlerts.resolvedAt) : sql`${merchantAlerts.resolvedAt} is not null`,
             q.cursor ? sql`${merchantAlerts.id} < ${serialNumber(q.cursor)}` : undefined,
           ),

@@ -1,4 +1,5 @@
 // Request and response shapes of the merchant API (validation happens here, at the edge).
+import { orgIdField } from '../orgs/orgSchemas.ts';
 import { z } from '@hono/zod-openapi';
 import {
   isTimeZone,
@@ -50,6 +51,7 @@ export const merchantCreate = z
     documents,
     subMerchants: z.array(subMerchant).max(500).optional(),
     policy: policyInput.optional(),
+    orgId: orgIdField.optional().openapi({ description: 'the organisation node it belongs to; default the creator’s own node' }),
   })
   .strict()
   .openapi('MerchantInput', {
@@ -100,6 +102,7 @@ export const merchantOut = z
     subMerchants: z.array(z.object({ subId: z.string(), name: z.string() })).openapi({ description: 'empty unless kind is marketplace' }),
     policy: merchantPolicy,
     status: z.enum(merchantStatuses).openapi({ description: 'pending_review → active | rejected; active ⇄ suspended' }),
+    orgId: z.string().openapi({ description: 'the organisation node it belongs to (docs/organisations.md)' }),
     statusReason: z.string().nullable().openapi({ description: 'the note or reason of the last status change' }),
     createdBy: z.string().nullable().openapi({ description: 'user id' }),
     reviewedBy: z.string().nullable().openapi({ description: 'the admin who approved or rejected it' }),

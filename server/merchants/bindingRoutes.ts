@@ -125,7 +125,7 @@ export function registerBindingRoutes(
   app.openapi(r.binding, async (c) => c.json(await bindings.current(c.req.valid('param').id), 200));
   app.openapi(r.history, async (c) => c.json(await bindings.history(c.req.valid('param').id), 200));
   app.openapi(r.request, async (c) => c.json(await rebinds.request(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 201));
-  app.openapi(r.requests, async (c) => c.json(await rebinds.listRequests(c.req.valid('query')), 200));
+  app.openapi(r.requests, async (c) => c.json(await rebinds.listRequests({ ...c.req.valid('query'), scope: c.get('principal') }), 200));
   app.openapi(r.getRequest, async (c) => c.json(await rebinds.getRequest(c.req.valid('param').id), 200));
   app.openapi(r.approve, async (c) => {
     const body = await optionalBodyOf(c, noteBody);
@@ -160,7 +160,7 @@ export function registerBindingRoutes(
   );
   app.openapi(r.alerts, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await alerts.list({ ...q, open: q.open === undefined ? undefined : q.open === 'true' }), 200);
+    return c.json(await alerts.list({ ...q, open: q.open === undefined ? undefined : q.open === 'true', scope: c.get('principal') }), 200);
   });
   app.openapi(r.cards, async (c) => {
     const q = c.req.valid('query');

@@ -2,6 +2,7 @@
 // a merchant, guaranteed by partial unique indexes; history kept forever; a signed token with a
 // per-terminal epoch that only grows. Re-binding goes through a request a second admin approves
 // (rebindRequests.ts), which moves the binding with `rebindIn` and `afterRebind` here.
+import { assertOwnedWithin } from '../orgs/orgLookup.ts';
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { CONFIG_KEY_POLICY, signBindingToken, type BindingClaims, type TerminalPolicy } from '../../schemas/binding.ts';
 import { devices } from '../../schemas/db.ts';
@@ -129,7 +130,8 @@ export function createBindingService(d: MerchantDeps & { registry: Registry; rel
       if (violatedConstraint(err) === 'merchant_bindings_tid_uq') throw conflict('tid_taken', `TID ${tid} is already in use at merchant ${m.id}`, undefined, { cause: err });
       throw conflict('binding_locked', `device ${deviceId} is already bound; re-binding needs an approved rebind request`, undefined, { cause: err });
     }
-    await tx.update(devices).set({ merchantId: m.id, updatedAt: now() }).where(eq(devices.id, deviceId));
+    // A bound terminal lives in its merchant's organisation node, and moves only with it (docs/organisations.md).
+    await tx.update(devices).set({ merchantId: m.id, orgId: m.orgId, updatedAt: now() }).where(eq(devices.id, deviceId));
     return b!;
   }
 
@@ -189,6 +191,7 @@ export function createBindingService(d: MerchantDeps & { registry: Registry; rel
       const device = await deviceOrThrow(db, deviceId);
       if (device.status === 'blacklisted' || device.status === 'revoked') throw conflict('device_unavailable', `device ${deviceId} is ${device.status}`);
       const m = await merchantOrThrow(db, input.merchantId);
+      await assertOwnedWithin(db, actor.principal, m.orgId, `merchant ${m.id}`);
       requireActive(m);
       const created = await db.transaction(async (tx) => {
         if (await openBinding(deviceId, tx))

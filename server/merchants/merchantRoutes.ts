@@ -117,7 +117,7 @@ export function registerMerchantRoutes(app: AppRouter, deps: { merchants: Mercha
       201,
     );
   });
-  app.openapi(r.list, async (c) => c.json(await merchants.list(c.req.valid('query')), 200));
+  app.openapi(r.list, async (c) => c.json(await merchants.list({ ...c.req.valid('query'), scope: c.get('principal') }), 200));
   app.openapi(r.get, async (c) => c.json(merchantView(await merchants.get(c.req.valid('param').id)), 200));
   app.openapi(r.update, async (c) =>
     c.json(merchantView(await merchants.update(c.req.valid('param').id, c.req.valid('json'), actorOf(c))), 200),

@@ -24,6 +24,8 @@ import type { Tx } from '../core/transaction.ts';
 import type { AuditEntryInput } from '../audit/auditLog.ts';
 import type { MerchantDeps } from './merchantDeps.ts';
 import type { Registry } from './registry.ts';
+import { targetOrgId } from '../orgs/orgLookup.ts';
+import { scopedTo, type OrgScope } from '../orgs/scope.ts';
 
 export interface MerchantInput {
   mid: string;
@@ -37,9 +39,11 @@ export interface MerchantInput {
   documents: MerchantDocuments;
   subMerchants?: SubMerchant[];
   policy?: Partial<MerchantPolicy>;
+  /** A node of the creator's subtree (404 otherwise); default the creator's own node. */
+  orgId?: string;
 }
 
-export type MerchantPatch = Partial<Omit<MerchantInput, 'mid' | 'kind' | 'policy'>>;
+export type MerchantPatch = Partial<Omit<MerchantInput, 'mid' | 'kind' | 'policy' | 'orgId'>>;
 
 export const DEFAULT_POLICY: MerchantPolicy = { currency: 'USD', lockOnBreach: false, lockOnRelocation: false, relocationFixes: 3 };
 
@@ -58,6 +62,7 @@ export function merchantView(m: MerchantRow) {
     subMerchants: m.subMerchants,
     policy: m.policy,
     status: m.status,
+    orgId: m.orgId,
     statusReason: m.statusReason,
     createdBy: m.createdBy,
     reviewedBy: m.reviewedBy,
@@ -211,9 +216,11 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
       const policy = merchantPolicy.parse({ ...DEFAULT_POLICY, ...input.policy });
       try {
         return await db.transaction(async (tx) => {
+          const orgId = await targetOrgId(tx, actor.principal, input.orgId);
           const [row] = await tx
             .insert(merchants)
             .values({
+              orgId,
               id: newId('mer'),
               mid: input.mid,
               name: input.name,
@@ -250,8 +257,11 @@ export function createMerchantService(d: MerchantDeps & { registry: Registry; bi
       }
     },
 
-    async list(q: { status?: MerchantStatus; q?: string; limit: number; cursor?: string }) {
+    /** `scope`: only the merchants of this caller's subtree. */
+    async list(q: { status?: MerchantStatus; q?: string; limit: number; cursor?: string; scope?: OrgScope }) {
       const where: SQL[] = [];
+      const visible = q.scope && scopedTo(q.scope, merchants.orgId);
+      if (visible) where.push(visible);
       if (q.status) where.push(eq(merchants.status, q.status));
       if (q.q) {
         const like = containing(q.q);

@@ -1,6 +1,8 @@
 // Re-binding requests (SPEC §6, maker-checker): an admin files a request to move a bound terminal
 // to another merchant; another admin approves or rejects it before it expires. Approving moves
 // the binding (bindingService.rebindIn / afterRebind) in the same transaction as the decision.
+import { scopedDevice, type OrgScope } from '../orgs/scope.ts';
+import { assertOwnedWithin } from '../orgs/orgLookup.ts';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { rebindRequests, type RebindRequestRow, type RebindStatus } from '../../schemas/tables/merchants.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
@@ -69,6 +71,7 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
     async request(deviceId: string, input: { merchantId: string; tid: string; reason: string }, actor: Actor) {
       await deviceOrThrow(db, deviceId);
       const m = await merchantOrThrow(db, input.merchantId);
+      await assertOwnedWithin(db, actor.principal, m.orgId, `merchant ${m.id}`);
       requireActive(m);
       const b = await d.bindings.openBinding(deviceId);
       if (!b) throw conflict('not_bound', `device ${deviceId} is not bound; bind it with PUT /v1/devices/${deviceId}/binding`);
@@ -110,7 +113,8 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
       }
     },
 
-    async listRequests(q: { status?: RebindStatus; deviceId?: string; limit: number; cursor?: string }) {
+    /** `scope`: only the requests of terminals in this caller's subtree. */
+    async listRequests(q: { status?: RebindStatus; deviceId?: string; limit: number; cursor?: string; scope?: OrgScope }) {
       const rows = await db
         .select()
         .from(rebindRequests)
@@ -118,6 +122,7 @@ export function createRebindRequests(d: MerchantDeps & { bindings: BindingServic
           and(
             q.status ? eq(rebindRequests.status, q.status) : undefined,
             q.deviceId ? eq(rebindRequests.deviceId, q.deviceId) : undefined,
+            q.scope ? scopedDevice(q.scope, rebindRequests.deviceId) : undefined,
             q.cursor ? lt(rebindRequests.createdAt, isoInstant(fromBase64url(q.cursor))) : undefined,
           ),
         )
