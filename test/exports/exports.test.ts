@@ -181,13 +181,13 @@ forEachServer('exports', (server) => {
   });
 
   it('audits every export with who, what, the filters and the row count', async () => {
-    await csv('/v1/exports/faults?severity=critical');
+    await csv('/v1/exports/faults?severity=critical&model=Move%205000');
     const entry = await eventually(async () => {
       const page = await api<{ items: AuditEntry[] }>('GET', '/v1/audit?action=export.faults&limit=1');
       const e = page.body.items[0];
-      return e?.data.filters && JSON.stringify(e.data.filters).includes('critical') ? e : undefined;
-    }, { what: 'the export.faults audit entry' });
-    expect(entry.data).toEqual({ format: 'csv', filters: { severity: ['critical'] }, rows: 1, complete: true });
+      return e && JSON.stringify(e.data.filters).includes('Move 5000') ? e : undefined;
+    }, { what: 'the audit entry of this export' });
+    expect(entry.data).toEqual({ format: 'csv', filters: { severity: ['critical'], model: 'Move 5000' }, rows: 1, complete: true });
     expect(entry.actorId).not.toBeNull();
   });
 
