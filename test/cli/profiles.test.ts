@@ -89,6 +89,24 @@ forEachServer('operator CLI: profiles and tokens', (server) => {
   });
 });
 
+forEachServer('operator CLI: keys', (server) => {
+  it('keys rotations list and keys approvals list parse the API\'s answers; an unknown request is not_found', async () => {
+    const env = { HOME: scratchHome(), POSFLEET_TOKEN: TEST_ADMIN_TOKEN, POSFLEET_URL: server().url };
+    const rotations = await runCli(['keys', 'rotations', 'list', '--json'], { env });
+    expect(rotations.code).toBe(0);
+    expect(JSON.parse(rotations.stdout)).toEqual({ items: [], nextCursor: null });
+    const approvals = await runCli(['keys', 'approvals', 'list'], { env });
+    expect(approvals.code).toBe(0);
+    expect(approvals.stderr.trim()).toBe('(none)');
+    const missing = await runCli(['keys', 'approvals', 'approve', 'kapr_AAAAAAAAAAAAAAAA'], { env });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^error: not_found \(404\): /);
+    const usage = await runCli(['keys', 'rotations'], { env });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('posfleet keys rotations <command>');
+  });
+});
+
 describe('operator CLI: no token', () => {
   it('is a usage error naming both ways to give one', async () => {
     const r = await runCli(['devices', 'list'], { env: { HOME: scratchHome() } });

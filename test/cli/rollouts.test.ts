@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { publisher, startOtaFleet, startOtaServer } from '../campaigns/otaHarness.ts';
 import { databaseKinds } from '../helpers/databases.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { runCli, scratchHome } from './runCli.ts';
 
@@ -125,6 +126,32 @@ for (const kind of databaseKinds()) {
       const missing = await runCli(['rollouts', 'create', '-f', join(dir, 'nope.json')], { env });
       expect(missing.code).toBe(2);
       expect(missing.stderr).toMatch(/^error: ENOENT: .*nope\.json/);
+    });
+
+    it('faults list, ack and resolve a real terminal\'s tamper fault', async () => {
+      const agent = fleet!.agents[2]!;
+      agent.hardware.inject('tamper');
+      const listed = await eventually(
+        async () => {
+          const r = await runCli(['faults', 'list', '--device', agent.deviceId!, '--code', 'tamper', '--json'], { env });
+          const page: { items: { id: string; state: string; code: string }[] } = JSON.parse(r.stdout);
+          return page.items[0];
+        },
+        { timeoutMs: 30_000, what: 'the tamper fault listed' },
+      );
+      expect(listed.state).toBe('open');
+      const table = await runCli(['faults', 'list', '--device', agent.deviceId!], { env });
+      expect(table.stdout).toMatch(new RegExp(`^${listed.id}\\s+\\S+\\s+open\\s+tamper\\s+${agent.deviceId}\\s`, 'm'));
+      const ack = await runCli(['faults', 'ack', listed.id], { env });
+      expect(ack.stdout.trim()).toBe(`fault ${listed.id} (tamper on ${agent.deviceId}): acknowledged`);
+      const twice = await runCli(['faults', 'ack', listed.id], { env });
+      expect(twice.code).toBe(3);
+      expect(twice.stderr).toMatch(/^error: already_acknowledged \(409\): /);
+      const resolved = await runCli(['faults', 'resolve', listed.id, '--note', 'case reseated', '--json'], { env });
+      expect(resolved.code).toBe(0);
+      expect(JSON.parse(resolved.stdout)).toMatchObject({ id: listed.id, state: 'resolved' });
+      const after = await t!.api<{ notes: { text: string }[] }>('GET', `/v1/faults/${listed.id}`);
+      expect(after.body.notes.map((n) => n.text)).toContain('case reseated');
     });
   });
 }
