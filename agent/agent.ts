@@ -28,6 +28,7 @@ import type { StateStore } from './stateStore.ts';
 import { buildLogBundle } from './logBundle.ts';
 import { createTelemetry } from './telemetry.ts';
 import { brokerCandidates, trustReportOf } from './trust.ts';
+import { reportedParametersOf } from './parameters/terminalParameters.ts';
 
 export interface AgentObserver {
   connected?(): void;
@@ -134,7 +135,8 @@ export function createAgent(deps: AgentDeps): Agent {
     const f = firmware();
     return { fwVersion: f[f.active].version, slot: f.active };
   };
-  const stateNow = (online: boolean) => JSON.stringify(stateMessage.parse({ online, ...fwInfo(), ts: now(), trust: trustReportOf(pinned) }));
+  const stateNow = (online: boolean) =>
+    JSON.stringify(stateMessage.parse({ online, ...fwInfo(), ts: now(), trust: trustReportOf(pinned), parameters: reportedParametersOf(config) }));
 
   const link = createLink({
     urls: () => brokerCandidates(pinned, deps.mqttUrl),
@@ -271,8 +273,11 @@ export function createAgent(deps: AgentDeps): Agent {
     reboot,
     applyConfig(next) {
       const before = intervalS();
+      const parametersBefore = reportedParametersOf(config)?.digest;
       config = next;
       if (intervalS() !== before && telemetry.isRunning()) telemetry.start(intervalS());
+      // A new parameter set is reported at once (docs/parameters.md), not at the next reconnect.
+      if (reportedParametersOf(config)?.digest !== parametersBefore && ready && link.connected) void publishNow('state', stateNow(true), 1, true);
     },
     logBundle: () =>
       buildLogBundle({

@@ -7,6 +7,7 @@ import { bindingSetPayload, cardBlacklistConfig, CONFIG_KEY_CARD_BLACKLIST, lock
 import { trustSetPayload } from './deviceTrust.ts';
 import { keysInstallPayload, keysZeroizePayload } from './keys.ts';
 import { otaInstallPayload } from './ota.ts';
+import { parametersPush } from './parameters.ts';
 import { cancelCommandPayload, type CommandType } from './wire.ts';
 
 export const selfTestComponents = ['printer', 'cardReader', 'storage', 'network'] as const;
@@ -24,9 +25,12 @@ export const logsUploadPayload = z.object({
 
 /**
  * `config.set`: settings merged into the agent's stored config. Keys other than the known ones
- * are kept for the handlers that read them (the merchant policy, the card blacklist).
+ * are kept for the handlers that read them (the merchant policy, the card blacklist). `parameters`
+ * is a terminal-parameter set to validate against the fields it carries and apply (docs/parameters.md).
  */
-export const configSetPayload = z.object({ healthIntervalS: z.number().int().min(1).max(86_400).optional() }).catchall(z.unknown());
+export const configSetPayload = z
+  .object({ healthIntervalS: z.number().int().min(1).max(86_400).optional(), parameters: parametersPush.optional() })
+  .catchall(z.unknown());
 
 /** `reboot` takes nothing. */
 export const rebootPayload = z.object({});

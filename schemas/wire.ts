@@ -2,6 +2,7 @@
 // Shared by the agent and the server so both validate exactly the same shapes.
 import { z } from 'zod';
 import { trustReport } from './deviceTrust.ts';
+import { reportedParameters } from './parameters.ts';
 
 export const TOPIC_PREFIX = 'fleet/v1';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -38,6 +39,8 @@ export const stateMessage = z.object({
   ts: epochMs.optional(),
   /** Fingerprints of the pinned publisher keys and broker URLs (extension, schemas/deviceTrust.ts). */
   trust: trustReport.optional(),
+  /** The terminal parameters it applied last (extension, schemas/parameters.ts, docs/parameters.md). */
+  parameters: reportedParameters.optional(),
 });
 export type StateMessage = z.infer<typeof stateMessage>;
 

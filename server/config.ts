@@ -98,6 +98,8 @@ export const configSchema = z.object({
   CAMPAIGN_RETRY_BASE_MS: positive.default(30_000),
   /** How often the campaign engine applies its decisions (phases, sends, timeouts). */
   CAMPAIGN_TICK_MS: positive.default(1000),
+  /** Terminal parameters (docs/parameters.md): drift this long after a push settled opens the parameters_drift fault. */
+  PARAMETERS_DRIFT_ALERT_S: positive.default(900),
   /** Fault webhook (server/faults, docs/faults.md); settings made through the API take over. */
   FAULT_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   FAULT_WEBHOOK_MIN_SEVERITY: oneOf(['info', 'warning', 'major', 'critical']).default('critical'),

@@ -111,6 +111,7 @@ export const errorCatalog = {
     idempotency_key_reused: 'this Idempotency-Key was used with a different request',
     unknown_device: 'the device does not exist',
     unknown_firmware: 'the firmware does not exist',
+    unknown_parameter_template: 'the parameter template does not exist',
     unknown_bdk: 'the BDK does not exist',
     unknown_group: 'the group does not exist',
     unknown_filter: 'the saved filter does not exist',

@@ -24,6 +24,7 @@ export const idPrefixes = {
   deviceGroup: 'grp',
   savedFilter: 'sfl',
   maintenanceWindow: 'mw',
+  parameterTemplate: 'ptpl',
 } as const;
 
 export type IdPrefix = (typeof idPrefixes)[keyof typeof idPrefixes];

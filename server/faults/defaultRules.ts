@@ -28,6 +28,9 @@ const defaults: FaultRuleInput[] = [
   // Raised by the keys module from the counters a terminal reports (docs/keys.md, "DUKPT inventory");
   // it closes when the terminal reports enough counters again, i.e. once a new initial key is installed.
   { code: 'dukpt_counter_low', title: 'DUKPT transaction counters near exhaustion (under 10 % left)', severity: 'major', when: { type: 'alert', alert: 'dukpt_counter_low' } },
+  // Raised by the parameters module when a terminal's reported parameters differ from its desired
+  // ones for PARAMETERS_DRIFT_ALERT_S after a push settled (docs/parameters.md); closes when they agree.
+  { code: 'parameters_drift', title: 'Terminal parameters differ from the desired set', severity: 'warning', when: { type: 'alert', alert: 'parameters_drift' } },
   { code: 'relocated', title: 'Terminal moved outside its merchant location', severity: 'critical', autoResolve: false, when: { type: 'alert', alert: 'relocated' } },
   {
     code: 'txn_limit_breach',

@@ -45,6 +45,8 @@ const idPrefixBySegment: Record<string, string> = {
   campaigns: idPrefixes.campaign,
   requests: idPrefixes.keyApproval,
   bdks: idPrefixes.bdk,
+  'parameter-templates': idPrefixes.parameterTemplate,
+  'parameter-pushes': idPrefixes.campaign,
   groups: idPrefixes.deviceGroup,
   filters: idPrefixes.savedFilter,
 };
