@@ -26,8 +26,10 @@ export interface OrgView {
   createdAt: string;
 }
 
+// Spelled out with an alias: inside a select field drizzle writes a column without its table, and
+// "org_id" = "id" would then compare the member table's own columns.
 const countOf = (table: typeof users | typeof merchants | typeof devices) =>
-  sql<number>`(select count(*)::int from ${table} where ${table.orgId} = ${organisations.id})`;
+  sql<number>`(select count(*)::int from ${table} as member where member.org_id = "organisations"."id")`;
 
 const withCounts = {
   row: organisations,
