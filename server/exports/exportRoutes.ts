@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { clientIp } from '../auth/middleware.ts';
 import { campaignDeviceStates } from '../../schemas/campaigns.ts';
 import { deviceStatuses } from '../../schemas/db.ts';
+import { MAX_QUERY_LENGTH } from '../../schemas/fleetQuery.ts';
 import { faultCode, faultStates, severities } from '../../schemas/faults.ts';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { keyStates } from '../../schemas/tables/keys.ts';
@@ -48,6 +49,12 @@ const deviceQuery = z.object({
   fwVersion: z.string().max(64).optional(),
   merchantId: z.string().max(64).optional(),
   q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
+  query: z
+    .string()
+    .min(1)
+    .max(MAX_QUERY_LENGTH)
+    .optional()
+    .openapi({ description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse' }),
 });
 
 const faultQuery = z.object({
@@ -135,7 +142,7 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
   app.openapi(devicesRoute, async (c) => {
     const q = c.req.valid('query');
     const online = q.online === undefined ? undefined : q.online === 'true';
-    const filter = { status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q };
+    const filter = { status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query };
     return answer(c, service.devices(by(c), q.format, filter, without(q, 'format')));
   });
 

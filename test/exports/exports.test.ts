@@ -102,6 +102,12 @@ forEachServer('exports', (server) => {
     expect(a920.find((r) => r.serial === 'EXP-1')).toMatchObject({ online: false, openFaults: 1, keyVersions: { tmk: 2 }, labels: { store: 'north' }, batteryLevel: null });
     expect(deviceExportRow.array().safeParse(a920).success).toBe(true);
     expect(await ndjson('/v1/exports/devices?format=json&status=revoked')).toEqual([]);
+    // A fleet query (server/groups), as GET /v1/devices?query= takes it; one that does not parse is a 400 before any byte.
+    const query = encodeURIComponent('model = "PAX-A920" and label.store = "north"');
+    expect((await ndjson(`/v1/exports/devices?format=json&query=${query}`)).map((r) => r.serial)).toEqual(['EXP-1']);
+    const unparsable = await get(`/v1/exports/devices?query=${encodeURIComponent('model = ')}`);
+    expect(unparsable.status).toBe(400);
+    expect(((await unparsable.json()) as { error: { code: string } }).error.code).toBe('query_invalid');
     // No rows: the CSV is its header alone.
     const none = await csv('/v1/exports/devices?q=nothing-matches');
     expect(none).toEqual({ header: columnsOf(deviceExportRow), rows: [] });

@@ -1,6 +1,6 @@
 // The device export: every terminal of the caller's subtree matching the list's filters, with its
 // organisation, merchant and binding, presence, a health summary, open faults and key versions.
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import { devices, deviceState, organisations } from '../../../schemas/db.ts';
 import { faults } from '../../../schemas/tables/faults.ts';
 import { keys } from '../../../schemas/tables/keys.ts';
@@ -24,7 +24,7 @@ export interface DeviceExportDeps {
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const isoMs = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
-function readPage(db: Db, filter: DeviceFilter, scope: OrgScope, size: number, after: string | undefined) {
+function readPage(db: Db, where: readonly SQL[], scope: OrgScope, size: number, after: string | undefined) {
   return db
     .select({
       id: devices.id,
@@ -49,7 +49,7 @@ function readPage(db: Db, filter: DeviceFilter, scope: OrgScope, size: number, a
     .leftJoin(organisations, eq(organisations.id, devices.orgId))
     .leftJoin(merchants, eq(merchants.id, devices.merchantId))
     .leftJoin(merchantBindings, and(eq(merchantBindings.deviceId, devices.id), isNull(merchantBindings.closedAt)))
-    .where(and(...filterConditions(filter), scopedTo(scope, devices.orgId), after === undefined ? undefined : gt(devices.id, after)))
+    .where(and(...where, scopedTo(scope, devices.orgId), after === undefined ? undefined : gt(devices.id, after)))
     .orderBy(asc(devices.id))
     .limit(size);
 }
@@ -88,7 +88,16 @@ function exportRow(r: StoredRow, live: LiveState): DeviceExportRow {
   };
 }
 
-export async function* devicePages(deps: DeviceExportDeps, filter: DeviceFilter, scope: OrgScope): AsyncGenerator<DeviceExportRow[]> {
-  const pages = keysetPages((after: string | undefined) => readPage(deps.db, filter, scope, deps.pageSize, after), (r) => r.id, deps.pageSize, deps.onPage);
-  for await (const rows of pages) yield rows.map((r) => exportRow(r, deps.live));
+/**
+ * The export's pages. The filter is compiled here, before the first read: a fleet query that does
+ * not parse is a 400 before anything is streamed, and every page asks the same question (a
+ * relative time in a query, `lastSeen < 7d`, is taken once).
+ */
+export function devicePages(deps: DeviceExportDeps, filter: DeviceFilter, scope: OrgScope): AsyncGenerator<DeviceExportRow[]> {
+  const where = filterConditions(filter);
+  return rowsOf(keysetPages((after: string | undefined) => readPage(deps.db, where, scope, deps.pageSize, after), (r) => r.id, deps.pageSize, deps.onPage), deps.live);
+}
+
+async function* rowsOf(pages: AsyncIterable<StoredRow[]>, live: LiveState): AsyncGenerator<DeviceExportRow[]> {
+  for await (const rows of pages) yield rows.map((r) => exportRow(r, live));
 }
