@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { organisations } from '../../schemas/db.ts';
 import { assignableTiers, parameterAppliesTo, parameterField, parameterTemplateInput, parameterTiers, parameterValue, valueIssues } from '../../schemas/parameters.ts';
+import { deviceGroups } from '../../schemas/tables/groups.ts';
 import { merchants } from '../../schemas/tables/merchants.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
@@ -108,7 +109,7 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
     return facts;
   }
 
-  /** The target of an assignment exists and is the caller's to set (models and groups are names here). */
+  /** The target of an assignment exists and is the caller's to set (a model is any name). */
   async function checkTarget(principal: Principal, tier: string, targetId: string): Promise<void> {
     const unknown = (what: string) => unprocessable('unprocessable', `${what} ${targetId} does not exist`);
     if (tier === 'terminal') {
@@ -120,6 +121,9 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
     } else if (tier === 'merchant') {
       const [m] = await db.select({ path: organisations.path }).from(merchants).innerJoin(organisations, eq(organisations.id, merchants.orgId)).where(eq(merchants.id, targetId)).limit(1);
       if (!m || !inScope(principal, m.path)) throw unknown('merchant');
+    } else if (tier === 'group') {
+      const [g] = await db.select({ path: organisations.path }).from(deviceGroups).innerJoin(organisations, eq(organisations.id, deviceGroups.orgId)).where(eq(deviceGroups.id, targetId)).limit(1);
+      if (!g || !inScope(principal, g.path)) throw unprocessable('unknown_group', `group ${targetId} does not exist`);
     }
   }
 

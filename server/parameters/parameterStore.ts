@@ -3,6 +3,7 @@
 import { and, asc, desc, eq, gt, inArray, max, sql } from 'drizzle-orm';
 import { devices, organisations } from '../../schemas/db.ts';
 import type { AssignableTier, ParameterTemplateInput, ReportedParameters } from '../../schemas/parameters.ts';
+import { deviceGroupMembers } from '../../schemas/tables/groups.ts';
 import { deviceParameters, parameterAssignments, parameterTemplates, type ParameterTemplateRow } from '../../schemas/tables/parameters.ts';
 import { newId } from '../core/ids.ts';
 import { isUniqueViolation } from '../core/sqlState.ts';
@@ -21,12 +22,21 @@ export interface FactsWithPath extends TerminalFacts {
 
 export interface ParameterStoreDeps {
   db: Db;
-  /** The static groups of each terminal (server/groups); none until groups exist. */
-  groupIdsOf?(deviceIds: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 export function createParameterStore(deps: ParameterStoreDeps) {
   const { db } = deps;
+
+  /** The static groups (server/groups) each terminal is a member of. */
+  async function groupIdsOf(deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+    const rows = await db
+      .select({ deviceId: deviceGroupMembers.deviceId, groupId: deviceGroupMembers.groupId })
+      .from(deviceGroupMembers)
+      .where(inArray(deviceGroupMembers.deviceId, [...deviceIds]));
+    const out = new Map<string, string[]>();
+    for (const r of rows) out.set(r.deviceId, [...(out.get(r.deviceId) ?? []), r.groupId]);
+    return out;
+  }
 
   async function template(id: string): Promise<ParameterTemplateRow> {
     const [row] = await db.select().from(parameterTemplates).where(eq(parameterTemplates.id, id)).limit(1);
@@ -100,7 +110,7 @@ export function createParameterStore(deps: ParameterStoreDeps) {
         .from(devices)
         .leftJoin(organisations, eq(organisations.id, devices.orgId))
         .where(inArray(devices.id, [...deviceIds]));
-      const groups = (await deps.groupIdsOf?.(deviceIds)) ?? new Map<string, string[]>();
+      const groups = await groupIdsOf(deviceIds);
       for (const r of rows) {
         const orgPathText = r.path ?? '/';
         out.set(r.id, { deviceId: r.id, model: r.model, merchantId: r.merchantId, orgPath: pathIds(orgPathText), groupIds: groups.get(r.id) ?? [], orgPathText });

@@ -110,6 +110,12 @@ forEachServer(
         expect(res.status, JSON.stringify(res.body)).toBe(200);
       };
       await assign('model', MODEL, { timeoutS: 45, tips: true });
+      // Every terminal here is in the root node (its merchant's).
+      await assign('organisation', 'org_root', { timeoutS: 50, receiptHeader: 'Root' });
+      const group = await t.api<{ id: string }>('POST', '/v1/groups', { name: `param-wave-${Date.now().toString(36)}` });
+      expect(group.status, JSON.stringify(group.body)).toBe(201);
+      expect((await t.api('POST', `/v1/groups/${group.body.id}/members`, { add: [ids[1]] })).status).toBe(200);
+      await assign('group', group.body.id, { timeoutS: 55 });
       await assign('merchant', merchantId, { currency: 'USD', receiptHeader: 'Chez Paul' });
       await assign('terminal', ids[0]!, { timeoutS: 60 });
 
@@ -125,8 +131,18 @@ forEachServer(
       expect(first.reported).toBeNull();
       expect(first.drift?.inSync).toBe(false);
       const second = await read(ids[1]!);
-      expect(second.desired?.values.timeoutS).toBe(45);
-      expect(second.desired?.sourceOf.timeoutS).toEqual({ tier: 'model', id: MODEL });
+      expect(second.desired?.values.timeoutS).toBe(55);
+      expect(second.desired?.sourceOf.timeoutS).toEqual({ tier: 'group', id: group.body.id });
+      const third = await read(ids[2]!);
+      expect(third.desired?.values.timeoutS).toBe(50);
+      expect(third.desired?.sourceOf.timeoutS).toEqual({ tier: 'organisation', id: 'org_root' });
+      expect(third.desired?.sourceOf.tips).toEqual({ tier: 'model', id: MODEL });
+      // Removing the organisation's value falls back to the model's.
+      await assign('organisation', 'org_root', { receiptHeader: 'Root' });
+      expect((await read(ids[2]!)).desired?.sourceOf.timeoutS).toEqual({ tier: 'model', id: MODEL });
+      const unknownGroup = await t.api<ErrorBody>('PUT', `/v1/parameter-templates/${templateId}/assignments`, { tier: 'group', targetId: 'grp_nope', values: { tips: true } });
+      expect(unknownGroup.status).toBe(422);
+      expect(unknownGroup.body.error.code).toBe('unknown_group');
 
       const done = await push('first push', templateId);
       expect(done.state).toBe('succeeded');
