@@ -106,6 +106,17 @@ forEachServer('operator CLI: devices', (server) => {
 });
 
 describe('operator CLI without a server', () => {
+  it('the bin runs from outside the clone (tsx registered next to it)', async () => {
+    const elsewhere = scratchHome();
+    const r = await runCli(['--help'], { binFrom: elsewhere, env: { HOME: elsewhere } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^posfleet <command>/);
+    const down = await runCli(['devices', 'list'], { binFrom: elsewhere, env: { HOME: elsewhere, POSFLEET_URL: 'http://127.0.0.1:9', POSFLEET_TOKEN: 'pf_x' } });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(/^error: network: /);
+  });
+
   it('an unreachable server is exit 3 with the network code', async () => {
     const r = await runCli(['devices', 'list'], { env: { HOME: scratchHome(), POSFLEET_URL: 'http://127.0.0.1:9', POSFLEET_TOKEN: 'pf_x' } });
     expect(r.code).toBe(3);

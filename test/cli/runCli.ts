@@ -20,6 +20,8 @@ export interface CliOptions {
   /** Fed to the process's stdin. */
   input?: string;
   timeoutMs?: number;
+  /** Run the installed bin (cli/bin.mjs) from this directory instead of `node --import tsx cli/posfleet.ts` from the clone. */
+  binFrom?: string;
 }
 
 /** A scratch HOME with no profile file in it. */
@@ -31,8 +33,8 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((done, fail) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'cli/posfleet.ts'), ...args],
-      { cwd: repoRoot, env: { ...base, ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+      opts.binFrom ? [join(repoRoot, 'cli/bin.mjs'), ...args] : ['--import', 'tsx', join(repoRoot, 'cli/posfleet.ts'), ...args],
+      { cwd: opts.binFrom ?? repoRoot, env: { ...base, ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return fail(new Error(`cli did not finish: ${err.message}\n${stderr}`));
         done({ code: err && typeof err.code === 'number' ? err.code : 0, stdout, stderr });
