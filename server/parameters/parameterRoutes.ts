@@ -9,6 +9,7 @@ import { merchants } from '../../schemas/tables/merchants.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { operators, readers } from '../auth/roleSets.ts';
+import { idPrefixes } from '../core/ids.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest, notFound, unprocessable } from '../errors.ts';
 import { fromBase64url, keyMatching, publicIdPattern, toBase64url } from '../http/cursorParts.ts';
@@ -90,7 +91,7 @@ const driftRoute = route.get('/v1/parameters/drift', readers, 'Terminals whose r
 });
 
 const templateCursor = (c: string) => keyMatching(fromBase64url(c), publicIdPattern(PARAMETER_TEMPLATE_PREFIX));
-const deviceCursor = (c: string) => keyMatching(fromBase64url(c), publicIdPattern('dev'));
+const deviceCursor = (c: string) => keyMatching(fromBase64url(c), publicIdPattern(idPrefixes.device));
 
 export interface ParameterRouteDeps {
   db: Db;
@@ -161,15 +162,15 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
       if (issues.length) throw badRequest('validation_failed', `values do not fit template ${t.name} v${t.version}`, issues);
     }
     await checkTarget(principal, body.tier, body.targetId);
-    const existed = await db.transaction(async (tx) => {
+    await db.transaction(async (tx) => {
       const had = await store.setAssignment(t.id, body.tier, body.targetId, body.values, principal.userId, tx);
+      // Removing what is not there changes nothing: thrown inside, so no audit entry stays either.
+      if (body.values === null && !had) throw notFound(`assignment ${body.tier}/${body.targetId} of ${t.id}`);
       await audit.append(
         { actor: principal, action: body.values === null ? 'parameters.assignment_remove' : 'parameters.assignment_set', target: t.id, ip: clientIp(c), data: { tier: body.tier, targetId: body.targetId, keys: Object.keys(body.values ?? {}) } },
         tx,
       );
-      return had;
     });
-    if (body.values === null && !existed) throw notFound(`assignment ${body.tier}/${body.targetId} of ${t.id}`);
     return c.json({ tier: body.tier, targetId: body.targetId, values: body.values ?? {}, removed: body.values === null }, 200);
   });
 

@@ -140,6 +140,11 @@ forEachServer(
       // Removing the organisation's value falls back to the model's.
       await assign('organisation', 'org_root', { receiptHeader: 'Root' });
       expect((await read(ids[2]!)).desired?.sourceOf.timeoutS).toEqual({ tier: 'model', id: MODEL });
+      const removed = await t.api<{ removed: boolean }>('PUT', `/v1/parameter-templates/${templateId}/assignments`, { tier: 'organisation', targetId: 'org_root', values: null });
+      expect(removed.body.removed).toBe(true);
+      expect((await t.api('PUT', `/v1/parameter-templates/${templateId}/assignments`, { tier: 'organisation', targetId: 'org_root', values: null })).status).toBe(404);
+      const audit = await t.api<{ items: Array<{ action: string; target: string }> }>('GET', '/v1/audit?action=parameters.assignment_remove');
+      expect(audit.body.items.filter((e) => e.target === templateId)).toHaveLength(1);
       const unknownGroup = await t.api<ErrorBody>('PUT', `/v1/parameter-templates/${templateId}/assignments`, { tier: 'group', targetId: 'grp_nope', values: { tips: true } });
       expect(unknownGroup.status).toBe(422);
       expect(unknownGroup.body.error.code).toBe('unknown_group');
