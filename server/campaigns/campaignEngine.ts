@@ -215,7 +215,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
       if (row.state !== 'draft') throw conflict('invalid_state', `campaign ${id} is ${row.state}`);
       const kind = kindOf(row.kind);
       const spec = campaignSpec.parse(row.spec);
-      let ids = await resolveTarget(spec, by?.actor ?? undefined);
+      let ids = await resolveTarget(spec, await store.ownerScope(row.createdBy));
       const busy = await store.busy(kind.lane, ids, id);
       if (busy.size && 'deviceIds' in spec.target) throw busyConflict(busy.size, kind.name, busy);
       ids = ids.filter((d) => !busy.has(d));

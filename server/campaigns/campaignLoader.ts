@@ -100,7 +100,8 @@ export function createCampaignLoader(deps: CampaignLoaderDeps) {
     /** A dynamic campaign takes in devices that match its target now and are free (a deleted group or filter: none). */
     async addLateJoiners(c: RunningCampaign) {
       if ('deviceIds' in c.spec.target) return;
-      const ids = await deps.devices.idsForTarget(c.spec.target, MAX_TARGET, { gone: 'empty' });
+      const scope = await store.ownerScope(c.row.createdBy);
+      const ids = await deps.devices.idsForTarget(c.spec.target, MAX_TARGET, { gone: 'empty', scope });
       const fresh = ids.filter((id) => !c.members.has(id));
       if (!fresh.length) return;
       const busy = await store.busy(c.row.lane, fresh, c.row.id);

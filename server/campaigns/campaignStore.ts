@@ -1,7 +1,7 @@
 // Database access of the campaign engine. Member records change at fleet speed, so their
 // updates are batched into one UPDATE … FROM jsonb_to_recordset per chunk (server/core/jsonBulkWrite.ts).
 import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
-import { commands, devices, organisations, type CommandRow } from '../../schemas/db.ts';
+import { commands, devices, organisations, ROOT_ORG_ID, ROOT_ORG_PATH, users, type CommandRow } from '../../schemas/db.ts';
 import { deviceGroupMembers } from '../../schemas/tables/groups.ts';
 import { merchants } from '../../schemas/tables/merchants.ts';
 import type { CampaignDeviceState } from '../../schemas/campaigns.ts';
@@ -17,6 +17,7 @@ import { createJsonBulkWriter, jsonRecordset } from '../core/jsonBulkWrite.ts';
 import { errorDeviceStates } from './campaignRules.ts';
 import type { InTx, Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
+import type { OrgScope } from '../orgs/scope.ts';
 import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
 const CHUNK = 500;
@@ -215,6 +216,23 @@ export function createCampaignStore(db: Db) {
         for (const m of memberships) out.get(m.deviceId)?.groupIds.push(m.groupId);
       }
       return out;
+    },
+    /**
+     * Whose subtree a campaign's target is resolved in: its creator's node, whoever starts it (an
+     * operator, the scheduler, a dynamic campaign's late joiners); the server's own campaigns, and
+     * those of a user gone, the root's.
+     */
+    async ownerScope(createdBy: string | null): Promise<OrgScope> {
+      if (createdBy) {
+        const [row] = await db
+          .select({ orgId: organisations.id, orgPath: organisations.path })
+          .from(users)
+          .innerJoin(organisations, eq(organisations.id, users.orgId))
+          .where(eq(users.id, createdBy))
+          .limit(1);
+        if (row) return row;
+      }
+      return { orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH };
     },
     /** Devices among `ids` already in an active campaign of `lane` (other than `exceptCampaign`). */
     async busy(lane: string, ids: readonly string[], exceptCampaign?: string): Promise<Set<string>> {
