@@ -9,6 +9,9 @@ import type { AuthService } from '../server/auth/authService.ts';
 import { loadConfigOrExit, startOrExit } from '../server/startup.ts';
 import { createLogger } from '../server/log.ts';
 import { runFleet } from './simulate/fleet.ts';
+import { ApiError } from '../client/apiClient.ts';
+import { agentsReport } from './demo/agentsReport.ts';
+import { seedDemoAgents } from './demo/agents.ts';
 import { demoBanner } from './demo/banner.ts';
 import { fleetReport, waitForFleet } from './demo/fleetWait.ts';
 import { choosePorts, saveDemoState } from './demo/ports.ts';
@@ -20,14 +23,13 @@ const FLEET_WAIT_MS = 45_000;
 
 export const demoOperatorTokenFile = (dataDir: string) => join(dataDir, 'demo-operator.token');
 
-/** A demo operator whose token is kept in DATA_DIR, so later demo runs and demo:rollout reuse it. */
-async function demoOperatorToken(auth: AuthService, dataDir: string): Promise<string> {
-  const file = demoOperatorTokenFile(dataDir);
+/** A demo user of the root node whose token is kept in DATA_DIR, so later demo runs and demo:rollout reuse it. */
+async function demoUserToken(auth: AuthService, file: string, name: string, role: 'operator' | 'admin'): Promise<string> {
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     if (await auth.authenticate(token)) return token;
   }
-  const { token } = await auth.createUser({ name: 'demo-operator', role: 'operator' }, { userId: 'system', name: 'demo', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH });
+  const { token } = await auth.createUser({ name, role }, { userId: 'system', name: 'demo', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
@@ -42,7 +44,9 @@ async function main() {
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const { server, started } = await startOrExit(config, log);
-  const operatorToken = await demoOperatorToken(server.parts.auth, dataDir);
+  const operatorToken = await demoUserToken(server.parts.auth, demoOperatorTokenFile(dataDir), 'demo-operator', 'operator');
+  // The acquirer's reviewer: it creates the agents' nodes and users and approves their merchants.
+  const adminToken = await demoUserToken(server.parts.auth, join(dataDir, 'demo-admin.token'), 'demo-admin', 'admin');
   saveDemoState(dataDir, {
     ports: { HTTP_PORT: started.httpPort, ...(started.mqttPort ? { MQTT_PORT: started.mqttPort } : {}) },
     httpUrl: started.httpUrl,
@@ -96,7 +100,15 @@ async function main() {
     process.stderr.write(`demo: ${report.line}\n`);
     return stop(1);
   }
-  process.stdout.write(`${report.line}\nCtrl-C stops the fleet and the server.\n`);
+  process.stdout.write(`${report.line}\n`);
+  try {
+    const seeded = await seedDemoAgents({ baseUrl: started.httpUrl, adminToken, dataDir, fleet: DEMO_DEVICES });
+    process.stdout.write(agentsReport(seeded));
+  } catch (err) {
+    const why = err instanceof ApiError ? `${err.code}: ${err.message} ${JSON.stringify(err.details ?? '')}` : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`demo: the agents could not be laid out: ${why}\n`);
+  }
+  process.stdout.write('Ctrl-C stops the fleet and the server.\n');
 }
 
 main().catch((err: unknown) => {
