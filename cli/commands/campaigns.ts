@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { campaignDeviceStates } from '../../schemas/campaigns.ts';
-import { campaignView, memberView } from '../../server/campaigns/campaignRoutes.ts';
+import { campaignView, failuresView, memberView } from '../../server/campaigns/campaignRoutes.ts';
 import { page } from '../../server/http/schemas.ts';
 import { limitOf, parseCommand, positionals, type Command, type Ctx, type Group } from '../context.ts';
 import { exitCodes, OutcomeError, UsageError } from '../errors.ts';
@@ -145,23 +145,23 @@ export function campaignGroup(k: CampaignKindCli, summary: string): Group {
 
   const members: Command = {
     summary: `devices of a ${k.noun} and their states (why each failed)`,
-    usage: `${cmd} devices <id> [--state STATE] [--phase N] [--limit N] [--cursor C] [--json]`,
+    usage: `${cmd} devices <id> [--state STATE] [--error-code CODE] [--phase N] [--limit N] [--cursor C] [--json]`,
     async run(ctx, args) {
       const { values, positionals: ids } = parseCommand(
         args,
-        { state: { type: 'string' }, phase: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+        { state: { type: 'string' }, 'error-code': { type: 'string' }, phase: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
         this.usage,
       );
       const [id] = positionals(ids, 1, this.usage);
       if (values.state !== undefined && !isMemberState(values.state)) throw new UsageError(`--state is one of ${campaignDeviceStates.join(', ')}`);
       const got = await ctx.client().call(memberPage, 'GET', `${k.basePath}/${encodeURIComponent(id!)}/devices`, {
-        query: { state: values.state, phase: values.phase, limit: limitOf(values.limit, this.usage), cursor: values.cursor },
+        query: { state: values.state, errorCode: values['error-code'], phase: values.phase, limit: limitOf(values.limit, this.usage), cursor: values.cursor },
       });
       if (ctx.json) ctx.out.json(got);
       else {
         const columns: Column<(typeof got.items)[number]>[] = [
           { header: 'device', value: (m) => m.deviceId },
-          { header: 'serial', value: (m) => ('serial' in m ? shown(m.serial) : '-') },
+          { header: 'serial', value: (m) => m.serial },
           { header: 'phase', value: (m) => m.phase + 1 },
           { header: 'state', value: (m) => m.state },
           { header: 'attempt', value: (m) => m.attempt },
@@ -173,8 +173,25 @@ export function campaignGroup(k: CampaignKindCli, summary: string): Group {
     },
   };
 
+  const failures: Command = {
+    summary: `why devices of a ${k.noun} failed: failed members counted by error.code`,
+    usage: `${cmd} failures <id> [--json]`,
+    async run(ctx, args) {
+      const id = oneId(args, this.usage);
+      const got = await ctx.client().call(failuresView, 'GET', `${k.basePath}/${encodeURIComponent(id)}/failures`);
+      if (ctx.json) return ctx.out.json(got);
+      ctx.out.line(`${got.total} failed`);
+      ctx.out.table(got.byCode, [
+        { header: 'code', value: (f) => f.code },
+        { header: 'count', value: (f) => f.count },
+        { header: 'example message', value: (f) => f.message },
+      ]);
+      if (got.byCode.length) ctx.out.note(`the terminals of one code: ${cmd} devices ${id} --error-code CODE`);
+    },
+  };
+
   return {
     summary,
-    commands: { create, list, get, start: control('start'), pause: control('pause'), resume: control('resume'), cancel: control('cancel'), watch, devices: members },
+    commands: { create, list, get, start: control('start'), pause: control('pause'), resume: control('resume'), cancel: control('cancel'), watch, devices: members, failures },
   };
 }

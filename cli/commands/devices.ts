@@ -37,6 +37,16 @@ export function labelClauses(labels: readonly string[]): string[] {
   });
 }
 
+/** --query and --label as one fleet query, when the server's `path` takes one (else a usage error, not a filter the server would drop). */
+async function fleetQueryOf(ctx: Ctx, query: string | undefined, labels: string[] | undefined, path: string): Promise<string | undefined> {
+  const clauses = [...(query ? [`(${query})`] : []), ...labelClauses(labels ?? [])];
+  if (!clauses.length) return undefined;
+  if (!(await queryParamsOf(ctx, path)).has('query')) {
+    throw new UsageError(`--query and --label need a server whose GET ${path} takes \`query\` (the fleet query language); this one does not`);
+  }
+  return clauses.join(' and ');
+}
+
 const listUsage = 'posfleet devices list [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"] [--limit N] [--cursor C] [--json]';
 const list = {
   summary: 'list terminals with filters',
@@ -59,10 +69,7 @@ const list = {
     );
     if (values.status !== undefined && !isStatus(values.status)) throw new UsageError(`--status is one of ${deviceStatuses.join(', ')}`);
     if (values.online !== undefined && values.online !== 'true' && values.online !== 'false') throw new UsageError('--online is true or false');
-    const clauses = [...(values.query ? [`(${values.query})`] : []), ...labelClauses(values.label ?? [])];
-    if (clauses.length && !(await queryParamsOf(ctx, '/v1/devices')).has('query')) {
-      throw new UsageError('--query and --label need a server whose GET /v1/devices takes `query` (the fleet query language); this one does not');
-    }
+    const query = await fleetQueryOf(ctx, values.query, values.label, '/v1/devices');
     const got = await ctx.client().call(devicePage, 'GET', '/v1/devices', {
       query: {
         model: values.model,
@@ -70,7 +77,7 @@ const list = {
         merchantId: values.merchant,
         online: values.online,
         q: values.search,
-        query: clauses.length ? clauses.join(' and ') : undefined,
+        query,
         limit: limitOf(values.limit, listUsage),
         cursor: values.cursor,
       },
@@ -146,7 +153,7 @@ async function copyBody(res: Response, sink: NodeJS.WritableStream): Promise<voi
   }
 }
 
-const exportUsage = 'posfleet devices export [--format csv|json] [-o FILE] [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT]   (json: NDJSON, one terminal per line)';
+const exportUsage = 'posfleet devices export [--format csv|json] [-o FILE] [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"]   (json: NDJSON, one terminal per line)';
 const exportCmd = {
   summary: 'every terminal as CSV or JSON',
   usage: exportUsage,
@@ -161,12 +168,15 @@ const exportCmd = {
         merchant: { type: 'string' },
         online: { type: 'string' },
         search: { type: 'string' },
+        label: { type: 'string', multiple: true },
+        query: { type: 'string' },
       },
       exportUsage,
     );
     const format = values.format;
     if (format !== 'csv' && format !== 'json') throw new UsageError(`--format is csv or json\n  ${exportUsage}`);
     const filter: Query = { model: values.model, status: values.status, merchantId: values.merchant, online: values.online, q: values.search };
+    filter.query = await fleetQueryOf(ctx, values.query, values.label, '/v1/exports/devices');
     const file: WriteStream | undefined = values.output ? createWriteStream(values.output) : undefined;
     const sink = file ?? process.stdout;
     try {

@@ -59,7 +59,7 @@ export const memberView = z
   .openapi('CampaignDevice');
 
 /** `GET …/{id}/failures`: the error states' members by `error.code`. */
-const failuresView = z
+export const failuresView = z
   .object({
     total: z.number().int().openapi({ description: 'members failed, rolled back or timed out' }),
     byCode: z.array(

@@ -82,6 +82,19 @@ forEachServer('operator CLI: devices', (server) => {
     expect(JSON.parse(json.stdout)).toMatchObject({ created: 0, errors: [] });
   });
 
+  it('devices list --label and --query filter through the fleet query language', async () => {
+    const byLabel = await runCli(['devices', 'list', '--label', 'site=berlin', '--search', tag, '--json'], { env });
+    expect(byLabel.stderr).toBe('');
+    expect((JSON.parse(byLabel.stdout) as Page).items.map((d) => d.serial)).toEqual([`${tag}-11`]);
+    const byQuery = await runCli(['devices', 'list', '--query', 'model = "PAX-A80"', '--search', tag, '--json'], { env });
+    expect((JSON.parse(byQuery.stdout) as Page).items.map((d) => d.serial)).toEqual([`${tag}-3`]);
+    const both = await runCli(['devices', 'list', '--query', 'model = "PAX-A80"', '--label', 'site=berlin', '--search', tag, '--json'], { env });
+    expect((JSON.parse(both.stdout) as Page).items).toEqual([]);
+    const bad = await runCli(['devices', 'list', '--query', 'model ='], { env });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/^error: query_invalid \(400\): /);
+  });
+
   it('devices export writes terminals to a file as CSV, or to stdout as NDJSON with the list filters', async () => {
     const csvFile = join(dir, 'out.csv');
     const r = await runCli(['devices', 'export', '-o', csvFile], { env });

@@ -23,7 +23,8 @@ for (const kind of databaseKinds()) {
     let env: Record<string, string> = {};
     beforeAll(async () => {
       t = await startOtaServer({ database: kind });
-      fleet = await startOtaFleet(t, 3);
+      // One terminal of four corrupts its downloads: the failing rollout's member.
+      fleet = await startOtaFleet(t, 4, { 'ota-corrupt': 0.25 });
       dir = mkdtempSync(join(tmpdir(), 'posfleet-cli-ota-'));
       env = { HOME: scratchHome(), POSFLEET_URL: t.url, POSFLEET_TOKEN: TEST_ADMIN_TOKEN };
     }, 120_000);
@@ -34,6 +35,8 @@ for (const kind of databaseKinds()) {
     });
 
     let firmwareId = '';
+    const healthy = () => fleet!.agents.filter((a) => !a.faults.includes('ota-corrupt'));
+    const corrupt = () => fleet!.agents.find((a) => a.faults.includes('ota-corrupt'))!;
 
     it('firmware sign writes a manifest the server verifies; upload registers it and streams the image', async () => {
       const key = join(dir, 'publisher.key');
@@ -63,7 +66,8 @@ for (const kind of databaseKinds()) {
 
     it('rollouts create -f, start and watch to succeeded: exit 0, one line per change', async () => {
       expect(firmwareId).not.toBe('');
-      const ids = fleet!.agents.map((a) => a.deviceId!);
+      const ids = healthy().map((a) => a.deviceId!);
+      expect(ids).toHaveLength(3);
       const spec = join(dir, 'rollout.json');
       writeFileSync(
         spec,
@@ -111,9 +115,30 @@ for (const kind of databaseKinds()) {
       expect(table.stdout).toMatch(new RegExp(`^${rollout.id}\\s+v2 via the CLI\\s+succeeded\\s`, 'm'));
     });
 
+    it('a rollout that fails: watch exits 1, failures counts it by error.code, devices --error-code names the terminal', async () => {
+      const bad = corrupt();
+      const spec = join(dir, 'failing.json');
+      writeFileSync(spec, JSON.stringify({ name: 'fails', firmwareId, target: { deviceIds: [bad.deviceId!] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 100, retries: 0 }));
+      const { id }: { id: string } = JSON.parse((await runCli(['rollouts', 'create', '-f', spec, '--json'], { env })).stdout);
+      expect((await runCli(['rollouts', 'start', id], { env })).code).toBe(0);
+      const watched = await runCli(['rollouts', 'watch', id, '--interval', '200'], { env, timeoutMs: 90_000 });
+      expect(watched.code).toBe(1);
+      expect(watched.stderr.trim()).toBe(`rollout ${id} failed: 0/1 succeeded, 1 failed`);
+      const failures = await runCli(['rollouts', 'failures', id, '--json'], { env });
+      const f: { total: number; byCode: { code: string; count: number; message: string }[] } = JSON.parse(failures.stdout);
+      expect(f.total).toBe(1);
+      expect(f.byCode).toHaveLength(1);
+      const code = f.byCode[0]!.code;
+      const table = await runCli(['rollouts', 'failures', id], { env });
+      expect(table.stdout).toMatch(new RegExp(`^${code}\\s+1\\s+\\S`, 'm'));
+      const members = await runCli(['rollouts', 'devices', id, '--error-code', code], { env });
+      expect(members.code).toBe(0);
+      expect(members.stdout).toMatch(new RegExp(`^${bad.deviceId}\\s+${bad.serial}\\s+1\\s+failed\\s+\\d+\\s+${code}: `, 'm'));
+    });
+
     it('watching a cancelled rollout exits 1; starting it again is the API refusal, exit 3', async () => {
       const spec = join(dir, 'cancel.json');
-      writeFileSync(spec, JSON.stringify({ name: 'cancelled', firmwareId, target: { deviceIds: [fleet!.agents[0]!.deviceId!] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 }));
+      writeFileSync(spec, JSON.stringify({ name: 'cancelled', firmwareId, target: { deviceIds: [healthy()[0]!.deviceId!] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 }));
       const created = await runCli(['rollouts', 'create', '-f', spec, '--json'], { env });
       const { id }: { id: string } = JSON.parse(created.stdout);
       expect((await runCli(['rollouts', 'cancel', id], { env })).stdout.trim()).toBe(`rollout ${id}: cancelled`);
@@ -129,7 +154,7 @@ for (const kind of databaseKinds()) {
     });
 
     it('faults list, ack and resolve a real terminal\'s tamper fault', async () => {
-      const agent = fleet!.agents[2]!;
+      const agent = healthy()[2]!;
       agent.hardware.inject('tamper');
       const listed = await eventually(
         async () => {
