@@ -3,6 +3,7 @@
 // (schemas/wire.ts `commandMessage`) carries the payload as a plain object because its type is
 // only known once the envelope is read; everything after that reads the payload through here.
 import { z } from 'zod';
+import { appInstallPayload, appUninstallPayload } from './apps.ts';
 import { bindingSetPayload, cardBlacklistConfig, CONFIG_KEY_CARD_BLACKLIST, lockPayload } from './binding.ts';
 import { trustSetPayload } from './deviceTrust.ts';
 import { keysInstallPayload, keysZeroizePayload } from './keys.ts';
@@ -48,6 +49,8 @@ const payloadSchemas = {
   'config.set': configSetPayload,
   cancel: cancelCommandPayload,
   'trust.set': trustSetPayload,
+  'app.install': appInstallPayload,
+  'app.uninstall': appUninstallPayload,
 } as const satisfies Record<CommandType, z.ZodType>;
 
 /** A payload as it is sent (defaults not yet applied). */

@@ -21,8 +21,8 @@ export const firmwareManifest = z
   .strict();
 export type FirmwareManifest = z.infer<typeof firmwareManifest>;
 
-/** What a publisher signs: the manifest's canonical JSON, UTF-8. */
-export const manifestBytes = (m: FirmwareManifest): Buffer => Buffer.from(canonicalJson(m), 'utf8');
+/** What a publisher signs: the manifest's canonical JSON, UTF-8 (firmware and app manifests alike). */
+export const manifestBytes = (m: FirmwareManifest | SignedManifest): Buffer => Buffer.from(canonicalJson(m), 'utf8');
 
 /** An Ed25519 public key object from base64 of its raw 32 bytes; null when it is not one. */
 export function ed25519PublicKey(rawBase64: string) {
@@ -35,8 +35,11 @@ export function ed25519PublicKey(rawBase64: string) {
   }
 }
 
+/** Any manifest signed the firmware way (an app package's too, schemas/apps.ts): a JSON object. */
+export type SignedManifest = { readonly [k: string]: string | number | readonly string[] };
+
 /** The publisher key (base64 raw) whose signature over the manifest holds, or null. */
-export function manifestSigner(manifest: FirmwareManifest, signatureBase64: string, publisherKeys: readonly string[]): string | null {
+export function manifestSigner(manifest: FirmwareManifest | SignedManifest, signatureBase64: string, publisherKeys: readonly string[]): string | null {
   const sig = Buffer.from(signatureBase64, 'base64');
   if (sig.length !== 64) return null;
   const data = manifestBytes(manifest);

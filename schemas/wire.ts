@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { trustReport } from './deviceTrust.ts';
 import { reportedParameters } from './parameters.ts';
+import { appInventory } from './apps.ts';
 
 export const TOPIC_PREFIX = 'fleet/v1';
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -41,6 +42,8 @@ export const stateMessage = z.object({
   trust: trustReport.optional(),
   /** The terminal parameters it applied last (extension, schemas/parameters.ts, docs/parameters.md). */
   parameters: reportedParameters.optional(),
+  /** The payment apps installed (extension, schemas/apps.ts, docs/apps.md); absent: not reported. */
+  apps: appInventory.optional(),
 });
 export type StateMessage = z.infer<typeof stateMessage>;
 
@@ -110,6 +113,9 @@ export const commandTypes = [
   // Extension (docs/spec-deviations.md): the server hands newer publisher keys and broker URLs
   // (schemas/deviceTrust.ts); sent only by the server, never through the command API.
   'trust.set',
+  // Extension (docs/spec-deviations.md, docs/apps.md): payment apps, shipped apart from firmware.
+  'app.install',
+  'app.uninstall',
 ] as const;
 export type CommandType = (typeof commandTypes)[number];
 

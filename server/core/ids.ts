@@ -25,6 +25,7 @@ export const idPrefixes = {
   savedFilter: 'sfl',
   maintenanceWindow: 'mw',
   parameterTemplate: 'ptpl',
+  appPackage: 'app',
 } as const;
 
 export type IdPrefix = (typeof idPrefixes)[keyof typeof idPrefixes];
