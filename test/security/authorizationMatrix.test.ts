@@ -49,6 +49,8 @@ const idPrefixBySegment: Record<string, string> = {
   'parameter-pushes': idPrefixes.campaign,
   groups: idPrefixes.deviceGroup,
   filters: idPrefixes.savedFilter,
+  'maintenance-windows': idPrefixes.maintenanceWindow,
+  orgs: idPrefixes.organisation,
 };
 const otherParams: Record<string, string> = {
   cmdId: `${idPrefixes.command}_${MADE_UP}`,
