@@ -4,6 +4,7 @@
 import { campaignSpec } from '../../schemas/campaigns.ts';
 import type { CampaignRow } from '../../schemas/tables/campaigns.ts';
 import { notFound } from '../errors.ts';
+import type { OrgScope } from '../orgs/scope.ts';
 import { inFlightDeviceStates } from './campaignRules.ts';
 import { recordFromRow, recordView, type CampaignStore, type MemberPageQuery } from './campaignStore.ts';
 import { campaignSummary, countsFromGroups, type CampaignSummary } from './campaignSummary.ts';
@@ -43,8 +44,8 @@ export function createCampaignReads({ store, running, records, laneOf }: Campaig
       return summary(await mustGet(id, kindName));
     },
 
-    async list(kindName: string, limit: number, cursor?: string) {
-      const rows = await store.list(kindName, limit, cursor);
+    async list(kindName: string, scope: OrgScope, limit: number, cursor?: string) {
+      const rows = await store.list(kindName, scope, limit, cursor);
       const items = await Promise.all(rows.slice(0, limit).map((r) => summary(running.get(r.id)?.row ?? r)));
       const last = rows[limit - 1];
       return { items, nextCursor: rows.length > limit && last ? `${last.createdAt.toISOString()}|${last.id}` : null };

@@ -156,7 +156,7 @@ export function registerCampaignRoutes(app: AppRouter, o: CampaignRouteOptions) 
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return c.json(await o.engine.list(o.kind, q.limit, q.cursor), 200);
+      return c.json(await o.engine.list(o.kind, c.get('principal'), q.limit, q.cursor), 200);
     },
   );
 

@@ -17,7 +17,7 @@ import { createJsonBulkWriter, jsonRecordset } from '../core/jsonBulkWrite.ts';
 import { errorDeviceStates } from './campaignRules.ts';
 import type { InTx, Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
-import type { OrgScope } from '../orgs/scope.ts';
+import { createdInScope, type OrgScope } from '../orgs/scope.ts';
 import { badCursor, isoInstant, keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 
 const CHUNK = 500;
@@ -158,8 +158,11 @@ export function createCampaignStore(db: Db) {
       const [r] = await db.select().from(campaigns).where(eq(campaigns.id, id)).limit(1);
       return r;
     },
-    async list(kind: string, limit: number, cursor?: string): Promise<CampaignRow[]> {
+    /** A page of `kind`'s campaigns whose creator's node is in `scope`'s subtree (ownerScope's rule). */
+    async list(kind: string, scope: OrgScope, limit: number, cursor?: string): Promise<CampaignRow[]> {
       const where: SQL[] = [eq(campaigns.kind, kind)];
+      const owned = createdInScope(scope, campaigns.createdBy);
+      if (owned) where.push(owned);
       if (cursor) {
         const parts = cursor.split('|');
         if (parts.length !== 2) throw badCursor();

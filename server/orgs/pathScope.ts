@@ -3,10 +3,12 @@
 // `/v1/faults/{id}/resolve`… A path naming an object of another subtree answers exactly what an
 // unknown id answers (404 not_found), so nothing confirms it exists. A root caller is not checked
 // (it sees everything), and neither is a request without a principal (enrollment, signed links).
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { MiddlewareHandler } from 'hono';
-import { devices, organisations, users } from '../../schemas/db.ts';
+import { commandBatches, devices, organisations, ROOT_ORG_PATH, users } from '../../schemas/db.ts';
+import { campaigns } from '../../schemas/tables/campaigns.ts';
+import { deviceGroups, savedFilters } from '../../schemas/tables/groups.ts';
 import { faults, logBundles } from '../../schemas/tables/faults.ts';
 import { merchants, rebindRequests } from '../../schemas/tables/merchants.ts';
 import { userRequests } from '../../schemas/tables/users.ts';
@@ -21,6 +23,7 @@ const PUBLIC_ID = /^([a-z]+)_[A-Za-z0-9_-]{16}$/;
 type OwnerQuery = (db: Db, id: string) => Promise<{ path: string }[]>;
 const path = { path: organisations.path };
 const orgOf = (column: AnyPgColumn) => eq(organisations.id, column);
+const creatorPath = { path: sql<string>`coalesce(${organisations.path}, ${ROOT_ORG_PATH})` };
 
 /** For each id prefix: the path of the node owning the object (no row: unknown id, left to the route). */
 const ownerOf: Record<string, OwnerQuery> = {
@@ -55,6 +58,25 @@ const ownerOf: Record<string, OwnerQuery> = {
       .innerJoin(organisations, orgOf(devices.orgId))
       .where(eq(logBundles.id, id))
       .limit(1),
+  grp: (db, id) => db.select(path).from(deviceGroups).innerJoin(organisations, orgOf(deviceGroups.orgId)).where(eq(deviceGroups.id, id)).limit(1),
+  sfl: (db, id) => db.select(path).from(savedFilters).innerJoin(organisations, orgOf(savedFilters.orgId)).where(eq(savedFilters.id, id)).limit(1),
+  // Campaigns and command batches belong to their creator's node; the server's own (no creator) to the root.
+  cmp: (db, id) =>
+    db
+      .select(creatorPath)
+      .from(campaigns)
+      .leftJoin(users, eq(users.id, campaigns.createdBy))
+      .leftJoin(organisations, orgOf(users.orgId))
+      .where(eq(campaigns.id, id))
+      .limit(1),
+  bat: (db, id) =>
+    db
+      .select(creatorPath)
+      .from(commandBatches)
+      .leftJoin(users, eq(users.id, commandBatches.createdBy))
+      .leftJoin(organisations, orgOf(users.orgId))
+      .where(eq(commandBatches.id, id))
+      .limit(1),
 };
 
 /** What the route says of an unknown id of each kind, said alike of one out of scope, so the message tells nothing either. */
@@ -67,7 +89,20 @@ const unknownAnswer: Record<string, (id: string) => string> = {
   flt: (id) => `fault ${id}`,
   rbr: (id) => `rebind request ${id}`,
   lb: (id) => `log bundle ${id}`,
+  grp: (id) => `group ${id}`,
+  sfl: (id) => `filter ${id}`,
+  bat: (id) => `command batch ${id}`,
 };
+
+/** A campaign's 404 names its kind, which its routes' base path says (campaignReads.ts). */
+const campaignKinds: Record<string, string> = { rollouts: 'firmware', 'key-rotations': 'keys', 'parameter-pushes': 'parameters' };
+function answerFor(prefix: string, id: string, path: string): string {
+  if (prefix === 'cmp') {
+    const kind = campaignKinds[path.split('/')[2] ?? ''];
+    return kind ? `${kind} campaign ${id}` : `campaign ${id}`;
+  }
+  return unknownAnswer[prefix]?.(id) ?? id;
+}
 
 /** The id prefixes whose objects this middleware scopes (the leak test reads it). */
 export const scopedIdPrefixes = Object.keys(ownerOf);
@@ -88,7 +123,7 @@ export function pathScopeMiddleware(db: Db): MiddlewareHandler<AppEnv> {
         if (!prefix || !(prefix in ownerOf)) continue;
         const owner = await ownerPath(prefix, segment);
         // Unknown ids go on to the route, which answers its own 404.
-        if (owner !== null && !inScope(principal, owner)) throw notFound(unknownAnswer[prefix]?.(segment) ?? segment);
+        if (owner !== null && !inScope(principal, owner)) throw notFound(answerFor(prefix, segment, c.req.path));
       }
     }
     await next();

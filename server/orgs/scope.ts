@@ -4,7 +4,7 @@
 // a caller must not learn that another subtree's object exists.
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { devices, organisations, ROOT_ORG_PATH } from '../../schemas/db.ts';
+import { devices, organisations, ROOT_ORG_PATH, users } from '../../schemas/db.ts';
 import { notFound } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
 
@@ -58,6 +58,16 @@ export function scopedTo(principal: OrgScope, orgIdColumn: AnyPgColumn): SQL | u
 export function scopedDevice(principal: OrgScope, deviceIdColumn: AnyPgColumn): SQL | undefined {
   if (seesAll(principal)) return undefined;
   return sql`${deviceIdColumn} in (select ${devices.id} from ${devices} where ${devices.orgId} in (${subtreeOrgIds(principal)}))`;
+}
+
+/**
+ * For objects owned by their creator's node (campaigns, command batches): keeps the rows whose
+ * `createdByColumn` names a user of the principal's subtree; `undefined` for a root principal. A row
+ * with no creator (the server's own) or whose creator is gone belongs to the root, so only the root sees it.
+ */
+export function createdInScope(principal: OrgScope, createdByColumn: AnyPgColumn): SQL | undefined {
+  if (seesAll(principal)) return undefined;
+  return sql`${createdByColumn} in (select ${users.id} from ${users} where ${users.orgId} in (${subtreeOrgIds(principal)}))`;
 }
 
 /** Throws 404 `not_found` for `what` unless `orgPath` is in scope: the answer for an unknown id too. */
