@@ -13,7 +13,7 @@ import { publisher, startOtaFleet, startOtaServer } from '../campaigns/otaHarnes
 import { databaseKinds } from '../helpers/databases.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
-import { runCli, scratchHome } from './runCli.ts';
+import { repoRoot, runCli, runProgram, scratchHome } from './runCli.ts';
 
 for (const kind of databaseKinds()) {
   describe(`operator CLI: firmware and rollouts [${kind}]`, () => {
@@ -113,6 +113,13 @@ for (const kind of databaseKinds()) {
 
       const table = await runCli(['rollouts', 'list'], { env });
       expect(table.stdout).toMatch(new RegExp(`^${rollout.id}\\s+v2 via the CLI\\s+succeeded\\s`, 'm'));
+
+      // On a terminal (util-linux `script` gives the CLI a pseudo-terminal) the watch draws a bar in place.
+      const cli = `${process.execPath} --import tsx ${join(repoRoot, 'cli/posfleet.ts')} rollouts watch ${rollout.id}`;
+      const tty = await runProgram('script', ['-qec', cli, '/dev/null'], env);
+      expect(tty.code).toBe(0);
+      expect(tty.stdout).toMatch(/\r\[#{30}\] 100% succeeded phase 2\/2 \(rest\): 3\/3 final, 3 succeeded, 0 failed/);
+      expect(tty.stdout).toContain(`rollout ${rollout.id} succeeded: 3/3 succeeded, 0 failed`);
     });
 
     it('a rollout that fails: watch exits 1, failures counts it by error.code, devices --error-code names the terminal', async () => {

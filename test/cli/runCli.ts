@@ -27,9 +27,21 @@ export interface CliOptions {
 /** A scratch HOME with no profile file in it. */
 export const scratchHome = () => mkdtempSync(join(tmpdir(), 'posfleet-cli-home-'));
 
+/** Any program with the environment the CLI gets (`script` giving the CLI a pseudo-terminal). */
+export function runProgram(file: string, args: string[], env: Record<string, string>): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    execFile(file, args, { cwd: repoRoot, env: { ...cleanEnv(), ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return fail(new Error(`${file} did not finish: ${err.message}\n${stderr}`));
+      done({ code: err && typeof err.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
+}
+
+// Nothing of the test process's own posfleet settings leaks in: each test names its own.
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSFLEET_') && k !== 'XDG_CONFIG_HOME'));
+
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
-  // Nothing of the test process's own posfleet settings leaks in: each test names its own.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSFLEET_') && k !== 'XDG_CONFIG_HOME'));
+  const base = cleanEnv();
   return new Promise((done, fail) => {
     const child = execFile(
       process.execPath,
