@@ -87,6 +87,15 @@ forEachServer('exports', (server) => {
     expect(bySerial.get('EXP-3')!.openFaults).toBe('1');
   });
 
+  it('carries the parameter set a terminal reported and whether its drift alert is open', async () => {
+    const db = t.server.parts.db;
+    await db.insert(faults).values({ id: 'flt_expd', deviceId: ids['EXP-2']!, code: 'parameters_drift', title: 'Parameters drift', severity: 'warning', severityRank: 1, openedAt: new Date() });
+    const rows = await ndjson('/v1/exports/devices?format=json');
+    expect(rows.find((r) => r.serial === 'EXP-2')).toMatchObject({ parametersDrift: true, parametersTemplateId: null, parametersVersion: null });
+    expect(rows.find((r) => r.serial === 'EXP-1')).toMatchObject({ parametersDrift: false });
+    await db.delete(faults).where(eq(faults.id, 'flt_expd'));
+  });
+
   it('defuses spreadsheet formulas in text cells but leaves numbers alone', async () => {
     await api('POST', '/v1/devices', { serial: 'EXP-F', model: 'PAX-A920', labels: {} });
     await t.server.parts.db.update(devices).set({ model: '=cmd' }).where(eq(devices.serial, 'EXP-F'));

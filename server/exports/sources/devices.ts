@@ -5,11 +5,13 @@ import { devices, deviceState, organisations } from '../../../schemas/db.ts';
 import { faults } from '../../../schemas/tables/faults.ts';
 import { keys } from '../../../schemas/tables/keys.ts';
 import { merchantBindings, merchants } from '../../../schemas/tables/merchants.ts';
+import { deviceParameters } from '../../../schemas/tables/parameters.ts';
 import type { HealthSample } from '../../../schemas/wire.ts';
 import type { Db } from '../../db/database.ts';
 import { filterConditions, type DeviceFilter } from '../../devices/deviceService.ts';
 import type { OrgScope } from '../../orgs/scope.ts';
 import { scopedTo } from '../../orgs/scope.ts';
+import { DRIFT_ALERT } from '../../parameters/driftWatch.ts';
 import type { LiveState } from '../../telemetry/liveState.ts';
 import { keysetPages } from '../exportStream.ts';
 import type { DeviceExportRow } from '../rowSchemas.ts';
@@ -42,12 +44,16 @@ function readPage(db: Db, where: readonly SQL[], scope: OrgScope, size: number, 
       health: deviceState.health,
       labels: devices.labels,
       openFaults: sql<number>`(select count(*)::int from ${faults} where ${faults.deviceId} = ${devices.id} and ${faults.state} <> 'resolved')`,
+      parametersTemplateId: deviceParameters.templateId,
+      parametersVersion: deviceParameters.version,
+      parametersDrift: sql<boolean>`exists (select 1 from ${faults} where ${faults.deviceId} = ${devices.id} and ${faults.code} = ${DRIFT_ALERT} and ${faults.state} <> 'resolved')`,
       keyVersions: sql<Record<string, number> | null>`(select jsonb_object_agg(s.slot, s.version) from (select ${keys.slot} as slot, max(${keys.version}) as version from ${keys} where ${keys.deviceId} = ${devices.id} and ${keys.state} = 'installed' group by ${keys.slot}) s)`,
     })
     .from(devices)
     .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
     .leftJoin(organisations, eq(organisations.id, devices.orgId))
     .leftJoin(merchants, eq(merchants.id, devices.merchantId))
+    .leftJoin(deviceParameters, eq(deviceParameters.deviceId, devices.id))
     .leftJoin(merchantBindings, and(eq(merchantBindings.deviceId, devices.id), isNull(merchantBindings.closedAt)))
     .where(and(...where, scopedTo(scope, devices.orgId), after === undefined ? undefined : gt(devices.id, after)))
     .orderBy(asc(devices.id))
@@ -85,6 +91,9 @@ function exportRow(r: StoredRow, live: LiveState): DeviceExportRow {
     openFaults: r.openFaults,
     labels: r.labels,
     keyVersions: r.keyVersions ?? {},
+    parametersTemplateId: r.parametersTemplateId,
+    parametersVersion: r.parametersVersion,
+    parametersDrift: r.parametersDrift,
   };
 }
 
