@@ -17,10 +17,11 @@
 // Appends are serialized across every server instance sharing one PostgreSQL by a transaction-
 // scoped advisory lock; the lock is held until the transaction that appended commits, so the
 // next append reads the committed last entry.
+import { scopedTo, seesAll, type OrgScope } from '../orgs/scope.ts';
 import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, getTableColumns, gt, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { canonicalJson } from '../../schemas/canonicalJson.ts';
-import { auditLog, type AuditRow } from '../../schemas/db.ts';
+import { auditLog, users, type AuditRow } from '../../schemas/db.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { badRequest } from '../errors.ts';
@@ -56,6 +57,11 @@ export interface AuditListQuery {
   since?: Date;
   /** Entries before this time. */
   until?: Date;
+  /**
+   * Only the entries of actions by users of this caller's subtree (server/orgs/scope.ts); the
+   * server's own entries (no actor) are the root's. Absent or a root caller: every entry.
+   */
+  scope?: OrgScope;
 }
 
 export interface AuditPage {
@@ -177,6 +183,7 @@ export function createAuditLog({ db, log }: { db: Db; log: Logger }): AuditLog {
       if (q.target !== undefined) where.push(eq(auditLog.target, q.target));
       if (q.since !== undefined) where.push(gte(auditLog.ts, q.since));
       if (q.until !== undefined) where.push(lt(auditLog.ts, q.until));
+      if (q.scope && !seesAll(q.scope)) where.push(sql`${auditLog.actorId} in (select ${users.id} from ${users} where ${scopedTo(q.scope, users.orgId)})`);
       const rows = await db
         .select()
         .from(auditLog)

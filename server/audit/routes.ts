@@ -96,6 +96,7 @@ export function registerAuditRoutes(app: AppRouter, deps: { audit: AuditLog }): 
       target: q.target,
       since: q.since === undefined ? undefined : new Date(q.since),
       until: q.until === undefined ? undefined : new Date(q.until),
+      scope: c.get('principal'),
     });
     return c.json(
       {

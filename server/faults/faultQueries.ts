@@ -1,5 +1,6 @@
 // Reads for triage: the fault queue (severity then age, or another order of `faultSort.ts`;
 // filtered; keyset-paged), the overview counts, one fault with its notes.
+import { scopedDevice, type OrgScope } from '../orgs/scope.ts';
 import { and, asc, eq, getTableColumns, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { devices, users } from '../../schemas/db.ts';
@@ -18,6 +19,8 @@ export interface FaultFilter {
   model?: string;
   /** A user id, or `none` for unassigned. */
   assignee?: string;
+  /** Only the faults of terminals in this caller's subtree (server/orgs/scope.ts). */
+  scope?: OrgScope;
 }
 
 const assignee = alias(users, 'assignee');
@@ -48,6 +51,8 @@ export function createFaultQueries(db: Db) {
     if (f.severity?.length) w.push(inArray(faults.severity, f.severity));
     if (f.code?.length) w.push(inArray(faults.code, f.code));
     if (f.deviceId) w.push(eq(faults.deviceId, f.deviceId));
+    const visible = f.scope && scopedDevice(f.scope, faults.deviceId);
+    if (visible) w.push(visible);
     if (f.merchantId) w.push(eq(devices.merchantId, f.merchantId));
     if (f.model) w.push(eq(devices.model, f.model));
     if (f.assignee === 'none') w.push(isNull(faults.assigneeId));

@@ -177,7 +177,7 @@ export function registerFaultRoutes(
     const state: FaultState[] | undefined = q.state === 'all' ? undefined : q.state?.length ? q.state : ['open', 'acknowledged'];
     const assignee = q.assignee === 'me' ? c.get('principal').userId : q.assignee;
     const result = await queries.list(
-      { state, severity: q.severity as Severity[] | undefined, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee },
+      { state, severity: q.severity as Severity[] | undefined, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee, scope: c.get('principal') },
       q.limit,
       q.cursor,
       q.sort,
@@ -187,7 +187,7 @@ export function registerFaultRoutes(
 
   app.openapi(summaryRoute, async (c) => {
     await service.flush();
-    return c.json(await queries.summary(c.req.valid('query')), 200);
+    return c.json(await queries.summary({ ...c.req.valid('query'), scope: c.get('principal') }), 200);
   });
 
   app.openapi(getRoute, async (c) => {
