@@ -29,7 +29,12 @@ const cellOf = (v: unknown): string | number => {
  * formula) is prefixed with `'` (csv-stringify's escape_formulas, OWASP "CSV injection"), numbers
  * are left alone. NDJSON: each row as JSON, a `\n` after each.
  */
-export function encodePage(format: ExportFormat, columns: readonly string[], rows: readonly Record<string, unknown>[], first: boolean): string {
+export function encodePage(
+  format: ExportFormat,
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+  first: boolean,
+): string {
   if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
   const records = rows.map((r) => columns.map((c) => cellOf(r[c])));
   if (first && records.length === 0) return stringify([[...columns]], { escape_formulas: true });

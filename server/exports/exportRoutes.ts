@@ -20,7 +20,10 @@ import { auditExportRow, campaignMemberExportRow, deviceExportRow, faultExportRo
 import type { ExportAnswer, ExportService } from './exportService.ts';
 
 const formatQuery = {
-  format: z.enum(exportFormats).default('csv').openapi({ description: '`csv` (text/csv, a header row) or `json` (NDJSON: one JSON object per line)' }),
+  format: z
+    .enum(exportFormats)
+    .default('csv')
+    .openapi({ description: '`csv` (text/csv, a header row) or `json` (NDJSON: one JSON object per line)' }),
 };
 
 /** `a,b,c` → [a, b, c], each checked against `item` (as GET /v1/faults reads its lists). */
@@ -30,7 +33,10 @@ const commaList = <T extends z.ZodType>(item: T) =>
     .max(500)
     .transform((s, ctx) => {
       const out: z.output<T>[] = [];
-      for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      for (const part of s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const r = item.safeParse(part);
         if (!r.success) {
           ctx.addIssue({ code: 'custom', message: `"${part}" is not allowed` });
@@ -54,7 +60,9 @@ const deviceQuery = z.object({
     .min(1)
     .max(MAX_QUERY_LENGTH)
     .optional()
-    .openapi({ description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse' }),
+    .openapi({
+      description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse',
+    }),
 });
 
 const faultQuery = z.object({
@@ -108,32 +116,53 @@ const streamed = (row: z.ZodObject, what: string) => ({
 const route = routesTagged('exports');
 const auditors = requireRole('admin', 'auditor');
 
-const devicesRoute = route.get('/v1/exports/devices', readers, 'Export terminals (GET /v1/devices filters) with binding, presence, health, open faults, key versions', {
-  request: { query: deviceQuery },
-  responses: { ...streamed(deviceExportRow, 'terminals'), ...errorResponses(400, 401, 403) },
-});
+const devicesRoute = route.get(
+  '/v1/exports/devices',
+  readers,
+  'Export terminals (GET /v1/devices filters) with binding, presence, health, open faults, key versions',
+  {
+    request: { query: deviceQuery },
+    responses: { ...streamed(deviceExportRow, 'terminals'), ...errorResponses(400, 401, 403) },
+  },
+);
 
 const faultsRoute = route.get('/v1/exports/faults', readers, 'Export faults (GET /v1/faults filters)', {
   request: { query: faultQuery },
   responses: { ...streamed(faultExportRow, 'faults'), ...errorResponses(400, 401, 403) },
 });
 
-const keysRoute = route.get('/v1/exports/keys', readers, 'Export the key inventory: versions, slots, states and KCVs (never key material)', {
-  request: { query: keyQuery },
-  responses: { ...streamed(keyExportRow, 'keys'), ...errorResponses(400, 401, 403) },
-});
+const keysRoute = route.get(
+  '/v1/exports/keys',
+  readers,
+  'Export the key inventory: versions, slots, states and KCVs (never key material)',
+  {
+    request: { query: keyQuery },
+    responses: { ...streamed(keyExportRow, 'keys'), ...errorResponses(400, 401, 403) },
+  },
+);
 
-const membersRoute = route.get('/v1/exports/campaigns/{id}/devices', readers, "Export a campaign's per-terminal results (rollouts, key rotations): state, error code and message, serial", {
-  request: { params: pathParams('id'), query: memberQuery },
-  responses: { ...streamed(campaignMemberExportRow, 'members'), ...errorResponses(400, 401, 403, 404) },
-});
+const membersRoute = route.get(
+  '/v1/exports/campaigns/{id}/devices',
+  readers,
+  "Export a campaign's per-terminal results (rollouts, key rotations): state, error code and message, serial",
+  {
+    request: { params: pathParams('id'), query: memberQuery },
+    responses: { ...streamed(campaignMemberExportRow, 'members'), ...errorResponses(400, 401, 403, 404) },
+  },
+);
 
-const auditRoute = route.get('/v1/exports/audit', auditors, 'Export the audit log oldest first, with the hash chain fields to verify it offline', {
-  request: { query: auditQuery },
-  responses: { ...streamed(auditExportRow, 'audit entries'), ...errorResponses(400, 401, 403) },
-});
+const auditRoute = route.get(
+  '/v1/exports/audit',
+  auditors,
+  'Export the audit log oldest first, with the hash chain fields to verify it offline',
+  {
+    request: { query: auditQuery },
+    responses: { ...streamed(auditExportRow, 'audit entries'), ...errorResponses(400, 401, 403) },
+  },
+);
 
-const without = <T extends Record<string, unknown>>(o: T, key: keyof T) => Object.fromEntries(Object.entries(o).filter(([k, v]) => k !== key && v !== undefined));
+const without = <T extends Record<string, unknown>>(o: T, key: keyof T) =>
+  Object.fromEntries(Object.entries(o).filter(([k, v]) => k !== key && v !== undefined));
 
 export function registerExportRoutes(app: AppRouter, service: ExportService) {
   const by = (c: Context<AppEnv>) => ({ principal: c.get('principal'), ip: clientIp(c) });
@@ -156,7 +185,10 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
 
   app.openapi(keysRoute, async (c) => {
     const q = c.req.valid('query');
-    return answer(c, service.keys(by(c), q.format, { deviceId: q.deviceId, usage: q.usage, slot: q.slot, state: q.state }, without(q, 'format')));
+    return answer(
+      c,
+      service.keys(by(c), q.format, { deviceId: q.deviceId, usage: q.usage, slot: q.slot, state: q.state }, without(q, 'format')),
+    );
   });
 
   app.openapi(membersRoute, async (c) => {

@@ -47,7 +47,14 @@ export function createExportService(deps: ExportServiceDeps) {
 
   function answer(
     by: Exporter,
-    what: { name: string; action: string; target?: string; format: ExportFormat; columns: readonly string[]; filters: Record<string, unknown> },
+    what: {
+      name: string;
+      action: string;
+      target?: string;
+      format: ExportFormat;
+      columns: readonly string[];
+      filters: Record<string, unknown>;
+    },
     pages: AsyncIterable<readonly Record<string, unknown>[]>,
   ): ExportAnswer {
     active++;
@@ -59,7 +66,10 @@ export function createExportService(deps: ExportServiceDeps) {
         .catch((err: unknown) => deps.log.error({ err, export: what.action }, 'export audit entry not written'))
         .finally(() => void active--);
     };
-    return { stream: exportStream({ format: what.format, columns: what.columns, pages, ended }), headers: exportHeaders(what.name, what.format) };
+    return {
+      stream: exportStream({ format: what.format, columns: what.columns, pages, ended }),
+      headers: exportHeaders(what.name, what.format),
+    };
   }
 
   return {
@@ -83,7 +93,11 @@ export function createExportService(deps: ExportServiceDeps) {
       const kind = await campaignKindFor(deps.db, id, by.principal);
       const pages = campaignMemberPages({ db: deps.db, campaigns: deps.campaigns, pageSize, onPage }, { id, kind }, filter, by.principal);
       const name = `campaign-${id}-devices`;
-      return answer(by, { name, action: 'export.campaign_devices', target: id, format, columns: columnsOf(campaignMemberExportRow), filters }, pages);
+      return answer(
+        by,
+        { name, action: 'export.campaign_devices', target: id, format, columns: columnsOf(campaignMemberExportRow), filters },
+        pages,
+      );
     },
 
     audit(by: Exporter, format: ExportFormat, filter: AuditExportFilter, filters: Record<string, unknown>) {

@@ -80,7 +80,12 @@ export const exportHeaders = (name: string, format: ExportFormat): Record<string
  * Keyset pages: `read(after)` gives up to `size` rows after the key `after` (undefined: from the
  * start), in key order; `onPage` counts every read (the module's internals show it to tests).
  */
-export async function* keysetPages<T, K>(read: (after: K | undefined) => Promise<T[]>, keyOf: (row: T) => K, size: number, onPage: () => void): AsyncGenerator<T[]> {
+export async function* keysetPages<T, K>(
+  read: (after: K | undefined) => Promise<T[]>,
+  keyOf: (row: T) => K,
+  size: number,
+  onPage: () => void,
+): AsyncGenerator<T[]> {
   let after: K | undefined;
   for (;;) {
     const rows = await read(after);

@@ -79,7 +79,9 @@ forEachServer('exports of 100,000 terminals', (server) => {
     expect(pages).toBeLessThanOrEqual(ROWS / PAGE_ROWS + 1);
     // Held at once the rows would take at least their text (here tens of MB) and, as objects,
     // several times that; streamed, the live heap grows by a page or two.
-    console.log(`exported ${bytes} bytes in ${chunks} chunks; live heap growth at most ${(peak / 1e6).toFixed(1)} MB (gc ${gc ? 'forced' : 'unavailable'})`);
+    console.log(
+      `exported ${bytes} bytes in ${chunks} chunks; live heap growth at most ${(peak / 1e6).toFixed(1)} MB (gc ${gc ? 'forced' : 'unavailable'})`,
+    );
     expect(bytes).toBeGreaterThan(15_000_000);
     expect(peak).toBeLessThan(8_000_000);
   }, 120_000);
@@ -89,7 +91,10 @@ forEachServer('exports of 100,000 terminals', (server) => {
     await eventually(() => internals.active() === 0, { what: 'earlier exports ended' });
     const pagesBefore = internals.pagesRead();
     const abort = new AbortController();
-    const res = await fetch(`${t.url}/v1/exports/devices?format=json`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+    const res = await fetch(`${t.url}/v1/exports/devices?format=json`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect(first.done).toBe(false);

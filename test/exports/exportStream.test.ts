@@ -11,7 +11,9 @@ const columns = ['id', 'name', 'n', 'on', 'tags'];
 describe('encodePage', () => {
   it('writes the header before the first page only, also for no rows', () => {
     expect(encodePage('csv', columns, [], true)).toBe('id,name,n,on,tags\n');
-    expect(encodePage('csv', columns, [{ id: 'a', name: 'x', n: 1, on: true, tags: { k: 'v' } }], true)).toBe('id,name,n,on,tags\na,x,1,true,"{""k"":""v""}"\n');
+    expect(encodePage('csv', columns, [{ id: 'a', name: 'x', n: 1, on: true, tags: { k: 'v' } }], true)).toBe(
+      'id,name,n,on,tags\na,x,1,true,"{""k"":""v""}"\n',
+    );
     expect(encodePage('csv', columns, [{ id: 'b', name: null, n: -4.5, on: false, tags: [] }], false)).toBe('b,,-4.5,false,[]\n');
   });
 
@@ -32,7 +34,17 @@ describe('encodePage', () => {
   });
 
   it('writes NDJSON: one object per line', () => {
-    expect(encodePage('json', columns, [{ id: 'a', n: 1 }, { id: 'b\nc', n: null }], true)).toBe('{"id":"a","n":1}\n{"id":"b\\nc","n":null}\n');
+    expect(
+      encodePage(
+        'json',
+        columns,
+        [
+          { id: 'a', n: 1 },
+          { id: 'b\nc', n: null },
+        ],
+        true,
+      ),
+    ).toBe('{"id":"a","n":1}\n{"id":"b\\nc","n":null}\n');
     expect(encodePage('json', columns, [], true)).toBe('');
   });
 });

@@ -43,7 +43,12 @@ forEachServer('exports', (server) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
     const text = await res.text();
-    return text === '' ? [] : text.trimEnd().split('\n').map((l): Record<string, unknown> => JSON.parse(l));
+    return text === ''
+      ? []
+      : text
+          .trimEnd()
+          .split('\n')
+          .map((l): Record<string, unknown> => JSON.parse(l));
   };
 
   beforeAll(async () => {
@@ -61,14 +66,64 @@ forEachServer('exports', (server) => {
     const db = t.server.parts.db;
     const now = new Date();
     await db.insert(faults).values([
-      { id: 'flt_exp1', deviceId: ids['EXP-1']!, code: 'battery_low', title: 'Battery low', severity: 'warning', severityRank: 1, openedAt: now },
-      { id: 'flt_exp2', deviceId: ids['EXP-1']!, code: 'printer_jam', title: 'Printer jam', severity: 'major', severityRank: 2, openedAt: now, state: 'resolved', resolvedAt: now },
+      {
+        id: 'flt_exp1',
+        deviceId: ids['EXP-1']!,
+        code: 'battery_low',
+        title: 'Battery low',
+        severity: 'warning',
+        severityRank: 1,
+        openedAt: now,
+      },
+      {
+        id: 'flt_exp2',
+        deviceId: ids['EXP-1']!,
+        code: 'printer_jam',
+        title: 'Printer jam',
+        severity: 'major',
+        severityRank: 2,
+        openedAt: now,
+        state: 'resolved',
+        resolvedAt: now,
+      },
       { id: 'flt_exp3', deviceId: ids['EXP-3']!, code: 'tamper', title: 'Tamper', severity: 'critical', severityRank: 3, openedAt: now },
     ]);
     await db.insert(keys).values([
-      { id: 'key_exp1', deviceId: ids['EXP-1']!, usage: 'TMK', slot: 'tmk', version: 1, state: 'superseded', kcv: 'cmac:111111', sealed: SEALED, masterGen: 1 },
-      { id: 'key_exp2', deviceId: ids['EXP-1']!, usage: 'TMK', slot: 'tmk', version: 2, state: 'installed', kcv: 'cmac:222222', sealed: SEALED, masterGen: 1, installedAt: now },
-      { id: 'key_exp3', deviceId: ids['EXP-2']!, usage: 'TPK', slot: 'pin', version: 4, state: 'installed', kcv: 'cmac:333333', sealed: SEALED, masterGen: 1, installedAt: now },
+      {
+        id: 'key_exp1',
+        deviceId: ids['EXP-1']!,
+        usage: 'TMK',
+        slot: 'tmk',
+        version: 1,
+        state: 'superseded',
+        kcv: 'cmac:111111',
+        sealed: SEALED,
+        masterGen: 1,
+      },
+      {
+        id: 'key_exp2',
+        deviceId: ids['EXP-1']!,
+        usage: 'TMK',
+        slot: 'tmk',
+        version: 2,
+        state: 'installed',
+        kcv: 'cmac:222222',
+        sealed: SEALED,
+        masterGen: 1,
+        installedAt: now,
+      },
+      {
+        id: 'key_exp3',
+        deviceId: ids['EXP-2']!,
+        usage: 'TPK',
+        slot: 'pin',
+        version: 4,
+        state: 'installed',
+        kcv: 'cmac:333333',
+        sealed: SEALED,
+        masterGen: 1,
+        installedAt: now,
+      },
     ]);
   });
 
@@ -78,7 +133,16 @@ forEachServer('exports', (server) => {
     expect(rows).toHaveLength(3);
     const bySerial = new Map(rows.map((r) => [r[header.indexOf('serial')]!, Object.fromEntries(header.map((h, i) => [h, r[i]!]))]));
     const one = bySerial.get('EXP-1')!;
-    expect(one).toMatchObject({ id: ids['EXP-1'], model: 'PAX-A920', status: 'registered', orgId: 'org_root', orgName: 'Root', online: 'false', merchantId: '', openFaults: '1' });
+    expect(one).toMatchObject({
+      id: ids['EXP-1'],
+      model: 'PAX-A920',
+      status: 'registered',
+      orgId: 'org_root',
+      orgName: 'Root',
+      online: 'false',
+      merchantId: '',
+      openFaults: '1',
+    });
     // Objects are their JSON text in a cell (which starts with `{`, so a formula inside stays text).
     expect(JSON.parse(one.labels!)).toEqual({ store: 'north', note: '=HYPERLINK("x")' });
     expect(JSON.parse(one.keyVersions!)).toEqual({ tmk: 2 });
@@ -89,9 +153,23 @@ forEachServer('exports', (server) => {
 
   it('carries the parameter set a terminal reported and whether its drift alert is open', async () => {
     const db = t.server.parts.db;
-    await db.insert(faults).values({ id: 'flt_expd', deviceId: ids['EXP-2']!, code: 'parameters_drift', title: 'Parameters drift', severity: 'warning', severityRank: 1, openedAt: new Date() });
+    await db
+      .insert(faults)
+      .values({
+        id: 'flt_expd',
+        deviceId: ids['EXP-2']!,
+        code: 'parameters_drift',
+        title: 'Parameters drift',
+        severity: 'warning',
+        severityRank: 1,
+        openedAt: new Date(),
+      });
     const rows = await ndjson('/v1/exports/devices?format=json');
-    expect(rows.find((r) => r.serial === 'EXP-2')).toMatchObject({ parametersDrift: true, parametersTemplateId: null, parametersVersion: null });
+    expect(rows.find((r) => r.serial === 'EXP-2')).toMatchObject({
+      parametersDrift: true,
+      parametersTemplateId: null,
+      parametersVersion: null,
+    });
     expect(rows.find((r) => r.serial === 'EXP-1')).toMatchObject({ parametersDrift: false });
     await db.delete(faults).where(eq(faults.id, 'flt_expd'));
   });
@@ -108,7 +186,13 @@ forEachServer('exports', (server) => {
   it('takes the list filters and streams NDJSON with typed values', async () => {
     const a920 = await ndjson('/v1/exports/devices?format=json&model=PAX-A920');
     expect(a920.map((r) => r.serial).sort()).toEqual(['EXP-1', 'EXP-2']);
-    expect(a920.find((r) => r.serial === 'EXP-1')).toMatchObject({ online: false, openFaults: 1, keyVersions: { tmk: 2 }, labels: { store: 'north' }, batteryLevel: null });
+    expect(a920.find((r) => r.serial === 'EXP-1')).toMatchObject({
+      online: false,
+      openFaults: 1,
+      keyVersions: { tmk: 2 },
+      labels: { store: 'north' },
+      batteryLevel: null,
+    });
     expect(deviceExportRow.array().safeParse(a920).success).toBe(true);
     expect(await ndjson('/v1/exports/devices?format=json&status=revoked')).toEqual([]);
     // A fleet query (server/groups), as GET /v1/devices?query= takes it; one that does not parse is a 400 before any byte.
@@ -127,11 +211,16 @@ forEachServer('exports', (server) => {
 
   it('round-trips CSV: an import with a quoted field spanning lines comes back out of the export unchanged', async () => {
     const file = 'serial,model,note\r\nEXP-R1,PAX-A920,"back office,\r\nshelf ""B"""\r\nbad serial,PAX-A920,x\r\n';
-    const imported = await t.api<{ created: number; errors: { line: number; message: string }[] }>('POST', '/v1/devices/import', undefined, {
-      token,
-      raw: file,
-      headers: { 'content-type': 'text/csv' },
-    });
+    const imported = await t.api<{ created: number; errors: { line: number; message: string }[] }>(
+      'POST',
+      '/v1/devices/import',
+      undefined,
+      {
+        token,
+        raw: file,
+        headers: { 'content-type': 'text/csv' },
+      },
+    );
     expect(imported.status).toBe(200);
     expect(imported.body.created).toBe(1);
     // The error names the line of the file it is on, after the two lines of the quoted field.
@@ -166,19 +255,46 @@ forEachServer('exports', (server) => {
       ['key_exp3', 'cmac:333333', '4'],
     ]);
     const json = await ndjson('/v1/exports/keys?format=json&state=installed&usage=TPK');
-    expect(json).toEqual([expect.objectContaining({ id: 'key_exp3', serial: 'EXP-2', slot: 'pin', state: 'installed', kcv: 'cmac:333333' })]);
+    expect(json).toEqual([
+      expect.objectContaining({ id: 'key_exp3', serial: 'EXP-2', slot: 'pin', state: 'installed', kcv: 'cmac:333333' }),
+    ]);
     for (const row of json) expect(Object.keys(row).sort()).toEqual(columnsOf(keyExportRow).sort());
   });
 
   it("exports a campaign's members with state, error code and message and serial; an unknown campaign is 404", async () => {
     const db = t.server.parts.db;
     const target = [ids['EXP-1']!, ids['EXP-2']!, ids['EXP-3']!];
-    const spec = campaignSpec.parse({ target: { deviceIds: target }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 100 });
-    await db.insert(campaigns).values({ id: 'cmp_exp1', kind: 'ota', lane: 'firmware', name: 'export test', state: 'failed', params: {}, spec, seed: 's' });
+    const spec = campaignSpec.parse({
+      target: { deviceIds: target },
+      phases: [{ name: 'all', percent: 100 }],
+      successThreshold: 100,
+      errorThreshold: 100,
+    });
+    await db
+      .insert(campaigns)
+      .values({ id: 'cmp_exp1', kind: 'ota', lane: 'firmware', name: 'export test', state: 'failed', params: {}, spec, seed: 's' });
     await db.insert(campaignDevices).values([
       { campaignId: 'cmp_exp1', deviceId: target[0]!, lane: 'firmware', phase: 0, rank: 0.1, state: 'succeeded', active: false },
-      { campaignId: 'cmp_exp1', deviceId: target[1]!, lane: 'firmware', phase: 0, rank: 0.2, state: 'failed', active: false, error: { code: 'signature_invalid', message: 'manifest signature does not verify' } },
-      { campaignId: 'cmp_exp1', deviceId: target[2]!, lane: 'firmware', phase: 0, rank: 0.3, state: 'failed', active: false, error: { code: 'low_battery', message: 'battery at 4 %' } },
+      {
+        campaignId: 'cmp_exp1',
+        deviceId: target[1]!,
+        lane: 'firmware',
+        phase: 0,
+        rank: 0.2,
+        state: 'failed',
+        active: false,
+        error: { code: 'signature_invalid', message: 'manifest signature does not verify' },
+      },
+      {
+        campaignId: 'cmp_exp1',
+        deviceId: target[2]!,
+        lane: 'firmware',
+        phase: 0,
+        rank: 0.3,
+        state: 'failed',
+        active: false,
+        error: { code: 'low_battery', message: 'battery at 4 %' },
+      },
     ]);
     const { header, rows } = await csv('/v1/exports/campaigns/cmp_exp1/devices?state=failed');
     const cols = (r: string[]) => ['serial', 'state', 'errorCode', 'errorMessage'].map((c) => r[header.indexOf(c)]);
@@ -187,7 +303,9 @@ forEachServer('exports', (server) => {
       ['EXP-3', 'failed', 'low_battery', 'battery at 4 %'],
     ]);
     expect((await ndjson('/v1/exports/campaigns/cmp_exp1/devices?format=json')).length).toBe(3);
-    expect((await ndjson('/v1/exports/campaigns/cmp_exp1/devices?format=json&errorCode=low_battery')).map((r) => r.serial)).toEqual(['EXP-3']);
+    expect((await ndjson('/v1/exports/campaigns/cmp_exp1/devices?format=json&errorCode=low_battery')).map((r) => r.serial)).toEqual([
+      'EXP-3',
+    ]);
     const unknown = await get('/v1/exports/campaigns/cmp_nope/devices');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
@@ -201,7 +319,16 @@ forEachServer('exports', (server) => {
     rows.forEach((r, i) => {
       const e = Object.fromEntries(header.map((h, col) => [h, r[col]!]));
       const nullable = (v: string) => (v === '' ? null : v);
-      const fields = { seq: Number(e.seq), ts: new Date(e.ts!), actorId: nullable(e.actorId!), actorName: nullable(e.actorName!), action: e.action!, target: nullable(e.target!), ip: nullable(e.ip!), data: JSON.parse(e.data!) as Record<string, unknown> };
+      const fields = {
+        seq: Number(e.seq),
+        ts: new Date(e.ts!),
+        actorId: nullable(e.actorId!),
+        actorName: nullable(e.actorName!),
+        action: e.action!,
+        target: nullable(e.target!),
+        ip: nullable(e.ip!),
+        data: JSON.parse(e.data!) as Record<string, unknown>,
+      };
       expect(fields.seq).toBe(i + 1);
       expect(e.prevHash).toBe(prev);
       expect(computeAuditHash(e.prevHash!, fields)).toBe(e.hash);
@@ -213,11 +340,14 @@ forEachServer('exports', (server) => {
 
   it('audits every export with who, what, the filters and the row count', async () => {
     await csv('/v1/exports/faults?severity=critical&model=Move%205000');
-    const entry = await eventually(async () => {
-      const page = await api<{ items: AuditEntry[] }>('GET', '/v1/audit?action=export.faults&limit=1');
-      const e = page.body.items[0];
-      return e && JSON.stringify(e.data.filters).includes('Move 5000') ? e : undefined;
-    }, { what: 'the audit entry of this export' });
+    const entry = await eventually(
+      async () => {
+        const page = await api<{ items: AuditEntry[] }>('GET', '/v1/audit?action=export.faults&limit=1');
+        const e = page.body.items[0];
+        return e && JSON.stringify(e.data.filters).includes('Move 5000') ? e : undefined;
+      },
+      { what: 'the audit entry of this export' },
+    );
     expect(entry.data).toEqual({ format: 'csv', filters: { severity: ['critical'], model: 'Move 5000' }, rows: 1, complete: true });
     expect(entry.actorId).not.toBeNull();
   });

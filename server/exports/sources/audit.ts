@@ -37,7 +37,12 @@ function conditions(db: Db, f: AuditExportFilter, scope: OrgScope): SQL[] {
 }
 
 /** `data` in CSV is its canonical JSON (RFC 8785), the very text the hash covers. */
-export async function* auditPages(deps: AuditExportDeps, filter: AuditExportFilter, scope: OrgScope, format: ExportFormat): AsyncGenerator<(Omit<AuditExportRow, 'data'> & { data: AuditExportRow['data'] | string })[]> {
+export async function* auditPages(
+  deps: AuditExportDeps,
+  filter: AuditExportFilter,
+  scope: OrgScope,
+  format: ExportFormat,
+): AsyncGenerator<(Omit<AuditExportRow, 'data'> & { data: AuditExportRow['data'] | string })[]> {
   const read = (after: number | undefined) =>
     deps.db
       .select()

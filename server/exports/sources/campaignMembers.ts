@@ -29,11 +29,19 @@ export interface CampaignMemberDeps {
  * creator or one of its members is in the caller's subtree.
  */
 export async function campaignKindFor(db: Db, id: string, scope: OrgScope): Promise<string> {
-  const [row] = await db.select({ kind: campaigns.kind, createdBy: campaigns.createdBy }).from(campaigns).where(eq(campaigns.id, id)).limit(1);
+  const [row] = await db
+    .select({ kind: campaigns.kind, createdBy: campaigns.createdBy })
+    .from(campaigns)
+    .where(eq(campaigns.id, id))
+    .limit(1);
   if (!row) throw notFound(`campaign ${id}`);
   if (seesAll(scope)) return row.kind;
   const byCreator = row.createdBy
-    ? await db.select({ id: users.id }).from(users).where(and(eq(users.id, row.createdBy), scopedTo(scope, users.orgId))).limit(1)
+    ? await db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.id, row.createdBy), scopedTo(scope, users.orgId)))
+        .limit(1)
     : [];
   const byMember = byCreator.length
     ? byCreator
@@ -66,7 +74,11 @@ export async function* campaignMemberPages(
   for (;;) {
     const page = await deps.campaigns.devices(campaign.kind, campaign.id, { limit: deps.pageSize, cursor, ...filter });
     deps.onPage();
-    const visible = await inScope(deps.db, page.items.map((m) => m.deviceId), scope);
+    const visible = await inScope(
+      deps.db,
+      page.items.map((m) => m.deviceId),
+      scope,
+    );
     const rows = page.items
       .filter((m) => !visible || visible.has(m.deviceId))
       .map((m) => ({

@@ -47,7 +47,10 @@ function readPage(db: Db, where: readonly SQL[], scope: OrgScope, size: number, 
       parametersTemplateId: deviceParameters.templateId,
       parametersVersion: deviceParameters.version,
       parametersDrift: sql<boolean>`exists (select 1 from ${faults} where ${faults.deviceId} = ${devices.id} and ${faults.code} = ${DRIFT_ALERT} and ${faults.state} <> 'resolved')`,
-      keyVersions: sql<Record<string, number> | null>`(select jsonb_object_agg(s.slot, s.version) from (select ${keys.slot} as slot, max(${keys.version}) as version from ${keys} where ${keys.deviceId} = ${devices.id} and ${keys.state} = 'installed' group by ${keys.slot}) s)`,
+      keyVersions: sql<Record<
+        string,
+        number
+      > | null>`(select jsonb_object_agg(s.slot, s.version) from (select ${keys.slot} as slot, max(${keys.version}) as version from ${keys} where ${keys.deviceId} = ${devices.id} and ${keys.state} = 'installed' group by ${keys.slot}) s)`,
     })
     .from(devices)
     .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
@@ -104,7 +107,15 @@ function exportRow(r: StoredRow, live: LiveState): DeviceExportRow {
  */
 export function devicePages(deps: DeviceExportDeps, filter: DeviceFilter, scope: OrgScope): AsyncGenerator<DeviceExportRow[]> {
   const where = filterConditions(filter);
-  return rowsOf(keysetPages((after: string | undefined) => readPage(deps.db, where, scope, deps.pageSize, after), (r) => r.id, deps.pageSize, deps.onPage), deps.live);
+  return rowsOf(
+    keysetPages(
+      (after: string | undefined) => readPage(deps.db, where, scope, deps.pageSize, after),
+      (r) => r.id,
+      deps.pageSize,
+      deps.onPage,
+    ),
+    deps.live,
+  );
 }
 
 async function* rowsOf(pages: AsyncIterable<StoredRow[]>, live: LiveState): AsyncGenerator<DeviceExportRow[]> {
