@@ -3,6 +3,7 @@
 // as unknown ids do (404, same message), on reads and on mutations; the root sees everything.
 import { beforeAll, expect, it } from 'vitest';
 import { forEachServer } from '../helpers/testServer.ts';
+import { activeMerchant, merchantBody, uniqueTid, type User } from '../merchants/helpers.ts';
 import { agent, createOrg, orgTerminal, rootReviewer, type Agent, type OrgView } from './helpers.ts';
 
 interface Page<T> {
@@ -19,10 +20,11 @@ const unknown = (prefix: string) => `${prefix}_AAAAAAAAAAAAAAAA`;
 forEachServer('organisation scope', (server) => {
   let a: Agent;
   let b: Agent;
+  let reviewer: User;
 
   beforeAll(async () => {
     const t = server();
-    const reviewer = await rootReviewer(t);
+    reviewer = await rootReviewer(t);
     a = await agent(t, 'Agent A', reviewer);
     b = await agent(t, 'Agent B', reviewer);
   }, 120_000);
@@ -110,6 +112,35 @@ forEachServer('organisation scope', (server) => {
     const seen = ids((await t.api<Page<{ id: string }>>('GET', '/v1/devices?limit=500', undefined, { token: sub.body.token })).body);
     expect(seen).toEqual([there.id]);
     expect((await t.api('GET', `/v1/devices/${a.terminals[0]!.id}`, undefined, { token: sub.body.token })).status).toBe(404);
+  });
+
+  it('reviews are decided by the owning node or above: another subtree’s reviewer gets 404', async () => {
+    const t = server();
+    const pending = await t.api<{ id: string; status: string }>('POST', '/v1/merchants', merchantBody(), { token: a.operator.token });
+    expect(pending.status).toBe(201);
+    expect((await t.api('POST', `/v1/merchants/${pending.body.id}/approve`, undefined, { token: b.admin.token })).status).toBe(404);
+    expect((await t.api('POST', `/v1/merchants/${pending.body.id}/reject`, { reason: 'not yours' }, { token: b.admin.token })).status).toBe(404);
+    const approved = await t.api<{ status: string }>('POST', `/v1/merchants/${pending.body.id}/approve`, undefined, { token: a.admin.token });
+    expect(approved.status).toBe(200);
+    expect(approved.body.status).toBe('active');
+
+    // A user request for A's node: B's admin cannot decide it, the root's can.
+    const request = await t.api<{ request: { id: string; orgId: string } }>('POST', '/v1/users', { name: 'a-admin-2', role: 'admin' }, { token: a.admin.token });
+    expect(request.status).toBe(202);
+    expect(request.body.request.orgId).toBe(a.org.id);
+    expect((await t.api('POST', `/v1/user-requests/${request.body.request.id}/approve`, undefined, { token: b.admin.token })).status).toBe(404);
+    const made = await t.api<{ id: string }>('POST', `/v1/user-requests/${request.body.request.id}/approve`, undefined, { token: reviewer.token });
+    expect(made.status).toBe(201);
+    expect(ids((await t.api<Page<{ id: string }>>('GET', '/v1/users?limit=500', undefined, { token: a.admin.token })).body)).toContain(made.body.id);
+
+    // A rebind request of A's terminal: B's admin cannot decide it.
+    const other = await activeMerchant(t, a.admin, {}, a.operator.token);
+    const terminal = a.terminals[1]!.id;
+    expect((await t.api('PUT', `/v1/devices/${terminal}/binding`, { merchantId: a.merchant.id, tid: uniqueTid() }, { token: a.admin.token })).status).toBe(200);
+    const rbr = await t.api<{ id: string }>('POST', `/v1/devices/${terminal}/rebind-requests`, { merchantId: other.id, tid: uniqueTid(), reason: 'moved' }, { token: a.operator.token });
+    expect(rbr.status).toBe(201);
+    expect((await t.api('POST', `/v1/rebind-requests/${rbr.body.id}/approve`, undefined, { token: b.admin.token })).status).toBe(404);
+    expect((await t.api('POST', `/v1/rebind-requests/${rbr.body.id}/approve`, undefined, { token: a.admin.token })).status).toBe(200);
   });
 
   it('the fleet summary counts the caller’s subtree', async () => {
