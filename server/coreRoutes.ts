@@ -18,6 +18,7 @@ import { createTimelineReader } from './devices/timelineReader.ts';
 import type { TimelineWriter } from './devices/timelineWriter.ts';
 import type { EventBus } from './events/eventBus.ts';
 import { registerStreamRoutes } from './events/streamRoutes.ts';
+import { createStreamScope } from './orgs/streamScope.ts';
 import { createRouter, type HttpApp } from './http/httpApp.ts';
 import { idempotency } from './http/idempotency.ts';
 import type { JobQueues } from './jobs/jobQueues.ts';
@@ -75,5 +76,5 @@ export function mountCoreRoutes(http: HttpApp, deps: CoreRoutesDeps): void {
   registerFleetRoutes(app, { db, live: deps.live });
   registerHealthHistoryRoutes(app, { db, devices });
   registerCommandRoutes(app, { commands: deps.commands, devices, audit, idempotency: idempotency(db, { log }) });
-  registerStreamRoutes(app, { bus: deps.bus });
+  registerStreamRoutes(app, { bus: deps.bus, scope: createStreamScope(db) });
 }

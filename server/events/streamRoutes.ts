@@ -8,6 +8,7 @@ import { readers } from '../auth/roleSets.ts';
 import { badRequest } from '../errors.ts';
 import { refuseInvalid } from '../http/errorHandler.ts';
 import type { AppRouter } from '../http/types.ts';
+import type { StreamScope } from '../orgs/streamScope.ts';
 import type { EventBus, LiveEventName } from './eventBus.ts';
 
 export const MAX_HEALTH_DEVICES = 50;
@@ -43,7 +44,7 @@ function healthDevices(v: string | undefined): Set<string> {
   return ids;
 }
 
-export function registerStreamRoutes(app: AppRouter, deps: { bus: EventBus }) {
+export function registerStreamRoutes(app: AppRouter, deps: { bus: EventBus; scope: StreamScope }) {
   app.get('/v1/stream', readers, (c) => {
     const query = streamQuery.safeParse(c.req.query());
     refuseInvalid(query);
@@ -51,6 +52,7 @@ export function registerStreamRoutes(app: AppRouter, deps: { bus: EventBus }) {
     const passes = (name: string) => !wanted || wanted.some((w) => name === w || name.startsWith(`${w}.`));
     // Health of only the devices asked for, and only if the type filter lets it through.
     const health = passes('device.health') ? healthDevices(query.data.health) : new Set<string>();
+    const principal = c.get('principal');
     return streamSSE(c, async (stream) => {
       let id = 0;
       const queue: { name: LiveEventName; data: unknown }[] = [];
@@ -88,7 +90,11 @@ export function registerStreamRoutes(app: AppRouter, deps: { bus: EventBus }) {
             }
           }
           const batch = queue.splice(0, queue.length);
-          for (const e of batch) await stream.writeSSE({ id: String(++id), event: e.name, data: JSON.stringify(e.data) });
+          for (const e of batch) {
+            // Judged here, in order: a caller below the root gets only its subtree's events (server/orgs/streamScope.ts).
+            if (!(await deps.scope.visible(principal, e.name, e.data))) continue;
+            await stream.writeSSE({ id: String(++id), event: e.name, data: JSON.stringify(e.data) });
+          }
         }
       } finally {
         stop();

@@ -1,7 +1,8 @@
 // Two agents under the root, each with an admin, an operator, a merchant and terminals, made
 // through the API as a real acquirer would: the fixture of the organisation suites.
 import { expect } from 'vitest';
-import { kekPublicKey, uniqueSerial } from '../helpers/devices.ts';
+import { connectDevice, kekPublicKey, publish, uniqueSerial, type EnrolledDevice } from '../helpers/devices.ts';
+import { topicFor } from '../../schemas/wire.ts';
 import { TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { activeMerchant, createUser, type MerchantView, type User } from '../merchants/helpers.ts';
 
@@ -65,3 +66,25 @@ export async function agent(t: TestServer, name: string, reviewer: User, termina
   for (let i = 0; i < terminals; i++) made.push(await orgTerminal(t, admin.token));
   return { org, admin, operator, merchant, terminals: made };
 }
+
+/** A terminal of `token`'s node that talks MQTT: registered, enrolled, connected and online. */
+export async function liveOrgTerminal(t: TestServer, token: string): Promise<EnrolledDevice & { client: Awaited<ReturnType<typeof connectDevice>> }> {
+  const serial = uniqueSerial('ORGLIVE');
+  const reg = await t.api<{ id: string }>('POST', '/v1/devices', { serial, model: 'PAX-A920' }, { token });
+  expect(reg.status, JSON.stringify(reg.body)).toBe(201);
+  const res = await t.api<{ deviceId: string; mqtt: { url: string; password: string } }>(
+    'POST',
+    '/v1/enroll',
+    { serial, model: 'PAX-A920', fwVersion: '1.0.0', kekPublicKey: kekPublicKey(), enrollToken: TEST_ENROLL_TOKEN },
+    { token: null },
+  );
+  expect(res.status).toBe(201);
+  const device = { deviceId: res.body.deviceId, serial, password: res.body.mqtt.password, mqttUrl: res.body.mqtt.url };
+  const client = await connectDevice(device);
+  await publish(client, topicFor(device.deviceId, 'state'), { online: true, fwVersion: '1.0.0', slot: 'A', ts: Date.now() }, 1, true);
+  return { ...device, client };
+}
+
+/** The terminal reports its case opened: a device.event, and a critical `tamper` fault. */
+export const tamper = (d: EnrolledDevice & { client: Awaited<ReturnType<typeof connectDevice>> }) =>
+  publish(d.client, topicFor(d.deviceId, 'event'), { ts: Date.now(), seq: 2, type: 'tamper', severity: 'critical', data: { source: 'switch' } });
