@@ -136,10 +136,10 @@ describe('OpenAPI answers', () => {
       errorThreshold: 0,
     });
     expect(rotation.status).toBe(201);
-    // Optional request fields (rate, window, the DUKPT injection) are named too, and absent when not given.
+    // Optional request fields (rate, window, startAt, the DUKPT injection) are named too, and absent when not given.
     const named = fieldsOf('post', '/v1/key-rotations', '201');
     expect(named).toEqual(expect.arrayContaining(keysOf(rotation.body)));
-    expect(named.filter((k) => !keysOf(rotation.body).includes(k)).sort()).toEqual(['dukpt', 'rate', 'window']);
+    expect(named.filter((k) => !keysOf(rotation.body).includes(k)).sort()).toEqual(['dukpt', 'rate', 'startAt', 'window']);
     const started = await t.api<{ state: string; phases: object[] }>('POST', `/v1/key-rotations/${rotation.body.id}/start`);
     expect(started.body.state).toBe('running');
     expect(keysOf(started.body.phases[0])).toEqual(Object.keys(doc.components.schemas.CampaignPhase!.properties!).sort());
