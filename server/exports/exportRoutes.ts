@@ -55,14 +55,9 @@ const deviceQuery = z.object({
   fwVersion: z.string().max(64).optional(),
   merchantId: z.string().max(64).optional(),
   q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
-  query: z
-    .string()
-    .min(1)
-    .max(MAX_QUERY_LENGTH)
-    .optional()
-    .openapi({
-      description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse',
-    }),
+  query: z.string().min(1).max(MAX_QUERY_LENGTH).optional().openapi({
+    description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse',
+  }),
 });
 
 const faultQuery = z.object({
@@ -103,9 +98,9 @@ const auditQuery = z.object({
   until: z.iso.datetime({ offset: true }).optional().openapi({ description: 'entries before this time' }),
 });
 
-const streamed = (row: z.ZodObject, what: string) => ({
+const streamed = (row: z.ZodObject, what: string, rowName: string) => ({
   200: {
-    description: `${what}, streamed: CSV with a header row (columns: the fields of ${row.meta()?.id ?? 'the row'}, in order), or NDJSON, one row object per line`,
+    description: `${what}, streamed: CSV with a header row (columns: the fields of ${rowName}, in order), or NDJSON, one row object per line`,
     content: {
       'text/csv': { schema: z.string() },
       'application/x-ndjson': { schema: row },
@@ -122,13 +117,13 @@ const devicesRoute = route.get(
   'Export terminals (GET /v1/devices filters) with binding, presence, health, open faults, key versions',
   {
     request: { query: deviceQuery },
-    responses: { ...streamed(deviceExportRow, 'terminals'), ...errorResponses(400, 401, 403) },
+    responses: { ...streamed(deviceExportRow, 'terminals', 'DeviceExportRow'), ...errorResponses(400, 401, 403) },
   },
 );
 
 const faultsRoute = route.get('/v1/exports/faults', readers, 'Export faults (GET /v1/faults filters)', {
   request: { query: faultQuery },
-  responses: { ...streamed(faultExportRow, 'faults'), ...errorResponses(400, 401, 403) },
+  responses: { ...streamed(faultExportRow, 'faults', 'FaultExportRow'), ...errorResponses(400, 401, 403) },
 });
 
 const keysRoute = route.get(
@@ -137,7 +132,7 @@ const keysRoute = route.get(
   'Export the key inventory: versions, slots, states and KCVs (never key material)',
   {
     request: { query: keyQuery },
-    responses: { ...streamed(keyExportRow, 'keys'), ...errorResponses(400, 401, 403) },
+    responses: { ...streamed(keyExportRow, 'keys', 'KeyExportRow'), ...errorResponses(400, 401, 403) },
   },
 );
 
@@ -147,7 +142,7 @@ const membersRoute = route.get(
   "Export a campaign's per-terminal results (rollouts, key rotations): state, error code and message, serial",
   {
     request: { params: pathParams('id'), query: memberQuery },
-    responses: { ...streamed(campaignMemberExportRow, 'members'), ...errorResponses(400, 401, 403, 404) },
+    responses: { ...streamed(campaignMemberExportRow, 'members', 'CampaignMemberExportRow'), ...errorResponses(400, 401, 403, 404) },
   },
 );
 
@@ -157,12 +152,13 @@ const auditRoute = route.get(
   'Export the audit log oldest first, with the hash chain fields to verify it offline',
   {
     request: { query: auditQuery },
-    responses: { ...streamed(auditExportRow, 'audit entries'), ...errorResponses(400, 401, 403) },
+    responses: { ...streamed(auditExportRow, 'audit entries', 'AuditExportRow'), ...errorResponses(400, 401, 403) },
   },
 );
 
-const without = <T extends Record<string, unknown>>(o: T, key: keyof T) =>
-  Object.fromEntries(Object.entries(o).filter(([k, v]) => k !== key && v !== undefined));
+/** The filters as the caller gave them, for the export's audit entry: the query without `format` and unset fields. */
+const givenFilters = <T extends Record<string, unknown>>(query: T) =>
+  Object.fromEntries(Object.entries(query).filter(([k, v]) => k !== 'format' && v !== undefined));
 
 export function registerExportRoutes(app: AppRouter, service: ExportService) {
   const by = (c: Context<AppEnv>) => ({ principal: c.get('principal'), ip: clientIp(c) });
@@ -172,7 +168,7 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
     const q = c.req.valid('query');
     const online = q.online === undefined ? undefined : q.online === 'true';
     const filter = { status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query };
-    return answer(c, service.devices(by(c), q.format, filter, without(q, 'format')));
+    return answer(c, service.devices(by(c), q.format, filter, givenFilters(q)));
   });
 
   app.openapi(faultsRoute, async (c) => {
@@ -180,14 +176,14 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
     const state = q.state === 'all' ? undefined : q.state?.length ? q.state : (['open', 'acknowledged'] as const).slice();
     const assignee = q.assignee === 'me' ? c.get('principal').userId : q.assignee;
     const filter = { state, severity: q.severity, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee };
-    return answer(c, service.faults(by(c), q.format, filter, without(q, 'format')));
+    return answer(c, service.faults(by(c), q.format, filter, givenFilters(q)));
   });
 
   app.openapi(keysRoute, async (c) => {
     const q = c.req.valid('query');
     return answer(
       c,
-      service.keys(by(c), q.format, { deviceId: q.deviceId, usage: q.usage, slot: q.slot, state: q.state }, without(q, 'format')),
+      service.keys(by(c), q.format, { deviceId: q.deviceId, usage: q.usage, slot: q.slot, state: q.state }, givenFilters(q)),
     );
   });
 
@@ -195,7 +191,7 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
     const q = c.req.valid('query');
     const { id } = c.req.valid('param');
     const filter = { state: q.state, phase: q.phase, errorCode: q.errorCode };
-    return answer(c, await service.campaignMembers(by(c), q.format, id, filter, without(q, 'format')));
+    return answer(c, await service.campaignMembers(by(c), q.format, id, filter, givenFilters(q)));
   });
 
   app.openapi(auditRoute, async (c) => {
@@ -207,6 +203,6 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
       since: q.since === undefined ? undefined : new Date(q.since),
       until: q.until === undefined ? undefined : new Date(q.until),
     };
-    return answer(c, service.audit(by(c), q.format, filter, without(q, 'format')));
+    return answer(c, service.audit(by(c), q.format, filter, givenFilters(q)));
   });
 }

@@ -153,17 +153,15 @@ forEachServer('exports', (server) => {
 
   it('carries the parameter set a terminal reported and whether its drift alert is open', async () => {
     const db = t.server.parts.db;
-    await db
-      .insert(faults)
-      .values({
-        id: 'flt_expd',
-        deviceId: ids['EXP-2']!,
-        code: 'parameters_drift',
-        title: 'Parameters drift',
-        severity: 'warning',
-        severityRank: 1,
-        openedAt: new Date(),
-      });
+    await db.insert(faults).values({
+      id: 'flt_expd',
+      deviceId: ids['EXP-2']!,
+      code: 'parameters_drift',
+      title: 'Parameters drift',
+      severity: 'warning',
+      severityRank: 1,
+      openedAt: new Date(),
+    });
     const rows = await ndjson('/v1/exports/devices?format=json');
     expect(rows.find((r) => r.serial === 'EXP-2')).toMatchObject({
       parametersDrift: true,
@@ -172,6 +170,20 @@ forEachServer('exports', (server) => {
     });
     expect(rows.find((r) => r.serial === 'EXP-1')).toMatchObject({ parametersDrift: false });
     await db.delete(faults).where(eq(faults.id, 'flt_expd'));
+  });
+
+  it('describes every export in /openapi.json: both media types and the row schema with the columns in order', async () => {
+    interface Doc {
+      paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }> } }>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as Doc;
+    for (const path of ['devices', 'faults', 'keys', 'campaigns/{id}/devices', 'audit']) {
+      const content = doc.paths[`/v1/exports/${path}`]?.get?.responses['200']?.content ?? {};
+      expect(Object.keys(content).sort(), path).toEqual(['application/x-ndjson', 'text/csv']);
+    }
+    expect(Object.keys(doc.components.schemas.DeviceExportRow?.properties ?? {})).toEqual(columnsOf(deviceExportRow));
+    expect(Object.keys(doc.components.schemas.KeyExportRow?.properties ?? {})).toEqual(columnsOf(keyExportRow));
   });
 
   it('defuses spreadsheet formulas in text cells but leaves numbers alone', async () => {
