@@ -29,6 +29,8 @@ import { buildLogBundle } from './logBundle.ts';
 import { createTelemetry } from './telemetry.ts';
 import { brokerCandidates, trustReportOf } from './trust.ts';
 import { reportedParametersOf } from './parameters/terminalParameters.ts';
+import { loadApps } from './apps/appInventory.ts';
+import type { AppInventory } from '../schemas/apps.ts';
 
 export interface AgentObserver {
   connected?(): void;
@@ -48,6 +50,8 @@ export interface AgentDeps {
   ca?: string | Buffer;
   /** Factory firmware version, used only when the state dir has no slots yet. */
   fwVersion?: string;
+  /** Factory payment apps, reported until the state dir has an inventory of its own (agent/apps/). */
+  apps?: AppInventory;
   /** Default reporting interval; a `config.set` healthIntervalS persisted on the device wins. */
   healthIntervalS?: number;
   backoff?: BackoffOptions;
@@ -136,7 +140,7 @@ export function createAgent(deps: AgentDeps): Agent {
     return { fwVersion: f[f.active].version, slot: f.active };
   };
   const stateNow = (online: boolean) =>
-    JSON.stringify(stateMessage.parse({ online, ...fwInfo(), ts: now(), trust: trustReportOf(pinned), parameters: reportedParametersOf(config) }));
+    JSON.stringify(stateMessage.parse({ online, ...fwInfo(), ts: now(), trust: trustReportOf(pinned), parameters: reportedParametersOf(config), apps: loadApps(store, deps.apps) ?? undefined }));
 
   const link = createLink({
     urls: () => brokerCandidates(pinned, deps.mqttUrl),
@@ -296,6 +300,9 @@ export function createAgent(deps: AgentDeps): Agent {
       if (ready && link.connected) void publishNow('state', stateNow(true), 1, true);
     },
     ...(deps.ca ? { ca: deps.ca } : {}),
+    ...(deps.apps ? { factoryApps: deps.apps } : {}),
+    // An app installed or removed is reported at once (docs/apps.md), not at the next reconnect.
+    stateChanged: () => void (ready && link.connected && publishNow('state', stateNow(true), 1, true)),
   };
 
   const dispatcher = createDispatcher({

@@ -12,6 +12,7 @@ import { createTrustModule } from './trust/trustModule.ts';
 import { createOrgsModule } from './orgs/module.ts';
 import { createExportsModule } from './exports/exportsModule.ts';
 import { createGroupsModule } from './groups/groupsModule.ts';
+import { createAppsModule } from './apps/appsModule.ts';
 
 /** The domain modules of this build, in start order. */
-export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createParametersModule, createCampaignsModule, createDashboardModule, createTrustModule, createOrgsModule, createExportsModule, createGroupsModule];
+export const moduleFactories: ModuleFactory[] = [createMerchantsModule, (ctx) => createFaultsModule(ctx), createFirmwareModule, createKeysModule, createParametersModule, createCampaignsModule, createDashboardModule, createTrustModule, createOrgsModule, createExportsModule, createGroupsModule, createAppsModule];

@@ -1,6 +1,7 @@
 // What command handlers may use from the agent: narrow on purpose, so a handler cannot reach
 // into the MQTT link or the dispatcher.
 import type { Logger } from 'pino';
+import type { AppInventory } from '../../schemas/apps.ts';
 import type { Hardware } from '../hardware.ts';
 import type { StateStore } from '../stateStore.ts';
 import type { AgentConfig, Enrollment } from '../schemas.ts';
@@ -21,4 +22,8 @@ export interface HandlerEnv {
   trustChanged?(enrollment: Enrollment): void;
   /** Pinned CA for HTTPS uploads and downloads. */
   ca?: string | Buffer;
+  /** The apps installed at the factory: the inventory until the first app.install (agent/apps/). */
+  factoryApps?: AppInventory;
+  /** Something the state message reports changed (the app inventory): publish it now. */
+  stateChanged?(): void;
 }

@@ -2,6 +2,7 @@
 // `unsupported_command`. Add handlers to this table (or pass them in AgentDeps.handlers, which
 // override these) as `(env) => CommandHandler` modules next to the others.
 import type { HandlerRegistry } from '../dispatcher.ts';
+import { appHandlers } from '../apps/appHandlers.ts';
 import { bindingSetHandler } from './bindingSet.ts';
 import { cancelHandler } from './cancel.ts';
 import { configSetHandler } from './configSet.ts';
@@ -29,5 +30,6 @@ export function builtinHandlers(env: HandlerEnv): HandlerRegistry {
     cancel: cancelHandler(env),
     'trust.set': trustSetHandler(env),
     ...keyHandlers(env),
+    ...appHandlers(env),
   };
 }

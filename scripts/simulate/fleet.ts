@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createAgent, type Agent, type AgentStats } from '../../agent/agent.ts';
+import type { AppInventory } from '../../schemas/apps.ts';
 import type { BackoffOptions } from '../../agent/backoff.ts';
 import { EnrollError, ensureEnrolled } from '../../agent/enroll.ts';
 import { createAgentLogger } from '../../agent/log.ts';
@@ -17,6 +18,9 @@ import { bindToMerchant, createMerchantSites, simTid } from './bind.ts';
 import { importSerials, type ImportResult } from './register.ts';
 import { addAgentStats, emptySummary, type FleetProgress, type FleetSummary } from './summary.ts';
 
+/** The payment app every simulated terminal leaves the factory with, so the fleet has an inventory from the start. */
+export const DEFAULT_FACTORY_APPS: AppInventory = [{ packageName: 'com.posfleet.pay', version: '1.0.0' }];
+
 export interface FleetOptions {
   server: string;
   /** Devices run by this call. */
@@ -28,6 +32,8 @@ export interface FleetOptions {
   prefix?: string;
   model?: string;
   fwVersion?: string;
+  /** Factory payment apps of every terminal (docs/apps.md); default com.posfleet.pay 1.0.0. */
+  apps?: AppInventory;
   healthIntervalS?: number;
   faults?: FaultFractions;
   /** Root of the per-device state dirs (`<stateDir>/<serial>`), kept so a rerun reuses enrollments. */
@@ -195,6 +201,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetHandle> {
       ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}),
       ...(o.ca ? { ca: o.ca } : {}),
       fwVersion,
+      apps: o.apps ?? DEFAULT_FACTORY_APPS,
       healthIntervalS: o.healthIntervalS ?? 10,
       ...(o.backoff ? { backoff: o.backoff } : {}),
       log,
