@@ -48,7 +48,10 @@ export function reportOf(err: unknown): Reported {
   // A zod error here is an answer the server's own schema refuses: a CLI and a server of
   // different versions. Said as such, not as a crash.
   if (err instanceof Error && err.name === 'ZodError') {
-    return { line: `error: unexpected_answer: the server's answer does not match this CLI's version of the API (${err.message.slice(0, 300)})`, code: exitCodes.api };
+    return {
+      line: `error: unexpected_answer: the server's answer does not match this CLI's version of the API (${err.message.slice(0, 300)})`,
+      code: exitCodes.api,
+    };
   }
   // A file named on the command line that cannot be read or written is the caller's to fix.
   if (err instanceof Error && 'code' in err && typeof err.code === 'string' && 'path' in err && typeof err.path === 'string') {

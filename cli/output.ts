@@ -21,7 +21,8 @@ export interface Column<T> {
   value(row: T): string | number | boolean | null | undefined;
 }
 
-export const cell = (v: string | number | boolean | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : String(v));
+export const cell = (v: string | number | boolean | null | undefined): string =>
+  v === null || v === undefined || v === '' ? '-' : String(v);
 
 /** Rows as columns padded to their widest cell; the last column is not padded. */
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string[] {

@@ -41,7 +41,9 @@ export async function main(argv: readonly string[]): Promise<number> {
           out.line(helpOf(path, node.commands));
           return exitCodes.ok;
         }
-        throw new UsageError(`${word === undefined ? 'a command is missing' : `unknown command "${word}"`}\n\n${helpOf(path, node.commands)}`);
+        throw new UsageError(
+          `${word === undefined ? 'a command is missing' : `unknown command "${word}"`}\n\n${helpOf(path, node.commands)}`,
+        );
       }
       path.push(word!);
       args = args.slice(1);

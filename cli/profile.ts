@@ -60,12 +60,16 @@ export interface Resolved {
 export function resolveCredentials(env: Env, profileFlag: string | undefined, file: ProfileFile): Resolved {
   if (profileFlag !== undefined) {
     const p = file.profiles[profileFlag];
-    if (!p) throw new UsageError(`no profile "${profileFlag}" in ${profilePath(env)}; create it with: posfleet login --profile ${profileFlag} --url URL`);
+    if (!p)
+      throw new UsageError(
+        `no profile "${profileFlag}" in ${profilePath(env)}; create it with: posfleet login --profile ${profileFlag} --url URL`,
+      );
     return { url: p.url, token: p.token, source: `profile ${profileFlag}` };
   }
   const name = env.POSFLEET_PROFILE || file.default;
   const p = name ? file.profiles[name] : undefined;
-  if (env.POSFLEET_PROFILE && !p) throw new UsageError(`POSFLEET_PROFILE names "${env.POSFLEET_PROFILE}", which is not in ${profilePath(env)}`);
+  if (env.POSFLEET_PROFILE && !p)
+    throw new UsageError(`POSFLEET_PROFILE names "${env.POSFLEET_PROFILE}", which is not in ${profilePath(env)}`);
   const token = env.POSFLEET_TOKEN || p?.token || null;
   const source = env.POSFLEET_TOKEN ? 'POSFLEET_TOKEN' : p ? `profile ${name}` : 'none';
   return { url: env.POSFLEET_URL || p?.url || DEFAULT_URL, token, source };

@@ -33,7 +33,7 @@ export function progressOf(v: WatchedView, bar: boolean): Progress {
   const final = sum(v.counts, finalDeviceStates);
   const succeeded = v.counts.succeeded ?? 0;
   const errors = sum(v.counts, ['failed', 'rolled_back', 'timed_out']);
-  const done = (finalCampaignStates as readonly string[]).includes(v.state);
+  const done = finalCampaignStates.some((s) => s === v.state);
   const started = v.phases.filter((p) => p.started);
   const phase = started.at(-1);
   const phaseText = phase ? ` phase ${phase.index + 1}/${v.phases.length} (${phase.name})` : '';

@@ -24,7 +24,7 @@ export interface CampaignKindCli {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const isMemberState = (s: string): s is (typeof campaignDeviceStates)[number] => (campaignDeviceStates as readonly string[]).includes(s);
+const isMemberState = (s: string): s is (typeof campaignDeviceStates)[number] => campaignDeviceStates.some((x) => x === s);
 
 function readJsonFile(path: string): unknown {
   const text = readFileSync(path === '-' ? 0 : path, 'utf8');
@@ -77,7 +77,9 @@ export function campaignGroup(k: CampaignKindCli, summary: string): Group {
     usage: `${cmd} list [--limit N] [--cursor C] [--json]`,
     async run(ctx, args) {
       const { values } = parseCommand(args, { limit: { type: 'string' }, cursor: { type: 'string' } }, this.usage);
-      const got = await ctx.client().call(viewPage, 'GET', k.basePath, { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
+      const got = await ctx
+        .client()
+        .call(viewPage, 'GET', k.basePath, { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
       if (ctx.json) ctx.out.json(got);
       else
         ctx.out.table(got.items, [
@@ -149,13 +151,26 @@ export function campaignGroup(k: CampaignKindCli, summary: string): Group {
     async run(ctx, args) {
       const { values, positionals: ids } = parseCommand(
         args,
-        { state: { type: 'string' }, 'error-code': { type: 'string' }, phase: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+        {
+          state: { type: 'string' },
+          'error-code': { type: 'string' },
+          phase: { type: 'string' },
+          limit: { type: 'string' },
+          cursor: { type: 'string' },
+        },
         this.usage,
       );
       const [id] = positionals(ids, 1, this.usage);
-      if (values.state !== undefined && !isMemberState(values.state)) throw new UsageError(`--state is one of ${campaignDeviceStates.join(', ')}`);
+      if (values.state !== undefined && !isMemberState(values.state))
+        throw new UsageError(`--state is one of ${campaignDeviceStates.join(', ')}`);
       const got = await ctx.client().call(memberPage, 'GET', `${k.basePath}/${encodeURIComponent(id!)}/devices`, {
-        query: { state: values.state, errorCode: values['error-code'], phase: values.phase, limit: limitOf(values.limit, this.usage), cursor: values.cursor },
+        query: {
+          state: values.state,
+          errorCode: values['error-code'],
+          phase: values.phase,
+          limit: limitOf(values.limit, this.usage),
+          cursor: values.cursor,
+        },
       });
       if (ctx.json) ctx.out.json(got);
       else {
@@ -192,6 +207,17 @@ export function campaignGroup(k: CampaignKindCli, summary: string): Group {
 
   return {
     summary,
-    commands: { create, list, get, start: control('start'), pause: control('pause'), resume: control('resume'), cancel: control('cancel'), watch, devices: members, failures },
+    commands: {
+      create,
+      list,
+      get,
+      start: control('start'),
+      pause: control('pause'),
+      resume: control('resume'),
+      cancel: control('cancel'),
+      watch,
+      devices: members,
+      failures,
+    },
   };
 }

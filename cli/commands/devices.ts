@@ -1,7 +1,6 @@
 // devices list | get | import | export (docs/cli.md "Devices").
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { stringify } from 'csv-stringify/sync';
 import { ApiError, type Query } from '../../client/apiClient.ts';
 import { deviceStatuses } from '../../schemas/db.ts';
 import { device, importReport } from '../../server/devices/deviceRoutes.ts';
@@ -10,7 +9,7 @@ import { limitOf, parseCommand, positionals, type Ctx, type Group } from '../con
 import { UsageError } from '../errors.ts';
 import { formatRecord, shown, type Column } from '../output.ts';
 import { queryParamsOf } from './openapiParams.ts';
-import { allPages, hintNext } from './paging.ts';
+import { hintNext } from './paging.ts';
 
 const devicePage = page(device);
 type Device = ReturnType<typeof device.parse>;
@@ -25,7 +24,7 @@ const columns: Column<Device>[] = [
   { header: 'merchant', value: (d) => d.merchantId },
 ];
 
-const isStatus = (s: string): s is (typeof deviceStatuses)[number] => (deviceStatuses as readonly string[]).includes(s);
+const isStatus = (s: string): s is (typeof deviceStatuses)[number] => deviceStatuses.some((x) => x === s);
 
 /** `k=v` pairs of --label as clauses of the fleet query language (docs/groups-and-filters.md). */
 export function labelClauses(labels: readonly string[]): string[] {
@@ -42,12 +41,15 @@ async function fleetQueryOf(ctx: Ctx, query: string | undefined, labels: string[
   const clauses = [...(query ? [`(${query})`] : []), ...labelClauses(labels ?? [])];
   if (!clauses.length) return undefined;
   if (!(await queryParamsOf(ctx, path)).has('query')) {
-    throw new UsageError(`--query and --label need a server whose GET ${path} takes \`query\` (the fleet query language); this one does not`);
+    throw new UsageError(
+      `--query and --label need a server whose GET ${path} takes \`query\` (the fleet query language); this one does not`,
+    );
   }
   return clauses.join(' and ');
 }
 
-const listUsage = 'posfleet devices list [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"] [--limit N] [--cursor C] [--json]';
+const listUsage =
+  'posfleet devices list [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"] [--limit N] [--cursor C] [--json]';
 const list = {
   summary: 'list terminals with filters',
   usage: listUsage,
@@ -68,7 +70,8 @@ const list = {
       listUsage,
     );
     if (values.status !== undefined && !isStatus(values.status)) throw new UsageError(`--status is one of ${deviceStatuses.join(', ')}`);
-    if (values.online !== undefined && values.online !== 'true' && values.online !== 'false') throw new UsageError('--online is true or false');
+    if (values.online !== undefined && values.online !== 'true' && values.online !== 'false')
+      throw new UsageError('--online is true or false');
     const query = await fleetQueryOf(ctx, values.query, values.label, '/v1/devices');
     const got = await ctx.client().call(devicePage, 'GET', '/v1/devices', {
       query: {
@@ -127,21 +130,6 @@ const importCmd = {
   },
 };
 
-const exportColumns = ['id', 'serial', 'model', 'status', 'online', 'fwVersion', 'merchantId', 'labels'] as const;
-
-/** Without the export route (an older server): every page of the list, written as it comes (never the whole fleet in memory), CSV or NDJSON like the route. */
-async function exportByPaging(ctx: Ctx, format: 'csv' | 'json', filter: Query, sink: NodeJS.WritableStream): Promise<number> {
-  const api = ctx.client();
-  let n = 0;
-  if (format === 'csv') sink.write(stringify([exportColumns]));
-  for await (const d of allPages((cursor) => api.call(devicePage, 'GET', '/v1/devices', { query: { ...filter, limit: 500, cursor } }))) {
-    const line = format === 'csv' ? stringify([exportColumns.map((c) => (d[c] === null || d[c] === undefined ? '' : shown(d[c])))], { escape_formulas: true }) : `${JSON.stringify(d)}\n`;
-    if (!sink.write(line)) await once(sink, 'drain');
-    n++;
-  }
-  return n;
-}
-
 /** The answer's body into `sink` chunk by chunk, waiting when the sink is full. */
 async function copyBody(res: Response, sink: NodeJS.WritableStream): Promise<void> {
   if (!res.body) return;
@@ -153,7 +141,8 @@ async function copyBody(res: Response, sink: NodeJS.WritableStream): Promise<voi
   }
 }
 
-const exportUsage = 'posfleet devices export [--format csv|json] [-o FILE] [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"]   (json: NDJSON, one terminal per line)';
+const exportUsage =
+  'posfleet devices export [--format csv|json] [-o FILE] [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"]   (json: NDJSON, one terminal per line)';
 const exportCmd = {
   summary: 'every terminal as CSV or JSON',
   usage: exportUsage,
@@ -175,18 +164,25 @@ const exportCmd = {
     );
     const format = values.format;
     if (format !== 'csv' && format !== 'json') throw new UsageError(`--format is csv or json\n  ${exportUsage}`);
-    const filter: Query = { model: values.model, status: values.status, merchantId: values.merchant, online: values.online, q: values.search };
+    const filter: Query = {
+      model: values.model,
+      status: values.status,
+      merchantId: values.merchant,
+      online: values.online,
+      q: values.search,
+    };
     filter.query = await fleetQueryOf(ctx, values.query, values.label, '/v1/exports/devices');
     const file: WriteStream | undefined = values.output ? createWriteStream(values.output) : undefined;
     const sink = file ?? process.stdout;
     try {
-      // The server's streamed export when it has one (/v1/exports/devices); else paging.
-      const res = await ctx.client().raw('GET', '/v1/exports/devices', { query: { ...filter, format }, headers: { accept: format === 'csv' ? 'text/csv' : 'application/x-ndjson' } });
+      // The server streams it (docs/exports.md); the CLI passes it on chunk by chunk.
+      const res = await ctx
+        .client()
+        .raw('GET', '/v1/exports/devices', {
+          query: { ...filter, format },
+          headers: { accept: format === 'csv' ? 'text/csv' : 'application/x-ndjson' },
+        });
       await copyBody(res, sink);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
-      const n = await exportByPaging(ctx, format, filter, sink);
-      ctx.out.note(`${n} terminals exported (listed page by page: this server has no /v1/exports/devices)`);
     } finally {
       if (file) await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
     }

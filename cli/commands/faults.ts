@@ -94,9 +94,15 @@ const resolve: Command = {
     if (!ids.length) throw new UsageError(this.usage);
     const api = ctx.client();
     for (const id of ids) {
-      printWorked(ctx, await api.call(fault, 'POST', `/v1/faults/${encodeURIComponent(id)}/resolve`, { body: values.note ? { note: values.note } : {} }));
+      printWorked(
+        ctx,
+        await api.call(fault, 'POST', `/v1/faults/${encodeURIComponent(id)}/resolve`, { body: values.note ? { note: values.note } : {} }),
+      );
     }
   },
 };
 
-export const faultsGroup: Group = { summary: 'the fault queue: list, get, ack, resolve', commands: { list, get, ack, acknowledge: ack, resolve } };
+export const faultsGroup: Group = {
+  summary: 'the fault queue: list, get, ack, resolve',
+  commands: { list, get, ack, acknowledge: ack, resolve },
+};

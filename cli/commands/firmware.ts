@@ -72,7 +72,10 @@ const sign: Command = {
     const parsed = firmwareManifest.safeParse({
       name: values.name,
       version: values.version,
-      models: values.models.split(',').map((m) => m.trim()).filter(Boolean),
+      models: values.models
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
       size,
       sha256,
     });
@@ -80,7 +83,9 @@ const sign: Command = {
     const text = `${JSON.stringify({ manifest: parsed.data, signature: signManifest(parsed.data, readFileSync(values.key, 'utf8')) }, null, 2)}\n`;
     if (values.output) {
       writeFileSync(values.output, text);
-      ctx.out.note(`signed manifest written to ${values.output}; upload it with: posfleet firmware upload --manifest ${values.output} --image ${values.image}`);
+      ctx.out.note(
+        `signed manifest written to ${values.output}; upload it with: posfleet firmware upload --manifest ${values.output} --image ${values.image}`,
+      );
     } else process.stdout.write(text);
   },
 };
@@ -92,9 +97,15 @@ const upload: Command = {
     const { values } = parseCommand(args, { manifest: { type: 'string' }, image: { type: 'string' } }, this.usage);
     if (!values.manifest || !values.image) throw new UsageError(this.usage);
     const signed = signedManifest.safeParse(JSON.parse(readFileSync(values.manifest, 'utf8')));
-    if (!signed.success) throw new UsageError(`${values.manifest} is not a signed manifest (posfleet firmware sign writes one): ${signed.error.issues[0]?.message}`);
+    if (!signed.success)
+      throw new UsageError(
+        `${values.manifest} is not a signed manifest (posfleet firmware sign writes one): ${signed.error.issues[0]?.message}`,
+      );
     const size = statSync(values.image).size;
-    if (size !== signed.data.manifest.size) throw new UsageError(`${values.image} has ${size} bytes, the manifest says ${signed.data.manifest.size}: not the image that was signed`);
+    if (size !== signed.data.manifest.size)
+      throw new UsageError(
+        `${values.image} has ${size} bytes, the manifest says ${signed.data.manifest.size}: not the image that was signed`,
+      );
     const api = ctx.client();
     const created = await api.call(firmwareSchema, 'POST', '/v1/firmware', { body: signed.data });
     const ready =
@@ -113,7 +124,9 @@ const list: Command = {
   usage: 'posfleet firmware list [--limit N] [--cursor C] [--json]',
   async run(ctx, args) {
     const { values } = parseCommand(args, { limit: { type: 'string' }, cursor: { type: 'string' } }, this.usage);
-    const got = await ctx.client().call(page(firmwareSchema), 'GET', '/v1/firmware', { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
+    const got = await ctx
+      .client()
+      .call(page(firmwareSchema), 'GET', '/v1/firmware', { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
     if (ctx.json) ctx.out.json(got);
     else
       ctx.out.table(got.items, [

@@ -9,7 +9,10 @@ export const areas: Record<string, Area> = {
   whoami: { summary: 'who the token belongs to', load: async () => (await import('./login.ts')).whoami },
   profiles: { summary: 'saved profiles: list, use', load: async () => (await import('./login.ts')).profilesGroup },
   devices: { summary: 'terminals: list, get, import, export', load: async () => (await import('./devices.ts')).devicesGroup },
-  rollouts: { summary: 'firmware rollouts: create -f, start, pause, resume, cancel, watch, devices', load: async () => (await import('./rollouts.ts')).rolloutsGroup },
+  rollouts: {
+    summary: 'firmware rollouts: create -f, start, pause, resume, cancel, watch, devices',
+    load: async () => (await import('./rollouts.ts')).rolloutsGroup,
+  },
   firmware: { summary: 'firmware: keygen, sign, upload, list, get', load: async () => (await import('./firmware.ts')).firmwareGroup },
   faults: { summary: 'the fault queue: list, get, ack, resolve', load: async () => (await import('./faults.ts')).faultsGroup },
   keys: { summary: 'key rotations and dual-control approvals', load: async () => (await import('./keys.ts')).keysGroup },

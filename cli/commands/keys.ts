@@ -16,7 +16,9 @@ const list: Command = {
   usage: 'posfleet keys approvals list [--limit N] [--cursor C] [--json]',
   async run(ctx, args) {
     const { values } = parseCommand(args, { limit: { type: 'string' }, cursor: { type: 'string' } }, this.usage);
-    const got = await ctx.client().request('GET', '/v1/key-vault/requests', { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
+    const got = await ctx
+      .client()
+      .request('GET', '/v1/key-vault/requests', { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
     if (ctx.json) return ctx.out.json(got);
     ctx.out.table(itemsOf(got), [
       { header: 'id', value: (r) => shown(r.id) },
@@ -70,7 +72,13 @@ export const keysGroup: Group = {
   summary: 'keys: rotations (campaigns) and dual-control approvals',
   commands: {
     rotations: campaignGroup(
-      { words: 'keys rotations', noun: 'key rotation', routeNoun: 'keyRotation', basePath: '/v1/key-rotations', paramsShape: keyRotationParams.shape },
+      {
+        words: 'keys rotations',
+        noun: 'key rotation',
+        routeNoun: 'keyRotation',
+        basePath: '/v1/key-rotations',
+        paramsShape: keyRotationParams.shape,
+      },
       'key rotations: create -f, list, get, start, pause, resume, cancel, watch, devices',
     ),
     approvals: { summary: 'dual-control requests: list, get, approve, reject', commands: { list, get, approve, reject } },

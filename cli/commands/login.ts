@@ -24,7 +24,9 @@ export const login: Command = {
     file.profiles[name] = { url, token };
     if (!file.default || !file.profiles[file.default]) file.default = name;
     writeProfiles(path, file);
-    ctx.out.line(`signed in to ${url} as ${me.name} (${me.role}); profile "${name}" saved in ${path}${file.default === name ? ' (default)' : ''}`);
+    ctx.out.line(
+      `signed in to ${url} as ${me.name} (${me.role}); profile "${name}" saved in ${path}${file.default === name ? ' (default)' : ''}`,
+    );
   },
 };
 

@@ -6,7 +6,12 @@ import type { Ctx } from '../context.ts';
 
 // Just the part of an OpenAPI 3 document read here.
 const openapiDoc = z.looseObject({
-  paths: z.record(z.string(), z.looseObject({ get: z.looseObject({ parameters: z.array(z.looseObject({ name: z.string(), in: z.string() })).optional() }).optional() })),
+  paths: z.record(
+    z.string(),
+    z.looseObject({
+      get: z.looseObject({ parameters: z.array(z.looseObject({ name: z.string(), in: z.string() })).optional() }).optional(),
+    }),
+  ),
 });
 
 export async function queryParamsOf(ctx: Ctx, path: string): Promise<Set<string>> {

@@ -7,7 +7,7 @@ import { limitOf, parseCommand, positionals, type Command, type Group } from '..
 import { UsageError } from '../errors.ts';
 import { hintNext } from './paging.ts';
 
-const isRole = (r: string): r is (typeof roles)[number] => (roles as readonly string[]).includes(r);
+const isRole = (r: string): r is (typeof roles)[number] => roles.some((x) => x === r);
 // POST /v1/users answers 201 with the user and its token, or 202 with a request another admin decides.
 const createAnswer = z.union([CreatedUserSchema, z.object({ request: UserRequestSchema })]);
 
@@ -16,7 +16,9 @@ const list: Command = {
   usage: 'posfleet users list [--limit N] [--cursor C] [--json]',
   async run(ctx, args) {
     const { values } = parseCommand(args, { limit: { type: 'string' }, cursor: { type: 'string' } }, this.usage);
-    const got = await ctx.client().call(UserPageSchema, 'GET', '/v1/users', { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
+    const got = await ctx
+      .client()
+      .call(UserPageSchema, 'GET', '/v1/users', { query: { limit: limitOf(values.limit, this.usage), cursor: values.cursor } });
     if (ctx.json) ctx.out.json(got);
     else
       ctx.out.table(got.items, [
@@ -39,7 +41,8 @@ const create: Command = {
     if (!isRole(values.role)) throw new UsageError(`--role is one of ${roles.join(', ')}`);
     const got = await ctx.client().call(createAnswer, 'POST', '/v1/users', { body: { name: values.name, role: values.role } });
     if (ctx.json) return ctx.out.json(got);
-    if ('request' in got) ctx.out.line(`filed as user request ${got.request.id}: another admin approves it (POST /v1/user-requests/${got.request.id}/approve)`);
+    if ('request' in got)
+      ctx.out.line(`filed as user request ${got.request.id}: another admin approves it (POST /v1/user-requests/${got.request.id}/approve)`);
     else {
       ctx.out.line(`user ${got.id} (${got.name}, ${got.role}) created`);
       ctx.out.line(`token (shown once): ${got.token}`);
@@ -73,12 +76,15 @@ const issue: Command = {
 };
 
 const revoke: Command = {
-  summary: 'revoke tokens: the API revokes a user\'s tokens all at once (users disable)',
+  summary: "revoke tokens: the API revokes a user's tokens all at once (users disable)",
   usage: 'posfleet tokens revoke --user ID',
   async run(ctx, args) {
     const { values } = parseCommand(args, { user: { type: 'string' } }, this.usage);
     // The API has no single-token revocation (docs/api.md): disabling the user is what revokes.
-    if (!values.user) throw new UsageError(`${this.usage}\n  The API revokes a user's tokens all together by disabling the user; there is no single-token revocation.`);
+    if (!values.user)
+      throw new UsageError(
+        `${this.usage}\n  The API revokes a user's tokens all together by disabling the user; there is no single-token revocation.`,
+      );
     await disable.run(ctx, [values.user]);
   },
 };

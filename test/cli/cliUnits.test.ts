@@ -12,8 +12,17 @@ import { DEFAULT_URL, resolveCredentials, type ProfileFile } from '../../cli/pro
 
 describe('splitGlobals', () => {
   it('takes --json, --profile and --help off the line anywhere before --', () => {
-    expect(splitGlobals(['devices', '--json', 'list', '--profile', 'ops', '--model', 'X'])).toEqual({ json: true, help: false, profile: 'ops', rest: ['devices', 'list', '--model', 'X'] });
-    expect(splitGlobals(['--profile=prod', 'faults', 'list', '-h'])).toMatchObject({ profile: 'prod', help: true, rest: ['faults', 'list'] });
+    expect(splitGlobals(['devices', '--json', 'list', '--profile', 'ops', '--model', 'X'])).toEqual({
+      json: true,
+      help: false,
+      profile: 'ops',
+      rest: ['devices', 'list', '--model', 'X'],
+    });
+    expect(splitGlobals(['--profile=prod', 'faults', 'list', '-h'])).toMatchObject({
+      profile: 'prod',
+      help: true,
+      rest: ['faults', 'list'],
+    });
     expect(splitGlobals(['devices', 'list', '--', '--json'])).toMatchObject({ json: false, rest: ['devices', 'list', '--', '--json'] });
     expect(() => splitGlobals(['--profile'])).toThrow(UsageError);
   });
@@ -25,9 +34,21 @@ describe('resolveCredentials', () => {
     profiles: { a: { url: 'http://a:1', token: 'ta' }, b: { url: 'http://b:2', token: 'tb' } },
   };
   it('--profile wins over the environment; the environment over the default profile', () => {
-    expect(resolveCredentials({ POSFLEET_TOKEN: 'te', POSFLEET_URL: 'http://e:3' }, 'b', file)).toEqual({ url: 'http://b:2', token: 'tb', source: 'profile b' });
-    expect(resolveCredentials({ POSFLEET_TOKEN: 'te' }, undefined, file)).toEqual({ url: 'http://a:1', token: 'te', source: 'POSFLEET_TOKEN' });
-    expect(resolveCredentials({ POSFLEET_URL: 'http://e:3' }, undefined, file)).toEqual({ url: 'http://e:3', token: 'ta', source: 'profile a' });
+    expect(resolveCredentials({ POSFLEET_TOKEN: 'te', POSFLEET_URL: 'http://e:3' }, 'b', file)).toEqual({
+      url: 'http://b:2',
+      token: 'tb',
+      source: 'profile b',
+    });
+    expect(resolveCredentials({ POSFLEET_TOKEN: 'te' }, undefined, file)).toEqual({
+      url: 'http://a:1',
+      token: 'te',
+      source: 'POSFLEET_TOKEN',
+    });
+    expect(resolveCredentials({ POSFLEET_URL: 'http://e:3' }, undefined, file)).toEqual({
+      url: 'http://e:3',
+      token: 'ta',
+      source: 'profile a',
+    });
     expect(resolveCredentials({ POSFLEET_PROFILE: 'b' }, undefined, file)).toMatchObject({ token: 'tb' });
     expect(resolveCredentials({}, undefined, { default: null, profiles: {} })).toEqual({ url: DEFAULT_URL, token: null, source: 'none' });
   });
@@ -53,7 +74,9 @@ describe('progressOf', () => {
     expect(progressOf(view('succeeded', { succeeded: 10 }, [true, true]), true).text).toBe(
       `${progressBar(10, 10)} succeeded phase 2/2 (rest): 10/10 final, 10 succeeded, 0 failed`,
     );
-    expect(progressOf({ ...view('paused', { failed: 1 }), pausedReason: 'error_threshold' }, false).text).toContain('(paused: error_threshold)');
+    expect(progressOf({ ...view('paused', { failed: 1 }), pausedReason: 'error_threshold' }, false).text).toContain(
+      '(paused: error_threshold)',
+    );
     for (const s of ['succeeded', 'failed', 'cancelled']) expect(progressOf(view(s, {}), false).done).toBe(true);
     for (const s of ['draft', 'running', 'paused']) expect(progressOf(view(s, {}), false).done).toBe(false);
   });
@@ -75,11 +98,13 @@ describe('formatTable', () => {
       { a: 'x', b: 1, c: null },
       { a: 'longer', b: 22, c: 'end' },
     ];
-    expect(formatTable(rows, [
-      { header: 'a', value: (r) => r.a },
-      { header: 'bee', value: (r) => r.b },
-      { header: 'c', value: (r) => r.c },
-    ])).toEqual(['A       BEE  C', 'x       1    -', 'longer  22   end']);
+    expect(
+      formatTable(rows, [
+        { header: 'a', value: (r) => r.a },
+        { header: 'bee', value: (r) => r.b },
+        { header: 'c', value: (r) => r.c },
+      ]),
+    ).toEqual(['A       BEE  C', 'x       1    -', 'longer  22   end']);
   });
 });
 
@@ -97,7 +122,10 @@ describe('reportOf', () => {
       line: 'error: device_busy (409): 3 devices are in another active ota campaign',
       code: 3,
     });
-    expect(reportOf(new ApiError(0, 'network', 'The server at http://x cannot be reached.'))).toEqual({ line: 'error: network: The server at http://x cannot be reached.', code: 3 });
+    expect(reportOf(new ApiError(0, 'network', 'The server at http://x cannot be reached.'))).toEqual({
+      line: 'error: network: The server at http://x cannot be reached.',
+      code: 3,
+    });
     expect(reportOf(new UsageError('posfleet devices get <id>'))).toEqual({ line: 'usage: posfleet devices get <id>', code: 2 });
     expect(reportOf(new OutcomeError('rollout cmp_x failed', 1))).toEqual({ line: 'rollout cmp_x failed', code: 1 });
   });

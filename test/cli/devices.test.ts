@@ -88,7 +88,9 @@ forEachServer('operator CLI: devices', (server) => {
     expect((JSON.parse(byLabel.stdout) as Page).items.map((d) => d.serial)).toEqual([`${tag}-11`]);
     const byQuery = await runCli(['devices', 'list', '--query', 'model = "PAX-A80"', '--search', tag, '--json'], { env });
     expect((JSON.parse(byQuery.stdout) as Page).items.map((d) => d.serial)).toEqual([`${tag}-3`]);
-    const both = await runCli(['devices', 'list', '--query', 'model = "PAX-A80"', '--label', 'site=berlin', '--search', tag, '--json'], { env });
+    const both = await runCli(['devices', 'list', '--query', 'model = "PAX-A80"', '--label', 'site=berlin', '--search', tag, '--json'], {
+      env,
+    });
     expect((JSON.parse(both.stdout) as Page).items).toEqual([]);
     const bad = await runCli(['devices', 'list', '--query', 'model ='], { env });
     expect(bad.code).toBe(3);
@@ -104,7 +106,10 @@ forEachServer('operator CLI: devices', (server) => {
     for (const n of [1, 2, 3, 10, 11]) expect(csv).toContain(`${tag}-${n},`);
     const json = await runCli(['devices', 'export', '--format', 'json', '--search', tag], { env });
     expect(json.code).toBe(0);
-    const rows: { serial: string }[] = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows: { serial: string }[] = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((d) => d.serial).sort()).toEqual([1, 10, 11, 2, 3].map((n) => `${tag}-${n}`));
   });
 
@@ -125,13 +130,18 @@ describe('operator CLI without a server', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^posfleet <command>/);
-    const down = await runCli(['devices', 'list'], { binFrom: elsewhere, env: { HOME: elsewhere, POSFLEET_URL: 'http://127.0.0.1:9', POSFLEET_TOKEN: 'pf_x' } });
+    const down = await runCli(['devices', 'list'], {
+      binFrom: elsewhere,
+      env: { HOME: elsewhere, POSFLEET_URL: 'http://127.0.0.1:9', POSFLEET_TOKEN: 'pf_x' },
+    });
     expect(down.code).toBe(3);
     expect(down.stderr).toMatch(/^error: network: /);
   });
 
   it('an unreachable server is exit 3 with the network code', async () => {
-    const r = await runCli(['devices', 'list'], { env: { HOME: scratchHome(), POSFLEET_URL: 'http://127.0.0.1:9', POSFLEET_TOKEN: 'pf_x' } });
+    const r = await runCli(['devices', 'list'], {
+      env: { HOME: scratchHome(), POSFLEET_URL: 'http://127.0.0.1:9', POSFLEET_TOKEN: 'pf_x' },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^error: network: The server at http:\/\/127\.0\.0\.1:9 cannot be reached\./);
   });

@@ -31,7 +31,10 @@ forEachServer('operator CLI: profiles and tokens', (server) => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('profile "default" saved');
     expect(statSync(file()).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file(), 'utf8'))).toEqual({ default: 'default', profiles: { default: { url: server().url, token: TEST_ADMIN_TOKEN } } });
+    expect(JSON.parse(readFileSync(file(), 'utf8'))).toEqual({
+      default: 'default',
+      profiles: { default: { url: server().url, token: TEST_ADMIN_TOKEN } },
+    });
     const ops = await runCli(['login', '--profile', 'ops', '--url', server().url], { env: { HOME: home, POSFLEET_TOKEN: operatorToken } });
     expect(ops.code).toBe(0);
     const list = await runCli(['profiles', 'list', '--json'], { env: { HOME: home } });
@@ -90,7 +93,7 @@ forEachServer('operator CLI: profiles and tokens', (server) => {
 });
 
 forEachServer('operator CLI: keys', (server) => {
-  it('keys rotations list and keys approvals list parse the API\'s answers; an unknown request is not_found', async () => {
+  it("keys rotations list and keys approvals list parse the API's answers; an unknown request is not_found", async () => {
     const env = { HOME: scratchHome(), POSFLEET_TOKEN: TEST_ADMIN_TOKEN, POSFLEET_URL: server().url };
     const rotations = await runCli(['keys', 'rotations', 'list', '--json'], { env });
     expect(rotations.code).toBe(0);

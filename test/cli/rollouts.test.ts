@@ -44,7 +44,25 @@ for (const kind of databaseKinds()) {
       const image = join(dir, 'pos-os-2.0.0.bin');
       writeFileSync(image, randomBytes(48 * 1024 + 7));
       const manifestFile = join(dir, 'pos-os-2.0.0.json');
-      const signed = await runCli(['firmware', 'sign', '--key', key, '--image', image, '--name', 'pos-os', '--version', '2.0.0', '--models', 'PAX-A920', '-o', manifestFile], { env });
+      const signed = await runCli(
+        [
+          'firmware',
+          'sign',
+          '--key',
+          key,
+          '--image',
+          image,
+          '--name',
+          'pos-os',
+          '--version',
+          '2.0.0',
+          '--models',
+          'PAX-A920',
+          '-o',
+          manifestFile,
+        ],
+        { env },
+      );
       expect(signed.stderr).toContain('signed manifest written to');
       expect(signed.code).toBe(0);
       const body: { manifest: { size: number; sha256: string } } = JSON.parse(readFileSync(manifestFile, 'utf8'));
@@ -58,7 +76,10 @@ for (const kind of databaseKinds()) {
       firmwareId = fw.id;
 
       const tampered = join(dir, 'tampered.json');
-      writeFileSync(tampered, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), manifest: { ...body.manifest, name: 'evil-os' } }));
+      writeFileSync(
+        tampered,
+        JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), manifest: { ...body.manifest, name: 'evil-os' } }),
+      );
       const refused = await runCli(['firmware', 'upload', '--manifest', tampered, '--image', image], { env });
       expect(refused.code).toBe(3);
       expect(refused.stderr).toMatch(/^error: bad_signature \(422\): /);
@@ -125,7 +146,18 @@ for (const kind of databaseKinds()) {
     it('a rollout that fails: watch exits 1, failures counts it by error.code, devices --error-code names the terminal', async () => {
       const bad = corrupt();
       const spec = join(dir, 'failing.json');
-      writeFileSync(spec, JSON.stringify({ name: 'fails', firmwareId, target: { deviceIds: [bad.deviceId!] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 100, retries: 0 }));
+      writeFileSync(
+        spec,
+        JSON.stringify({
+          name: 'fails',
+          firmwareId,
+          target: { deviceIds: [bad.deviceId!] },
+          phases: [{ name: 'all', percent: 100 }],
+          successThreshold: 100,
+          errorThreshold: 100,
+          retries: 0,
+        }),
+      );
       const { id }: { id: string } = JSON.parse((await runCli(['rollouts', 'create', '-f', spec, '--json'], { env })).stdout);
       expect((await runCli(['rollouts', 'start', id], { env })).code).toBe(0);
       const watched = await runCli(['rollouts', 'watch', id, '--interval', '200'], { env, timeoutMs: 90_000 });
@@ -145,7 +177,17 @@ for (const kind of databaseKinds()) {
 
     it('watching a cancelled rollout exits 1; starting it again is the API refusal, exit 3', async () => {
       const spec = join(dir, 'cancel.json');
-      writeFileSync(spec, JSON.stringify({ name: 'cancelled', firmwareId, target: { deviceIds: [healthy()[0]!.deviceId!] }, phases: [{ name: 'all', percent: 100 }], successThreshold: 100, errorThreshold: 0 }));
+      writeFileSync(
+        spec,
+        JSON.stringify({
+          name: 'cancelled',
+          firmwareId,
+          target: { deviceIds: [healthy()[0]!.deviceId!] },
+          phases: [{ name: 'all', percent: 100 }],
+          successThreshold: 100,
+          errorThreshold: 0,
+        }),
+      );
       const created = await runCli(['rollouts', 'create', '-f', spec, '--json'], { env });
       const { id }: { id: string } = JSON.parse(created.stdout);
       expect((await runCli(['rollouts', 'cancel', id], { env })).stdout.trim()).toBe(`rollout ${id}: cancelled`);
@@ -160,7 +202,7 @@ for (const kind of databaseKinds()) {
       expect(missing.stderr).toMatch(/^error: ENOENT: .*nope\.json/);
     });
 
-    it('faults list, ack and resolve a real terminal\'s tamper fault', async () => {
+    it("faults list, ack and resolve a real terminal's tamper fault", async () => {
       const agent = healthy()[2]!;
       agent.hardware.inject('tamper');
       const listed = await eventually(

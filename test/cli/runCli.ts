@@ -38,7 +38,8 @@ export function runProgram(file: string, args: string[], env: Record<string, str
 }
 
 // Nothing of the test process's own posfleet settings leaks in: each test names its own.
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSFLEET_') && k !== 'XDG_CONFIG_HOME'));
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('POSFLEET_') && k !== 'XDG_CONFIG_HOME'));
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   const base = cleanEnv();
