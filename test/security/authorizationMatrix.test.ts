@@ -51,6 +51,8 @@ const idPrefixBySegment: Record<string, string> = {
   filters: idPrefixes.savedFilter,
   'maintenance-windows': idPrefixes.maintenanceWindow,
   orgs: idPrefixes.organisation,
+  apps: idPrefixes.appPackage,
+  'app-deployments': idPrefixes.campaign,
 };
 const otherParams: Record<string, string> = {
   cmdId: `${idPrefixes.command}_${MADE_UP}`,
