@@ -35,13 +35,14 @@ export const deviceExportRow = z
     openFaults: z.number().int().openapi({ description: 'faults open or acknowledged' }),
     labels: z.record(z.string(), z.string()).openapi({ description: 'CSV: its JSON text' }),
     keyVersions: z.record(z.string(), z.number().int()).openapi({ description: 'slot → version of the installed key; CSV: its JSON text' }),
+    appVersions: z
+      .record(z.string(), z.string())
+      .openapi({ description: 'package name → version of each payment app the terminal reports installed; CSV: its JSON text' }),
     parametersTemplateId: z.string().nullable().openapi({ description: 'the parameter template of the set the terminal last reported' }),
     parametersVersion: z.number().int().nullable().openapi({ description: 'that template version' }),
-    parametersDrift: z
-      .boolean()
-      .openapi({
-        description: 'the parameters_drift alert is open: reported ≠ desired for longer than PARAMETERS_DRIFT_ALERT_S after a push settled',
-      }),
+    parametersDrift: z.boolean().openapi({
+      description: 'the parameters_drift alert is open: reported ≠ desired for longer than PARAMETERS_DRIFT_ALERT_S after a push settled',
+    }),
   })
   .openapi('DeviceExportRow');
 

@@ -5,6 +5,7 @@ import { devices, deviceState, organisations } from '../../../schemas/db.ts';
 import { faults } from '../../../schemas/tables/faults.ts';
 import { keys } from '../../../schemas/tables/keys.ts';
 import { merchantBindings, merchants } from '../../../schemas/tables/merchants.ts';
+import { deviceApps } from '../../../schemas/tables/apps.ts';
 import { deviceParameters } from '../../../schemas/tables/parameters.ts';
 import type { HealthSample } from '../../../schemas/wire.ts';
 import type { Db } from '../../db/database.ts';
@@ -44,6 +45,10 @@ function readPage(db: Db, where: readonly SQL[], scope: OrgScope, size: number, 
       health: deviceState.health,
       labels: devices.labels,
       openFaults: sql<number>`(select count(*)::int from ${faults} where ${faults.deviceId} = ${devices.id} and ${faults.state} <> 'resolved')`,
+      appVersions: sql<Record<
+        string,
+        string
+      > | null>`(select jsonb_object_agg(${deviceApps.packageName}, ${deviceApps.version}) from ${deviceApps} where ${deviceApps.deviceId} = ${devices.id})`,
       parametersTemplateId: deviceParameters.templateId,
       parametersVersion: deviceParameters.version,
       parametersDrift: sql<boolean>`exists (select 1 from ${faults} where ${faults.deviceId} = ${devices.id} and ${faults.code} = ${DRIFT_ALERT} and ${faults.state} <> 'resolved')`,
@@ -94,6 +99,7 @@ function exportRow(r: StoredRow, live: LiveState): DeviceExportRow {
     openFaults: r.openFaults,
     labels: r.labels,
     keyVersions: r.keyVersions ?? {},
+    appVersions: r.appVersions ?? {},
     parametersTemplateId: r.parametersTemplateId,
     parametersVersion: r.parametersVersion,
     parametersDrift: r.parametersDrift,
