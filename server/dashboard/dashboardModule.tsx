@@ -1,12 +1,13 @@
-// The browser dashboard (SPEC §7): an HTML shell at /ui/* rendered with Hono JSX, and hand-written
-// ES modules and CSS under /ui/assets/*. Everything the pages show comes from the public API with
+// The browser console (SPEC §7): an HTML shell at /ui/* rendered with Hono JSX, the console bundle
+// (client/console/**, built by esbuild at start, bundle.ts) and the CSS and icon under /ui/assets/*. Everything the pages show comes from the public API with
 // the user's own token (the charts from GET /v1/devices/{id}/health-history, server/telemetry/).
 import { readFileSync } from 'node:fs';
 import type { Context } from 'hono';
 import { errorJson } from '../http/errorHandler.ts';
 import type { AppEnv } from '../http/types.ts';
-import type { ServerModule } from '../moduleContract.ts';
-import { loadAssets } from './assets.ts';
+import type { ModuleContext, ServerModule } from '../moduleContract.ts';
+import { loadAssets, type Asset } from './assets.ts';
+import { bundleConsole } from './bundle.ts';
 import { Shell } from './shell.tsx';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -31,17 +32,30 @@ function secure(c: Context<AppEnv>) {
   c.header('X-Frame-Options', 'DENY');
 }
 
-export function createDashboardModule(): ServerModule {
-  const { files, tag } = loadAssets();
+export function createDashboardModule(ctx: Pick<ModuleContext, 'log'>): ServerModule {
+  const { files, tag: staticTag } = loadAssets();
+  let tag = staticTag;
   return {
     name: 'dashboard',
+    async start() {
+      const started = Date.now();
+      const bundle = await bundleConsole();
+      if (!bundle.ok) {
+        // The API stays up: only the console is missing, and the log says why.
+        ctx.log.error({ reason: bundle.reason }, 'console bundle failed; /ui shows no console until the source builds');
+        return;
+      }
+      for (const [name, asset] of bundle.files) files.set(name, asset);
+      tag = `${staticTag}${bundle.files.get('console.js')?.etag.slice(1, 7) ?? ''}`;
+      ctx.log.info({ ms: Date.now() - started, bytes: bundle.files.get('console.js')?.body.length }, 'console bundled');
+    },
     routes(app) {
       app.get('/', (c) => c.redirect('/ui/', 302));
       app.get('/ui', (c) => c.redirect('/ui/', 301));
 
       app.get('/ui/assets/*', (c) => {
         const name = c.req.path.slice('/ui/assets/'.length);
-        const asset = files.get(name);
+        const asset: Asset | undefined = files.get(name);
         if (!asset) return errorJson(c, 404, 'not_found', `no asset ${name}`);
         secure(c);
         c.header('Content-Type', asset.type);

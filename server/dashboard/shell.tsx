@@ -1,6 +1,6 @@
 // The one HTML page of the dashboard, rendered on the server with Hono JSX. It holds the
 // landmarks, the navigation, the sign-in form and the live region; the client script
-// (assets/app.js) fills <main> with the view of the current address, from the API.
+// (client/console/, bundled as /ui/assets/console.js) fills <main> with the view of the current address, from the API.
 import type { FC } from 'hono/jsx';
 
 export interface NavItem {
@@ -39,7 +39,7 @@ export const Shell: FC<{ path: string; version: string; assetTag: string }> = ({
         <title>{`${title} · posfleet`}</title>
         <link rel="stylesheet" href={`/ui/assets/app.css?v=${assetTag}`} />
         <link rel="icon" href="/ui/assets/icon.svg" type="image/svg+xml" />
-        <script type="module" src={`/ui/assets/app.js?v=${assetTag}`}></script>
+        <script type="module" src={`/ui/assets/console.js?v=${assetTag}`}></script>
       </head>
       <body>
         <a class="skip-link" href="#main">

@@ -1,0 +1,8 @@
+// The views not yet ported to Preact, and the parts of the old client they share (session,
+// capabilities, the stream), re-exported for main.tsx until each is ported and deleted.
+export { session, loadCapabilities, has } from './api.js';
+export * as overview from './views/overview.js';
+export * as faults from './views/faults.js';
+export * as device from './views/device.js';
+export * as rollouts from './views/rollouts.js';
+export * as merchants from './views/merchants.js';
