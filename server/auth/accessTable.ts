@@ -84,6 +84,7 @@ export const accessTable = {
   'POST /v1/groups': fleetChanges,
   'GET /v1/groups': anyone,
   'GET /v1/groups/{id}': anyone,
+  'GET /v1/groups/{id}/members': anyone,
   'PATCH /v1/groups/{id}': fleetChanges,
   'DELETE /v1/groups/{id}': fleetChanges,
   'POST /v1/groups/{id}/members': fleetChanges,

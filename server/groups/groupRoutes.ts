@@ -11,6 +11,16 @@ import type { GroupService } from './groupService.ts';
 
 export const MAX_MEMBER_CHANGE = 10_000;
 
+const groupMember = z
+  .object({
+    id: z.string(),
+    serial: z.string(),
+    model: z.string(),
+    status: z.string(),
+    addedAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('GroupMember');
+
 const group = z
   .looseObject({
     id: z.string(),
@@ -32,7 +42,14 @@ const idParams = pathParams('id');
 
 const routes = {
   create: route.post('/v1/groups', operators, 'Create a static group of terminals', {
-    request: { body: jsonBody(z.object({ name, description: description.optional() }).strict().openapi({ example: { name: 'Pilot stores', description: 'first wave' } })) },
+    request: {
+      body: jsonBody(
+        z
+          .object({ name, description: description.optional() })
+          .strict()
+          .openapi({ example: { name: 'Pilot stores', description: 'first wave' } }),
+      ),
+    },
     responses: { 201: jsonResponse(group, 'created'), ...errorResponses(400, 401, 403, 409) },
   }),
   list: route.get('/v1/groups', readers, 'Groups of the caller’s organisation subtree, with member counts', {
@@ -51,10 +68,22 @@ const routes = {
     request: { params: idParams },
     responses: { 204: { description: 'deleted' }, ...errorResponses(401, 403, 404) },
   }),
+  listMembers: route.get('/v1/groups/{id}/members', readers, "The group's terminals, by device id (paged)", {
+    request: { params: idParams, query: z.object(pageQuery) },
+    responses: {
+      200: jsonResponse(page(groupMember), 'a page of members'),
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
   members: route.post('/v1/groups/{id}/members', operators, 'Add and remove terminals by id (adding a member twice changes nothing)', {
     request: {
       params: idParams,
-      body: jsonBody(z.object({ add: ids.optional(), remove: ids.optional() }).strict().openapi({ example: { add: ['dev_Xk2…'], remove: [] } })),
+      body: jsonBody(
+        z
+          .object({ add: ids.optional(), remove: ids.optional() })
+          .strict()
+          .openapi({ example: { add: ['dev_Xk2…'], remove: [] } }),
+      ),
     },
     responses: {
       200: jsonResponse(group.extend({ added: z.number().int(), removed: z.number().int() }), 'the group after the change'),
@@ -77,5 +106,11 @@ export function registerGroupRoutes(app: AppRouter, groups: GroupService) {
     await groups.remove(c.req.valid('param').id, actorOf(c));
     return c.body(null, 204);
   });
-  app.openapi(routes.members, async (c) => c.json(await groups.changeMembers(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 200));
+  app.openapi(routes.listMembers, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await groups.members(c.req.valid('param').id, c.get('principal'), q.limit, q.cursor), 200);
+  });
+  app.openapi(routes.members, async (c) =>
+    c.json(await groups.changeMembers(c.req.valid('param').id, c.req.valid('json'), actorOf(c)), 200),
+  );
 }

@@ -57,6 +57,26 @@ export function createGroupService(deps: { db: Db; audit: AuditLog }) {
     get,
     knownDevices,
 
+    /** The group's terminals the caller sees, by device id. */
+    async members(id: string, scope: OrgScope, limit: number, cursor?: string) {
+      await get(id, scope);
+      const rows = await db
+        .select({ id: devices.id, serial: devices.serial, model: devices.model, status: devices.status, addedAt: deviceGroupMembers.addedAt })
+        .from(deviceGroupMembers)
+        .innerJoin(devices, eq(devices.id, deviceGroupMembers.deviceId))
+        .where(
+          and(
+            eq(deviceGroupMembers.groupId, id),
+            scopedTo(scope, devices.orgId),
+            cursor ? gt(devices.id, keyMatching(cursor, publicIdPattern('dev'))) : undefined,
+          ),
+        )
+        .orderBy(asc(devices.id))
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (last) => last.id);
+      return { items: page.items.map((r) => ({ ...r, addedAt: r.addedAt.toISOString() })), nextCursor: page.nextCursor };
+    },
+
     async create(input: GroupInput, actor: Actor & { principal: Principal }) {
       const id = newId('grp');
       try {

@@ -102,6 +102,18 @@ forEachServer('labels, groups and filters', (server) => {
     expect(add.body).toMatchObject({ members: 2, added: 2 });
     const again = await api<{ members: number; added: number; removed: number }>('POST', `/v1/groups/${g.body.id}/members`, { add: [made.b!.id], remove: [made.a!.id] });
     expect(again.body).toMatchObject({ members: 1, added: 0, removed: 1 });
+    await api('POST', `/v1/groups/${g.body.id}/members`, { add: [made.a!.id] });
+    const ids = [made.a!.id, made.b!.id].sort();
+    const first = await api<{ items: { id: string; serial: string }[]; nextCursor: string | null }>('GET', `/v1/groups/${g.body.id}/members?limit=1`);
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.items.map((m) => m.id)).toEqual([ids[0]]);
+    const second = await api<{ items: { id: string; serial: string }[]; nextCursor: string | null }>(
+      'GET',
+      `/v1/groups/${g.body.id}/members?limit=1&cursor=${first.body.nextCursor}`,
+    );
+    expect(second.body.items.map((m) => m.id)).toEqual([ids[1]]);
+    expect(second.body.nextCursor).toBeNull();
+    await api('POST', `/v1/groups/${g.body.id}/members`, { remove: [made.a!.id] });
     const bad = await api<ErrorBody>('POST', `/v1/groups/${g.body.id}/members`, { add: ['dev_missing'] });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('unknown_devices');
