@@ -1,6 +1,7 @@
 // No route leaks across subtrees (issue #14 item 1). Agents A and B under the root; B gets one
 // object of every kind we can make (terminal, merchant, users, a user request, a command, a command
-// batch, a log bundle, a fault, a rebind request, a group, a saved filter, its node). Then, for EVERY
+// batch, a log bundle, a fault, a rebind request, a group, a saved filter, a key rotation, an app
+// deployment, a maintenance window, its node). Then, for EVERY
 // operation of /openapi.json with a path parameter, A's admin calls it with B's object: the answer
 // must be 404, as for an unknown id. Every list operation, called by A's admin, must not name any
 // of B's ids. Routes not scoped yet are in `knownUnscoped`, each commented, and left out of the
@@ -15,14 +16,15 @@ import { agent, orgTerminal, rootReviewer, type Agent } from '../orgs/helpers.ts
 /**
  * Operations that answer A with B's data today. Keep each with why; remove it once scoped.
  */
-const knownUnscoped = new Set<string>([
-  // The live event stream (SSE) is not filtered by subtree yet; it is also not a finite list to read here.
-  'GET /v1/stream',
-]);
+const knownUnscoped = new Set<string>([]);
 
-/** Path parameters naming objects no organisation owns: the acquirer's firmware, keys, key policies, card blacklist, templates. */
+/** GET operations that are not a finite list to read: the live event stream (its scoping is test/orgs/stream.test.ts). */
+const notAList = new Set<string>(['GET /v1/stream']);
+
+/** Path parameters naming objects no organisation owns: the acquirer's firmware, app packages, keys, key policies, card blacklist, templates. */
 const notOrgOwned = [
   /^\/v1\/firmware\/\{id\}/,
+  /^\/v1\/apps\/\{id\}/,
   /^\/v1\/bdks\/\{id\}/,
   /^\/v1\/key-vault\/requests\/\{id\}/,
   /^\/v1\/key-policies\/\{usage\}/,
@@ -100,9 +102,17 @@ forEachServer('no route leaks across organisation subtrees', (server) => {
       as,
     );
     if (rotation.status === 201) theirs.cmp = rotation.body.id;
-    for (const kind of ['urq', 'cmd', 'bat', 'lb', 'rbr', 'grp', 'sfl', 'cmp']) if (!theirs[kind]) notMade.push(kind);
-    // Maintenance windows are not made here: their routes stay unchecked, and are named as such.
-    notMade.push('mw');
+    // An uninstall needs no package registered; the app-deployment routes then judge a campaign of their own kind.
+    const deployment = await t.api<{ id: string }>(
+      'POST',
+      '/v1/app-deployments',
+      { name: 'B uninstall', action: 'uninstall', packageName: 'com.posfleet.pay', target: { deviceIds: [dev] }, phases: [{ name: 'All', percent: 100 }], successThreshold: 100, errorThreshold: 50 },
+      as,
+    );
+    if (deployment.status === 201) theirs.adp = deployment.body.id;
+    const window = await t.api<{ id: string }>('POST', '/v1/maintenance-windows', { scope: 'merchant', targetId: b.merchant.id, start: '01:00', end: '04:00', days: [1, 2, 3] }, as);
+    if (window.status === 201) theirs.mw = window.body.id;
+    for (const kind of ['urq', 'cmd', 'bat', 'lb', 'rbr', 'grp', 'sfl', 'cmp', 'adp', 'mw']) if (!theirs[kind]) notMade.push(kind);
   }, 180_000);
 
   /** B's object for a path parameter, from the segment before it (or its name); null: not org-owned. */
@@ -122,10 +132,12 @@ forEachServer('no route leaks across organisation subtrees', (server) => {
       'rebind-requests': 'rbr',
       groups: 'grp',
       filters: 'sfl',
-      // One key rotation stands for every campaign kind: a rollout route answers 404 for it by kind
-      // alone, so only the key-rotation routes prove the subtree check on campaigns.
+      // A key rotation stands for the campaign kinds not made here: a rollout route answers 404 for
+      // it by kind alone, so the key-rotation and app-deployment routes prove the subtree check.
       rollouts: 'cmp',
       'key-rotations': 'cmp',
+      'app-deployments': 'adp',
+      'maintenance-windows': 'mw',
       'parameter-pushes': 'cmp',
       campaigns: 'cmp',
     };
@@ -169,7 +181,7 @@ forEachServer('no route leaks across organisation subtrees', (server) => {
     const leaks: string[] = [];
     for (const op of await operations(t)) {
       if (op.method !== 'GET' || op.path.includes('{') || op.access.roles === 'public') continue;
-      if (knownUnscoped.has(op.key)) continue;
+      if (knownUnscoped.has(op.key) || notAList.has(op.key)) continue;
       const res = await t.api('GET', `${op.path}${op.path.includes('?') ? '&' : '?'}limit=500`, undefined, as);
       const named = bIds.filter((id) => res.text.includes(id));
       if (named.length) leaks.push(`${op.key} names ${named.join(',')}`);
@@ -180,8 +192,8 @@ forEachServer('no route leaks across organisation subtrees', (server) => {
     expect(mine.text).toContain(a.terminals[0]!.id);
   });
 
-  it('made one object of every kind in B (only maintenance windows are left out)', () => {
-    expect(notMade).toEqual(['mw']);
+  it('made one object of every kind in B', () => {
+    expect(notMade).toEqual([]);
   });
 
   it('every known-unscoped entry is a real operation', async () => {
@@ -200,5 +212,6 @@ const kindPath: Record<string, string> = {
   grp: '/v1/groups/',
   sfl: '/v1/filters/',
   cmp: '/v1/key-rotations/',
+  adp: '/v1/app-deployments/',
   mw: '/v1/maintenance-windows/',
 };
