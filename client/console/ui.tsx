@@ -2,6 +2,7 @@
 // Shared pieces of the console's pages, the same markup (classes, data attributes) the CSS and the
 // browser tests know: tables that scroll sideways, badges, times, filter bars, error boxes.
 import type { ComponentChildren } from 'preact';
+import { ApiError } from '../apiClient.ts';
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 const dtf = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
@@ -110,9 +111,13 @@ export function FilterForm(props: { label: string; onApply(): void; onClear(): v
   );
 }
 
+/** An API refusal shows its stable code beside the message: the code is what docs and support name. */
 export function ErrorBox({ error }: { error: unknown }) {
+  const code = error instanceof ApiError ? error.code : undefined;
   return (
-    <p class="form-error" role="alert">
+    <p class="form-error" role="alert" data-code={code}>
+      {code ? <code class="error-code">{code}</code> : null}
+      {code ? ' ' : null}
       {error instanceof Error ? error.message : String(error)}
     </p>
   );
