@@ -8,6 +8,7 @@ import type { MaintenanceWindow } from '../../schemas/ota.ts';
 import { retryDelay, retryStrategies } from '../../schemas/retry.ts';
 import type { CampaignDeviceRecord } from '../../schemas/tables/campaigns.ts';
 import type { Verdict } from './campaignKind.ts';
+import { phaseSizes } from './phaseSizes.ts';
 
 export const inFlightDeviceStates: readonly CampaignDeviceState[] = ['sent', 'downloading', 'installing', 'rebooting'];
 /** Outcomes that count against the error threshold. */
@@ -33,15 +34,11 @@ export function drawPhases(
   phasePercents: readonly number[],
 ): Map<string, { phase: number; rank: number }> {
   const ranked = deviceIds.map((id) => ({ id, rank: rankOf(seed, id) })).sort((a, b) => a.rank - b.rank || (a.id < b.id ? -1 : 1));
-  const n = ranked.length;
   const out = new Map<string, { phase: number; rank: number }>();
-  let cum = 0;
   let from = 0;
-  phasePercents.forEach((p, i) => {
-    cum += p;
-    const to = i === phasePercents.length - 1 ? n : Math.min(n, Math.round((n * cum) / 100));
-    for (let k = from; k < to; k++) out.set(ranked[k]!.id, { phase: i, rank: ranked[k]!.rank });
-    from = Math.max(from, to);
+  phaseSizes(ranked.length, phasePercents).forEach((size, i) => {
+    for (let k = from; k < from + size; k++) out.set(ranked[k]!.id, { phase: i, rank: ranked[k]!.rank });
+    from += size;
   });
   return out;
 }

@@ -17,7 +17,7 @@ const EXAMPLE = 'model = "PAX-A920" and fw < "2.1.0" and label.region in ("north
 
 const query = z.string().min(1).max(MAX_QUERY_LENGTH).openapi({ description: 'a fleet query (docs/groups-and-filters.md)', example: EXAMPLE });
 
-const savedFilter = z
+export const savedFilter = z
   .looseObject({
     id: z.string(),
     name: z.string(),

@@ -21,7 +21,7 @@ const groupMember = z
   })
   .openapi('GroupMember');
 
-const group = z
+export const group = z
   .looseObject({
     id: z.string(),
     name: z.string(),
