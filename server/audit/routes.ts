@@ -40,11 +40,11 @@ const AuditEntrySchema = z
   })
   .openapi('AuditEntry');
 
-const AuditPageSchema = z
+export const AuditPageSchema = z
   .object({ items: z.array(AuditEntrySchema), nextCursor: z.string().nullable() })
   .openapi('AuditPage');
 
-const AuditVerifySchema = z
+export const AuditVerifySchema = z
   .object({
     ok: z.boolean(),
     checked: z.number().int(),

@@ -61,7 +61,10 @@ export const IssuedTokenSchema = z
   .object({ token: z.string().openapi({ description: 'API token, shown only in this answer' }) })
   .openapi('IssuedToken');
 
-const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) }).openapi('DisabledUser');
+export const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) }).openapi('DisabledUser');
+
+/** The answer of `POST /v1/users` for an admin that needs a second admin's approval. */
+export const UserRequestedSchema = z.object({ request: UserRequestSchema }).openapi('UserRequested');
 
 export const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
 
@@ -74,7 +77,7 @@ const createUserRoute = route.post('/v1/users', admins, 'Create a user and its f
   request: { body: jsonBody(CreateUserBody) },
   responses: {
     201: jsonResponse(CreatedUserSchema, 'created; the token is shown once'),
-    202: jsonResponse(z.object({ request: UserRequestSchema }).openapi('UserRequested'), 'an admin: filed as a request, `POST /v1/user-requests/{id}/approve` by another admin creates it'),
+    202: jsonResponse(UserRequestedSchema, 'an admin: filed as a request, `POST /v1/user-requests/{id}/approve` by another admin creates it'),
     400: errorAnswer('invalid body'),
     ...authErrors,
   },

@@ -20,13 +20,14 @@ const ListQuery = z.object({
     .default(50)
     .openapi({ param: { name: 'limit', in: 'query' } }),
 });
+export const UserRequestListSchema = z.object({ items: z.array(UserRequestSchema) });
 const decisionErrors = errorResponses(401, 403, 404, 409);
 
 export function registerUserRequestRoutes(app: AppRouter, requests: UserRequests): void {
   app.openapi(
     route.get('/v1/user-requests', admins, 'User requests waiting for, or decided by, a second admin; newest first', {
       request: { query: ListQuery },
-      responses: { 200: jsonResponse(z.object({ items: z.array(UserRequestSchema) }), 'requests'), ...errorResponses(400, 401, 403) },
+      responses: { 200: jsonResponse(UserRequestListSchema, 'requests'), ...errorResponses(400, 401, 403) },
     }),
     async (c) => c.json({ items: await requests.list(c.req.valid('query').limit, c.get('principal')) }, 200),
   );
