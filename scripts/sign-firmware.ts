@@ -21,10 +21,15 @@ export function generatePublisherKey(): { privateKeyPem: string; publicKeyBase64
   };
 }
 
+/** base64 Ed25519 signature over a manifest's canonical bytes (firmware here, apps in scripts/sign-app.ts). */
+export function signCanonicalBytes(bytes: Buffer, privateKey: KeyObject | string): string {
+  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
+  return sign(null, bytes, key).toString('base64');
+}
+
 /** base64 Ed25519 signature over the manifest's canonical JSON. */
 export function signManifest(manifest: FirmwareManifest, privateKey: KeyObject | string): string {
-  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
-  return sign(null, manifestBytes(firmwareManifest.parse(manifest)), key).toString('base64');
+  return signCanonicalBytes(manifestBytes(firmwareManifest.parse(manifest)), privateKey);
 }
 
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {

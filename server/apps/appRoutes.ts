@@ -30,7 +30,7 @@ export const appSchema = z
     size: z.number(),
   })
   .openapi('AppPackage');
-const packageSummary = z
+export const packageSummary = z
   .object({
     packageName: z.string(),
     installs: z.number().int().openapi({ description: "terminals of the caller's subtree reporting any version" }),
@@ -46,7 +46,7 @@ const packageSummary = z
     ),
   })
   .openapi('AppPackageSummary');
-const inventoryView = z.object({ deviceId: z.string(), apps: z.array(installedApp) }).openapi('AppInventory');
+export const inventoryView = z.object({ deviceId: z.string(), apps: z.array(installedApp) }).openapi('AppInventory');
 const idParams = pathParams('id');
 const route = routesTagged('apps');
 
