@@ -15,7 +15,8 @@ export type PlainField = (typeof plainFields)[number];
 export const keyedFields = ['label', 'app', 'keyVersion'] as const;
 export type KeyedField = (typeof keyedFields)[number];
 
-export type FieldRef = { name: PlainField } | { name: KeyedField; key: string };
+export type KeyedFieldRef = { name: KeyedField; key: string };
+export type FieldRef = { name: PlainField } | KeyedFieldRef;
 
 export const compareOps = ['=', '!=', '<', '<=', '>', '>=', '~'] as const;
 export type CompareOp = (typeof compareOps)[number];
@@ -26,9 +27,7 @@ export const distanceUnits = ['m', 'km'] as const;
 export type DistanceUnit = (typeof distanceUnits)[number];
 
 export type Literal =
-  | { type: 'string'; value: string }
-  | { type: 'number'; value: number }
-  | { type: 'duration'; amount: number; unit: DurationUnit };
+  { type: 'string'; value: string } | { type: 'number'; value: number } | { type: 'duration'; amount: number; unit: DurationUnit };
 
 export interface Distance {
   amount: number;
@@ -45,6 +44,8 @@ export type QueryNode =
   | { kind: 'not'; expr: QueryNode; span: SourceSpan }
   | { kind: 'compare'; field: FieldRef; op: CompareOp; value: Literal; span: SourceSpan }
   | { kind: 'in'; field: FieldRef; values: Literal[]; span: SourceSpan }
+  /** `label.region exists`, `app.com.posfleet.pay exists`: the terminal has a value under that key. */
+  | { kind: 'exists'; field: KeyedFieldRef; span: SourceSpan }
   /** `online`: the only bare field. */
   | { kind: 'online'; span: SourceSpan }
   | { kind: 'within'; center: LatLon; radius: Distance; span: SourceSpan }

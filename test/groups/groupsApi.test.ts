@@ -1,6 +1,7 @@
 // Labels in bulk and by CSV, static groups and saved filters through the real server, on every
 // engine: what an operator does from the API, read back the way a client would.
 import { expect, it } from 'vitest';
+import { deviceApps } from '../../schemas/tables/apps.ts';
 import { uniqueSerial } from '../helpers/devices.ts';
 import { forEachServer } from '../helpers/testServer.ts';
 
@@ -57,7 +58,11 @@ forEachServer('labels, groups and filters', (server) => {
     const unknown = await api<ErrorBody>('POST', '/v1/devices/labels', { target: { deviceIds: ['dev_nope'] }, set: { x: 'y' } });
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('unknown_devices');
-    const both = await api<ErrorBody>('POST', '/v1/devices/labels', { target: { deviceIds: [made.a!.id] }, set: { x: 'y' }, remove: ['x'] });
+    const both = await api<ErrorBody>('POST', '/v1/devices/labels', {
+      target: { deviceIds: [made.a!.id] },
+      set: { x: 'y' },
+      remove: ['x'],
+    });
     expect(both.status).toBe(400);
     const audit = await api<{ items: { action: string; data: { updated: number } }[] }>('GET', '/v1/audit?action=device.labels');
     expect(audit.body.items.map((e) => e.data.updated)).toEqual(expect.arrayContaining([2]));
@@ -73,10 +78,15 @@ forEachServer('labels, groups and filters', (server) => {
       `NOPE-${prefix},region,west`,
       `${prefix}-b,,x`,
     ].join('\r\n');
-    const res = await t().api<{ rows: number; updated: number; errors: { row: number; message: string }[] }>('POST', '/v1/devices/labels.csv', undefined, {
-      raw: csv,
-      headers: { 'content-type': 'text/csv' },
-    });
+    const res = await t().api<{ rows: number; updated: number; errors: { row: number; message: string }[] }>(
+      'POST',
+      '/v1/devices/labels.csv',
+      undefined,
+      {
+        raw: csv,
+        headers: { 'content-type': 'text/csv' },
+      },
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.body.rows).toBe(4);
     expect(res.body.updated).toBe(2);
@@ -86,7 +96,10 @@ forEachServer('labels, groups and filters', (server) => {
     expect(a.note).toBe('first line\r\nsecond, with a comma and a "quote"');
     expect(a.store).toBeUndefined();
     expect((await labelsOf('c')).region).toBe('west');
-    const noHeader = await t().api<{ errors: { row: number }[] }>('POST', '/v1/devices/labels.csv', undefined, { raw: 'a,b\n', headers: { 'content-type': 'text/csv' } });
+    const noHeader = await t().api<{ errors: { row: number }[] }>('POST', '/v1/devices/labels.csv', undefined, {
+      raw: 'a,b\n',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(noHeader.body.errors).toEqual([{ row: 1, message: expect.stringContaining('serial, key and value') }]);
   });
 
@@ -97,14 +110,22 @@ forEachServer('labels, groups and filters', (server) => {
     expect(g.body.members).toBe(0);
     expect((await api<ErrorBody>('POST', '/v1/groups', { name })).body.error.code).toBe('name_taken');
 
-    const add = await api<{ members: number; added: number }>('POST', `/v1/groups/${g.body.id}/members`, { add: [made.a!.id, made.b!.id, made.a!.id] });
+    const add = await api<{ members: number; added: number }>('POST', `/v1/groups/${g.body.id}/members`, {
+      add: [made.a!.id, made.b!.id, made.a!.id],
+    });
     expect(add.status, add.text).toBe(200);
     expect(add.body).toMatchObject({ members: 2, added: 2 });
-    const again = await api<{ members: number; added: number; removed: number }>('POST', `/v1/groups/${g.body.id}/members`, { add: [made.b!.id], remove: [made.a!.id] });
+    const again = await api<{ members: number; added: number; removed: number }>('POST', `/v1/groups/${g.body.id}/members`, {
+      add: [made.b!.id],
+      remove: [made.a!.id],
+    });
     expect(again.body).toMatchObject({ members: 1, added: 0, removed: 1 });
     await api('POST', `/v1/groups/${g.body.id}/members`, { add: [made.a!.id] });
     const ids = [made.a!.id, made.b!.id].sort();
-    const first = await api<{ items: { id: string; serial: string }[]; nextCursor: string | null }>('GET', `/v1/groups/${g.body.id}/members?limit=1`);
+    const first = await api<{ items: { id: string; serial: string }[]; nextCursor: string | null }>(
+      'GET',
+      `/v1/groups/${g.body.id}/members?limit=1`,
+    );
     expect(first.status, first.text).toBe(200);
     expect(first.body.items.map((m) => m.id)).toEqual([ids[0]]);
     const second = await api<{ items: { id: string; serial: string }[]; nextCursor: string | null }>(
@@ -130,7 +151,10 @@ forEachServer('labels, groups and filters', (server) => {
 
   it('saves filters checked at save, counts them live, previews and lists devices by query', async () => {
     const badQuery = `model = "PAX-A920" and fw < 2`;
-    const bad = await api<{ error: { code: string; details: { position: number; expected: string } } }>('POST', '/v1/filters', { name: `bad ${prefix}`, query: badQuery });
+    const bad = await api<{ error: { code: string; details: { position: number; expected: string } } }>('POST', '/v1/filters', {
+      name: `bad ${prefix}`,
+      query: badQuery,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('query_invalid');
     expect(bad.body.error.details.position).toBe(badQuery.lastIndexOf('2'));
@@ -158,7 +182,10 @@ forEachServer('labels, groups and filters', (server) => {
     expect(preview.body.count).toBe(1);
     expect(preview.body.canonical).toBe(`serial ~ "${prefix}" and not label.region = "north"`);
 
-    const listed = await api<{ items: { id: string }[] }>('GET', `/v1/devices?query=${encodeURIComponent(`serial ~ "${prefix}" and label.region = "north"`)}`);
+    const listed = await api<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/devices?query=${encodeURIComponent(`serial ~ "${prefix}" and label.region = "north"`)}`,
+    );
     expect(listed.status, listed.text).toBe(200);
     expect(listed.body.items.map((d) => d.id)).toEqual([made.a!.id, made.b!.id]);
     const refused = await api<ErrorBody>('GET', `/v1/devices?query=${encodeURIComponent('label.region ==')}`);
@@ -169,11 +196,47 @@ forEachServer('labels, groups and filters', (server) => {
     expect((await api('GET', `/v1/filters/${f.body.id}/count`)).status).toBe(404);
   });
 
-  it('refuses app.<name> while no terminal reports its apps', async () => {
-    const res = await api<{ error: { code: string; details: { position: number; expected: string } } }>('POST', '/v1/filters/preview', { query: 'online and app.payments >= "1.2"' });
-    expect(res.status).toBe(400);
-    expect(res.body.error.details).toEqual({ position: 11, expected: expect.stringContaining('payment apps') });
+  it('finds terminals by installed app version (segment order) and by whether the app is there', async () => {
+    const pay = async (name: string, version: string | null) => {
+      const d = await register(name, 'PAX-A920');
+      if (version) await t().server.parts.db.insert(deviceApps).values({ deviceId: d.id, packageName: 'com.posfleet.pay', version });
+      await t().server.parts.db.insert(deviceApps).values({ deviceId: d.id, packageName: 'com.acme.emv', version: '2.0.0' });
+      return d.id;
+    };
+    const [newer, older, rc, none] = [
+      await pay('app1', '1.10.0'),
+      await pay('app2', '1.9.0'),
+      await pay('app3', '1.2.0-rc1'),
+      await pay('app4', null),
+    ];
+    const ids = async (q: string) => {
+      const res = await api<{ items: { id: string }[] }>(
+        'GET',
+        `/v1/devices?query=${encodeURIComponent(`serial ~ "${prefix}-app" and ${q}`)}`,
+      );
+      expect(res.status, res.text).toBe(200);
+      return res.body.items.map((d) => d.id);
+    };
+    expect(await ids('app.com.posfleet.pay >= "1.10.0"')).toEqual([newer]);
+    expect(await ids('app.com.posfleet.pay > "1.2.0"')).toEqual([newer, older]);
+    expect(await ids('app.com.posfleet.pay = "1.9.0"')).toEqual([older]);
+    // A version that is not dotted numbers (1.2.0-rc1) takes no comparison but ~, not even !=.
+    expect(await ids('app.com.posfleet.pay != "1.9.0"')).toEqual([newer]);
+    expect(await ids('app.com.posfleet.pay ~ "1.2.0-"')).toEqual([rc]);
+    expect(await ids('app.com.posfleet.pay exists')).toEqual([newer, older, rc]);
+    expect(await ids('not app.com.posfleet.pay exists and app.com.acme.emv = "2.0.0"')).toEqual([none]);
+
+    const preview = await api<Matches>('POST', '/v1/filters/preview', {
+      query: `serial ~ "${prefix}-app" and app."com.posfleet.pay" in ("1.9.0", "1.10.0")`,
+    });
+    expect(preview.status, preview.text).toBe(200);
+    expect(preview.body.count).toBe(2);
+    expect(preview.body.canonical).toBe(`serial ~ "${prefix}-app" and app.com.posfleet.pay in ("1.9.0", "1.10.0")`);
+    const refused = await api<ErrorBody>('POST', '/v1/filters/preview', { query: 'app.com.posfleet.pay >= "1.2.0-rc1"' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'query_invalid',
+      details: { position: 24, expected: expect.stringContaining('dotted numbers') },
+    });
   });
 });
-
-

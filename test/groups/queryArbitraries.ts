@@ -2,7 +2,7 @@
 // the agreement of the SQL compiler with the in-memory evaluator. Spans are filled with zeros:
 // the tests compare trees with their spans stripped.
 import fc from 'fast-check';
-import type { CompareOp, FieldRef, LatLon, Literal, QueryNode } from '../../schemas/fleetQuery.ts';
+import type { CompareOp, FieldRef, KeyedFieldRef, LatLon, Literal, QueryNode } from '../../schemas/fleetQuery.ts';
 import { durationUnits } from '../../schemas/fleetQuery.ts';
 import { fieldSpecs } from '../../server/groups/query/fields.ts';
 
@@ -14,8 +14,7 @@ export interface QueryDomain {
   labelKeys: fc.Arbitrary<string>;
   slots: fc.Arbitrary<string>;
   versions: fc.Arbitrary<string>;
-  /** Whether to use app.<name> (the SQL compiler refuses it in this build). */
-  apps: boolean;
+  appNames: fc.Arbitrary<string>;
   lat: fc.Arbitrary<number>;
   lon: fc.Arbitrary<number>;
 }
@@ -29,19 +28,23 @@ export const wideDomain: QueryDomain = {
   labelKeys: fc.string({ minLength: 1, maxLength: 10 }),
   slots: fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/),
   versions: fc.array(fc.nat(300), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('.')),
-  apps: true,
+  // Package names print bare (dotted identifiers); other keys need quotes.
+  appNames: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9_]{0,5}(\.[a-z_][a-z0-9_]{0,5}){1,3}$/), fc.string({ minLength: 1, maxLength: 10 })),
   lat: latIn(-90, 90),
   lon: latIn(-180, 180),
 };
 
+function keyedFieldArb(d: QueryDomain): fc.Arbitrary<KeyedFieldRef> {
+  return fc.oneof(
+    d.labelKeys.map((key): KeyedFieldRef => ({ name: 'label', key })),
+    d.slots.map((key): KeyedFieldRef => ({ name: 'keyVersion', key })),
+    d.appNames.map((key): KeyedFieldRef => ({ name: 'app', key })),
+  );
+}
+
 function fieldArb(d: QueryDomain): fc.Arbitrary<FieldRef> {
   const plain = fc.constantFrom('serial', 'model', 'fw', 'merchant', 'mcc', 'org', 'lastSeen', 'fault').map((name): FieldRef => ({ name }));
-  const keyed = [
-    d.labelKeys.map((key): FieldRef => ({ name: 'label', key })),
-    d.slots.map((key): FieldRef => ({ name: 'keyVersion', key })),
-    ...(d.apps ? [d.labelKeys.map((key): FieldRef => ({ name: 'app', key }))] : []),
-  ];
-  return fc.oneof(plain, ...keyed);
+  return fc.oneof(plain, keyedFieldArb(d));
 }
 
 function literalArb(d: QueryDomain, field: FieldRef, op: CompareOp | 'in'): fc.Arbitrary<Literal> {
@@ -65,7 +68,9 @@ function predicateArb(d: QueryDomain): fc.Arbitrary<QueryNode> {
       .constantFrom(...spec.ops)
       .chain((op) => literalArb(d, field, op).map((value): QueryNode => ({ kind: 'compare', field, op, value, span })));
     if (!spec.in) return compare;
-    const inList = fc.array(literalArb(d, field, 'in'), { minLength: 1, maxLength: 3 }).map((values): QueryNode => ({ kind: 'in', field, values, span }));
+    const inList = fc
+      .array(literalArb(d, field, 'in'), { minLength: 1, maxLength: 3 })
+      .map((values): QueryNode => ({ kind: 'in', field, values, span }));
     return fc.oneof(compare, inList);
   });
   const point = fc.record({ lat: d.lat, lon: d.lon });
@@ -76,7 +81,8 @@ function predicateArb(d: QueryDomain): fc.Arbitrary<QueryNode> {
     .tuple(d.lat, d.lat, d.lon, d.lon)
     .map(([a, b, west, east]): QueryNode => ({ kind: 'bbox', south: Math.min(a, b), north: Math.max(a, b), west, east, span }));
   const polygon = fc.array(point, { minLength: 3, maxLength: 6 }).map((points: LatLon[]): QueryNode => ({ kind: 'polygon', points, span }));
-  return fc.oneof({ weight: 6, arbitrary: compareOrIn }, fc.constant<QueryNode>({ kind: 'online', span }), within, bbox, polygon);
+  const exists = keyedFieldArb(d).map((field): QueryNode => ({ kind: 'exists', field, span }));
+  return fc.oneof({ weight: 6, arbitrary: compareOrIn }, fc.constant<QueryNode>({ kind: 'online', span }), exists, within, bbox, polygon);
 }
 
 export function queryArb(d: QueryDomain): fc.Arbitrary<QueryNode> {
@@ -85,7 +91,9 @@ export function queryArb(d: QueryDomain): fc.Arbitrary<QueryNode> {
       { depthSize: 'small', withCrossShrink: true },
       predicateArb(d),
       tie('tree').map((expr): QueryNode => ({ kind: 'not', expr, span })),
-      fc.tuple(fc.constantFrom('and' as const, 'or' as const), tie('tree'), tie('tree')).map(([kind, left, right]): QueryNode => ({ kind, left, right, span })),
+      fc
+        .tuple(fc.constantFrom('and' as const, 'or' as const), tie('tree'), tie('tree'))
+        .map(([kind, left, right]): QueryNode => ({ kind, left, right, span })),
     ),
   }));
   return tree;

@@ -1,10 +1,19 @@
 // Syntax tree → one SQL condition over `devices` left-joined with `device_state` (the join every
-// device list already makes), with correlated subqueries for merchants, faults and keys. Each
+// device list already makes), with correlated subqueries for merchants, faults, keys and apps. Each
 // comparison is wrapped in coalesce(…, false): a missing value makes it false rather than
 // unknown, so `not` means what the in-memory evaluator (evaluator.ts) says it means.
-import { Column, getTableColumns, is, sql, type SQL } from 'drizzle-orm';
-import { DISTANCE_M, DURATION_MS, type CompareOp, type FieldRef, type Literal, type QueryNode } from '../../../schemas/fleetQuery.ts';
+import { sql, type SQL } from 'drizzle-orm';
+import {
+  DISTANCE_M,
+  DURATION_MS,
+  type CompareOp,
+  type FieldRef,
+  type KeyedFieldRef,
+  type Literal,
+  type QueryNode,
+} from '../../../schemas/fleetQuery.ts';
 import { deviceState, devices, organisations } from '../../../schemas/db.ts';
+import { deviceApps } from '../../../schemas/tables/apps.ts';
 import { faults } from '../../../schemas/tables/faults.ts';
 import { keys } from '../../../schemas/tables/keys.ts';
 import { merchants } from '../../../schemas/tables/merchants.ts';
@@ -15,17 +24,6 @@ const EARTH_RADIUS_M = 6_371_008.8;
 export interface CompileOptions {
   /** The instant `lastSeen` durations count back from (a fixed value keeps a query's answer reproducible). */
   now: Date;
-}
-
-/**
- * A column another item of the issue adds when it lands (`device_state.apps`, payment apps). A
- * query on a field whose column this build lacks is
- * refused with its position instead of failing in the database.
- */
-function optionalColumn(table: typeof devices | typeof deviceState, name: string): Column | undefined {
-  const columns: Record<string, unknown> = getTableColumns(table);
-  const column = Object.hasOwn(columns, name) ? columns[name] : undefined;
-  return is(column, Column) ? column : undefined;
 }
 
 const fw = sql`coalesce(${deviceState.fwVersion}, ${devices.fwVersion})`;
@@ -50,6 +48,24 @@ function compareVersion(column: SQL, op: CompareOp, value: string): SQL {
   return sql`${asVersion(column)} ${sqlOp(op)} ${literalVersion(value)}`;
 }
 
+const installedApp = (packageName: string, version?: SQL) =>
+  sql`exists (select 1 from ${deviceApps} where ${deviceApps.deviceId} = ${devices.id} and ${deviceApps.packageName} = ${packageName}::text${version ? sql` and coalesce((${version}), false)` : sql``})`;
+
+const installedKey = (slot: string) =>
+  sql`(select max(${keys.version}) from ${keys} where ${keys.deviceId} = ${devices.id} and ${keys.slot} = ${slot}::text and ${keys.state} = 'installed')`;
+
+/** `<keyed field> exists`: the terminal has a label of that key, the app installed, a key installed in that slot. */
+function presence(f: KeyedFieldRef): SQL {
+  switch (f.name) {
+    case 'label':
+      return sql`(${devices.labels} ->> ${f.key}::text) is not null`;
+    case 'app':
+      return installedApp(f.key);
+    case 'keyVersion':
+      return sql`${installedKey(f.key)} is not null`;
+  }
+}
+
 function comparison(f: FieldRef, op: CompareOp, v: Literal, opts: CompileOptions, at: number): SQL {
   switch (f.name) {
     case 'serial':
@@ -59,16 +75,19 @@ function comparison(f: FieldRef, op: CompareOp, v: Literal, opts: CompileOptions
     case 'merchant':
       return compareText(sql`${devices.merchantId}`, op, textValue(v), false);
     case 'mcc':
-      return compareText(sql`(select ${merchants.mcc} from ${merchants} where ${merchants.id} = ${devices.merchantId})`, op, textValue(v), false);
+      return compareText(
+        sql`(select ${merchants.mcc} from ${merchants} where ${merchants.id} = ${devices.merchantId})`,
+        op,
+        textValue(v),
+        false,
+      );
     case 'label':
       return compareText(sql`(${devices.labels} ->> ${f.key}::text)`, op, textValue(v), false);
     case 'fw':
       return compareVersion(fw, op, textValue(v));
-    case 'app': {
-      const apps = optionalColumn(deviceState, 'apps');
-      if (!apps) throw new QueryError(at, 'a field this server has: terminals do not report their payment apps yet, so app.<name> cannot be queried');
-      return compareVersion(sql`(${apps} ->> ${f.key}::text)`, op, textValue(v));
-    }
+    case 'app':
+      // One row per installed package: a terminal without the package has no row, so every comparison (`!=` too) is false.
+      return installedApp(f.key, compareVersion(sql`${deviceApps.version}`, op, textValue(v)));
     case 'org': {
       // A subtree is every node whose materialised path passes through the named node.
       const inside = sql`exists (select 1 from ${organisations} where ${organisations.id} = ${devices.orgId} and strpos(${organisations.path}, ${'/' + textValue(v) + '/'}::text) > 0)`;
@@ -81,8 +100,7 @@ function comparison(f: FieldRef, op: CompareOp, v: Literal, opts: CompileOptions
     }
     case 'keyVersion': {
       if (op === '~' || v.type !== 'number') throw new QueryError(at, 'a whole number');
-      const installed = sql`(select max(${keys.version}) from ${keys} where ${keys.deviceId} = ${devices.id} and ${keys.slot} = ${f.key}::text and ${keys.state} = 'installed')`;
-      return sql`${installed} ${sqlOp(op)} ${v.value}::integer`;
+      return sql`${installedKey(f.key)} ${sqlOp(op)} ${v.value}::integer`;
     }
     case 'lastSeen': {
       if (v.type !== 'duration') throw new QueryError(at, 'a duration');
@@ -108,7 +126,14 @@ export function compileQuery(n: QueryNode, opts: CompileOptions): SQL {
     case 'compare':
       return falseIfNull(comparison(n.field, n.op, n.value, opts, n.span.start));
     case 'in':
-      return falseIfNull(sql.join(n.values.map((v) => sql`(${comparison(n.field, '=', v, opts, n.span.start)})`), sql` or `));
+      return falseIfNull(
+        sql.join(
+          n.values.map((v) => sql`(${comparison(n.field, '=', v, opts, n.span.start)})`),
+          sql` or `,
+        ),
+      );
+    case 'exists':
+      return presence(n.field);
     case 'within': {
       const r = n.radius.amount * DISTANCE_M[n.radius.unit];
       const { lat: cLat, lon: cLon } = n.center;
@@ -116,7 +141,10 @@ export function compileQuery(n: QueryNode, opts: CompileOptions): SQL {
       return falseIfNull(sql`2 * ${EARTH_RADIUS_M}::float8 * asin(least(1, sqrt(${h}))) <= ${r}::float8`);
     }
     case 'bbox': {
-      const lons = n.west <= n.east ? sql`${lon} between ${n.west}::float8 and ${n.east}::float8` : sql`(${lon} >= ${n.west}::float8 or ${lon} <= ${n.east}::float8)`;
+      const lons =
+        n.west <= n.east
+          ? sql`${lon} between ${n.west}::float8 and ${n.east}::float8`
+          : sql`(${lon} >= ${n.west}::float8 or ${lon} <= ${n.east}::float8)`;
       return falseIfNull(sql`${lat} between ${n.south}::float8 and ${n.north}::float8 and ${lons}`);
     }
     case 'polygon': {

@@ -2,7 +2,15 @@
 // the database (a property test seeds a fleet in both and compares). A comparison whose field has
 // no value (no firmware reported, no merchant, no location) is false, and so is its `!=`; `not`
 // inverts that false, as `coalesce(…, false)` does in the compiled SQL.
-import { DISTANCE_M, DURATION_MS, type CompareOp, type FieldRef, type LatLon, type Literal, type QueryNode } from '../../../schemas/fleetQuery.ts';
+import {
+  DISTANCE_M,
+  DURATION_MS,
+  type CompareOp,
+  type FieldRef,
+  type LatLon,
+  type Literal,
+  type QueryNode,
+} from '../../../schemas/fleetQuery.ts';
 import { inBbox, inPolygon, withinRadius } from './geo.ts';
 import { compareVersions, versionSegments } from './versions.ts';
 
@@ -23,6 +31,7 @@ export interface DeviceSnapshot {
   /** Installed key version per slot (the highest, if several). */
   keyVersions: Record<string, number>;
   location: LatLon | null;
+  /** Installed payment apps: package name → version. */
   apps: Record<string, string>;
 }
 
@@ -125,6 +134,8 @@ export function evaluateQuery(n: QueryNode, d: DeviceSnapshot, now: Date): boole
       return compareOne(d, n.field, n.op, n.value, now);
     case 'in':
       return n.values.some((v) => compareOne(d, n.field, '=', v, now));
+    case 'exists':
+      return Object.hasOwn(n.field.name === 'label' ? d.labels : n.field.name === 'app' ? d.apps : d.keyVersions, n.field.key);
     case 'within':
       return d.location !== null && withinRadius(d.location, n.center, n.radius.amount * DISTANCE_M[n.radius.unit]);
     case 'bbox':

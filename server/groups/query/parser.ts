@@ -9,6 +9,7 @@ import {
   type DistanceUnit,
   type DurationUnit,
   type FieldRef,
+  type KeyedField,
   type LatLon,
   type Literal,
   type QueryNode,
@@ -21,8 +22,11 @@ import { QueryError } from './queryError.ts';
 const MAX_DEPTH = 64;
 const MAX_IN_VALUES = 1000;
 const MAX_POLYGON_POINTS = 1000;
-const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'within', 'bbox', 'polygon']);
-const FIELD_NAMES = 'serial, model, fw, app.<name>, merchant, mcc, org, label.<key>, online, lastSeen, fault, keyVersion.<slot>, within(…), bbox(…) or polygon(…)';
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'exists', 'within', 'bbox', 'polygon']);
+/** Label keys and key slots are at most 64 characters (as at registration), app names as long as a package name may be. */
+const MAX_KEY_LENGTH: Readonly<Record<KeyedField, number>> = { label: 64, keyVersion: 64, app: 128 };
+const FIELD_NAMES =
+  'serial, model, fw, app.<name>, merchant, mcc, org, label.<key>, online, lastSeen, fault, keyVersion.<slot>, within(…), bbox(…) or polygon(…)';
 
 const isDurationUnit = (u: string): u is DurationUnit => (durationUnits as readonly string[]).includes(u);
 const isDistanceUnit = (u: string): u is DistanceUnit => (distanceUnits as readonly string[]).includes(u);
@@ -104,15 +108,28 @@ export function parseQuery(src: string): QueryNode {
     return predicate();
   }
 
+  /** A bare key may be dotted (`app.com.posfleet.pay`): nothing else follows a field with a ".". */
+  function dottedName(first: Extract<Token, { kind: 'ident' }>): string {
+    let name = first.text;
+    while (isPunct(peek(), '.')) {
+      const part = tokens[at + 1]!; // a "." is never last: the end token follows
+      if (part.kind !== 'ident') break;
+      at += 2;
+      name += '.' + part.text;
+    }
+    return name;
+  }
+
   function field(): { ref: FieldRef; start: number } {
     const t = next();
     if (t.kind !== 'ident' || KEYWORDS.has(t.text)) throw new QueryError(t.start, `a field: ${FIELD_NAMES}`);
     if (isKeyedField(t.text)) {
       expectPunct('.', `"." and a ${t.text === 'label' ? 'label key' : t.text === 'app' ? 'app name' : 'key slot'} after ${t.text}`);
       const k = next();
-      if (k.kind === 'ident') return { ref: { name: t.text, key: k.text }, start: t.start };
-      if (k.kind === 'string' && k.value.length >= 1 && k.value.length <= 64) return { ref: { name: t.text, key: k.value }, start: t.start };
-      throw new QueryError(k.start, `a ${t.text} key: a name or a quoted string of 1 to 64 characters`);
+      const max = MAX_KEY_LENGTH[t.text];
+      const key = k.kind === 'ident' ? dottedName(k) : k.kind === 'string' ? k.value : undefined;
+      if (key !== undefined && key.length >= 1 && key.length <= max) return { ref: { name: t.text, key }, start: t.start };
+      throw new QueryError(k.start, `a ${t.text} key: a name or a quoted string of 1 to ${max} characters`);
     }
     if (!isPlainField(t.text)) throw new QueryError(t.start, `a field: ${FIELD_NAMES}`);
     return { ref: { name: t.text }, start: t.start };
@@ -153,6 +170,11 @@ export function parseQuery(src: string): QueryNode {
     const { ref, start } = field();
     const spec = specOf(ref);
     const t = next();
+    if (isWord(t, 'exists')) {
+      if (!('key' in ref))
+        throw new QueryError(t.start, `an operator for ${ref.name} ("exists" follows label.<key>, app.<name> or keyVersion.<slot>)`);
+      return { kind: 'exists', field: ref, span: { start, end: t.end } };
+    }
     if (isWord(t, 'in')) {
       if (!spec.in) throw new QueryError(t.start, `one of ${spec.ops.join(' ')} (${ref.name} takes no "in")`);
       expectPunct('(', '"(" opening the list of values');
@@ -167,7 +189,7 @@ export function parseQuery(src: string): QueryNode {
     }
     if (t.kind !== 'op' || !spec.ops.includes(t.text)) {
       const ops = spec.ops.map((o) => `"${o}"`).join(', ');
-      throw new QueryError(t.start, `an operator for ${ref.name}: ${ops}${spec.in ? ' or "in"' : ''}`);
+      throw new QueryError(t.start, `an operator for ${ref.name}: ${ops}${spec.in ? ' or "in"' : ''}${'key' in ref ? ' or "exists"' : ''}`);
     }
     const { value, end } = literal(spec, t.text);
     return { kind: 'compare', field: ref, op: t.text, value, span: { start, end } };

@@ -3,7 +3,8 @@
 // them: `not` binds tighter than `and`, `and` tighter than `or`, both associate to the left.
 import type { FieldRef, Literal, QueryNode } from '../../../schemas/fleetQuery.ts';
 
-const BARE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Identifiers joined by dots (`com.posfleet.pay`) need no quotes; the parser reads them back as one key. */
+const BARE_KEY = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 export const quote = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
@@ -35,6 +36,8 @@ export function printQuery(n: QueryNode): string {
       return `${printField(n.field)} ${n.op} ${printLiteral(n.value)}`;
     case 'in':
       return `${printField(n.field)} in (${n.values.map(printLiteral).join(', ')})`;
+    case 'exists':
+      return `${printField(n.field)} exists`;
     case 'online':
       return 'online';
     case 'within':
