@@ -79,7 +79,8 @@ function urlFor(baseUrl: string, path: string, query: Query | undefined): URL {
   return url;
 }
 
-function parseBody(text: string): unknown {
+/** An answer's text as JSON (null when empty, the text itself when not JSON). */
+export function parseBody(text: string): unknown {
   if (!text) return null;
   try {
     return JSON.parse(text);
@@ -88,7 +89,8 @@ function parseBody(text: string): unknown {
   }
 }
 
-function errorOf(status: number, body: unknown): ApiError {
+/** The ApiError an error answer stands for (also read by the console's upload with progress, which uses XMLHttpRequest). */
+export function errorOf(status: number, body: unknown): ApiError {
   const error = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
   const fields = typeof error === 'object' && error !== null ? error : {};
   const code = 'code' in fields && typeof fields.code === 'string' ? fields.code : `http_${status}`;
