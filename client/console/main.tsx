@@ -12,6 +12,9 @@ import { api, setUnauthorizedHandler, tokenStore } from './session.ts';
 import { openStream, type StreamState } from './stream.ts';
 import type { ViewContext, ViewInstance } from './viewContract.ts';
 import { Devices } from './views/Devices.tsx';
+import { AuditPage } from './views/audit/AuditPage.tsx';
+import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
+import { UsersPage } from './views/users/UsersPage.tsx';
 
 type Mount = (root: HTMLElement, ctx: ViewContext) => ViewInstance | undefined;
 
@@ -30,6 +33,9 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: legacy.device.mount, title: 'Device' },
   { re: /^\/ui\/rollouts\/?$/, mount: legacy.rollouts.mount, title: 'Rollouts and key rotations' },
   { re: /^\/ui\/merchants\/?$/, mount: legacy.merchants.mount, title: 'Merchants and re-binding approvals' },
+  { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
+  { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },
+  { re: /^\/ui\/users\/?$/, mount: preactView(UsersPage), title: 'Users and tokens' },
 ];
 
 function el<T extends HTMLElement>(id: string, type: new () => T): T {

@@ -16,6 +16,9 @@ export const navItems: NavItem[] = [
   { href: '/ui/devices', label: 'Devices', match: /^\/ui\/devices/ },
   { href: '/ui/rollouts', label: 'Rollouts & keys', match: /^\/ui\/rollouts/ },
   { href: '/ui/merchants', label: 'Merchants', match: /^\/ui\/merchants/ },
+  { href: '/ui/firmware', label: 'Firmware & apps', match: /^\/ui\/firmware/ },
+  { href: '/ui/audit', label: 'Audit', match: /^\/ui\/audit/ },
+  { href: '/ui/users', label: 'Users', match: /^\/ui\/users/ },
 ];
 
 const titles: [RegExp, string][] = [
@@ -24,6 +27,9 @@ const titles: [RegExp, string][] = [
   [/^\/ui\/devices/, 'Devices'],
   [/^\/ui\/rollouts/, 'Rollouts and key rotations'],
   [/^\/ui\/merchants/, 'Merchants and re-binding approvals'],
+  [/^\/ui\/firmware/, 'Firmware and app packages'],
+  [/^\/ui\/audit/, 'Audit log'],
+  [/^\/ui\/users/, 'Users and tokens'],
 ];
 
 export const pageTitle = (path: string) => titles.find(([re]) => re.test(path))?.[1] ?? 'Fleet overview';
