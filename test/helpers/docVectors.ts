@@ -1,9 +1,10 @@
-// The `name = value` lines of a fenced block of docs/keys.md (```<fence> … ```): the worked
-// examples the unit tests recompute, so the documented bytes cannot drift from the code.
+// The `name = value` lines of a fenced block of a docs page, docs/keys.md unless told
+// (```<fence> … ```): the worked examples the unit tests recompute, so the documented bytes
+// cannot drift from the code.
 import { readFileSync } from 'node:fs';
 
-export function documentedVectors(fence: string): Record<string, string> {
-  const doc = readFileSync(new URL('../../docs/keys.md', import.meta.url), 'utf8');
+export function documentedVectors(fence: string, page = 'keys.md'): Record<string, string> {
+  const doc = readFileSync(new URL(`../../docs/${page}`, import.meta.url), 'utf8');
   const block = new RegExp('```' + fence + '\\n([\\s\\S]*?)```').exec(doc)?.[1] ?? '';
   const entries: Array<[string, string]> = [];
   for (const line of block.trim().split('\n')) {
