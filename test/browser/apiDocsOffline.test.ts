@@ -33,25 +33,32 @@ describe('API docs with no internet', { timeout: 120_000 }, () => {
     });
 
     await page.goto(`${t.url}/docs`);
-    await page.locator('.opblock').first().waitFor({ state: 'visible', timeout: 30_000 });
-    const operations = await page
-      .locator('.opblock-summary')
-      .evaluateAll((els) =>
-        els.map(
-          (el) =>
-            `${el.querySelector('.opblock-summary-method')?.textContent?.trim()} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
-        ),
+    // Tags open collapsed (server/ops/swaggerUi.ts): every tag is listed, and those read here are opened.
+    await page.locator('.opblock-tag').first().waitFor({ state: 'visible', timeout: 30_000 });
+    const tags = await page.locator('.opblock-tag').evaluateAll((els) => els.map((el) => el.getAttribute('data-tag')));
+    expect(tags).toEqual(expect.arrayContaining(['operations', 'events', 'devices', 'commands', 'apps', 'app-deployments']));
+    for (const tag of ['operations', 'events', 'devices', 'commands']) await page.locator(`.opblock-tag[data-tag="${tag}"]`).click();
+    const operations = () =>
+      page
+        .locator('.opblock-summary')
+        .evaluateAll((els) =>
+          els.map(
+            (el) =>
+              `${el.querySelector('.opblock-summary-method')?.textContent?.trim()} ${el.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+          ),
+        );
+    await expect
+      .poll(operations, { timeout: 30_000 })
+      .toEqual(
+        expect.arrayContaining([
+          'GET /healthz',
+          'GET /readyz',
+          'GET /metrics',
+          'GET /v1/stream',
+          'POST /v1/devices',
+          'POST /v1/devices/{id}/commands',
+        ]),
       );
-    for (const op of [
-      'GET /healthz',
-      'GET /readyz',
-      'GET /metrics',
-      'GET /v1/stream',
-      'POST /v1/devices',
-      'POST /v1/devices/{id}/commands',
-    ]) {
-      expect(operations, op).toContain(op);
-    }
     await expect.poll(() => page.locator('.info .title').textContent()).toContain('posfleet control plane');
     await shot(page, 'api-docs-offline', { fullPage: false });
     expect(blocked).toEqual([]);
