@@ -11,6 +11,7 @@ import { dispatchLive } from './live.ts';
 import { api, setUnauthorizedHandler, tokenStore } from './session.ts';
 import { openStream, type StreamState } from './stream.ts';
 import type { ViewContext, ViewInstance } from './viewContract.ts';
+import { CampaignsPage, KeyRotationPage, NewKeyRotationPage, NewRolloutPage, RolloutPage } from './views/campaigns/CampaignsPage.tsx';
 import { Devices } from './views/Devices.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
 import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
@@ -31,7 +32,11 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/faults\/?$/, mount: legacy.faults.mount, title: 'Fault queue' },
   { re: /^\/ui\/devices\/?$/, mount: preactView(Devices), title: 'Devices' },
   { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: legacy.device.mount, title: 'Device' },
-  { re: /^\/ui\/rollouts\/?$/, mount: legacy.rollouts.mount, title: 'Rollouts and key rotations' },
+  { re: /^\/ui\/rollouts\/?$/, mount: preactView(CampaignsPage), title: 'Rollouts and key rotations' },
+  { re: /^\/ui\/rollouts\/new\/?$/, mount: preactView(NewRolloutPage), title: 'New rollout' },
+  { re: /^\/ui\/key-rotations\/new\/?$/, mount: preactView(NewKeyRotationPage), title: 'New key rotation' },
+  { re: /^\/ui\/rollouts\/([^/]+)\/?$/, mount: preactView(RolloutPage), title: 'Rollout' },
+  { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, mount: preactView(KeyRotationPage), title: 'Key rotation' },
   { re: /^\/ui\/merchants\/?$/, mount: legacy.merchants.mount, title: 'Merchants and re-binding approvals' },
   { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
   { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },

@@ -195,10 +195,13 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
       });
       await sleep(150);
     }
-    await eventually(async () => {
-      const r = await t.api<{ items: Fault[] }>('GET', `/v1/faults?code=relocated`);
-      return r.body.items.length > 0;
-    }, { timeoutMs: 15_000 });
+    await eventually(
+      async () => {
+        const r = await t.api<{ items: Fault[] }>('GET', `/v1/faults?code=relocated`);
+        return r.body.items.length > 0;
+      },
+      { timeoutMs: 15_000 },
+    );
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
     await page.getByRole('heading', { level: 1, name: 'Fleet overview' }).waitFor();
     const relocated = page.getByRole('region', { name: 'Terminals outside their merchant location' });
@@ -318,12 +321,17 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     expect(rollout.status, JSON.stringify(rollout.body)).toBe(201);
     const id = rollout.body.id;
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rollouts & keys' }).click();
-    const card = page.locator(`li.campaign[data-campaign-id="${id}"]`);
+    // The list links each campaign to its page, where its controls and phases are.
+    const openRollout = async () => {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rollouts & keys' }).click();
+      await page.locator(`tr.campaign-row[data-campaign-id="${id}"]`).getByRole('link', { name: 'pos-os 2.1.0 to Paris' }).click();
+    };
+    await openRollout();
+    const card = page.locator(`article.campaign[data-campaign-id="${id}"]`);
     await card.waitFor();
     await card.getByRole('button', { name: /^Start/ }).click();
     await page.getByRole('dialog', { name: 'Start this rollout?' }).getByRole('button', { name: 'Start' }).click();
-    await page.locator(`li.campaign[data-campaign-id="${id}"][data-state="running"]`).waitFor();
+    await page.locator(`article.campaign[data-campaign-id="${id}"][data-state="running"]`).waitFor();
     // The pilot phase gets its terminals to "downloading", live.
     await card
       .locator('li.phase[data-phase="0"]')
@@ -339,13 +347,15 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await inProgress.getByRole('link', { name: 'Firmware: pos-os 2.1.0 to Paris' }).waitFor();
     await inProgress.getByText(/of 6 terminals done/).waitFor();
     await shot(page, '09b-overview-rollout-in-progress');
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rollouts & keys' }).click();
+    await openRollout();
 
-    // Pause and resume from the page.
+    // Pause and resume from the page, each after confirmation.
     await card.getByRole('button', { name: /^Pause/ }).click();
-    await page.locator(`li.campaign[data-campaign-id="${id}"][data-state="paused"]`).waitFor();
+    await page.getByRole('dialog', { name: 'Pause this rollout?' }).getByRole('button', { name: 'Pause' }).click();
+    await page.locator(`article.campaign[data-campaign-id="${id}"][data-state="paused"]`).waitFor();
     await card.getByRole('button', { name: /^Resume/ }).click();
-    await page.locator(`li.campaign[data-campaign-id="${id}"][data-state="running"]`).waitFor();
+    await page.getByRole('dialog', { name: 'Resume this rollout?' }).getByRole('button', { name: 'Resume' }).click();
+    await page.locator(`article.campaign[data-campaign-id="${id}"][data-state="running"]`).waitFor();
 
     // Let the pilot finish: phase two starts by itself and its terminals show up in progress.
     release();
@@ -359,7 +369,7 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
       .toMatch(/4 in progress/);
     await shot(page, '10-rollout-phase-two');
     release();
-    await page.locator(`li.campaign[data-campaign-id="${id}"][data-state="succeeded"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`article.campaign[data-campaign-id="${id}"][data-state="succeeded"]`).waitFor({ timeout: 30_000 });
     await card
       .locator('li.phase[data-phase="1"]')
       .getByText(/4 of 4 succeeded/)
@@ -386,7 +396,8 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     expect(rot.status, JSON.stringify(rot.body)).toBe(201);
     expect((await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`)).status).toBe(200);
     await page.goto(`${t.url}/ui/rollouts`);
-    const card = page.locator(`li.campaign[data-campaign-id="${rot.body.id}"]`);
+    await page.locator(`tr.campaign-row[data-campaign-id="${rot.body.id}"]`).getByRole('link', { name: 'Quarterly TPK rotation' }).click();
+    const card = page.locator(`article.campaign[data-campaign-id="${rot.body.id}"]`);
     await expect
       .poll(() => card.locator('li.phase[data-phase="0"] .phase-text').textContent(), { timeout: 20_000 })
       .toMatch(/2 in progress/);
@@ -394,7 +405,7 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await card.getByRole('button', { name: /^Cancel/ }).click();
     const dlg = page.getByRole('dialog', { name: 'Cancel this key rotation?' });
     await dlg.getByRole('button', { name: 'Cancel key rotation' }).click();
-    await page.locator(`li.campaign[data-campaign-id="${rot.body.id}"][data-state="cancelled"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`article.campaign[data-campaign-id="${rot.body.id}"][data-state="cancelled"]`).waitFor({ timeout: 15_000 });
   });
 
   it('lets a second admin approve a pending re-binding', async () => {
@@ -546,9 +557,27 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     ).toBe(true);
     await p.goto(`${t.url}/ui/merchants`);
     await p.getByText('Approvals need the admin role').waitFor();
+    // A draft shows its controls (start, cancel), disabled for a technician; nothing to create.
+    const draft = await t.api<{ id: string }>('POST', '/v1/key-rotations', {
+      name: 'TAK rotation for the front desk',
+      usages: ['TAK'],
+      target: { deviceIds: [printer.device.deviceId] },
+      phases: [{ name: 'All', percent: 100 }],
+      successThreshold: 100,
+      errorThreshold: 50,
+    });
+    expect(draft.status, JSON.stringify(draft.body)).toBe(201);
     await p.goto(`${t.url}/ui/rollouts`);
-    await p.locator('li.campaign').first().waitFor();
-    for (const b of await p.locator('li.campaign button').all()) expect(await b.isDisabled()).toBe(true);
+    await p.locator('tr.campaign-row').first().waitFor();
+    expect(await p.getByRole('link', { name: /^New / }).count()).toBe(0);
+    await p.locator(`tr.campaign-row[data-campaign-id="${draft.body.id}"]`).getByRole('link').click();
+    const controls = p
+      .locator('article.campaign')
+      .getByRole('group', { name: /^Control/ })
+      .getByRole('button');
+    await controls.first().waitFor();
+    expect(await controls.allTextContents()).toEqual(['Start', 'Cancel']);
+    for (const b of await p.locator('article.campaign button').all()) expect(await b.isDisabled()).toBe(true);
     await tech.close();
 
     const auditor = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'Alice Auditor', role: 'auditor' })).body;

@@ -11,5 +11,4 @@ export function has(route: string): boolean;
 export const overview: LegacyView;
 export const faults: LegacyView;
 export const device: LegacyView;
-export const rollouts: LegacyView;
 export const merchants: LegacyView;

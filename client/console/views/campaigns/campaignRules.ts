@@ -1,0 +1,97 @@
+// The campaign pages' decisions, as plain functions over data (unit-tested in
+// test/unit/campaignConsole.test.ts): which controls a state allows, how a phase's counts read,
+// what phase sizes a target count gives (the engine's own arithmetic), and the create body a form
+// makes.
+import type { CampaignSpecInput } from '../../../../schemas/campaigns.ts';
+import type { CampaignState } from '../../../../schemas/tables/campaigns.ts';
+import { tally, type PhaseTally, type StateCounts } from '../../../../server/campaigns/campaignRules.ts';
+import { phaseSizes } from '../../../../server/campaigns/phaseSizes.ts';
+
+export const controlVerbs = ['start', 'pause', 'resume', 'cancel'] as const;
+export type ControlVerb = (typeof controlVerbs)[number];
+
+const allowed: Record<CampaignState, readonly ControlVerb[]> = {
+  draft: ['start', 'cancel'],
+  running: ['pause', 'cancel'],
+  paused: ['resume', 'cancel'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** The controls the server accepts from this state (campaignEngine.ts); a finished campaign has none. */
+export const controlsFor = (state: CampaignState): readonly ControlVerb[] => allowed[state];
+
+/** Counts by device state as an answer carries them (a record of numbers) → the engine's tally. */
+export function phaseTally(counts: Record<string, number>): PhaseTally & { other: number } {
+  const known: StateCounts = counts;
+  const t = tally(known);
+  const other = (counts.skipped ?? 0) + (counts.cancelled ?? 0);
+  return { ...t, other };
+}
+
+/** One line on how far a set of devices got, for lists and phases. */
+export function progressText(t: PhaseTally & { other: number }): string {
+  const parts = [`${t.succeeded} of ${t.total} succeeded`, `${t.inFlight} in progress`, `${t.errors} failed`, `${t.pending} waiting`];
+  if (t.other) parts.push(`${t.other} skipped or cancelled`);
+  return parts.join(', ');
+}
+
+export interface PhasePlan {
+  name: string;
+  percent: number;
+  size: number;
+}
+
+/** The phases of a campaign of `targetCount` terminals, sized as the engine's draw sizes them at start. */
+export function planPhases(targetCount: number, phases: readonly { name: string; percent: number }[]): PhasePlan[] {
+  const sizes = phaseSizes(
+    targetCount,
+    phases.map((p) => p.percent),
+  );
+  return phases.map((p, i) => ({ ...p, size: sizes[i] ?? 0 }));
+}
+
+export const targetKinds = ['group', 'filter', 'query', 'devices'] as const;
+export type TargetKind = (typeof targetKinds)[number];
+
+/** What the form holds; every field as typed (strings), read into a request by createBody. */
+export interface CampaignDraft {
+  name: string;
+  targetKind: TargetKind;
+  groupId: string;
+  filterId: string;
+  query: string;
+  deviceIds: string;
+  phases: { name: string; percent: string }[];
+  successThreshold: string;
+  errorThreshold: string;
+  /** `datetime-local` value (the browser's local time), or empty. */
+  startAt: string;
+}
+
+export function targetOf(d: CampaignDraft): CampaignSpecInput['target'] {
+  switch (d.targetKind) {
+    case 'group':
+      return { groupId: d.groupId };
+    case 'filter':
+      return { filterId: d.filterId };
+    case 'query':
+      return { query: d.query.trim() };
+    case 'devices':
+      return { deviceIds: [...new Set(d.deviceIds.split(/[\s,]+/).filter(Boolean))] };
+  }
+}
+
+/** The generic part of a create request (name and spec); the page adds its kind's own fields and checks the whole with the server's schema. */
+export function createBody(d: CampaignDraft): { name: string } & CampaignSpecInput {
+  const startAt = d.startAt ? new Date(d.startAt) : null;
+  return {
+    name: d.name.trim(),
+    target: targetOf(d),
+    phases: d.phases.map((p) => ({ name: p.name.trim(), percent: Number(p.percent) })),
+    successThreshold: Number(d.successThreshold),
+    errorThreshold: Number(d.errorThreshold),
+    ...(startAt && !Number.isNaN(startAt.getTime()) ? { startAt: startAt.toISOString() } : {}),
+  };
+}
