@@ -26,7 +26,7 @@ export interface CampaignKindCli {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isMemberState = (s: string): s is (typeof campaignDeviceStates)[number] => campaignDeviceStates.some((x) => x === s);
 
-function readJsonFile(path: string): unknown {
+export function readJsonFile(path: string): unknown {
   const text = readFileSync(path === '-' ? 0 : path, 'utf8');
   try {
     return JSON.parse(text);

@@ -1,10 +1,8 @@
 // firmware keygen | sign | upload | list | get (docs/cli.md "Firmware", docs/ota.md 1.2). Signing
 // is scripts/sign-firmware.ts's code (one Ed25519 implementation in the project); the private key
 // never leaves the publisher's machine: `sign` runs offline, `upload` sends the signed manifest.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { firmwareManifest } from '../../schemas/ota.ts';
 import { generatePublisherKey, hashFile, signManifest } from '../../scripts/sign-firmware.ts';
 import { firmwareSchema } from '../../server/firmware/firmwareRoutes.ts';
@@ -12,29 +10,8 @@ import { page } from '../../server/http/schemas.ts';
 import { limitOf, parseCommand, positionals, type Command, type Group } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { formatRecord } from '../output.ts';
+import { fileStream, issuesLine, listOf, readSignedFor } from './packageFiles.ts';
 import { hintNext } from './paging.ts';
-
-/** What `sign` writes and `upload` reads: the body of POST /v1/firmware. */
-const signedManifest = z.object({ manifest: firmwareManifest, signature: z.string().min(1) }).strict();
-
-/** A file as fetch's stream body, read 256 KiB at a time as fetch pulls: a 4 GiB image is never in memory. */
-function fileStream(path: string): ReadableStream<Uint8Array> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      handle ??= await open(path, 'r');
-      const buf = new Uint8Array(256 * 1024);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) {
-        await handle.close();
-        controller.close();
-      } else controller.enqueue(buf.subarray(0, bytesRead));
-    },
-    async cancel() {
-      await handle?.close();
-    },
-  });
-}
 
 const keygen: Command = {
   summary: 'make an Ed25519 publisher key pair (the public key goes into FIRMWARE_PUBLISHER_KEYS)',
@@ -72,14 +49,11 @@ const sign: Command = {
     const parsed = firmwareManifest.safeParse({
       name: values.name,
       version: values.version,
-      models: values.models
-        .split(',')
-        .map((m) => m.trim())
-        .filter(Boolean),
+      models: listOf(values.models),
       size,
       sha256,
     });
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success) throw new UsageError(issuesLine(parsed.error));
     const text = `${JSON.stringify({ manifest: parsed.data, signature: signManifest(parsed.data, readFileSync(values.key, 'utf8')) }, null, 2)}\n`;
     if (values.output) {
       writeFileSync(values.output, text);
@@ -96,18 +70,9 @@ const upload: Command = {
   async run(ctx, args) {
     const { values } = parseCommand(args, { manifest: { type: 'string' }, image: { type: 'string' } }, this.usage);
     if (!values.manifest || !values.image) throw new UsageError(this.usage);
-    const signed = signedManifest.safeParse(JSON.parse(readFileSync(values.manifest, 'utf8')));
-    if (!signed.success)
-      throw new UsageError(
-        `${values.manifest} is not a signed manifest (posfleet firmware sign writes one): ${signed.error.issues[0]?.message}`,
-      );
-    const size = statSync(values.image).size;
-    if (size !== signed.data.manifest.size)
-      throw new UsageError(
-        `${values.image} has ${size} bytes, the manifest says ${signed.data.manifest.size}: not the image that was signed`,
-      );
+    const signed = readSignedFor(firmwareManifest, values.manifest, values.image, 'posfleet firmware sign');
     const api = ctx.client();
-    const created = await api.call(firmwareSchema, 'POST', '/v1/firmware', { body: signed.data });
+    const created = await api.call(firmwareSchema, 'POST', '/v1/firmware', { body: signed });
     const ready =
       created.state === 'ready'
         ? created

@@ -14,6 +14,10 @@ export const areas: Record<string, Area> = {
     load: async () => (await import('./rollouts.ts')).rolloutsGroup,
   },
   firmware: { summary: 'firmware: keygen, sign, upload, list, get', load: async () => (await import('./firmware.ts')).firmwareGroup },
+  apps: {
+    summary: 'payment apps: list, get, sign, upload, deploy, deployments …',
+    load: async () => (await import('./apps.ts')).appsGroup,
+  },
   faults: { summary: 'the fault queue: list, get, ack, resolve', load: async () => (await import('./faults.ts')).faultsGroup },
   keys: { summary: 'key rotations and dual-control approvals', load: async () => (await import('./keys.ts')).keysGroup },
   users: { summary: 'users: list, create, disable', load: async () => (await import('./users.ts')).usersGroup },
