@@ -110,12 +110,13 @@ export function UploadForm({ ctx, onPublished }: { ctx: ViewContext; onPublished
   return (
     <form class="card form-stack upload-form" aria-labelledby="upload-title" onSubmit={submit}>
       <h2 id="upload-title">Publish a signed image</h2>
-      <fieldset class="row-actions" disabled={busy}>
+      <fieldset class="segmented" disabled={busy}>
         <legend class="visually-hidden">What it is</legend>
         {artifactKindList.map((k) => (
-          <label>
-            <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} /> {artifactKinds[k].label}
-          </label>
+          <>
+            <input id={`up-kind-${k}`} type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
+            <label for={`up-kind-${k}`}>{artifactKinds[k].label}</label>
+          </>
         ))}
       </fieldset>
       <Field label="Signed manifest file (optional)" id="up-manifest-file">

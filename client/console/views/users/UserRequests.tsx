@@ -1,22 +1,23 @@
 /** @jsxImportSource preact */
 // User requests: admins that wait for a second admin. Another admin approves (the user is created
 // and its first token shown once, to the approver) or rejects; the requester deciding alone is
-// refused by the server (`dual_control`), and the page shows that refusal as it comes.
+// refused by the server (`dual_control`), so the requester's own rows offer no decision.
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
 import { UserRequestListSchema } from '../../../../server/auth/userRequestRoutes.ts';
 import { CreatedUserSchema, UserRequestSchema } from '../../../../server/auth/userSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, StateBadge, Table, Time } from '../../ui.tsx';
-import type { ViewContext } from '../../viewContract.ts';
+import type { Me, ViewContext } from '../../viewContract.ts';
 import { TokenReveal } from './TokenReveal.tsx';
 
 const SHOWN = 50; // the route keeps no cursor: its newest requests
 
 type Created = z.infer<typeof CreatedUserSchema>;
 
-export function UserRequests({ ctx, refresh, onDecided }: { ctx: ViewContext; refresh: number; onDecided(): void }) {
+export function UserRequests({ ctx, me, refresh, onDecided }: { ctx: ViewContext; me: Me; refresh: number; onDecided(): void }) {
   const [items, setItems] = useState<z.infer<typeof UserRequestSchema>[] | null>(null);
+  const [listError, setListError] = useState<unknown>(null);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<Created | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -27,9 +28,9 @@ export function UserRequests({ ctx, refresh, onDecided }: { ctx: ViewContext; re
       .call(UserRequestListSchema, 'GET', '/v1/user-requests', { query: { limit: SHOWN } })
       .then((r) => {
         setItems(r.items);
-        setError(null);
+        setListError(null);
       })
-      .catch(setError);
+      .catch(setListError);
   }, [refresh, nonce]);
 
   const decide = async (id: string, name: string, decision: 'approve' | 'reject') => {
@@ -55,6 +56,7 @@ export function UserRequests({ ctx, refresh, onDecided }: { ctx: ViewContext; re
   return (
     <section aria-labelledby="requests-title">
       <h2 id="requests-title">User requests</h2>
+      {listError ? <ErrorBox error={listError} /> : null}
       {error ? <ErrorBox error={error} /> : null}
       {created ? <TokenReveal token={created.token} owner={created.name} onDismiss={() => setCreated(null)} /> : null}
       {items ? (
@@ -71,7 +73,7 @@ export function UserRequests({ ctx, refresh, onDecided }: { ctx: ViewContext; re
               <td>
                 <StateBadge state={r.state} />
               </td>
-              <td>{r.requestedBy}</td>
+              <td>{r.requestedBy === me.id ? 'you' : r.requestedBy}</td>
               <td>
                 <Time iso={r.createdAt} />
               </td>
@@ -79,7 +81,9 @@ export function UserRequests({ ctx, refresh, onDecided }: { ctx: ViewContext; re
                 <Time iso={r.expiresAt} />
               </td>
               <td>
-                {r.state === 'pending' ? (
+                {r.state === 'pending' && r.requestedBy === me.id ? (
+                  <span class="muted">yours: another admin decides</span>
+                ) : r.state === 'pending' ? (
                   <div class="row-actions">
                     <button
                       type="button"

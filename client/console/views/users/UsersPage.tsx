@@ -141,7 +141,7 @@ export function UsersPage({ ctx }: { ctx: ViewContext }) {
         <>
           <CreateUserForm ctx={ctx} onCreated={changed} />
           <UserList ctx={ctx} me={me} refresh={refresh} onChanged={changed} />
-          <UserRequests ctx={ctx} refresh={refresh} onDecided={changed} />
+          <UserRequests ctx={ctx} me={me} refresh={refresh} onDecided={changed} />
         </>
       ) : (
         <p class="unavailable">Users and user requests are for admins; ask an admin to create or disable a user.</p>
