@@ -65,13 +65,30 @@ const keyRecord = z
   })
   .openapi('KeyRecord');
 
-const keyInventory = z
+export const keyInventory = z
   .object({
     deviceId: z.string(),
     slots: z.array(installedKey).openapi({ description: 'the installed key of each slot, by slot name' }),
     history: z.array(keyRecord).optional().openapi({ description: 'only with ?history=true' }),
   })
   .openapi('KeyInventory');
+
+/** A dual-control request as `/v1/key-vault/requests` answers it (`approvalView`): ids and KCVs, never a component. */
+export const keyApproval = z
+  .object({
+    id: z.string(),
+    action: z.enum(dualControlActions),
+    params: z.record(z.string(), z.unknown()).openapi({ description: 'what is asked (bulk revocation: deviceIds, usages; imports: component KCVs)' }),
+    reason: z.string(),
+    state: z.string().openapi({ description: 'pending | rejected | expired | running | done | failed' }),
+    requestedBy: z.string().openapi({ description: 'user id of the requesting admin' }),
+    decidedBy: z.string().nullable(),
+    decidedAt: timestamp.nullable(),
+    progress: z.record(z.string(), z.unknown()),
+    expiresAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .openapi('KeyApproval');
 
 const keyReportSent = z
   .object({ commandId: z.string().openapi({ description: 'the keys.install {items: []} command; its result.inventory is the terminal\'s own list' }) })
@@ -258,14 +275,14 @@ export function registerKeyRoutes(app: AppRouter, d: KeyRouteDeps) {
   );
   app.openapi(
     route.get('/v1/key-vault/requests', readers, 'Dual-control requests, newest first', {
-      responses: { 200: jsonResponse(anyObject, 'requests'), ...errorResponses(401, 403) },
+      responses: { 200: jsonResponse(z.object({ items: z.array(keyApproval) }), 'requests'), ...errorResponses(401, 403) },
     }),
     async (c) => c.json({ items: await d.dual.list(200) }, 200),
   );
   app.openapi(
     route.get('/v1/key-vault/requests/{id}', readers, 'One dual-control request and its progress', {
       request: { params: reqParams },
-      responses: { 200: jsonResponse(anyObject, 'request'), ...errorResponses(401, 403, 404) },
+      responses: { 200: jsonResponse(keyApproval, 'request'), ...errorResponses(401, 403, 404) },
     }),
     async (c) => c.json(await d.dual.get(c.req.valid('param').id), 200),
   );

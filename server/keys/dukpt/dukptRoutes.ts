@@ -18,7 +18,7 @@ const timestamp = z.string().openapi({ format: 'date-time' });
 const kcv = z.string().openapi({ description: 'KCV with its method: `cmac:` (AES) or `enc0:` (TDES) and 6 upper-case hex digits', example: 'cmac:7A3C1B' });
 const ksn = z.string().openapi({ description: 'KSN, upper-case hex: AES 24 digits (initial key id ‖ counter), TDES 20', example: '123456789012345600000000' });
 
-const bdkView = z
+export const bdkView = z
   .object({
     id: z.string(),
     name: z.string(),
