@@ -1,5 +1,6 @@
 // `npm run demo`: the server on embedded defaults plus a small simulated fleet with a few
-// injected faults, so a first look shows terminals connecting, reporting and misbehaving.
+// injected faults, so a first look shows terminals connecting, reporting and misbehaving, then
+// two agents with their own merchants and terminals, a parameter template and a payment-app update.
 // Ports, the operator token and a firmware publisher key are kept in DATA_DIR, so a second run
 // brings the same fleet back online and `npm run demo:rollout` can update it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { loadConfigOrExit, startOrExit } from '../server/startup.ts';
 import { createLogger } from '../server/log.ts';
 import { runFleet } from './simulate/fleet.ts';
 import { ApiError } from '../client/apiClient.ts';
-import { agentsReport } from './demo/agentsReport.ts';
+import { agentsReport, appReport } from './demo/agentsReport.ts';
+import { publishDemoApp } from './demo/app.ts';
 import { seedDemoAgents } from './demo/agents.ts';
 import { demoBanner } from './demo/banner.ts';
 import { fleetReport, waitForFleet } from './demo/fleetWait.ts';
@@ -29,10 +31,27 @@ async function demoUserToken(auth: AuthService, file: string, name: string, role
     const token = readFileSync(file, 'utf8').trim();
     if (await auth.authenticate(token)) return token;
   }
-  const { token } = await auth.createUser({ name, role }, { userId: 'system', name: 'demo', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH });
+  const { token } = await auth.createUser(
+    { name, role },
+    { userId: 'system', name: 'demo', role: 'admin', orgId: ROOT_ORG_ID, orgPath: ROOT_ORG_PATH },
+  );
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
+
+/** A demo step that fails is told on stderr and skipped: the fleet and the server stay up. */
+const failed =
+  (what: string) =>
+  (err: unknown): undefined => {
+    const why =
+      err instanceof ApiError
+        ? `${err.code}: ${err.message} ${JSON.stringify(err.details ?? '')}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
+    process.stderr.write(`demo: ${what}: ${why}\n`);
+    return undefined;
+  };
 
 async function main() {
   const first = loadConfigOrExit();
@@ -101,13 +120,20 @@ async function main() {
     return stop(1);
   }
   process.stdout.write(`${report.line}\n`);
-  try {
-    const seeded = await seedDemoAgents({ baseUrl: started.httpUrl, adminToken, dataDir, fleet: DEMO_DEVICES });
-    process.stdout.write(agentsReport(seeded));
-  } catch (err) {
-    const why = err instanceof ApiError ? `${err.code}: ${err.message} ${JSON.stringify(err.details ?? '')}` : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`demo: the agents could not be laid out: ${why}\n`);
-  }
+  const seeded = await seedDemoAgents({ baseUrl: started.httpUrl, adminToken, dataDir, fleet: DEMO_DEVICES }).catch(
+    failed('the agents could not be laid out'),
+  );
+  if (seeded) process.stdout.write(agentsReport(seeded));
+  const north = seeded?.agents[0];
+  const app = north
+    ? await publishDemoApp({
+        baseUrl: started.httpUrl,
+        publisherToken: operatorToken,
+        publisherKeyFile: publisher.keyFile,
+        agent: north,
+      }).catch(failed('the payment app could not be deployed'))
+    : undefined;
+  if (app) process.stdout.write(appReport(app, { httpUrl: started.httpUrl, operatorTokenFile: demoOperatorTokenFile(dataDir) }));
   process.stdout.write('Ctrl-C stops the fleet and the server.\n');
 }
 
