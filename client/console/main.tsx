@@ -15,6 +15,7 @@ import { CampaignsPage, KeyRotationPage, NewKeyRotationPage, NewRolloutPage, Rol
 import { Devices } from './views/Devices.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
 import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
+import { KeysPage } from './views/keys/KeysPage.tsx';
 import { UsersPage } from './views/users/UsersPage.tsx';
 
 type Mount = (root: HTMLElement, ctx: ViewContext) => ViewInstance | undefined;
@@ -38,6 +39,7 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/rollouts\/([^/]+)\/?$/, mount: preactView(RolloutPage), title: 'Rollout' },
   { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, mount: preactView(KeyRotationPage), title: 'Key rotation' },
   { re: /^\/ui\/merchants\/?$/, mount: legacy.merchants.mount, title: 'Merchants and re-binding approvals' },
+  { re: /^\/ui\/keys\/?$/, mount: preactView(KeysPage), title: 'Keys and dual control' },
   { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
   { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },
   { re: /^\/ui\/users\/?$/, mount: preactView(UsersPage), title: 'Users and tokens' },

@@ -15,6 +15,7 @@ export const navItems: NavItem[] = [
   { href: '/ui/faults', label: 'Faults', match: /^\/ui\/faults/ },
   { href: '/ui/devices', label: 'Devices', match: /^\/ui\/devices/ },
   { href: '/ui/rollouts', label: 'Rollouts & keys', match: /^\/ui\/rollouts/ },
+  { href: '/ui/keys', label: 'Keys', match: /^\/ui\/keys/ },
   { href: '/ui/merchants', label: 'Merchants', match: /^\/ui\/merchants/ },
   { href: '/ui/firmware', label: 'Firmware & apps', match: /^\/ui\/firmware/ },
   { href: '/ui/audit', label: 'Audit', match: /^\/ui\/audit/ },
