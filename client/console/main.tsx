@@ -15,6 +15,8 @@ import { CampaignsPage, KeyRotationPage, NewKeyRotationPage, NewRolloutPage, Rol
 import { Devices } from './views/Devices.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
 import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
+import { GroupsPage } from './views/groups/GroupsPage.tsx';
+import { ParametersPage } from './views/parameters/ParametersPage.tsx';
 import { KeysPage } from './views/keys/KeysPage.tsx';
 import { UsersPage } from './views/users/UsersPage.tsx';
 
@@ -43,6 +45,8 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
   { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },
   { re: /^\/ui\/users\/?$/, mount: preactView(UsersPage), title: 'Users and tokens' },
+  { re: /^\/ui\/groups\/?$/, mount: preactView(GroupsPage), title: 'Groups and saved filters' },
+  { re: /^\/ui\/parameters\/?$/, mount: preactView(ParametersPage), title: 'Terminal parameters' },
 ];
 
 function el<T extends HTMLElement>(id: string, type: new () => T): T {

@@ -11,7 +11,7 @@ import type { GroupService } from './groupService.ts';
 
 export const MAX_MEMBER_CHANGE = 10_000;
 
-const groupMember = z
+export const groupMember = z
   .object({
     id: z.string(),
     serial: z.string(),

@@ -3,7 +3,15 @@
 import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { organisations } from '../../schemas/db.ts';
-import { assignableTiers, parameterAppliesTo, parameterField, parameterTemplateInput, parameterTiers, parameterValue, valueIssues } from '../../schemas/parameters.ts';
+import {
+  assignableTiers,
+  parameterAppliesTo,
+  parameterField,
+  parameterTemplateInput,
+  parameterTiers,
+  parameterValue,
+  valueIssues,
+} from '../../schemas/parameters.ts';
 import { deviceGroups } from '../../schemas/tables/groups.ts';
 import { merchants } from '../../schemas/tables/merchants.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -27,7 +35,10 @@ const idParams = pathParams('id');
 const source = z.object({ tier: z.enum(parameterTiers), id: z.string() }).openapi('ParameterSource');
 const values = z.record(z.string(), parameterValue);
 const issue = z.object({ path: z.string(), message: z.string() });
-const assignmentView = z.object({ tier: z.enum(assignableTiers), targetId: z.string(), values: z.record(z.string(), z.unknown()) }).openapi('ParameterAssignment');
+export const assignmentView = z
+  .object({ tier: z.enum(assignableTiers), targetId: z.string(), values: z.record(z.string(), z.unknown()) })
+  .openapi('ParameterAssignment');
+export const assignmentAnswer = assignmentView.extend({ removed: z.boolean() });
 
 export const parameterTemplateView = z
   .object({
@@ -41,13 +52,16 @@ export const parameterTemplateView = z
     createdAt: z.string(),
   })
   .openapi('ParameterTemplate');
-const templateDetail = parameterTemplateView.extend({ assignments: z.array(assignmentView) }).openapi('ParameterTemplateDetail');
+export const templateDetail = parameterTemplateView.extend({ assignments: z.array(assignmentView) }).openapi('ParameterTemplateDetail');
 
 const assignmentBody = z
   .object({
     tier: z.enum(assignableTiers),
     targetId: z.string().min(1).max(100).openapi({ description: 'model name, or organisation, group, merchant or device id, by tier' }),
-    values: z.record(z.string(), z.unknown()).nullable().openapi({ description: 'the values this tier sets (a subset of the fields); null removes the assignment' }),
+    values: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'the values this tier sets (a subset of the fields); null removes the assignment' }),
   })
   .strict();
 
@@ -56,39 +70,79 @@ export const deviceParametersView = z
     deviceId: z.string(),
     template: z.object({ id: z.string(), name: z.string(), version: z.number().int() }).nullable(),
     desired: z.object({ values, sourceOf: z.record(z.string(), source), digest: z.string(), issues: z.array(issue) }).nullable(),
-    reported: z.object({ templateId: z.string(), version: z.number().int(), digest: z.string(), values, reportedAt: z.string() }).nullable(),
+    reported: z
+      .object({ templateId: z.string(), version: z.number().int(), digest: z.string(), values, reportedAt: z.string() })
+      .nullable(),
     drift: z.object({ keys: z.array(z.string()), templateMismatch: z.boolean(), inSync: z.boolean() }).nullable(),
   })
   .openapi('DeviceParameters');
 
-const driftItem = z
-  .object({ deviceId: z.string(), templateId: z.string(), version: z.number().int(), keys: z.array(z.string()), templateMismatch: z.boolean(), reportedAt: z.string() })
+export const driftItem = z
+  .object({
+    deviceId: z.string(),
+    templateId: z.string(),
+    version: z.number().int(),
+    keys: z.array(z.string()),
+    templateMismatch: z.boolean(),
+    reportedAt: z.string(),
+  })
   .openapi('ParameterDrift');
 
-const createRoute = route.post('/v1/parameter-templates', operators, 'Create a parameter template (a name already used makes its next version)', {
-  request: { body: jsonBody(parameterTemplateInput) },
-  responses: { 201: jsonResponse(parameterTemplateView, 'created'), ...errorResponses(400, 401, 403, 409) },
-});
+const createRoute = route.post(
+  '/v1/parameter-templates',
+  operators,
+  'Create a parameter template (a name already used makes its next version)',
+  {
+    request: { body: jsonBody(parameterTemplateInput) },
+    responses: { 201: jsonResponse(parameterTemplateView, 'created'), ...errorResponses(400, 401, 403, 409) },
+  },
+);
 const listRoute = route.get('/v1/parameter-templates', readers, 'Parameter templates, by id (every version is one)', {
-  request: { query: z.object({ ...pageQuery, name: z.string().max(100).optional().openapi({ description: 'only the versions of this name' }) }) },
+  request: {
+    query: z.object({ ...pageQuery, name: z.string().max(100).optional().openapi({ description: 'only the versions of this name' }) }),
+  },
   responses: { 200: jsonResponse(page(parameterTemplateView), 'templates'), ...errorResponses(400, 401, 403) },
 });
 const getRoute = route.get('/v1/parameter-templates/{id}', readers, 'A parameter template with its assignments', {
   request: { params: idParams },
   responses: { 200: jsonResponse(templateDetail, 'the template'), ...errorResponses(401, 403, 404) },
 });
-const assignRoute = route.put('/v1/parameter-templates/{id}/assignments', operators, "Set (or remove, values null) one tier's values for a template", {
-  request: { params: idParams, body: jsonBody(assignmentBody) },
-  responses: { 200: jsonResponse(assignmentView.extend({ removed: z.boolean() }), 'the assignment'), ...errorResponses(400, 401, 403, 404, 422) },
-});
-const deviceRoute = route.get('/v1/devices/{id}/parameters', readers, "A terminal's desired parameters (with the tier of each value), what it reports, and the drift", {
-  request: { params: idParams, query: z.object({ templateId: z.string().max(64).optional().openapi({ description: 'default: the template it reports, else the newest for its model' }) }) },
-  responses: { 200: jsonResponse(deviceParametersView, 'parameters'), ...errorResponses(401, 403, 404) },
-});
-const driftRoute = route.get('/v1/parameters/drift', readers, 'Terminals whose reported parameters differ from their desired ones, by device id', {
-  request: { query: z.object(pageQuery) },
-  responses: { 200: jsonResponse(page(driftItem), 'drifting terminals'), ...errorResponses(400, 401, 403) },
-});
+const assignRoute = route.put(
+  '/v1/parameter-templates/{id}/assignments',
+  operators,
+  "Set (or remove, values null) one tier's values for a template",
+  {
+    request: { params: idParams, body: jsonBody(assignmentBody) },
+    responses: { 200: jsonResponse(assignmentAnswer, 'the assignment'), ...errorResponses(400, 401, 403, 404, 422) },
+  },
+);
+const deviceRoute = route.get(
+  '/v1/devices/{id}/parameters',
+  readers,
+  "A terminal's desired parameters (with the tier of each value), what it reports, and the drift",
+  {
+    request: {
+      params: idParams,
+      query: z.object({
+        templateId: z
+          .string()
+          .max(64)
+          .optional()
+          .openapi({ description: 'default: the template it reports, else the newest for its model' }),
+      }),
+    },
+    responses: { 200: jsonResponse(deviceParametersView, 'parameters'), ...errorResponses(401, 403, 404) },
+  },
+);
+const driftRoute = route.get(
+  '/v1/parameters/drift',
+  readers,
+  'Terminals whose reported parameters differ from their desired ones, by device id',
+  {
+    request: { query: z.object(pageQuery) },
+    responses: { 200: jsonResponse(page(driftItem), 'drifting terminals'), ...errorResponses(400, 401, 403) },
+  },
+);
 
 const templateCursor = (c: string) => keyMatching(fromBase64url(c), publicIdPattern(PARAMETER_TEMPLATE_PREFIX));
 const deviceCursor = (c: string) => keyMatching(fromBase64url(c), publicIdPattern(idPrefixes.device));
@@ -120,10 +174,20 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
       const [org] = await db.select({ path: organisations.path }).from(organisations).where(eq(organisations.id, targetId)).limit(1);
       if (!org || !inScope(principal, org.path)) throw unknown('organisation');
     } else if (tier === 'merchant') {
-      const [m] = await db.select({ path: organisations.path }).from(merchants).innerJoin(organisations, eq(organisations.id, merchants.orgId)).where(eq(merchants.id, targetId)).limit(1);
+      const [m] = await db
+        .select({ path: organisations.path })
+        .from(merchants)
+        .innerJoin(organisations, eq(organisations.id, merchants.orgId))
+        .where(eq(merchants.id, targetId))
+        .limit(1);
       if (!m || !inScope(principal, m.path)) throw unknown('merchant');
     } else if (tier === 'group') {
-      const [g] = await db.select({ path: organisations.path }).from(deviceGroups).innerJoin(organisations, eq(organisations.id, deviceGroups.orgId)).where(eq(deviceGroups.id, targetId)).limit(1);
+      const [g] = await db
+        .select({ path: organisations.path })
+        .from(deviceGroups)
+        .innerJoin(organisations, eq(organisations.id, deviceGroups.orgId))
+        .where(eq(deviceGroups.id, targetId))
+        .limit(1);
       if (!g || !inScope(principal, g.path)) throw unprocessable('unknown_group', `group ${targetId} does not exist`);
     }
   }
@@ -133,7 +197,16 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
     const principal = c.get('principal');
     const row = await db.transaction(async (tx) => {
       const made = await store.createTemplate(input, principal.userId, tx);
-      await audit.append({ actor: principal, action: 'parameters.template_create', target: made.id, ip: clientIp(c), data: { name: made.name, version: made.version, fields: made.fields.length } }, tx);
+      await audit.append(
+        {
+          actor: principal,
+          action: 'parameters.template_create',
+          target: made.id,
+          ip: clientIp(c),
+          data: { name: made.name, version: made.version, fields: made.fields.length },
+        },
+        tx,
+      );
       return made;
     });
     return c.json(templateView(row), 201);
@@ -167,7 +240,13 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
       // Removing what is not there changes nothing: thrown inside, so no audit entry stays either.
       if (body.values === null && !had) throw notFound(`assignment ${body.tier}/${body.targetId} of ${t.id}`);
       await audit.append(
-        { actor: principal, action: body.values === null ? 'parameters.assignment_remove' : 'parameters.assignment_set', target: t.id, ip: clientIp(c), data: { tier: body.tier, targetId: body.targetId, keys: Object.keys(body.values ?? {}) } },
+        {
+          actor: principal,
+          action: body.values === null ? 'parameters.assignment_remove' : 'parameters.assignment_set',
+          target: t.id,
+          ip: clientIp(c),
+          data: { tier: body.tier, targetId: body.targetId, keys: Object.keys(body.values ?? {}) },
+        },
         tx,
       );
     });
@@ -181,11 +260,23 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
     const reported = deps.reported.get(id) ?? null;
     const chosenId = templateId ?? reported?.templateId;
     const template = chosenId ? await store.template(chosenId) : await store.newestForModel(facts.model);
-    const reportedView = reported && { templateId: reported.templateId, version: reported.version, digest: reported.digest, values: reported.values, reportedAt: reported.reportedAt.toISOString() };
+    const reportedView = reported && {
+      templateId: reported.templateId,
+      version: reported.version,
+      digest: reported.digest,
+      values: reported.values,
+      reportedAt: reported.reportedAt.toISOString(),
+    };
     if (!template) return c.json({ deviceId: id, template: null, desired: null, reported: reportedView, drift: null }, 200);
     const desired = desiredFor(template, await store.assignments(template.id), facts);
     return c.json(
-      { deviceId: id, template: { id: template.id, name: template.name, version: template.version }, desired, reported: reportedView, drift: driftOf(template, desired, reported) },
+      {
+        deviceId: id,
+        template: { id: template.id, name: template.name, version: template.version },
+        desired,
+        reported: reportedView,
+        drift: driftOf(template, desired, reported),
+      },
       200,
     );
   });
@@ -211,7 +302,15 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
         const t = r && templates.get(r.templateId);
         if (!r || !f || !t || !inScope(principal, f.orgPathText)) continue;
         const drift = driftOf(t, desiredFor(t, assignments.get(t.id) ?? [], f), r);
-        if (!drift.inSync) items.push({ deviceId: d, templateId: t.id, version: t.version, keys: drift.keys, templateMismatch: drift.templateMismatch, reportedAt: r.reportedAt.toISOString() });
+        if (!drift.inSync)
+          items.push({
+            deviceId: d,
+            templateId: t.id,
+            version: t.version,
+            keys: drift.keys,
+            templateMismatch: drift.templateMismatch,
+            reportedAt: r.reportedAt.toISOString(),
+          });
         if (items.length >= q.limit) break;
       }
     }

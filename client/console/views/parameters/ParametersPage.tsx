@@ -1,0 +1,59 @@
+/** @jsxImportSource preact */
+// /ui/parameters (docs/parameters.md): templates with their versions and fields, the values each
+// tier assigns and the precedence that picks a terminal's desired value, the terminals whose
+// reported set drifts from it, and a push of a template to a group or saved filter. The chosen
+// template is kept in the address (?template=).
+import { useEffect, useState } from 'preact/hooks';
+import { parameterTemplateView } from '../../../../server/parameters/parameterRoutes.ts';
+import { api } from '../../session.ts';
+import type { ViewContext } from '../../viewContract.ts';
+import { DriftList } from './DriftList.tsx';
+import { PushForm } from './PushForm.tsx';
+import { TemplateDetail } from './TemplateDetail.tsx';
+import { TemplateList } from './TemplateList.tsx';
+
+type Chosen = { id: string; name: string; version: number };
+
+export function ParametersPage({ ctx }: { ctx: ViewContext }) {
+  const [selected, setSelected] = useState<string | null>(ctx.query.get('template'));
+  const [chosen, setChosen] = useState<Chosen | null>(null);
+  const [driftRefresh, setDriftRefresh] = useState(0);
+
+  useEffect(() => {
+    if (!selected) return setChosen(null);
+    api
+      .call(parameterTemplateView, 'GET', `/v1/parameter-templates/${encodeURIComponent(selected)}`)
+      .then((t) => setChosen({ id: t.id, name: t.name, version: t.version }))
+      .catch(() => setChosen(null));
+  }, [selected]);
+
+  const select = (id: string) => {
+    history.replaceState(null, '', `/ui/parameters?template=${encodeURIComponent(id)}`);
+    setSelected(id);
+  };
+
+  return (
+    <>
+      <p class="lede">
+        A template names the fields terminals take; tiers assign values; each terminal&apos;s desired set is pushed with a parameter push
+        and compared with what it reports.
+      </p>
+      <TemplateList selected={selected} select={select} />
+      {selected ? (
+        <TemplateDetail
+          id={selected}
+          select={select}
+          onAssigned={(what) => {
+            ctx.toast(`Values saved for ${what}`, 'success');
+            ctx.announce(`Values saved for ${what}`);
+            setDriftRefresh((r) => r + 1);
+          }}
+        />
+      ) : (
+        <p class="muted">Choose a template to see its fields, versions and assignments.</p>
+      )}
+      <DriftList refresh={driftRefresh} />
+      <PushForm ctx={ctx} template={chosen} />
+    </>
+  );
+}
