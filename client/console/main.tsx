@@ -15,6 +15,7 @@ import { CampaignsPage, KeyRotationPage, NewKeyRotationPage, NewRolloutPage, Rol
 import { Devices } from './views/Devices.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
 import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
+import { MapPage } from './views/map/MapPage.tsx';
 import { GroupsPage } from './views/groups/GroupsPage.tsx';
 import { ParametersPage } from './views/parameters/ParametersPage.tsx';
 import { KeysPage } from './views/keys/KeysPage.tsx';
@@ -41,6 +42,7 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/rollouts\/([^/]+)\/?$/, mount: preactView(RolloutPage), title: 'Rollout' },
   { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, mount: preactView(KeyRotationPage), title: 'Key rotation' },
   { re: /^\/ui\/merchants\/?$/, mount: legacy.merchants.mount, title: 'Merchants and re-binding approvals' },
+  { re: /^\/ui\/map\/?$/, mount: preactView(MapPage), title: 'Map of terminals and geofences' },
   { re: /^\/ui\/keys\/?$/, mount: preactView(KeysPage), title: 'Keys and dual control' },
   { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
   { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },

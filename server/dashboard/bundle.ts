@@ -47,6 +47,9 @@ export async function bundleConsole(entry = consoleEntry): Promise<ConsoleBundle
       outdir: '/ui/assets',
       jsx: 'automatic',
       jsxImportSource: 'preact',
+      // A page's stylesheet import (Leaflet's, the map page's) lands in console.css; the few
+      // images Leaflet's CSS names are inlined, since the page loads nothing from elsewhere.
+      loader: { '.png': 'dataurl' },
       plugins: [nodeBuiltinsOut],
       logLevel: 'silent',
       legalComments: 'none',

@@ -19,6 +19,7 @@ export const navItems: NavItem[] = [
   { href: '/ui/rollouts', label: 'Rollouts & keys', match: /^\/ui\/rollouts/ },
   { href: '/ui/keys', label: 'Keys', match: /^\/ui\/keys/ },
   { href: '/ui/merchants', label: 'Merchants', match: /^\/ui\/merchants/ },
+  { href: '/ui/map', label: 'Map', match: /^\/ui\/map/ },
   { href: '/ui/firmware', label: 'Firmware & apps', match: /^\/ui\/firmware/ },
   { href: '/ui/audit', label: 'Audit', match: /^\/ui\/audit/ },
   { href: '/ui/users', label: 'Users', match: /^\/ui\/users/ },
@@ -32,6 +33,7 @@ const titles: [RegExp, string][] = [
   [/^\/ui\/parameters/, 'Terminal parameters'],
   [/^\/ui\/rollouts/, 'Rollouts and key rotations'],
   [/^\/ui\/merchants/, 'Merchants and re-binding approvals'],
+  [/^\/ui\/map/, 'Map of terminals and geofences'],
   [/^\/ui\/firmware/, 'Firmware and app packages'],
   [/^\/ui\/audit/, 'Audit log'],
   [/^\/ui\/users/, 'Users and tokens'],
@@ -49,6 +51,8 @@ export const Shell: FC<{ path: string; version: string; assetTag: string }> = ({
         <meta name="color-scheme" content="light dark" />
         <title>{`${title} · posfleet`}</title>
         <link rel="stylesheet" href={`/ui/assets/app.css?v=${assetTag}`} />
+        {/* The pages' own stylesheets (Leaflet's for the map), bundled with the console (bundle.ts). */}
+        <link rel="stylesheet" href={`/ui/assets/console.css?v=${assetTag}`} />
         <link rel="icon" href="/ui/assets/icon.svg" type="image/svg+xml" />
         <script type="module" src={`/ui/assets/console.js?v=${assetTag}`}></script>
       </head>
