@@ -13,6 +13,7 @@ import {
   planPhases,
   progressText,
   targetOf,
+  targetProblem,
   type CampaignDraft,
 } from '../../client/console/views/campaigns/campaignRules.ts';
 
@@ -117,6 +118,15 @@ describe('the create body of a form', () => {
     expect(targetOf(draft({ targetKind: 'devices', deviceIds: 'dev_a, dev_b\ndev_a\n\n dev_c ' }))).toEqual({
       deviceIds: ['dev_a', 'dev_b', 'dev_c'],
     });
+  });
+
+  it('says what the target lacks, for each form of it', () => {
+    expect(targetProblem(draft())).toBeNull();
+    expect(targetProblem(draft({ groupId: '' }))).toBe('target: pick a group');
+    expect(targetProblem(draft({ targetKind: 'filter', filterId: '' }))).toBe('target: pick a saved filter');
+    expect(targetProblem(draft({ targetKind: 'query', query: '   ' }))).toBe('target: write a fleet query');
+    expect(targetProblem(draft({ targetKind: 'devices', deviceIds: ' ,\n ' }))).toBe('target: list at least one device id');
+    expect(targetProblem(draft({ targetKind: 'devices', deviceIds: 'dev_a' }))).toBeNull();
   });
 
   it('reads numbers and names as the server takes them, and a local start time as an instant', () => {

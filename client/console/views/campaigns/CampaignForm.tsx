@@ -7,7 +7,7 @@ import { api, isRole } from '../../session.ts';
 import { ErrorBox, Field, fmtNumber } from '../../ui.tsx';
 import type { ViewContext } from '../../viewContract.ts';
 import { campaignAnswer, campaignHref, type CampaignKindUi } from './campaignKinds.ts';
-import { createBody, planPhases, type CampaignDraft, type PhasePlan } from './campaignRules.ts';
+import { createBody, planPhases, targetProblem, type CampaignDraft, type PhasePlan } from './campaignRules.ts';
 import { KindFields, initialParams, type KindParams } from './KindFields.tsx';
 import { PhasesEditor } from './PhasesEditor.tsx';
 import { TargetPicker } from './TargetPicker.tsx';
@@ -48,9 +48,12 @@ export function CampaignForm({ ctx, kind }: { ctx: ViewContext; kind: CampaignKi
   const key = JSON.stringify(body);
   const checked = () => {
     const parsed = kind.createBody.safeParse(body);
-    if (parsed.success) return true;
-    const issue = parsed.error.issues[0];
-    setProblem(new Error(issue ? `${issue.path.join('.') || 'form'}: ${issue.message}` : 'the form is not complete'));
+    const own = kind.params.safeParse(params);
+    const issues = [...(parsed.error?.issues ?? []).filter((i) => i.path[0] !== 'target'), ...(own.error?.issues ?? [])];
+    const said = [targetProblem(draft), ...issues.map((i) => `${i.path.join('.') || 'form'}: ${i.message}`)].filter((p) => p !== null);
+    const problems = [...new Set(said)];
+    if (parsed.success && own.success && !problems.length) return true;
+    setProblem(new Error(problems.join('; ') || 'the form is not complete'));
     return false;
   };
 

@@ -74,8 +74,10 @@ export function TargetPicker(props: { draft: CampaignDraft; set(patch: Partial<C
           </>
         ))}
       </div>
-      {draft.targetKind === 'group' ? select('t-group', 'Group', groups, draft.groupId, (groupId) => ({ groupId })) : null}
-      {draft.targetKind === 'filter' ? select('t-filter', 'Saved filter', filters, draft.filterId, (filterId) => ({ filterId })) : null}
+      {draft.targetKind === 'group' ? select('t-group', 'Target group', groups, draft.groupId, (groupId) => ({ groupId })) : null}
+      {draft.targetKind === 'filter'
+        ? select('t-filter', 'Target saved filter', filters, draft.filterId, (filterId) => ({ filterId }))
+        : null}
       {draft.targetKind === 'query' ? (
         <Field label="Fleet query" id="t-query">
           <textarea

@@ -27,6 +27,8 @@ export const rolloutKind = {
   noun: 'rollout',
   /** The create body as the server checks it, to refuse a bad form before sending. */
   createBody: createBodyOf(firmwareParams.shape),
+  /** The kind's own fields with their cross-field rules, which a merged body leaves out. */
+  params: firmwareParams,
 } as const;
 
 export const keyRotationKind = {
@@ -36,6 +38,7 @@ export const keyRotationKind = {
   title: 'Key rotations',
   noun: 'key rotation',
   createBody: createBodyOf(keyRotationParams.shape),
+  params: keyRotationParams,
 } as const;
 
 export type CampaignKindUi = typeof rolloutKind | typeof keyRotationKind;

@@ -83,6 +83,21 @@ export function targetOf(d: CampaignDraft): CampaignSpecInput['target'] {
   }
 }
 
+const targetMissing: Record<TargetKind, string> = {
+  group: 'pick a group',
+  filter: 'pick a saved filter',
+  query: 'write a fleet query',
+  devices: 'list at least one device id',
+};
+
+/** What the target part of the form lacks, in words (the server's schema only says its union did not match). */
+export function targetProblem(d: CampaignDraft): string | null {
+  const t = targetOf(d);
+  const given =
+    'groupId' in t ? t.groupId : 'filterId' in t ? t.filterId : 'query' in t ? t.query : 'deviceIds' in t ? t.deviceIds.join('') : '';
+  return given ? null : `target: ${targetMissing[d.targetKind]}`;
+}
+
 /** The generic part of a create request (name and spec); the page adds its kind's own fields and checks the whole with the server's schema. */
 export function createBody(d: CampaignDraft): { name: string } & CampaignSpecInput {
   const startAt = d.startAt ? new Date(d.startAt) : null;
