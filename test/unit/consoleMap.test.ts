@@ -1,0 +1,89 @@
+// The console map's pure decisions (client/console/views/map/mapData.ts), without a browser:
+// which terminals can be placed and in which colour, which are in a view (also one across the
+// antimeridian), and the grid clustering that keeps 10,000 terminals to a few hundred shapes.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { clusterByCell, inBounds, mapDevice, presenceOf, terminalPoints, type MapDevice } from '../../client/console/views/map/mapData.ts';
+
+/** A device as GET /v1/devices answers it, parsed as the page parses it. */
+const listed = (over: Record<string, unknown>): MapDevice =>
+  mapDevice.parse({
+    id: 'dev_1',
+    serial: 'S-1',
+    model: 'A920',
+    status: 'enrolled',
+    online: false,
+    merchantId: null,
+    orgId: 'org_root',
+    ...over,
+  });
+
+describe('console map data', () => {
+  it('places only terminals whose latest health carries a location, coloured by presence', () => {
+    const at = { lat: 48.85, lon: 2.35, accuracyM: 10, source: 'gps' as const };
+    const points = terminalPoints([
+      listed({ id: 'a', online: true, lastSeenAt: '2026-12-04T10:00:00Z', health: { location: at } }),
+      listed({ id: 'b', online: false, lastSeenAt: '2026-12-04T09:00:00Z', health: { location: at }, merchantId: 'mer_1' }),
+      listed({ id: 'c', online: false, lastSeenAt: null, health: { location: at } }),
+      listed({ id: 'd', online: true, lastSeenAt: '2026-12-04T10:00:00Z', health: {} }),
+      listed({ id: 'e', health: null }),
+    ]);
+    expect(points.map((p) => [p.id, p.presence, p.merchantId])).toEqual([
+      ['a', 'online', null],
+      ['b', 'offline', 'mer_1'],
+      ['c', 'never', null],
+    ]);
+    expect(points[0]).toMatchObject({ lat: 48.85, lon: 2.35 });
+    expect(presenceOf({ online: false, lastSeenAt: undefined })).toBe('never');
+  });
+
+  it('keeps the device answer’s other members out of what the map holds', () => {
+    const parsed = listed({
+      health: {
+        location: { lat: 1, lon: 2, accuracyM: 3, source: 'cell' },
+        battery: { level: 50, charging: false },
+      },
+    });
+    expect(parsed.health).toEqual({ location: { lat: 1, lon: 2, accuracyM: 3, source: 'cell' } });
+  });
+
+  it('tells whether a point is in view, also when the view crosses the antimeridian', () => {
+    const paris = { lat: 48.85, lon: 2.35 };
+    expect(inBounds(paris, { south: 40, west: -5, north: 52, east: 10 })).toBe(true);
+    expect(inBounds(paris, { south: 49, west: -5, north: 52, east: 10 })).toBe(false);
+    expect(inBounds(paris, { south: 40, west: 5, north: 52, east: 10 })).toBe(false);
+    // A Pacific view panned east past 180°: Fiji at -179.9 is drawn at 180.1.
+    const fiji = { lat: -17.7, lon: -179.9 };
+    expect(inBounds(fiji, { south: -30, west: 170, north: 0, east: 190 })).toBe(true);
+    expect(inBounds(fiji, { south: -30, west: 150, north: 0, east: 175 })).toBe(false);
+    expect(inBounds(paris, { south: -90, west: -400, north: 90, east: 400 })).toBe(true);
+  });
+
+  it('clusters every point exactly once, each cluster one cell of its own with its centre in it', () => {
+    const coords = fc.array(fc.record({ x: fc.integer({ min: -2000, max: 2000 }), y: fc.integer({ min: -2000, max: 2000 }) }), {
+      maxLength: 300,
+    });
+    fc.assert(
+      fc.property(coords, fc.integer({ min: 8, max: 128 }), (xy, cell) => {
+        const placed = xy.map((p, item) => ({ ...p, item }));
+        const cellOf = (p: { x: number; y: number }) => `${Math.floor(p.x / cell)}:${Math.floor(p.y / cell)}`;
+        const clusters = clusterByCell(placed, cell);
+        expect(clusters.flatMap((c) => c.items).sort((a, b) => a - b)).toEqual(placed.map((p) => p.item));
+        const seen = new Set<string>();
+        for (const c of clusters) {
+          const cells = new Set(c.items.map((i) => cellOf(placed[i]!)));
+          expect([...cells]).toEqual([cellOf(c)]);
+          expect(seen.has(cellOf(c))).toBe(false);
+          seen.add(cellOf(c));
+        }
+      }),
+    );
+  });
+
+  it('turns 10,000 terminals in one city into a few clusters', () => {
+    const placed = Array.from({ length: 10_000 }, (_, i) => ({ x: (i * 37) % 640, y: (i * 91) % 480, item: i }));
+    const clusters = clusterByCell(placed, 64);
+    expect(clusters).toHaveLength(10 * 8);
+    expect(clusters.reduce((n, c) => n + c.items.length, 0)).toBe(10_000);
+  });
+});
