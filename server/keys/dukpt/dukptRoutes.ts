@@ -12,29 +12,13 @@ import { errorResponses, jsonResponse, pathParams } from '../../http/schemas.ts'
 import { routesTagged } from '../../http/taggedRoutes.ts';
 import type { AppRouter } from '../../http/types.ts';
 import type { DukptService } from './dukptService.ts';
+import { bdkView } from './bdkSchema.ts';
 
 const route = routesTagged('keys');
 const timestamp = z.string().openapi({ format: 'date-time' });
 const kcv = z.string().openapi({ description: 'KCV with its method: `cmac:` (AES) or `enc0:` (TDES) and 6 upper-case hex digits', example: 'cmac:7A3C1B' });
 const ksn = z.string().openapi({ description: 'KSN, upper-case hex: AES 24 digits (initial key id ‖ counter), TDES 20', example: '123456789012345600000000' });
 
-export const bdkView = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    scheme: z.enum(dukptSchemes),
-    keySetId: z.string().openapi({ description: 'AES: the BDK id (first 8 hex digits of every initial key id); TDES: the key set id (first 10 hex digits of every KSN)' }),
-    kcv,
-    state: z.enum(bdkStates),
-    origin: z.enum(['imported', 'generated']),
-    nextDerivationId: z.number().int().openapi({ description: 'the derivation id the next terminal gets' }),
-    initialKeys: z.number().int().openapi({ description: 'initial keys derived from it so far' }),
-    requestId: z.string().openapi({ description: 'the dual-control request that made it' }),
-    createdBy: z.string(),
-    approvedBy: z.string().nullable(),
-    createdAt: timestamp,
-  })
-  .openapi('Bdk');
 
 const dukptSlot = z
   .object({

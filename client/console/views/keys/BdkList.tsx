@@ -3,7 +3,7 @@
 // is only ever made by a dual-control request (bdk.generate or bdk.import), decided below.
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
-import { bdkView } from '../../../../server/keys/dukpt/dukptRoutes.ts';
+import { bdkView } from '../../../../server/keys/dukpt/bdkSchema.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, fmtNumber, Pager, StateBadge, Table, Time } from '../../ui.tsx';
 import { pageOfList } from './pageOfList.ts';

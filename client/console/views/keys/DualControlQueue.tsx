@@ -6,7 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
 import { UserPageSchema } from '../../../../server/auth/routes.ts';
-import { keyApproval } from '../../../../server/keys/keyRoutes.ts';
+import { keyApproval } from '../../../../server/keys/keySchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Pager, StateBadge, Table, Time } from '../../ui.tsx';
 import type { Me, ViewContext } from '../../viewContract.ts';

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
 import { device } from '../../../../server/devices/deviceRoutes.ts';
 import { page as pageOf } from '../../../../server/http/schemas.ts';
-import { keyInventory } from '../../../../server/keys/keyRoutes.ts';
+import { keyInventory } from '../../../../server/keys/keySchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field, FilterForm, fmtNumber, Pager, Table } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';

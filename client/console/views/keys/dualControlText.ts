@@ -1,7 +1,7 @@
 // What a dual-control request asks, in words, from its action and its public params (ids and
 // KCVs only; a component never comes back). Pure, for the queue and its confirmation.
 import type { z } from 'zod';
-import type { keyApproval } from '../../../../server/keys/keyRoutes.ts';
+import type { keyApproval } from '../../../../server/keys/keySchemas.ts';
 
 type Request = Pick<z.infer<typeof keyApproval>, 'action' | 'params'>;
 

