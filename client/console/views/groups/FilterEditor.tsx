@@ -69,7 +69,7 @@ export function FilterEditor({ onSaved }: { onSaved(name: string): void }) {
 
   return (
     <form
-      class="card form-stack"
+      class="card form-stack fleet-form"
       aria-label="New saved filter"
       onSubmit={(e) => {
         e.preventDefault();

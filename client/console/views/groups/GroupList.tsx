@@ -39,7 +39,7 @@ function NewGroupForm({ onCreated }: { onCreated(g: Group): void }) {
     }
   };
   return (
-    <form class="card form-stack" aria-label="New group" onSubmit={submit}>
+    <form class="card form-stack fleet-form" aria-label="New group" onSubmit={submit}>
       <Field label="New group name" id="g-name">
         <input id="g-name" value={name} maxLength={100} required onInput={(e) => setName(inputValue(e))} />
       </Field>

@@ -48,7 +48,7 @@ function AddMembersForm({ g, onAdded }: { g: Group; onAdded(added: number): void
     }
   };
   return (
-    <form class="card form-stack" aria-label={`Add terminals to ${g.name}`} onSubmit={submit}>
+    <form class="card form-stack fleet-form" aria-label={`Add terminals to ${g.name}`} onSubmit={submit}>
       <Field label="Add terminals (serials or device ids, separated by commas or lines)" id="gm-add">
         <textarea
           id="gm-add"

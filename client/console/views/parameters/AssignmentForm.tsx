@@ -42,7 +42,7 @@ export function AssignmentForm({ templateId, onSaved }: { templateId: string; on
   };
 
   return (
-    <form class="card form-stack" aria-label="Set values for a tier" onSubmit={submit}>
+    <form class="card form-stack fleet-form" aria-label="Set values for a tier" onSubmit={submit}>
       <h3>Set values for a tier</h3>
       <Field label="Tier" id="pa-tier">
         <select

@@ -43,7 +43,7 @@ function Comparison({ d }: { d: Drift }) {
       {keys.map((k) => {
         const source = params.desired?.sourceOf[k];
         return (
-          <tr key={k} data-key={k} data-differs={String(differs.has(k))} class={differs.has(k) ? 'warn' : undefined}>
+          <tr key={k} data-key={k} data-differs={String(differs.has(k))}>
             <td>
               <code>{k}</code>
             </td>

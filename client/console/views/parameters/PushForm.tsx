@@ -10,6 +10,7 @@ import { page } from '../../../../server/http/schemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field, fmtNumber, Pager, StateBadge, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
+import { useThrottledLive } from '../campaigns/useThrottledLive.ts';
 import type { ViewContext } from '../../viewContract.ts';
 
 const pushView = campaignView('ParameterPushConsole', {});
@@ -32,6 +33,7 @@ export function PushForm({ ctx, template }: { ctx: ViewContext; template: { id: 
   const [busy, setBusy] = useState(false);
   const [refresh, setRefresh] = useState(0);
   const pushes = usePaged((cursor) => api.call(pushPage, 'GET', '/v1/parameter-pushes', { query: { limit: 20, cursor } }), [refresh]);
+  useThrottledLive((name, data) => (name === 'campaign.updated' && data.kind === 'parameters') || name === 'stream.resumed', pushes.reload);
 
   useEffect(() => {
     Promise.all([
@@ -85,7 +87,7 @@ export function PushForm({ ctx, template }: { ctx: ViewContext; template: { id: 
   return (
     <section aria-labelledby="push-title">
       <h2 id="push-title">Parameter pushes</h2>
-      <form class="card form-stack" aria-label="Start a parameter push" onSubmit={start}>
+      <form class="card form-stack fleet-form" aria-label="Start a parameter push" onSubmit={start}>
         <p class="muted">
           {template ? `Pushes ${template.name} v${template.version}, the template chosen above.` : 'Choose a template above to push it.'}
         </p>
