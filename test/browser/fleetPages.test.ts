@@ -201,6 +201,7 @@ describe('groups & filters and parameters pages in the browser', { timeout: TIME
     await countOf(drifting).toBe(3);
     const first = page.locator(`.drift-table tr[data-device-id="${fleet[0]!.device.deviceId}"]`);
     await textOf(first.locator('td').nth(2)).toBe('currency');
+    await textOf(first.getByRole('link')).toBe('FLT-0001-A');
     await first.getByRole('button', { name: 'Compare values' }).click();
     const currency = page.locator('.comparison-table tr[data-key="currency"]');
     await attrOf(currency, 'data-differs').toBe('true');

@@ -4,18 +4,36 @@
 // by key with the tier each desired value came from (GET /v1/devices/{id}/parameters).
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
+import { device } from '../../../../server/devices/deviceRoutes.ts';
 import { page } from '../../../../server/http/schemas.ts';
 import { deviceParametersView, driftItem } from '../../../../server/parameters/parameterRoutes.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Pager, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
 
-const PAGE = 50;
+// Each row asks for its terminal's serial (the drift answer names device ids): pages stay small.
+const PAGE = 25;
 const driftPage = page(driftItem);
 type Drift = z.infer<typeof driftItem>;
 type DeviceParameters = z.infer<typeof deviceParametersView>;
 
 const shown = (v: unknown) => (v === undefined ? '—' : JSON.stringify(v));
+
+/** The terminal's serial, linked to its page; its id until the serial arrives (or if it cannot be read). */
+function TerminalLink({ id }: { id: string }) {
+  const [serial, setSerial] = useState<string | null>(null);
+  useEffect(() => {
+    api
+      .call(device, 'GET', `/v1/devices/${encodeURIComponent(id)}`)
+      .then((d) => setSerial(d.serial))
+      .catch(() => setSerial(null));
+  }, [id]);
+  return (
+    <a href={`/ui/devices/${encodeURIComponent(id)}`} title={id}>
+      {serial ?? id}
+    </a>
+  );
+}
 
 function Comparison({ d }: { d: Drift }) {
   const [params, setParams] = useState<DeviceParameters | null>(null);
@@ -85,7 +103,7 @@ export function DriftList({ refresh }: { refresh: number }) {
             {list.page.items.flatMap((d) => [
               <tr key={d.deviceId} data-device-id={d.deviceId}>
                 <td>
-                  <a href={`/ui/devices/${encodeURIComponent(d.deviceId)}`}>{d.deviceId}</a>
+                  <TerminalLink id={d.deviceId} />
                 </td>
                 <td>
                   <code>{d.templateId}</code> v{d.version}
