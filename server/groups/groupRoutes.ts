@@ -34,6 +34,9 @@ export const group = z
   })
   .openapi('DeviceGroup');
 
+/** The answer to a members change: the group after it, and how many were added and removed. */
+export const groupMembersChanged = group.extend({ added: z.number().int(), removed: z.number().int() });
+
 const name = z.string().trim().min(1).max(100);
 const description = z.string().max(1000);
 const ids = z.array(z.string().min(1).max(64)).max(MAX_MEMBER_CHANGE);
@@ -86,7 +89,7 @@ const routes = {
       ),
     },
     responses: {
-      200: jsonResponse(group.extend({ added: z.number().int(), removed: z.number().int() }), 'the group after the change'),
+      200: jsonResponse(groupMembersChanged, 'the group after the change'),
       ...errorResponses(400, 401, 403, 404),
     },
   }),

@@ -3,7 +3,7 @@
 // (serials looked up exactly with a fleet query first, so a typo is named before anything changes).
 import { useState } from 'preact/hooks';
 import { device } from '../../../../server/devices/deviceRoutes.ts';
-import { group, groupMember } from '../../../../server/groups/groupRoutes.ts';
+import { groupMember, groupMembersChanged } from '../../../../server/groups/groupRoutes.ts';
 import { page } from '../../../../server/http/schemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field, fmtNumber, Pager, StateBadge, Table, Time } from '../../ui.tsx';
@@ -15,7 +15,6 @@ import type { Group } from './GroupList.tsx';
 const PAGE = 50;
 const memberPage = page(groupMember);
 const devicePage = page(device);
-const changed = group.extend({ added: group.shape.members, removed: group.shape.members });
 
 /** The device ids of what was typed, or why not: a serial no terminal of the caller's has. */
 async function idsOf(text: string): Promise<string[]> {
@@ -38,7 +37,7 @@ function AddMembersForm({ g, onAdded }: { g: Group; onAdded(added: number): void
     setError(null);
     try {
       const add = await idsOf(text);
-      const after = await api.call(changed, 'POST', `/v1/groups/${encodeURIComponent(g.id)}/members`, { body: { add } });
+      const after = await api.call(groupMembersChanged, 'POST', `/v1/groups/${encodeURIComponent(g.id)}/members`, { body: { add } });
       setText('');
       onAdded(after.added);
     } catch (err) {
