@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deviceStatuses } from '../../schemas/db.ts';
+import { severities } from '../../schemas/faults.ts';
 import { MAX_QUERY_LENGTH } from '../../schemas/fleetQuery.ts';
 import type { Actor } from '../core/actor.ts';
 import { clientIp } from '../auth/middleware.ts';
@@ -27,6 +28,19 @@ export const device = z
   })
   .openapi('Device');
 
+/** A listed terminal: the device with its unresolved faults, worst first. */
+export const listedDevice = device
+  .extend({
+    openFaults: z
+      .array(z.object({ code: z.string(), severity: z.enum(severities), title: z.string() }))
+      .openapi({ description: 'unresolved (open or acknowledged) faults, worst severity first, then oldest' }),
+  })
+  .openapi('ListedDevice');
+
+export const devicePage = page(listedDevice).extend({
+  total: z.number().int().optional().openapi({ description: 'how many terminals match the filters; on the first page (no cursor) only' }),
+});
+
 export const importReport = z.object({
   created: z.number(),
   skipped: z.array(z.object({ line: z.number(), serial: z.string(), reason: z.string() })),
@@ -39,12 +53,14 @@ const route = routesTagged('devices');
 const registerRoute = route.post('/v1/devices', operators, 'Pre-register a terminal by serial and model', {
   request: {
     body: jsonBody(
-      z.object({
-        serial: z.string().regex(SERIAL_PATTERN, 'letters, digits, . _ - (max 64)'),
-        model: z.string().regex(MODEL_PATTERN, 'letters, digits, space . _ / - (max 64)'),
-        labels: z.record(z.string().max(64), z.string().max(256)).optional(),
-        orgId: orgIdField.optional().openapi({ description: 'the node it belongs to; default the caller’s own node' }),
-      }).openapi({ example: { serial: 'PAX-0001', model: 'PAX-A920', labels: { store: 'berlin-12' } } }),
+      z
+        .object({
+          serial: z.string().regex(SERIAL_PATTERN, 'letters, digits, . _ - (max 64)'),
+          model: z.string().regex(MODEL_PATTERN, 'letters, digits, space . _ / - (max 64)'),
+          labels: z.record(z.string().max(64), z.string().max(256)).optional(),
+          orgId: orgIdField.optional().openapi({ description: 'the node it belongs to; default the caller’s own node' }),
+        })
+        .openapi({ example: { serial: 'PAX-0001', model: 'PAX-A920', labels: { store: 'berlin-12' } } }),
     ),
   },
   responses: { 201: jsonResponse(device, 'registered'), ...errorResponses(400, 401, 403, 409) },
@@ -52,7 +68,9 @@ const registerRoute = route.post('/v1/devices', operators, 'Pre-register a termi
 
 const importRoute = route.post('/v1/devices/import', operators, 'Register terminals from CSV (header: serial,model[,label columns])', {
   request: {
-    query: z.object({ orgId: orgIdField.optional().openapi({ description: 'the node every imported terminal belongs to; default the caller’s own node' }) }),
+    query: z.object({
+      orgId: orgIdField.optional().openapi({ description: 'the node every imported terminal belongs to; default the caller’s own node' }),
+    }),
     body: { required: true, content: { 'text/csv': { schema: z.string() } } },
   },
   responses: {
@@ -71,10 +89,17 @@ const listRoute = route.get('/v1/devices', readers, 'List terminals with filters
       fwVersion: z.string().max(64).optional(),
       merchantId: z.string().max(64).optional(),
       q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
-      query: z.string().min(1).max(MAX_QUERY_LENGTH).optional().openapi({ description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse' }),
+      query: z
+        .string()
+        .min(1)
+        .max(MAX_QUERY_LENGTH)
+        .optional()
+        .openapi({
+          description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse',
+        }),
     }),
   },
-  responses: { 200: jsonResponse(page(device), 'a page of devices'), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(devicePage, 'a page of devices'), ...errorResponses(400, 401, 403) },
 });
 
 const getRoute = route.get('/v1/devices/{id}', readers, 'A terminal with its latest state and health', {
@@ -118,7 +143,8 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
 
   app.openapi(importRoute, async (c) => {
     const type = c.req.header('content-type') ?? '';
-    if (!type.startsWith('text/csv') && !type.startsWith('text/plain')) throw badRequest('unsupported_media_type', 'send the file as text/csv');
+    if (!type.startsWith('text/csv') && !type.startsWith('text/plain'))
+      throw badRequest('unsupported_media_type', 'send the file as text/csv');
     const text = await c.req.text();
     const report = await devices.importCsv(text, actorOf(c), { orgId: c.req.valid('query').orgId });
     return c.json(report, 200);
@@ -127,7 +153,16 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     const online = q.online === undefined ? undefined : q.online === 'true';
-    const filter = { status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query, scope: c.get('principal') };
+    const filter = {
+      status: q.status,
+      online,
+      model: q.model,
+      fwVersion: q.fwVersion,
+      merchantId: q.merchantId,
+      q: q.q,
+      query: q.query,
+      scope: c.get('principal'),
+    };
     const result = await devices.list(filter, q.limit, q.cursor);
     return c.json(result, 200);
   });

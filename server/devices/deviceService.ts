@@ -23,6 +23,7 @@ import type { TimelineWriter } from './timelineWriter.ts';
 import type { CampaignTarget } from '../../schemas/campaigns.ts';
 import { createTargetResolver, type ResolveOptions } from '../groups/targets.ts';
 import { conditionOf } from '../groups/deviceQueries.ts';
+import { countDevices, openFaultsOf } from './deviceListExtras.ts';
 
 export const newDeviceId = () => newId('dev');
 
@@ -132,14 +133,24 @@ export function createDeviceService(deps: DeviceServiceDeps) {
             .insert(devices)
             .values({ id: newDeviceId(), serial: input.serial, model: input.model, labels: input.labels ?? {}, orgId })
             .returning();
-          await deps.audit.append({ actor: actor.principal, action: 'device.register', target: r!.id, ip: actor.ip, data: { serial: r!.serial, model: r!.model } }, tx);
+          await deps.audit.append(
+            {
+              actor: actor.principal,
+              action: 'device.register',
+              target: r!.id,
+              ip: actor.ip,
+              data: { serial: r!.serial, model: r!.model },
+            },
+            tx,
+          );
           return r!;
         });
         deps.timeline.add({ deviceId: row.id, kind: 'registered', summary: `registered as ${row.model} ${row.serial}` });
         deps.bus.emit('device.registered', { deviceId: row.id, serial: row.serial });
         return row;
       } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('serial_exists', `a device with serial ${input.serial} is already registered`, undefined, { cause: err });
+        if (isUniqueViolation(err))
+          throw conflict('serial_exists', `a device with serial ${input.serial} is already registered`, undefined, { cause: err });
         throw err;
       }
     },
@@ -169,8 +180,10 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       return { created: made.length, skipped, errors: parsed.errors };
     },
 
+    /** A page by serial, each terminal with its open faults; the first page (no cursor) also counts every match. */
     async list(filter: DeviceFilter, limit: number, cursor?: string) {
       const where = filterConditions(filter);
+      const total = cursor ? undefined : await countDevices(db, where);
       if (cursor) where.push(gt(devices.serial, serialOf(cursor)));
       const rows = await db
         .select({ device: devices, health: deviceState.health })
@@ -179,9 +192,18 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         .where(and(...where))
         .orderBy(asc(devices.serial))
         .limit(limit + 1);
-      const page = rows.slice(0, limit).map((r) => withLive(r.device, r));
+      const shown = rows.slice(0, limit);
+      const open = await openFaultsOf(
+        db,
+        shown.map((r) => r.device.id),
+      );
+      const page = shown.map((r) => ({ ...withLive(r.device, r), openFaults: open.get(r.device.id) ?? [] }));
       const last = page[page.length - 1];
-      return { items: page, nextCursor: rows.length > limit && last ? cursorOf(last.serial) : null };
+      return {
+        items: page,
+        nextCursor: rows.length > limit && last ? cursorOf(last.serial) : null,
+        ...(total === undefined ? {} : { total }),
+      };
     },
 
     async detail(id: string) {
@@ -194,11 +216,15 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     async enroll(input: EnrollRequest): Promise<EnrollAnswer> {
       if (!sameSecret(input.enrollToken, deps.enrollToken)) throw unauthorized('wrong enrollment token', 'bad_enroll_token');
       const kek = Buffer.from(input.kekPublicKey, 'base64');
-      if (kek.length !== 32) throw badRequest('validation_failed', 'kekPublicKey must be base64 of a raw 32-byte X25519 public key', [{ path: 'kekPublicKey', message: 'must decode to 32 bytes' }]);
+      if (kek.length !== 32)
+        throw badRequest('validation_failed', 'kekPublicKey must be base64 of a raw 32-byte X25519 public key', [
+          { path: 'kekPublicKey', message: 'must decode to 32 bytes' },
+        ]);
       const [row] = await db.select().from(devices).where(eq(devices.serial, input.serial)).limit(1);
       if (!row) throw forbidden(`serial ${input.serial} is not registered`, 'not_registered');
       if (row.model !== input.model) throw forbidden(`serial ${input.serial} is registered as model ${row.model}`, 'model_mismatch');
-      if (row.status === 'enrolled') throw conflict('already_enrolled', `serial ${input.serial} is already enrolled; an operator must reset its enrollment first`);
+      if (row.status === 'enrolled')
+        throw conflict('already_enrolled', `serial ${input.serial} is already enrolled; an operator must reset its enrollment first`);
       if (row.status === 'revoked') throw forbidden(`device ${row.id} is revoked`, 'revoked');
       if (row.status === 'blacklisted') throw forbidden(`device ${row.id} is blacklisted`, 'blacklisted');
       const secret = deps.generateSecret();
@@ -206,7 +232,14 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       // The status guard makes two racing enrollments of one serial produce one winner.
       const updated = await db
         .update(devices)
-        .set({ status: 'enrolled', secretHash, kekPublicKey: input.kekPublicKey, fwVersion: input.fwVersion, enrolledAt: new Date(), updatedAt: new Date() })
+        .set({
+          status: 'enrolled',
+          secretHash,
+          kekPublicKey: input.kekPublicKey,
+          fwVersion: input.fwVersion,
+          enrolledAt: new Date(),
+          updatedAt: new Date(),
+        })
         .where(and(eq(devices.id, row.id), eq(devices.status, 'registered')))
         .returning({ id: devices.id });
       if (!updated.length) throw conflict('already_enrolled', `serial ${input.serial} is already enrolled`);
@@ -248,14 +281,18 @@ export function createDeviceService(deps: DeviceServiceDeps) {
 
     async resetEnrollment(id: string, reason: string | undefined, actor: Actor) {
       // A reset must not be a way around the blacklist.
-      if ((await byId(id)).status === 'blacklisted') throw conflict('blacklisted', `device ${id} is blacklisted; take it off the blacklist first`);
+      if ((await byId(id)).status === 'blacklisted')
+        throw conflict('blacklisted', `device ${id} is blacklisted; take it off the blacklist first`);
       const updated = await db.transaction(async (tx) => {
         const [r] = await tx
           .update(devices)
           .set({ status: 'registered', secretHash: null, kekPublicKey: null, enrolledAt: null, revokedAt: null, updatedAt: new Date() })
           .where(eq(devices.id, id))
           .returning();
-        await deps.audit.append({ actor: actor.principal, action: 'device.reset_enrollment', target: id, ip: actor.ip, data: { reason } }, tx);
+        await deps.audit.append(
+          { actor: actor.principal, action: 'device.reset_enrollment', target: id, ip: actor.ip, data: { reason } },
+          tx,
+        );
         return r;
       });
       deps.credentials.set(id, { secretHash: null, status: 'registered' });
@@ -291,7 +328,9 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         .select({ id: devices.id })
         .from(devices)
         .leftJoin(deviceState, eq(deviceState.deviceId, devices.id))
-        .where(and(...filterConditions({ ...target.filter, status: 'enrolled' }), opts.scope ? scopedTo(opts.scope, devices.orgId) : undefined))
+        .where(
+          and(...filterConditions({ ...target.filter, status: 'enrolled' }), opts.scope ? scopedTo(opts.scope, devices.orgId) : undefined),
+        )
         .orderBy(asc(devices.serial))
         .limit(max);
       return rows.map((r) => r.id);

@@ -1,7 +1,7 @@
 // Reads for triage: the fault queue (severity then age, or another order of `faultSort.ts`;
 // filtered; keyset-paged), the overview counts, one fault with its notes.
 import { scopedDevice, type OrgScope } from '../orgs/scope.ts';
-import { and, asc, eq, getTableColumns, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, ilike, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { devices, users } from '../../schemas/db.ts';
 import type { FaultState, Severity } from '../../schemas/faults.ts';
@@ -9,6 +9,7 @@ import { faultNotes, faults } from '../../schemas/tables/faults.ts';
 import type { Db } from '../db/database.ts';
 import { sortSpecs, type FaultSort } from './faultSort.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
+import { containing } from '../core/likePattern.ts';
 
 export interface FaultFilter {
   state?: FaultState[];
@@ -17,6 +18,8 @@ export interface FaultFilter {
   deviceId?: string;
   merchantId?: string;
   model?: string;
+  /** Part of the terminal's serial (case-insensitive), as the device list's `q`. */
+  serial?: string;
   /** A user id, or `none` for unassigned. */
   assignee?: string;
   /** Only the faults of terminals in this caller's subtree (server/orgs/scope.ts). */
@@ -55,16 +58,28 @@ export function createFaultQueries(db: Db) {
     if (visible) w.push(visible);
     if (f.merchantId) w.push(eq(devices.merchantId, f.merchantId));
     if (f.model) w.push(eq(devices.model, f.model));
+    if (f.serial) w.push(ilike(devices.serial, containing(f.serial)));
     if (f.assignee === 'none') w.push(isNull(faults.assigneeId));
     else if (f.assignee) w.push(eq(faults.assigneeId, f.assignee));
     return w;
   }
 
+  async function count(w: SQL[]): Promise<number> {
+    const [row] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(faults)
+      .innerJoin(devices, eq(devices.id, faults.deviceId))
+      .where(and(...w));
+    return row?.n ?? 0;
+  }
+
   return {
-    /** In the order `sort` (default: worst first, then oldest: what a technician should look at next). */
+    /** In the order `sort` (default: worst first, then oldest: what a technician should look at next).
+     *  The first page (no cursor) also counts every match, so a list can say how long it is. */
     async list(f: FaultFilter, limit: number, cursor?: string, sort: FaultSort = 'severity') {
       const spec = sortSpecs[sort];
       const w = where(f);
+      const total = cursor ? undefined : await count(w);
       if (cursor) {
         const after = spec.after(cursor);
         if (after) w.push(after);
@@ -75,7 +90,7 @@ export function createFaultQueries(db: Db) {
         .limit(limit + 1);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > limit && last ? spec.cursorOf(last) : null };
+      return { items, nextCursor: rows.length > limit && last ? spec.cursorOf(last) : null, ...(total === undefined ? {} : { total }) };
     },
 
     async get(id: string) {
@@ -89,7 +104,13 @@ export function createFaultQueries(db: Db) {
       const w = where(f);
       w.push(ne(faults.state, 'resolved'));
       const rows = await db
-        .select({ code: faults.code, severity: faults.severity, state: faults.state, n: sql<number>`count(*)::int`, devices: sql<number>`count(distinct ${faults.deviceId})::int` })
+        .select({
+          code: faults.code,
+          severity: faults.severity,
+          state: faults.state,
+          n: sql<number>`count(*)::int`,
+          devices: sql<number>`count(distinct ${faults.deviceId})::int`,
+        })
         .from(faults)
         .innerJoin(devices, eq(devices.id, faults.deviceId))
         .where(and(...w))

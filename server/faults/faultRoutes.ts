@@ -2,7 +2,15 @@
 import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { users } from '../../schemas/db.ts';
-import { faultCode, faultRuleSet, faultStates, notifierSettingsInput, severities, type FaultState, type Severity } from '../../schemas/faults.ts';
+import {
+  faultCode,
+  faultRuleSet,
+  faultStates,
+  notifierSettingsInput,
+  severities,
+  type FaultState,
+  type Severity,
+} from '../../schemas/faults.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { admins, operators, readers, technicians } from '../auth/roleSets.ts';
@@ -18,7 +26,12 @@ import type { FaultService } from './faultService.ts';
 import type { Notifier } from './notifier.ts';
 
 export interface RulesControl {
-  current(): { rules: z.infer<typeof faultRuleSet>['rules']; source: 'default' | 'stored'; updatedAt: string | null; updatedBy: string | null };
+  current(): {
+    rules: z.infer<typeof faultRuleSet>['rules'];
+    source: 'default' | 'stored';
+    updatedAt: string | null;
+    updatedBy: string | null;
+  };
   /** Stores and applies the rules; `inTx` (the audit entry) commits with them or neither does. */
   replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string, inTx: (tx: Tx) => Promise<unknown>): Promise<void>;
 }
@@ -37,7 +50,16 @@ export const fault = z
   })
   .openapi('Fault');
 
-const note = z.object({ id: z.number(), faultId: z.string(), authorId: z.string().nullable(), authorName: z.string().nullable(), text: z.string(), ts: z.string() }).openapi('FaultNote');
+const note = z
+  .object({
+    id: z.number(),
+    faultId: z.string(),
+    authorId: z.string().nullable(),
+    authorName: z.string().nullable(),
+    text: z.string(),
+    ts: z.string(),
+  })
+  .openapi('FaultNote');
 
 /** `a,b,c` → [a, b, c], each checked against `item`. */
 const csv = <T extends z.ZodType>(item: T) =>
@@ -46,7 +68,10 @@ const csv = <T extends z.ZodType>(item: T) =>
     .max(500)
     .transform((s, ctx) => {
       const out: z.infer<T>[] = [];
-      for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      for (const part of s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
         const r = item.safeParse(part);
         if (!r.success) {
           ctx.addIssue({ code: 'custom', message: `"${part}" is not allowed` });
@@ -68,6 +93,7 @@ const listQuery = z.object({
   deviceId: z.string().min(1).max(64).optional(),
   merchantId: z.string().min(1).max(64).optional(),
   model: z.string().min(1).max(64).optional(),
+  serial: z.string().min(1).max(64).optional().openapi({ description: 'part of the terminal serial, case-insensitive' }),
   assignee: z.string().min(1).max(64).optional().openapi({ description: 'a user id, `me` or `none`' }),
   sort: z.enum(faultSorts).default('severity').openapi({
     description:
@@ -78,10 +104,27 @@ const listQuery = z.object({
 const idParams = pathParams('id');
 const route = routesTagged('faults');
 
-const listRoute = route.get('/v1/faults', readers, 'The fault queue: worst severity first, then oldest (or another `sort`); filtered and paged', {
-  request: { query: listQuery },
-  responses: { 200: jsonResponse(page(fault), 'a page of faults'), ...errorResponses(400, 401, 403) },
-});
+const listRoute = route.get(
+  '/v1/faults',
+  readers,
+  'The fault queue: worst severity first, then oldest (or another `sort`); filtered and paged',
+  {
+    request: { query: listQuery },
+    responses: {
+      200: jsonResponse(
+        page(fault).extend({
+          total: z
+            .number()
+            .int()
+            .optional()
+            .openapi({ description: 'how many faults match the filters; on the first page (no cursor) only' }),
+        }),
+        'a page of faults',
+      ),
+      ...errorResponses(400, 401, 403),
+    },
+  },
+);
 
 const summaryRoute = route.get('/v1/faults/summary', readers, 'Unresolved faults counted by severity, state and code (the overview)', {
   request: { query: listQuery.pick({ merchantId: true, model: true, deviceId: true }) },
@@ -126,7 +169,9 @@ const noteRoute = route.post('/v1/faults/{id}/notes', technicians, 'Add a note t
 });
 
 const rulesResponse = z.object({
-  rules: z.array(z.looseObject({ code: z.string(), title: z.string(), severity: z.enum(severities), enabled: z.boolean(), autoResolve: z.boolean() })),
+  rules: z.array(
+    z.looseObject({ code: z.string(), title: z.string(), severity: z.enum(severities), enabled: z.boolean(), autoResolve: z.boolean() }),
+  ),
   source: z.enum(['default', 'stored']),
   updatedAt: z.string().nullable(),
   updatedBy: z.string().nullable(),
@@ -154,10 +199,15 @@ const getNotifierRoute = route.get('/v1/fault-notifier', admins, 'Webhook notifi
   responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(401, 403) },
 });
 
-const putNotifierRoute = route.put('/v1/fault-notifier', admins, 'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)', {
-  request: { body: jsonBody(notifierSettingsInput) },
-  responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(400, 401, 403) },
-});
+const putNotifierRoute = route.put(
+  '/v1/fault-notifier',
+  admins,
+  'Set the webhook URL, severity floor and signing secret (a generated secret is shown once)',
+  {
+    request: { body: jsonBody(notifierSettingsInput) },
+    responses: { 200: jsonResponse(notifierView, 'settings'), ...errorResponses(400, 401, 403) },
+  },
+);
 
 const testNotifierRoute = route.post('/v1/fault-notifier/test', admins, 'Queue a signed test delivery to the webhook', {
   responses: { 202: jsonResponse(z.object({ queued: z.boolean() }), 'queued'), ...errorResponses(401, 403, 422) },
@@ -177,7 +227,17 @@ export function registerFaultRoutes(
     const state: FaultState[] | undefined = q.state === 'all' ? undefined : q.state?.length ? q.state : ['open', 'acknowledged'];
     const assignee = q.assignee === 'me' ? c.get('principal').userId : q.assignee;
     const result = await queries.list(
-      { state, severity: q.severity as Severity[] | undefined, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee, scope: c.get('principal') },
+      {
+        state,
+        severity: q.severity as Severity[] | undefined,
+        code: q.code,
+        deviceId: q.deviceId,
+        merchantId: q.merchantId,
+        model: q.model,
+        serial: q.serial,
+        assignee,
+        scope: c.get('principal'),
+      },
       q.limit,
       q.cursor,
       q.sort,
@@ -205,7 +265,9 @@ export function registerFaultRoutes(
     const { id } = c.req.valid('param');
     const body = (await c.req.json().catch(() => ({}))) as { note?: unknown };
     if (body.note !== undefined && (typeof body.note !== 'string' || !body.note.trim() || body.note.length > 4000)) {
-      throw badRequest('validation_failed', 'note must be a non-empty string of at most 4000 characters', [{ path: 'note', message: 'invalid' }]);
+      throw badRequest('validation_failed', 'note must be a non-empty string of at most 4000 characters', [
+        { path: 'note', message: 'invalid' },
+      ]);
     }
     await service.resolve(id, c.get('principal'), body.note as string | undefined, clientIp(c));
     return c.json(json(await queries.get(id)), 200);
@@ -238,7 +300,10 @@ export function registerFaultRoutes(
     const { rules } = c.req.valid('json');
     const principal = c.get('principal');
     await deps.rules.replace(rules, principal.userId, (tx) =>
-      audit.append({ actor: principal, action: 'fault_rules.update', ip: clientIp(c), data: { codes: rules.map((r) => r.code), count: rules.length } }, tx),
+      audit.append(
+        { actor: principal, action: 'fault_rules.update', ip: clientIp(c), data: { codes: rules.map((r) => r.code), count: rules.length } },
+        tx,
+      ),
     );
     return c.json(deps.rules.current(), 200);
   });
@@ -259,7 +324,11 @@ export function registerFaultRoutes(
           actor: principal,
           action: 'fault_notifier.update',
           ip: clientIp(c),
-          data: { url: body.url, minSeverity: body.minSeverity, secretChanged: body.secret !== undefined || out.generatedSecret !== undefined },
+          data: {
+            url: body.url,
+            minSeverity: body.minSeverity,
+            secretChanged: body.secret !== undefined || out.generatedSecret !== undefined,
+          },
         },
         tx,
       ),
