@@ -25,6 +25,11 @@ import { faultSorts } from './faultSort.ts';
 import type { FaultService } from './faultService.ts';
 import type { Notifier } from './notifier.ts';
 
+import { fault, faultListPage, faultNote as note, faultRulesAnswer as rulesResponse, faultWithNotes } from './faultSchemas.ts';
+
+/** The CLI parses faults with it. */
+export { fault };
+
 export interface RulesControl {
   current(): {
     rules: z.infer<typeof faultRuleSet>['rules'];
@@ -35,31 +40,6 @@ export interface RulesControl {
   /** Stores and applies the rules; `inTx` (the audit entry) commits with them or neither does. */
   replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string, inTx: (tx: Tx) => Promise<unknown>): Promise<void>;
 }
-
-export const fault = z
-  .looseObject({
-    id: z.string(),
-    deviceId: z.string(),
-    code: z.string(),
-    title: z.string(),
-    severity: z.enum(severities),
-    state: z.enum(faultStates),
-    detail: z.string().nullable(),
-    openedAt: z.string(),
-    assigneeId: z.string().nullable(),
-  })
-  .openapi('Fault');
-
-const note = z
-  .object({
-    id: z.number(),
-    faultId: z.string(),
-    authorId: z.string().nullable(),
-    authorName: z.string().nullable(),
-    text: z.string(),
-    ts: z.string(),
-  })
-  .openapi('FaultNote');
 
 /** `a,b,c` → [a, b, c], each checked against `item`. */
 const csv = <T extends z.ZodType>(item: T) =>
@@ -111,16 +91,7 @@ const listRoute = route.get(
   {
     request: { query: listQuery },
     responses: {
-      200: jsonResponse(
-        page(fault).extend({
-          total: z
-            .number()
-            .int()
-            .optional()
-            .openapi({ description: 'how many faults match the filters; on the first page (no cursor) only' }),
-        }),
-        'a page of faults',
-      ),
+      200: jsonResponse(faultListPage, 'a page of faults'),
       ...errorResponses(400, 401, 403),
     },
   },
@@ -145,7 +116,7 @@ const summaryRoute = route.get('/v1/faults/summary', readers, 'Unresolved faults
 
 const getRoute = route.get('/v1/faults/{id}', readers, 'One fault with its notes', {
   request: { params: idParams },
-  responses: { 200: jsonResponse(fault.extend({ notes: z.array(note) }), 'the fault'), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(faultWithNotes, 'the fault'), ...errorResponses(401, 403, 404) },
 });
 
 const ackRoute = route.post('/v1/faults/{id}/acknowledge', technicians, 'Acknowledge an open fault (someone is on it)', {
@@ -166,15 +137,6 @@ const assignRoute = route.post('/v1/faults/{id}/assign', technicians, 'Assign an
 const noteRoute = route.post('/v1/faults/{id}/notes', technicians, 'Add a note to a fault', {
   request: { params: idParams, body: jsonBody(z.object({ text: z.string().trim().min(1).max(4000) }).strict()) },
   responses: { 201: jsonResponse(note, 'added'), ...errorResponses(400, 401, 403, 404) },
-});
-
-const rulesResponse = z.object({
-  rules: z.array(
-    z.looseObject({ code: z.string(), title: z.string(), severity: z.enum(severities), enabled: z.boolean(), autoResolve: z.boolean() }),
-  ),
-  source: z.enum(['default', 'stored']),
-  updatedAt: z.string().nullable(),
-  updatedBy: z.string().nullable(),
 });
 
 const getRulesRoute = route.get('/v1/fault-rules', readers, 'The rules that turn telemetry into faults', {

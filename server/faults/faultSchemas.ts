@@ -1,0 +1,45 @@
+// The answers of the fault routes, in a leaf module: the console parses with them, and the route
+// module's imports (audit, auth middleware, database) must not be bundled into the page.
+import { z } from '@hono/zod-openapi';
+import { faultStates, severities } from '../../schemas/faults.ts';
+import { page } from '../http/schemas.ts';
+
+export const fault = z
+  .looseObject({
+    id: z.string(),
+    deviceId: z.string(),
+    code: z.string(),
+    title: z.string(),
+    severity: z.enum(severities),
+    state: z.enum(faultStates),
+    detail: z.string().nullable(),
+    openedAt: z.string(),
+    assigneeId: z.string().nullable(),
+  })
+  .openapi('Fault');
+
+export const faultListPage = page(fault).extend({
+  total: z.number().int().optional().openapi({ description: 'how many faults match the filters; on the first page (no cursor) only' }),
+});
+
+export const faultNote = z
+  .object({
+    id: z.number(),
+    faultId: z.string(),
+    authorId: z.string().nullable(),
+    authorName: z.string().nullable(),
+    text: z.string(),
+    ts: z.string(),
+  })
+  .openapi('FaultNote');
+
+export const faultWithNotes = fault.extend({ notes: z.array(faultNote) });
+
+export const faultRulesAnswer = z.object({
+  rules: z.array(
+    z.looseObject({ code: z.string(), title: z.string(), severity: z.enum(severities), enabled: z.boolean(), autoResolve: z.boolean() }),
+  ),
+  source: z.enum(['default', 'stored']),
+  updatedAt: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+});
