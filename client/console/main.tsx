@@ -19,6 +19,8 @@ import { MapPage } from './views/map/MapPage.tsx';
 import { GroupsPage } from './views/groups/GroupsPage.tsx';
 import { ParametersPage } from './views/parameters/ParametersPage.tsx';
 import { KeysPage } from './views/keys/KeysPage.tsx';
+import { MerchantPage } from './views/merchants/MerchantPage.tsx';
+import { MerchantsPage } from './views/merchants/MerchantsPage.tsx';
 import { UsersPage } from './views/users/UsersPage.tsx';
 
 type Mount = (root: HTMLElement, ctx: ViewContext) => ViewInstance | undefined;
@@ -41,7 +43,8 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/key-rotations\/new\/?$/, mount: preactView(NewKeyRotationPage), title: 'New key rotation' },
   { re: /^\/ui\/rollouts\/([^/]+)\/?$/, mount: preactView(RolloutPage), title: 'Rollout' },
   { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, mount: preactView(KeyRotationPage), title: 'Key rotation' },
-  { re: /^\/ui\/merchants\/?$/, mount: legacy.merchants.mount, title: 'Merchants and re-binding approvals' },
+  { re: /^\/ui\/merchants\/?$/, mount: preactView(MerchantsPage), title: 'Merchants and re-binding approvals' },
+  { re: /^\/ui\/merchants\/([^/]+)\/?$/, mount: preactView(MerchantPage), title: 'Merchant' },
   { re: /^\/ui\/map\/?$/, mount: preactView(MapPage), title: 'Map of terminals and geofences' },
   { re: /^\/ui\/keys\/?$/, mount: preactView(KeysPage), title: 'Keys and dual control' },
   { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },

@@ -151,4 +151,113 @@ describe('keys and merchants pages in the browser', { timeout: TIMEOUT }, () => 
     await mine.close();
     await other.close();
   });
+
+  it('creates a merchant, has it reviewed by another admin, binds a terminal, and re-binds it under maker-checker', async () => {
+    const maker = await pageFor(TEST_ADMIN_TOKEN, '/ui/merchants');
+    const { page } = maker;
+    await page.getByRole('heading', { level: 1, name: 'Merchants and re-binding approvals' }).waitFor();
+    await page.getByText('No re-binding is waiting for approval.').waitFor();
+    await page.getByText('No merchant is waiting for review.').waitFor();
+
+    // A wrong MID is named before anything is sent.
+    const fill = async (fields: Record<string, string>) => {
+      for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
+    };
+    const merchantFields = (name: string, mid: string) => ({
+      Name: name,
+      'MID (15 digits)': mid,
+      MCC: '5812',
+      Address: `${name}, 2 Quai Voltaire`,
+      Latitude: '48.8584',
+      Longitude: '2.3324',
+      'Fence radius (m)': '300',
+      'Time zone': 'Europe/Paris',
+      'Business licence no.': `BL-${mid}`,
+      'Tax id': `TX-${mid}`,
+    });
+    await fill(merchantFields('Librairie Voltaire', '12345'));
+    await page.getByRole('button', { name: 'Create merchant' }).click();
+    await page.getByText('mid: 15 digits').waitFor();
+    await page.getByLabel('MID (15 digits)', { exact: true }).fill('200000000000001');
+    await page.getByRole('button', { name: 'Create merchant' }).click();
+    const review = page.locator('tr[data-merchant-id]').filter({ hasText: 'Librairie Voltaire' });
+    await review.waitFor();
+    // Its creator cannot approve it.
+    expect(await review.getByRole('button', { name: /^Approve/ }).isDisabled()).toBe(true);
+    await review.getByText('you filed this yourself; another admin decides').waitFor();
+    const listed = await eventually(async () => {
+      const r = await t.api<{ items: { id: string; status: string }[] }>('GET', '/v1/merchants?q=Voltaire');
+      return r.body.items[0];
+    });
+    expect(listed.status).toBe('pending_review');
+    // A second merchant, approved through the API, owns the terminals at first.
+    await fill(merchantFields('Tabac du Pont', '200000000000002'));
+    await page.getByRole('button', { name: 'Create merchant' }).click();
+    await page.locator('tr[data-merchant-id]').filter({ hasText: 'Tabac du Pont' }).waitFor();
+    await shot(page, 'merchants-review-pending');
+
+    const checker = await pageFor(secondAdmin.token, '/ui/merchants');
+    for (const name of ['Librairie Voltaire', 'Tabac du Pont']) {
+      const row = checker.page.locator('tr[data-merchant-id]').filter({ hasText: name });
+      await row.getByRole('button', { name: /^Approve/ }).click();
+      const dlg = checker.page.getByRole('dialog', { name: 'Approve merchant?' });
+      await dlg.getByLabel('Note (optional)').fill('Documents checked.');
+      await dlg.getByRole('button', { name: 'Approve' }).click();
+      await row.waitFor({ state: 'detached' });
+    }
+    await checker.page.getByText('No merchant is waiting for review.').waitFor();
+
+    // The merchant page: no terminal yet, then one bound by serial and TID.
+    const merchants = (await t.api<{ items: { id: string; name: string; status: string }[] }>('GET', '/v1/merchants')).body.items;
+    const voltaire = merchants.find((m) => m.name === 'Librairie Voltaire')!;
+    const tabac = merchants.find((m) => m.name === 'Tabac du Pont')!;
+    expect([voltaire.status, tabac.status]).toEqual(['active', 'active']);
+    await page.goto(`${t.url}/ui/merchants/${tabac.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Merchant Tabac du Pont' }).waitFor();
+    await page.getByText('No terminal is bound to this merchant.').waitFor();
+    const serial = fleet.agents[0]!.serial;
+    const deviceId = fleet.agents[0]!.deviceId!;
+    await page.getByLabel('Terminal serial').fill(serial);
+    await page.getByLabel('TID').fill('TID00042');
+    await page.getByRole('button', { name: 'Bind', exact: true }).click();
+    const terminal = page.locator(`table.merchant-terminals-table tr[data-device-id="${deviceId}"]`);
+    await terminal.waitFor();
+    const binding = await t.api<{ binding: { merchantId: string; tid: string } }>('GET', `/v1/devices/${deviceId}/binding`);
+    expect(binding.body.binding).toMatchObject({ merchantId: tabac.id, tid: 'TID00042' });
+    await shot(page, 'merchants-page-bound');
+
+    // Bound already: binding it to the other merchant is refused with the API's code; a re-binding is filed.
+    await page.goto(`${t.url}/ui/merchants/${voltaire.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Merchant Librairie Voltaire' }).waitFor();
+    await page.getByLabel('Terminal serial').fill(serial);
+    await page.getByLabel('TID').fill('TID00043');
+    await page.getByRole('button', { name: 'Bind', exact: true }).click();
+    await page.locator('.form-error[data-code="binding_locked"]').waitFor();
+    await page.getByLabel('Terminal serial').fill(serial);
+    await page.getByLabel('TID').fill('TID00043');
+    await page.getByLabel('Reason (re-binding only)').fill('The kiosk moved to the bookshop');
+    await page.getByRole('button', { name: 'Request re-binding' }).click();
+    const request = page.locator('tr[data-request-id]').filter({ hasText: 'The kiosk moved to the bookshop' });
+    await request.waitFor();
+    expect(await request.getByRole('button', { name: /^Approve/ }).isDisabled()).toBe(true);
+
+    // The checker approves it from the merchants page; the terminal moves, as the API says.
+    await checker.page.reload();
+    const pending = checker.page.locator('tr[data-request-id]').filter({ hasText: 'The kiosk moved to the bookshop' });
+    await pending.getByRole('link', { name: serial }).waitFor();
+    await pending.getByRole('button', { name: /^Approve/ }).click();
+    const dlg = checker.page.getByRole('dialog', { name: 'Approve re-binding?' });
+    await dlg.getByRole('button', { name: 'Approve' }).click();
+    await checker.page.getByText('No re-binding is waiting for approval.').waitFor();
+    const moved = await t.api<{ binding: { merchantId: string; tid: string } }>('GET', `/v1/devices/${deviceId}/binding`);
+    expect(moved.body.binding).toMatchObject({ merchantId: voltaire.id, tid: 'TID00043' });
+    await page.reload();
+    await page.locator(`table.merchant-terminals-table tr[data-device-id="${deviceId}"]`).getByRole('link', { name: serial }).click();
+    await page.waitForURL(`**/ui/devices/${deviceId}`);
+    await shot(checker.page, 'merchants-rebind-approved');
+    expect(maker.errors).toEqual([]);
+    expect(checker.errors).toEqual([]);
+    await maker.close();
+    await checker.close();
+  });
 });

@@ -11,4 +11,3 @@ export function has(route: string): boolean;
 export const overview: LegacyView;
 export const faults: LegacyView;
 export const device: LegacyView;
-export const merchants: LegacyView;

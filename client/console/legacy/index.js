@@ -4,4 +4,3 @@ export { session, loadCapabilities, has } from './api.js';
 export * as overview from './views/overview.js';
 export * as faults from './views/faults.js';
 export * as device from './views/device.js';
-export * as merchants from './views/merchants.js';
