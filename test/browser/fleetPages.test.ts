@@ -225,4 +225,39 @@ describe('groups & filters and parameters pages in the browser', { timeout: TIME
     // The one console error allowed is Chromium's line for the query refused on purpose (400).
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
+
+  it('shows a technician the groups, filters, drift and pushes, with nothing to change', async () => {
+    const tech = await t.api<{ token: string }>('POST', '/v1/users', { name: 'Tina Technician', role: 'technician' });
+    expect(tech.status, JSON.stringify(tech.body)).toBe(201);
+    const context = await ui!.browser.newContext({ viewport: { width: 1366, height: 900 } });
+    try {
+      const p = await context.newPage();
+      await signIn(p, t.url, tech.body.token, '/ui/groups');
+      await p.getByText('Making and changing groups and saved filters needs the admin or operator role').waitFor();
+      const row = p.locator('.groups-table tr[data-group-id]', { hasText: 'Pilot stores north' });
+      await textOf(row.locator('td').nth(1)).toBe('3');
+      expect(await p.getByRole('button', { name: /^(Create group|Rename|Delete|Add to group|Save filter)$/ }).count()).toBe(0);
+      await row.getByRole('button', { name: 'Pilot stores north' }).click();
+      await countOf(p.locator('.members-table tr[data-device-id]')).toBe(3);
+      expect(await p.getByRole('textbox', { name: /^Add terminals/ }).count()).toBe(0);
+      await attrOf(
+        p.locator('.filters-table tr[data-filter-id]', { hasText: 'All FLT' }).locator('.filter-count [data-count]'),
+        'data-count',
+      ).toBe('3');
+      // A preview is a read: a technician may try a query.
+      await p.getByLabel('Fleet query').fill('model = "PAX-FLT"');
+      await p.getByRole('button', { name: 'Preview' }).click();
+      await attrOf(p.locator('.filter-preview'), 'data-count').toBe('3');
+
+      await p.goto(`${t.url}/ui/parameters?template=${templateId}`);
+      await p.locator(`section[data-template-id="${templateId}"]`).getByRole('heading', { name: 'flt-acquirer v1' }).waitFor();
+      await p.getByText('Starting a parameter push needs the admin or operator role.').waitFor();
+      expect(await p.getByRole('button', { name: /^(Save values|Start push)$/ }).count()).toBe(0);
+      await textOf(p.locator('.drift-table td.empty')).toMatch(/No terminal drifts/);
+      await textOf(p.locator('.pushes-table tr[data-push-id] .badge')).toBe('succeeded');
+      await shot(p, 'fleet-07-technician');
+    } finally {
+      await context.close();
+    }
+  });
 });

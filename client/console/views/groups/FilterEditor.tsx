@@ -29,7 +29,7 @@ function QueryProblem({ located }: { located: LocatedQueryError }) {
   );
 }
 
-export function FilterEditor({ onSaved }: { onSaved(name: string): void }) {
+export function FilterEditor({ canSave, onSaved }: { canSave: boolean; onSaved(name: string): void }) {
   const [name, setName] = useState('');
   const [query, setQuery] = useState('');
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -114,12 +114,16 @@ export function FilterEditor({ onSaved }: { onSaved(name: string): void }) {
           )}
         </div>
       ) : null}
-      <Field label="Filter name" id="f-name">
-        <input id="f-name" value={name} maxLength={100} onInput={(e) => setName(text(e))} />
-      </Field>
-      <button type="button" class="btn btn-primary" disabled={busy || !previewed || !name.trim()} onClick={() => void save()}>
-        Save filter
-      </button>
+      {canSave ? (
+        <>
+          <Field label="Filter name" id="f-name">
+            <input id="f-name" value={name} maxLength={100} onInput={(e) => setName(text(e))} />
+          </Field>
+          <button type="button" class="btn btn-primary" disabled={busy || !previewed || !name.trim()} onClick={() => void save()}>
+            Save filter
+          </button>
+        </>
+      ) : null}
     </form>
   );
 }

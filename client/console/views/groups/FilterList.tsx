@@ -28,7 +28,7 @@ function LiveCount({ id, refresh }: { id: string; refresh: number }) {
   return count === null ? <span class="muted">…</span> : <span data-count={count}>{fmtNumber(count)}</span>;
 }
 
-export function FilterList({ ctx }: { ctx: ViewContext }) {
+export function FilterList({ ctx, canChange }: { ctx: ViewContext; canChange: boolean }) {
   const [refresh, setRefresh] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const list = usePaged((cursor) => api.call(filterPage, 'GET', '/v1/filters', { query: { limit: PAGE, cursor } }), [refresh]);
@@ -55,6 +55,7 @@ export function FilterList({ ctx }: { ctx: ViewContext }) {
     <section aria-labelledby="filters-title">
       <h2 id="filters-title">Saved filters</h2>
       <FilterEditor
+        canSave={canChange}
         onSaved={(name) => {
           ctx.toast(`Filter ${name} saved`, 'success');
           ctx.announce(`Filter ${name} saved`);
@@ -85,9 +86,11 @@ export function FilterList({ ctx }: { ctx: ViewContext }) {
                   <Time iso={f.updatedAt} />
                 </td>
                 <td>
-                  <button type="button" class="btn btn-danger-outline" onClick={() => remove(f)}>
-                    Delete
-                  </button>
+                  {canChange ? (
+                    <button type="button" class="btn btn-danger-outline" onClick={() => remove(f)}>
+                      Delete
+                    </button>
+                  ) : null}
                 </td>
               </tr>
             ))}

@@ -83,12 +83,13 @@ function RenameForm({ g, onDone }: { g: Group; onDone(changed: boolean): void })
 
 export function GroupList(props: {
   ctx: ViewContext;
+  canChange: boolean;
   selected: string | null;
   refresh: number;
   select(id: string | null): void;
   changed(): void;
 }) {
-  const { ctx, selected, refresh, select, changed } = props;
+  const { ctx, canChange, selected, refresh, select, changed } = props;
   const list = usePaged((cursor) => api.call(groupPage, 'GET', '/v1/groups', { query: { limit: PAGE, cursor } }), [refresh]);
   const [renaming, setRenaming] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -115,13 +116,15 @@ export function GroupList(props: {
   return (
     <section aria-labelledby="groups-title">
       <h2 id="groups-title">Static groups</h2>
-      <NewGroupForm
-        onCreated={(g) => {
-          ctx.toast(`Group ${g.name} created`, 'success');
-          changed();
-          select(g.id);
-        }}
-      />
+      {canChange ? (
+        <NewGroupForm
+          onCreated={(g) => {
+            ctx.toast(`Group ${g.name} created`, 'success');
+            changed();
+            select(g.id);
+          }}
+        />
+      ) : null}
       {error ? <ErrorBox error={error} /> : null}
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
@@ -156,14 +159,16 @@ export function GroupList(props: {
                   <Time iso={g.updatedAt} />
                 </td>
                 <td>
-                  <div class="row-actions">
-                    <button type="button" class="btn" onClick={() => setRenaming(g.id)}>
-                      Rename
-                    </button>
-                    <button type="button" class="btn btn-danger-outline" onClick={() => remove(g)}>
-                      Delete
-                    </button>
-                  </div>
+                  {canChange ? (
+                    <div class="row-actions">
+                      <button type="button" class="btn" onClick={() => setRenaming(g.id)}>
+                        Rename
+                      </button>
+                      <button type="button" class="btn btn-danger-outline" onClick={() => remove(g)}>
+                        Delete
+                      </button>
+                    </div>
+                  ) : null}
                 </td>
               </tr>
             ))}

@@ -65,7 +65,7 @@ function AddMembersForm({ g, onAdded }: { g: Group; onAdded(added: number): void
   );
 }
 
-export function GroupMembers({ ctx, g, onChanged }: { ctx: ViewContext; g: Group; onChanged(): void }) {
+export function GroupMembers({ ctx, canChange, g, onChanged }: { ctx: ViewContext; canChange: boolean; g: Group; onChanged(): void }) {
   const [refresh, setRefresh] = useState(0);
   const list = usePaged(
     (cursor) => api.call(memberPage, 'GET', `/v1/groups/${encodeURIComponent(g.id)}/members`, { query: { limit: PAGE, cursor } }),
@@ -77,15 +77,17 @@ export function GroupMembers({ ctx, g, onChanged }: { ctx: ViewContext; g: Group
       <p class="muted">
         {fmtNumber(g.members)} terminals. A campaign or parameter push that targets this group takes its enrolled members.
       </p>
-      <AddMembersForm
-        g={g}
-        onAdded={(n) => {
-          ctx.toast(`${fmtNumber(n)} terminals added to ${g.name}`, 'success');
-          ctx.announce(`${n} terminals added`);
-          setRefresh((r) => r + 1);
-          onChanged();
-        }}
-      />
+      {canChange ? (
+        <AddMembersForm
+          g={g}
+          onAdded={(n) => {
+            ctx.toast(`${fmtNumber(n)} terminals added to ${g.name}`, 'success');
+            ctx.announce(`${n} terminals added`);
+            setRefresh((r) => r + 1);
+            onChanged();
+          }}
+        />
+      ) : null}
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
           <ErrorBox error={list.error} />

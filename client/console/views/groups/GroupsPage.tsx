@@ -4,7 +4,7 @@
 // The chosen group is kept in the address (?group=) so a shared link opens its members.
 import { useEffect, useState } from 'preact/hooks';
 import { group } from '../../../../server/groups/groupRoutes.ts';
-import { api } from '../../session.ts';
+import { api, isRole } from '../../session.ts';
 import { ErrorBox } from '../../ui.tsx';
 import type { ViewContext } from '../../viewContract.ts';
 import { FilterList } from './FilterList.tsx';
@@ -34,6 +34,8 @@ export function GroupsPage({ ctx }: { ctx: ViewContext }) {
     setSelected(id);
   };
   const changed = () => setRefresh((r) => r + 1);
+  // What the server lets only admins and operators do is not offered to the others.
+  const canChange = isRole('admin', 'operator');
 
   return (
     <>
@@ -41,10 +43,15 @@ export function GroupsPage({ ctx }: { ctx: ViewContext }) {
         A static group is a list of terminals kept by hand; a saved filter is a fleet query, so its terminals change as the fleet does. Both
         are targets of rollouts, key rotations and parameter pushes.
       </p>
-      <GroupList ctx={ctx} selected={selected} refresh={refresh} select={select} changed={changed} />
+      {canChange ? null : (
+        <p class="note">
+          Making and changing groups and saved filters needs the admin or operator role; you can see them and preview queries.
+        </p>
+      )}
+      <GroupList ctx={ctx} canChange={canChange} selected={selected} refresh={refresh} select={select} changed={changed} />
       {error ? <ErrorBox error={error} /> : null}
-      {chosen ? <GroupMembers ctx={ctx} g={chosen} onChanged={changed} /> : null}
-      <FilterList ctx={ctx} />
+      {chosen ? <GroupMembers ctx={ctx} canChange={canChange} g={chosen} onChanged={changed} /> : null}
+      <FilterList ctx={ctx} canChange={canChange} />
     </>
   );
 }

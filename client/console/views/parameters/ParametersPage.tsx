@@ -5,7 +5,7 @@
 // template is kept in the address (?template=).
 import { useEffect, useState } from 'preact/hooks';
 import { parameterTemplateView } from '../../../../server/parameters/parameterRoutes.ts';
-import { api } from '../../session.ts';
+import { api, isRole } from '../../session.ts';
 import type { ViewContext } from '../../viewContract.ts';
 import { DriftList } from './DriftList.tsx';
 import { PushForm } from './PushForm.tsx';
@@ -18,6 +18,8 @@ export function ParametersPage({ ctx }: { ctx: ViewContext }) {
   const [selected, setSelected] = useState<string | null>(ctx.query.get('template'));
   const [chosen, setChosen] = useState<Chosen | null>(null);
   const [driftRefresh, setDriftRefresh] = useState(0);
+  // Assignments and pushes are the admins' and operators' (the server refuses the others).
+  const canChange = isRole('admin', 'operator');
 
   useEffect(() => {
     if (!selected) return setChosen(null);
@@ -42,6 +44,7 @@ export function ParametersPage({ ctx }: { ctx: ViewContext }) {
       {selected ? (
         <TemplateDetail
           id={selected}
+          canChange={canChange}
           select={select}
           onAssigned={(what) => {
             ctx.toast(`Values saved for ${what}`, 'success');
@@ -53,7 +56,7 @@ export function ParametersPage({ ctx }: { ctx: ViewContext }) {
         <p class="muted">Choose a template to see its fields, versions and assignments.</p>
       )}
       <DriftList refresh={driftRefresh} />
-      <PushForm ctx={ctx} template={chosen} />
+      <PushForm ctx={ctx} canChange={canChange} template={chosen} />
     </>
   );
 }

@@ -25,7 +25,8 @@ const text = (e: Event) =>
 /** A target as the select holds it: `group:<id>` or `filter:<id>`. */
 const targetOf = (choice: string) => (choice.startsWith('group:') ? { groupId: choice.slice(6) } : { filterId: choice.slice(7) });
 
-export function PushForm({ ctx, template }: { ctx: ViewContext; template: { id: string; name: string; version: number } | null }) {
+export function PushForm(props: { ctx: ViewContext; canChange: boolean; template: { id: string; name: string; version: number } | null }) {
+  const { ctx, canChange, template } = props;
   const [choices, setChoices] = useState<Choice[] | null>(null);
   const [target, setTarget] = useState('');
   const [name, setName] = useState('');
@@ -87,32 +88,36 @@ export function PushForm({ ctx, template }: { ctx: ViewContext; template: { id: 
   return (
     <section aria-labelledby="push-title">
       <h2 id="push-title">Parameter pushes</h2>
-      <form class="card form-stack fleet-form" aria-label="Start a parameter push" onSubmit={start}>
-        <p class="muted">
-          {template ? `Pushes ${template.name} v${template.version}, the template chosen above.` : 'Choose a template above to push it.'}
-        </p>
-        <Field label="Push to" id="pp-target">
-          <select id="pp-target" value={target} disabled={!choices?.length} onChange={(e) => setTarget(text(e))}>
-            <option value="">
-              {choices === null
-                ? 'Loading…'
-                : choices.length
-                  ? 'Pick a group or saved filter'
-                  : 'No groups or saved filters yet: make one on the Groups page'}
-            </option>
-            {(choices ?? []).map((c) => (
-              <option value={c.value}>{c.label}</option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Push name (optional)" id="pp-name">
-          <input id="pp-name" value={name} maxLength={200} onInput={(e) => setName(text(e))} />
-        </Field>
-        {error ? <ErrorBox error={error} /> : null}
-        <button type="submit" class="btn btn-primary" disabled={busy || !template || !target}>
-          Start push
-        </button>
-      </form>
+      {canChange ? (
+        <form class="card form-stack fleet-form" aria-label="Start a parameter push" onSubmit={start}>
+          <p class="muted">
+            {template ? `Pushes ${template.name} v${template.version}, the template chosen above.` : 'Choose a template above to push it.'}
+          </p>
+          <Field label="Push to" id="pp-target">
+            <select id="pp-target" value={target} disabled={!choices?.length} onChange={(e) => setTarget(text(e))}>
+              <option value="">
+                {choices === null
+                  ? 'Loading…'
+                  : choices.length
+                    ? 'Pick a group or saved filter'
+                    : 'No groups or saved filters yet: make one on the Groups page'}
+              </option>
+              {(choices ?? []).map((c) => (
+                <option value={c.value}>{c.label}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Push name (optional)" id="pp-name">
+            <input id="pp-name" value={name} maxLength={200} onInput={(e) => setName(text(e))} />
+          </Field>
+          {error ? <ErrorBox error={error} /> : null}
+          <button type="submit" class="btn btn-primary" disabled={busy || !template || !target}>
+            Start push
+          </button>
+        </form>
+      ) : (
+        <p class="note">Starting a parameter push needs the admin or operator role.</p>
+      )}
       {pushes.error ? (
         <ErrorBox error={pushes.error} />
       ) : pushes.page ? (

@@ -40,7 +40,8 @@ export function Precedence() {
   );
 }
 
-export function TemplateDetail({ id, select, onAssigned }: { id: string; select(id: string): void; onAssigned(what: string): void }) {
+export function TemplateDetail(props: { id: string; canChange: boolean; select(id: string): void; onAssigned(what: string): void }) {
+  const { id, canChange, select, onAssigned } = props;
   const [detail, setDetail] = useState<Detail | null>(null);
   const [versions, setVersions] = useState<z.infer<typeof parameterTemplateView>[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -113,13 +114,15 @@ export function TemplateDetail({ id, select, onAssigned }: { id: string; select(
         ))}
       </Table>
       <Precedence />
-      <AssignmentForm
-        templateId={detail.id}
-        onSaved={(what) => {
-          setRefresh((r) => r + 1);
-          onAssigned(what);
-        }}
-      />
+      {canChange ? (
+        <AssignmentForm
+          templateId={detail.id}
+          onSaved={(what) => {
+            setRefresh((r) => r + 1);
+            onAssigned(what);
+          }}
+        />
+      ) : null}
     </section>
   );
 }
