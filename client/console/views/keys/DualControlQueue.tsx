@@ -106,7 +106,7 @@ export function DualControlQueue({ ctx, me, onDecided }: { ctx: ViewContext; me:
         Master-key, BDK and bulk-revocation operations wait here until a second admin decides; the admin who asked cannot.
         {isAdmin ? null : ' Decisions need the admin role; you can see what is waiting.'}
       </p>
-      <label class="inline-check">
+      <label class="check">
         <input
           type="checkbox"
           checked={pendingOnly}

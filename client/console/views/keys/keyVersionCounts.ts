@@ -4,11 +4,9 @@
 // versions fleet-wide, and the key export streams every key; a count per version is one query each.
 import { matchPreview } from '../../../../server/groups/filterRoutes.ts';
 import { api } from '../../session.ts';
+import { MAX_VERSIONS, moreToCount, ROTATED_SLOTS, slotQuery } from './keyVersionRules.ts';
 
-/** The slots the server's rotations fill (docs/keys.md, "Keys and slots"). */
-export const ROTATED_SLOTS = ['tmk', 'tpk', 'tak', 'tdk'] as const;
-/** Versions probed per slot at most: a slot rotated more often shows the rest as one "newer" row. */
-export const MAX_VERSIONS = 12;
+export { MAX_VERSIONS, ROTATED_SLOTS };
 
 export interface VersionCount {
   slot: string;
@@ -18,12 +16,6 @@ export interface VersionCount {
   /** The fleet query that lists these terminals. */
   query: string;
 }
-
-export const slotQuery = (slot: string, version: number | null): string =>
-  version === null ? `keyVersion.${slot} > ${MAX_VERSIONS}` : `keyVersion.${slot} = ${version}`;
-
-/** Pure: is there anything left to count in this slot? */
-export const moreToCount = (withKey: number, counted: number, version: number) => counted < withKey && version <= MAX_VERSIONS;
 
 const count = async (query: string) => (await api.call(matchPreview, 'POST', '/v1/filters/preview', { body: { query } })).count;
 

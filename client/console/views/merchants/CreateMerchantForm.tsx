@@ -3,40 +3,11 @@
 // The body is checked with the API's own schema first, so a wrong field is named before sending.
 import { useState } from 'preact/hooks';
 import { merchantKinds } from '../../../../schemas/binding.ts';
-import { merchantCreate, merchantOut } from '../../../../server/merchants/apiSchemas.ts';
+import { merchantOut } from '../../../../server/merchants/apiSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field } from '../../ui.tsx';
 import type { ViewContext } from '../../viewContract.ts';
-
-const FIELDS = [
-  ['name', 'Name', 'text'],
-  ['mid', 'MID (15 digits)', 'text'],
-  ['mcc', 'MCC', 'text'],
-  ['address', 'Address', 'text'],
-  ['lat', 'Latitude', 'number'],
-  ['lon', 'Longitude', 'number'],
-  ['radiusM', 'Fence radius (m)', 'number'],
-  ['timezone', 'Time zone', 'text'],
-  ['businessLicenceNo', 'Business licence no.', 'text'],
-  ['taxId', 'Tax id', 'text'],
-] as const;
-type Draft = Partial<Record<(typeof FIELDS)[number][0] | 'kind', string>>;
-
-/** The API's body from the form's text fields (numbers as numbers; an empty number stays absent). */
-export function merchantBody(d: Draft) {
-  const num = (v: string | undefined) => (v?.trim() ? Number(v) : undefined);
-  return merchantCreate.safeParse({
-    name: d.name,
-    mid: d.mid?.trim(),
-    mcc: d.mcc?.trim(),
-    address: d.address,
-    location: { lat: num(d.lat), lon: num(d.lon) },
-    radiusM: num(d.radiusM),
-    timezone: d.timezone?.trim(),
-    kind: d.kind ?? 'single',
-    documents: { businessLicenceNo: d.businessLicenceNo, taxId: d.taxId },
-  });
-}
+import { FIELDS, merchantBody, type Draft } from './merchantBody.ts';
 
 export function CreateMerchantForm({ ctx, onCreated }: { ctx: ViewContext; onCreated(): void }) {
   const [draft, setDraft] = useState<Draft>({ radiusM: '200', timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, kind: 'single' });
