@@ -3,7 +3,7 @@
 // the key inventory by KCV as the server records it, a BDK request the requester cannot approve
 // (dual_control on screen) and a second admin approves; merchants created, reviewed, bound and
 // re-bound under maker-checker. Screenshots: test-artifacts/browser/keys-*.png, merchants-*.png.
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestFleet } from '../helpers/fleet.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
-import { ARTIFACTS, launchBrowser, signIn, watchConsole } from './helpers.ts';
+import { ARTIFACTS, launchBrowser, shot, signIn, watchConsole } from './helpers.ts';
 
 const TIMEOUT = 180_000;
 
@@ -36,11 +36,11 @@ describe('keys and merchants pages in the browser', { timeout: TIMEOUT }, () => 
     await signIn(page, t.url, token, path);
     return { page, errors, close: () => context.close() };
   }
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
     t = await startTestServer({ env: { CAMPAIGN_TICK_MS: '250' } });
-    rmSync(join(ARTIFACTS, 'keys-inventory.png'), { force: true });
+    // This file's screenshots of this run only (other browser tests own the rest of the folder).
+    if (existsSync(ARTIFACTS)) for (const f of readdirSync(ARTIFACTS)) if (/^(keys|merchants)-/.test(f)) rmSync(join(ARTIFACTS, f));
     browser = await launchBrowser();
     secondAdmin = (await t.api<{ id: string; token: string }>('POST', '/v1/users', { name: 'Bea Custodian', role: 'admin' })).body;
     ({ fleet, stateDir } = await startTestFleet(t, { devices: 3, prefix: 'KMP' }));
@@ -128,6 +128,15 @@ describe('keys and merchants pages in the browser', { timeout: TIMEOUT }, () => 
     expect(await refusal.textContent()).toBe('dual_control the approval must come from an admin other than the requester');
     await shot(mine.page, 'keys-dual-control-refused');
     expect((await t.api<{ state: string }>('GET', `/v1/key-vault/requests/${filed.body.id}`)).body.state).toBe('pending');
+
+    // A technician sees the request and no decision to press.
+    const technician = (await t.api<{ token: string }>('POST', '/v1/users', { name: 'Tess Technician', role: 'technician' })).body;
+    const tech = await pageFor(technician.token, '/ui/keys');
+    await tech.page.locator(`tr[data-request-id="${filed.body.id}"]`).getByText('Acquirer B goes live with AES DUKPT').waitFor();
+    await tech.page.getByText('Decisions need the admin role; you can see what is waiting.').waitFor();
+    expect(await tech.page.locator('table.dual-control-table button').count()).toBe(0);
+    expect(tech.errors).toEqual([]);
+    await tech.close();
 
     const other = await pageFor(secondAdmin.token, '/ui/keys');
     const theirs = other.page.locator(`tr[data-request-id="${filed.body.id}"]`);

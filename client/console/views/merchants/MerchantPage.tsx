@@ -71,7 +71,7 @@ function Summary({ m }: { m: z.infer<typeof merchantOut> }) {
     ['Time zone', m.timezone],
   ];
   return (
-    <dl class="card kv" data-merchant-status={m.status}>
+    <dl class="card facts" data-merchant-status={m.status}>
       {rows.map(([k, v]) => (
         <>
           <dt>{k}</dt>
