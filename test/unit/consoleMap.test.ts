@@ -3,7 +3,7 @@
 // antimeridian), and the grid clustering that keeps 10,000 terminals to a few hundred shapes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clusterByCell, inBounds, mapDevice, presenceOf, terminalPoints, type MapDevice } from '../../client/console/views/map/mapData.ts';
+import { clusterNear, inBounds, mapDevice, presenceOf, terminalPoints, type MapDevice } from '../../client/console/views/map/mapData.ts';
 
 /** A device as GET /v1/devices answers it, parsed as the page parses it. */
 const listed = (over: Record<string, unknown>): MapDevice =>
@@ -59,31 +59,47 @@ describe('console map data', () => {
     expect(inBounds(paris, { south: -90, west: -400, north: 90, east: 400 })).toBe(true);
   });
 
-  it('clusters every point exactly once, each cluster one cell of its own with its centre in it', () => {
-    const coords = fc.array(fc.record({ x: fc.integer({ min: -2000, max: 2000 }), y: fc.integer({ min: -2000, max: 2000 }) }), {
-      maxLength: 300,
-    });
+  it('clusters every point exactly once, each within the radius of its seed, no two seeds within it', () => {
+    const coords = fc.array(
+      fc.record({ x: fc.double({ min: -2000, max: 2000, noNaN: true }), y: fc.double({ min: -2000, max: 2000, noNaN: true }) }),
+      {
+        maxLength: 300,
+      },
+    );
     fc.assert(
-      fc.property(coords, fc.integer({ min: 8, max: 128 }), (xy, cell) => {
+      fc.property(coords, fc.integer({ min: 8, max: 128 }), (xy, radius) => {
         const placed = xy.map((p, item) => ({ ...p, item }));
-        const cellOf = (p: { x: number; y: number }) => `${Math.floor(p.x / cell)}:${Math.floor(p.y / cell)}`;
-        const clusters = clusterByCell(placed, cell);
+        const clusters = clusterNear(placed, radius);
         expect(clusters.flatMap((c) => c.items).sort((a, b) => a - b)).toEqual(placed.map((p) => p.item));
-        const seen = new Set<string>();
         for (const c of clusters) {
-          const cells = new Set(c.items.map((i) => cellOf(placed[i]!)));
-          expect([...cells]).toEqual([cellOf(c)]);
-          expect(seen.has(cellOf(c))).toBe(false);
-          seen.add(cellOf(c));
+          for (const i of c.items) expect(Math.hypot(placed[i]!.x - c.seedX, placed[i]!.y - c.seedY)).toBeLessThanOrEqual(radius);
+          const meanX = c.items.reduce((n, i) => n + placed[i]!.x, 0) / c.items.length;
+          expect(c.x).toBeCloseTo(meanX, 6);
+          for (const other of clusters)
+            if (other !== c) expect(Math.hypot(other.seedX - c.seedX, other.seedY - c.seedY)).toBeGreaterThan(radius);
         }
       }),
     );
   });
 
-  it('turns 10,000 terminals in one city into a few clusters', () => {
+  it('merges two markers that would overlap also across what a grid would have as a cell border', () => {
+    const clusters = clusterNear(
+      [
+        { x: 655, y: 279.6, item: 'a' },
+        { x: 656, y: 280.2, item: 'b' },
+        { x: 700, y: 280, item: 'c' },
+      ],
+      18,
+    );
+    expect(clusters.map((c) => c.items)).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('turns 10,000 terminals on one screen into a couple of hundred clusters at most', () => {
     const placed = Array.from({ length: 10_000 }, (_, i) => ({ x: (i * 37) % 640, y: (i * 91) % 480, item: i }));
-    const clusters = clusterByCell(placed, 64);
-    expect(clusters).toHaveLength(10 * 8);
+    const clusters = clusterNear(placed, 60);
+    // Seeds are more than 60 px apart, so a square of 60/√2 px holds at most one.
+    const side = 60 / Math.SQRT2;
+    expect(clusters.length).toBeLessThanOrEqual(Math.ceil(640 / side + 1) * Math.ceil(480 / side + 1));
     expect(clusters.reduce((n, c) => n + c.items.length, 0)).toBe(10_000);
   });
 });

@@ -18,6 +18,8 @@ interface Props {
   onView(visible: TerminalPoint[]): void;
   /** Fit the view to the data when this changes and `ready` holds. */
   fitKey: string;
+  /** Fit to the fences too, not only the terminals (one merchant is chosen). */
+  fitFences: boolean;
   ready: boolean;
 }
 
@@ -39,6 +41,8 @@ export function FleetMap(props: Props) {
     if (!p) return;
     const { terminals, merchantName, onView } = latest.current;
     onView(drawTerminals(p.map, p.terminalLayer, terminals, merchantName));
+    // The zoom drawn, for the browser tests (a zoom is animated; this is set when it has ended).
+    p.map.getContainer().dataset.zoom = String(p.map.getZoom());
   };
 
   useEffect(() => {
@@ -65,7 +69,7 @@ export function FleetMap(props: Props) {
     if (!p) return;
     if (props.ready && fitted.current !== props.fitKey) {
       fitted.current = props.fitKey;
-      const bounds = initialBounds(props.terminals, props.fences);
+      const bounds = initialBounds(props.terminals, props.fences, props.fitFences);
       // fitBounds ends in moveend, which redraws; an unchanged view would not move.
       if (bounds) p.map.fitBounds(bounds.pad(0.15), { maxZoom: 16, animate: false });
     }
@@ -73,6 +77,13 @@ export function FleetMap(props: Props) {
   }, [props.terminals, props.ready, props.fitKey]);
 
   return (
-    <div ref={box} class="fleet-map" role="region" aria-label="Map of terminals and merchant geofences" data-ready={String(props.ready)} />
+    <div
+      ref={box}
+      class="fleet-map"
+      role="region"
+      aria-label="Map of terminals and merchant geofences"
+      data-ready={String(props.ready)}
+      data-fit-key={props.fitKey}
+    />
   );
 }

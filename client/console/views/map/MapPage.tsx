@@ -85,6 +85,7 @@ export function MapPage({ ctx }: { ctx: ViewContext }) {
         merchantName={merchantName}
         onView={setVisible}
         fitKey={merchantId ?? ''}
+        fitFences={Boolean(merchantId)}
         ready={data.done}
       />
       <h2>Terminals in view</h2>

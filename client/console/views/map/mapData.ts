@@ -1,6 +1,6 @@
 // The map page's data and its pure decisions: which terminals can be drawn (a location in their
 // latest health sample), how each is coloured, which are in view, and how many markers share a
-// spot on screen (grid clustering in pixels), so 10,000 terminals draw as a few hundred shapes.
+// spot on screen (clustering in pixels), so 10,000 terminals draw as a few hundred shapes.
 import { z } from 'zod';
 import { healthSample } from '../../../../schemas/wire.ts';
 import { device } from '../../../../server/devices/deviceRoutes.ts';
@@ -80,26 +80,51 @@ export interface Placed<T> {
   item: T;
 }
 export interface Cluster<T> {
-  /** The mean of its members' screen positions. */
+  /** Where its first member is: every member lies within the radius of it. */
+  seedX: number;
+  seedY: number;
+  /** The mean of its members' screen positions, where the cluster is drawn. */
   x: number;
   y: number;
   items: T[];
 }
 
-/** Members of one square cell of `cellPx` pixels are one cluster; the order of the input is kept within a cluster. */
-export function clusterByCell<T>(placed: Placed<T>[], cellPx: number): Cluster<T>[] {
-  const cells = new Map<string, { sx: number; sy: number; items: T[] }>();
+/**
+ * Greedy clustering on screen: a point joins the first cluster whose seed lies within `radiusPx`,
+ * else it seeds a new one; so no two seeds are within the radius of each other and two markers
+ * that would overlap always merge (a fixed grid splits neighbours across a cell border). Seeds
+ * are kept in a grid of radius-sized cells, so a point is compared with the seeds of 9 cells only.
+ */
+export function clusterNear<T>(placed: Placed<T>[], radiusPx: number): Cluster<T>[] {
+  type Growing = Cluster<T> & { sx: number; sy: number };
+  const grid = new Map<string, Growing[]>();
+  const clusters: Growing[] = [];
+  const cellKey = (cx: number, cy: number) => `${cx}:${cy}`;
   for (const p of placed) {
-    const key = `${Math.floor(p.x / cellPx)}:${Math.floor(p.y / cellPx)}`;
-    const cell = cells.get(key);
-    if (cell) {
-      cell.sx += p.x;
-      cell.sy += p.y;
-      cell.items.push(p.item);
-    } else cells.set(key, { sx: p.x, sy: p.y, items: [p.item] });
+    const cx = Math.floor(p.x / radiusPx);
+    const cy = Math.floor(p.y / radiusPx);
+    let home: Growing | undefined;
+    for (let dx = -1; dx <= 1 && !home; dx++)
+      for (let dy = -1; dy <= 1 && !home; dy++)
+        home = grid.get(cellKey(cx + dx, cy + dy))?.find((c) => Math.hypot(c.seedX - p.x, c.seedY - p.y) <= radiusPx);
+    if (home) {
+      home.sx += p.x;
+      home.sy += p.y;
+      home.items.push(p.item);
+      continue;
+    }
+    const seeded: Growing = { seedX: p.x, seedY: p.y, x: 0, y: 0, sx: p.x, sy: p.y, items: [p.item] };
+    const bucket = grid.get(cellKey(cx, cy));
+    if (bucket) bucket.push(seeded);
+    else grid.set(cellKey(cx, cy), [seeded]);
+    clusters.push(seeded);
   }
-  return [...cells.values()].map((c) => ({ x: c.sx / c.items.length, y: c.sy / c.items.length, items: c.items }));
+  return clusters.map(({ seedX, seedY, sx, sy, items }) => ({ seedX, seedY, x: sx / items.length, y: sy / items.length, items }));
 }
 
-/** Up to this many terminals in view are drawn one by one; more are clustered. */
-export const DRAW_EACH_UP_TO = 300;
+/**
+ * The clustering radius for this many terminals around the view: markers that would overlap
+ * (a marker is 18 px wide) always merge; past a few hundred, a wider radius keeps the shapes drawn
+ * to a few hundred however many terminals there are.
+ */
+export const clusterRadiusPx = (count: number) => (count <= 300 ? 18 : 60);

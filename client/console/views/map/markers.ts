@@ -1,9 +1,9 @@
-// Drawing terminals and fences on a Leaflet map. Up to DRAW_EACH_UP_TO terminals in view are
-// drawn one by one (a circle coloured by presence, a popup with a link to the device page); more
-// are grouped per screen cell into a numbered cluster that zooms in when clicked. Popups are built
-// from DOM nodes with text only: no server string is ever parsed as HTML.
+// Drawing terminals and fences on a Leaflet map. Terminals around the view are grouped on screen
+// (clusterNear): a terminal alone is a circle coloured by presence with a popup that links to its
+// device page, several close together a numbered cluster that zooms in when clicked. Popups are
+// built from DOM nodes with text only: no server string is ever parsed as HTML.
 import L from 'leaflet';
-import { clusterByCell, DRAW_EACH_UP_TO, inBounds, presenceLabel, type Bounds, type FencePoint, type TerminalPoint } from './mapData.ts';
+import { clusterNear, clusterRadiusPx, inBounds, presenceLabel, type Bounds, type FencePoint, type TerminalPoint } from './mapData.ts';
 
 const CELL_PX = 64;
 
@@ -69,18 +69,14 @@ export function drawTerminals(
   const near = boundsOf(map.getBounds().pad(0.25));
   const nearby = all.filter((p) => inBounds(p, near));
   layer.clearLayers();
-  if (nearby.length <= DRAW_EACH_UP_TO) {
-    for (const p of nearby) layer.addLayer(terminalMarker(p, merchantName));
-  } else {
-    const placed = nearby.map((item) => {
-      const at = map.latLngToLayerPoint([item.lat, item.lon]);
-      return { x: at.x, y: at.y, item };
-    });
-    for (const c of clusterByCell(placed, CELL_PX)) {
-      const [only] = c.items;
-      if (c.items.length === 1 && only) layer.addLayer(terminalMarker(only, merchantName));
-      else layer.addLayer(clusterMarker(map, map.layerPointToLatLng([c.x, c.y]), c.items));
-    }
+  const placed = nearby.map((item) => {
+    const at = map.latLngToLayerPoint([item.lat, item.lon]);
+    return { x: at.x, y: at.y, item };
+  });
+  for (const c of clusterNear(placed, clusterRadiusPx(placed.length))) {
+    const [only] = c.items;
+    if (c.items.length === 1 && only) layer.addLayer(terminalMarker(only, merchantName));
+    else layer.addLayer(clusterMarker(map, map.layerPointToLatLng([c.x, c.y]), c.items));
   }
   return all.filter((p) => inBounds(p, view));
 }
@@ -95,14 +91,16 @@ export function drawFences(layer: L.LayerGroup, fences: FencePoint[]) {
   }
 }
 
-/** What the view first shows: the terminals and fences drawn, or the world when there are none. */
-export function initialBounds(terminals: TerminalPoint[], fences: FencePoint[]): L.LatLngBounds | null {
-  const points = [
-    ...terminals.map((t) => L.latLng(t.lat, t.lon)),
-    ...fences.flatMap((f) => {
-      const fence = L.latLng(f.lat, f.lon).toBounds(f.radiusM * 2);
-      return [fence.getNorthEast(), fence.getSouthWest()];
-    }),
-  ];
+/**
+ * What the view first shows: the terminals (with `fences`, the chosen merchant's fence), or the
+ * fences when no terminal is placed, or the world when there is neither. All merchants' fences
+ * would zoom a city's terminals out to a continent.
+ */
+export function initialBounds(terminals: TerminalPoint[], fences: FencePoint[], withFences: boolean): L.LatLngBounds | null {
+  const fenceCorners = fences.flatMap((f) => {
+    const fence = L.latLng(f.lat, f.lon).toBounds(f.radiusM * 2);
+    return [fence.getNorthEast(), fence.getSouthWest()];
+  });
+  const points = [...terminals.map((t) => L.latLng(t.lat, t.lon)), ...(withFences || !terminals.length ? fenceCorners : [])];
   return points.length ? L.latLngBounds(points) : null;
 }

@@ -1,7 +1,7 @@
-// Loads what the map draws: every merchant (their fences) and every terminal of the caller's
-// subtree, 500 a page, published after each page so the map fills in while the rest arrives and a
-// fleet of 10,000 costs twenty requests, not one answer the browser chokes on. A new filter
-// abandons the pages still coming for the old one.
+// Loads what the map draws: every merchant (their fences), once, and every terminal of the
+// caller's subtree for the merchant filter, 500 a page, published after each page so the map
+// fills in while the rest arrives and a fleet of 10,000 costs twenty requests, not one answer the
+// browser chokes on. A new filter abandons the pages still coming for the old one.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../session.ts';
 import { fencePoint, mapDevicePage, merchantPage, terminalPoints, type FencePoint, type TerminalPoint } from './mapData.ts';
@@ -13,11 +13,19 @@ export interface MapData {
   fences: FencePoint[];
   /** Terminals listed so far, with or without a location. */
   listed: number;
+  /** Merchants and every page of terminals are in. */
   done: boolean;
   error: unknown;
 }
 
-const empty: MapData = { terminals: [], fences: [], listed: 0, done: false, error: null };
+interface TerminalLoad {
+  /** The filter it was loaded for. */
+  for: string | undefined;
+  terminals: TerminalPoint[];
+  listed: number;
+  done: boolean;
+  error: unknown;
+}
 
 async function allMerchants(): Promise<FencePoint[]> {
   const fences: FencePoint[] = [];
@@ -31,17 +39,25 @@ async function allMerchants(): Promise<FencePoint[]> {
 }
 
 export function useMapData(merchantId: string | undefined): MapData {
-  const [data, setData] = useState<MapData>(empty);
+  const [fences, setFences] = useState<{ list: FencePoint[]; done: boolean; error: unknown }>({ list: [], done: false, error: null });
+  const [load, setLoad] = useState<TerminalLoad>({ for: merchantId, terminals: [], listed: 0, done: false, error: null });
 
   useEffect(() => {
     let gone = false;
-    setData(empty);
+    allMerchants()
+      .then((list) => gone || setFences({ list, done: true, error: null }))
+      .catch((error: unknown) => gone || setFences({ list: [], done: true, error }));
+    return () => {
+      gone = true;
+    };
+  }, []);
+
+  useEffect(() => {
+    let gone = false;
+    const terminals: TerminalPoint[] = [];
+    let listed = 0;
+    setLoad({ for: merchantId, terminals, listed, done: false, error: null });
     void (async () => {
-      const fences = await allMerchants();
-      if (gone) return;
-      setData((d) => ({ ...d, fences }));
-      const terminals: TerminalPoint[] = [];
-      let listed = 0;
       let cursor: string | undefined;
       do {
         const p = await api.call(mapDevicePage, 'GET', '/v1/devices', { query: { limit: PAGE, cursor, merchantId } });
@@ -49,13 +65,22 @@ export function useMapData(merchantId: string | undefined): MapData {
         listed += p.items.length;
         terminals.push(...terminalPoints(p.items));
         cursor = p.nextCursor ?? undefined;
-        setData({ terminals: [...terminals], fences, listed, done: !cursor, error: null });
+        setLoad({ for: merchantId, terminals: [...terminals], listed, done: !cursor, error: null });
       } while (cursor);
-    })().catch((error: unknown) => gone || setData((d) => ({ ...d, done: true, error })));
+    })().catch((error: unknown) => gone || setLoad({ for: merchantId, terminals, listed, done: true, error }));
     return () => {
       gone = true;
     };
   }, [merchantId]);
 
-  return data;
+  // In the render right after a new filter, before its load starts, the old filter's terminals
+  // are neither shown nor said to be complete.
+  const current = load.for === merchantId;
+  return {
+    terminals: current ? load.terminals : [],
+    fences: fences.list,
+    listed: current ? load.listed : 0,
+    done: current && load.done && fences.done,
+    error: (current ? load.error : null) ?? fences.error,
+  };
 }
