@@ -13,6 +13,7 @@ import { openStream, type StreamState } from './stream.ts';
 import type { ViewContext, ViewInstance } from './viewContract.ts';
 import { CampaignsPage, KeyRotationPage, NewKeyRotationPage, NewRolloutPage, RolloutPage } from './views/campaigns/CampaignsPage.tsx';
 import { Devices } from './views/Devices.tsx';
+import { FaultsPage } from './views/faults/FaultsPage.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
 import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
 import { MapPage } from './views/map/MapPage.tsx';
@@ -35,7 +36,7 @@ const preactView =
 
 const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/?$/, mount: legacy.overview.mount, title: 'Fleet overview' },
-  { re: /^\/ui\/faults\/?$/, mount: legacy.faults.mount, title: 'Fault queue' },
+  { re: /^\/ui\/faults\/?$/, mount: preactView(FaultsPage), title: 'Fault queue' },
   { re: /^\/ui\/devices\/?$/, mount: preactView(Devices), title: 'Devices' },
   { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: legacy.device.mount, title: 'Device' },
   { re: /^\/ui\/rollouts\/?$/, mount: preactView(CampaignsPage), title: 'Rollouts and key rotations' },

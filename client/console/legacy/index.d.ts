@@ -9,5 +9,4 @@ export const session: { token: string | null; me: Me | null; onUnauthorized: () 
 export function loadCapabilities(): Promise<Set<string>>;
 export function has(route: string): boolean;
 export const overview: LegacyView;
-export const faults: LegacyView;
 export const device: LegacyView;

@@ -2,5 +2,4 @@
 // capabilities, the stream), re-exported for main.tsx until each is ported and deleted.
 export { session, loadCapabilities, has } from './api.js';
 export * as overview from './views/overview.js';
-export * as faults from './views/faults.js';
 export * as device from './views/device.js';
