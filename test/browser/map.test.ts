@@ -1,7 +1,8 @@
 // The console map on a closed network: Chromium may reach only the server itself. Real server,
 // terminals over real MQTT reporting their position in health, a merchant with a geofence. The
 // basemap (Natural Earth countries from the world-atlas package), the markers and the fence are
-// drawn; a marker's popup links to its device page; the merchant filter and the empty state.
+// drawn; a marker's popup links to its device page; the merchant filter and the empty state;
+// presence followed live.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,6 +186,23 @@ describe('console map', { timeout: TIMEOUT }, () => {
     await expect(page.locator('table.map-table td.empty').textContent()).resolves.toContain('No terminal in view');
     await shot(page, 'map-empty', { fullPage: false });
 
+    expect(blocked).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('recolours a marker when its terminal comes back online, without a reload', async () => {
+    await page.goto(`${t.url}/ui/map`);
+    await mapReady();
+    await expect.poll(() => marker(nearby.device.deviceId).getAttribute('data-presence')).toBe('offline');
+    await page.evaluate(() => (window.stillHere = true));
+    await nearby.reconnect();
+    await expect.poll(() => marker(nearby.device.deviceId).getAttribute('data-presence'), { timeout: 15_000 }).toBe('online');
+    await expect
+      .poll(() =>
+        page.locator(`table.map-table tr[data-device-id="${nearby.device.deviceId}"] [data-presence]`).getAttribute('data-presence'),
+      )
+      .toBe('online');
+    expect(await page.evaluate(() => window.stillHere)).toBe(true);
     expect(blocked).toEqual([]);
     expect(errors).toEqual([]);
   });

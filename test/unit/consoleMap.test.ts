@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clusterNear, inBounds, mapDevice, presenceOf, terminalPoints, type MapDevice } from '../../client/console/views/map/mapData.ts';
+import { withPresence } from '../../client/console/views/map/useLivePresence.ts';
 
 /** A device as GET /v1/devices answers it, parsed as the page parses it. */
 const listed = (over: Record<string, unknown>): MapDevice =>
@@ -101,5 +102,18 @@ describe('console map data', () => {
     const side = 60 / Math.SQRT2;
     expect(clusters.length).toBeLessThanOrEqual(Math.ceil(640 / side + 1) * Math.ceil(480 / side + 1));
     expect(clusters.reduce((n, c) => n + c.items.length, 0)).toBe(10_000);
+  });
+
+  it('applies the presence the stream told, keeping unchanged points as they were', () => {
+    const at = { lat: 1, lon: 2, accuracyM: 3, source: 'gps' as const };
+    const points = terminalPoints([
+      listed({ id: 'a', online: true, lastSeenAt: '2026-12-04T10:00:00Z', health: { location: at } }),
+      listed({ id: 'b', online: false, lastSeenAt: null, health: { location: at } }),
+    ]);
+    expect(withPresence(points, {})).toBe(points);
+    const next = withPresence(points, { b: 'online', a: 'online', zzz: 'offline' });
+    expect(next.map((p) => p.presence)).toEqual(['online', 'online']);
+    expect(next[0]).toBe(points[0]);
+    expect(points[1]!.presence).toBe('never');
   });
 });

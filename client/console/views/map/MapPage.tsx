@@ -1,12 +1,13 @@
 /** @jsxImportSource preact */
 // /ui/map: the terminals of the caller's subtree where they last reported being, coloured by
-// presence, with each merchant's geofence; a merchant filter kept in the address; and the same
+// presence (live from the stream), with each merchant's geofence; a merchant filter kept in the address; and the same
 // terminals as a table (those in view), the map's text alternative.
 import { useMemo, useState } from 'preact/hooks';
 import { ErrorBox, Field, OnlineBadge, Table } from '../../ui.tsx';
 import type { ViewContext } from '../../viewContract.ts';
 import { FleetMap } from './FleetMap.tsx';
 import type { TerminalPoint } from './mapData.ts';
+import { useLivePresence, withPresence } from './useLivePresence.ts';
 import { useMapData } from './useMapData.ts';
 
 /** Rows of the text alternative; past this the table says how many more are in view. */
@@ -18,6 +19,8 @@ export function MapPage({ ctx }: { ctx: ViewContext }) {
   const [merchantId, setMerchantId] = useState<string | undefined>(() => ctx.query.get('merchantId') ?? undefined);
   const [visible, setVisible] = useState<TerminalPoint[]>([]);
   const data = useMapData(merchantId);
+  const presence = useLivePresence();
+  const terminals = useMemo(() => withPresence(data.terminals, presence), [data.terminals, presence]);
 
   const names = useMemo(() => new Map(data.fences.map((f) => [f.merchantId, f.name])), [data.fences]);
   const merchantName = (id: string) => names.get(id) ?? id;
@@ -80,7 +83,7 @@ export function MapPage({ ctx }: { ctx: ViewContext }) {
         </li>
       </ul>
       <FleetMap
-        terminals={data.terminals}
+        terminals={terminals}
         fences={fences}
         merchantName={merchantName}
         onView={setVisible}
