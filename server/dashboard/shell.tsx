@@ -131,7 +131,7 @@ export const Shell: FC<{ path: string; version: string; assetTag: string }> = ({
             <h2 id="confirm-title">Are you sure?</h2>
             <div id="confirm-body"></div>
             <div class="dialog-actions">
-              <button value="cancel" class="btn" id="confirm-cancel">
+              <button value="cancel" class="btn" id="confirm-cancel" formNoValidate>
                 Cancel
               </button>
               <button value="ok" class="btn btn-primary" id="confirm-ok">

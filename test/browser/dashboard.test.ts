@@ -262,6 +262,7 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await lockDialog.getByRole('button', { name: 'Cancel' }).click();
     expect((await t.api<{ locked: boolean }>('GET', `/v1/devices/${printer.device.deviceId}/lock`)).body.locked).toBe(false);
     await page.getByRole('group', { name: 'Device actions' }).getByRole('button', { name: 'Lock' }).click();
+    await lockDialog.getByLabel('Reason for the lock').fill('Suspected skimmer, held for inspection');
     await lockDialog.getByRole('button', { name: 'Lock terminal' }).click();
     await page.locator('[data-locked="true"]').waitFor({ timeout: 15_000 });
     await page.getByRole('group', { name: 'Device actions' }).getByRole('button', { name: 'Unlock' }).waitFor();

@@ -4,26 +4,27 @@
 // follow device.presence live for the rows on screen.
 import { z } from 'zod';
 import { useState } from 'preact/hooks';
-import { device } from '../../../server/devices/deviceRoutes.ts';
-import { page as pageOf } from '../../../server/http/schemas.ts';
+import { devicePage as serverDevicePage, listedDevice } from '../../../server/devices/deviceRoutes.ts';
 import { healthSample } from '../../../schemas/wire.ts';
 import { api } from '../session.ts';
-import { ErrorBox, Field, FilterForm, OnlineBadge, Pager, StateBadge, Table, Time } from '../ui.tsx';
+import { ErrorBox, Field, FilterForm, fmtNumber, OnlineBadge, Pager, StateBadge, Table, Time } from '../ui.tsx';
 import { usePaged } from '../usePaged.ts';
 import type { ViewContext } from '../viewContract.ts';
 import { useLiveEvents } from '../live.ts';
+import { faultQuery, isFaultPresence } from './deviceFaultFilter.ts';
 
 const PAGE = 50;
 // The Device schema is open (looseObject): these are the members of its answer this page shows.
-const listed = device.extend({
+const listed = listedDevice.extend({
   lastSeenAt: z.string().nullish(),
   fwVersion: z.string().nullish(),
   reportedFwVersion: z.string().nullish(),
   health: healthSample.partial().nullish(),
 });
-const devicePage = pageOf(listed);
+const devicePage = serverDevicePage.extend({ items: z.array(listed) });
+type Listed = z.infer<typeof listed>;
 
-const FILTERS = ['q', 'online', 'status', 'model', 'fwVersion', 'merchantId'] as const;
+const FILTERS = ['q', 'online', 'status', 'model', 'fwVersion', 'merchantId', 'faults', 'faultCode'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 const fromQuery = (q: URLSearchParams): Filters => Object.fromEntries(FILTERS.flatMap((k) => (q.get(k) ? [[k, q.get(k) ?? '']] : [])));
@@ -32,7 +33,18 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
   const [draft, setDraft] = useState<Filters>(() => fromQuery(ctx.query));
   const [applied, setApplied] = useState<Filters>(draft);
   const [presence, setPresence] = useState<Record<string, boolean>>({});
-  const list = usePaged((cursor) => api.call(devicePage, 'GET', '/v1/devices', { query: { ...applied, limit: PAGE, cursor } }), [applied]);
+  const [total, setTotal] = useState<number | null>(null);
+  const list = usePaged(
+    (cursor) => {
+      const { faults, faultCode, ...plain } = applied;
+      const query = faultQuery(isFaultPresence(faults) ? faults : '', faultCode);
+      return api.call(devicePage, 'GET', '/v1/devices', { query: { ...plain, query, limit: PAGE, cursor } }).then((p) => {
+        if (p.total !== undefined) setTotal(p.total);
+        return p;
+      });
+    },
+    [applied],
+  );
 
   useLiveEvents((name, data) => {
     if (name === 'device.presence' && typeof data.deviceId === 'string' && typeof data.online === 'boolean') {
@@ -55,7 +67,15 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
   };
   const text = (id: string, k: keyof Filters, label: string, placeholder?: string) => (
     <Field label={label} id={id}>
-      <input id={id} name={k} type={k === 'q' ? 'search' : 'text'} value={draft[k] ?? ''} placeholder={placeholder} autocomplete="off" onInput={set(k)} />
+      <input
+        id={id}
+        name={k}
+        type={k === 'q' ? 'search' : 'text'}
+        value={draft[k] ?? ''}
+        placeholder={placeholder}
+        autocomplete="off"
+        onInput={set(k)}
+      />
     </Field>
   );
   const select = (id: string, k: keyof Filters, label: string, options: [string, string][]) => (
@@ -79,12 +99,30 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
         }}
       >
         {text('f-q', 'q', 'Search', 'serial, id or model')}
-        {select('f-online', 'online', 'Presence', [['', 'Any'], ['true', 'Online'], ['false', 'Offline']])}
-        {select('f-status', 'status', 'Status', [['', 'Any'], ['enrolled', 'Enrolled'], ['registered', 'Registered'], ['revoked', 'Revoked']])}
+        {select('f-online', 'online', 'Presence', [
+          ['', 'Any'],
+          ['true', 'Online'],
+          ['false', 'Offline'],
+        ])}
+        {select('f-status', 'status', 'Status', [
+          ['', 'Any'],
+          ['enrolled', 'Enrolled'],
+          ['registered', 'Registered'],
+          ['revoked', 'Revoked'],
+        ])}
         {text('f-model', 'model', 'Model')}
         {text('f-fw', 'fwVersion', 'Firmware')}
         {text('f-merchant', 'merchantId', 'Merchant id')}
+        {select('f-faults', 'faults', 'Open faults', [
+          ['', 'Any'],
+          ['with', 'With open faults'],
+          ['without', 'Without open faults'],
+        ])}
+        {text('f-fault-code', 'faultCode', 'Fault code', 'e.g. paper_out')}
       </FilterForm>
+      <p class="muted device-count" aria-live="polite" data-total={total ?? undefined}>
+        {total === null ? '' : `${fmtNumber(total)} terminal${total === 1 ? '' : 's'} match.`}
+      </p>
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
           <ErrorBox error={list.error} />
@@ -92,7 +130,7 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
           <Table
             caption="Devices"
             className="devices-table"
-            head={['Serial', 'Model', 'Status', 'Presence', 'Firmware', 'Merchant', 'Battery', 'Last seen']}
+            head={['Serial', 'Model', 'Status', 'Presence', 'Open faults', 'Firmware', 'Merchant', 'Battery', 'Last seen']}
             empty="No device matches these filters. Clear the filters, or register terminals (POST /v1/devices/import)."
           >
             {list.page.items.map((d) => (
@@ -107,6 +145,9 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
                 <td>
                   <OnlineBadge online={presence[d.id] ?? d.online} everSeen={d.id in presence || Boolean(d.lastSeenAt)} />
                 </td>
+                <td>
+                  <OpenFaults faults={d.openFaults} />
+                </td>
                 <td>{d.reportedFwVersion ?? d.fwVersion ?? '—'}</td>
                 <td>{d.merchantId ?? '—'}</td>
                 <td>{d.health?.battery ? `${Math.round(d.health.battery.level)}%${d.health.battery.charging ? ' ⚡' : ''}` : '—'}</td>
@@ -120,5 +161,23 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
       </div>
       <Pager label="Pages of devices" index={list.index} hasNext={list.hasNext} go={list.go} />
     </>
+  );
+}
+
+const SHOWN_CODES = 3;
+
+/** A terminal's open faults, worst first: the first codes as badges, the rest counted; every title on hover. */
+function OpenFaults({ faults }: { faults: Listed['openFaults'] }) {
+  if (!faults.length) return <span class="muted">none</span>;
+  const rest = faults.length - SHOWN_CODES;
+  return (
+    <span class="open-faults" data-count={faults.length} title={faults.map((f) => `${f.title} (${f.severity})`).join('\n')}>
+      {faults.slice(0, SHOWN_CODES).map((f) => (
+        <span class={`badge sev sev-${f.severity}`} data-code={f.code}>
+          {f.code}
+        </span>
+      ))}
+      {rest > 0 ? <span class="muted"> +{rest}</span> : null}
+    </span>
   );
 }

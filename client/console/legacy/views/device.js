@@ -180,7 +180,8 @@ export function mount(root, ctx) {
   function renderBinding() {
     if (!binding) return;
     const lock = binding.lock ?? {};
-    const reasons = (lock.reasons ?? []).map((r) => r.reason.replace(/_/g, ' ')).join(', ');
+    // Each reason with the note it was locked with (what the operator typed, or the rule's words).
+    const reasons = (lock.reasons ?? []).map((r) => `${r.reason.replace(/_/g, ' ')}${r.note ? ` (${r.note})` : ''}`).join(', ');
     replace(
       bindingBox,
       dl([
@@ -480,7 +481,9 @@ export function mount(root, ctx) {
 
   const sendCommand = (type, payload) => api('POST', `/v1/devices/${enc}/commands`, { body: payload ? { type, payload } : { type } });
 
-  function actionButton(label, { title, body, confirmLabel, danger, doIt, disabled }) {
+  /** `reasonLabel`: the dialog asks for a reason (required: the dialog's form does not submit
+   *  without it) and hands it to `doIt`. */
+  function actionButton(label, { title, body, confirmLabel, danger, doIt, disabled, reasonLabel }) {
     return h(
       'button',
       {
@@ -488,8 +491,12 @@ export function mount(root, ctx) {
         class: `btn ${danger ? 'btn-danger-outline' : ''}`,
         disabled,
         onclick: async () => {
-          const ok = await ctx.confirm({ title, body, confirmLabel, danger });
-          if (ok) await run(label, doIt);
+          const reason = reasonLabel ? h('textarea', { id: `action-reason-${id}`, rows: 2, maxlength: 500, required: true }) : null;
+          const content = reason
+            ? h('div', { class: 'form-stack' }, h('p', null, body), h('label', { for: reason.id }, reasonLabel), reason)
+            : body;
+          const ok = await ctx.confirm({ title, body: content, confirmLabel, danger });
+          if (ok) await run(label, () => doIt(reason?.value.trim()));
         },
       },
       label,
@@ -550,10 +557,12 @@ export function mount(root, ctx) {
             confirmLabel: 'Lock terminal',
             danger: true,
             disabled: !canLock,
-            doIt: () =>
-              (lockRoute ? api('POST', `/v1/devices/${enc}/lock`, { body: { reason: 'operator' } }) : sendCommand('lock')).then(() =>
-                setTimeout(loadBinding, 300),
-              ),
+            reasonLabel: lockRoute ? 'Reason for the lock' : undefined,
+            doIt: (note) =>
+              (lockRoute
+                ? api('POST', `/v1/devices/${enc}/lock`, { body: { reason: 'operator', note: note || undefined } })
+                : sendCommand('lock')
+              ).then(() => setTimeout(loadBinding, 300)),
           }),
     );
   }
