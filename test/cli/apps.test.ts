@@ -1,4 +1,4 @@
-// Payment apps from the CLI alone, against a real server and real agents on every engine: a package
+// Payment apps from the CLI alone, against a real server and real agents (PGlite): a package
 // signed offline (`apps sign`, the firmware signer via scripts/sign-app.ts), uploaded (`apps
 // upload`), listed, deployed from flags with --start to two terminals and watched to `succeeded`,
 // the terminals then reporting it; a deployment from a spec file stays a draft; the API's refusals
@@ -12,7 +12,7 @@ import { deploymentBodyOf } from '../../cli/commands/appDeploy.ts';
 import { UsageError } from '../../cli/errors.ts';
 import { appServerEnv, inventoriesBecome, MIN_FIRMWARE, MODEL, packages, publisher } from '../apps/helpers.ts';
 import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
-import { TEST_ADMIN_TOKEN, forEachServer } from '../helpers/testServer.ts';
+import { TEST_ADMIN_TOKEN, onDefaultServer } from '../helpers/testServer.ts';
 import { runCli, scratchHome } from './runCli.ts';
 
 const PKG = 'com.acme.cliapp';
@@ -78,7 +78,7 @@ describe('apps deploy: the body its flags describe', () => {
   });
 });
 
-forEachServer(
+onDefaultServer(
   'operator CLI: payment apps',
   (server) => {
     let fleet: TestFleet | undefined;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';
+import { onDefaultServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';
 import { runCli, scratchHome } from './runCli.ts';
 
 interface Page {
@@ -12,7 +12,7 @@ interface Page {
   nextCursor: string | null;
 }
 
-forEachServer('operator CLI: devices', (server) => {
+onDefaultServer('operator CLI: devices', (server) => {
   let dir: string;
   let env: Record<string, string>;
   const tag = `C${Date.now().toString(36)}`;

@@ -2,8 +2,7 @@
 // agents: a TPK+TAK rotation created from a spec file, started and watched to `succeeded` (exit 0),
 // the terminals' inventories then holding the new keys; a master-key replacement asked through the
 // API is refused to its requester (`dual_control`, exit 3) and approved by a second admin from the
-// CLI. PGlite only: the campaign commands are the shared ones test/cli/rollouts.test.ts runs on
-// both engines; what is checked here is the key-rotation body and the approvals' answers.
+// CLI. PGlite only, as every CLI suite: the CLI is a client of the HTTP API.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,10 +4,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { forEachServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';
+import { onDefaultServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';
 import { runCli, scratchHome } from './runCli.ts';
 
-forEachServer('operator CLI: profiles and tokens', (server) => {
+onDefaultServer('operator CLI: profiles and tokens', (server) => {
   let home = '';
   let operatorToken = '';
   beforeAll(async () => {
@@ -92,7 +92,7 @@ forEachServer('operator CLI: profiles and tokens', (server) => {
   });
 });
 
-forEachServer('operator CLI: keys', (server) => {
+onDefaultServer('operator CLI: keys', (server) => {
   it("keys rotations list and keys approvals list parse the API's answers; an unknown request is not_found", async () => {
     const env = { HOME: scratchHome(), POSFLEET_TOKEN: TEST_ADMIN_TOKEN, POSFLEET_URL: server().url };
     const rotations = await runCli(['keys', 'rotations', 'list', '--json'], { env });

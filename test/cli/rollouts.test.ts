@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { publisher, startOtaFleet, startOtaServer } from '../campaigns/otaHarness.ts';
-import { databaseKinds } from '../helpers/databases.ts';
+import { type DatabaseKind } from '../helpers/databases.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { repoRoot, runCli, runProgram, scratchHome } from './runCli.ts';
 
-for (const kind of databaseKinds()) {
+// PGlite only: the CLI is a client of the HTTP API, and the engines' storage is proven alike by
+// test/db and the domain suites (onDefaultServer in test/helpers/testServer.ts says why).
+for (const kind of ['pglite'] satisfies DatabaseKind[]) {
   describe(`operator CLI: firmware and rollouts [${kind}]`, () => {
     let t: TestServer | undefined;
     let fleet: FleetHandle | undefined;

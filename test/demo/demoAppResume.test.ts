@@ -14,7 +14,7 @@ import { appParams } from '../../server/apps/appsKind.ts';
 import { campaignView } from '../../server/campaigns/campaignRoutes.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
-import { forEachServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { onDefaultServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
 const publisher = generatePublisherKey();
 const deploymentView = campaignView('app-deployment', appParams.shape);
@@ -31,7 +31,7 @@ async function auditCount(t: TestServer, action: string): Promise<number> {
   return AuditPageSchema.parse(r.body).items.length;
 }
 
-forEachServer(
+onDefaultServer(
   'demo payment app after a demo stopped halfway',
   (server) => {
     const dir = mkdtempSync(join(tmpdir(), 'pf-demo-app-'));

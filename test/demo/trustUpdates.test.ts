@@ -13,7 +13,7 @@ import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
 import { runFleet, type FleetHandle } from '../../scripts/simulate/fleet.ts';
 import { publisher, publishFirmware, rollout } from '../campaigns/otaHarness.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { forEachServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { onDefaultServer, TEST_ADMIN_TOKEN, TEST_ENROLL_TOKEN, type TestServer } from '../helpers/testServer.ts';
 
 const DEVICES = 3;
 const older = publisher.publicKeyBase64;
@@ -31,7 +31,7 @@ function freePort(): Promise<number> {
   });
 }
 
-forEachServer(
+onDefaultServer(
   'trust updates without re-enrolling',
   (server) => {
     let fleet: FleetHandle | undefined;

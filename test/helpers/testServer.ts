@@ -125,8 +125,36 @@ const START_TIMEOUT_MS = 120_000;
  * with a server of its own started before and stopped after; `server()` is valid inside tests
  * and hooks.
  */
-export function forEachServer(name: string, suite: (server: () => TestServer, kind: DatabaseKind) => void, opts: Omit<TestServerOptions, 'database'> = {}): void {
-  for (const kind of databaseKinds()) {
+export function forEachServer(
+  name: string,
+  suite: (server: () => TestServer, kind: DatabaseKind) => void,
+  opts: Omit<TestServerOptions, 'database'> = {},
+): void {
+  serverSuites(databaseKinds(), name, suite, opts);
+}
+
+/**
+ * As forEachServer, on the embedded default (PGlite) only: for suites whose subject is not the
+ * storage — a client of the HTTP API (the CLI), the demo's orchestration, agents' trust and
+ * broker moves, input fuzzing refused before any query — where a second engine would repeat the
+ * same requests for the suite's whole run time. Storage behaviour is proven on both engines by
+ * test/db and the domain suites that use forEachServer.
+ */
+export function onDefaultServer(
+  name: string,
+  suite: (server: () => TestServer, kind: DatabaseKind) => void,
+  opts: Omit<TestServerOptions, 'database'> = {},
+): void {
+  serverSuites(['pglite'], name, suite, opts);
+}
+
+function serverSuites(
+  kinds: DatabaseKind[],
+  name: string,
+  suite: (server: () => TestServer, kind: DatabaseKind) => void,
+  opts: Omit<TestServerOptions, 'database'>,
+): void {
+  for (const kind of kinds) {
     describe(`${name} [${kind}]`, () => {
       let t: TestServer | undefined;
       beforeAll(async () => {

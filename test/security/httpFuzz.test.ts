@@ -12,11 +12,12 @@
 //   FUZZ_RUNS=<int>   requests per operation (default 12; ~1,300 requests, well under 20 s);
 //                     raise it for a longer hunt: FUZZ_RUNS=500 npx vitest run ... httpFuzz
 // A failure prints fast-check's counterexample (the request, its mutation) and seed/path to
-// replay it. Runs on PGlite, and on PostgreSQL too when DATABASE_URL is set (forEachServer).
+// replay it. Runs on PGlite only (onDefaultServer): the answers judged here are the HTTP layer's,
+// and the engines' SQL is proven alike by test/db and the domain suites.
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
 import { createApiClient, type Api, type ApiResponse } from '../helpers/apiClient.ts';
-import { forEachServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { onDefaultServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
 import { merchantBody } from '../merchants/helpers.ts';
 import { uniqueSerial } from '../helpers/devices.ts';
 import {
@@ -158,7 +159,7 @@ const examples: Example[] = [
   },
 ];
 
-forEachServer('HTTP input fuzzing', (server) => {
+onDefaultServer('HTTP input fuzzing', (server) => {
   let doc: OpenApiDocument;
   let admin: Api;
   let operator: Api;
