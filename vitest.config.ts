@@ -16,7 +16,7 @@ export default defineConfig({
       // modules: every server, database and client comes from a factory in the file itself.
       {
         extends: true,
-        test: { name: 'main', isolate: false, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'] },
+        test: { name: 'main', isolate: false, maxWorkers: 3, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'] },
       },
       // Several server processes and a balancer per file, each on free ports and a scratch database
       // of its own: after every other file, two files at a time (15 files: 131 s one at a time, 86-90 s
