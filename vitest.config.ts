@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Two cores: more parallel files only make each slower and the timing-sensitive ones flaky.
+    // Two cores. The cluster files (several servers and a balancer each) keep two at a time.
     maxWorkers: 2,
     reporters: ['default'],
     sequence: { sequencer: SlowFirstSequencer },
@@ -14,6 +14,9 @@ export default defineConfig({
       // One module graph per worker, not per file: importing the server's modules cost each file
       // 2-4 s here (import 89 s → 15 s for test/core's 22 files). Files share no state through
       // modules: every server, database and client comes from a factory in the file itself.
+      // Three at a time: these files wait more than they compute (MQTT round trips, polls,
+      // restarts), so on two cores a third file fills the waits (the machine 72 % busy over a
+      // 546 s run; CI took 754 s with two, before the PGlite-only suites).
       {
         extends: true,
         test: { name: 'main', isolate: false, maxWorkers: 3, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'] },
