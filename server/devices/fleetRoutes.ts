@@ -1,9 +1,9 @@
 // GET /v1/fleet/summary: the numbers an overview needs, in one call.
-import { z } from '@hono/zod-openapi';
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { deviceState, devices } from '../../schemas/db.ts';
 import { readers } from '../auth/roleSets.ts';
 import type { Db } from '../db/database.ts';
+import { fleetSummary } from './fleetSchemas.ts';
 import type { LiveState } from '../telemetry/liveState.ts';
 import { errorResponses, jsonResponse } from '../http/schemas.ts';
 import type { AppRouter } from '../http/types.ts';
@@ -12,17 +12,7 @@ import { scopedTo, seesAll } from '../orgs/scope.ts';
 
 const summaryRoute = routesTagged('devices').get('/v1/fleet/summary', readers, 'Fleet overview: devices by status, online/offline, firmware versions, models', {
   responses: {
-    200: jsonResponse(
-      z.object({
-        devices: z.number(),
-        byStatus: z.record(z.string(), z.number()),
-        online: z.number(),
-        offline: z.number(),
-        byFirmware: z.record(z.string(), z.number()),
-        byModel: z.record(z.string(), z.number()),
-      }),
-      'summary',
-    ),
+    200: jsonResponse(fleetSummary, 'summary'),
     ...errorResponses(401, 403),
   },
 });

@@ -25,7 +25,14 @@ import { faultSorts } from './faultSort.ts';
 import type { FaultService } from './faultService.ts';
 import type { Notifier } from './notifier.ts';
 
-import { fault, faultListPage, faultNote as note, faultRulesAnswer as rulesResponse, faultWithNotes } from './faultSchemas.ts';
+import {
+  fault,
+  faultListPage,
+  faultNote as note,
+  faultRulesAnswer as rulesResponse,
+  faultSummary,
+  faultWithNotes,
+} from './faultSchemas.ts';
 
 /** The CLI parses faults with it. */
 export { fault };
@@ -100,16 +107,7 @@ const listRoute = route.get(
 const summaryRoute = route.get('/v1/faults/summary', readers, 'Unresolved faults counted by severity, state and code (the overview)', {
   request: { query: listQuery.pick({ merchantId: true, model: true, deviceId: true }) },
   responses: {
-    200: jsonResponse(
-      z.object({
-        total: z.number(),
-        devicesAffected: z.number(),
-        bySeverity: z.record(z.string(), z.number()),
-        byState: z.record(z.string(), z.number()),
-        byCode: z.record(z.string(), z.object({ total: z.number(), severity: z.string(), bySeverity: z.record(z.string(), z.number()) })),
-      }),
-      'counts',
-    ),
+    200: jsonResponse(faultSummary, 'counts'),
     ...errorResponses(401, 403),
   },
 });

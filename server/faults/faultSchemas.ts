@@ -43,3 +43,12 @@ export const faultRulesAnswer = z.object({
   updatedAt: z.string().nullable(),
   updatedBy: z.string().nullable(),
 });
+
+/** `GET /v1/faults/summary`: the unresolved faults counted, for the overview. */
+export const faultSummary = z.object({
+  total: z.number(),
+  devicesAffected: z.number(),
+  bySeverity: z.record(z.string(), z.number()),
+  byState: z.record(z.string(), z.number()),
+  byCode: z.record(z.string(), z.object({ total: z.number(), severity: z.string(), bySeverity: z.record(z.string(), z.number()) })),
+});
