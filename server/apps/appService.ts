@@ -9,11 +9,10 @@ import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
-import { isUniqueViolation } from '../core/sqlState.ts';
-import { conflict, unprocessable } from '../errors.ts';
 import { fromBase64url, keyMatching, toBase64url } from '../http/cursorParts.ts';
 import { scopedDevice, type OrgScope } from '../orgs/scope.ts';
 import type { ArtifactStorage } from '../firmware/artifactStorage.ts';
+import { registerPackage, storePackageContent, type PackageCatalogue } from '../firmware/signedPackages.ts';
 
 export const appView = (a: AppRow) => ({
   id: a.id,
@@ -53,77 +52,57 @@ export function createAppService(deps: { db: Db; storage: ArtifactStorage; publi
     return row;
   };
 
+  const catalogue: PackageCatalogue<AppManifest, AppRow> = {
+    label: (m) => `${m.packageName} ${m.version}`,
+    noPublisherKeys: 'no publisher key is trusted: set FIRMWARE_PUBLISHER_KEYS (app packages are signed by the same publishers)',
+    signerOf: appManifestSigner,
+    existing: async (m) =>
+      (
+        await db
+          .select()
+          .from(apps)
+          .where(and(eq(apps.packageName, m.packageName), eq(apps.version, m.version)))
+          .limit(1)
+      )[0],
+    async insert(tx, m, signed) {
+      const [r] = await tx
+        .insert(apps)
+        .values({
+          id: newId('app'),
+          packageName: m.packageName,
+          version: m.version,
+          models: m.models,
+          minFirmware: m.minFirmware,
+          size: m.size,
+          sha256: m.sha256,
+          manifest: m,
+          ...signed,
+        })
+        .returning();
+      return r!;
+    },
+    async markReady(tx, id) {
+      const [done] = await tx.update(apps).set({ state: 'ready', readyAt: new Date() }).where(eq(apps.id, id)).returning();
+      return done!;
+    },
+  };
+
   return {
     byId,
 
     /** A new package version (created), or the one registered before with the very same manifest. */
-    async create(
+    create(
       input: { manifest: AppManifest; signature: string },
       createdBy: string,
       inTx: (tx: Tx, row: AppRow) => Promise<unknown>,
     ): Promise<{ row: AppRow; created: boolean }> {
       const manifest = appManifest.parse(input.manifest);
-      const keys = deps.publisherKeys();
-      if (keys.length === 0)
-        throw unprocessable('bad_signature', 'no publisher key is trusted: set FIRMWARE_PUBLISHER_KEYS (app packages are signed by the same publishers)');
-      const signer = appManifestSigner(manifest, input.signature, keys);
-      if (!signer) throw unprocessable('bad_signature', 'the signature does not verify with any trusted publisher key over the canonical manifest');
-      const [existing] = await db
-        .select()
-        .from(apps)
-        .where(and(eq(apps.packageName, manifest.packageName), eq(apps.version, manifest.version)))
-        .limit(1);
-      if (existing) {
-        if (existing.sha256 === manifest.sha256 && existing.size === manifest.size) return { row: existing, created: false };
-        throw conflict('version_exists', `${manifest.packageName} ${manifest.version} already exists with other content`, { id: existing.id });
-      }
-      try {
-        const row = await db.transaction(async (tx) => {
-          const [r] = await tx
-            .insert(apps)
-            .values({
-              id: newId('app'),
-              packageName: manifest.packageName,
-              version: manifest.version,
-              models: manifest.models,
-              minFirmware: manifest.minFirmware,
-              size: manifest.size,
-              sha256: manifest.sha256,
-              manifest,
-              signature: input.signature,
-              publisherKey: signer,
-              createdBy,
-            })
-            .returning();
-          await inTx(tx, r!);
-          return r!;
-        });
-        return { row, created: true };
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('version_exists', `${manifest.packageName} ${manifest.version} already exists`, undefined, { cause: err });
-        throw err;
-      }
+      return registerPackage(db, catalogue, { manifest, signature: input.signature, publisherKeys: deps.publisherKeys(), createdBy }, inTx);
     },
 
-    /** Streams the image in; on a size or sha256 mismatch nothing is kept (422 hash_mismatch). */
+    /** Streams the package in (server/firmware/signedPackages.ts: verified on the way, nothing kept on a mismatch). */
     async upload(id: string, body: Readable, inTx: (tx: Tx, row: AppRow) => Promise<unknown>): Promise<AppRow> {
-      const row = await byId(id);
-      if (row.state === 'ready') {
-        body.resume();
-        await db.transaction((tx) => inTx(tx, row));
-        return row;
-      }
-      const put = await deps.storage.put(body, { size: row.size, sha256: row.sha256 });
-      if (!put.ok)
-        throw unprocessable('hash_mismatch', `content ${put.reason} does not match the manifest`, {
-          expected: { size: row.size, sha256: row.sha256 },
-          got: { size: put.size, sha256: put.sha256 },
-        });
-      return db.transaction(async (tx) => {
-        const [done] = await tx.update(apps).set({ state: 'ready', readyAt: new Date() }).where(eq(apps.id, id)).returning();
-        await inTx(tx, done!);
-        return done!;
-      });
+      return storePackageContent(deps, await byId(id), body, catalogue.markReady, inTx);
     },
 
     /**
@@ -161,9 +140,17 @@ export function createAppService(deps: { db: Db; storage: ArtifactStorage; publi
         const installs = new Map(counts.filter((c) => c.name === name).map((c) => [c.version, Number(c.n)]));
         const versions: AppVersionSummary[] = rows
           .filter((r) => r.packageName === name)
-          .map((r) => ({ version: r.version, id: r.id, state: r.state, models: r.models, minFirmware: r.minFirmware, installs: installs.get(r.version) ?? 0 }));
+          .map((r) => ({
+            version: r.version,
+            id: r.id,
+            state: r.state,
+            models: r.models,
+            minFirmware: r.minFirmware,
+            installs: installs.get(r.version) ?? 0,
+          }));
         for (const [version, n] of installs)
-          if (!versions.some((v) => v.version === version)) versions.push({ version, id: null, state: null, models: null, minFirmware: null, installs: n });
+          if (!versions.some((v) => v.version === version))
+            versions.push({ version, id: null, state: null, models: null, minFirmware: null, installs: n });
         versions.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
         return { packageName: name, installs: [...installs.values()].reduce((s, n) => s + n, 0), versions };
       });

@@ -8,10 +8,9 @@ import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { newId } from '../core/ids.ts';
-import { isUniqueViolation } from '../core/sqlState.ts';
-import { conflict, unprocessable } from '../errors.ts';
 import { keyMatching, publicIdPattern } from '../http/cursorParts.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
+import { registerPackage, storePackageContent, type PackageCatalogue } from './signedPackages.ts';
 
 export const newFirmwareId = () => newId('fw');
 const FIRMWARE_ID = publicIdPattern('fw');
@@ -45,83 +44,58 @@ export function createFirmwareService(deps: { db: Db; storage: ArtifactStorage; 
     return row;
   };
 
+  const catalogue: PackageCatalogue<FirmwareManifest, FirmwareRow> = {
+    label: (m) => `${m.name} ${m.version}`,
+    noPublisherKeys:
+      'no firmware publisher key is trusted: set FIRMWARE_PUBLISHER_KEYS to the publisher public key(s) (scripts/sign-firmware.ts keygen prints one) and restart the server',
+    signerOf: manifestSigner,
+    existing: async (m) =>
+      (
+        await db
+          .select()
+          .from(firmware)
+          .where(and(eq(firmware.name, m.name), eq(firmware.version, m.version)))
+          .limit(1)
+      )[0],
+    async insert(tx, m, signed) {
+      const [r] = await tx
+        .insert(firmware)
+        .values({
+          id: newFirmwareId(),
+          name: m.name,
+          version: m.version,
+          models: m.models,
+          size: m.size,
+          sha256: m.sha256,
+          manifest: m,
+          ...signed,
+        })
+        .returning();
+      return r!;
+    },
+    async markReady(tx, id) {
+      const [done] = await tx.update(firmware).set({ state: 'ready', readyAt: new Date() }).where(eq(firmware.id, id)).returning();
+      return done!;
+    },
+  };
+
   return {
     byId,
 
     /** 201 with a new artifact, or the existing one for the very same manifest (idempotent). */
     /** `inTx` runs in the insert's transaction (the audit entry: both commit or neither). */
-    async create(
+    create(
       input: { manifest: FirmwareManifest; signature: string },
       createdBy: string,
       inTx: (tx: Tx, row: FirmwareRow) => Promise<unknown>,
     ): Promise<{ row: FirmwareRow; created: boolean }> {
       const manifest = firmwareManifest.parse(input.manifest);
-      const keys = deps.publisherKeys();
-      if (keys.length === 0)
-        throw unprocessable(
-          'bad_signature',
-          'no firmware publisher key is trusted: set FIRMWARE_PUBLISHER_KEYS to the publisher public key(s) (scripts/sign-firmware.ts keygen prints one) and restart the server',
-        );
-      const signer = manifestSigner(manifest, input.signature, keys);
-      if (!signer)
-        throw unprocessable('bad_signature', 'the signature does not verify with any trusted publisher key over the canonical manifest');
-      const [existing] = await db
-        .select()
-        .from(firmware)
-        .where(and(eq(firmware.name, manifest.name), eq(firmware.version, manifest.version)))
-        .limit(1);
-      if (existing) {
-        if (existing.sha256 === manifest.sha256 && existing.size === manifest.size) return { row: existing, created: false };
-        throw conflict('version_exists', `${manifest.name} ${manifest.version} already exists with other content`, { id: existing.id });
-      }
-      try {
-        const row = await db.transaction(async (tx) => {
-          const [r] = await tx
-            .insert(firmware)
-            .values({
-              id: newFirmwareId(),
-              name: manifest.name,
-              version: manifest.version,
-              models: manifest.models,
-              size: manifest.size,
-              sha256: manifest.sha256,
-              manifest,
-              signature: input.signature,
-              publisherKey: signer,
-              createdBy,
-            })
-            .returning();
-          await inTx(tx, r!);
-          return r!;
-        });
-        return { row, created: true };
-      } catch (err) {
-        if (isUniqueViolation(err)) throw conflict('version_exists', `${manifest.name} ${manifest.version} already exists`, undefined, { cause: err });
-        throw err;
-      }
+      return registerPackage(db, catalogue, { manifest, signature: input.signature, publisherKeys: deps.publisherKeys(), createdBy }, inTx);
     },
 
-    /** Streams the image in; on a size or sha256 mismatch nothing is kept (422 hash_mismatch). */
-    /** `inTx` runs in the transaction that marks it ready (the audit entry: both commit or neither). */
+    /** Streams the image in (signedPackages.ts: verified on the way, nothing kept on a mismatch). */
     async upload(id: string, body: Readable, inTx: (tx: Tx, row: FirmwareRow) => Promise<unknown>): Promise<FirmwareRow> {
-      const row = await byId(id);
-      if (row.state === 'ready') {
-        body.resume();
-        await db.transaction((tx) => inTx(tx, row));
-        return row;
-      }
-      // Stored by sha256: identical bytes of another artifact are simply written again, verified.
-      const put = await deps.storage.put(body, { size: row.size, sha256: row.sha256 });
-      if (!put.ok)
-        throw unprocessable('hash_mismatch', `content ${put.reason} does not match the manifest`, {
-          expected: { size: row.size, sha256: row.sha256 },
-          got: { size: put.size, sha256: put.sha256 },
-        });
-      return db.transaction(async (tx) => {
-        const [done] = await tx.update(firmware).set({ state: 'ready', readyAt: new Date() }).where(eq(firmware.id, id)).returning();
-        await inTx(tx, done!);
-        return done!;
-      });
+      return storePackageContent(deps, await byId(id), body, catalogue.markReady, inTx);
     },
 
     async list(limit: number, cursor?: string) {
