@@ -11,7 +11,16 @@ import { dispatchLive } from './live.ts';
 import { api, setUnauthorizedHandler, tokenStore } from './session.ts';
 import { openStream, type StreamState } from './stream.ts';
 import type { ViewContext, ViewInstance } from './viewContract.ts';
-import { CampaignsPage, KeyRotationPage, NewKeyRotationPage, NewRolloutPage, RolloutPage } from './views/campaigns/CampaignsPage.tsx';
+import {
+  AppDeploymentPage,
+  CampaignsPage,
+  KeyRotationPage,
+  NewAppDeploymentPage,
+  NewKeyRotationPage,
+  NewRolloutPage,
+  ParameterPushPage,
+  RolloutPage,
+} from './views/campaigns/CampaignsPage.tsx';
 import { Devices } from './views/Devices.tsx';
 import { FaultsPage } from './views/faults/FaultsPage.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
@@ -22,6 +31,7 @@ import { ParametersPage } from './views/parameters/ParametersPage.tsx';
 import { KeysPage } from './views/keys/KeysPage.tsx';
 import { MerchantPage } from './views/merchants/MerchantPage.tsx';
 import { MerchantsPage } from './views/merchants/MerchantsPage.tsx';
+import { OverviewPage } from './views/overview/OverviewPage.tsx';
 import { UsersPage } from './views/users/UsersPage.tsx';
 
 type Mount = (root: HTMLElement, ctx: ViewContext) => ViewInstance | undefined;
@@ -35,7 +45,7 @@ const preactView =
   };
 
 const routes: { re: RegExp; mount: Mount; title: string }[] = [
-  { re: /^\/ui\/?$/, mount: legacy.overview.mount, title: 'Fleet overview' },
+  { re: /^\/ui\/?$/, mount: preactView(OverviewPage), title: 'Fleet overview' },
   { re: /^\/ui\/faults\/?$/, mount: preactView(FaultsPage), title: 'Fault queue' },
   { re: /^\/ui\/devices\/?$/, mount: preactView(Devices), title: 'Devices' },
   { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: legacy.device.mount, title: 'Device' },
@@ -44,6 +54,9 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/key-rotations\/new\/?$/, mount: preactView(NewKeyRotationPage), title: 'New key rotation' },
   { re: /^\/ui\/rollouts\/([^/]+)\/?$/, mount: preactView(RolloutPage), title: 'Rollout' },
   { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, mount: preactView(KeyRotationPage), title: 'Key rotation' },
+  { re: /^\/ui\/app-deployments\/new\/?$/, mount: preactView(NewAppDeploymentPage), title: 'New app deployment' },
+  { re: /^\/ui\/app-deployments\/([^/]+)\/?$/, mount: preactView(AppDeploymentPage), title: 'App deployment' },
+  { re: /^\/ui\/parameter-pushes\/([^/]+)\/?$/, mount: preactView(ParameterPushPage), title: 'Parameter push' },
   { re: /^\/ui\/merchants\/?$/, mount: preactView(MerchantsPage), title: 'Merchants and re-binding approvals' },
   { re: /^\/ui\/merchants\/([^/]+)\/?$/, mount: preactView(MerchantPage), title: 'Merchant' },
   { re: /^\/ui\/map\/?$/, mount: preactView(MapPage), title: 'Map of terminals and geofences' },
@@ -138,12 +151,19 @@ function show({ focus = true } = {}) {
     if (m) params = m.slice(1).map(decodeURIComponent);
     return m;
   });
-  const title = Object.assign(document.createElement('h1'), { className: 'view-title', tabIndex: -1, textContent: route?.title ?? 'Not found' });
+  const title = Object.assign(document.createElement('h1'), {
+    className: 'view-title',
+    tabIndex: -1,
+    textContent: route?.title ?? 'Not found',
+  });
   root.append(title);
   document.title = `${title.textContent} · posfleet`;
   if (!route) {
     const p = document.createElement('p');
-    p.append('There is no page at this address. ', Object.assign(document.createElement('a'), { href: '/ui/', textContent: 'Go to the overview' }));
+    p.append(
+      'There is no page at this address. ',
+      Object.assign(document.createElement('a'), { href: '/ui/', textContent: 'Go to the overview' }),
+    );
     root.append(p);
   } else {
     const body = Object.assign(document.createElement('div'), { className: 'view-body' });
@@ -262,7 +282,8 @@ el('signin-form', HTMLFormElement).addEventListener('submit', async (e) => {
   try {
     await signIn(token);
   } catch (ex) {
-    err.textContent = ex instanceof ApiError && ex.status === 401 ? 'That token is not valid.' : ex instanceof Error ? ex.message : String(ex);
+    err.textContent =
+      ex instanceof ApiError && ex.status === 401 ? 'That token is not valid.' : ex instanceof Error ? ex.message : String(ex);
     input.focus();
   } finally {
     if (btn) btn.disabled = false;

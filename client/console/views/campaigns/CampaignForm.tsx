@@ -1,12 +1,12 @@
 /** @jsxImportSource preact */
-// /ui/rollouts/new and /ui/key-rotations/new: a new campaign, previewed before it is made (how
+// /ui/rollouts/new, /ui/key-rotations/new and /ui/app-deployments/new: a new campaign, previewed before it is made (how
 // many terminals the target matches now, and each phase's size as the engine would draw it), then
 // created as a draft and opened on its own page. The body is checked with the server's schema first.
 import { useState } from 'preact/hooks';
 import { api, isRole } from '../../session.ts';
 import { ErrorBox, Field, fmtNumber } from '../../ui.tsx';
 import type { ViewContext } from '../../viewContract.ts';
-import { campaignAnswer, campaignHref, type CampaignKindUi } from './campaignKinds.ts';
+import { campaignAnswer, campaignHref, type CreatableKind } from './campaignKinds.ts';
 import { createBody, planPhases, targetProblem, type CampaignDraft, type PhasePlan } from './campaignRules.ts';
 import { KindFields, initialParams, type KindParams } from './KindFields.tsx';
 import { PhasesEditor } from './PhasesEditor.tsx';
@@ -36,7 +36,7 @@ interface Preview {
   plan: PhasePlan[];
 }
 
-export function CampaignForm({ ctx, kind }: { ctx: ViewContext; kind: CampaignKindUi }) {
+export function CampaignForm({ ctx, kind }: { ctx: ViewContext; kind: CreatableKind }) {
   const [draft, setDraft] = useState<CampaignDraft>(initialDraft);
   const [params, setParams] = useState<KindParams>(() => initialParams(kind));
   const [preview, setPreview] = useState<Preview | null>(null);

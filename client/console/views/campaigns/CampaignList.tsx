@@ -28,7 +28,7 @@ export function CampaignList({ kind }: { kind: CampaignKindUi }) {
       <div class="section-tools">
         <h2 id={headingId}>{kind.title}</h2>
         {available && mayCreate ? (
-          <a class="btn btn-primary btn-small" href={`${kind.ui}/new`}>
+          <a class="btn btn-primary btn-small" href={kind.newHref}>
             New {kind.noun}
           </a>
         ) : null}
@@ -47,9 +47,11 @@ export function CampaignList({ kind }: { kind: CampaignKindUi }) {
               className="campaigns-table"
               head={['Name', 'State', 'Terminals', 'Created']}
               empty={
-                mayCreate
-                  ? `No ${kind.noun} yet. Create one with “New ${kind.noun}” (it starts as a draft you start when ready).`
-                  : `No ${kind.noun} yet. An admin or operator creates them.`
+                'madeOn' in kind
+                  ? `No ${kind.noun} yet. They are made on ${kind.madeOn}.`
+                  : mayCreate
+                    ? `No ${kind.noun} yet. Create one with “New ${kind.noun}” (it starts as a draft you start when ready).`
+                    : `No ${kind.noun} yet. An admin or operator creates them.`
               }
             >
               {list.page.items.map((c) => {

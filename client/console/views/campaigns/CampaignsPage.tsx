@@ -1,8 +1,9 @@
 /** @jsxImportSource preact */
 // The campaign pages as the router mounts them (each takes only the shell's context): the list of
-// both kinds at /ui/rollouts, and per kind the form for a new one and one campaign's page.
+// every kind at /ui/rollouts, and per kind the form for a new one (parameter pushes are made on
+// /ui/parameters) and one campaign's page.
 import type { ViewContext } from '../../viewContract.ts';
-import { campaignKinds, keyRotationKind, rolloutKind } from './campaignKinds.ts';
+import { appDeploymentKind, campaignKinds, keyRotationKind, parameterPushKind, rolloutKind } from './campaignKinds.ts';
 import { CampaignDetail } from './CampaignDetail.tsx';
 import { CampaignForm } from './CampaignForm.tsx';
 import { CampaignList } from './CampaignList.tsx';
@@ -20,3 +21,6 @@ export const NewRolloutPage: Page = ({ ctx }) => <CampaignForm ctx={ctx} kind={r
 export const NewKeyRotationPage: Page = ({ ctx }) => <CampaignForm ctx={ctx} kind={keyRotationKind} />;
 export const RolloutPage: Page = ({ ctx }) => <CampaignDetail ctx={ctx} kind={rolloutKind} />;
 export const KeyRotationPage: Page = ({ ctx }) => <CampaignDetail ctx={ctx} kind={keyRotationKind} />;
+export const NewAppDeploymentPage: Page = ({ ctx }) => <CampaignForm ctx={ctx} kind={appDeploymentKind} />;
+export const AppDeploymentPage: Page = ({ ctx }) => <CampaignDetail ctx={ctx} kind={appDeploymentKind} />;
+export const ParameterPushPage: Page = ({ ctx }) => <CampaignDetail ctx={ctx} kind={parameterPushKind} />;

@@ -1,6 +1,7 @@
 /** @jsxImportSource preact */
 // The fields only one kind has: a rollout's firmware (from GET /v1/firmware) and install mode, a
-// key rotation's key usages. Each keeps them as the create body's own members.
+// key rotation's key usages, an app deployment's action and package (AppFields.tsx). Each keeps
+// them as the create body's own members.
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import { rotatableUsages } from '../../../../schemas/keyCrypto/header.ts';
@@ -9,7 +10,8 @@ import { firmwareSchema } from '../../../../server/firmware/firmwareRoutes.ts';
 import { page } from '../../../../server/http/schemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field } from '../../ui.tsx';
-import type { CampaignKindUi } from './campaignKinds.ts';
+import { AppFields } from './AppFields.tsx';
+import type { CreatableKind } from './campaignKinds.ts';
 
 export type KindParams = Record<string, unknown>;
 const firmwarePage = page(firmwareSchema);
@@ -79,12 +81,20 @@ function KeyRotationFields({ params, set }: { params: KindParams; set(p: KindPar
   );
 }
 
-export function KindFields(props: { kind: CampaignKindUi; params: KindParams; set(p: KindParams): void }) {
-  return props.kind.key === 'rollout' ? (
-    <RolloutFields params={props.params} set={props.set} />
-  ) : (
-    <KeyRotationFields params={props.params} set={props.set} />
-  );
+export function KindFields(props: { kind: CreatableKind; params: KindParams; set(p: KindParams): void }) {
+  switch (props.kind.key) {
+    case 'rollout':
+      return <RolloutFields params={props.params} set={props.set} />;
+    case 'keyRotation':
+      return <KeyRotationFields params={props.params} set={props.set} />;
+    case 'appDeployment':
+      return <AppFields set={props.set} />;
+  }
 }
 
-export const initialParams = (kind: CampaignKindUi): KindParams => (kind.key === 'rollout' ? { mode: 'forced' } : { usages: [] });
+const initial: Record<CreatableKind['key'], KindParams> = {
+  rollout: { mode: 'forced' },
+  keyRotation: { usages: [] },
+  appDeployment: { action: 'install' },
+};
+export const initialParams = (kind: CreatableKind): KindParams => ({ ...initial[kind.key] });

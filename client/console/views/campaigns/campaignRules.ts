@@ -1,11 +1,16 @@
 // The campaign pages' decisions, as plain functions over data (unit-tested in
 // test/unit/campaignConsole.test.ts): which controls a state allows, how a phase's counts read,
 // what phase sizes a target count gives (the engine's own arithmetic), and the create body a form
-// makes.
+// makes (an app deployment's own fields included).
 import type { CampaignSpecInput } from '../../../../schemas/campaigns.ts';
 import type { CampaignState } from '../../../../schemas/tables/campaigns.ts';
 import { tally, type PhaseTally, type StateCounts } from '../../../../server/campaigns/campaignRules.ts';
 import { phaseSizes } from '../../../../server/campaigns/phaseSizes.ts';
+import type { packageSummary } from '../../../../server/apps/appRoutes.ts';
+import type { AppAction } from '../../../../server/apps/appScreen.ts';
+import { appParams, type AppParams } from '../../../../server/apps/appsKind.ts';
+import type { z } from 'zod';
+import { compareSemver } from '../../../../schemas/apps.ts';
 
 export const controlVerbs = ['start', 'pause', 'resume', 'cancel'] as const;
 export type ControlVerb = (typeof controlVerbs)[number];
@@ -109,4 +114,52 @@ export function createBody(d: CampaignDraft): { name: string } & CampaignSpecInp
     errorThreshold: Number(d.errorThreshold),
     ...(startAt && !Number.isNaN(startAt.getTime()) ? { startAt: startAt.toISOString() } : {}),
   };
+}
+
+/** An app deployment's fields as the form holds them: the version picked (install, update) or the package typed (uninstall). */
+export interface AppChoice {
+  action: AppAction;
+  appId: string;
+  packageName: string;
+}
+
+/** The app deployment's own members of the create body: a version for install and update, a package name for uninstall. */
+export function appParamsOf(c: AppChoice): AppParams {
+  if (c.action === 'uninstall') {
+    const name = c.packageName.trim();
+    return name ? { action: c.action, packageName: name } : { action: c.action };
+  }
+  return c.appId ? { action: c.action, appId: c.appId } : { action: c.action };
+}
+
+/**
+ * appParams with the rule the server applies only when the deployment is made (server/apps/appsKind.ts
+ * answers 422 app_required): install and update name a version, uninstall a package.
+ */
+export const appDeploymentParams = appParams.superRefine((p, ctx) => {
+  if (p.action !== 'uninstall' && !p.appId)
+    ctx.addIssue({ code: 'custom', path: ['appId'], message: `pick the app version to ${p.action}` });
+  if (p.action === 'uninstall' && !p.appId && !p.packageName)
+    ctx.addIssue({ code: 'custom', path: ['packageName'], message: 'name the package to uninstall' });
+});
+
+export interface AppVersionChoice {
+  id: string;
+  label: string;
+  /** Only a version whose content is uploaded can be installed (the server says app_not_ready). */
+  ready: boolean;
+}
+
+/** The registered versions of GET /v1/apps as choices, newest (by semantic version) first within a package; versions only terminals report have no id and are left out. */
+export function appVersionChoices(packages: readonly z.infer<typeof packageSummary>[]): AppVersionChoice[] {
+  return packages.flatMap((p) =>
+    p.versions
+      .flatMap((v) => (v.id === null ? [] : [{ id: v.id, version: v.version, ready: v.state === 'ready', models: v.models ?? [] }]))
+      .sort((a, b) => compareSemver(b.version, a.version))
+      .map((v) => ({
+        id: v.id,
+        ready: v.ready,
+        label: `${p.packageName} ${v.version}${v.models.length ? ` (${v.models.join(', ')})` : ''}${v.ready ? '' : ' (content not uploaded)'}`,
+      })),
+  );
 }
