@@ -7,15 +7,14 @@ import type { AuditLog } from '../audit/auditLog.ts';
 import type { AuthService } from '../auth/authService.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { operators, readers } from '../auth/roleSets.ts';
-import { byteStream } from '../core/byteStream.ts';
 import type { CredentialCache } from '../devices/credentialCache.ts';
-import { AppError, badRequest, forbidden, unauthorized } from '../errors.ts';
+import { AppError, badRequest } from '../errors.ts';
 import { checkedPathParams, errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { ArtifactStorage } from './artifactStorage.ts';
-import { parseRange } from './byteRange.ts';
 import type { DownloadLinks } from './downloadLinks.ts';
+import { authorizeContentDownload, serveContent } from './contentDownload.ts';
 import type { FirmwareService } from './firmwareService.ts';
 import { firmwareView } from './firmwareService.ts';
 import type { ImageCache } from './imageCache.ts';
@@ -33,14 +32,19 @@ export const firmwareSchema = z
 const idParams = pathParams('id');
 const route = routesTagged('firmware');
 
-const createRouteDef = route.post('/v1/firmware', operators, 'Register a firmware artifact by its signed manifest (content follows with PUT …/content)', {
-  request: { body: jsonBody(z.object({ manifest: firmwareManifest, signature: z.string().min(1).max(200) })) },
-  responses: {
-    201: jsonResponse(firmwareSchema, 'awaiting content'),
-    200: jsonResponse(firmwareSchema, 'the same manifest was registered before'),
-    ...errorResponses(400, 401, 403, 409, 422),
+const createRouteDef = route.post(
+  '/v1/firmware',
+  operators,
+  'Register a firmware artifact by its signed manifest (content follows with PUT …/content)',
+  {
+    request: { body: jsonBody(z.object({ manifest: firmwareManifest, signature: z.string().min(1).max(200) })) },
+    responses: {
+      201: jsonResponse(firmwareSchema, 'awaiting content'),
+      200: jsonResponse(firmwareSchema, 'the same manifest was registered before'),
+      ...errorResponses(400, 401, 403, 409, 422),
+    },
   },
-});
+);
 
 const listRoute = route.get('/v1/firmware', readers, 'Firmware artifacts, newest first', {
   request: { query: z.object(pageQuery) },
@@ -65,14 +69,6 @@ export interface FirmwareRouteDeps {
   deviceAllowed(deviceId: string): Promise<boolean>;
 }
 
-function basicAuth(header: string | undefined): { user: string; pass: string } | null {
-  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!m) return null;
-  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const i = text.indexOf(':');
-  return i > 0 ? { user: text.slice(0, i), pass: text.slice(i + 1) } : null;
-}
-
 export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) {
   const { service } = deps;
 
@@ -80,7 +76,16 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     const body = c.req.valid('json');
     const principal = c.get('principal');
     const { row, created } = await service.create(body, principal.userId, (tx, r) =>
-      deps.audit.append({ actor: principal, action: 'firmware.create', target: r.id, ip: clientIp(c), data: { name: r.name, version: r.version, sha256: r.sha256 } }, tx),
+      deps.audit.append(
+        {
+          actor: principal,
+          action: 'firmware.create',
+          target: r.id,
+          ip: clientIp(c),
+          data: { name: r.name, version: r.version, sha256: r.sha256 },
+        },
+        tx,
+      ),
     );
     return c.json(firmwareView(row), created ? 201 : 200);
   });
@@ -108,7 +113,10 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
     const body = c.req.raw.body;
     if (!body) throw badRequest('empty_body', 'no content');
     const row = await service.upload(id, Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), (tx, r) =>
-      deps.audit.append({ actor: c.get('principal'), action: 'firmware.upload', target: id, ip: clientIp(c), data: { sha256: r.sha256, size: r.size } }, tx),
+      deps.audit.append(
+        { actor: c.get('principal'), action: 'firmware.upload', target: id, ip: clientIp(c), data: { sha256: r.sha256, size: r.size } },
+        tx,
+      ),
     );
     return c.json(firmwareView(row), 200);
   });
@@ -130,71 +138,12 @@ export function registerFirmwareRoutes(app: AppRouter, deps: FirmwareRouteDeps) 
   });
   const download = async (c: Context<AppEnv>) => {
     // Who asks comes first, as for every route: a caller without access learns nothing of the id.
-    await authorizeDownload(c, c.req.param('id') ?? '');
+    await authorizeContentDownload(deps, c, c.req.param('id') ?? '', 'firmware');
     const { id } = checkedPathParams(c, idParams);
     const row = await service.byId(id);
     if (row.state !== 'ready') throw new AppError(409, 'not_ready', `firmware ${id} has no content yet`);
-    const size = row.size;
-    const range = parseRange(c.req.header('range'), size);
-    c.header('Accept-Ranges', 'bytes');
-    c.header('ETag', `"${row.sha256}"`);
-    c.header('Cache-Control', 'private, no-store');
-    // A terminal downloads once: a kept-alive socket would only hold a descriptor beside the
-    // fleet's MQTT sockets, and a client reusing it just as the server times it out gets a
-    // 'socket hang up' (hundreds of failed downloads, each retried a backoff later, in the
-    // 10,000-terminal rollout).
-    c.header('Connection', 'close');
-    // A resume must not stitch two different images: If-Range with another ETag gets it all.
-    const ifRange = c.req.header('if-range');
-    const honourRange = !ifRange || ifRange === `"${row.sha256}"`;
-    if (range.kind === 'unsatisfiable' && honourRange) {
-      c.header('Content-Range', `bytes */${size}`);
-      throw new AppError(416, 'range_not_satisfiable', `the range is outside the image's ${size} bytes`);
-    }
-    c.header('Content-Type', 'application/octet-stream');
-    const part = range.kind === 'partial' && honourRange ? range : null;
-    const start = part?.start ?? 0;
-    const end = part?.end ?? size - 1;
-    c.header('Content-Length', String(end - start + 1));
-    if (part) c.header('Content-Range', `bytes ${start}-${end}/${size}`);
-    c.status(part ? 206 : 200);
-    if (c.req.method === 'HEAD') return c.body(null);
-    const image = await deps.images.get(row);
-    if (image) return c.body(image.subarray(start, end + 1));
-    // Too large to hold: streamed from storage with back-pressure, never the whole image in memory.
-    const source = deps.storage.read(row.sha256, { start, end });
-    return c.body(byteStream(source));
+    const inMemory = c.req.method === 'HEAD' ? null : await deps.images.get(row);
+    return serveContent(c, row, { storage: deps.storage, inMemory });
   };
   app.get('/v1/firmware/:id/content', download);
-
-  async function authorizeDownload(c: Context<AppEnv>, firmwareId: string) {
-    const q = c.req.query();
-    if (q.sig !== undefined) {
-      const v = deps.links.verify(firmwareId, q, Date.now());
-      if (!v.ok)
-        throw forbidden(
-          v.reason === 'expired' ? 'the download link has expired' : 'the download link is not valid',
-          v.reason === 'expired' ? 'link_expired' : 'bad_link',
-        );
-      if (!(await deps.deviceAllowed(v.deviceId))) throw forbidden('this device may not download', 'device_not_allowed');
-      return;
-    }
-    const authz = c.req.header('authorization');
-    const basic = basicAuth(authz);
-    if (basic) {
-      const check = await deps.credentials.check(basic.user, basic.pass);
-      if (check !== 'ok') throw unauthorized(check === 'revoked' ? 'device revoked' : 'bad device credentials');
-      if (!(await deps.deviceAllowed(basic.user))) throw forbidden('this device may not download', 'device_not_allowed');
-      return;
-    }
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authz ?? '');
-    if (bearer) {
-      const principal = await deps.auth.authenticate(bearer[1]!);
-      if (principal && ['admin', 'operator', 'technician'].includes(principal.role)) return;
-      // A valid token of another role is a 403, as on every route: asking it again will not help.
-      if (principal) throw forbidden('requires role admin or operator or technician');
-    }
-    c.header('WWW-Authenticate', 'Basic realm="firmware"');
-    throw unauthorized('a signed link, device credentials (HTTP Basic) or an operator token is needed');
-  }
 }
