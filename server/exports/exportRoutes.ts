@@ -7,7 +7,6 @@ import { clientIp } from '../auth/middleware.ts';
 import { campaignDeviceStates } from '../../schemas/campaigns.ts';
 import { deviceStatuses } from '../../schemas/db.ts';
 import { MAX_QUERY_LENGTH } from '../../schemas/fleetQuery.ts';
-import { faultCode, faultStates, severities } from '../../schemas/faults.ts';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { keyStates } from '../../schemas/tables/keys.ts';
 import { requireRole } from '../auth/middleware.ts';
@@ -15,6 +14,8 @@ import { readers } from '../auth/roleSets.ts';
 import { errorResponses, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
+import { faultFilterOf } from '../faults/faultQueries.ts';
+import { faultFilterQuery } from '../faults/faultSchemas.ts';
 import { exportFormats } from './exportFormat.ts';
 import { auditExportRow, campaignMemberExportRow, deviceExportRow, faultExportRow, keyExportRow } from './rowSchemas.ts';
 import type { ExportAnswer, ExportService } from './exportService.ts';
@@ -25,27 +26,6 @@ const formatQuery = {
     .default('csv')
     .openapi({ description: '`csv` (text/csv, a header row) or `json` (NDJSON: one JSON object per line)' }),
 };
-
-/** `a,b,c` → [a, b, c], each checked against `item` (as GET /v1/faults reads its lists). */
-const commaList = <T extends z.ZodType>(item: T) =>
-  z
-    .string()
-    .max(500)
-    .transform((s, ctx) => {
-      const out: z.output<T>[] = [];
-      for (const part of s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean)) {
-        const r = item.safeParse(part);
-        if (!r.success) {
-          ctx.addIssue({ code: 'custom', message: `"${part}" is not allowed` });
-          return z.NEVER;
-        }
-        out.push(r.data);
-      }
-      return out;
-    });
 
 const deviceQuery = z.object({
   ...formatQuery,
@@ -60,19 +40,7 @@ const deviceQuery = z.object({
   }),
 });
 
-const faultQuery = z.object({
-  ...formatQuery,
-  state: z
-    .union([z.literal('all'), commaList(z.enum(faultStates))])
-    .optional()
-    .openapi({ type: 'string', description: 'comma-separated states, or `all`; default `open,acknowledged`' }),
-  severity: commaList(z.enum(severities)).optional().openapi({ type: 'string', description: 'comma-separated severities' }),
-  code: commaList(faultCode).optional().openapi({ type: 'string', description: 'comma-separated fault codes' }),
-  deviceId: z.string().min(1).max(64).optional(),
-  merchantId: z.string().min(1).max(64).optional(),
-  model: z.string().min(1).max(64).optional(),
-  assignee: z.string().min(1).max(64).optional().openapi({ description: 'a user id, `me` or `none`' }),
-});
+const faultQuery = faultFilterQuery.extend(formatQuery);
 
 const keyQuery = z.object({
   ...formatQuery,
@@ -173,10 +141,7 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
 
   app.openapi(faultsRoute, async (c) => {
     const q = c.req.valid('query');
-    const state = q.state === 'all' ? undefined : q.state?.length ? q.state : (['open', 'acknowledged'] as const).slice();
-    const assignee = q.assignee === 'me' ? c.get('principal').userId : q.assignee;
-    const filter = { state, severity: q.severity, code: q.code, deviceId: q.deviceId, merchantId: q.merchantId, model: q.model, assignee };
-    return answer(c, service.faults(by(c), q.format, filter, givenFilters(q)));
+    return answer(c, service.faults(by(c), q.format, faultFilterOf(q, c.get('principal').userId), givenFilters(q)));
   });
 
   app.openapi(keysRoute, async (c) => {

@@ -10,6 +10,7 @@ import type { Db } from '../db/database.ts';
 import { sortSpecs, type FaultSort } from './faultSort.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
 import { containing } from '../core/likePattern.ts';
+import type { FaultFilterQuery } from './faultSchemas.ts';
 
 export interface FaultFilter {
   state?: FaultState[];
@@ -24,6 +25,31 @@ export interface FaultFilter {
   assignee?: string;
   /** Only the faults of terminals in this caller's subtree (server/orgs/scope.ts). */
   scope?: OrgScope;
+}
+
+/** A fault-queue query as a filter: the default states (unresolved), `me` as the caller. */
+export function faultFilterOf(q: FaultFilterQuery, callerId: string): Omit<FaultFilter, 'scope'> {
+  const { state, assignee, ...rest } = q;
+  return {
+    ...rest,
+    state: state === 'all' ? undefined : state?.length ? state : ['open', 'acknowledged'],
+    assignee: assignee === 'me' ? callerId : assignee,
+  };
+}
+
+/** The queue's filters as conditions over `faults` joined to its terminal (`devices`): the list and the export read them alike. */
+export function faultConditions(f: Omit<FaultFilter, 'scope'>): SQL[] {
+  const w: SQL[] = [];
+  if (f.state?.length) w.push(inArray(faults.state, f.state));
+  if (f.severity?.length) w.push(inArray(faults.severity, f.severity));
+  if (f.code?.length) w.push(inArray(faults.code, f.code));
+  if (f.deviceId) w.push(eq(faults.deviceId, f.deviceId));
+  if (f.merchantId) w.push(eq(devices.merchantId, f.merchantId));
+  if (f.model) w.push(eq(devices.model, f.model));
+  if (f.serial) w.push(ilike(devices.serial, containing(f.serial)));
+  if (f.assignee === 'none') w.push(isNull(faults.assigneeId));
+  else if (f.assignee) w.push(eq(faults.assigneeId, f.assignee));
+  return w;
 }
 
 const assignee = alias(users, 'assignee');
@@ -49,19 +75,8 @@ export function createFaultQueries(db: Db) {
       .leftJoin(resolver, eq(resolver.id, faults.resolvedBy));
 
   function where(f: FaultFilter): SQL[] {
-    const w: SQL[] = [];
-    if (f.state?.length) w.push(inArray(faults.state, f.state));
-    if (f.severity?.length) w.push(inArray(faults.severity, f.severity));
-    if (f.code?.length) w.push(inArray(faults.code, f.code));
-    if (f.deviceId) w.push(eq(faults.deviceId, f.deviceId));
     const visible = f.scope && scopedDevice(f.scope, faults.deviceId);
-    if (visible) w.push(visible);
-    if (f.merchantId) w.push(eq(devices.merchantId, f.merchantId));
-    if (f.model) w.push(eq(devices.model, f.model));
-    if (f.serial) w.push(ilike(devices.serial, containing(f.serial)));
-    if (f.assignee === 'none') w.push(isNull(faults.assigneeId));
-    else if (f.assignee) w.push(eq(faults.assigneeId, f.assignee));
-    return w;
+    return [...faultConditions(f), ...(visible ? [visible] : [])];
   }
 
   async function count(w: SQL[]): Promise<number> {

@@ -2,15 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { users } from '../../schemas/db.ts';
-import {
-  faultCode,
-  faultRuleSet,
-  faultStates,
-  notifierSettingsInput,
-  severities,
-  type FaultState,
-  type Severity,
-} from '../../schemas/faults.ts';
+import { faultRuleSet, notifierSettingsInput, severities } from '../../schemas/faults.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { admins, operators, readers, technicians } from '../auth/roleSets.ts';
@@ -20,7 +12,7 @@ import { badRequest, unprocessable } from '../errors.ts';
 import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
-import type { FaultQueries } from './faultQueries.ts';
+import { faultFilterOf, type FaultQueries } from './faultQueries.ts';
 import { faultSorts } from './faultSort.ts';
 import type { FaultService } from './faultService.ts';
 import type { Notifier } from './notifier.ts';
@@ -31,6 +23,7 @@ import {
   faultNote as note,
   faultRulesAnswer as rulesResponse,
   faultSummary,
+  faultFilterQuery,
   faultWithNotes,
 } from './faultSchemas.ts';
 
@@ -48,40 +41,8 @@ export interface RulesControl {
   replace(rules: z.infer<typeof faultRuleSet>['rules'], by: string, inTx: (tx: Tx) => Promise<unknown>): Promise<void>;
 }
 
-/** `a,b,c` → [a, b, c], each checked against `item`. */
-const csv = <T extends z.ZodType>(item: T) =>
-  z
-    .string()
-    .max(500)
-    .transform((s, ctx) => {
-      const out: z.infer<T>[] = [];
-      for (const part of s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean)) {
-        const r = item.safeParse(part);
-        if (!r.success) {
-          ctx.addIssue({ code: 'custom', message: `"${part}" is not allowed` });
-          return z.NEVER;
-        }
-        out.push(r.data as z.infer<T>);
-      }
-      return out;
-    });
-
-const listQuery = z.object({
+const listQuery = faultFilterQuery.extend({
   ...pageQuery,
-  state: z
-    .union([z.literal('all'), csv(z.enum(faultStates))])
-    .optional()
-    .openapi({ type: 'string', description: 'comma-separated states, or `all`; default `open,acknowledged`' }),
-  severity: csv(z.enum(severities)).optional().openapi({ type: 'string', description: 'comma-separated severities' }),
-  code: csv(faultCode).optional().openapi({ type: 'string', description: 'comma-separated fault codes' }),
-  deviceId: z.string().min(1).max(64).optional(),
-  merchantId: z.string().min(1).max(64).optional(),
-  model: z.string().min(1).max(64).optional(),
-  serial: z.string().min(1).max(64).optional().openapi({ description: 'part of the terminal serial, case-insensitive' }),
-  assignee: z.string().min(1).max(64).optional().openapi({ description: 'a user id, `me` or `none`' }),
   sort: z.enum(faultSorts).default('severity').openapi({
     description:
       '`severity` (default): worst first, then oldest; `oldest` / `newest`: by opening time; `updated`: most recently changed first. A cursor works only with the sort it came from.',
@@ -184,20 +145,8 @@ export function registerFaultRoutes(
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
     await service.flush();
-    const state: FaultState[] | undefined = q.state === 'all' ? undefined : q.state?.length ? q.state : ['open', 'acknowledged'];
-    const assignee = q.assignee === 'me' ? c.get('principal').userId : q.assignee;
     const result = await queries.list(
-      {
-        state,
-        severity: q.severity as Severity[] | undefined,
-        code: q.code,
-        deviceId: q.deviceId,
-        merchantId: q.merchantId,
-        model: q.model,
-        serial: q.serial,
-        assignee,
-        scope: c.get('principal'),
-      },
+      { ...faultFilterOf(q, c.get('principal').userId), scope: c.get('principal') },
       q.limit,
       q.cursor,
       q.sort,

@@ -1,8 +1,8 @@
 // The answers of the fault routes, in a leaf module: the console parses with them, and the route
 // module's imports (audit, auth middleware, database) must not be bundled into the page.
 import { z } from '@hono/zod-openapi';
-import { faultStates, severities } from '../../schemas/faults.ts';
-import { page } from '../http/schemas.ts';
+import { faultCode, faultStates, severities } from '../../schemas/faults.ts';
+import { commaList, page } from '../http/schemas.ts';
 
 export const fault = z
   .looseObject({
@@ -52,3 +52,19 @@ export const faultSummary = z.object({
   byState: z.record(z.string(), z.number()),
   byCode: z.record(z.string(), z.object({ total: z.number(), severity: z.string(), bySeverity: z.record(z.string(), z.number()) })),
 });
+
+/** The fault queue's filters, as GET /v1/faults and GET /v1/exports/faults read them. */
+export const faultFilterQuery = z.object({
+  state: z
+    .union([z.literal('all'), commaList(z.enum(faultStates))])
+    .optional()
+    .openapi({ type: 'string', description: 'comma-separated states, or `all`; default `open,acknowledged`' }),
+  severity: commaList(z.enum(severities)).optional().openapi({ type: 'string', description: 'comma-separated severities' }),
+  code: commaList(faultCode).optional().openapi({ type: 'string', description: 'comma-separated fault codes' }),
+  deviceId: z.string().min(1).max(64).optional(),
+  merchantId: z.string().min(1).max(64).optional(),
+  model: z.string().min(1).max(64).optional(),
+  serial: z.string().min(1).max(64).optional().openapi({ description: 'part of the terminal serial, case-insensitive' }),
+  assignee: z.string().min(1).max(64).optional().openapi({ description: 'a user id, `me` or `none`' }),
+});
+export type FaultFilterQuery = z.output<typeof faultFilterQuery>;
