@@ -348,6 +348,10 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await inProgress.getByRole('link', { name: 'Firmware: pos-os 2.1.0 to Paris' }).waitFor();
     await inProgress.getByText(/of 6 terminals done/).waitFor();
     await shot(page, '09b-overview-rollout-in-progress');
+    // The entry opens the rollout's own page, not the list.
+    await inProgress.getByRole('link', { name: 'Firmware: pos-os 2.1.0 to Paris' }).click();
+    await card.waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/ui/rollouts/${id}`);
     await openRollout();
 
     // Pause and resume from the page, each after confirmation.
@@ -396,6 +400,11 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     });
     expect(rot.status, JSON.stringify(rot.body)).toBe(201);
     expect((await t.api('POST', `/v1/key-rotations/${rot.body.id}/start`)).status).toBe(200);
+    // The overview lists it in progress, linking to its own page.
+    await page.goto(`${t.url}/ui/`);
+    await page.getByRole('list', { name: 'Campaigns in progress' }).getByRole('link', { name: 'Keys: Quarterly TPK rotation' }).click();
+    await page.locator(`article.campaign[data-campaign-id="${rot.body.id}"]`).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/ui/key-rotations/${rot.body.id}`);
     await page.goto(`${t.url}/ui/rollouts`);
     await page.locator(`tr.campaign-row[data-campaign-id="${rot.body.id}"]`).getByRole('link', { name: 'Quarterly TPK rotation' }).click();
     const card = page.locator(`article.campaign[data-campaign-id="${rot.body.id}"]`);

@@ -8,5 +8,4 @@ export interface LegacyView {
 export const session: { token: string | null; me: Me | null; onUnauthorized: () => void };
 export function loadCapabilities(): Promise<Set<string>>;
 export function has(route: string): boolean;
-export const overview: LegacyView;
 export const device: LegacyView;
