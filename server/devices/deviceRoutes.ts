@@ -3,7 +3,6 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deviceStatuses } from '../../schemas/db.ts';
 import { severities } from '../../schemas/faults.ts';
-import { MAX_QUERY_LENGTH } from '../../schemas/fleetQuery.ts';
 import type { Actor } from '../core/actor.ts';
 import { clientIp } from '../auth/middleware.ts';
 import { operators, readers } from '../auth/roleSets.ts';
@@ -12,6 +11,7 @@ import { errorResponses, jsonBody, jsonResponse, optionalJsonBody, page, pageQue
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
+import { deviceFilterOf, deviceFilterQuery } from './deviceFilterQuery.ts';
 import type { DeviceService } from './deviceService.ts';
 import { orgIdField } from '../orgs/orgSchemas.ts';
 import type { TimelineReader } from './timelineReader.ts';
@@ -81,23 +81,7 @@ const importRoute = route.post('/v1/devices/import', operators, 'Register termin
 
 const listRoute = route.get('/v1/devices', readers, 'List terminals with filters and cursor paging', {
   request: {
-    query: z.object({
-      ...pageQuery,
-      status: z.enum(deviceStatuses).optional(),
-      online: z.enum(['true', 'false']).optional(),
-      model: z.string().max(64).optional(),
-      fwVersion: z.string().max(64).optional(),
-      merchantId: z.string().max(64).optional(),
-      q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
-      query: z
-        .string()
-        .min(1)
-        .max(MAX_QUERY_LENGTH)
-        .optional()
-        .openapi({
-          description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse',
-        }),
-    }),
+    query: deviceFilterQuery.extend(pageQuery),
   },
   responses: { 200: jsonResponse(devicePage, 'a page of devices'), ...errorResponses(400, 401, 403) },
 });
@@ -152,17 +136,7 @@ export function registerDeviceRoutes(app: AppRouter, deps: { devices: DeviceServ
 
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const online = q.online === undefined ? undefined : q.online === 'true';
-    const filter = {
-      status: q.status,
-      online,
-      model: q.model,
-      fwVersion: q.fwVersion,
-      merchantId: q.merchantId,
-      q: q.q,
-      query: q.query,
-      scope: c.get('principal'),
-    };
+    const filter = { ...deviceFilterOf(q), scope: c.get('principal') };
     const result = await devices.list(filter, q.limit, q.cursor);
     return c.json(result, 200);
   });

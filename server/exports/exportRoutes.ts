@@ -5,8 +5,6 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { clientIp } from '../auth/middleware.ts';
 import { campaignDeviceStates } from '../../schemas/campaigns.ts';
-import { deviceStatuses } from '../../schemas/db.ts';
-import { MAX_QUERY_LENGTH } from '../../schemas/fleetQuery.ts';
 import { keyUsages } from '../../schemas/keyCrypto/header.ts';
 import { keyStates } from '../../schemas/tables/keys.ts';
 import { requireRole } from '../auth/middleware.ts';
@@ -14,6 +12,7 @@ import { readers } from '../auth/roleSets.ts';
 import { errorResponses, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
+import { deviceFilterOf, deviceFilterQuery } from '../devices/deviceFilterQuery.ts';
 import { faultFilterOf } from '../faults/faultQueries.ts';
 import { faultFilterQuery } from '../faults/faultSchemas.ts';
 import { exportFormats } from './exportFormat.ts';
@@ -27,18 +26,7 @@ const formatQuery = {
     .openapi({ description: '`csv` (text/csv, a header row) or `json` (NDJSON: one JSON object per line)' }),
 };
 
-const deviceQuery = z.object({
-  ...formatQuery,
-  status: z.enum(deviceStatuses).optional(),
-  online: z.enum(['true', 'false']).optional(),
-  model: z.string().max(64).optional(),
-  fwVersion: z.string().max(64).optional(),
-  merchantId: z.string().max(64).optional(),
-  q: z.string().max(100).optional().openapi({ description: 'free text: serial, id or model contains' }),
-  query: z.string().min(1).max(MAX_QUERY_LENGTH).optional().openapi({
-    description: 'a fleet query (docs/groups-and-filters.md); 400 query_invalid with {position, expected} when it does not parse',
-  }),
-});
+const deviceQuery = deviceFilterQuery.extend(formatQuery);
 
 const faultQuery = faultFilterQuery.extend(formatQuery);
 
@@ -134,9 +122,7 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
 
   app.openapi(devicesRoute, async (c) => {
     const q = c.req.valid('query');
-    const online = q.online === undefined ? undefined : q.online === 'true';
-    const filter = { status: q.status, online, model: q.model, fwVersion: q.fwVersion, merchantId: q.merchantId, q: q.q, query: q.query };
-    return answer(c, service.devices(by(c), q.format, filter, givenFilters(q)));
+    return answer(c, service.devices(by(c), q.format, deviceFilterOf(q), givenFilters(q)));
   });
 
   app.openapi(faultsRoute, async (c) => {
