@@ -4,7 +4,9 @@
 // package version picked from GET /v1/apps, the target previewed), started from its page after
 // confirmation, the terminals of the package's model installing it and one of another model
 // skipped as incompatible, and the result in the list. An uninstall without a package name is
-// refused on the page before anything is sent. Screenshots: test-artifacts/browser/app-deployments-*.png.
+// refused on the page before anything is sent. A parameter push made through the API (the
+// Parameters page makes them) is followed live in the list and shown on its own page.
+// Screenshots: test-artifacts/browser/app-deployments-*.png.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appServerEnv, inventoryOf, publishApp, signedPackage, startAppFleet, type AppFleet } from '../apps/helpers.ts';
@@ -112,6 +114,40 @@ describe('app deployments in the browser', { timeout: TIMEOUT }, () => {
     const row = page.locator(`section[data-kind="appDeployment"] tr.campaign-row[data-campaign-id="${id}"][data-state="succeeded"]`);
     await row.getByText('2 of 2 succeeded', { exact: false }).waitFor();
     await shot(page, 'app-deployments-04-list');
+    expect(errors).toEqual([]);
+  });
+
+  it('lists a parameter push made elsewhere and shows it on its own page', async () => {
+    const f = fleet!;
+    const template = await t.api<{ id: string }>('POST', '/v1/parameter-templates', {
+      name: 'acquirer',
+      appliesTo: { model: 'PAX-A920' },
+      fields: [{ key: 'currency', type: 'enum', required: true, values: ['EUR', 'USD'], default: 'EUR' }],
+    });
+    expect(template.status, JSON.stringify(template.body)).toBe(201);
+    const created = await t.api<{ id: string }>('POST', '/v1/parameter-pushes', {
+      name: 'Acquirer defaults',
+      templateId: template.body.id,
+      target: { deviceIds: f.main },
+      phases: [{ name: 'all', percent: 100 }],
+      successThreshold: 90,
+      errorThreshold: 50,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id;
+    expect((await t.api('POST', `/v1/parameter-pushes/${id}/start`)).status).toBe(200);
+
+    // The list follows it live (campaign.updated) to its end.
+    const row = page.locator(`section[data-kind="parameterPush"] tr.campaign-row[data-campaign-id="${id}"][data-state="succeeded"]`);
+    await row.waitFor({ timeout: 30_000 });
+    await row.getByText('2 of 2 succeeded', { exact: false }).waitFor();
+    await row.getByRole('link', { name: 'Acquirer defaults' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Parameter push: Acquirer defaults' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/ui/parameter-pushes/${id}`);
+    const terminals = page.getByRole('region', { name: 'Terminals of this campaign' });
+    for (const deviceId of f.main) await terminals.locator(`tr.member-row[data-device-id="${deviceId}"][data-state="succeeded"]`).waitFor();
+    await page.getByRole('region', { name: 'Failures by reason' }).getByText('No terminal has failed.').waitFor();
+    await shot(page, 'app-deployments-05-parameter-push');
     expect(errors).toEqual([]);
   });
 });
