@@ -1,13 +1,12 @@
 // Payment apps (docs/apps.md): signed packages and their content, app deployments (the `apps`
 // campaign kind at /v1/app-deployments), and the inventory terminals report on their state topic.
 import { join } from 'node:path';
-import { ne } from 'drizzle-orm';
-import { devices } from '../../schemas/db.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { createLocalStorage } from '../firmware/artifactStorage.ts';
 import { createDownloadLinks } from '../firmware/downloadLinks.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { ModuleContext, ServerModule } from '../moduleContract.ts';
+import { createDownloadAllowList } from '../firmware/downloadAllowList.ts';
 import { registerAppDownload } from './appDownload.ts';
 import { registerAppRoutes } from './appRoutes.ts';
 import { createAppService } from './appService.ts';
@@ -30,11 +29,8 @@ export function createAppsModule(ctx: ModuleContext): ServerModule {
   const links = createDownloadLinks(Buffer.from(ctx.hasher.hash('posfleet/app-download-links/v1'), 'hex'));
   ctx.campaigns.register(createAppsKind({ service, inventory, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
 
-  const blocked = new Set<string>();
-  ctx.bus.onCluster('device.revoked', ({ deviceId }) => void blocked.add(deviceId));
-  ctx.bus.onCluster('device.enrolled', ({ deviceId }) => void blocked.delete(deviceId));
-  ctx.bus.onCluster('device.registered', ({ deviceId }) => void blocked.add(deviceId));
-  const deviceAllowed = async (id: string) => !blocked.has(id) && ctx.credentials.isKnown(id);
+  const allowList = createDownloadAllowList(ctx);
+  const deviceAllowed = allowList.deviceAllowed;
 
   return {
     name: 'apps',
@@ -42,10 +38,7 @@ export function createAppsModule(ctx: ModuleContext): ServerModule {
       { methods: ['GET', 'HEAD'], path: '/v1/apps/:id/content', skip: ['auth'] },
       { methods: ['PUT'], path: '/v1/apps/:id/content', skip: ['bodyLimit'] },
     ],
-    async start() {
-      const rows = await ctx.db.select({ id: devices.id }).from(devices).where(ne(devices.status, 'enrolled'));
-      for (const r of rows) blocked.add(r.id);
-    },
+    start: () => allowList.load(),
     async stop() {
       await inventory.settled();
     },

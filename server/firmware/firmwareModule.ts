@@ -1,11 +1,10 @@
 // Firmware OTA: artifacts, downloads, and rollouts (the `firmware` campaign kind).
 import { join } from 'node:path';
-import { ne } from 'drizzle-orm';
 import { canaryEarlyRestPhases } from '../../schemas/campaigns.ts';
-import { devices } from '../../schemas/db.ts';
 import { registerCampaignRoutes } from '../campaigns/campaignRoutes.ts';
 import { idempotency } from '../http/idempotency.ts';
 import type { ModuleContext, ServerModule } from '../moduleContract.ts';
+import { createDownloadAllowList } from './downloadAllowList.ts';
 import { createLocalStorage } from './artifactStorage.ts';
 import { createDownloadLinks } from './downloadLinks.ts';
 import { createFirmwareKind, firmwareParams } from './firmwareKind.ts';
@@ -28,14 +27,8 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
   const links = createDownloadLinks(Buffer.from(ctx.hasher.hash('posfleet/firmware-download-links/v1'), 'hex'));
   ctx.campaigns.register(createFirmwareKind({ service, links, httpUrl: () => ctx.httpUrl(), linkTtlS: LINK_TTL_S }));
 
-  // A download storm asks this once per terminal: answer from memory. Devices that are not
-  // enrolled (registered, revoked) are loaded at start and tracked from the bus afterwards, the
-  // events of every instance of a cluster: a terminal revoked through one downloads from none.
-  const blocked = new Set<string>();
-  ctx.bus.onCluster('device.revoked', ({ deviceId }) => void blocked.add(deviceId));
-  ctx.bus.onCluster('device.enrolled', ({ deviceId }) => void blocked.delete(deviceId));
-  ctx.bus.onCluster('device.registered', ({ deviceId }) => void blocked.add(deviceId));
-  const deviceAllowed = async (id: string) => !blocked.has(id) && ctx.credentials.isKnown(id);
+  const allowList = createDownloadAllowList(ctx);
+  const deviceAllowed = allowList.deviceAllowed;
 
   return {
     name: 'firmware',
@@ -45,10 +38,7 @@ export function createFirmwareModule(ctx: ModuleContext): ServerModule {
       { methods: ['GET', 'HEAD'], path: '/v1/firmware/:id/content', skip: ['auth'] },
       { methods: ['PUT'], path: '/v1/firmware/:id/content', skip: ['bodyLimit'] },
     ],
-    async start() {
-      const rows = await ctx.db.select({ id: devices.id }).from(devices).where(ne(devices.status, 'enrolled'));
-      for (const r of rows) blocked.add(r.id);
-    },
+    start: () => allowList.load(),
     routes(app) {
       registerFirmwareRoutes(app, {
         service,
