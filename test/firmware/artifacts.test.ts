@@ -160,6 +160,15 @@ for (const database of databaseKinds()) {
       const expired = await fetch(`${t.url}/v1/firmware/${fwId}/content?${links.sign(fwId, dev.deviceId, Date.now() - 1)}`);
       expect(expired.status).toBe(403);
       expect(((await expired.json()) as { error: { code: string } }).error.code).toBe('link_expired');
+      // A revoked terminal's link, still valid and unexpired, downloads nothing; nor do its credentials.
+      expect((await t.api('POST', `/v1/devices/${dev.deviceId}/revoke`)).status).toBe(200);
+      const revoked = await fetch(`${t.url}/v1/firmware/${fwId}/content?${q}`);
+      expect(revoked.status).toBe(403);
+      expect(((await revoked.json()) as { error: { code: string } }).error.code).toBe('device_not_allowed');
+      const basic = await fetch(`${t.url}/v1/firmware/${fwId}/content`, {
+        headers: { authorization: `Basic ${Buffer.from(`${dev.deviceId}:${dev.password}`).toString('base64')}` },
+      });
+      expect(basic.status).toBe(401);
     });
   });
 }
