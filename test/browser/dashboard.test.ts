@@ -10,6 +10,7 @@ import { generatePublisherKey } from '../../scripts/sign-firmware.ts';
 import { signedImage } from '../firmware/signedImage.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { lineCoverage } from './chartCanvas.ts';
 import {
   ARTIFACTS,
   fakeTerminal,
@@ -232,9 +233,12 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     await page.goto(`${t.url}/ui/devices?q=FRONTDESK`);
     await page.getByRole('link', { name: 'PAX-0001-FRONTDESK' }).click();
     await page.getByRole('heading', { level: 1, name: 'Terminal PAX-0001-FRONTDESK' }).waitFor();
-    await page.locator('figure[data-chart="Battery"] svg path.chart-line').waitFor();
-    await page.locator('figure[data-chart="Temperature"] svg path.chart-line').waitFor();
-    await page.locator('figure[data-chart="Signal"] svg path.chart-line').waitFor();
+    for (const title of ['Battery', 'Temperature', 'Signal']) {
+      const figure = page.locator(`figure[data-chart="${title}"]`);
+      await figure.locator('.chart-plot canvas').waitFor();
+      // The uPlot canvas has the line drawn on it, not only its axes.
+      expect(await lineCoverage(figure)).toBeGreaterThan(0);
+    }
     await page.getByText('Café Lumière (MID 100000000000001)').waitFor();
     await page.locator('ol.timeline li[data-kind="enrolled"]').waitFor();
 
@@ -540,7 +544,7 @@ describe('dashboard in the browser', { timeout: TIMEOUT }, () => {
     expect(await tp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     await shot(tp, '15-tablet-overview');
     await tp.goto(`${t.url}/ui/devices/${encodeURIComponent(printer.device.deviceId)}`);
-    await tp.locator('figure[data-chart="Battery"] svg').waitFor();
+    await tp.locator('figure[data-chart="Battery"] .chart-plot canvas').waitFor();
     expect(await tp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
     await shot(tp, '16-tablet-device');
     await tp.emulateMedia({ colorScheme: 'dark' });

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { activeMerchant, createUser } from '../merchants/helpers.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { lineCoverage } from './chartCanvas.ts';
 import { fakeTerminal, openDashboardWindow, seedHealthHistory, shot, signIn, sleep, type DashboardWindow, type FakeTerminal } from './helpers.ts';
 
 const TIMEOUT = 120_000;
-const PLOT_WIDTH = 480 - 44 - 10; // chart.js: W - PAD.l - PAD.r
 
 describe('device page', { timeout: TIMEOUT }, () => {
   let t: TestServer;
@@ -44,12 +44,8 @@ describe('device page', { timeout: TIMEOUT }, () => {
     await page.getByRole('heading', { level: 1, name: `Terminal ${serial}` }).waitFor();
   }
 
-  /** How much of the plot's width the battery line covers (0..1). */
-  const batteryLineWidth = () =>
-    page.locator('figure[data-chart="Battery"] path.chart-line').evaluate((el, width) => {
-      const xs = [...(el.getAttribute('d') ?? '').matchAll(/[ML](-?[\d.]+),/g)].map((m) => Number(m[1]));
-      return (Math.max(...xs) - Math.min(...xs)) / width;
-    }, PLOT_WIDTH);
+  /** How much of the plot's width the battery line covers (0..1), read from the uPlot canvas. */
+  const batteryLineWidth = () => lineCoverage(page.locator('figure[data-chart="Battery"]'));
 
   const chartWindow = async () => {
     const box = page.locator('div.charts');
@@ -78,7 +74,7 @@ describe('device page', { timeout: TIMEOUT }, () => {
     );
 
     await openDevice(term.device.deviceId, 'PAX-FEW-MINUTES');
-    await page.locator('figure[data-chart="Battery"][data-points="5"] path.chart-line').waitFor();
+    await page.locator('figure[data-chart="Battery"][data-points="5"] .chart-plot canvas').waitFor();
     const fitted = await chartWindow();
     expect(fitted.fitted).toBe('true');
     expect(fitted.spanMs).toBeGreaterThanOrEqual(10 * 60_000);
@@ -98,7 +94,7 @@ describe('device page', { timeout: TIMEOUT }, () => {
     const term = await terminal('PAX-FULL-DAY');
     await seedHealthHistory(t, term.device.deviceId, 24);
     await openDevice(term.device.deviceId, 'PAX-FULL-DAY');
-    await page.locator('figure[data-chart="Battery"] path.chart-line').waitFor();
+    await page.locator('figure[data-chart="Battery"] .chart-plot canvas').waitFor();
     const window = await chartWindow();
     expect(window.fitted).toBe('false');
     expect(window.spanMs).toBe(24 * 3600_000);

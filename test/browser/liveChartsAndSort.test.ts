@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
+import { lineCoverage } from './chartCanvas.ts';
 import { fakeTerminal, openDashboardWindow, seedHealthHistory, shot, signIn, sleep, type DashboardWindow, type FakeTerminal } from './helpers.ts';
 
 const TIMEOUT = 120_000;
@@ -87,7 +88,9 @@ describe('fault queue sorting and live health charts in the browser', { timeout:
     await page.getByRole('heading', { level: 1, name: 'Terminal PAX-0100-LIVECHART' }).waitFor();
     const battery = page.locator('figure[data-chart="Battery"]');
     const temperature = page.locator('figure[data-chart="Temperature"]');
-    await battery.locator('svg path.chart-line').waitFor();
+    await battery.locator('.chart-plot canvas').waitFor();
+    // The uPlot canvas has the line drawn on it, not only its axes.
+    expect(await lineCoverage(battery)).toBeGreaterThan(0);
     await page.locator('.chart-live[data-state="live"]').waitFor();
     expect(t.server.parts.bus.healthWatch.wants(deviceId)).toBe(true);
 

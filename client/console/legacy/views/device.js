@@ -655,6 +655,7 @@ export function mount(root, ctx) {
     unmount() {
       stopped = true;
       healthStream.close();
+      charts.destroy();
       for (const t of timers) clearInterval(t);
     },
   };

@@ -2,7 +2,8 @@
 // appended live from the page's stream. The period shown fits the data: a terminal with a few
 // minutes of samples gets a chart of those minutes, not a line at the right edge of 24 hours.
 import { api, has } from '../api.js';
-import { dataTable, lineChart } from '../chart.js';
+import { createHealthChart } from '../../charts/healthChart.ts';
+import { samplesTable } from '../../charts/samplesTable.ts';
 import { errorBox, h, replace, throttle, unavailable } from '../dom.js';
 
 const RANGES = [
@@ -55,6 +56,17 @@ export function createHealthCharts({ enc, isStopped }) {
   );
 
   const redraw = throttle(render, 1000);
+  // Made once and given new points on each render: uPlot redraws its canvas in place.
+  const plots = [
+    ['battery', createHealthChart({ title: 'Battery', unit: '%', domain: [0, 100], bands: [{ from: 0, to: 15, colorVar: '--bad-bg' }] })],
+    ['temperatureC', createHealthChart({ title: 'Temperature', unit: ' °C', bands: [{ from: 60, to: 200, colorVar: '--bad-bg' }] })],
+    ['rssi', createHealthChart({ title: 'Signal', unit: ' dBm' })],
+  ];
+  const row = h(
+    'div',
+    { class: 'charts-row' },
+    plots.map(([, plot]) => plot.figure),
+  );
 
   async function load() {
     if (!has('GET /v1/devices/{id}/health-history')) {
@@ -111,8 +123,12 @@ export function createHealthCharts({ enc, isStopped }) {
     box.dataset.from = String(from);
     box.dataset.to = String(to);
     box.dataset.fitted = String(fitted);
-    const series = (key) => pts.map((p) => ({ t: Date.parse(p.ts), v: p[key] }));
-    const common = { from, to };
+    for (const [key, plot] of plots)
+      plot.show(
+        pts.map((p) => ({ t: Date.parse(p.ts), v: p[key] })),
+        from,
+        to,
+      );
     const tableOpen = box.querySelector('details.chart-data')?.open ?? false;
     replace(
       box,
@@ -123,28 +139,9 @@ export function createHealthCharts({ enc, isStopped }) {
             `Showing the last ${spanText(to - from)}: no earlier sample in the last ${range[1]}.`,
           )
         : null,
-      h(
-        'div',
-        { class: 'charts-row' },
-        lineChart({
-          title: 'Battery',
-          unit: '%',
-          points: series('battery'),
-          domain: [0, 100],
-          bands: [{ from: 0, to: 15, className: 'band-bad' }],
-          ...common,
-        }),
-        lineChart({
-          title: 'Temperature',
-          unit: ' °C',
-          points: series('temperatureC'),
-          bands: [{ from: 60, to: 200, className: 'band-bad' }],
-          ...common,
-        }),
-        lineChart({ title: 'Signal', unit: ' dBm', points: series('rssi'), ...common }),
-      ),
+      row,
       pts.length
-        ? dataTable(
+        ? samplesTable(
             'Health samples',
             [
               { key: 'battery', label: 'Battery %' },
@@ -159,5 +156,10 @@ export function createHealthCharts({ enc, isStopped }) {
     if (tableOpen) box.querySelector('details.chart-data')?.setAttribute('open', '');
   }
 
-  return { tools: h('div', { class: 'section-tools' }, picker, live), box, live, load, addLivePoint };
+  /** Lets go of the charts' canvases and their resize and colour-scheme listeners. */
+  function destroy() {
+    for (const [, plot] of plots) plot.destroy();
+  }
+
+  return { tools: h('div', { class: 'section-tools' }, picker, live), box, live, load, addLivePoint, destroy };
 }
