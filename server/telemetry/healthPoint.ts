@@ -17,6 +17,16 @@ export const healthPoint = z
 
 export type HealthPoint = z.infer<typeof healthPoint>;
 
+/** The answer of GET /v1/devices/{id}/health-history; here, beside the point, so the console parses it without the route's server imports. */
+export const healthHistoryAnswer = z.object({
+  deviceId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  /** Width of the thinning buckets in ms; null when every kept sample is returned. */
+  bucketMs: z.number().nullable(),
+  points: z.array(healthPoint),
+});
+
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export function toPoint(ts: Date, s: Partial<HealthSample>): HealthPoint {

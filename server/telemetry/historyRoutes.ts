@@ -13,12 +13,10 @@ import { badRequest } from '../errors.ts';
 import { errorResponses, jsonResponse, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
-import { healthPoint, toPoint } from './healthPoint.ts';
+import { healthHistoryAnswer, toPoint } from './healthPoint.ts';
 
 const DAY_MS = 24 * 3600_000;
 const MAX_RANGE_MS = 366 * DAY_MS;
-
-const point = healthPoint;
 
 const historyRoute = routesTagged('devices').get('/v1/devices/{id}/health-history', readers, 'Health history of a terminal (battery, temperature, signal) over a time range, oldest first', {
   request: {
@@ -30,17 +28,7 @@ const historyRoute = routesTagged('devices').get('/v1/devices/{id}/health-histor
     }),
   },
   responses: {
-    200: jsonResponse(
-      z.object({
-        deviceId: z.string(),
-        from: z.string(),
-        to: z.string(),
-        /** Width of the thinning buckets in ms; null when every kept sample is returned. */
-        bucketMs: z.number().nullable(),
-        points: z.array(point),
-      }),
-      'health points',
-    ),
+    200: jsonResponse(healthHistoryAnswer, 'health points'),
     ...errorResponses(400, 401, 403, 404),
   },
 });
