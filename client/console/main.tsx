@@ -31,6 +31,7 @@ import { ParametersPage } from './views/parameters/ParametersPage.tsx';
 import { KeysPage } from './views/keys/KeysPage.tsx';
 import { MerchantPage } from './views/merchants/MerchantPage.tsx';
 import { MerchantsPage } from './views/merchants/MerchantsPage.tsx';
+import { OrgsPage } from './views/orgs/OrgsPage.tsx';
 import { OverviewPage } from './views/overview/OverviewPage.tsx';
 import { UsersPage } from './views/users/UsersPage.tsx';
 
@@ -64,6 +65,7 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
   { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },
   { re: /^\/ui\/users\/?$/, mount: preactView(UsersPage), title: 'Users and tokens' },
+  { re: /^\/ui\/orgs\/?$/, mount: preactView(OrgsPage), title: 'Organisations and allocation' },
   { re: /^\/ui\/groups\/?$/, mount: preactView(GroupsPage), title: 'Groups and saved filters' },
   { re: /^\/ui\/parameters\/?$/, mount: preactView(ParametersPage), title: 'Terminal parameters' },
 ];

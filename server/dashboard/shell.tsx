@@ -23,6 +23,7 @@ export const navItems: NavItem[] = [
   { href: '/ui/firmware', label: 'Firmware & apps', match: /^\/ui\/firmware/ },
   { href: '/ui/audit', label: 'Audit', match: /^\/ui\/audit/ },
   { href: '/ui/users', label: 'Users', match: /^\/ui\/users/ },
+  { href: '/ui/orgs', label: 'Organisations', match: /^\/ui\/orgs/ },
 ];
 
 const titles: [RegExp, string][] = [
@@ -37,6 +38,7 @@ const titles: [RegExp, string][] = [
   [/^\/ui\/firmware/, 'Firmware and app packages'],
   [/^\/ui\/audit/, 'Audit log'],
   [/^\/ui\/users/, 'Users and tokens'],
+  [/^\/ui\/orgs/, 'Organisations and allocation'],
 ];
 
 export const pageTitle = (path: string) => titles.find(([re]) => re.test(path))?.[1] ?? 'Fleet overview';
