@@ -3,7 +3,7 @@
 // actions with a confirmation step.
 import { api, has, session, isRole } from '../api.js';
 import { openStream } from '../stream.js';
-import { createHealthCharts } from './deviceCharts.js';
+import { createHealthCharts } from '../../charts/deviceHealthCharts.ts';
 import {
   dl,
   errorBox,
@@ -95,7 +95,7 @@ export function mount(root, ctx) {
   const bindingBox = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
   const healthBox = h('div', { 'aria-live': 'polite' }, h('p', { class: 'loading' }, 'Loading…'));
   const faultsBox = h('div', { 'aria-live': 'polite' });
-  const charts = createHealthCharts({ enc, isStopped: () => stopped });
+  const charts = createHealthCharts({ deviceId: id, isStopped: () => stopped });
   const diagBox = h('div', { 'aria-live': 'polite' });
   const logsBox = h('div', { 'aria-live': 'polite' });
   const commandsBox = h('div', { 'aria-live': 'polite' });
