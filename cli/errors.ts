@@ -4,7 +4,7 @@ import { ApiError } from '../client/apiClient.ts';
 
 export const exitCodes = {
   ok: 0,
-  /** `rollouts watch` (and `keys rotations watch`): the campaign ended failed or cancelled. */
+  /** `… watch`: the campaign ended failed or cancelled; `orgs allocate`: a terminal was refused. */
   outcomeFailed: 1,
   usage: 2,
   /** The API answered with an error, could not be reached, or answered what its schema does not allow. */
