@@ -155,4 +155,23 @@ describe('organisations page in the browser', { timeout: TIMEOUT }, () => {
       await close();
     }
   });
+
+  it('fits a tablet without sideways scrolling, its nav entry marked as the current page', async () => {
+    const tablet = await browser.newContext({
+      viewport: { width: 820, height: 1180 },
+      deviceScaleFactor: 1,
+      hasTouch: true,
+      isMobile: true,
+    });
+    try {
+      const tp = await tablet.newPage();
+      await signIn(tp, t.url, TEST_ADMIN_TOKEN, '/ui/orgs');
+      await tp.locator('table.org-terminals').waitFor();
+      expect(await tp.locator('#mainnav a[aria-current="page"]').textContent()).toBe('Organisations');
+      expect(await tp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+      await shot(tp, 'orgs-tablet', { fullPage: false });
+    } finally {
+      await tablet.close();
+    }
+  });
 });

@@ -42,7 +42,7 @@ export function NodeTerminals({ nodes, node, refresh, picked, onPick }: Props) {
             caption={`Terminals of ${node.name}`}
             className="org-terminals"
             head={['Pick', 'Serial', 'Model', 'Status', 'Merchant']}
-            empty={`${node.name} has no terminal of its own${unboundOnly ? ' without a merchant' : ''}. Register terminals here, or allocate some to it from its parent.`}
+            empty={`${node.name} has no terminal of its own${unboundOnly ? ' without a merchant' : ''}. Register terminals on the Devices page${node.parentId ? ', or allocate some to it from its parent' : ''}.`}
           >
             {list.page.items.map((d) => (
               <tr key={d.id} data-device-id={d.id} data-serial={d.serial}>
