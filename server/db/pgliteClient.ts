@@ -1,5 +1,8 @@
 // The main-thread face of the PGlite worker: the `query`/`transaction` surface drizzle's
 // PGlite driver calls, forwarded over a MessagePort.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { QueryResult, WorkerError, WorkerReply, WorkerRequest } from './pgliteProtocol.ts';
 
@@ -32,12 +35,32 @@ export interface PgliteWorkerClient extends PgliteQueryable {
   close(): Promise<void>;
 }
 
+/** PGlite's WASM modules, compiled (they cross to a worker thread as they are). */
+export interface PgliteWasm {
+  pgliteWasmModule: WebAssembly.Module;
+  initdbWasmModule: WebAssembly.Module;
+}
+
+// Compiled once per process and handed to every PGlite worker it starts: a worker compiling
+// PGlite's 9 MB itself cost a few tenths of a CPU second each time, and a test run starts
+// hundreds of servers in a few processes. The modules are immutable code, not state.
+let compiledWasm: Promise<PgliteWasm> | undefined;
+export function compiledPgliteWasm(): Promise<PgliteWasm> {
+  compiledWasm ??= (async () => {
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pglite, initdb] = await Promise.all(['pglite.wasm', 'initdb.wasm'].map((f) => readFile(join(dist, f))));
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([WebAssembly.compile(pglite!), WebAssembly.compile(initdb!)]);
+    return { pgliteWasmModule: pgliteWasmModule!, initdbWasmModule: initdbWasmModule! };
+  })();
+  return compiledWasm;
+}
+
 export async function startPgliteWorker(dataDir: string | undefined): Promise<PgliteWorkerClient> {
   // The worker is TypeScript: a small bootstrap registers tsx in the new thread first, since
   // loader hooks of the parent thread do not reach workers on every runner (vitest, node).
   const entry = new URL('./pgliteWorker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(entry)}))`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } });
+  const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir, wasm: await compiledPgliteWasm() } });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let closed = false;

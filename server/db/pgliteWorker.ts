@@ -2,6 +2,7 @@
 // event loop must keep answering devices while the database works.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import type { PgliteWasm } from './pgliteClient.ts';
 import type { WorkerReply, WorkerRequest } from './pgliteProtocol.ts';
 
 // The same parsers drizzle's PGlite session passes: timestamps and intervals stay strings
@@ -12,8 +13,8 @@ const parsers = Object.fromEntries(
 );
 
 const port = parentPort!;
-const { dataDir } = workerData as { dataDir: string | undefined };
-const pg = await PGlite.create(dataDir ? { dataDir } : {});
+const { dataDir, wasm } = workerData as { dataDir: string | undefined; wasm: PgliteWasm };
+const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...wasm });
 
 interface OpenTx {
   tx: Transaction;
