@@ -116,8 +116,9 @@ describe('console triage in the browser', { timeout: TIMEOUT }, () => {
     await dialog.getByLabel('Closing note (optional)').fill('Swapped the unit on site.');
     await shot(page, 'triage-03-bulk-resolve-confirm', { fullPage: false });
     await dialog.getByRole('button', { name: 'Resolve 2 faults' }).click();
+    // The list may empty (a live reload) a moment before the last resolve's answer fills the summary.
+    await expect.poll(() => summary.locator('p').textContent(), { timeout: 10_000 }).toBe('Resolved 2 of 2 faults.');
     await page.getByText('No fault matches these filters').waitFor();
-    expect(await summary.locator('p').textContent()).toBe('Resolved 2 of 2 faults.');
     expect((await faultsOf(hot!)).map((f) => f.state)).toEqual(['resolved', 'resolved']);
     const full = await t.api<{ notes: { text: string }[] }>('GET', `/v1/faults/${overheat!.id}`);
     expect(full.body.notes.map((n) => n.text)).toContain('Swapped the unit on site.');

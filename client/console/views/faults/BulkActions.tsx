@@ -19,6 +19,8 @@ export function BulkActions(props: { ctx: ViewContext; selected: ListedFault[]; 
   const plural = n === 1 ? 'fault' : 'faults';
 
   async function run(verb: string, act: (f: ListedFault) => Promise<unknown>) {
+    // The previous action's summary goes: it must not stand beside a list the new one is changing.
+    setResult(null);
     setRunning(true);
     try {
       const outcome = await runBulk(selected, act);
