@@ -136,7 +136,7 @@ export function forEachServer(
 /**
  * As forEachServer, on the embedded default (PGlite) only: for suites whose subject is not the
  * storage — a client of the HTTP API (the CLI), the demo's orchestration, agents' trust and
- * broker moves, input fuzzing refused before any query — where a second engine would repeat the
+ * broker moves, the broker's packet limits, input fuzzing refused before any query — where a second engine would repeat the
  * same requests for the suite's whole run time. Storage behaviour is proven on both engines by
  * test/db and the domain suites that use forEachServer.
  */

@@ -13,7 +13,7 @@ import { packetLimits } from '../../server/broker/packetSizeGuard.ts';
 import { connectDevice, registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { rawTerminal } from '../helpers/rawTerminal.ts';
-import { forEachServer, startTestServer, type TestServer } from '../helpers/testServer.ts';
+import { onDefaultServer, startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -158,7 +158,7 @@ describe('broker limits before authentication', () => {
   });
 });
 
-forEachServer('broker limits after authentication', (server) => {
+onDefaultServer('broker limits after authentication', (server) => {
   it('closes the connection of a terminal sending a PUBLISH over the packet limit, with a timeline entry, and leaves others alone', async () => {
     const t = server();
     const [big, other] = [await registerAndEnroll(t), await registerAndEnroll(t)];
