@@ -6,11 +6,11 @@
 //        --package com.acme.emv --version 2.1.0 --models PAX-A920,PAX-A80 --min-firmware 1.2.0 [--out emv-2.1.0.json]
 //
 // `sign` writes {manifest, signature}: the body of POST /v1/apps.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import { appManifest, appManifestBytes, type AppManifest } from '../schemas/apps.ts';
-import { hashFile, signCanonicalBytes } from './sign-firmware.ts';
+import { hashFile, modelList, signCanonicalBytes, writeSigned } from './sign-firmware.ts';
 
 /** base64 Ed25519 signature over the app manifest's canonical JSON. */
 export function signAppManifest(manifest: AppManifest, privateKey: KeyObject | string): string {
@@ -40,18 +40,12 @@ async function main(argv: string[]) {
   const manifest = appManifest.parse({
     packageName: values.package,
     version: values.version,
-    models: values.models
-      .split(',')
-      .map((m) => m.trim())
-      .filter(Boolean),
+    models: modelList(values.models),
     minFirmware,
     size,
     sha256,
   });
-  const signature = signAppManifest(manifest, readFileSync(values.key, 'utf8'));
-  const text = `${JSON.stringify({ manifest, signature }, null, 2)}\n`;
-  if (values.out) writeFileSync(values.out, text);
-  else process.stdout.write(text);
+  writeSigned(values.out, { manifest, signature: signAppManifest(manifest, readFileSync(values.key, 'utf8')) });
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

@@ -32,6 +32,20 @@ export function signManifest(manifest: FirmwareManifest, privateKey: KeyObject |
   return signCanonicalBytes(manifestBytes(firmwareManifest.parse(manifest)), privateKey);
 }
 
+/** `--models PAX-A920, PAX-A80` as the manifest's list. */
+export const modelList = (flag: string): string[] =>
+  flag
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+
+/** `{manifest, signature}` (the body of the register call) to `out`, or to stdout. */
+export function writeSigned(out: string | undefined, signed: { manifest: unknown; signature: string }): void {
+  const text = `${JSON.stringify(signed, null, 2)}\n`;
+  if (out) writeFileSync(out, text);
+  else process.stdout.write(text);
+}
+
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -70,17 +84,11 @@ async function main(argv: string[]) {
     const manifest = firmwareManifest.parse({
       name: values.name,
       version: values.version,
-      models: values.models
-        .split(',')
-        .map((m) => m.trim())
-        .filter(Boolean),
+      models: modelList(values.models),
       size,
       sha256,
     });
-    const signature = signManifest(manifest, readFileSync(values.key, 'utf8'));
-    const text = `${JSON.stringify({ manifest, signature }, null, 2)}\n`;
-    if (values.out) writeFileSync(values.out, text);
-    else process.stdout.write(text);
+    writeSigned(values.out, { manifest, signature: signManifest(manifest, readFileSync(values.key, 'utf8')) });
     return;
   }
   throw new Error('usage: sign-firmware keygen --out DIR | sign --key KEY --image FILE --name N --version V --models M1,M2 [--out FILE]');
