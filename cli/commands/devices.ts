@@ -1,6 +1,5 @@
 // devices list | get | import | export (docs/cli.md "Devices").
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { ApiError, type Query } from '../../client/apiClient.ts';
 import { deviceStatuses } from '../../schemas/db.ts';
 import { device, importReport } from '../../server/devices/deviceRoutes.ts';
@@ -9,6 +8,7 @@ import { limitOf, parseCommand, positionals, type Ctx, type Group } from '../con
 import { UsageError } from '../errors.ts';
 import { formatRecord, shown, type Column } from '../output.ts';
 import { queryParamsOf } from './openapiParams.ts';
+import { exportFormatOf, streamExport } from './exportStream.ts';
 import { hintNext } from './paging.ts';
 
 const devicePage = page(device);
@@ -130,17 +130,6 @@ const importCmd = {
   },
 };
 
-/** The answer's body into `sink` chunk by chunk, waiting when the sink is full. */
-async function copyBody(res: Response, sink: NodeJS.WritableStream): Promise<void> {
-  if (!res.body) return;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    if (!sink.write(value)) await once(sink, 'drain');
-  }
-}
-
 const exportUsage =
   'posfleet devices export [--format csv|json] [-o FILE] [--model M] [--status S] [--merchant ID] [--online true|false] [--search TEXT] [--label k=v]... [--query "…"]   (json: NDJSON, one terminal per line)';
 const exportCmd = {
@@ -162,8 +151,7 @@ const exportCmd = {
       },
       exportUsage,
     );
-    const format = values.format;
-    if (format !== 'csv' && format !== 'json') throw new UsageError(`--format is csv or json\n  ${exportUsage}`);
+    const format = exportFormatOf(values.format, exportUsage);
     const filter: Query = {
       model: values.model,
       status: values.status,
@@ -172,21 +160,7 @@ const exportCmd = {
       q: values.search,
     };
     filter.query = await fleetQueryOf(ctx, values.query, values.label, '/v1/exports/devices');
-    const file: WriteStream | undefined = values.output ? createWriteStream(values.output) : undefined;
-    const sink = file ?? process.stdout;
-    try {
-      // The server streams it (docs/exports.md); the CLI passes it on chunk by chunk.
-      const res = await ctx
-        .client()
-        .raw('GET', '/v1/exports/devices', {
-          query: { ...filter, format },
-          headers: { accept: format === 'csv' ? 'text/csv' : 'application/x-ndjson' },
-        });
-      await copyBody(res, sink);
-    } finally {
-      if (file) await new Promise<void>((resolve, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    }
-    if (file) ctx.out.note(`written to ${values.output}`);
+    await streamExport(ctx, '/v1/exports/devices', filter, format, values.output);
   },
 };
 

@@ -23,6 +23,10 @@ export const areas: Record<string, Area> = {
   filters: { summary: 'saved filters: list, preview, create', load: async () => (await import('./filters.ts')).filtersGroup },
   params: { summary: 'parameters: templates list, drift, pushes …', load: async () => (await import('./params.ts')).paramsGroup },
   faults: { summary: 'the fault queue: list, get, ack, resolve', load: async () => (await import('./faults.ts')).faultsGroup },
+  exports: {
+    summary: 'streamed exports: faults, keys (KCVs only), audit, campaign results',
+    load: async () => (await import('./exports.ts')).exportsGroup,
+  },
   keys: { summary: 'key rotations and dual-control approvals', load: async () => (await import('./keys.ts')).keysGroup },
   users: { summary: 'users: list, create, disable', load: async () => (await import('./users.ts')).usersGroup },
   tokens: { summary: 'API tokens: issue, revoke', load: async () => (await import('./users.ts')).tokensGroup },
