@@ -23,6 +23,10 @@ export const areas: Record<string, Area> = {
   filters: { summary: 'saved filters: list, preview, create', load: async () => (await import('./filters.ts')).filtersGroup },
   params: { summary: 'parameters: templates list, drift, pushes …', load: async () => (await import('./params.ts')).paramsGroup },
   faults: { summary: 'the fault queue: list, get, ack, resolve', load: async () => (await import('./faults.ts')).faultsGroup },
+  maintenance: {
+    summary: 'maintenance windows: list, create, delete',
+    load: async () => (await import('./maintenance.ts')).maintenanceGroup,
+  },
   exports: {
     summary: 'streamed exports: faults, keys (KCVs only), audit, campaign results',
     load: async () => (await import('./exports.ts')).exportsGroup,
