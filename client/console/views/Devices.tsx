@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { useState } from 'preact/hooks';
 import { devicePage as serverDevicePage, listedDevice } from '../../../server/devices/deviceRoutes.ts';
 import { healthSample } from '../../../schemas/wire.ts';
+import { ExportButton } from '../ExportButton.tsx';
 import { api } from '../session.ts';
 import { ErrorBox, Field, FilterForm, fmtNumber, OnlineBadge, Pager, StateBadge, Table, Time } from '../ui.tsx';
 import { usePaged } from '../usePaged.ts';
@@ -29,6 +30,12 @@ type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
 const fromQuery = (q: URLSearchParams): Filters => Object.fromEntries(FILTERS.flatMap((k) => (q.get(k) ? [[k, q.get(k) ?? '']] : [])));
 
+/** The filters as the list and its export read them (the open-fault filter as a fleet query). */
+function listQuery(applied: Filters) {
+  const { faults, faultCode, ...plain } = applied;
+  return { ...plain, query: faultQuery(isFaultPresence(faults) ? faults : '', faultCode) };
+}
+
 export function Devices({ ctx }: { ctx: ViewContext }) {
   const [draft, setDraft] = useState<Filters>(() => fromQuery(ctx.query));
   const [applied, setApplied] = useState<Filters>(draft);
@@ -36,9 +43,7 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
   const [total, setTotal] = useState<number | null>(null);
   const list = usePaged(
     (cursor) => {
-      const { faults, faultCode, ...plain } = applied;
-      const query = faultQuery(isFaultPresence(faults) ? faults : '', faultCode);
-      return api.call(devicePage, 'GET', '/v1/devices', { query: { ...plain, query, limit: PAGE, cursor } }).then((p) => {
+      return api.call(devicePage, 'GET', '/v1/devices', { query: { ...listQuery(applied), limit: PAGE, cursor } }).then((p) => {
         if (p.total !== undefined) setTotal(p.total);
         return p;
       });
@@ -120,9 +125,12 @@ export function Devices({ ctx }: { ctx: ViewContext }) {
         ])}
         {text('f-fault-code', 'faultCode', 'Fault code', 'e.g. paper_out')}
       </FilterForm>
-      <p class="muted device-count" aria-live="polite" data-total={total ?? undefined}>
-        {total === null ? '' : `${fmtNumber(total)} terminal${total === 1 ? '' : 's'} match.`}
-      </p>
+      <div class="list-head">
+        <p class="muted device-count" aria-live="polite" data-total={total ?? undefined}>
+          {total === null ? '' : `${fmtNumber(total)} terminal${total === 1 ? '' : 's'} match.`}
+        </p>
+        <ExportButton path="/v1/exports/devices" query={listQuery(applied)} fileName="devices.csv" />
+      </div>
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
           <ErrorBox error={list.error} />

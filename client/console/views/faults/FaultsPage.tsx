@@ -8,6 +8,7 @@ import { MeSchema } from '../../../../server/auth/routes.ts';
 import { fault } from '../../../../server/faults/faultSchemas.ts';
 import type { FaultSort } from '../../../../server/faults/faultSort.ts';
 import { useLiveEvents } from '../../live.ts';
+import { ExportButton } from '../../ExportButton.tsx';
 import { api, has, isRole } from '../../session.ts';
 import { ErrorBox, fmtNumber, Pager } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
@@ -143,9 +144,12 @@ function FaultQueue({ ctx }: { ctx: ViewContext }) {
           show({}, DEFAULT_SORT);
         }}
       />
-      <p class="muted fault-count" aria-live="polite" data-total={total ?? undefined}>
-        {list.page ? countText : 'Loading faults…'}
-      </p>
+      <div class="list-head">
+        <p class="muted fault-count" aria-live="polite" data-total={total ?? undefined}>
+          {list.page ? countText : 'Loading faults…'}
+        </p>
+        <ExportButton path="/v1/exports/faults" query={{ ...applied }} fileName="faults.csv" />
+      </div>
       <BulkActions
         ctx={ctx}
         selected={chosen}
