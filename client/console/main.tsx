@@ -1,14 +1,13 @@
 /** @jsxImportSource preact */
 // The console's entry (bundled by server/dashboard/bundle.ts): sign-in, the client-side router over
 // /ui/*, the live stream and its status, the announcer (aria-live), toasts and the confirmation
-// dialog of the server-rendered shell (server/dashboard/shell.tsx). Pages are Preact components;
-// the views not yet ported mount through the same contract (legacy/).
+// dialog of the server-rendered shell (server/dashboard/shell.tsx). Pages are Preact components.
 import { render } from 'preact';
 import { ApiError } from '../apiClient.ts';
 import { MeSchema } from '../../server/auth/routes.ts';
-import * as legacy from './legacy/index.js';
+import { loadCapabilities } from './capabilities.ts';
 import { dispatchLive } from './live.ts';
-import { api, setUnauthorizedHandler, tokenStore } from './session.ts';
+import { api, setMe, setUnauthorizedHandler, tokenStore } from './session.ts';
 import { openStream, type StreamState } from './stream.ts';
 import type { ViewContext, ViewInstance } from './viewContract.ts';
 import {
@@ -22,6 +21,7 @@ import {
   RolloutPage,
 } from './views/campaigns/CampaignsPage.tsx';
 import { Devices } from './views/Devices.tsx';
+import { DevicePage } from './views/device/DevicePage.tsx';
 import { FaultsPage } from './views/faults/FaultsPage.tsx';
 import { AuditPage } from './views/audit/AuditPage.tsx';
 import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
@@ -49,7 +49,7 @@ const routes: { re: RegExp; mount: Mount; title: string }[] = [
   { re: /^\/ui\/?$/, mount: preactView(OverviewPage), title: 'Fleet overview' },
   { re: /^\/ui\/faults\/?$/, mount: preactView(FaultsPage), title: 'Fault queue' },
   { re: /^\/ui\/devices\/?$/, mount: preactView(Devices), title: 'Devices' },
-  { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: legacy.device.mount, title: 'Device' },
+  { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: preactView(DevicePage), title: 'Device' },
   { re: /^\/ui\/rollouts\/?$/, mount: preactView(CampaignsPage), title: 'Rollouts and key rotations' },
   { re: /^\/ui\/rollouts\/new\/?$/, mount: preactView(NewRolloutPage), title: 'New rollout' },
   { re: /^\/ui\/key-rotations\/new\/?$/, mount: preactView(NewKeyRotationPage), title: 'New key rotation' },
@@ -236,7 +236,7 @@ function showSignIn(message?: string) {
   stream?.close();
   stream = null;
   tokenStore.set(null);
-  legacy.session.me = null;
+  setMe(null);
   el('signin', HTMLElement).hidden = false;
   el('view', HTMLElement).hidden = true;
   el('mainnav', HTMLElement).hidden = true;
@@ -251,8 +251,8 @@ function showSignIn(message?: string) {
 async function signIn(token: string, { focus = true } = {}) {
   const me = await api.call(MeSchema, 'GET', '/v1/me', { token });
   tokenStore.set(token);
-  legacy.session.me = me;
-  await legacy.loadCapabilities();
+  setMe(me);
+  await loadCapabilities();
   el('signin', HTMLElement).hidden = true;
   el('view', HTMLElement).hidden = false;
   el('mainnav', HTMLElement).hidden = false;

@@ -1,7 +1,7 @@
-// The signed-in session of this tab: the token in sessionStorage (the key the old views read too)
-// and the one typed API client (client/apiClient.ts) every ported page calls through.
+// The signed-in session of this tab: the token in sessionStorage, who is signed in, and the one
+// typed API client (client/apiClient.ts) every page calls through.
 import { createApiClient } from '../apiClient.ts';
-import { session as legacySession } from './legacy/index.js';
+import type { Me } from './viewContract.ts';
 
 const TOKEN_KEY = 'posfleet.token';
 
@@ -17,7 +17,6 @@ export const tokenStore = {
 let onUnauthorized = (): void => {};
 export const setUnauthorizedHandler = (fn: () => void) => {
   onUnauthorized = fn;
-  legacySession.onUnauthorized = fn;
 };
 
 export const api = createApiClient({
@@ -26,8 +25,14 @@ export const api = createApiClient({
   onUnauthorized: () => onUnauthorized(),
 });
 
+/** Who is signed in; set by main.tsx after GET /v1/me, null when signed out. */
+let me: Me | null = null;
+export const setMe = (who: Me | null) => {
+  me = who;
+};
+
 /** Is this route in this build (read from /openapi.json at sign-in)? has('GET /v1/faults') */
-export { has } from './legacy/index.js';
+export { has } from './capabilities.ts';
 
 /** Does the signed-in user hold one of these roles? */
-export const isRole = (...roles: string[]): boolean => (legacySession.me ? roles.includes(legacySession.me.role) : false);
+export const isRole = (...roles: string[]): boolean => (me ? roles.includes(me.role) : false);

@@ -1,5 +1,4 @@
-// What every console page gets from the shell (main.tsx) and gives back: ported Preact pages and
-// the old views share this until the last old view is gone.
+// What every console page gets from the shell (main.tsx) and gives back.
 import type { z } from 'zod';
 import type { MeSchema } from '../../server/auth/routes.ts';
 

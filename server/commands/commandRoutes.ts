@@ -1,7 +1,6 @@
 // Commands to one terminal or to many (a batch), and their state.
 import { z } from '@hono/zod-openapi';
 import { parseCommandPayload, redactCommand } from '../../schemas/commands.ts';
-import { commandStates } from '../../schemas/db.ts';
 import { groupTarget, queryTarget, savedFilterTarget } from '../../schemas/fleetQuery.ts';
 import { commandTypes } from '../../schemas/wire.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -14,11 +13,8 @@ import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import type { MiddlewareHandler } from 'hono';
 import { MAX_TTL_S, MIN_TTL_S, operatorCommandTypes, type OperatorCommandType } from './commandRules.ts';
+import { command } from './commandSchemas.ts';
 import type { CommandService } from './commandService.ts';
-
-const command = z
-  .looseObject({ id: z.string(), deviceId: z.string(), type: z.enum(commandTypes), state: z.enum(commandStates), batchId: z.string().nullable() })
-  .openapi('Command');
 
 const commandInput = {
   type: z.enum(operatorCommandTypes),

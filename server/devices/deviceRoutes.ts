@@ -1,7 +1,6 @@
 // Thin HTTP layer over the device service: validation, roles, audit.
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { deviceStatuses } from '../../schemas/db.ts';
 import { severities } from '../../schemas/faults.ts';
 import type { Actor } from '../core/actor.ts';
 import { clientIp } from '../auth/middleware.ts';
@@ -12,21 +11,12 @@ import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppEnv, AppRouter } from '../http/types.ts';
 import { MODEL_PATTERN, SERIAL_PATTERN } from './csvImport.ts';
 import { deviceFilterOf, deviceFilterQuery } from './deviceFilterQuery.ts';
+import { device, timelineEntry } from './deviceSchemas.ts';
 import type { DeviceService } from './deviceService.ts';
 import { orgIdField } from '../orgs/orgSchemas.ts';
 import type { TimelineReader } from './timelineReader.ts';
 
-export const device = z
-  .looseObject({
-    id: z.string(),
-    serial: z.string(),
-    model: z.string(),
-    status: z.enum(deviceStatuses),
-    online: z.boolean(),
-    merchantId: z.string().nullable(),
-    orgId: z.string().openapi({ description: 'the organisation node the terminal belongs to (docs/organisations.md)' }),
-  })
-  .openapi('Device');
+export { device };
 
 /** A listed terminal: the device with its unresolved faults, worst first. */
 export const listedDevice = device
@@ -95,7 +85,7 @@ const timelineRoute = route.get('/v1/devices/{id}/timeline', readers, 'Everythin
   request: { params: deviceIdParams, query: z.object({ ...pageQuery, kind: z.string().max(32).optional() }) },
   responses: {
     200: jsonResponse(
-      page(z.object({ id: z.number(), ts: z.string(), kind: z.string(), summary: z.string(), data: z.record(z.string(), z.unknown()) })),
+      page(timelineEntry),
       'timeline',
     ),
     ...errorResponses(401, 403, 404),

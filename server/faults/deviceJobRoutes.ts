@@ -9,28 +9,10 @@ import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import { diagnosticsView, selfTestComponents, type Diagnostics } from './diagnostics.ts';
 import { logBundleView, type LogBundles } from './logBundles.ts';
+import { bundle, diagnostics } from './deviceJobSchemas.ts';
 
 const deviceIdParams = pathParams('id');
 const route = routesTagged('diagnostics');
-
-const diagnostics = z
-  .object({
-    cmdId: z.string(),
-    deviceId: z.string(),
-    state: z.string(),
-    requestedBy: z.string().nullable(),
-    requestedAt: z.string(),
-    finishedAt: z.string().nullable(),
-    components: z.record(z.string(), z.string()),
-    details: z.record(z.string(), z.unknown()),
-    passed: z.boolean().nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).nullable(),
-  })
-  .openapi('Diagnostics');
-
-const bundle = z
-  .looseObject({ id: z.string(), deviceId: z.string(), cmdId: z.string().nullable(), state: z.string(), sizeBytes: z.number().nullable(), downloadPath: z.string().nullable() })
-  .openapi('LogBundle');
 
 const ttlS = z.number().int().min(60).max(24 * 3600).optional().openapi({ description: 'seconds the request (and upload link) stays valid; default 3600' });
 

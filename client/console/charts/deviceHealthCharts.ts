@@ -1,7 +1,7 @@
 // The device page's health charts: a period picker, the history from the API, then samples
 // appended live from the page's stream (drawn at most once a second). The period shown fits the
 // data: a terminal with a few minutes of samples gets a chart of those minutes, not a line at the
-// right edge of 24 hours. Built with the DOM API for the legacy device page (device.js), which
+// right edge of 24 hours. Built with the DOM API: the device page (views/device/HealthChartsSection.tsx)
 // places `tools` and `box` and feeds `addLivePoint`.
 import { fillPath } from '../../apiClient.ts';
 import { healthHistoryAnswer, healthPoint, type HealthPoint } from '../../../server/telemetry/healthPoint.ts';
@@ -26,7 +26,7 @@ type ChartedKey = (typeof CHARTED)[number];
 export interface HealthCharts {
   tools: HTMLElement;
   box: HTMLElement;
-  /** The live status line; device.js writes the page stream's state into it. */
+  /** The live status line; the device page writes its health stream's state into it. */
   live: HTMLElement;
   load(): Promise<void>;
   /** A `device.health` event's data from the stream; anything that is not a health point is ignored. */

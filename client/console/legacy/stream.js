@@ -1,2 +1,0 @@
-// The old views' stream is the console's own (stream.ts).
-export { openStream } from '../stream.ts';
