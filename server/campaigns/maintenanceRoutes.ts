@@ -9,21 +9,10 @@ import { operators, readers } from '../auth/roleSets.ts';
 import { errorResponses, jsonBody, jsonResponse, page, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
+import { MaintenanceWindowSchema } from './maintenanceSchemas.ts';
 import type { MaintenanceWindowStore } from './maintenanceWindowStore.ts';
 
-export const MaintenanceWindowSchema = z
-  .object({
-    id: z.string(),
-    scope: z.enum(maintenanceScopes),
-    targetId: z.string(),
-    name: z.string().nullable(),
-    days: z.array(z.number().int()).openapi({ description: 'ISO weekdays the window opens on: 1 Monday … 7 Sunday' }),
-    start: z.string().openapi({ example: '22:00' }),
-    end: z.string().openapi({ example: '04:00', description: 'before start: the window runs past midnight into the next day' }),
-    createdBy: z.string().nullable(),
-    createdAt: z.string().openapi({ format: 'date-time' }),
-  })
-  .openapi('MaintenanceWindow');
+export { MaintenanceWindowSchema };
 
 const view = (r: MaintenanceWindowRow) => ({ ...r, createdAt: r.createdAt.toISOString() });
 
@@ -33,7 +22,16 @@ const idParams = pathParams('id');
 export function registerMaintenanceRoutes(app: AppRouter, deps: { windows: MaintenanceWindowStore; audit: AuditLog }) {
   app.openapi(
     route.post('/v1/maintenance-windows', operators, 'Set a recurring maintenance window for a merchant, group or organisation', {
-      request: { body: jsonBody(z.object(newMaintenanceWindow.shape).strict().openapi('NewMaintenanceWindow', { example: { scope: 'merchant', targetId: 'mer_3q2mX0f1cQ9kZb7T', days: [1, 2, 3, 4, 5], start: '22:00', end: '04:00' } })) },
+      request: {
+        body: jsonBody(
+          z
+            .object(newMaintenanceWindow.shape)
+            .strict()
+            .openapi('NewMaintenanceWindow', {
+              example: { scope: 'merchant', targetId: 'mer_3q2mX0f1cQ9kZb7T', days: [1, 2, 3, 4, 5], start: '22:00', end: '04:00' },
+            }),
+        ),
+      },
       responses: { 201: jsonResponse(MaintenanceWindowSchema, 'created'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -47,7 +45,7 @@ export function registerMaintenanceRoutes(app: AppRouter, deps: { windows: Maint
   );
 
   app.openapi(
-    route.get('/v1/maintenance-windows', readers, 'Maintenance windows of the caller\'s subtree (paged by id)', {
+    route.get('/v1/maintenance-windows', readers, "Maintenance windows of the caller's subtree (paged by id)", {
       request: { query: z.object({ ...pageQuery, scope: z.enum(maintenanceScopes).optional(), targetId: z.string().max(64).optional() }) },
       responses: { 200: jsonResponse(page(MaintenanceWindowSchema), 'windows'), ...errorResponses(400, 401, 403) },
     }),
@@ -73,7 +71,16 @@ export function registerMaintenanceRoutes(app: AppRouter, deps: { windows: Maint
     async (c) => {
       const principal = c.get('principal');
       const row = await deps.windows.remove(principal, c.req.valid('param').id, (tx, r) =>
-        deps.audit.append({ actor: principal, action: 'maintenance_window.delete', target: r.id, ip: clientIp(c), data: { scope: r.scope, targetId: r.targetId } }, tx),
+        deps.audit.append(
+          {
+            actor: principal,
+            action: 'maintenance_window.delete',
+            target: r.id,
+            ip: clientIp(c),
+            data: { scope: r.scope, targetId: r.targetId },
+          },
+          tx,
+        ),
       );
       return c.json(view(row), 200);
     },

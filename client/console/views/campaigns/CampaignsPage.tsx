@@ -7,14 +7,16 @@ import { appDeploymentKind, campaignKinds, keyRotationKind, parameterPushKind, r
 import { CampaignDetail } from './CampaignDetail.tsx';
 import { CampaignForm } from './CampaignForm.tsx';
 import { CampaignList } from './CampaignList.tsx';
+import { MaintenanceWindows } from './MaintenanceWindows.tsx';
 
 type Page = (props: { ctx: ViewContext }) => preact.JSX.Element;
 
-export const CampaignsPage: Page = () => (
+export const CampaignsPage: Page = ({ ctx }) => (
   <>
     {campaignKinds.map((k) => (
       <CampaignList key={k.key} kind={k} />
     ))}
+    <MaintenanceWindows ctx={ctx} />
   </>
 );
 export const NewRolloutPage: Page = ({ ctx }) => <CampaignForm ctx={ctx} kind={rolloutKind} />;
