@@ -16,7 +16,7 @@ export default defineConfig({
       // modules: every server, database and client comes from a factory in the file itself.
       // Three at a time: these files wait more than they compute (MQTT round trips, polls,
       // restarts), so on two cores a third file fills the waits (the machine 72-79 % busy over a
-      // run of 544-546 s here; CI took 754 s with two, before the PGlite-only suites).
+      // run of 531-546 s here; CI took 754 s with two, before the PGlite-only suites).
       {
         extends: true,
         test: { name: 'main', isolate: false, maxWorkers: 3, include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/cluster/**'] },
