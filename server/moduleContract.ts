@@ -46,7 +46,7 @@ export interface ModuleContext {
   hasher: SecretHasher;
   bindingKey: BindingKey;
   broker: { isConnected(deviceId: string): boolean; disconnect(deviceId: string): void };
-  /** Locks and the device blacklist: any module that must stop a terminal asks here. */
+  /** Locks and the device blacklist: every module that must stop a terminal asks here. */
   terminalControl: TerminalControl;
   /** Public base URL of the HTTP API (for signed links), known once listening. */
   httpUrl(): string;

@@ -8,7 +8,7 @@
 // have already accepted the socket, and the guard reads the first chunk anyway. It would look to
 // the client like a broker crash (a reset, as its CONNECT is still unread), while a CONNACK 3 is
 // the standard answer that says "come back later": mqtt.js reports it as refusal code 3, and our
-// agent takes it as any failed attempt, backing off with jitter. The CONNACK follows the client's
+// agent takes it as it takes every failed attempt, backing off with jitter. The CONNACK follows the client's
 // first bytes, as the protocol orders it.
 import type { Duplex } from 'node:stream';
 import { createAdmissionGate, type AdmissionLimits, type AdmissionRefusal } from './connectAdmission.ts';

@@ -157,7 +157,7 @@ export function createCampaignEngine(deps: CampaignEngineDeps) {
   const reads = createCampaignReads({ store, running, records, laneOf: (name) => kinds.get(name)?.lane });
   const { mustGet, summary } = reads;
 
-  /** `scope`: the caller's subtree (server/orgs/scope.ts); a terminal outside it is as unknown as a missing one. */
+  /** `scope`: the caller's subtree (server/orgs/scope.ts); a terminal outside it is treated exactly like a missing one. */
   async function resolveTarget(spec: CampaignSpec, scope?: OrgScope): Promise<string[]> {
     if ('deviceIds' in spec.target) {
       const wanted = [...new Set(spec.target.deviceIds)];

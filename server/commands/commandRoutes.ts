@@ -141,7 +141,7 @@ export function registerCommandRoutes(
     let ids: string[];
     if ('deviceIds' in body.target) {
       const wanted = [...new Set(body.target.deviceIds)];
-      // Terminals of another subtree are as unknown as ids that never existed.
+      // Terminals of another subtree are treated exactly like ids that never existed.
       const found = await devices.existing(wanted, c.get('principal'));
       const missing = wanted.filter((d) => !found.has(d));
       if (missing.length) throw badRequest('unknown_devices', `${missing.length} device ids do not exist`, { missing: missing.slice(0, 100) });

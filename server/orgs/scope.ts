@@ -8,7 +8,7 @@ import { devices, organisations, ROOT_ORG_PATH, users } from '../../schemas/db.t
 import { notFound } from '../errors.ts';
 import type { Principal } from '../http/types.ts';
 
-/** Who is asking, as far as scoping goes: any Principal is one. */
+/** Who is asking, as far as scoping goes: every Principal is one. */
 export type OrgScope = Pick<Principal, 'orgId' | 'orgPath'>;
 
 /** Is the node at `orgPath` the principal's node or one of its descendants? */
