@@ -2,6 +2,7 @@
 // Shared pieces of the console's pages, the same markup (classes, data attributes) the CSS and the
 // browser tests know: tables that scroll sideways, badges, times, filter bars, error boxes.
 import type { ComponentChildren } from 'preact';
+import { useId } from 'preact/hooks';
 import { ApiError } from '../apiClient.ts';
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -44,7 +45,13 @@ export function OnlineBadge({ online, everSeen = true }: { online: boolean; ever
   );
 }
 
-export function Table(props: { caption: string; head: string[]; className?: string; empty?: ComponentChildren; children: ComponentChildren[] }) {
+export function Table(props: {
+  caption: string;
+  head: string[];
+  className?: string;
+  empty?: ComponentChildren;
+  children: ComponentChildren[];
+}) {
   const { caption, head, className = '', empty = 'Nothing to show.', children } = props;
   return (
     <div class="table-wrap" role="region" aria-label={caption} tabIndex={0}>
@@ -135,5 +142,25 @@ export function Pager(props: { label: string; index: number; hasNext: boolean; g
         Next →
       </button>
     </nav>
+  );
+}
+
+/** A card with a heading (h2) that labels it, as every section of the overview and device pages is. */
+export function Section({ title, children }: { title: string; children: ComponentChildren }) {
+  const id = useId();
+  return (
+    <section class="card" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** What a build without this part's route shows in its place. */
+export function Unavailable({ what }: { what: string }) {
+  return (
+    <p class="unavailable" data-unavailable={what}>
+      {what}: not available in this build.
+    </p>
   );
 }

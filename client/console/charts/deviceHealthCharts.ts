@@ -9,6 +9,7 @@ import { api, has } from '../session.ts';
 import { createHealthChart } from './healthChart.ts';
 import { appendLive, chartWindow, spanText, withPendingLive, type ChartSample } from './healthSeries.ts';
 import { samplesTable } from './samplesTable.ts';
+import { throttle } from '../throttle.ts';
 
 const RANGES = [
   { key: '6h', label: '6 hours', ms: 6 * 3600_000 },
@@ -39,22 +40,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, te
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function throttle(fn: () => void, ms: number): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let last = 0;
-  return () => {
-    if (timer) return;
-    timer = setTimeout(
-      () => {
-        timer = null;
-        last = Date.now();
-        fn();
-      },
-      Math.max(0, last + ms - Date.now()),
-    );
-  };
 }
 
 export function createHealthCharts({ deviceId, isStopped }: { deviceId: string; isStopped(): boolean }): HealthCharts {

@@ -12,7 +12,7 @@ import { DeviceActions } from './DeviceActions.tsx';
 import { BindingFacts, DeviceBadges, Facts, HealthFacts, Identity } from './DeviceFacts.tsx';
 import { CommandList, DiagnosticsList, FaultList, LogBundleList, Timeline } from './DeviceLists.tsx';
 import { HealthChartsSection } from './HealthChartsSection.tsx';
-import { Section, Unavailable } from './Section.tsx';
+import { Section, Unavailable } from '../../ui.tsx';
 import { useDeviceData, type Part } from './useDeviceData.ts';
 import type { LogBundle } from './deviceData.ts';
 

@@ -1,5 +1,5 @@
 // What the device page reads, parsed with the server's own answer schemas (leaf modules only), and
-// the pure decisions over it: the relocation sentence, a diagnostics run's outcome, the throttle.
+// the pure decisions over it: the relocation sentence, a diagnostics run's outcome.
 import { z } from 'zod';
 import { healthSample } from '../../../../schemas/wire.ts';
 import { finalCommandStates } from '../../../../schemas/db.ts';
@@ -66,21 +66,4 @@ export function diagVerdict(d: DiagnosticsRun): { outcome: 'passed' | 'failed'; 
   const notPassed = Object.entries(d.components).filter(([, v]) => v !== 'pass');
   const label = d.passed ? 'self-test passed' : `self-test failed${notPassed.length ? `: ${notPassed.map(([k]) => k).join(', ')}` : ''}`;
   return { outcome: d.passed ? 'passed' : 'failed', label };
-}
-
-/** Calls fn at most once per `ms`, always with the latest call honoured (trailing). */
-export function throttle(fn: () => void, ms: number): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let last = 0;
-  return () => {
-    if (timer) return;
-    timer = setTimeout(
-      () => {
-        timer = null;
-        last = Date.now();
-        fn();
-      },
-      Math.max(0, last + ms - Date.now()),
-    );
-  };
 }

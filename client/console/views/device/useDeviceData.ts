@@ -11,7 +11,6 @@ import {
   diagnosticsPage,
   faultPage,
   isFinalCommandState,
-  throttle,
   timelinePage,
   type BindingState,
   type Command,
@@ -21,6 +20,7 @@ import {
   type LogBundle,
   type TimelineEntry,
 } from './deviceData.ts';
+import { throttle } from '../../throttle.ts';
 
 const TIMELINE_PAGE = 25;
 /** Commands listed; diagnostics are fetched as many, so every diag.run row finds its result. */

@@ -6,7 +6,8 @@ import { ErrorBox, fmtNumber, StateBadge } from '../../ui.tsx';
 import { useThrottledLive } from '../campaigns/useThrottledLive.ts';
 import { campaignHref, campaignPage, keyRotationKind, rolloutKind, type Campaign } from '../campaigns/campaignKinds.ts';
 import { campaignProgress, isCampaignChange, isInProgress } from './overviewData.ts';
-import { Loading, Unavailable } from './overviewParts.tsx';
+import { Unavailable } from '../../ui.tsx';
+import { Loading } from './overviewParts.tsx';
 import { useSummary } from './useSummary.ts';
 
 const KINDS = [

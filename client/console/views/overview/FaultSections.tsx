@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import type { faultSummary } from '../../../../server/faults/faultSchemas.ts';
 import { ErrorBox } from '../../ui.tsx';
 import { faultsHref, SEVERITIES_WORST_FIRST } from './overviewData.ts';
-import { Bars, Loading, Section, Stat, Unavailable } from './overviewParts.tsx';
+import { Section, Unavailable } from '../../ui.tsx';
+import { Bars, Loading, Stat } from './overviewParts.tsx';
 import type { Summary } from './useSummary.ts';
 
 type FaultSummary = z.infer<typeof faultSummary>;

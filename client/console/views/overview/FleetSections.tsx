@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import type { fleetSummary } from '../../../../server/devices/fleetSchemas.ts';
 import { ErrorBox } from '../../ui.tsx';
 import { devicesHref, ranked } from './overviewData.ts';
-import { Bars, Loading, Section, Stat } from './overviewParts.tsx';
+import { Section } from '../../ui.tsx';
+import { Bars, Loading, Stat } from './overviewParts.tsx';
 import type { Summary } from './useSummary.ts';
 
 export type FleetSummary = z.infer<typeof fleetSummary>;

@@ -14,7 +14,8 @@ import { CampaignsInProgress } from './CampaignsInProgress.tsx';
 import { FaultSections, FaultStats } from './FaultSections.tsx';
 import { FleetSections, FleetStats } from './FleetSections.tsx';
 import { isBindingChange, isFaultChange, isFleetChange } from './overviewData.ts';
-import { Section, Stat } from './overviewParts.tsx';
+import { Section } from '../../ui.tsx';
+import { Stat } from './overviewParts.tsx';
 import { RelocatedTerminals } from './RelocatedTerminals.tsx';
 import { useSummary } from './useSummary.ts';
 

@@ -7,7 +7,8 @@ import { ErrorBox, Table, Time } from '../../ui.tsx';
 import { useThrottledLive } from '../campaigns/useThrottledLive.ts';
 import { faultPage } from '../faults/faultView.ts';
 import { isFaultChange } from './overviewData.ts';
-import { Loading, Unavailable } from './overviewParts.tsx';
+import { Unavailable } from '../../ui.tsx';
+import { Loading } from './overviewParts.tsx';
 import { useSummary } from './useSummary.ts';
 
 const QUERY = { code: 'relocated', state: 'open,acknowledged', limit: 20 };

@@ -62,22 +62,4 @@ export function Bars({ caption, rows, total }: { caption: string; rows: BarRow[]
   );
 }
 
-export function Section({ title, children }: { title: string; children: ComponentChildren }) {
-  const id = useId();
-  return (
-    <section class="card" aria-labelledby={id}>
-      <h2 id={id}>{title}</h2>
-      {children}
-    </section>
-  );
-}
-
-export function Unavailable({ what }: { what: string }) {
-  return (
-    <p class="unavailable" data-unavailable={what}>
-      {what}: not available in this build.
-    </p>
-  );
-}
-
 export const Loading = () => <p class="loading">Loading…</p>;
