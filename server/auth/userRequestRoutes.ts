@@ -1,35 +1,28 @@
 // /v1/user-requests: the users that wait for a second admin (userRequests.ts). The approval answers
 // like `POST /v1/users` (the new user and its token, shown once, to the approver only).
 import { z } from '@hono/zod-openapi';
-import { errorResponses, jsonResponse, pathParams } from '../http/schemas.ts';
+import { errorResponses, jsonResponse, pageQuery, pathParams } from '../http/schemas.ts';
 import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter } from '../http/types.ts';
 import { clientIp } from './middleware.ts';
 import { admins } from './roleSets.ts';
 import type { UserRequests } from './userRequests.ts';
-import { bearerSecurity, CreatedUserSchema, UserRequestSchema } from './userSchemas.ts';
+import { bearerSecurity, CreatedUserSchema, UserRequestPageSchema, UserRequestSchema } from './userSchemas.ts';
 
 const route = routesTagged('users', { security: bearerSecurity });
 const requestParams = pathParams('id');
-const ListQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(500)
-    .default(50)
-    .openapi({ param: { name: 'limit', in: 'query' } }),
-});
-export const UserRequestListSchema = z.object({ items: z.array(UserRequestSchema) });
 const decisionErrors = errorResponses(401, 403, 404, 409);
 
 export function registerUserRequestRoutes(app: AppRouter, requests: UserRequests): void {
   app.openapi(
     route.get('/v1/user-requests', admins, 'User requests waiting for, or decided by, a second admin; newest first', {
-      request: { query: ListQuery },
-      responses: { 200: jsonResponse(UserRequestListSchema, 'requests'), ...errorResponses(400, 401, 403) },
+      request: { query: z.object(pageQuery) },
+      responses: { 200: jsonResponse(UserRequestPageSchema, 'one page of requests'), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json({ items: await requests.list(c.req.valid('query').limit, c.get('principal')) }, 200),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      return c.json(await requests.list({ limit, cursor, scope: c.get('principal') }), 200);
+    },
   );
   app.openapi(
     route.get('/v1/user-requests/{id}', admins, 'One user request', {

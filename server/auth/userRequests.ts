@@ -2,15 +2,17 @@
 // enabled, a new admin is a request by one admin that another admin approves or rejects. The
 // request, each refusal and the decision are audited naming the user; the approval creates the user
 // and its first token in the same transaction as its audit entries, and only the approver sees it.
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Role } from '../../schemas/db.ts';
 import { userRequests, type UserRequestRow } from '../../schemas/tables/users.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
 import { firstOrNotFound } from '../core/firstOrNotFound.ts';
-import { newId } from '../core/ids.ts';
+import { idPrefixes, newId } from '../core/ids.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { AppError, conflict, forbidden } from '../errors.ts';
+import { keyMatching, publicIdPattern } from '../http/cursorParts.ts';
+import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
 import type { Principal } from '../http/types.ts';
 import type { Logger } from '../log.ts';
 import type { SecretHasher } from '../security/secretHasher.ts';
@@ -102,7 +104,7 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
         const [row] = await tx
           .insert(userRequests)
           .values({
-            id: newId('urq'),
+            id: newId(idPrefixes.userRequest),
             name: input.name,
             role: input.role,
             orgId,
@@ -151,12 +153,20 @@ export function createUserRequests({ db, hasher, audit, log, ttlMs = USER_REQUES
       return userRequestView(await rowOf(db, id), now());
     },
 
-    /** Newest first; `scope`: only the requests for nodes of this caller's subtree. */
-    async list(limit: number, scope?: OrgScope): Promise<UserRequestView[]> {
+    /** Newest first, paged by (createdAt, id); `scope`: only the requests for nodes of this caller's subtree. */
+    async list(q: { limit: number; cursor?: string; scope?: OrgScope }): Promise<{ items: UserRequestView[]; nextCursor: string | null }> {
+      const before = q.cursor ? decodeTimeCursor(q.cursor) : undefined;
+      // The time cursor's shape is shared with other lists; only a user request's id makes it this list's.
+      if (before) keyMatching(before.id, publicIdPattern(idPrefixes.userRequest));
       const at = now();
-      const visible = scope && scopedTo(scope, userRequests.orgId);
-      const rows = await db.select().from(userRequests).where(visible).orderBy(desc(userRequests.createdAt), desc(userRequests.id)).limit(limit);
-      return rows.map((r) => userRequestView(r, at));
+      const rows = await db
+        .select()
+        .from(userRequests)
+        .where(and(q.scope && scopedTo(q.scope, userRequests.orgId), olderThan(userRequests.createdAt, userRequests.id, before)))
+        .orderBy(desc(userRequests.createdAt), desc(userRequests.id))
+        .limit(q.limit + 1);
+      const page = newestFirstPage(rows, q.limit, (r) => ({ at: r.createdAt, id: r.id }));
+      return { items: page.items.map((r) => userRequestView(r, at)), nextCursor: page.nextCursor };
     },
   };
 }

@@ -32,3 +32,7 @@ export const UserRequestSchema = z
     createdAt: z.string().openapi({ format: 'date-time' }),
   })
   .openapi('UserRequest');
+
+export const UserRequestPageSchema = z
+  .object({ items: z.array(UserRequestSchema), nextCursor: z.string().nullable() })
+  .openapi('UserRequestPage');

@@ -4,7 +4,8 @@
 // bad_signature shown, other bytes with hash_mismatch; the audit page lists the uploads and its
 // Verify chain says the chain holds; a user is created, their token shown once and copied, a
 // token issued for oneself, a second admin becomes a request that only another admin approves,
-// and a user disabled after confirmation; each page fits a tablet. Screenshots:
+// and a user disabled after confirmation; the user requests page by 25 (Next, Previous, no row
+// twice); each page fits a tablet. Screenshots:
 // test-artifacts/browser/ops-*.png.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -229,6 +230,34 @@ describe('operations pages in the browser', { timeout: TIMEOUT }, () => {
     await hasText(olga.locator('.badge'), 'disabled');
     expect((await t.api('GET', '/v1/me', undefined, { token: olgaToken })).status).toBe(401);
     await shot(page, 'ops-users');
+    expect(errors).toEqual([]);
+  });
+
+  it('pages the user requests: 25 newest on the first page, the older ones after Next, none twice', async () => {
+    // Filed by the first admin through the API; the page is still Ada's, who may decide them.
+    for (let i = 0; i < 26; i++) {
+      const res = await t.api('POST', '/v1/users', { name: `Queued Admin ${String(i).padStart(2, '0')}`, role: 'admin' });
+      expect(res.status).toBe(202);
+    }
+    await page.goto(`${t.url}/ui/users`);
+    await page.getByRole('heading', { level: 1, name: 'Users and tokens' }).waitFor();
+    const rows = page.locator('.requests-table tbody tr');
+    const names = () => rows.locator('td:first-child').allTextContents();
+    await hasCount(rows, 25);
+    const first = await names();
+    expect(first[0]).toBe('Queued Admin 25');
+    const pager = page.getByRole('navigation', { name: 'Pages of user requests' });
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await hasCount(rows, 2);
+    const second = await names();
+    // The oldest request (Bea's, approved earlier) comes last; the pages share no row.
+    expect(second).toEqual(['Queued Admin 00', 'Bea Admin']);
+    expect(first.filter((n) => second.includes(n))).toEqual([]);
+    expect(await pager.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
+    await shot(page, 'ops-users-requests-page-2');
+    await pager.getByRole('button', { name: '← Previous' }).click();
+    await hasCount(rows, 25);
+    expect(await names()).toEqual(first);
     expect(errors).toEqual([]);
   });
 

@@ -42,6 +42,7 @@ const forged: Record<string, string[]> = {
   '/v1/card-blacklist': ['A'.repeat(64), 'a'.repeat(63)],
   '/v1/rollouts': ['2024-01-01T00:00:00.000Z|dev_x', '1|cmp_AAAAAAAAAAAAAAAA', '275760-09-13T00:00:00.000Z|cmp_x'],
   '/v1/key-rotations': ['2024-01-01|cmp_AAAAAAAAAAAAAAAA'],
+  '/v1/user-requests': [b64('2024-01-01T00:00:00.000Z|cmd_AAAAAAAAAAAAAAAA'), b64('275760-09-13T00:00:00.000Z|urq_AAAAAAAAAAAAAAAA')],
   'campaign devices': ['mer_AAAAAAAAAAAAAAAA', 'dev_'],
 };
 
@@ -72,6 +73,7 @@ forEachServer('paged lists refuse cursors they did not hand out', (server) => {
     { name: 'diagnostics', path: () => `/v1/devices/${deviceId}/diagnostics`, forgedKey: 'commands' },
     { name: 'log bundles', path: () => `/v1/devices/${deviceId}/logs`, forgedKey: 'commands' },
     { name: 'users', path: () => '/v1/users', forgedKey: '/v1/users' },
+    { name: 'user requests', path: () => '/v1/user-requests', forgedKey: '/v1/user-requests' },
     { name: 'audit', path: () => '/v1/audit', forgedKey: '/v1/audit' },
     { name: 'faults', path: () => '/v1/faults', forgedKey: '/v1/faults' },
     { name: 'faults by age', path: () => '/v1/faults?sort=oldest', forgedKey: '/v1/faults?sort=oldest' },
