@@ -10,64 +10,62 @@ import { dispatchLive } from './live.ts';
 import { api, setMe, setUnauthorizedHandler, tokenStore } from './session.ts';
 import { openStream, type StreamState } from './stream.ts';
 import type { ViewContext, ViewInstance } from './viewContract.ts';
-import {
-  AppDeploymentPage,
-  CampaignsPage,
-  KeyRotationPage,
-  NewAppDeploymentPage,
-  NewKeyRotationPage,
-  NewRolloutPage,
-  ParameterPushPage,
-  RolloutPage,
-} from './views/campaigns/CampaignsPage.tsx';
-import { Devices } from './views/Devices.tsx';
-import { DevicePage } from './views/device/DevicePage.tsx';
-import { FaultsPage } from './views/faults/FaultsPage.tsx';
-import { AuditPage } from './views/audit/AuditPage.tsx';
-import { FirmwarePage } from './views/firmware/FirmwarePage.tsx';
-import { MapPage } from './views/map/MapPage.tsx';
-import { GroupsPage } from './views/groups/GroupsPage.tsx';
-import { ParametersPage } from './views/parameters/ParametersPage.tsx';
-import { KeysPage } from './views/keys/KeysPage.tsx';
-import { MerchantPage } from './views/merchants/MerchantPage.tsx';
-import { MerchantsPage } from './views/merchants/MerchantsPage.tsx';
-import { OrgsPage } from './views/orgs/OrgsPage.tsx';
-import { OverviewPage } from './views/overview/OverviewPage.tsx';
-import { UsersPage } from './views/users/UsersPage.tsx';
+import { mountWhenLoaded, type Page } from './pageChunk.ts';
 
 type Mount = (root: HTMLElement, ctx: ViewContext) => ViewInstance | undefined;
 
 /** A Preact page mounted as a view: its live events come through useLiveEvents. */
 const preactView =
-  (Page: (props: { ctx: ViewContext }) => preact.JSX.Element): Mount =>
+  (Page: Page): Mount =>
   (root, ctx) => {
     render(<Page ctx={ctx} />, root);
     return { unmount: () => render(null, root) };
   };
 
-const routes: { re: RegExp; mount: Mount; title: string }[] = [
-  { re: /^\/ui\/?$/, mount: preactView(OverviewPage), title: 'Fleet overview' },
-  { re: /^\/ui\/faults\/?$/, mount: preactView(FaultsPage), title: 'Fault queue' },
-  { re: /^\/ui\/devices\/?$/, mount: preactView(Devices), title: 'Devices' },
-  { re: /^\/ui\/devices\/([^/]+)\/?$/, mount: preactView(DevicePage), title: 'Device' },
-  { re: /^\/ui\/rollouts\/?$/, mount: preactView(CampaignsPage), title: 'Rollouts and key rotations' },
-  { re: /^\/ui\/rollouts\/new\/?$/, mount: preactView(NewRolloutPage), title: 'New rollout' },
-  { re: /^\/ui\/key-rotations\/new\/?$/, mount: preactView(NewKeyRotationPage), title: 'New key rotation' },
-  { re: /^\/ui\/rollouts\/([^/]+)\/?$/, mount: preactView(RolloutPage), title: 'Rollout' },
-  { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, mount: preactView(KeyRotationPage), title: 'Key rotation' },
-  { re: /^\/ui\/app-deployments\/new\/?$/, mount: preactView(NewAppDeploymentPage), title: 'New app deployment' },
-  { re: /^\/ui\/app-deployments\/([^/]+)\/?$/, mount: preactView(AppDeploymentPage), title: 'App deployment' },
-  { re: /^\/ui\/parameter-pushes\/([^/]+)\/?$/, mount: preactView(ParameterPushPage), title: 'Parameter push' },
-  { re: /^\/ui\/merchants\/?$/, mount: preactView(MerchantsPage), title: 'Merchants and re-binding approvals' },
-  { re: /^\/ui\/merchants\/([^/]+)\/?$/, mount: preactView(MerchantPage), title: 'Merchant' },
-  { re: /^\/ui\/map\/?$/, mount: preactView(MapPage), title: 'Map of terminals and geofences' },
-  { re: /^\/ui\/keys\/?$/, mount: preactView(KeysPage), title: 'Keys and dual control' },
-  { re: /^\/ui\/firmware\/?$/, mount: preactView(FirmwarePage), title: 'Firmware and app packages' },
-  { re: /^\/ui\/audit\/?$/, mount: preactView(AuditPage), title: 'Audit log' },
-  { re: /^\/ui\/users\/?$/, mount: preactView(UsersPage), title: 'Users and tokens' },
-  { re: /^\/ui\/orgs\/?$/, mount: preactView(OrgsPage), title: 'Organisations and allocation' },
-  { re: /^\/ui\/groups\/?$/, mount: preactView(GroupsPage), title: 'Groups and saved filters' },
-  { re: /^\/ui\/parameters\/?$/, mount: preactView(ParametersPage), title: 'Terminal parameters' },
+// Each page is a chunk of its own (bundle.ts splits at every import()), fetched the first time its
+// address is shown: the first load holds the shell, the router and the session, not every page's
+// libraries (Leaflet for the map, uPlot for the device page's charts).
+const campaigns = () => import('./views/campaigns/CampaignsPage.tsx');
+const merchants = () => import('./views/merchants/MerchantsPage.tsx');
+const routes: { re: RegExp; load: () => Promise<Page>; title: string }[] = [
+  { re: /^\/ui\/?$/, load: () => import('./views/overview/OverviewPage.tsx').then((m) => m.OverviewPage), title: 'Fleet overview' },
+  { re: /^\/ui\/faults\/?$/, load: () => import('./views/faults/FaultsPage.tsx').then((m) => m.FaultsPage), title: 'Fault queue' },
+  { re: /^\/ui\/devices\/?$/, load: () => import('./views/Devices.tsx').then((m) => m.Devices), title: 'Devices' },
+  { re: /^\/ui\/devices\/([^/]+)\/?$/, load: () => import('./views/device/DevicePage.tsx').then((m) => m.DevicePage), title: 'Device' },
+  { re: /^\/ui\/rollouts\/?$/, load: () => campaigns().then((m) => m.CampaignsPage), title: 'Rollouts and key rotations' },
+  { re: /^\/ui\/rollouts\/new\/?$/, load: () => campaigns().then((m) => m.NewRolloutPage), title: 'New rollout' },
+  { re: /^\/ui\/key-rotations\/new\/?$/, load: () => campaigns().then((m) => m.NewKeyRotationPage), title: 'New key rotation' },
+  { re: /^\/ui\/rollouts\/([^/]+)\/?$/, load: () => campaigns().then((m) => m.RolloutPage), title: 'Rollout' },
+  { re: /^\/ui\/key-rotations\/([^/]+)\/?$/, load: () => campaigns().then((m) => m.KeyRotationPage), title: 'Key rotation' },
+  { re: /^\/ui\/app-deployments\/new\/?$/, load: () => campaigns().then((m) => m.NewAppDeploymentPage), title: 'New app deployment' },
+  { re: /^\/ui\/app-deployments\/([^/]+)\/?$/, load: () => campaigns().then((m) => m.AppDeploymentPage), title: 'App deployment' },
+  { re: /^\/ui\/parameter-pushes\/([^/]+)\/?$/, load: () => campaigns().then((m) => m.ParameterPushPage), title: 'Parameter push' },
+  { re: /^\/ui\/merchants\/?$/, load: () => merchants().then((m) => m.MerchantsPage), title: 'Merchants and re-binding approvals' },
+  {
+    re: /^\/ui\/merchants\/([^/]+)\/?$/,
+    load: () => import('./views/merchants/MerchantPage.tsx').then((m) => m.MerchantPage),
+    title: 'Merchant',
+  },
+  { re: /^\/ui\/map\/?$/, load: () => import('./views/map/MapPage.tsx').then((m) => m.MapPage), title: 'Map of terminals and geofences' },
+  { re: /^\/ui\/keys\/?$/, load: () => import('./views/keys/KeysPage.tsx').then((m) => m.KeysPage), title: 'Keys and dual control' },
+  {
+    re: /^\/ui\/firmware\/?$/,
+    load: () => import('./views/firmware/FirmwarePage.tsx').then((m) => m.FirmwarePage),
+    title: 'Firmware and app packages',
+  },
+  { re: /^\/ui\/audit\/?$/, load: () => import('./views/audit/AuditPage.tsx').then((m) => m.AuditPage), title: 'Audit log' },
+  { re: /^\/ui\/users\/?$/, load: () => import('./views/users/UsersPage.tsx').then((m) => m.UsersPage), title: 'Users and tokens' },
+  { re: /^\/ui\/orgs\/?$/, load: () => import('./views/orgs/OrgsPage.tsx').then((m) => m.OrgsPage), title: 'Organisations and allocation' },
+  {
+    re: /^\/ui\/groups\/?$/,
+    load: () => import('./views/groups/GroupsPage.tsx').then((m) => m.GroupsPage),
+    title: 'Groups and saved filters',
+  },
+  {
+    re: /^\/ui\/parameters\/?$/,
+    load: () => import('./views/parameters/ParametersPage.tsx').then((m) => m.ParametersPage),
+    title: 'Terminal parameters',
+  },
 ];
 
 function el<T extends HTMLElement>(id: string, type: new () => T): T {
@@ -140,10 +138,14 @@ function setNav(path: string) {
   }
 }
 
+/** Counts the addresses shown, so a page whose chunk arrives after the user moved on is dropped. */
+let visits = 0;
+
 function show({ focus = true } = {}) {
   const root = el('view', HTMLElement);
   current?.unmount?.();
   current = undefined;
+  visits += 1;
   root.replaceChildren();
   const path = location.pathname;
   setNav(path);
@@ -170,7 +172,7 @@ function show({ focus = true } = {}) {
   } else {
     const body = Object.assign(document.createElement('div'), { className: 'view-body' });
     root.append(body);
-    current = route.mount(body, {
+    const ctx: ViewContext = {
       announce,
       toast,
       confirm: confirmDialog,
@@ -181,7 +183,14 @@ function show({ focus = true } = {}) {
         title.textContent = text;
         document.title = `${text} · posfleet`;
       },
-    });
+    };
+    const visit = visits;
+    void mountWhenLoaded(
+      body,
+      route.load,
+      (page) => (current = preactView(page)(body, ctx)),
+      () => visit === visits,
+    );
   }
   if (focus) title.focus({ preventScroll: false });
 }
@@ -233,6 +242,7 @@ function onLiveEvent(name: string, data: Record<string, unknown>) {
 function showSignIn(message?: string) {
   current?.unmount?.();
   current = undefined;
+  visits += 1; // a page still loading is not mounted behind the sign-in form
   stream?.close();
   stream = null;
   tokenStore.set(null);

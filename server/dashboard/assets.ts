@@ -10,6 +10,8 @@ export interface Asset {
   body: Buffer;
   type: string;
   etag: string;
+  /** Its name carries a hash of its content (a console chunk): cached for good, never revalidated. */
+  immutable?: boolean;
 }
 
 const types: Record<string, string> = {

@@ -1,13 +1,15 @@
 // The console (client/console/**, Preact in TSX) bundled by esbuild when the server starts, into
-// memory: no build step before `npm start` or the tests, and what is served is always the source
-// in the tree. A failed bundle is logged with esbuild's reasons and leaves the API running; the
-// page then says the console could not be built (the shell still loads, the API answers).
+// memory and split into an entry and a chunk per page: no build step before `npm start` or the
+// tests, and what is served is always the source in the tree. A failed bundle is logged with
+// esbuild's reasons and leaves the API running; the page then says the console could not be built (the shell still loads, the API answers).
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import type { Asset } from './assets.ts';
 
 export const consoleEntry = fileURLToPath(new URL('../../client/console/main.tsx', import.meta.url));
+/** The entry chunk, the file the shell links (its name is fixed: the shell's `?v=` tag versions it). */
+export const consoleEntryFile = 'console.js';
 
 const types: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -37,6 +39,11 @@ export async function bundleConsole(entry = consoleEntry): Promise<ConsoleBundle
     const result = await build({
       entryPoints: { console: entry },
       bundle: true,
+      // Every import() of the router (a page) starts a chunk, and code two chunks share moves to a
+      // chunk of its own; chunks are named by the hash of their content ([name]-[hash].js) and so
+      // served as immutable. Each page's libraries (Leaflet, uPlot) load with that page only.
+      splitting: true,
+      chunkNames: '[name]-[hash]',
       write: false,
       minify: true,
       sourcemap: 'linked',
@@ -47,7 +54,9 @@ export async function bundleConsole(entry = consoleEntry): Promise<ConsoleBundle
       outdir: '/ui/assets',
       jsx: 'automatic',
       jsxImportSource: 'preact',
-      // A page's stylesheet import (Leaflet's, the map page's) lands in console.css; the few
+      // A page's stylesheet import (Leaflet's, the map page's) lands in console.css, the entry's
+      // stylesheet, which esbuild fills with the CSS of every chunk the entry can import() as well
+      // (the per-chunk copies beside it are not linked by anything and not served); the few
       // images Leaflet's CSS names are inlined, since the page loads nothing from elsewhere.
       loader: { '.png': 'dataurl' },
       plugins: [nodeBuiltinsOut],
@@ -57,10 +66,13 @@ export async function bundleConsole(entry = consoleEntry): Promise<ConsoleBundle
     const files = new Map<string, Asset>();
     for (const out of result.outputFiles) {
       const name = out.path.slice(out.path.lastIndexOf('/') + 1);
-      const type = types[name.slice(name.lastIndexOf('.'))];
-      if (!type) continue;
+      const ext = name.slice(name.lastIndexOf('.'));
+      const type = types[ext];
+      const chunkStylesheet = name.includes('.css') && !name.startsWith('console.css'); // a copy, see above
+      if (!type || chunkStylesheet) continue;
       const body = Buffer.from(out.contents);
-      files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`;
+      files.set(name, { body, type, etag, immutable: ext === '.js' && name !== consoleEntryFile });
     }
     return { ok: true, files };
   } catch (err) {

@@ -7,7 +7,7 @@ import { errorJson } from '../http/errorHandler.ts';
 import type { AppEnv } from '../http/types.ts';
 import type { ModuleContext, ServerModule } from '../moduleContract.ts';
 import { loadAssets, type Asset } from './assets.ts';
-import { bundleConsole } from './bundle.ts';
+import { bundleConsole, consoleEntryFile } from './bundle.ts';
 import { Shell } from './shell.tsx';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -46,8 +46,9 @@ export function createDashboardModule(ctx: Pick<ModuleContext, 'log'>): ServerMo
         return;
       }
       for (const [name, asset] of bundle.files) files.set(name, asset);
-      tag = `${staticTag}${bundle.files.get('console.js')?.etag.slice(1, 7) ?? ''}`;
-      ctx.log.info({ ms: Date.now() - started, bytes: bundle.files.get('console.js')?.body.length }, 'console bundled');
+      tag = `${staticTag}${bundle.files.get(consoleEntryFile)?.etag.slice(1, 7) ?? ''}`;
+      const chunks = [...bundle.files.values()].filter((f) => f.immutable).length;
+      ctx.log.info({ ms: Date.now() - started, bytes: bundle.files.get(consoleEntryFile)?.body.length, chunks }, 'console bundled');
     },
     routes(app) {
       app.get('/', (c) => c.redirect('/ui/', 302));
@@ -60,7 +61,8 @@ export function createDashboardModule(ctx: Pick<ModuleContext, 'log'>): ServerMo
         secure(c);
         c.header('Content-Type', asset.type);
         c.header('ETag', asset.etag);
-        c.header('Cache-Control', 'no-cache');
+        // A chunk's name changes with its content; the other files keep their names and revalidate.
+        c.header('Cache-Control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
         if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
         return c.body(new Uint8Array(asset.body), 200);
       });
