@@ -36,6 +36,9 @@ const keyQuery = z.object({
   usage: z.enum(keyUsages).optional(),
   slot: z.string().min(1).max(64).optional(),
   state: z.enum(keyStates).optional(),
+  // The terminals whose keys are exported, as the console's key inventory filters them.
+  q: deviceFilterQuery.shape.q,
+  query: deviceFilterQuery.shape.query,
 });
 
 const memberQuery = z.object({
@@ -134,7 +137,12 @@ export function registerExportRoutes(app: AppRouter, service: ExportService) {
     const q = c.req.valid('query');
     return answer(
       c,
-      service.keys(by(c), q.format, { deviceId: q.deviceId, usage: q.usage, slot: q.slot, state: q.state }, givenFilters(q)),
+      service.keys(
+        by(c),
+        q.format,
+        { deviceId: q.deviceId, usage: q.usage, slot: q.slot, state: q.state, q: q.q, query: q.query },
+        givenFilters(q),
+      ),
     );
   });
 

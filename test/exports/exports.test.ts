@@ -273,6 +273,19 @@ forEachServer('exports', (server) => {
     for (const row of json) expect(Object.keys(row).sort()).toEqual(columnsOf(keyExportRow).sort());
   });
 
+  it("filters the key inventory by its terminals as the console's inventory does: serial text and a fleet query", async () => {
+    expect((await ndjson('/v1/exports/keys?format=json&q=EXP-2')).map((r) => r.id)).toEqual(['key_exp3']);
+    // Every key of the terminals that match, superseded ones too: EXP-1 holds TMK v2 installed.
+    const query = encodeURIComponent('keyVersion.tmk = 2');
+    expect((await ndjson(`/v1/exports/keys?format=json&query=${query}`)).map((r) => r.id)).toEqual(['key_exp1', 'key_exp2']);
+    // A field only device_state holds (presence), which the key export joins for it.
+    const offline = encodeURIComponent('not online');
+    expect((await ndjson(`/v1/exports/keys?format=json&query=${offline}`)).map((r) => r.id)).toEqual(['key_exp1', 'key_exp2', 'key_exp3']);
+    const unparsable = await get(`/v1/exports/keys?query=${encodeURIComponent('keyVersion.tmk = ')}`);
+    expect(unparsable.status).toBe(400);
+    expect(((await unparsable.json()) as { error: { code: string } }).error.code).toBe('query_invalid');
+  });
+
   it("exports a campaign's members with state, error code and message and serial; an unknown campaign is 404", async () => {
     const db = t.server.parts.db;
     const target = [ids['EXP-1']!, ids['EXP-2']!, ids['EXP-3']!];
