@@ -3,6 +3,7 @@
 // filters live in the address, so a link shows the same entries), and the chain verified on demand.
 import { useState } from 'preact/hooks';
 import { AuditPageSchema } from '../../../../server/audit/routes.ts';
+import { ExportButton } from '../../ExportButton.tsx';
 import { api } from '../../session.ts';
 import { ErrorBox, Field, FilterForm, Pager, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
@@ -75,6 +76,7 @@ export function AuditPage({ ctx }: { ctx: ViewContext }) {
     </Field>
   );
   const filtered = Object.keys(applied).length > 0;
+  const appliedQuery = auditQuery(applied);
 
   return (
     <>
@@ -99,6 +101,12 @@ export function AuditPage({ ctx }: { ctx: ViewContext }) {
         </datalist>
       </FilterForm>
       {badFilter ? <ErrorBox error={new Error(badFilter)} /> : null}
+      {appliedQuery.ok ? (
+        <div class="list-head">
+          <p class="muted small">Export CSV: the entries matching these filters, oldest first, with the hash chain to verify offline.</p>
+          <ExportButton path="/v1/exports/audit" query={appliedQuery.query} fileName="audit.csv" />
+        </div>
+      ) : null}
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
           <ErrorBox error={list.error} />

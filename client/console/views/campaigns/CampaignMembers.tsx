@@ -3,6 +3,7 @@
 // serial (to the device page), phase, state, progress, and for a failed one its error.
 import { useEffect, useState } from 'preact/hooks';
 import { campaignDeviceStates } from '../../../../schemas/campaigns.ts';
+import { ExportButton } from '../../ExportButton.tsx';
 import { api } from '../../session.ts';
 import { ErrorBox, Field, FilterForm, Pager, StateBadge, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
@@ -61,6 +62,14 @@ export function CampaignMembers(props: {
           <input id="m-code" name="errorCode" type="text" value={draft.errorCode} autocomplete="off" onInput={set('errorCode')} />
         </Field>
       </FilterForm>
+      <div class="list-head">
+        <p class="muted small">Export CSV: these terminals' results, with the error code and message of each failed one.</p>
+        <ExportButton
+          path={`/v1/exports/campaigns/${encodeURIComponent(id)}/devices`}
+          query={{ state: filters.state || undefined, errorCode: filters.errorCode || undefined }}
+          fileName={`campaign-${id}-devices.csv`}
+        />
+      </div>
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
           <ErrorBox error={list.error} />

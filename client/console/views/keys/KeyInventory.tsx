@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { device } from '../../../../server/devices/deviceRoutes.ts';
 import { page as pageOf } from '../../../../server/http/schemas.ts';
 import { keyInventory } from '../../../../server/keys/keySchemas.ts';
+import { ExportButton } from '../../ExportButton.tsx';
 import { api } from '../../session.ts';
 import { ErrorBox, Field, FilterForm, fmtNumber, Pager, Table } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
@@ -109,6 +110,10 @@ export function KeyInventory() {
           />
         </Field>
       </FilterForm>
+      <div class="list-head">
+        <p class="muted small">Export CSV: every key of the matching terminals, all versions and states, with its KCV.</p>
+        <ExportButton path="/v1/exports/keys" query={applied} fileName="keys.csv" />
+      </div>
       <div aria-live="polite" aria-busy={list.busy ? 'true' : 'false'}>
         {list.error ? (
           <ErrorBox error={list.error} />
