@@ -2,7 +2,7 @@
 // login checks the token with GET /v1/me before saving it, and reads it from POSFLEET_TOKEN or
 // stdin rather than the command line, where it would land in the shell's history.
 import { readFileSync } from 'node:fs';
-import { MeSchema } from '../../server/auth/routes.ts';
+import { MeSchema } from '../../server/auth/meSchema.ts';
 import { parseCommand, positionals, type Command, type Group } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { profilePath, readProfiles, writeProfiles } from '../profile.ts';

@@ -1,7 +1,8 @@
 // users list | create | disable, tokens issue | revoke (docs/cli.md "Users and tokens").
 import { z } from 'zod';
 import { roles } from '../../schemas/db.ts';
-import { IssuedTokenSchema, MeSchema, UserPageSchema } from '../../server/auth/routes.ts';
+import { MeSchema } from '../../server/auth/meSchema.ts';
+import { IssuedTokenSchema, UserPageSchema } from '../../server/auth/userSchemas.ts';
 import { CreatedUserSchema, UserRequestSchema } from '../../server/auth/userSchemas.ts';
 import { limitOf, parseCommand, positionals, type Command, type Group } from '../context.ts';
 import { UsageError } from '../errors.ts';

@@ -4,7 +4,7 @@
 // dialog of the server-rendered shell (server/dashboard/shell.tsx). Pages are Preact components.
 import { render } from 'preact';
 import { ApiError } from '../apiClient.ts';
-import { MeSchema } from '../../server/auth/routes.ts';
+import { MeSchema } from '../../server/auth/meSchema.ts';
 import { loadCapabilities } from './capabilities.ts';
 import { dispatchLive } from './live.ts';
 import { api, setMe, setUnauthorizedHandler, tokenStore } from './session.ts';

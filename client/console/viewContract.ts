@@ -1,6 +1,6 @@
 // What every console page gets from the shell (main.tsx) and gives back.
 import type { z } from 'zod';
-import type { MeSchema } from '../../server/auth/routes.ts';
+import type { MeSchema } from '../../server/auth/meSchema.ts';
 
 export type Me = z.infer<typeof MeSchema>;
 

@@ -11,7 +11,16 @@ import { clientIp } from './middleware.ts';
 import { admins, readers } from './roleSets.ts';
 import type { UserRequests } from './userRequests.ts';
 import { registerUserRequestRoutes } from './userRequestRoutes.ts';
-import { bearerSecurity, CreatedUserSchema, RoleSchema, UserRequestSchema } from './userSchemas.ts';
+import { MeSchema } from './meSchema.ts';
+import {
+  bearerSecurity,
+  CreatedUserSchema,
+  DisabledUserSchema,
+  IssuedTokenSchema,
+  RoleSchema,
+  UserPageSchema,
+  UserRequestedSchema,
+} from './userSchemas.ts';
 
 /** The error answers every authenticated route may give. */
 export const authErrors = {
@@ -42,31 +51,6 @@ const CreateUserBody = z
   })
   .strict()
   .openapi('CreateUser');
-
-export const UserSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    role: RoleSchema,
-    disabled: z.boolean(),
-    orgId: z.string().openapi({ description: 'the organisation node the user belongs to; it sees and acts within its subtree' }),
-    createdBy: z.string().nullable(),
-    createdAt: z.string().openapi({ format: 'date-time' }),
-  })
-  .openapi('User');
-
-export const UserPageSchema = z.object({ items: z.array(UserSchema), nextCursor: z.string().nullable() }).openapi('UserPage');
-
-export const IssuedTokenSchema = z
-  .object({ token: z.string().openapi({ description: 'API token, shown only in this answer' }) })
-  .openapi('IssuedToken');
-
-export const DisabledUserSchema = z.object({ id: z.string(), disabled: z.literal(true) }).openapi('DisabledUser');
-
-/** The answer of `POST /v1/users` for an admin that needs a second admin's approval. */
-export const UserRequestedSchema = z.object({ request: UserRequestSchema }).openapi('UserRequested');
-
-export const MeSchema = z.object({ id: z.string(), name: z.string(), role: RoleSchema }).openapi('Me');
 
 const route = routesTagged('users', { security: bearerSecurity });
 

@@ -3,7 +3,7 @@
 // assignment to me, nobody or (for admins) any active user. Typing survives live reloads because
 // the row keeps this component mounted.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { UserPageSchema } from '../../../../server/auth/routes.ts';
+import { UserPageSchema } from '../../../../server/auth/userSchemas.ts';
 import { fault, faultNote, faultWithNotes } from '../../../../server/faults/faultSchemas.ts';
 import { api, has, isRole } from '../../session.ts';
 import { ErrorBox, Time } from '../../ui.tsx';

@@ -4,7 +4,7 @@
 // place, bulk acknowledge and resolve over selected rows, new faults arriving live.
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { MeSchema } from '../../../../server/auth/routes.ts';
+import { MeSchema } from '../../../../server/auth/meSchema.ts';
 import { fault } from '../../../../server/faults/faultSchemas.ts';
 import type { FaultSort } from '../../../../server/faults/faultSort.ts';
 import { useLiveEvents } from '../../live.ts';

@@ -5,7 +5,7 @@
 // so a custodian sees why their own request waits for someone else.
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
-import { UserPageSchema } from '../../../../server/auth/routes.ts';
+import { UserPageSchema } from '../../../../server/auth/userSchemas.ts';
 import { keyApproval } from '../../../../server/keys/keySchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Pager, StateBadge, Table, Time } from '../../ui.tsx';

@@ -2,7 +2,7 @@
 // /ui/keys: the dual-control queue, the key inventory by KCV across the fleet and per terminal,
 // and the DUKPT BDKs. Check values and versions only: no answer of the API carries a key.
 import { useEffect, useState } from 'preact/hooks';
-import { MeSchema } from '../../../../server/auth/routes.ts';
+import { MeSchema } from '../../../../server/auth/meSchema.ts';
 import { api } from '../../session.ts';
 import { ErrorBox } from '../../ui.tsx';
 import type { Me, ViewContext } from '../../viewContract.ts';

@@ -4,7 +4,7 @@
 // re-binding requests to or from it.
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
-import { MeSchema } from '../../../../server/auth/routes.ts';
+import { MeSchema } from '../../../../server/auth/meSchema.ts';
 import { device } from '../../../../server/devices/deviceRoutes.ts';
 import { page as pageOf } from '../../../../server/http/schemas.ts';
 import { merchantOut } from '../../../../server/merchants/apiSchemas.ts';

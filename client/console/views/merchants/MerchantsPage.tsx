@@ -2,7 +2,7 @@
 // /ui/merchants: pending re-binding approvals, onboarding reviews, a new merchant (operators and
 // admins), and every merchant. Approvals are for admins; the server also refuses the requester.
 import { useEffect, useState } from 'preact/hooks';
-import { MeSchema } from '../../../../server/auth/routes.ts';
+import { MeSchema } from '../../../../server/auth/meSchema.ts';
 import { api, has, isRole } from '../../session.ts';
 import { ErrorBox } from '../../ui.tsx';
 import type { Me, ViewContext } from '../../viewContract.ts';

@@ -3,7 +3,7 @@
 // and renaming nodes (admins), and the panel of one node (?node=, default the caller's own): its
 // terminals, allocating them to another node, and moving a merchant with its terminals.
 import { useEffect, useState } from 'preact/hooks';
-import { MeSchema } from '../../../../server/auth/routes.ts';
+import { MeSchema } from '../../../../server/auth/meSchema.ts';
 import { api } from '../../session.ts';
 import { ErrorBox } from '../../ui.tsx';
 import type { Me, ViewContext } from '../../viewContract.ts';

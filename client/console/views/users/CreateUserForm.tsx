@@ -3,8 +3,7 @@
 // while two admins are enabled, a request that another admin has to approve (dual control).
 import { useState } from 'preact/hooks';
 import { z } from 'zod';
-import { UserRequestedSchema } from '../../../../server/auth/routes.ts';
-import { CreatedUserSchema, RoleSchema } from '../../../../server/auth/userSchemas.ts';
+import { CreatedUserSchema, RoleSchema, UserRequestedSchema } from '../../../../server/auth/userSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field } from '../../ui.tsx';
 import type { ViewContext } from '../../viewContract.ts';

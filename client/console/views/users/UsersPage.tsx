@@ -4,7 +4,8 @@
 // user requests that wait for a second admin.
 import { useEffect, useState } from 'preact/hooks';
 import { z } from 'zod';
-import { DisabledUserSchema, IssuedTokenSchema, MeSchema, UserPageSchema } from '../../../../server/auth/routes.ts';
+import { MeSchema } from '../../../../server/auth/meSchema.ts';
+import { DisabledUserSchema, IssuedTokenSchema, UserPageSchema } from '../../../../server/auth/userSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Pager, StateBadge, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
