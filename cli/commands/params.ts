@@ -1,12 +1,17 @@
-// params templates list, params drift, params pushes … (docs/cli.md "Parameters"): the parameter
-// templates, the terminals whose reported parameters differ from their desired ones, and
-// parameter pushes, a campaign kind at /v1/parameter-pushes with the shared campaign commands.
+// params templates list|create, params assignments list|set|delete, params drift, params pushes …
+// (docs/cli.md "Parameters"): the parameter templates and the values each tier assigns them, the
+// terminals whose reported parameters differ from their desired ones, and parameter pushes, a
+// campaign kind at /v1/parameter-pushes with the shared campaign commands.
+import { parameterTemplateInput } from '../../schemas/parameters.ts';
 import { page } from '../../server/http/schemas.ts';
 import { parametersKindParams } from '../../server/parameters/parametersKind.ts';
-import { driftItem, parameterTemplateView } from '../../server/parameters/parameterRoutes.ts';
+import { driftItem, parameterTemplateView } from '../../server/parameters/parameterSchemas.ts';
 import { limitOf, parseCommand, type Command, type Group } from '../context.ts';
-import { campaignGroup } from './campaigns.ts';
+import { UsageError } from '../errors.ts';
+import { campaignGroup, readJsonFile } from './campaigns.ts';
+import { issuesLine } from './packageFiles.ts';
 import { hintNext } from './paging.ts';
+import { assignmentsGroup } from './paramAssignments.ts';
 
 const templates: Command = {
   summary: 'parameter templates by id, every version one row',
@@ -27,6 +32,21 @@ const templates: Command = {
         { header: 'created', value: (t) => t.createdAt },
       ]);
     hintNext(ctx, got);
+  },
+};
+
+const createTemplate: Command = {
+  summary: 'create a template from a JSON file (the body of POST /v1/parameter-templates); a name already used makes its next version',
+  usage: 'posfleet params templates create -f TEMPLATE.json (or -f - for stdin) [--json]',
+  async run(ctx, args) {
+    const { values, positionals: rest } = parseCommand(args, { file: { type: 'string', short: 'f' } }, this.usage);
+    if (!values.file || rest.length) throw new UsageError(this.usage);
+    // Checked here with the server's own schema, so a bad field is named before anything is sent.
+    const body = parameterTemplateInput.safeParse(readJsonFile(values.file));
+    if (!body.success) throw new UsageError(`${values.file} is not a parameter template: ${issuesLine(body.error)}\n  ${this.usage}`);
+    const made = await ctx.client().call(parameterTemplateView, 'POST', '/v1/parameter-templates', { body: body.data });
+    if (ctx.json) return ctx.out.json(made);
+    ctx.out.line(`template ${made.id}: ${made.name} v${made.version}, ${made.fields.length} fields`);
   },
 };
 
@@ -52,9 +72,10 @@ const drift: Command = {
 };
 
 export const paramsGroup: Group = {
-  summary: 'parameters: templates list, drift, pushes (campaigns)',
+  summary: 'parameters: templates list|create, assignments list|set|delete, drift, pushes (campaigns)',
   commands: {
-    templates: { summary: 'parameter templates: list', commands: { list: templates } },
+    templates: { summary: 'parameter templates: list, create -f', commands: { list: templates, create: createTemplate } },
+    assignments: assignmentsGroup,
     drift,
     pushes: campaignGroup(
       {

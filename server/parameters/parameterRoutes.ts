@@ -3,15 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { organisations } from '../../schemas/db.ts';
-import {
-  assignableTiers,
-  parameterAppliesTo,
-  parameterField,
-  parameterTemplateInput,
-  parameterTiers,
-  parameterValue,
-  valueIssues,
-} from '../../schemas/parameters.ts';
+import { parameterTemplateInput, valueIssues } from '../../schemas/parameters.ts';
 import { deviceGroups } from '../../schemas/tables/groups.ts';
 import { merchants } from '../../schemas/tables/merchants.ts';
 import type { AuditLog } from '../audit/auditLog.ts';
@@ -26,67 +18,19 @@ import { routesTagged } from '../http/taggedRoutes.ts';
 import type { AppRouter, Principal } from '../http/types.ts';
 import { inScope } from '../orgs/scope.ts';
 import { PARAMETER_TEMPLATE_PREFIX, type FactsWithPath, type ParameterStore } from './parameterStore.ts';
+import {
+  assignmentAnswer,
+  assignmentBody,
+  deviceParametersView,
+  driftItem,
+  parameterTemplateView,
+  templateDetail,
+} from './parameterSchemas.ts';
 import { desiredFor, driftOf, templateView } from './parameterViews.ts';
 import type { ReportedSets } from './reportedSets.ts';
 
 const route = routesTagged('parameters');
 const idParams = pathParams('id');
-
-const source = z.object({ tier: z.enum(parameterTiers), id: z.string() }).openapi('ParameterSource');
-const values = z.record(z.string(), parameterValue);
-const issue = z.object({ path: z.string(), message: z.string() });
-export const assignmentView = z
-  .object({ tier: z.enum(assignableTiers), targetId: z.string(), values: z.record(z.string(), z.unknown()) })
-  .openapi('ParameterAssignment');
-export const assignmentAnswer = assignmentView.extend({ removed: z.boolean() });
-
-export const parameterTemplateView = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    version: z.number().int(),
-    description: z.string().nullable(),
-    appliesTo: parameterAppliesTo,
-    fields: z.array(parameterField),
-    createdBy: z.string().nullable(),
-    createdAt: z.string(),
-  })
-  .openapi('ParameterTemplate');
-export const templateDetail = parameterTemplateView.extend({ assignments: z.array(assignmentView) }).openapi('ParameterTemplateDetail');
-
-const assignmentBody = z
-  .object({
-    tier: z.enum(assignableTiers),
-    targetId: z.string().min(1).max(100).openapi({ description: 'model name, or organisation, group, merchant or device id, by tier' }),
-    values: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({ description: 'the values this tier sets (a subset of the fields); null removes the assignment' }),
-  })
-  .strict();
-
-export const deviceParametersView = z
-  .object({
-    deviceId: z.string(),
-    template: z.object({ id: z.string(), name: z.string(), version: z.number().int() }).nullable(),
-    desired: z.object({ values, sourceOf: z.record(z.string(), source), digest: z.string(), issues: z.array(issue) }).nullable(),
-    reported: z
-      .object({ templateId: z.string(), version: z.number().int(), digest: z.string(), values, reportedAt: z.string() })
-      .nullable(),
-    drift: z.object({ keys: z.array(z.string()), templateMismatch: z.boolean(), inSync: z.boolean() }).nullable(),
-  })
-  .openapi('DeviceParameters');
-
-export const driftItem = z
-  .object({
-    deviceId: z.string(),
-    templateId: z.string(),
-    version: z.number().int(),
-    keys: z.array(z.string()),
-    templateMismatch: z.boolean(),
-    reportedAt: z.string(),
-  })
-  .openapi('ParameterDrift');
 
 const createRoute = route.post(
   '/v1/parameter-templates',

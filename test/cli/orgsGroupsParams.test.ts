@@ -14,7 +14,7 @@ import { matchPreview, savedFilter } from '../../server/groups/filterRoutes.ts';
 import { page } from '../../server/http/schemas.ts';
 import { allocationOut, orgOut } from '../../server/orgs/orgSchemas.ts';
 import { parametersKindParams } from '../../server/parameters/parametersKind.ts';
-import { driftItem, parameterTemplateView } from '../../server/parameters/parameterRoutes.ts';
+import { driftItem, parameterTemplateView } from '../../server/parameters/parameterSchemas.ts';
 import { connectDevice, publish, registerAndEnroll } from '../helpers/devices.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { onDefaultServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';

@@ -3,7 +3,7 @@
 // JSON. The server checks each value against the template and names the path that does not fit.
 import { useState } from 'preact/hooks';
 import { assignableTiers, type AssignableTier } from '../../../../schemas/parameters.ts';
-import { assignmentAnswer } from '../../../../server/parameters/parameterRoutes.ts';
+import { assignmentAnswer } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Field } from '../../ui.tsx';
 import { parseValues, targetLabel } from './precedence.ts';

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import { device } from '../../../../server/devices/deviceRoutes.ts';
 import { page } from '../../../../server/http/schemas.ts';
-import { deviceParametersView, driftItem } from '../../../../server/parameters/parameterRoutes.ts';
+import { deviceParametersView, driftItem } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Pager, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import type { ParameterField } from '../../../../schemas/parameters.ts';
 import { page } from '../../../../server/http/schemas.ts';
-import { parameterTemplateView, templateDetail } from '../../../../server/parameters/parameterRoutes.ts';
+import { parameterTemplateView, templateDetail } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Table } from '../../ui.tsx';
 import { AssignmentForm } from './AssignmentForm.tsx';
@@ -40,8 +40,14 @@ export function Precedence() {
   );
 }
 
-export function TemplateDetail(props: { id: string; canChange: boolean; select(id: string): void; onAssigned(what: string): void }) {
-  const { id, canChange, select, onAssigned } = props;
+export function TemplateDetail(props: {
+  id: string;
+  canChange: boolean;
+  select(id: string): void;
+  onNewVersion(t: Detail): void;
+  onAssigned(what: string): void;
+}) {
+  const { id, canChange, select, onNewVersion, onAssigned } = props;
   const [detail, setDetail] = useState<Detail | null>(null);
   const [versions, setVersions] = useState<z.infer<typeof parameterTemplateView>[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -53,7 +59,9 @@ export function TemplateDetail(props: { id: string; canChange: boolean; select(i
       .call(templateDetail, 'GET', `/v1/parameter-templates/${encodeURIComponent(id)}`)
       .then(async (d) => {
         setDetail(d);
-        setVersions((await api.call(versionsPage, 'GET', '/v1/parameter-templates', { query: { name: d.name, limit: 100 } })).items);
+        const named = await api.call(versionsPage, 'GET', '/v1/parameter-templates', { query: { name: d.name, limit: 100 } });
+        // Listed by id, which is random: the chips read v1, v2, … in order.
+        setVersions(named.items.sort((a, b) => a.version - b.version));
       })
       .catch(setError);
   }, [id, refresh]);
@@ -76,6 +84,11 @@ export function TemplateDetail(props: { id: string; canChange: boolean; select(i
           </button>
         ))}
       </nav>
+      {canChange ? (
+        <button type="button" class="btn" onClick={() => onNewVersion(detail)}>
+          New version
+        </button>
+      ) : null}
       <Table
         caption={`Fields of ${detail.name} v${detail.version}`}
         className="fields-table"

@@ -2,7 +2,7 @@
 // Parameter templates, paged by id (every version is a template of its own), each with what it
 // applies to and how many fields it has; choosing one opens its detail.
 import { page } from '../../../../server/http/schemas.ts';
-import { parameterTemplateView } from '../../../../server/parameters/parameterRoutes.ts';
+import { parameterTemplateView } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, fmtNumber, Pager, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
@@ -12,8 +12,12 @@ const templatePage = page(parameterTemplateView);
 
 export const appliesToText = (a: { model: string } | { app: string }) => ('model' in a ? `model ${a.model}` : `app ${a.app}`);
 
-export function TemplateList({ selected, select }: { selected: string | null; select(id: string): void }) {
-  const list = usePaged((cursor) => api.call(templatePage, 'GET', '/v1/parameter-templates', { query: { limit: PAGE, cursor } }), []);
+export function TemplateList(props: { selected: string | null; select(id: string): void; refresh: number; canCreate: boolean }) {
+  const { selected, select, refresh, canCreate } = props;
+  const list = usePaged(
+    (cursor) => api.call(templatePage, 'GET', '/v1/parameter-templates', { query: { limit: PAGE, cursor } }),
+    [refresh],
+  );
   return (
     <section aria-labelledby="templates-title">
       <h2 id="templates-title">Templates</h2>
@@ -25,7 +29,11 @@ export function TemplateList({ selected, select }: { selected: string | null; se
             caption="Parameter templates"
             className="templates-table"
             head={['Name', 'Version', 'Applies to', 'Fields', 'Created']}
-            empty="No parameter templates yet. Create one with POST /v1/parameter-templates (docs/parameters.md): its fields, types, defaults and bounds."
+            empty={
+              canCreate
+                ? 'No parameter templates yet. Create one with New template: its name, the model or app it applies to, and its fields with their types, defaults and bounds.'
+                : 'No parameter templates yet. An admin or operator creates them (New template on this page, or POST /v1/parameter-templates).'
+            }
           >
             {list.page.items.map((t) => (
               <tr key={t.id} data-template-id={t.id} aria-selected={selected === t.id ? 'true' : undefined}>
