@@ -249,6 +249,7 @@ export function registerParameterRoutes(app: AppRouter, deps: ParameterRouteDeps
         if (!drift.inSync)
           items.push({
             deviceId: d,
+            serial: f.serial,
             templateId: t.id,
             version: t.version,
             keys: drift.keys,

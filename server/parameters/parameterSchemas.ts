@@ -52,6 +52,7 @@ export const deviceParametersView = z
 export const driftItem = z
   .object({
     deviceId: z.string(),
+    serial: z.string().openapi({ description: 'the terminal’s serial, read with the row (no request per row to name it)' }),
     templateId: z.string(),
     version: z.number().int(),
     keys: z.array(z.string()),

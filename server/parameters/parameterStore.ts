@@ -15,9 +15,10 @@ import type { Assignment, TerminalFacts } from './precedence.ts';
 
 export const PARAMETER_TEMPLATE_PREFIX = 'ptpl';
 
-/** A terminal's facts, with its organisation's path (for scoping the caller). */
+/** A terminal's facts, with its organisation's path (for scoping the caller) and its serial (for naming it in lists). */
 export interface FactsWithPath extends TerminalFacts {
   orgPathText: string;
+  serial: string;
 }
 
 export interface ParameterStoreDeps {
@@ -101,19 +102,19 @@ export function createParameterStore(deps: ParameterStoreDeps) {
       return before.length > 0;
     },
 
-    /** Model, merchant, organisation path and groups of each terminal (absent ids: unknown). */
+    /** Serial, model, merchant, organisation path and groups of each terminal (absent ids: unknown). */
     async facts(deviceIds: readonly string[]): Promise<Map<string, FactsWithPath>> {
       const out = new Map<string, FactsWithPath>();
       if (!deviceIds.length) return out;
       const rows = await db
-        .select({ id: devices.id, model: devices.model, merchantId: devices.merchantId, path: organisations.path })
+        .select({ id: devices.id, serial: devices.serial, model: devices.model, merchantId: devices.merchantId, path: organisations.path })
         .from(devices)
         .leftJoin(organisations, eq(organisations.id, devices.orgId))
         .where(inArray(devices.id, [...deviceIds]));
       const groups = await groupIdsOf(deviceIds);
       for (const r of rows) {
         const orgPathText = r.path ?? '/';
-        out.set(r.id, { deviceId: r.id, model: r.model, merchantId: r.merchantId, orgPath: pathIds(orgPathText), groupIds: groups.get(r.id) ?? [], orgPathText });
+        out.set(r.id, { deviceId: r.id, serial: r.serial, model: r.model, merchantId: r.merchantId, orgPath: pathIds(orgPathText), groupIds: groups.get(r.id) ?? [], orgPathText });
       }
       return out;
     },

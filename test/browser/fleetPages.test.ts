@@ -4,10 +4,11 @@
 // a rename and a delete after confirmation; a fleet query refused with query_invalid shown at the
 // API's position, a good one previewed (count and serials), saved and listed with its live count;
 // a parameter template's fields and versions, values assigned to the model from the page, the
-// terminal that reports other values listed as drifting with desired vs reported key by key, then
-// a push to the group from the page that the terminals apply, after which nothing drifts.
+// terminal that reports other values listed as drifting (by serial, with no request per row) with
+// desired vs reported key by key, then a push to the group from the page that the terminals
+// apply, after which nothing drifts.
 // Screenshots: test-artifacts/browser/fleet-*.png.
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parametersDigest, type ParameterValues } from '../../schemas/parameters.ts';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/testServer.ts';
@@ -165,6 +166,12 @@ describe('groups & filters and parameters pages in the browser', { timeout: TIME
   it('shows a template, assigns values, lists the terminal that drifts, and pushes to the group', async () => {
     // In sync at first: all three report the defaults.
     for (const term of fleet) await report(term, 1, { currency: 'EUR', timeoutS: 30 });
+    // Every read of one device (GET /v1/devices/{id}) from opening the page until the drift list shows.
+    const deviceReads: string[] = [];
+    const onRequest = (r: Request) => {
+      if (/^\/v1\/devices\/[^/]+$/.test(new URL(r.url()).pathname)) deviceReads.push(r.url());
+    };
+    page.on('request', onRequest);
     await nav('Parameters');
     await page.getByRole('heading', { level: 1, name: 'Terminal parameters' }).waitFor();
     await page.locator('.templates-table').getByRole('button', { name: 'flt-acquirer' }).click();
@@ -196,9 +203,14 @@ describe('groups & filters and parameters pages in the browser', { timeout: TIME
       `model${MODEL}{"currency":"USD"}`,
     );
 
-    // Every terminal still reports EUR: all three drift on currency.
+    // Every terminal still reports EUR: all three drift on currency, each named by the serial the
+    // drift answer carries, with no request per row for its device.
     const drifting = page.locator('.drift-table tr[data-device-id]');
     await countOf(drifting).toBe(3);
+    for (const term of fleet)
+      await textOf(page.locator(`.drift-table tr[data-device-id="${term.device.deviceId}"]`).getByRole('link')).toBe(term.device.serial);
+    page.off('request', onRequest);
+    expect(deviceReads).toEqual([]);
     const first = page.locator(`.drift-table tr[data-device-id="${fleet[0]!.device.deviceId}"]`);
     await textOf(first.locator('td').nth(2)).toBe('currency');
     await textOf(first.getByRole('link')).toBe('FLT-0001-A');

@@ -1,36 +1,27 @@
 /** @jsxImportSource preact */
 // Terminals whose reported parameters differ from the desired set of the template they report
-// (GET /v1/parameters/drift, paged by device id), each opening its desired vs reported values key
-// by key with the tier each desired value came from (GET /v1/devices/{id}/parameters).
+// (GET /v1/parameters/drift, paged by device id, each row with its serial), each opening its desired
+// vs reported values key by key with the tier each desired value came from (GET /v1/devices/{id}/parameters).
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
-import { device } from '../../../../server/devices/deviceRoutes.ts';
 import { page } from '../../../../server/http/schemas.ts';
 import { deviceParametersView, driftItem } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
 import { ErrorBox, Pager, Table, Time } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
 
-// Each row asks for its terminal's serial (the drift answer names device ids): pages stay small.
-const PAGE = 25;
+const PAGE = 50;
 const driftPage = page(driftItem);
 type Drift = z.infer<typeof driftItem>;
 type DeviceParameters = z.infer<typeof deviceParametersView>;
 
 const shown = (v: unknown) => (v === undefined ? '—' : JSON.stringify(v));
 
-/** The terminal's serial, linked to its page; its id until the serial arrives (or if it cannot be read). */
-function TerminalLink({ id }: { id: string }) {
-  const [serial, setSerial] = useState<string | null>(null);
-  useEffect(() => {
-    api
-      .call(device, 'GET', `/v1/devices/${encodeURIComponent(id)}`)
-      .then((d) => setSerial(d.serial))
-      .catch(() => setSerial(null));
-  }, [id]);
+/** The terminal's serial, linked to its page (its id on hover). */
+function TerminalLink({ d }: { d: Drift }) {
   return (
-    <a href={`/ui/devices/${encodeURIComponent(id)}`} title={id}>
-      {serial ?? id}
+    <a href={`/ui/devices/${encodeURIComponent(d.deviceId)}`} title={d.deviceId}>
+      {d.serial}
     </a>
   );
 }
@@ -54,7 +45,7 @@ function Comparison({ d }: { d: Drift }) {
   const differs = new Set(params.drift?.keys ?? []);
   return (
     <Table
-      caption={`Desired and reported parameters of ${d.deviceId}`}
+      caption={`Desired and reported parameters of ${d.serial}`}
       className="table-compact comparison-table"
       head={['Key', 'Desired', 'From', 'Reported']}
     >
@@ -103,7 +94,7 @@ export function DriftList({ refresh }: { refresh: number }) {
             {list.page.items.flatMap((d) => [
               <tr key={d.deviceId} data-device-id={d.deviceId}>
                 <td>
-                  <TerminalLink id={d.deviceId} />
+                  <TerminalLink d={d} />
                 </td>
                 <td>
                   <code>{d.templateId}</code> v{d.version}
