@@ -62,6 +62,7 @@ const drift: Command = {
     else
       ctx.out.table(got.items, [
         { header: 'device', value: (d) => d.deviceId },
+        { header: 'serial', value: (d) => d.serial },
         { header: 'template', value: (d) => `${d.templateId} v${d.version}` },
         { header: 'other template', value: (d) => (d.templateMismatch ? 'yes' : 'no') },
         { header: 'keys', value: (d) => d.keys.join(',') },

@@ -171,8 +171,10 @@ onDefaultServer('operator CLI: organisations, groups, filters and parameters', (
     }
     const drift = await runCli(['params', 'drift'], { env });
     expect(drift.code, drift.stderr).toBe(0);
-    expect(drift.stdout).toMatch(/^DEVICE\s+TEMPLATE\s+OTHER TEMPLATE\s+KEYS\s+REPORTED$/m);
-    expect(drift.stdout).toMatch(new RegExp(`^${device.deviceId}\\s+${tpl.body.id} v1\\s+no\\s+currency\\s+\\S+$`, 'm'));
+    expect(drift.stdout).toMatch(/^DEVICE\s+SERIAL\s+TEMPLATE\s+OTHER TEMPLATE\s+KEYS\s+REPORTED$/m);
+    expect(drift.stdout).toMatch(
+      new RegExp(`^${device.deviceId}\\s+${device.serial}\\s+${tpl.body.id} v1\\s+no\\s+currency\\s+\\S+$`, 'm'),
+    );
 
     const spec = join(dir, 'push.json');
     writeFileSync(
