@@ -61,6 +61,18 @@ forEachServer('user requests are paged', (server) => {
     expect(empty.body.items).toEqual(all.body.items.slice(0, 2));
   });
 
+  it('says so in the OpenAPI document: limit and cursor in, UserRequestPage with nextCursor out', async () => {
+    interface Doc {
+      paths: Record<string, { get: { parameters: { name: string; in: string }[]; responses: Record<string, unknown> } }>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }
+    const doc = (await server().api<Doc>('GET', '/openapi.json', undefined, { token: null })).body;
+    const list = doc.paths['/v1/user-requests']?.get;
+    expect(list?.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(['limit', 'cursor']);
+    expect(JSON.stringify(list?.responses['200'])).toContain('#/components/schemas/UserRequestPage');
+    expect(Object.keys(doc.components.schemas.UserRequestPage?.properties ?? {})).toEqual(['items', 'nextCursor']);
+  });
+
   it('a cursor it did not hand out is 400 bad_cursor: garbage, another list’s, a forged date', async () => {
     const commands = b64('2024-01-01T00:00:00.000Z|cmd_AAAAAAAAAAAAAAAA'); // the shape of a command list's cursor
     const users = (await api<RequestPage>('GET', '/v1/users?limit=1')).body.nextCursor;
