@@ -7,6 +7,7 @@ import { startPosfleet } from './fixture.ts';
 import { enrollFleet, importSerials, type EnrolledFleet } from './fleet.ts';
 import { ingestPhase, settleAfterLadder, type IngestResult } from './ingestPhase.ts';
 import type { LoadgenPool } from './pool.ts';
+import { profilesPhases, signalProfiler } from './profilerSignal.ts';
 import { reconnectPhase, type ReconnectResult } from './reconnectPhase.ts';
 import { rulesCostPhase, rulesCostRate, type RulesCostResult } from './rulesCostPhase.ts';
 import { errorText, sleep } from './util.ts';
@@ -29,6 +30,8 @@ export async function measurePosfleet(pool: LoadgenPool, plan: CorePlan, log: (l
   const fx = await startPosfleet(log);
   run.startSeconds = fx.startSeconds;
   const broker = posfleetBroker(() => fx.server(), fx.api, fx.settings.mqttPort);
+  // In signal mode two profiles: the first rules-on round at the fixed rate, then the fan-out.
+  const markProfile = profilesPhases() ? () => signalProfiler(fx.server().pid, log) : undefined;
   try {
     const imported = await importSerials(fx.api, plan.devices);
     log(`  imported ${imported.created} serials; enrolling ${plan.devices}…`);
@@ -49,13 +52,15 @@ export async function measurePosfleet(pool: LoadgenPool, plan: CorePlan, log: (l
     await settleAfterLadder(broker, plan.quietMs);
     const costRate = rulesCostRate(run.ingest.msgsPerSec);
     log(`  fault rules on vs off at ${costRate} msg/s…`);
-    run.rulesCost = await rulesCostPhase(pool, broker, fx.api, costRate, { rates: [costRate], stepMs: plan.stepMs, drainMs: plan.drainMs, limits: plan.limits, retries: 0, log }, plan.rulesCostPairs);
+    run.rulesCost = await rulesCostPhase(pool, broker, fx.api, costRate, { rates: [costRate], stepMs: plan.stepMs, drainMs: plan.drainMs, limits: plan.limits, retries: 0, log }, plan.rulesCostPairs, markProfile);
     log(`  rules keep ${Math.round(run.rulesCost.throughputKept * 1000) / 10}% of rules-off throughput (${run.rulesCost.cpuUsPerMsgOn} vs ${run.rulesCost.cpuUsPerMsgOff} µs/msg)`);
 
     await settleAfterLadder(broker, plan.quietMs);
     log('  fan-out…');
     const before = await fleetAcks(pool);
+    markProfile?.();
     const fanout = await fanoutPosfleet(fx.api, plan.devices, plan.fanoutTimeoutMs);
+    markProfile?.();
     const after = await fleetAcks(pool);
     run.fanout = { ...fanout, devicesSawCommand: after.cmdsReceived - before.cmdsReceived };
     log(`  fan-out to ${fanout.devices}: ${fanout.allAckedMs === null ? `not complete (${fanout.error})` : `${fanout.allAckedMs} ms`}`);

@@ -2,7 +2,7 @@
 // lost and p99 publish→PUBACK within the limit.
 import type { BrokerUnderTest } from './broker.ts';
 import type { LoadgenPool } from './pool.ts';
-import { cpuSecondsOf, foreignCpu, treeCpuSeconds } from './procstat.ts';
+import { cpuSecondsOf, foreignCpu, threadCpuDelta, threadCpuSeconds, treeCpuSeconds } from './procstat.ts';
 import { judgeStep, lastAttempts, nextProbe, splitProportional, summarize, sustainedRate, type LatencySummary, type StepLimits } from './stats.ts';
 import { pollUntil, round, sleep } from './util.ts';
 
@@ -37,6 +37,8 @@ export interface IngestStep {
   brokerLagP99Ms: number | null;
   generatorLagMaxMs: number;
   brokerCpuSeconds: number;
+  /** The broker's CPU by thread (`main`, worker threads such as PGlite's `node`, V8's and libuv's pools). */
+  brokerThreadCpuSeconds: Record<string, number>;
   generatorCpuSeconds: number;
   sendSeconds: number;
   /** CPU used by processes outside the benchmark during the step (shared machine). */
@@ -90,14 +92,14 @@ export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: 
   const counts = splitProportional(total, pool.shares);
   const countBefore = await broker.healthCount();
   const droppedBefore = await broker.dropped();
-  const cpuBefore = { broker: treeCpuSeconds(broker.pid()), gen: cpuSecondsOf(pool.pids) };
+  const cpuBefore = { broker: treeCpuSeconds(broker.pid()), threads: threadCpuSeconds(broker.pid()), gen: cpuSecondsOf(pool.pids) };
   const other = foreignCpu(() => [broker.pid(), ...pool.pids]);
   const wallStart = performance.now();
   const lag = sampleLag(broker);
   const reports = await pool.all((i) => ({ t: 'ingest', count: counts[i]!, durationMs: opts.stepMs, drainMs: opts.drainMs }), opts.stepMs + opts.drainMs + 60_000);
   const lagSamples = await lag.stop();
   const otherCpuSeconds = other();
-  const cpuAfter = { broker: treeCpuSeconds(broker.pid()), gen: cpuSecondsOf(pool.pids) };
+  const cpuAfter = { broker: treeCpuSeconds(broker.pid()), threads: threadCpuSeconds(broker.pid()), gen: cpuSecondsOf(pool.pids) };
   const sent = reports.reduce((n, r) => n + r.sent, 0);
   let serverCounted: number | null = null;
   if (countBefore !== null) {
@@ -135,6 +137,7 @@ export async function runStep(pool: LoadgenPool, broker: BrokerUnderTest, rate: 
     brokerLagP99Ms: roundOrNull(maxOrNull(lagSamples)),
     generatorLagMaxMs: round(Math.max(...reports.map((r) => r.genLagMaxMs))),
     brokerCpuSeconds: round(cpuAfter.broker - cpuBefore.broker, 2),
+    brokerThreadCpuSeconds: threadCpuDelta(cpuAfter.threads, cpuBefore.threads),
     generatorCpuSeconds: round(cpuAfter.gen - cpuBefore.gen, 2),
     sendSeconds: round(Math.max(...reports.map((r) => r.sendMs)) / 1000, 2),
     otherCpuSeconds: round(otherCpuSeconds, 2),

@@ -14,7 +14,8 @@ import type { BenchVault } from './args.ts';
 import type { BenchOptions, Scenario, TableRow } from './scenario.ts';
 import { createBenchToken, pkcs11Unavailable } from './softhsmToken.ts';
 import { disturbedAbove, shareOf } from './interference.ts';
-import { cpuSecondsOf, foreignCpu, processTree, threadCpuSeconds, treeCpuSeconds } from './procstat.ts';
+import { cpuSecondsOf, foreignCpu, threadCpuDelta, threadCpuSeconds, treeCpuSeconds } from './procstat.ts';
+import { profilesPhases, signalProfiler } from './profilerSignal.ts';
 import { cell } from './table.ts';
 import { mapBounded, round, sleep } from './util.ts';
 import type { KeyDeviceSpec, KeysGenRequest, KeysGenStatus } from './keysGen.ts';
@@ -50,25 +51,6 @@ interface RotationRun {
   /** Share (0..1) of the machine's CPU other processes used meanwhile. */
   otherCpuShare?: number | null;
 }
-
-/** With the server importing cpuProfile.mjs in signal mode, the measured rotation alone is profiled. */
-const profilesRotation = () =>
-  process.env.CPU_PROFILE_ON === 'signal' && (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').includes('cpuProfile.mjs');
-
-/** SIGUSR2 to the node process running main.ts (the tsx wrapper's child), which starts or writes its profile. */
-function signalProfiler(serverPid: number, log: (l: string) => void) {
-  const leaf = processTree(serverPid)[1];
-  if (leaf === undefined) return log('  profile: no server process to signal');
-  process.kill(leaf, 'SIGUSR2');
-}
-
-const threadDelta = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(
-    Object.entries(after)
-      .map(([name, s]) => [name, round(s - (before[name] ?? 0), 2)] as const)
-      .filter(([, s]) => s > 0)
-      .sort((a, b) => b[1] - a[1]),
-  );
 
 const phaseStarts = z.array(z.looseObject({ startedAt: z.string().nullable() }));
 const sinceCreate = (t0Ms: number, iso: unknown) => (typeof iso === 'string' ? round((Date.parse(iso) - t0Ms) / 1000, 2) : null);
@@ -126,7 +108,7 @@ export async function rotation(
   const run: RotationRun = { seconds, state: last.state, counts: last.counts ?? last.phases, milestones };
   if (watch && cpu0 && other) {
     run.serverCpuSeconds = round(treeCpuSeconds(watch.serverPid) - cpu0.server, 2);
-    run.serverThreadCpuSeconds = threadDelta(threadCpuSeconds(watch.serverPid), cpu0.threads);
+    run.serverThreadCpuSeconds = threadCpuDelta(threadCpuSeconds(watch.serverPid), cpu0.threads);
     run.generatorCpuSeconds = round(cpuSecondsOf(watch.generatorPids) - cpu0.gens, 2);
     run.otherCpuShare = shareOf(other(), elapsed, cpus().length);
   }
@@ -186,7 +168,7 @@ async function runOnVault(opts: BenchOptions, devices: number, vault: BenchVault
       const first = await rotation(fx.api, 'initial load TMK+TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log, watch);
       run.initialLoadSeconds = first.seconds;
       run.initialLoad = first;
-      const rot = await rotation(fx.api, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log, watch, profilesRotation());
+      const rot = await rotation(fx.api, 'rotate TPK+TAK', ['TPK', 'TAK'], ids, 600_000, opts.log, watch, profilesPhases());
       run.seconds = rot.seconds;
       run.state = rot.state;
       run.rotation = rot;

@@ -102,3 +102,13 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
   }
   return out;
 }
+
+/** CPU seconds by thread name between two readings of threadCpuSeconds, busiest first, idle ones left out. */
+export function threadCpuDelta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([name, s]) => [name, Math.round((s - (before[name] ?? 0)) * 100) / 100] as const)
+      .filter(([, s]) => s > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}

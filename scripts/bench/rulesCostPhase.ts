@@ -14,6 +14,8 @@ export interface RulesCostRound {
   sent: number;
   acked: number;
   brokerCpuSeconds: number;
+  /** The same CPU by thread: the main thread's share against the database's and GC's. */
+  brokerThreadCpuSeconds: Record<string, number>;
   cpuUsPerMsg: number;
   p99Ms: number;
   /** The broker's event-loop p99 during the round (max of 1 s samples). */
@@ -36,7 +38,11 @@ export const rulesCostRate = (sustained: number): number => Math.max(1000, Math.
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 
-export async function rulesCostPhase(pool: LoadgenPool, broker: BrokerUnderTest, api: Api, rate: number, opts: IngestOptions, pairs = 2): Promise<RulesCostResult> {
+/**
+ * `markFirstRound`, when given, is called as the first rules-on round starts and again as it ends
+ * (to profile that round alone: the server as shipped at a fixed rate).
+ */
+export async function rulesCostPhase(pool: LoadgenPool, broker: BrokerUnderTest, api: Api, rate: number, opts: IngestOptions, pairs = 2, markFirstRound?: () => void): Promise<RulesCostResult> {
   const defaults = await api.faultRules();
   const rounds: RulesCostRound[] = [];
   try {
@@ -44,10 +50,12 @@ export async function rulesCostPhase(pool: LoadgenPool, broker: BrokerUnderTest,
       const rules = i % 2 === 0 ? 'on' : 'off';
       await api.putFaultRules(rules === 'on' ? defaults : []);
       await settleAfterLadder(broker, 1000);
+      if (i === 0) markFirstRound?.();
       const step = await runStep(pool, broker, rate, 0, opts);
+      if (i === 0) markFirstRound?.();
       const cpuUsPerMsg = step.acked ? (step.brokerCpuSeconds * 1e6) / step.acked : Number.NaN;
-      rounds.push({ rules, sent: step.sent, acked: step.acked, brokerCpuSeconds: step.brokerCpuSeconds, cpuUsPerMsg: round(cpuUsPerMsg, 2), p99Ms: step.latency.p99Ms, lagP99Ms: step.brokerLagP99Ms });
-      opts.log(`  rules ${rules} at ${rate} msg/s: acked ${step.acked}/${step.sent}, broker ${step.brokerCpuSeconds} CPU-s, ${round(cpuUsPerMsg, 2)} µs/msg, p99 ${step.latency.p99Ms} ms`);
+      rounds.push({ rules, sent: step.sent, acked: step.acked, brokerCpuSeconds: step.brokerCpuSeconds, brokerThreadCpuSeconds: step.brokerThreadCpuSeconds, cpuUsPerMsg: round(cpuUsPerMsg, 2), p99Ms: step.latency.p99Ms, lagP99Ms: step.brokerLagP99Ms });
+      opts.log(`  rules ${rules} at ${rate} msg/s: acked ${step.acked}/${step.sent}, broker ${step.brokerCpuSeconds} CPU-s, ${round(cpuUsPerMsg, 2)} µs/msg ${JSON.stringify(step.brokerThreadCpuSeconds)}, p99 ${step.latency.p99Ms} ms`);
     }
   } finally {
     await api.putFaultRules(defaults);
