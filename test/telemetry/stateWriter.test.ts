@@ -1,6 +1,6 @@
 // The periodic write sends presence and version changes every tick and the latest sample only
 // every QUIET_EVERY ticks; flush() sends everything.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { devices, deviceState, healthHistory } from '../../schemas/db.ts';
 import { createTimelineWriter } from '../../server/devices/timelineWriter.ts';
@@ -94,5 +94,25 @@ forEachDatabase('state writer', (getDb) => {
 
     await Promise.all([timeline.flush(), writer.flush()]);
     expect(await buffered(metrics)).toEqual({ timeline: 0, health_history: 0 });
+  });
+
+  it('rewrites every row in place: a fleet written again and again keeps the table its size (migration 0011)', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `dev_${String(i).padStart(3, '0')}`);
+    await getDb().insert(devices).values(ids.map((id) => ({ id, serial: id, model: 'M' })));
+    const { live, writer } = setup();
+    const size = async () => (await getDb().select({ bytes: sql<number>`pg_relation_size('device_state')::int` }).from(deviceState).limit(1))[0]?.bytes ?? 0;
+    const writeAll = async (ts: number) => {
+      for (const id of ids) live.health(id, sample(ts, ts % 100), ts);
+      await writer.flush();
+    };
+    for (const id of ids) live.connected(id, 1000);
+    await writeAll(1000);
+    const first = await size();
+    for (let round = 1; round <= 6; round++) await writeAll(1000 + round * 1000);
+    // Each rewrite is a new version of the row: on full pages (fill factor 100) every one of them
+    // went to a new page, and without autovacuum (PGlite) the table grew by its size each time.
+    expect(await size()).toBeLessThanOrEqual(first * 2);
+    const [options] = await getDb().select({ options: sql<string>`array_to_string(reloptions, ',')` }).from(sql`pg_class`).where(sql`relname = 'device_state'`);
+    expect(options?.options).toBe('fillfactor=50');
   });
 });
