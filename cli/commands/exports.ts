@@ -42,7 +42,7 @@ export const exportsGroup: Group = {
       ['state', 'severity', 'code', 'serial', 'device-id', 'merchant-id', 'model', 'assignee'],
       false,
     ),
-    keys: exportCommand('keys', () => '/v1/exports/keys', ['device-id', 'usage', 'slot', 'state'], false),
+    keys: exportCommand('keys', () => '/v1/exports/keys', ['device-id', 'usage', 'slot', 'state', 'q', 'query'], false),
     audit: exportCommand('audit', () => '/v1/exports/audit', ['action', 'actor-id', 'target', 'since', 'until'], false),
     campaign: exportCommand(
       'campaign',

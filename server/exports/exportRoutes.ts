@@ -98,7 +98,7 @@ const keysRoute = route.get(
 const membersRoute = route.get(
   '/v1/exports/campaigns/{id}/devices',
   readers,
-  "Export a campaign's per-terminal results (rollouts, key rotations): state, error code and message, serial",
+  "Export a campaign's per-terminal results (rollouts, key rotations, app deployments, parameter pushes): state, error code and message, serial",
   {
     request: { params: pathParams('id'), query: memberQuery },
     responses: { ...streamed(campaignMemberExportRow, 'members', 'CampaignMemberExportRow'), ...errorResponses(400, 401, 403, 404) },

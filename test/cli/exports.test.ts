@@ -54,6 +54,15 @@ onDefaultServer('operator CLI: exports', (server) => {
     expect(keys.stdout.trim()).toBe(Object.keys(keyExportRow.shape).join(','));
   });
 
+  it('passes --q and --query of the key inventory to the API, which refuses a query that does not parse', async () => {
+    const bySerial = await runCli(['exports', 'keys', '--q', 'alpha', '--query', 'model = "PAX-A920"'], { env });
+    expect(bySerial.code, bySerial.stderr).toBe(0);
+    expect(bySerial.stdout.trim()).toBe(Object.keys(keyExportRow.shape).join(','));
+    const bad = await runCli(['exports', 'keys', '--query', 'model = = ('], { env });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/^error: query_invalid \(400\): /);
+  });
+
   it('refuses a bad format before asking, and names the API code of an unknown campaign', async () => {
     const format = await runCli(['exports', 'faults', '--format', 'xml'], { env });
     expect(format.code).toBe(2);
