@@ -63,7 +63,7 @@ export async function measurePosfleet(pool: LoadgenPool, plan: CorePlan, log: (l
     markProfile?.();
     const after = await fleetAcks(pool);
     run.fanout = { ...fanout, devicesSawCommand: after.cmdsReceived - before.cmdsReceived };
-    log(`  fan-out to ${fanout.devices}: ${fanout.allAckedMs === null ? `not complete (${fanout.error})` : `${fanout.allAckedMs} ms`}`);
+    log(`  fan-out to ${fanout.devices}: ${fanout.allAckedMs === null ? `not complete (${fanout.error})` : `${fanout.allAckedMs} ms`} ${JSON.stringify(fanout.milestones)}`);
     if (fanout.error) run.errors.push(`fan-out: ${fanout.error}`);
 
     log('  restart with the fleet connected…');

@@ -7,6 +7,7 @@ import { rawFleet } from './fleet.ts';
 import { LAG_WINDOW_QUIET_MS, ingestPhase, runStep, settleAfterLadder, type IngestOptions, type IngestResult } from './ingestPhase.ts';
 import type { LoadgenPool } from './pool.ts';
 import { freePort } from './ports.ts';
+import { profilesRawPhases } from './profilerSignal.ts';
 import { RawBrokerProcess } from './rawBrokerProc.ts';
 import { errorText, round, sleep } from './util.ts';
 
@@ -43,7 +44,9 @@ export async function measureRaw(pool: LoadgenPool, plan: CorePlan, log: (l: str
     const limits = { ...plan.limits, requireServerCount: false };
     run.ingest = await ingestPhase(pool, broker, { rates: plan.rates, stepMs: plan.stepMs, drainMs: plan.drainMs, limits, retries: plan.retries, resolution: plan.resolution, log });
 
-    if (fixedRate) run.atRate = await fixedRatePhase(pool, broker, fixedRate, { rates: [fixedRate], stepMs: plan.stepMs, drainMs: plan.drainMs, limits, retries: 0, log });
+    // Profiled like ours' first rules-on round: the raw broker is forked without a wrapper process.
+    const markProfile = profilesRawPhases() ? () => process.kill(raw.pid, 'SIGUSR2') : undefined;
+    if (fixedRate) run.atRate = await fixedRatePhase(pool, broker, fixedRate, { rates: [fixedRate], stepMs: plan.stepMs, drainMs: plan.drainMs, limits, retries: 0, log }, markProfile);
 
     await settleAfterLadder(broker, plan.quietMs);
     log('  fan-out…');
@@ -61,11 +64,13 @@ export async function measureRaw(pool: LoadgenPool, plan: CorePlan, log: (l: str
 
 const FIXED_RATE_ROUNDS = 2;
 
-async function fixedRatePhase(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions): Promise<FixedRateRun> {
+async function fixedRatePhase(pool: LoadgenPool, broker: BrokerUnderTest, rate: number, opts: IngestOptions, markFirstRound?: () => void): Promise<FixedRateRun> {
   const steps = [];
   for (let i = 0; i < FIXED_RATE_ROUNDS; i++) {
     await settleAfterLadder(broker, LAG_WINDOW_QUIET_MS); // the ladder ended overloaded
+    if (i === 0) markFirstRound?.();
     steps.push(await runStep(pool, broker, rate, 0, opts));
+    if (i === 0) markFirstRound?.();
   }
   const acked = steps.reduce((n, s) => n + s.acked, 0);
   const cpu = steps.reduce((n, s) => n + s.brokerCpuSeconds, 0);

@@ -14,6 +14,11 @@ export interface FanoutResult {
   /** Acked / total when the time ran out (or at the end). */
   acked: number;
   finalCounts?: Record<string, number>;
+  /**
+   * Ours: ms from the request until it was answered (the batch stored) and until the polls first
+   * saw 1 %, 50 % and 90 % of the fleet succeeded: where the time goes, storing or sending.
+   */
+  milestones?: { answeredMs: number; firstPctMs?: number; halfMs?: number; ninetyPctMs?: number };
   error?: string;
 }
 
@@ -21,20 +26,26 @@ export interface FanoutResult {
 export async function fanoutPosfleet(api: Api, devices: number, timeoutMs: number): Promise<FanoutResult> {
   const started = performance.now();
   const { batchId, total } = await api.sendCommand({ target: { filter: {} }, type: 'diag.run', payload: {} });
+  const since = () => Math.round(performance.now() - started);
+  const milestones: NonNullable<FanoutResult['milestones']> = { answeredMs: since() };
   let last: Record<string, number> = {};
   try {
     await pollUntil(
       async () => {
         const b = await api.batch(batchId);
         last = b.counts;
-        return (b.counts.succeeded ?? 0) >= total ? true : undefined;
+        const done = b.counts.succeeded ?? 0;
+        if (done >= total * 0.01) milestones.firstPctMs ??= since();
+        if (done >= total * 0.5) milestones.halfMs ??= since();
+        if (done >= total * 0.9) milestones.ninetyPctMs ??= since();
+        return done >= total ? true : undefined;
       },
       { everyMs: 25, timeoutMs, what: 'all commands succeeded' },
     );
-    return { devices: total, allAckedMs: Math.round(performance.now() - started), acked: total, finalCounts: last };
+    return { devices: total, allAckedMs: since(), acked: total, finalCounts: last, milestones };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    return { devices: total || devices, allAckedMs: null, acked: last.succeeded ?? 0, finalCounts: last, error };
+    return { devices: total || devices, allAckedMs: null, acked: last.succeeded ?? 0, finalCounts: last, milestones, error };
   }
 }
 

@@ -12,3 +12,7 @@ export function signalProfiler(serverPid: number, log: (l: string) => void): voi
   if (leaf === undefined) return log('  profile: no server process to signal');
   process.kill(leaf, 'SIGUSR2');
 }
+
+/** The raw aedes baseline imports it too (`BENCH_RAW_IMPORT`), so both brokers are profiled over the same fixed-rate step. */
+export const profilesRawPhases = (): boolean =>
+  process.env.CPU_PROFILE_ON === 'signal' && (process.env.BENCH_RAW_IMPORT ?? '').includes('cpuProfile.mjs');
