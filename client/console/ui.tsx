@@ -80,6 +80,12 @@ export function Table(props: {
   );
 }
 
+/** The value of the input, text area or select an event came from ('' from anything else). */
+export const inputText = (e: Event): string =>
+  e.currentTarget instanceof HTMLInputElement || e.currentTarget instanceof HTMLTextAreaElement || e.currentTarget instanceof HTMLSelectElement
+    ? e.currentTarget.value
+    : '';
+
 export function Field({ label, id, children }: { label: string; id: string; children: ComponentChildren }) {
   return (
     <div class="field">

@@ -6,13 +6,11 @@ import { useState } from 'preact/hooks';
 import type { z } from 'zod';
 import { matchPreview, savedFilter } from '../../../../server/groups/filterRoutes.ts';
 import { api } from '../../session.ts';
-import { ErrorBox, Field, fmtNumber } from '../../ui.tsx';
+import { ErrorBox, Field, fmtNumber, inputText } from '../../ui.tsx';
 import { locateQueryError, type LocatedQueryError } from './fleetInput.ts';
 
 type Preview = z.infer<typeof matchPreview> & { query: string };
 
-const text = (e: Event) =>
-  e.currentTarget instanceof HTMLInputElement || e.currentTarget instanceof HTMLTextAreaElement ? e.currentTarget.value : '';
 
 function QueryProblem({ located }: { located: LocatedQueryError }) {
   return (
@@ -83,7 +81,7 @@ export function FilterEditor({ canSave, onSaved }: { canSave: boolean; onSaved(n
           value={query}
           spellcheck={false}
           placeholder={'model = "PAX-A920" and fw < "2.1.0" and not online'}
-          onInput={(e) => setQuery(text(e))}
+          onInput={(e) => setQuery(inputText(e))}
         />
       </Field>
       <p class="hint">
@@ -117,7 +115,7 @@ export function FilterEditor({ canSave, onSaved }: { canSave: boolean; onSaved(n
       {canSave ? (
         <>
           <Field label="Filter name" id="f-name">
-            <input id="f-name" value={name} maxLength={100} onInput={(e) => setName(text(e))} />
+            <input id="f-name" value={name} maxLength={100} onInput={(e) => setName(inputText(e))} />
           </Field>
           <button type="button" class="btn btn-primary" disabled={busy || !previewed || !name.trim()} onClick={() => void save()}>
             Save filter

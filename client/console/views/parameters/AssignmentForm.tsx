@@ -5,16 +5,10 @@ import { useState } from 'preact/hooks';
 import { assignableTiers, type AssignableTier } from '../../../../schemas/parameters.ts';
 import { assignmentAnswer } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
-import { ErrorBox, Field } from '../../ui.tsx';
+import { ErrorBox, Field, inputText } from '../../ui.tsx';
 import { parseValues, targetLabel } from './precedence.ts';
 
 const isTier = (v: string): v is AssignableTier => assignableTiers.some((t) => t === v);
-const text = (e: Event) =>
-  e.currentTarget instanceof HTMLInputElement ||
-  e.currentTarget instanceof HTMLTextAreaElement ||
-  e.currentTarget instanceof HTMLSelectElement
-    ? e.currentTarget.value
-    : '';
 
 export function AssignmentForm({ templateId, onSaved }: { templateId: string; onSaved(what: string): void }) {
   const [tier, setTier] = useState<AssignableTier>('model');
@@ -49,7 +43,7 @@ export function AssignmentForm({ templateId, onSaved }: { templateId: string; on
           id="pa-tier"
           value={tier}
           onChange={(e) => {
-            const v = text(e);
+            const v = inputText(e);
             if (isTier(v)) setTier(v);
           }}
         >
@@ -59,10 +53,10 @@ export function AssignmentForm({ templateId, onSaved }: { templateId: string; on
         </select>
       </Field>
       <Field label={targetLabel[tier]} id="pa-target">
-        <input id="pa-target" value={targetId} maxLength={100} required onInput={(e) => setTargetId(text(e))} />
+        <input id="pa-target" value={targetId} maxLength={100} required onInput={(e) => setTargetId(inputText(e))} />
       </Field>
       <Field label="Values (JSON object; replaces this tier's set for the target)" id="pa-values">
-        <textarea id="pa-values" rows={3} spellcheck={false} value={valuesText} onInput={(e) => setValuesText(text(e))} />
+        <textarea id="pa-values" rows={3} spellcheck={false} value={valuesText} onInput={(e) => setValuesText(inputText(e))} />
       </Field>
       {error ? <ErrorBox error={error} /> : null}
       <button type="submit" class="btn btn-primary" disabled={busy || !targetId.trim()}>

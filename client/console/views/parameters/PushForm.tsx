@@ -8,7 +8,7 @@ import { savedFilter } from '../../../../server/groups/filterRoutes.ts';
 import { group } from '../../../../server/groups/groupRoutes.ts';
 import { page } from '../../../../server/http/schemas.ts';
 import { api } from '../../session.ts';
-import { ErrorBox, Field, fmtNumber, Pager, StateBadge, Table, Time } from '../../ui.tsx';
+import { ErrorBox, Field, fmtNumber, Pager, StateBadge, Table, Time, inputText } from '../../ui.tsx';
 import { usePaged } from '../../usePaged.ts';
 import { useThrottledLive } from '../campaigns/useThrottledLive.ts';
 import type { ViewContext } from '../../viewContract.ts';
@@ -19,8 +19,6 @@ const groupPage = page(group);
 const filterPage = page(savedFilter);
 type Choice = { value: string; label: string };
 
-const text = (e: Event) =>
-  e.currentTarget instanceof HTMLInputElement || e.currentTarget instanceof HTMLSelectElement ? e.currentTarget.value : '';
 
 /** A target as the select holds it: `group:<id>` or `filter:<id>`. */
 const targetOf = (choice: string) => (choice.startsWith('group:') ? { groupId: choice.slice(6) } : { filterId: choice.slice(7) });
@@ -94,7 +92,7 @@ export function PushForm(props: { ctx: ViewContext; canChange: boolean; template
             {template ? `Pushes ${template.name} v${template.version}, the template chosen above.` : 'Choose a template above to push it.'}
           </p>
           <Field label="Push to" id="pp-target">
-            <select id="pp-target" value={target} disabled={!choices?.length} onChange={(e) => setTarget(text(e))}>
+            <select id="pp-target" value={target} disabled={!choices?.length} onChange={(e) => setTarget(inputText(e))}>
               <option value="">
                 {choices === null
                   ? 'Loading…'
@@ -108,7 +106,7 @@ export function PushForm(props: { ctx: ViewContext; canChange: boolean; template
             </select>
           </Field>
           <Field label="Push name (optional)" id="pp-name">
-            <input id="pp-name" value={name} maxLength={200} onInput={(e) => setName(text(e))} />
+            <input id="pp-name" value={name} maxLength={200} onInput={(e) => setName(inputText(e))} />
           </Field>
           {error ? <ErrorBox error={error} /> : null}
           <button type="submit" class="btn btn-primary" disabled={busy || !template || !target}>

@@ -7,18 +7,12 @@ import type { z } from 'zod';
 import { parameterFieldTypes, type ParameterFieldType } from '../../../../schemas/parameters.ts';
 import { parameterTemplateView } from '../../../../server/parameters/parameterSchemas.ts';
 import { api } from '../../session.ts';
-import { ErrorBox, Field } from '../../ui.tsx';
+import { ErrorBox, Field, inputText } from '../../ui.tsx';
 import { checkedBody, emptyField, hasBounds, type FieldDraft, type TemplateDraft } from './templateDraft.ts';
 
 type Template = z.infer<typeof parameterTemplateView>;
 
 const isFieldType = (v: string): v is ParameterFieldType => parameterFieldTypes.some((t) => t === v);
-const text = (e: Event) =>
-  e.currentTarget instanceof HTMLInputElement ||
-  e.currentTarget instanceof HTMLTextAreaElement ||
-  e.currentTarget instanceof HTMLSelectElement
-    ? e.currentTarget.value
-    : '';
 
 function FieldRow(props: { index: number; field: FieldDraft; change(f: FieldDraft): void; remove(): void; removable: boolean }) {
   const { index, field: f, change, remove, removable } = props;
@@ -28,14 +22,14 @@ function FieldRow(props: { index: number; field: FieldDraft; change(f: FieldDraf
       <legend>Field {index + 1}</legend>
       <div class="filters">
         <Field label="Key" id={id('key')}>
-          <input id={id('key')} value={f.key} maxLength={64} autocomplete="off" onInput={(e) => change({ ...f, key: text(e) })} />
+          <input id={id('key')} value={f.key} maxLength={64} autocomplete="off" onInput={(e) => change({ ...f, key: inputText(e) })} />
         </Field>
         <Field label="Type" id={id('type')}>
           <select
             id={id('type')}
             value={f.type}
             onChange={(e) => {
-              const v = text(e);
+              const v = inputText(e);
               if (isFieldType(v)) change({ ...f, type: v, default: v === f.type ? f.default : '' });
             }}
           >
@@ -49,32 +43,32 @@ function FieldRow(props: { index: number; field: FieldDraft; change(f: FieldDraf
         </label>
         <Field label="Default" id={id('default')}>
           {f.type === 'boolean' ? (
-            <select id={id('default')} value={f.default} onChange={(e) => change({ ...f, default: text(e) })}>
+            <select id={id('default')} value={f.default} onChange={(e) => change({ ...f, default: inputText(e) })}>
               <option value="">none</option>
               <option value="true">true</option>
               <option value="false">false</option>
             </select>
           ) : (
-            <input id={id('default')} value={f.default} autocomplete="off" onInput={(e) => change({ ...f, default: text(e) })} />
+            <input id={id('default')} value={f.default} autocomplete="off" onInput={(e) => change({ ...f, default: inputText(e) })} />
           )}
         </Field>
         {hasBounds(f.type) ? (
           <>
             <Field label={f.type === 'string' ? 'Min length' : 'Min'} id={id('min')}>
-              <input id={id('min')} type="number" step={1} value={f.min} onInput={(e) => change({ ...f, min: text(e) })} />
+              <input id={id('min')} type="number" step={1} value={f.min} onInput={(e) => change({ ...f, min: inputText(e) })} />
             </Field>
             <Field label={f.type === 'string' ? 'Max length' : 'Max'} id={id('max')}>
-              <input id={id('max')} type="number" step={1} value={f.max} onInput={(e) => change({ ...f, max: text(e) })} />
+              <input id={id('max')} type="number" step={1} value={f.max} onInput={(e) => change({ ...f, max: inputText(e) })} />
             </Field>
           </>
         ) : null}
         {f.type === 'enum' ? (
           <Field label="Values (comma-separated)" id={id('values')}>
-            <input id={id('values')} value={f.values} autocomplete="off" onInput={(e) => change({ ...f, values: text(e) })} />
+            <input id={id('values')} value={f.values} autocomplete="off" onInput={(e) => change({ ...f, values: inputText(e) })} />
           </Field>
         ) : null}
         <Field label="Field description" id={id('description')}>
-          <input id={id('description')} value={f.description} maxLength={200} onInput={(e) => change({ ...f, description: text(e) })} />
+          <input id={id('description')} value={f.description} maxLength={200} onInput={(e) => change({ ...f, description: inputText(e) })} />
         </Field>
       </div>
       {removable ? (
@@ -124,10 +118,10 @@ export function TemplateForm(props: {
           : 'A name already used makes the next version of that name. Terminals get each field’s default unless a tier assigns a value.'}
       </p>
       <Field label="Name" id="pt-name">
-        <input id="pt-name" value={draft.name} maxLength={100} autocomplete="off" onInput={(e) => set({ name: text(e) })} />
+        <input id="pt-name" value={draft.name} maxLength={100} autocomplete="off" onInput={(e) => set({ name: inputText(e) })} />
       </Field>
       <Field label="Description" id="pt-description">
-        <input id="pt-description" value={draft.description} maxLength={1000} onInput={(e) => set({ description: text(e) })} />
+        <input id="pt-description" value={draft.description} maxLength={1000} onInput={(e) => set({ description: inputText(e) })} />
       </Field>
       <div class="filters">
         <Field label="Applies to" id="pt-applies">
@@ -135,7 +129,7 @@ export function TemplateForm(props: {
             id="pt-applies"
             value={draft.appliesTo}
             onChange={(e) => {
-              const v = text(e);
+              const v = inputText(e);
               if (v === 'model' || v === 'app') set({ appliesTo: v });
             }}
           >
@@ -144,7 +138,7 @@ export function TemplateForm(props: {
           </select>
         </Field>
         <Field label={draft.appliesTo === 'model' ? 'Model' : 'Payment app (package name)'} id="pt-target">
-          <input id="pt-target" value={draft.target} maxLength={64} autocomplete="off" onInput={(e) => set({ target: text(e) })} />
+          <input id="pt-target" value={draft.target} maxLength={64} autocomplete="off" onInput={(e) => set({ target: inputText(e) })} />
         </Field>
       </div>
       {draft.fields.map((f, i) => (
