@@ -16,7 +16,7 @@ import { publishDemoApp } from './demo/app.ts';
 import { seedDemoAgents } from './demo/agents.ts';
 import { demoBanner } from './demo/banner.ts';
 import { fleetReport, waitForFleet } from './demo/fleetWait.ts';
-import { choosePorts, saveDemoState } from './demo/ports.ts';
+import { choosePorts, portToMove, saveDemoState } from './demo/ports.ts';
 import { loadOrCreateDemoPublisher, withDemoPublisher } from './demo/publisher.ts';
 
 const DEMO_DEVICES = Number(process.env.DEMO_DEVICES ?? 50);
@@ -59,10 +59,17 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const publisher = loadOrCreateDemoPublisher(dataDir);
   process.env.FIRMWARE_PUBLISHER_KEYS = withDemoPublisher(first.FIRMWARE_PUBLISHER_KEYS, publisher.publicKeyBase64);
-  const notes = await choosePorts(dataDir, first.HOST);
+  const { notes, picked } = await choosePorts(dataDir, first.HOST);
   const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const { server, started } = await startOrExit(config, log);
+  const { server, started } = await startOrExit(config, log, (taken) => {
+    const name = portToMove(picked, taken);
+    if (!name) return undefined;
+    delete picked[name];
+    notes.push(`port ${taken} was taken as the demo started; it uses a free port for ${name}`);
+    process.env[name] = '0';
+    return loadConfigOrExit();
+  });
   const operatorToken = await demoUserToken(server.parts.auth, demoOperatorTokenFile(dataDir), 'demo-operator', 'operator');
   // The acquirer's reviewer: it creates the agents' nodes and users and approves their merchants.
   const adminToken = await demoUserToken(server.parts.auth, join(dataDir, 'demo-admin.token'), 'demo-admin', 'admin');

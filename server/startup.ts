@@ -18,7 +18,18 @@ export function loadConfigOrExit(): Config {
   }
 }
 
-export async function startOrExit(config: Config, log: Logger): Promise<{ server: PosfleetServer; started: StartedServer }> {
+/**
+ * What to start with instead when a port turns out to be taken at listen time, or undefined to
+ * give up: the demo probes its default ports before it starts, and another process can take one
+ * between the probe and the listen.
+ */
+export type TakenPortFallback = (port: number) => Config | undefined;
+
+export async function startOrExit(
+  config: Config,
+  log: Logger,
+  onPortTaken: TakenPortFallback = () => undefined,
+): Promise<{ server: PosfleetServer; started: StartedServer }> {
   const server = createServer(config, { log });
   try {
     return { server, started: await server.start() };
@@ -33,6 +44,9 @@ export async function startOrExit(config: Config, log: Logger): Promise<{ server
     }
     const e = err as { code?: string; port?: number; address?: string };
     if (e.code === 'EADDRINUSE') {
+      // A failed start leaves nothing listening, so a second server can start in the same process.
+      const instead = e.port === undefined ? undefined : onPortTaken(e.port);
+      if (instead) return startOrExit(instead, log, onPortTaken);
       process.stderr.write(
         `port ${e.port} on ${e.address} is already in use. Set HTTP_PORT / MQTT_PORT / MQTTS_PORT to free ports ` +
           `(another MQTT broker, such as Mosquitto, often holds 1883).\n`,

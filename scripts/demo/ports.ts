@@ -57,10 +57,18 @@ export function saveDemoState(dataDir: string, state: DemoState): void {
   writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** Sets HTTP_PORT/MQTT_PORT for this run; returns what to tell the user. */
-export async function choosePorts(dataDir: string, host: string): Promise<string[]> {
+export interface PortsChosen {
+  /** What to tell the user. */
+  notes: string[];
+  /** The ports this run picked itself (not set in the environment), which it may move again. */
+  picked: Partial<Record<PortName, number>>;
+}
+
+/** Sets HTTP_PORT/MQTT_PORT for this run. */
+export async function choosePorts(dataDir: string, host: string): Promise<PortsChosen> {
   const remembered = loadDemoState(dataDir)?.ports ?? {};
   const notes: string[] = [];
+  const picked: Partial<Record<PortName, number>> = {};
   for (const name of ['HTTP_PORT', 'MQTT_PORT'] as const) {
     const candidate = candidatePort(name, remembered[name]);
     const choice = choosePort(name, process.env[name], remembered[name], await portFree(candidate, host));
@@ -69,6 +77,15 @@ export async function choosePorts(dataDir: string, host: string): Promise<string
       notes.push(`port ${candidate} (${name} of the last demo run) is taken; this run uses a free one and its terminals follow it`);
     if (choice.why === 'default_taken') notes.push(`port ${candidate} is taken; the demo uses a free port for ${name}`);
     process.env[name] = String(choice.port);
+    if (choice.port !== 0) picked[name] = choice.port;
   }
-  return notes;
+  return { notes, picked };
+}
+
+/**
+ * Pure: which of the ports the run picked itself is `taken`, so that it asks for a free one
+ * instead; undefined when it is none of them (a port the user set stays an error).
+ */
+export function portToMove(picked: Partial<Record<PortName, number>>, taken: number): PortName | undefined {
+  return (['HTTP_PORT', 'MQTT_PORT'] as const).find((name) => picked[name] === taken);
 }
