@@ -17,8 +17,13 @@ export interface DemoRun {
   stop(): Promise<number | null>;
 }
 
-/** Environment of a demo child: the database of this engine, nothing of the test's own settings. */
-export function demoEnv(dataDir: string, databaseUrl: string | undefined, devices: number): NodeJS.ProcessEnv {
+/**
+ * Environment of a demo child: the database of this engine, nothing of the test's own settings.
+ * Its ports are any free ones (HTTP_PORT and MQTT_PORT set to 0) unless `ports: 'demo'` leaves
+ * the choice to the demo (8080 and 1883, or what DATA_DIR remembers): demo files run in parallel,
+ * and one of them holding 8080 to see it taken would otherwise race the others for it.
+ */
+export function demoEnv(dataDir: string, databaseUrl: string | undefined, devices: number, opts: { ports?: 'free' | 'demo' } = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, DEMO_DEVICES: String(devices), LOG_LEVEL: 'warn' };
   for (const k of [
     'DATABASE_URL',
@@ -32,6 +37,7 @@ export function demoEnv(dataDir: string, databaseUrl: string | undefined, device
   ])
     delete env[k];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  if (opts.ports !== 'demo') Object.assign(env, { HTTP_PORT: '0', MQTT_PORT: '0' });
   return env;
 }
 

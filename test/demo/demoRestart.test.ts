@@ -37,7 +37,7 @@ describe('demo restarts on one DATA_DIR [pglite]', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'pf-demo-restart-'));
-    env = demoEnv(dataDir, undefined, DEVICES);
+    env = demoEnv(dataDir, undefined, DEVICES, { ports: 'demo' });
     // Mosquitto holds 1883 on a developer machine; a CI machine gets the same by this. 8080 is
     // held too, so the ports the first run remembers are free ones no other test asks for.
     held.push(await holdPort(1883), await holdPort(8080));
