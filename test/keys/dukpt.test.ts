@@ -197,6 +197,22 @@ for (const { kind, hsm, skip } of cases) {
       expect((await slots(dev))[0]?.counterLow).toBe(false);
     });
 
+    // Answers arriving together share one lookup of the flagged keys (dukptService's batcher):
+    // each terminal still gets its own, and a terminal that reports no DUKPT key clears its flag.
+    it('reads the flagged keys of terminals answering at once, each its own', async () => {
+      const [other, dev] = [devices()[0]!, devices()[1]!];
+      const [s] = await slots(dev);
+      const otherBefore = await slots(other);
+      const dukpt = moduleInternals(t, 'keys').dukpt;
+      const low = { installed: [], inventory: [{ slot: 'dukpt', usage: 'IK', keyId: s!.keyId, version: 1, kcv: s!.kcv, dukpt: { scheme: 'tdes', ksn: TDES_KSN, counter: 5, countersLeft: 1_000 } }] };
+      const none = { installed: [], inventory: [] };
+      await Promise.all([dukpt.observe(other, none), dukpt.observe(dev, low)]);
+      expect((await slots(dev))[0]?.counterLow).toBe(true);
+      await Promise.all([dukpt.observe(other, none), dukpt.observe(dev, none)]);
+      expect((await slots(dev))[0]?.counterLow).toBe(false);
+      expect(await slots(other)).toEqual(otherBefore);
+    });
+
     it('a terminal near exhaustion says so in its report: the fault opens, and resolves once a new initial key is installed', async () => {
       const dev = devices()[1]!;
       // Simulator knob: the terminal's ledger moves on until 1,000 counters are left.

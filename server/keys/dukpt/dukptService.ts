@@ -8,6 +8,7 @@ import { counterOf, isValidCounter as isValidTdesCounter, withCounter } from '..
 import { keysInstallResult, type DukptCheck, type KeyInstallItem } from '../../../schemas/keys.ts';
 import { bdks, dukptKeys, keys, type BdkRow } from '../../../schemas/tables/keys.ts';
 import type { ErrorInfo } from '../../../schemas/wire.ts';
+import { createBatcher } from '../../db/batcher.ts';
 import type { Db } from '../../db/database.ts';
 import type { TimelineWriter } from '../../devices/timelineWriter.ts';
 import { conflict, unprocessable } from '../../errors.ts';
@@ -21,6 +22,8 @@ import { initialKsn, isCounterLow } from './dukptMath.ts';
 import { createInitialKeys, isCheckPin } from './initialKeys.ts';
 
 export const COUNTER_LOW_ALERT = 'dukpt_counter_low';
+/** Terminals whose flagged keys one query reads (a few hundred ids stay well within one statement's parameters). */
+const FLAGGED_LOOKUP_BATCH = 500;
 
 export interface DukptServiceDeps {
   db: Db;
@@ -70,6 +73,22 @@ export function createDukptService(deps: DukptServiceDeps) {
     return { ref: { keyId: t.id, deviceId, usage: 'TMK' as const, version: t.version }, sealed: t.sealed };
   }
 
+  // Every succeeded keys.install is read back here, so a rotation of 10,000 terminals asked
+  // 10,000 times which of a terminal's DUKPT keys are flagged low (half a millisecond of the
+  // database thread each, most answering none): the answers of a few milliseconds share one query.
+  const flaggedOf = createBatcher(
+    async (deviceIds: string[]): Promise<string[][]> => {
+      const rows = await db
+        .select({ deviceId: dukptKeys.deviceId, keyId: dukptKeys.keyId })
+        .from(dukptKeys)
+        .where(and(inArray(dukptKeys.deviceId, [...new Set(deviceIds)]), eq(dukptKeys.counterLow, true)));
+      const byDevice = new Map<string, string[]>();
+      for (const r of rows) byDevice.set(r.deviceId, [...(byDevice.get(r.deviceId) ?? []), r.keyId]);
+      return deviceIds.map((id) => byDevice.get(id) ?? []);
+    },
+    { max: FLAGGED_LOOKUP_BATCH, windowMs: 5 },
+  );
+
   return {
     activeBdk,
 
@@ -116,7 +135,7 @@ export function createDukptService(deps: DukptServiceDeps) {
       const r = parsed.data;
       if (r.dukptCheck) await verify(deviceId, r.dukptCheck);
       const reported = r.inventory.filter((e) => e.usage === 'IK' && e.dukpt);
-      const flagged = await db.select({ keyId: dukptKeys.keyId }).from(dukptKeys).where(and(eq(dukptKeys.deviceId, deviceId), eq(dukptKeys.counterLow, true)));
+      const flagged = await flaggedOf(deviceId);
       if (!reported.length && !flagged.length) return;
       const now = new Date();
       const low: string[] = [];
@@ -129,7 +148,7 @@ export function createDukptService(deps: DukptServiceDeps) {
       }
       // Keys the terminal no longer holds (a new initial key replaced them) are low no more.
       const held = reported.map((e) => e.keyId);
-      const gone = flagged.map((f) => f.keyId).filter((id) => !held.includes(id));
+      const gone = flagged.filter((id) => !held.includes(id));
       if (gone.length) await db.update(dukptKeys).set({ counterLow: false }).where(inArray(dukptKeys.keyId, gone));
       const open = low.length > 0;
       deps.bus.emit('device.alert', {
