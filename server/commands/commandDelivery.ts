@@ -96,13 +96,13 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
   }
 
   /**
-   * The worker's job: send each command to its device if it is connected. A retry of a job
-   * (`retry`) skips what is `sent` already: the failed attempt published those, and a terminal
+   * Sends each command to its device if it is connected; answers the ids whose publish failed.
+   * `retry` skips what is `sent` already: the failed attempt published those, and a terminal
    * coming back gets them again through onCommandReady.
    */
-  async function deliver(ids: string[], opts: { retry?: boolean } = {}) {
+  async function publishAll(ids: string[], opts: { retry?: boolean } = {}): Promise<string[]> {
     const now = Date.now();
-    const failures: unknown[] = [];
+    const failed: string[] = [];
     const sends: Promise<void>[] = [];
     const send = async (id: string) => {
       const cmd = tracker.get(id);
@@ -126,7 +126,8 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
         if (tracker.get(id)?.state === stateBefore) transition(id, { state: 'sent', ...sent });
         else tracker.update(id, sent);
       } catch (err) {
-        failures.push(err);
+        log.debug({ err, cmdId: id }, 'command not published');
+        failed.push(id);
       }
     };
     for (let i = 0; i < ids.length; i += PUBLISH_SLICE) {
@@ -134,8 +135,28 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
       for (const id of ids.slice(i, i + PUBLISH_SLICE)) sends.push(send(id));
     }
     await Promise.all(sends);
-    // BullMQ retries the job (retryStrategies.commandDelivery); delivered commands are skipped next time.
-    if (failures.length) throw new Error(`${failures.length} of ${ids.length} commands could not be published`);
+    return failed;
+  }
+
+  /** The worker's job. BullMQ retries it (retryStrategies.commandDelivery); delivered commands are skipped next time. */
+  async function deliver(ids: string[], opts: { retry?: boolean } = {}) {
+    const failed = await publishAll(ids, opts);
+    if (failed.length) throw new Error(`${failed.length} of ${ids.length} commands could not be published`);
+  }
+
+  /**
+   * Sends commands this instance has just stored and tracks, without the round trips of a job
+   * through Redis: a fleet-wide batch waited half a second for its jobs to be queued and taken
+   * while the broker's thread sat idle. What fails to publish goes to the queue, whose retries
+   * take it from there; a crash before the sends leaves the commands `pending` in the database,
+   * where the start and the stale sweep (redispatchStale) find them.
+   */
+  async function deliverNow(ids: string[]): Promise<void> {
+    const failed = await publishAll(ids).catch((err: unknown) => {
+      log.warn({ err, commands: ids.length }, 'publishing new commands failed; they are queued');
+      return ids;
+    });
+    if (failed.length) await enqueueSoon(failed);
   }
 
   return {
@@ -149,6 +170,7 @@ export function createCommandDelivery(deps: CommandDeliveryDeps) {
     },
     enqueueSoon,
     deliver,
+    deliverNow,
 
     /**
      * Publishes again, without a change of state, commands the terminal said it holds: its agent

@@ -298,8 +298,9 @@ export function createCommandService(deps: CommandServiceDeps) {
     /**
      * Stores a batch in one transaction (with `inTx`, the request's audit entry): the batch and
      * every command of it commit together or not at all, and nothing is sent before the commit.
-     * Then queued chunk by chunk, so the first terminals have their command while the last are
-     * still being tracked.
+     * Then tracked and sent chunk by chunk (commandDelivery.deliverNow, not through the queue),
+     * so the first terminals have their command while the last are still being tracked; the
+     * answer does not wait for the sends.
      */
     async createBatch<T extends CommandType>(
       deviceIds: string[],
@@ -320,7 +321,6 @@ export function createCommandService(deps: CommandServiceDeps) {
         tracker.startBatch(batchId, list.length);
         batches.keep(batch);
       }
-      const queued: Promise<void>[] = [];
       for (let i = 0; i < list.length; i += INSERT_CHUNK) {
         // One chunk a turn: a fleet of 10,000 tracked, put on the timeline and queued in one go
         // held the broker's thread (and every terminal's message) for that whole time.
@@ -336,10 +336,9 @@ export function createCommandService(deps: CommandServiceDeps) {
           deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
         }
         deps.metrics.commandsByState.inc({ state: 'pending' }, chunk.length);
-        if (here.length) queued.push(delivery.enqueueSoon(here));
+        if (here.length) void delivery.deliverNow(here);
         if (elsewhere.length) cluster?.link.publish('commands', { kind: 'created', commands: elsewhere });
       }
-      await Promise.all(queued);
       return { ...created, commandIds: list.map((r) => r.id) };
     },
 

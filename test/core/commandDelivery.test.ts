@@ -1,6 +1,6 @@
 // Command delivery's BullMQ job on the real Redis: a publish that fails is retried after the wait
 // of retryStrategies.commandDelivery (the worker's custom backoff), and a command already sent
-// is not sent again. The terminal side is a recorder of publish calls, because what is under
+// is not sent again; a batch's direct publish (deliverNow) hands the queue only what failed. The terminal side is a recorder of publish calls, because what is under
 // test is the queue's retry, not MQTT (test/core/commands.test.ts covers the real broker).
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +18,43 @@ describe('command delivery job', () => {
   let queues: JobQueues | undefined;
   afterEach(async () => {
     await queues?.close();
+  });
+
+  // A batch's commands are published at once (deliverNow), not through a job: only what fails to
+  // publish goes to the queue, and its retry sends that one alone.
+  it('deliverNow publishes without a job and queues only what failed, which the retry sends', async () => {
+    queues = createJobQueues({
+      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      prefix: `test-delivery-${randomBytes(4).toString('hex')}`,
+      log: createLogger('silent'),
+      metrics: createMetrics(),
+    });
+    const tracker = createCommandTracker();
+    const publishes: { id: string; ok: boolean }[] = [];
+    const stored = pendingCommandRows(['dev_1', 'dev_2', 'dev_3'], { type: 'reboot', createdBy: null }, { batchId: null, defaultTtlS: 60, now: new Date() });
+    const refused = new Set([stored[1]!.id]);
+    const delivery = createCommandDelivery({
+      queues,
+      tracker,
+      log: createLogger('silent'),
+      broker: {
+        isCommandReady: () => true,
+        async sendCommand(_deviceId: string, msg: CommandMessage) {
+          const ok = !refused.delete(msg.id);
+          publishes.push({ id: msg.id, ok });
+          if (!ok) throw new Error('client gone');
+        },
+      },
+      transition: (id, patch) => tracker.update(id, patch),
+    });
+    for (const c of stored) tracker.add(c);
+    delivery.start();
+    await delivery.deliverNow(stored.map((c) => c.id));
+    // Published in the call itself: no job was needed for the two that went out.
+    expect(publishes.map((p) => [p.id, p.ok])).toEqual(stored.map((c, i) => [c.id, i !== 1]));
+    expect([stored[0], stored[2]].map((c) => tracker.get(c!.id)?.state)).toEqual(['sent', 'sent']);
+    await eventually(() => tracker.get(stored[1]!.id)?.state === 'sent', { stepMs: 20, what: 'the refused one sent by the queue' });
+    for (const c of stored) expect(publishes.filter((p) => p.id === c.id && p.ok)).toHaveLength(1);
   });
 
   it('retries a failed publish after the table wait and sends each command once', async () => {
