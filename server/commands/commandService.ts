@@ -312,7 +312,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       const created = { batchId, total: list.length };
       const batch = await deps.db.transaction(async (tx) => {
         const stored = await store.insertBatch({ id: batchId, type: input.type, payload: input.payload ?? {}, total: list.length, createdBy: input.createdBy }, tx);
-        await store.insert(list, tx);
+        await store.insertShared(list, tx);
         await inTx?.(tx, created);
         return stored;
       });

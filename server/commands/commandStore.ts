@@ -3,7 +3,7 @@
 import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import { commandBatches, commands, finalCommandStates, type CommandRow } from '../../schemas/db.ts';
 import { reportDropped } from '../core/droppedRows.ts';
-import { createJsonBulkWriter } from '../core/jsonBulkWrite.ts';
+import { createJsonBulkWriter, jsonRecordset } from '../core/jsonBulkWrite.ts';
 import type { Tx } from '../core/transaction.ts';
 import type { Db } from '../db/database.ts';
 import { decodeTimeCursor, newestFirstPage, olderThan } from '../http/timeCursor.ts';
@@ -18,6 +18,17 @@ const EXPIRY_CHUNK = 2000;
 /** The final states as an SQL list; they are code constants, never input. */
 const finalList = sql.raw(finalCommandStates.map((s) => `'${s}'`).join(', '));
 const notFinal = notInArray(commands.state, [...finalCommandStates]);
+
+const SHARED_INSERT_COLUMNS = { id: 'text', device_id: 'text' } as const;
+
+/** Whether `r` is stored like `first` but for its id and device: same batch, type, payload, times and author. */
+const sharesBatchColumns = (r: CommandRow, first: CommandRow) =>
+  r.batchId === first.batchId &&
+  r.type === first.type &&
+  r.payload === first.payload &&
+  r.issuedAt.getTime() === first.issuedAt.getTime() &&
+  r.expiresAt?.getTime() === first.expiresAt?.getTime() &&
+  r.createdBy === first.createdBy;
 
 export interface CommandStoreDeps {
   db: Db;
@@ -98,6 +109,26 @@ export function createCommandStore({ db, metrics, log }: CommandStoreDeps) {
      * With `tx`, in that transaction (with the audit entry of the request that sends them).
      */
     insert: (list: readonly CommandRow[], tx?: Tx) => inserts.writeAll(list, tx),
+
+    /**
+     * Inserts a batch's commands, which share everything but id and device (pendingCommandRows
+     * made them from one request): only those two travel per row, the rest once as parameters.
+     * PGlite parsed each row's payload and timestamps again; a 10,000-row fleet command's insert
+     * took a third less without. Rows that differ in anything else go through `insert`.
+     */
+    async insertShared(list: readonly CommandRow[], tx: Tx) {
+      const first = list[0];
+      if (!first || !list.every((r) => sharesBatchColumns(r, first))) return inserts.writeAll(list, tx);
+      for (let i = 0; i < list.length; i += INSERT_CHUNK) {
+        const rows = jsonRecordset(SHARED_INSERT_COLUMNS, list.slice(i, i + INSERT_CHUNK).map((r) => ({ id: r.id, device_id: r.deviceId })));
+        await tx.execute(sql`
+          insert into ${commands} (id, device_id, batch_id, type, payload, state, attempts, issued_at, expires_at, created_by, updated_at)
+          select x.id, x.device_id, ${first.batchId}, ${first.type}, ${JSON.stringify(first.payload)}::jsonb, 'pending', 0,
+            ${first.issuedAt.toISOString()}::timestamptz, ${first.expiresAt?.toISOString() ?? null}::timestamptz, ${first.createdBy},
+            ${first.issuedAt.toISOString()}::timestamptz
+          from ${rows}`);
+      }
+    },
 
     /**
      * Writes changed rows (with those a failed write left behind). A row the database refuses
