@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { assignmentAnswer, assignmentView, deviceParametersView, parameterTemplateView } from '../../server/parameters/parameterSchemas.ts';
-import { forEachServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';
+import { onDefaultServer, TEST_ADMIN_TOKEN } from '../helpers/testServer.ts';
 import { runCli, scratchHome } from './runCli.ts';
 
 const MODEL = 'PAX-CLITPL';
@@ -24,7 +24,7 @@ const template = {
   ],
 };
 
-forEachServer('operator CLI: parameter templates and assignments', (server) => {
+onDefaultServer('operator CLI: parameter templates and assignments', (server) => {
   let dir = '';
   let env: Record<string, string> = {};
   const file = (name: string, body: unknown) => {
