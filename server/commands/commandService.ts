@@ -321,6 +321,9 @@ export function createCommandService(deps: CommandServiceDeps) {
         tracker.startBatch(batchId, list.length);
         batches.keep(batch);
       }
+      // The chunks are sent one after the other: sent side by side, ten chunks put a thousand
+      // publishes in every turn of the event loop, ahead of the acks coming back.
+      let sending = Promise.resolve();
       for (let i = 0; i < list.length; i += INSERT_CHUNK) {
         // One chunk a turn: a fleet of 10,000 tracked, put on the timeline and queued in one go
         // held the broker's thread (and every terminal's message) for that whole time.
@@ -336,7 +339,7 @@ export function createCommandService(deps: CommandServiceDeps) {
           deps.timeline.add({ deviceId: r.deviceId, kind: 'command', summary: `${input.type} issued (batch)`, data: { cmdId: r.id, batchId } });
         }
         deps.metrics.commandsByState.inc({ state: 'pending' }, chunk.length);
-        if (here.length) void delivery.deliverNow(here);
+        if (here.length) sending = sending.then(() => delivery.deliverNow(here));
         if (elsewhere.length) cluster?.link.publish('commands', { kind: 'created', commands: elsewhere });
       }
       return { ...created, commandIds: list.map((r) => r.id) };
