@@ -14,6 +14,15 @@ import { createLogger } from '../../server/log.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { eventually } from '../helpers/eventually.ts';
 
+/** Queues of their own on the real Redis (a prefix per test). */
+const newQueues = () =>
+  createJobQueues({
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `test-delivery-${randomBytes(4).toString('hex')}`,
+    log: createLogger('silent'),
+    metrics: createMetrics(),
+  });
+
 describe('command delivery job', () => {
   let queues: JobQueues | undefined;
   afterEach(async () => {
@@ -23,12 +32,7 @@ describe('command delivery job', () => {
   // A batch's commands are published at once (deliverNow), not through a job: only what fails to
   // publish goes to the queue, and its retry sends that one alone.
   it('deliverNow publishes without a job and queues only what failed, which the retry sends', async () => {
-    queues = createJobQueues({
-      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      prefix: `test-delivery-${randomBytes(4).toString('hex')}`,
-      log: createLogger('silent'),
-      metrics: createMetrics(),
-    });
+    queues = newQueues();
     const tracker = createCommandTracker();
     const publishes: { id: string; ok: boolean }[] = [];
     const stored = pendingCommandRows(['dev_1', 'dev_2', 'dev_3'], { type: 'reboot', createdBy: null }, { batchId: null, defaultTtlS: 60, now: new Date() });
@@ -58,12 +62,7 @@ describe('command delivery job', () => {
   });
 
   it('retries a failed publish after the table wait and sends each command once', async () => {
-    queues = createJobQueues({
-      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      prefix: `test-delivery-${randomBytes(4).toString('hex')}`,
-      log: createLogger('silent'),
-      metrics: createMetrics(),
-    });
+    queues = newQueues();
     const tracker = createCommandTracker();
     const publishes: { id: string; at: number; ok: boolean }[] = [];
     let refuseNext = true;
