@@ -325,7 +325,7 @@ export function createCommandService(deps: CommandServiceDeps) {
       // publishes in every turn of the event loop, ahead of the acks coming back.
       let sending = Promise.resolve();
       for (let i = 0; i < list.length; i += INSERT_CHUNK) {
-        // One chunk a turn: a fleet of 10,000 tracked, put on the timeline and queued in one go
+        // One chunk a turn: a fleet of 10,000 tracked, put on the timeline and sent in one go
         // held the broker's thread (and every terminal's message) for that whole time.
         if (i) await nextTurn();
         const chunk = list.slice(i, i + INSERT_CHUNK);
